@@ -1,0 +1,171 @@
+/**
+ * The model bundle: one JSON-able, frozen object holding everything a verdict needs, validated with zod on
+ * load. `hash` is the SHA-256 of the bundle's canonical JSON without the `hash` field, and `id` its first 16
+ * hex digits: the same training data and options give the same id.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { fail, ok, type Result } from '../errors.js';
+
+export const MODEL_KIND = 'enose-model';
+export const MODEL_VERSION = 1;
+
+const finite = z.number().finite();
+const finiteArray = z.array(finite).readonly();
+
+const scalerSchema = z.object({ mean: finiteArray, scale: z.array(finite.positive()).readonly() });
+
+const pcaSchema = z.object({
+  axes: finiteArray,
+  width: z.number().int().positive(),
+  components: z.number().int().positive(),
+  variance: finiteArray,
+  varianceRatio: finiteArray,
+});
+
+const classifierSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('knn'),
+    k: z.number().int().positive(),
+    points: finiteArray,
+    labels: z.array(z.number().int().nonnegative()).readonly(),
+  }),
+  z.object({ type: z.literal('lda'), coef: finiteArray, intercept: finiteArray }),
+  z.object({ type: z.literal('logreg'), coef: finiteArray, intercept: finiteArray }),
+]);
+
+const policySchema = z.object({
+  /** `suspicious-listed`: the listed labels are suspicious, all others clear; `clear-listed`: the reverse. */
+  rule: z.enum(['suspicious-listed', 'clear-listed']),
+  labels: z.array(z.string()).readonly(),
+  /** A sample is suspicious when P(suspicious classes) > threshold. */
+  threshold: z.number().min(0).max(1),
+  maxFalseAlarm: z.number().min(0).max(1),
+  /** How the threshold was chosen: out-of-fold scores of a k-fold cross-validation on the training data. */
+  calibration: z.object({
+    folds: z.number().int().nonnegative(),
+    clearSamples: z.number().int().nonnegative(),
+    suspiciousSamples: z.number().int().nonnegative(),
+    falseAlarmRate: z.number().nullable(),
+    detectionRate: z.number().nullable(),
+    note: z.string(),
+  }),
+});
+
+const inputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('features'), featureNames: z.array(z.string()).min(1) }),
+  z.object({
+    kind: z.literal('frames'),
+    channels: z.array(z.string()).min(1),
+    featureNames: z.array(z.string()).min(1),
+    extractor: z.object({ method: z.string(), baselineS: finite.nonnegative() }).catchall(z.unknown()),
+  }),
+]);
+
+const trainingSchema = z.object({
+  count: z.number().int().positive(),
+  perClass: z.record(z.string(), z.number().int().nonnegative()),
+  sources: z.array(z.string()),
+  options: z.record(z.string(), z.unknown()),
+  cvAccuracy: z.number().nullable(),
+  cvFolds: z.number().int().nonnegative(),
+});
+
+export const modelBundleSchema = z.object({
+  kind: z.literal(MODEL_KIND),
+  version: z.literal(MODEL_VERSION),
+  id: z.string(),
+  hash: z.string(),
+  input: inputSchema,
+  classes: z.array(z.string()).min(1).readonly(),
+  scaler: scalerSchema,
+  pca: pcaSchema,
+  classifier: classifierSchema,
+  policy: policySchema.nullable(),
+  training: trainingSchema,
+  lineage: z.object({ parent: z.string().nullable(), method: z.string(), reference: z.string().nullable() }).optional(),
+});
+
+export type ModelBundle = z.infer<typeof modelBundleSchema>;
+export type ModelInput = ModelBundle['input'];
+export type ModelPolicy = NonNullable<ModelBundle['policy']>;
+export type ModelClassifier = ModelBundle['classifier'];
+export type UnsignedBundle = Omit<ModelBundle, 'id' | 'hash'>;
+
+function canonicalJson(bundle: UnsignedBundle): string {
+  const { kind, version, ...rest } = bundle;
+  return JSON.stringify({ kind, version, ...rest });
+}
+
+export function hashBundle(bundle: UnsignedBundle): string {
+  return createHash('sha256').update(canonicalJson(bundle)).digest('hex');
+}
+
+/** Adds `id` and `hash`, and freezes the bundle deeply. */
+export function signBundle(bundle: UnsignedBundle): ModelBundle {
+  const hash = hashBundle(bundle);
+  const { kind, version, ...rest } = bundle;
+  return deepFreeze({ kind, version, id: hash.slice(0, 16), hash, ...rest });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The bundle as written to disk: stable key order, one JSON document. */
+export function serializeBundle(bundle: ModelBundle): string {
+  return `${JSON.stringify(bundle)}\n`;
+}
+
+/**
+ * Validates parsed JSON as a model bundle: kind, version, schema, the consistency of every array length, and
+ * the content hash. Returns the frozen bundle or one reason.
+ */
+export function parseBundle(json: unknown, file: string): Result<ModelBundle> {
+  const bad = (reason: string) => fail({ file, line: 0, reason });
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return bad('not a model: expected a JSON object');
+  const head = json as Record<string, unknown>;
+  if (head['kind'] !== MODEL_KIND) return bad(`not an e-nose model: kind is ${JSON.stringify(head['kind'] ?? null)}, expected "${MODEL_KIND}"`);
+  if (head['version'] !== MODEL_VERSION) {
+    return bad(`unsupported model version ${JSON.stringify(head['version'] ?? null)}; this engine reads version ${MODEL_VERSION}`);
+  }
+  const parsed = modelBundleSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first && first.path.length > 0 ? first.path.join('.') : 'model';
+    return bad(`invalid model: ${where}: ${first?.message ?? 'does not match the schema'}`);
+  }
+  const b = parsed.data;
+  const shapeError = checkShapes(b);
+  if (shapeError) return bad(`invalid model: ${shapeError}`);
+  const { id, hash, ...unsigned } = b;
+  const expected = hashBundle(unsigned as UnsignedBundle);
+  if (hash !== expected || id !== expected.slice(0, 16)) return bad('model content does not match its hash (the file was changed or is corrupt)');
+  return ok(deepFreeze(b));
+}
+
+function checkShapes(b: ModelBundle): string | null {
+  const width = b.input.featureNames.length;
+  const classCount = b.classes.length;
+  if (new Set(b.classes).size !== classCount) return 'classes are not unique';
+  if (b.input.kind === 'frames' && b.input.channels.length < 1) return 'no channels';
+  if (b.scaler.mean.length !== width || b.scaler.scale.length !== width) return `scaler has ${b.scaler.mean.length} features, input has ${width}`;
+  if (b.pca.width !== width) return `pca width ${b.pca.width} != ${width} features`;
+  if (b.pca.components > width) return `pca has ${b.pca.components} components for ${width} features`;
+  if (b.pca.axes.length !== width * b.pca.components) return 'pca axes have the wrong length';
+  if (b.pca.variance.length !== b.pca.components || b.pca.varianceRatio.length !== b.pca.components) return 'pca variance has the wrong length';
+  const k = b.pca.components;
+  const c = b.classifier;
+  if (c.type === 'knn') {
+    if (c.labels.length === 0 || c.points.length !== c.labels.length * k) return 'knn points do not match its labels and the component count';
+    if (c.labels.some((l) => l >= classCount)) return 'knn label index out of range';
+    if (c.k > c.labels.length) return 'knn k is larger than its training set';
+  } else {
+    if (c.coef.length !== classCount * k || c.intercept.length !== classCount) return `${c.type} coefficients do not match ${classCount} classes x ${k} components`;
+  }
+  return null;
+}

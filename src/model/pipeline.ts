@@ -1,0 +1,333 @@
+/**
+ * The model pipeline: z-score scaler, PCA, a classifier in PCA space and the verdict policy. `fitModel` returns
+ * a signed, frozen bundle; `compileModel` folds the scaler into the projection and lays every parameter out in
+ * flat Float64Arrays, so that a prediction is a few loops with no allocation.
+ */
+import { EnoseError } from '../errors.js';
+import type { FeatureTable, VerdictKind } from '../types.js';
+import { signBundle, type ModelBundle, type ModelInput, type UnsignedBundle } from './bundle.js';
+import { stratifiedFolds } from './folds.js';
+import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
+import { fitLda, predictLinearInto } from './lda.js';
+import { fitLogreg } from './logreg.js';
+import { fitPca, type ComponentChoice } from './pca.js';
+import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
+import { applyScaler, fitScaler } from './scaler.js';
+
+export type ClassifierKind = 'knn' | 'lda' | 'logreg';
+export const CLASSIFIERS: readonly ClassifierKind[] = ['knn', 'lda', 'logreg'];
+
+export interface FitOptions extends PolicyOptions {
+  /** @default 'lda' */
+  readonly classifier?: ClassifierKind;
+  /** Neighbours for kNN. @default 5 */
+  readonly k?: number;
+  /** A fixed number of principal components; otherwise `variance` decides. */
+  readonly components?: number;
+  /** Smallest share of variance the kept components explain. @default 0.99 */
+  readonly variance?: number;
+  /** Largest false-alarm rate the threshold may allow on cross-validated training scores. @default 0.01 */
+  readonly maxFalseAlarm?: number;
+  /** Folds of the cross-validation that picks the threshold and reports accuracy (0: none). @default 5 */
+  readonly cvFolds?: number;
+  /** Seed of the fold assignment. @default 1 */
+  readonly seed?: number;
+}
+
+interface CorePieces {
+  readonly classes: readonly string[];
+  readonly scaler: UnsignedBundle['scaler'];
+  readonly pca: UnsignedBundle['pca'];
+  readonly classifier: UnsignedBundle['classifier'];
+}
+
+function componentChoice(options: FitOptions): ComponentChoice {
+  if (options.components !== undefined) return { components: options.components };
+  return { variance: options.variance ?? 0.99 };
+}
+
+/** Fits scaler, PCA and classifier on the rows listed in `rows` (all rows when omitted). */
+function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: Int32Array, options: FitOptions, rows?: Int32Array): CorePieces {
+  const width = table.width;
+  const count = rows ? rows.length : table.count;
+  let x = table.x;
+  let labels = labelIndex;
+  if (rows) {
+    x = new Float64Array(count * width);
+    labels = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      x.set(table.x.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
+      labels[i] = labelIndex[rows[i]!]!;
+    }
+  }
+  const scaler = fitScaler(x, count, width);
+  const z = applyScaler(scaler, x, count, width);
+  const pca = fitPca(z, count, width, componentChoice(options));
+  const k = pca.components;
+  const scores = new Float64Array(count * k);
+  for (let i = 0; i < count; i++) {
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < width; j++) s += z[i * width + j]! * pca.axes[j * k + c]!;
+      scores[i * k + c] = s;
+    }
+  }
+  const kind = options.classifier ?? 'lda';
+  let classifier: UnsignedBundle['classifier'];
+  if (kind === 'knn') classifier = fitKnn(scores, count, k, labels, options.k ?? 5);
+  else if (kind === 'lda') classifier = fitLda(scores, count, k, labels, classes.length);
+  else classifier = fitLogreg(scores, count, k, labels, classes.length);
+  return { classes, scaler, pca, classifier };
+}
+
+function checkTable(table: FeatureTable, options: FitOptions): void {
+  if (table.count < 2) throw new EnoseError('too-few-samples', `${table.source}: at least 2 samples are needed to train, got ${table.count}`);
+  for (let i = 0; i < table.x.length; i++) {
+    if (!Number.isFinite(table.x[i]!)) {
+      const row = Math.floor(i / table.width);
+      throw new EnoseError('bad-data', `${table.samples[row] ?? table.source}: feature ${table.featureNames[i % table.width]} is not a finite number (${table.x[i]})`);
+    }
+  }
+  const k = options.k ?? 5;
+  if (!Number.isInteger(k) || k < 1) throw new EnoseError('bad-option', `--k must be a positive integer, got ${k}`);
+  const r = options.maxFalseAlarm ?? 0.01;
+  if (!(r >= 0 && r <= 1)) throw new EnoseError('bad-option', `--max-false-alarm must be in [0, 1], got ${r}`);
+  const kind = options.classifier ?? 'lda';
+  if (!CLASSIFIERS.includes(kind)) throw new EnoseError('bad-option', `--classifier must be one of ${CLASSIFIERS.join(', ')}, got ${kind}`);
+}
+
+/** Trains the whole pipeline on a feature table. `input` says how raw data becomes these features. */
+export function fitModel(table: FeatureTable, input: ModelInput, options: FitOptions = {}): ModelBundle {
+  checkTable(table, options);
+  const classes = [...new Set(table.labels)].sort(compareLabels);
+  const labelIndex = Int32Array.from(table.labels, (l) => classes.indexOf(l));
+  const core = fitCore(table, classes, labelIndex, options);
+  const rule = resolvePolicyRule(classes, options);
+  const perClass: Record<string, number> = {};
+  for (const l of table.labels) perClass[l] = (perClass[l] ?? 0) + 1;
+
+  const folds = Math.min(options.cvFolds ?? 5, minClassCount(perClass));
+  let cvAccuracy: number | null = null;
+  let outOfFold: Float64Array | null = null;
+  if (folds >= 2) {
+    outOfFold = crossValidate(table, classes, labelIndex, options, folds);
+    let correct = 0;
+    for (let i = 0; i < table.count; i++) if (argmax(outOfFold, i * classes.length, classes.length) === labelIndex[i]) correct++;
+    cvAccuracy = correct / table.count;
+  }
+
+  let policy: UnsignedBundle['policy'] = null;
+  if (rule) {
+    const maxFalseAlarm = options.maxFalseAlarm ?? 0.01;
+    const mask = classes.map((c) => isSuspiciousLabel(rule, c));
+    if (outOfFold) {
+      const clearScores: number[] = [];
+      const suspiciousScores: number[] = [];
+      for (let i = 0; i < table.count; i++) {
+        let s = 0;
+        for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold[i * classes.length + c]!;
+        (mask[labelIndex[i]!] ? suspiciousScores : clearScores).push(s);
+      }
+      const choice = chooseThreshold(Float64Array.from(clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm);
+      policy = {
+        ...rule,
+        threshold: choice.threshold,
+        maxFalseAlarm,
+        calibration: {
+          folds,
+          clearSamples: clearScores.length,
+          suspiciousSamples: suspiciousScores.length,
+          falseAlarmRate: choice.falseAlarmRate,
+          detectionRate: choice.detectionRate,
+          note: `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation`,
+        },
+      };
+    } else {
+      policy = {
+        ...rule,
+        threshold: 0.5,
+        maxFalseAlarm,
+        calibration: {
+          folds: 0,
+          clearSamples: 0,
+          suspiciousSamples: 0,
+          falseAlarmRate: null,
+          detectionRate: null,
+          note: 'too few samples per class to cross-validate: threshold left at 0.5, false-alarm target not checked',
+        },
+      };
+    }
+  }
+
+  const unsigned: UnsignedBundle = {
+    kind: 'enose-model',
+    version: 1,
+    input,
+    classes: core.classes,
+    scaler: core.scaler,
+    pca: core.pca,
+    classifier: core.classifier,
+    policy,
+    training: {
+      count: table.count,
+      perClass,
+      sources: [...new Set(table.groups)],
+      options: trainingOptions(options),
+      cvAccuracy,
+      cvFolds: folds >= 2 ? folds : 0,
+    },
+  } as UnsignedBundle;
+  return signBundle(unsigned);
+}
+
+function trainingOptions(options: FitOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    classifier: options.classifier ?? 'lda',
+    maxFalseAlarm: options.maxFalseAlarm ?? 0.01,
+    cvFolds: options.cvFolds ?? 5,
+    seed: options.seed ?? 1,
+  };
+  if ((options.classifier ?? 'lda') === 'knn') out['k'] = options.k ?? 5;
+  if (options.components !== undefined) out['components'] = options.components;
+  else out['variance'] = options.variance ?? 0.99;
+  if (options.suspicious) out['suspicious'] = [...options.suspicious];
+  if (options.clear) out['clear'] = [...options.clear];
+  return out;
+}
+
+function minClassCount(perClass: Record<string, number>): number {
+  return Math.min(...Object.values(perClass));
+}
+
+/** Labels sorted numerically when all are numbers (UCI classes 1..6), else by code point. */
+function compareLabels(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Out-of-fold class probabilities (count x classes, row-major) of a stratified k-fold cross-validation. */
+function crossValidate(table: FeatureTable, classes: readonly string[], labelIndex: Int32Array, options: FitOptions, folds: number): Float64Array {
+  const fold = stratifiedFolds(labelIndex, folds, options.seed ?? 1);
+  const out = new Float64Array(table.count * classes.length);
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < table.count; i++) (fold[i] === f ? test : train).push(i);
+    const core = fitCore(table, classes, labelIndex, options, Int32Array.from(train));
+    const compiled = compileCore(core, table.width);
+    const probs = new Float64Array(classes.length);
+    for (const i of test) {
+      predictCompiled(compiled, table.x, i * table.width, probs);
+      out.set(probs, i * classes.length);
+    }
+  }
+  return out;
+}
+
+function argmax(values: ArrayLike<number>, offset: number, length: number): number {
+  let best = 0;
+  for (let c = 1; c < length; c++) if (values[offset + c]! > values[offset + best]!) best = c;
+  return best;
+}
+
+/** A model laid out for prediction: every parameter in a flat typed array, plus scratch space. */
+export interface CompiledModel {
+  readonly width: number;
+  readonly components: number;
+  readonly classCount: number;
+  /** Scaler folded into the projection: components x width, row-major. */
+  readonly projection: Float64Array;
+  readonly offset: Float64Array;
+  /** PCA scores of the last prediction (scratch, overwritten by each call). */
+  readonly scores: Float64Array;
+  readonly knn: KnnRuntime | null;
+  readonly coef: Float64Array;
+  readonly intercept: Float64Array;
+}
+
+function compileCore(core: CorePieces, width: number): CompiledModel {
+  const k = core.pca.components;
+  const projection = new Float64Array(k * width);
+  const offset = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    let o = 0;
+    for (let j = 0; j < width; j++) {
+      const w = core.pca.axes[j * k + c]! / core.scaler.scale[j]!;
+      projection[c * width + j] = w;
+      o -= core.scaler.mean[j]! * w;
+    }
+    offset[c] = o;
+  }
+  const cl = core.classifier;
+  return {
+    width,
+    components: k,
+    classCount: core.classes.length,
+    projection,
+    offset,
+    scores: new Float64Array(k),
+    knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
+    coef: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.coef),
+    intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
+  };
+}
+
+/** Compiles a bundle for prediction; deterministic, so a saved and reloaded model predicts bit-identically. */
+export function compileModel(bundle: ModelBundle): CompiledModel {
+  return compileCore(bundle, bundle.input.featureNames.length);
+}
+
+/**
+ * Projects the feature row at `x[xOffset .. xOffset + width)` and writes class probabilities into `out`;
+ * returns the index of the most probable class. Allocation-free. PCA scores are left in `model.scores`.
+ */
+export function predictCompiled(model: CompiledModel, x: Float64Array, xOffset: number, out: Float64Array): number {
+  const { width, components, projection, offset, scores } = model;
+  for (let c = 0; c < components; c++) {
+    let s = offset[c]!;
+    const base = c * width;
+    for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
+    scores[c] = s;
+  }
+  if (model.knn) predictKnnInto(model.knn, scores, out);
+  else predictLinearInto(model.coef, model.intercept, components, scores, out);
+  return argmax(out, 0, model.classCount);
+}
+
+/** The outcome of the policy for one prediction; `verdict` is null when the model has no policy. */
+export interface PolicyOutcome {
+  readonly verdict: VerdictKind | null;
+  /** P(suspicious classes), or null without a policy. */
+  readonly score: number | null;
+  readonly reason: string;
+}
+
+/** Precomputed policy: which class indices are suspicious and the threshold. */
+export interface CompiledPolicy {
+  readonly suspicious: Uint8Array;
+  readonly threshold: number;
+}
+
+export function compilePolicy(bundle: ModelBundle): CompiledPolicy | null {
+  const policy = bundle.policy;
+  if (!policy) return null;
+  return {
+    suspicious: Uint8Array.from(bundle.classes, (c) => (isSuspiciousLabel(policy, c) ? 1 : 0)),
+    threshold: policy.threshold,
+  };
+}
+
+/**
+ * Applies the policy. Fail-safe: a sample whose most probable class is suspicious but whose score does not pass
+ * the threshold is `inconclusive`, never `clear`.
+ */
+export function decideVerdict(policy: CompiledPolicy | null, probabilities: Float64Array, best: number): PolicyOutcome {
+  if (!policy) return { verdict: null, score: null, reason: 'model has no suspicious/clear policy' };
+  let score = 0;
+  for (let c = 0; c < policy.suspicious.length; c++) if (policy.suspicious[c]) score += probabilities[c]!;
+  if (score > policy.threshold) return { verdict: 'suspicious', score, reason: 'suspicious-class' };
+  if (policy.suspicious[best]) return { verdict: 'inconclusive', score, reason: 'suspicious-class-below-threshold' };
+  return { verdict: 'clear', score, reason: 'clear-class' };
+}

@@ -1,0 +1,42 @@
+/** z-score scaler with the population standard deviation, as scikit-learn's StandardScaler. */
+
+export interface Scaler {
+  readonly mean: readonly number[];
+  /** Population standard deviation per feature; 1 where a feature is constant (as scikit-learn does). */
+  readonly scale: readonly number[];
+}
+
+/** Fits the scaler on `count` rows of `width` features stored row-major in `x`. */
+export function fitScaler(x: Float64Array, count: number, width: number): Scaler {
+  const mean = new Float64Array(width);
+  for (let i = 0; i < count; i++) {
+    const base = i * width;
+    for (let j = 0; j < width; j++) mean[j]! += x[base + j]!;
+  }
+  for (let j = 0; j < width; j++) mean[j]! /= count;
+  // Two-pass variance: accurate for features of large magnitude (raw resistances of 1e4..1e5).
+  const variance = new Float64Array(width);
+  for (let i = 0; i < count; i++) {
+    const base = i * width;
+    for (let j = 0; j < width; j++) {
+      const d = x[base + j]! - mean[j]!;
+      variance[j]! += d * d;
+    }
+  }
+  const scale = new Array<number>(width);
+  for (let j = 0; j < width; j++) {
+    const sd = Math.sqrt(variance[j]! / count);
+    scale[j] = sd > 0 && Number.isFinite(sd) ? sd : 1;
+  }
+  return Object.freeze({ mean: Object.freeze(Array.from(mean)), scale: Object.freeze(scale) });
+}
+
+/** Returns a new row-major array of the z-scores of `x`. */
+export function applyScaler(scaler: Scaler, x: Float64Array, count: number, width: number): Float64Array {
+  const out = new Float64Array(count * width);
+  for (let i = 0; i < count; i++) {
+    const base = i * width;
+    for (let j = 0; j < width; j++) out[base + j] = (x[base + j]! - scaler.mean[j]!) / scaler.scale[j]!;
+  }
+  return out;
+}

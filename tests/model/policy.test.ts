@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateModel } from '../../src/model/evaluation.js';
+import { compilePolicy, decideVerdict, fitModel } from '../../src/model/pipeline.js';
+import { chooseThreshold, resolvePolicyRule } from '../../src/model/policy.js';
+import { makeClusters } from '../helpers/synthetic.js';
+
+describe('verdict policy', () => {
+  it('resolves the rule from --suspicious, --clear or a label named clear', () => {
+    expect(resolvePolicyRule(['Clear', 'cocaine'], {})).toEqual({ rule: 'clear-listed', labels: ['Clear'] });
+    expect(resolvePolicyRule(['1', '2', '3'], {})).toBeNull();
+    expect(resolvePolicyRule(['1', '2', '3'], { suspicious: ['2'] })).toEqual({ rule: 'suspicious-listed', labels: ['2'] });
+    expect(resolvePolicyRule(['1', '2', '3'], { clear: ['1', '3'] })).toEqual({ rule: 'clear-listed', labels: ['1', '3'] });
+    expect(() => resolvePolicyRule(['1', '2'], { suspicious: ['7'] })).toThrow(/not in the training data: 7/);
+  });
+
+  it('chooses the lowest threshold that keeps false alarms within the target', () => {
+    const clear = Float64Array.from({ length: 200 }, (_, i) => i / 200); // 0 .. 0.995
+    const suspicious = Float64Array.from([0.2, 0.97, 0.99, 0.999]);
+    const choice = chooseThreshold(clear, suspicious, 0.01);
+    // 1% of 200 = 2 false alarms allowed: scores 0.995 and 0.99 are above the threshold, 0.985 is not.
+    expect(choice.threshold).toBe(0.985);
+    expect(choice.falseAlarmRate).toBe(0.01);
+    expect(choice.detectionRate).toBe(0.5);
+  });
+
+  it('meets the false-alarm target in cross-validation and reports it in the model', () => {
+    const table = makeClusters({ seed: 5, classes: ['clear', 'cocaine', 'heroin'], perClass: 150, width: 8, separation: 0.6 });
+    const bundle = fitModel(table, { kind: 'features', featureNames: [...table.featureNames] }, { classifier: 'logreg', maxFalseAlarm: 0.05 });
+    expect(bundle.policy).not.toBeNull();
+    expect(bundle.policy!.calibration.falseAlarmRate!).toBeLessThanOrEqual(0.05);
+    expect(bundle.policy!.calibration.clearSamples).toBe(150);
+    const { report } = evaluateModel(bundle, table);
+    expect(report.detectionRate).not.toBeNull();
+    expect(report.falseAlarmRate).not.toBeNull();
+  });
+
+  it('never clears a sample whose most probable class is suspicious', () => {
+    const policy = { suspicious: Uint8Array.from([0, 1]), threshold: 0.9 };
+    expect(decideVerdict(policy, Float64Array.from([0.4, 0.6]), 1).verdict).toBe('inconclusive');
+    expect(decideVerdict(policy, Float64Array.from([0.05, 0.95]), 1).verdict).toBe('suspicious');
+    expect(decideVerdict(policy, Float64Array.from([0.7, 0.3]), 0).verdict).toBe('clear');
+    expect(decideVerdict(null, Float64Array.from([0.7, 0.3]), 0).verdict).toBeNull();
+  });
+
+  it('evaluation counts detections, false alarms and inconclusive verdicts consistently', () => {
+    const table = makeClusters({ seed: 9, classes: ['clear', 'mdma'], perClass: 100, width: 6, separation: 0.5 });
+    const bundle = fitModel(table, { kind: 'features', featureNames: [...table.featureNames] }, { classifier: 'lda' });
+    const { report, predictions } = evaluateModel(bundle, table);
+    const policy = compilePolicy(bundle)!;
+    expect(policy.suspicious[bundle.classes.indexOf('mdma')]).toBe(1);
+    const susp = predictions.filter((p) => p.label === 'mdma');
+    expect(report.detectionRate).toBe(susp.filter((p) => p.verdict === 'suspicious').length / susp.length);
+    expect(report.inconclusive).toBe(predictions.filter((p) => p.verdict === 'inconclusive').length);
+    expect(report.confusion.flat().reduce((s, v) => s + v, 0)).toBe(report.n);
+  });
+});
