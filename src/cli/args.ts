@@ -1,0 +1,83 @@
+/** Argument parsing shared by the commands: node:util parseArgs, strict, with typed numeric options. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EnoseError } from '../errors.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandContext {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** True when stdout is a terminal (progress bars and colours only then). */
+  readonly isTty: boolean;
+  /** Cancelled on SIGINT/SIGTERM by main.ts. */
+  readonly signal: AbortSignal;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: readonly string[], ctx: CommandContext): Promise<number>;
+}
+
+export interface Parsed {
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+/** Parses argv strictly; an unknown option or a missing value is bad usage, reported in one line. */
+export function parseCommand(command: string, argv: readonly string[], options: OptionSpec): Parsed {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Parsed['values'], positionals };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new EnoseError('bad-usage', `${message.replace(/\. To specify a positional.*$/, '')} (see enose ${command} --help)`);
+  }
+}
+
+export function stringOption(parsed: Parsed, name: string): string | undefined {
+  const v = parsed.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function requireString(command: string, parsed: Parsed, name: string): string {
+  const v = stringOption(parsed, name);
+  if (v === undefined || v === '') throw new EnoseError('bad-usage', `--${name} is required (see enose ${command} --help)`);
+  return v;
+}
+
+export interface NumberRule {
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** Exclusive lower bound. */
+  readonly above?: number;
+}
+
+export function numberOption(command: string, parsed: Parsed, name: string, rule: NumberRule = {}): number | undefined {
+  const raw = stringOption(parsed, name);
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  const bad = (why: string) => new EnoseError('bad-option', `--${name} ${why}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(v)) throw bad('must be a number');
+  if (rule.integer && !Number.isInteger(v)) throw bad('must be an integer');
+  if (rule.min !== undefined && v < rule.min) throw bad(`must be at least ${rule.min}`);
+  if (rule.max !== undefined && v > rule.max) throw bad(`must be at most ${rule.max}`);
+  if (rule.above !== undefined && !(v > rule.above)) throw bad(`must be greater than ${rule.above}`);
+  return v;
+}
+
+export function listOption(parsed: Parsed, name: string): string[] | undefined {
+  const raw = stringOption(parsed, name);
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}

@@ -1,0 +1,68 @@
+/** `enose evaluate`: scores a model on labelled data. */
+import { EnoseError, formatIssue } from '../errors.js';
+import { readModelFile } from '../io/modelFile.js';
+import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
+import { parseCommand, requireString, type Command } from './args.js';
+import { loadTableForModel } from './data.js';
+
+const usage = `Usage: enose evaluate <data...> --model model.json [--json]
+
+Predicts every labelled sample of the data with the model and reports accuracy (share of samples whose most
+probable class is their label), the confusion matrix, recall and precision per class, and, when the model has
+a suspicious/clear policy, the detection rate (suspicious-labelled samples with verdict suspicious), the
+false-alarm rate (clear-labelled samples with verdict suspicious) and the count of inconclusive verdicts.
+Accuracy per file (batch) is shown when the data has several files.
+
+Options:
+  --model <file>   model file written by enose train                  [required]
+  --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
+                   falseAlarmRate, inconclusive, perGroup, modelId}
+  -h, --help       this help
+`;
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+    const modelPath = requireString('evaluate', parsed, 'model');
+    const model = readModelFile(modelPath);
+    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+    const loaded = await loadTableForModel(parsed.positionals, model.value);
+    for (const w of loaded.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
+    const { report } = evaluateModel(model.value, loaded.table);
+    if (parsed.values['json']) {
+      ctx.stdout(`${JSON.stringify({ ...report, modelId: model.value.id })}\n`);
+    } else {
+      ctx.stdout(formatReport(report, model.value.id));
+    }
+    return 0;
+  },
+};
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+
+export function formatReport(report: EvaluationReport, modelId: string): string {
+  const lines = [`model ${modelId}: ${report.n} samples, accuracy ${pct(report.accuracy)}`];
+  const width = Math.max(5, ...report.classes.map((c) => c.length));
+  lines.push('', `confusion (rows: true class, columns: predicted)`);
+  lines.push(`${''.padEnd(width)}  ${report.classes.map((c) => c.padStart(Math.max(6, c.length))).join(' ')}   recall  precision`);
+  report.classes.forEach((c, i) => {
+    const cells = report.confusion[i]!.map((v, j) => String(v).padStart(Math.max(6, report.classes[j]!.length))).join(' ');
+    const pc = report.perClass[c]!;
+    lines.push(`${c.padEnd(width)}  ${cells}   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}`);
+  });
+  const groups = Object.entries(report.perGroup);
+  if (groups.length > 1) {
+    lines.push('', 'accuracy per file:');
+    for (const [g, v] of groups) lines.push(`  ${g.padEnd(width)}  ${pct(v.accuracy).padStart(6)}  (${v.n} samples)`);
+  }
+  lines.push('');
+  if (report.detectionRate === null && report.falseAlarmRate === null) {
+    lines.push('verdicts: the model has no suspicious/clear policy (or the data has no labels it covers)');
+  } else {
+    lines.push(`detection rate ${pct(report.detectionRate)}, false-alarm rate ${pct(report.falseAlarmRate)}, inconclusive ${report.inconclusive}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

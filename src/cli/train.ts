@@ -1,0 +1,133 @@
+/** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
+import { EnoseError } from '../errors.js';
+import { writeModelFile } from '../io/modelFile.js';
+import { CLASSIFIERS, fitModel, type ClassifierKind, type FitOptions } from '../model/pipeline.js';
+import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { loadFeatureTable } from './data.js';
+
+const usage = `Usage: enose train <data...> --out model.json [options]
+
+Trains a model on labelled data: z-score scaler, PCA, a classifier in PCA space, and the verdict policy.
+<data> is a file or folder: libsvm feature files (.dat/.libsvm/.svm), feature CSV (label,<features...>) or
+frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vector per sample.
+
+Options:
+  --out <file>              model file to write (written atomically)          [required]
+  --classifier <name>       knn | lda | logreg                                 [default: lda]
+  --k <n>                   neighbours for knn                                 [default: 5]
+  --components <k>          keep k principal components
+  --variance <v>            keep the fewest components explaining share v      [default: 0.99]
+  --suspicious <a,b,...>    these labels are suspicious, all others clear
+  --clear <a,b,...>         these labels are clear, all others suspicious
+                            (neither: a label named "clear" is clear, all others suspicious;
+                             no such label: no policy, verdicts carry the class only)
+  --max-false-alarm <r>     false-alarm rate the threshold must meet in cross-validation [default: 0.01]
+  --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
+  --cv <n>                  same as --cv-folds
+  --seed <n>                seed of the fold assignment                        [default: 1]
+  --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
+  --json                    print the training summary as one JSON object
+  -h, --help                this help
+`;
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a model (scaler, PCA, classifier, verdict policy) on labelled data',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('train', argv, {
+      out: { type: 'string' },
+      classifier: { type: 'string' },
+      k: { type: 'string' },
+      components: { type: 'string' },
+      variance: { type: 'string' },
+      suspicious: { type: 'string' },
+      clear: { type: 'string' },
+      'max-false-alarm': { type: 'string' },
+      'cv-folds': { type: 'string' },
+      cv: { type: 'string' },
+      seed: { type: 'string' },
+      'baseline-s': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const out = requireString('train', parsed, 'out');
+    const classifier = stringOption(parsed, 'classifier') ?? 'lda';
+    if (!CLASSIFIERS.includes(classifier as ClassifierKind)) {
+      throw new EnoseError('bad-option', `--classifier must be one of ${CLASSIFIERS.join(', ')}, got "${classifier}"`);
+    }
+    const components = numberOption('train', parsed, 'components', { integer: true, min: 1 });
+    const variance = numberOption('train', parsed, 'variance', { above: 0, max: 1 });
+    if (components !== undefined && variance !== undefined) throw new EnoseError('bad-usage', 'give --components or --variance, not both');
+    const suspicious = listOption(parsed, 'suspicious');
+    const clear = listOption(parsed, 'clear');
+    if (suspicious && clear) throw new EnoseError('bad-usage', 'give --suspicious or --clear, not both');
+    const cvA = numberOption('train', parsed, 'cv-folds', { integer: true, min: 0, max: 20 });
+    const cvB = numberOption('train', parsed, 'cv', { integer: true, min: 0, max: 20 });
+    const cvFolds = cvA ?? cvB ?? 5;
+    if (cvFolds === 1) throw new EnoseError('bad-option', '--cv-folds must be 0 or at least 2');
+    const baselineS = numberOption('train', parsed, 'baseline-s', { above: 0 }) ?? 30;
+    const k = numberOption('train', parsed, 'k', { integer: true, min: 1 });
+    const maxFalseAlarm = numberOption('train', parsed, 'max-false-alarm', { min: 0, max: 1 });
+    const seed = numberOption('train', parsed, 'seed', { integer: true, min: 0 });
+
+    const loaded = await loadFeatureTable(parsed.positionals, baselineS);
+    for (const w of loaded.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
+    const table = loaded.table;
+    if (components !== undefined && components > table.width) {
+      throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
+    }
+    const options: FitOptions = {
+      classifier: classifier as ClassifierKind,
+      cvFolds,
+      ...(k !== undefined && { k }),
+      ...(components !== undefined && { components }),
+      ...(variance !== undefined && { variance }),
+      ...(suspicious && { suspicious }),
+      ...(clear && { clear }),
+      ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
+      ...(seed !== undefined && { seed }),
+    };
+    const started = performance.now();
+    const bundle = fitModel(table, loaded.input, options);
+    const fitMs = performance.now() - started;
+    writeModelFile(out, bundle);
+
+    const explained = bundle.pca.varianceRatio.reduce((s, v) => s + v, 0);
+    const summary = {
+      model: out,
+      id: bundle.id,
+      samples: bundle.training.count,
+      features: table.width,
+      classes: bundle.training.perClass,
+      classifier: bundle.classifier.type,
+      components: bundle.pca.components,
+      explainedVariance: explained,
+      cvFolds: bundle.training.cvFolds,
+      cvAccuracy: bundle.training.cvAccuracy,
+      policy: bundle.policy && {
+        rule: bundle.policy.rule,
+        labels: bundle.policy.labels,
+        threshold: bundle.policy.threshold,
+        cvFalseAlarmRate: bundle.policy.calibration.falseAlarmRate,
+        cvDetectionRate: bundle.policy.calibration.detectionRate,
+      },
+      fitMs: Math.round(fitMs),
+    };
+    if (parsed.values['json']) {
+      ctx.stdout(`${JSON.stringify(summary)}\n`);
+      return 0;
+    }
+    const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+    const lines = [
+      `trained ${bundle.classifier.type} on ${summary.samples} samples x ${summary.features} features, ${bundle.classes.length} classes (${Object.entries(summary.classes).map(([c, n]) => `${c}: ${n}`).join(', ')})`,
+      `PCA: ${summary.components} components, ${pct(explained)} of the variance`,
+      summary.cvFolds > 0 ? `${summary.cvFolds}-fold cross-validated accuracy: ${pct(summary.cvAccuracy)}` : 'cross-validation: not run',
+      bundle.policy
+        ? `policy: ${bundle.policy.rule === 'clear-listed' ? 'clear' : 'suspicious'} = ${bundle.policy.labels.join(',')}; threshold P(suspicious) > ${bundle.policy.threshold.toPrecision(4)} (cross-validated false alarms ${pct(bundle.policy.calibration.falseAlarmRate)}, detection ${pct(bundle.policy.calibration.detectionRate)}, target <= ${pct(bundle.policy.maxFalseAlarm)})`
+        : 'policy: none (no label named clear and no --suspicious/--clear): verdicts carry the class only',
+      `model ${bundle.id} written to ${out} (${summary.fitMs} ms)`,
+    ];
+    ctx.stdout(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,19 @@
+/** Runs the built CLI (dist/cli/main.js) as a child process, as a user would. */
+import { spawnSync } from 'node:child_process';
+import { CLI, REPO_ROOT } from './shared.js';
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runEnose(args: readonly string[], options: { cwd?: string; input?: string } = {}): CliRun {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    encoding: 'utf8',
+    input: options.input ?? '',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
