@@ -64,3 +64,149 @@ export interface FeatureTable {
 }
 
 export type VerdictKind = 'suspicious' | 'clear' | 'inconclusive';
+
+/** What a rig says about itself (the ENL/1 info line); a replayed file gives the same shape. */
+export interface RigInfo {
+  /** Protocol name and version, `ENL/1` for rigs; `csv` for plain-CSV rigs; `file` for replays. */
+  readonly proto: string;
+  readonly rig: string;
+  readonly fw: string;
+  readonly rateHz: number;
+  readonly unit: 'ohm' | 'adc';
+  /** Channel names in frame order; `temp_c` and `rh_pct` are environment readings. */
+  readonly channels: readonly string[];
+}
+
+/** A host-to-rig command. */
+export type RigCommand =
+  | { readonly command: 'START'; readonly sampleId: string }
+  | { readonly command: 'STOP' }
+  | { readonly command: 'INFO' };
+
+/** The fixed names of line-level problems, used in events, metrics and tests. */
+export type LinkIssueKind = 'too-long' | 'bad-checksum' | 'malformed' | 'wrong-channel-count' | 'repeated-seq' | 'no-info';
+
+/** Link state of a source. */
+export type LinkState = 'connected' | 'disconnected' | 'reconnecting';
+
+/**
+ * What a FrameSource delivers, in order. `atMs` is the host's monotonic time (performance.now()) when the
+ * event's bytes arrived: verdict latency is measured from it.
+ */
+export type SourceEvent =
+  | ({ readonly type: 'info'; readonly atMs: number } & RigInfo)
+  | {
+      readonly type: 'frame';
+      readonly atMs: number;
+      readonly seq: number;
+      readonly tMs: number;
+      readonly phase: Phase;
+      /** One value per channel of the last info; NaN for a failed reading. Owned by the receiver. */
+      readonly values: Float64Array;
+      /** Sample id and label from a recording's columns (replay only). */
+      readonly sample?: string;
+      readonly label?: string;
+    }
+  | { readonly type: 'issue'; readonly atMs: number; readonly kind: LinkIssueKind; readonly line: string; readonly detail: string }
+  | { readonly type: 'gap'; readonly atMs: number; readonly fromSeq: number; readonly toSeq: number; readonly lost: number }
+  | { readonly type: 'state'; readonly atMs: number; readonly state: LinkState; readonly detail: string }
+  /** The rig restarted (a new info line): a cycle in progress is cut. */
+  | { readonly type: 'reboot'; readonly atMs: number }
+  | { readonly type: 'ack'; readonly atMs: number; readonly command: string; readonly ok: boolean; readonly detail: string };
+
+/**
+ * Where frames come from: a serial rig, a replayed recording, or an array in memory. The engine sees only
+ * this interface, never serialport or files.
+ */
+export interface FrameSource {
+  /** For logs and the recording's meta: e.g. `serial:/dev/ttyUSB0`, `replay:run1/frames.csv`. */
+  readonly description: string;
+  /**
+   * Delivers events to `emit` in order until the source ends (end of a replay) or `signal` aborts; resolves
+   * then. A serial source does not end on a disconnect: it reports `state` events and reconnects.
+   */
+  run(emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Sends a command to the rig. Sources without a rig (replay, memory) reject with EnoseError('bad-usage'). */
+  send(command: RigCommand): Promise<void>;
+}
+
+/** Why a verdict is what it is: stable, machine-readable reason codes. */
+export type VerdictReason =
+  | 'suspicious-class'
+  | 'clear-class'
+  | 'suspicious-class-below-threshold'
+  | 'unknown-odour'
+  | 'no-policy'
+  | 'too-short'
+  | 'cut-disconnect'
+  | 'cut-reboot'
+  | 'cut-stopped'
+  | 'lost-frames'
+  | 'gap-too-long'
+  | 'channel-saturated'
+  | 'channel-dead'
+  | 'channel-spiking'
+  | 'baseline-unstable'
+  | 'humidity-out-of-range'
+  | 'temperature-out-of-range'
+  | 'features-invalid';
+
+/** Data quality of one sampling cycle, as the verdict reports it. */
+export interface CycleQuality {
+  readonly framesB: number;
+  readonly framesE: number;
+  readonly lostFrames: number;
+  readonly lostShare: number;
+  /** Longest gap between consecutive frames of the B or E phase, in seconds. */
+  readonly maxGapS: number;
+  readonly cut: 'disconnect' | 'reboot' | 'stopped' | null;
+  /** Channels that failed a gate, with the gate: e.g. { channel: 'tgs2600_1', gate: 'dead' }. */
+  readonly channels: readonly { readonly channel: string; readonly gate: 'saturated' | 'dead' | 'spiking' | 'baseline-unstable' }[];
+  /** Distance to the nearest training sample over the model's novelty limit (1 = at the limit), or null. */
+  readonly novelty: number | null;
+}
+
+export interface VerdictEvent {
+  readonly type: 'verdict';
+  readonly atMs: number;
+  readonly sample: string;
+  /** Null when the model has no suspicious/clear policy: the verdict then carries the class only. */
+  readonly verdict: VerdictKind | null;
+  /** Most probable class, or null when no prediction could be made (e.g. a cut cycle). */
+  readonly class: string | null;
+  /** Class probabilities in the model's class order (empty when no prediction was made). */
+  readonly probabilities: Readonly<Record<string, number>>;
+  /** P(suspicious classes), or null. */
+  readonly score: number | null;
+  readonly reasons: readonly VerdictReason[];
+  readonly quality: CycleQuality;
+  readonly modelId: string;
+  /** From the arrival of the frame that ended the exposure to this event, in milliseconds. */
+  readonly latencyMs: number;
+  readonly frames: { readonly first: number; readonly last: number; readonly count: number };
+  /** Label from a recording's `label` column, when replaying labelled data. */
+  readonly label?: string;
+}
+
+/** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
+export type EngineEvent =
+  | ({ readonly type: 'info'; readonly atMs: number; readonly reboot: boolean } & RigInfo)
+  | {
+      readonly type: 'frame';
+      readonly atMs: number;
+      readonly seq: number;
+      readonly tMs: number;
+      readonly phase: Phase;
+      readonly values: Float64Array;
+      /** The cycle this frame belongs to, or '' outside any cycle. */
+      readonly sample: string;
+    }
+  | Extract<SourceEvent, { type: 'issue' }>
+  | Extract<SourceEvent, { type: 'gap' }>
+  | Extract<SourceEvent, { type: 'state' }>
+  | { readonly type: 'phase'; readonly atMs: number; readonly sample: string; readonly phase: Phase; readonly seq: number }
+  | { readonly type: 'sample-started'; readonly atMs: number; readonly sample: string; readonly seq: number; readonly requested: boolean }
+  | VerdictEvent
+  | { readonly type: 'over-budget'; readonly atMs: number; readonly sample: string; readonly latencyMs: number; readonly budgetMs: number };
+
+export type EngineEventType = EngineEvent['type'];

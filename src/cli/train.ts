@@ -1,7 +1,7 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
-import { CLASSIFIERS, fitModel, type ClassifierKind, type FitOptions } from '../model/pipeline.js';
+import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadFeatureTable } from './data.js';
 
@@ -25,6 +25,9 @@ Options:
   --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
   --cv <n>                  same as --cv-folds
   --seed <n>                seed of the fold assignment                        [default: 1]
+  --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature   [default: none]
+  --novelty-quantile <q>    unknown-odour limit: this quantile of leave-one-out
+                            nearest-training-sample distances (0 = off)        [default: 0.95]
   --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
   --json                    print the training summary as one JSON object
   -h, --help                this help
@@ -47,6 +50,8 @@ export const trainCommand: Command = {
       'cv-folds': { type: 'string' },
       cv: { type: 'string' },
       seed: { type: 'string' },
+      transform: { type: 'string' },
+      'novelty-quantile': { type: 'string' },
       'baseline-s': { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -69,6 +74,11 @@ export const trainCommand: Command = {
     const k = numberOption('train', parsed, 'k', { integer: true, min: 1 });
     const maxFalseAlarm = numberOption('train', parsed, 'max-false-alarm', { min: 0, max: 1 });
     const seed = numberOption('train', parsed, 'seed', { integer: true, min: 0 });
+    const noveltyQuantile = numberOption('train', parsed, 'novelty-quantile', { min: 0, max: 1 });
+    const transform = stringOption(parsed, 'transform') ?? 'none';
+    if (!TRANSFORMS.includes(transform as FeatureTransform)) {
+      throw new EnoseError('bad-option', `--transform must be one of ${TRANSFORMS.join(', ')}, got "${transform}"`);
+    }
 
     const loaded = await loadFeatureTable(parsed.positionals, baselineS);
     for (const w of loaded.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
@@ -86,6 +96,8 @@ export const trainCommand: Command = {
       ...(clear && { clear }),
       ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
       ...(seed !== undefined && { seed }),
+      ...(noveltyQuantile !== undefined && { noveltyQuantile }),
+      transform: transform as FeatureTransform,
     };
     const started = performance.now();
     const bundle = fitModel(table, loaded.input, options);
@@ -120,7 +132,10 @@ export const trainCommand: Command = {
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
     const lines = [
       `trained ${bundle.classifier.type} on ${summary.samples} samples x ${summary.features} features, ${bundle.classes.length} classes (${Object.entries(summary.classes).map(([c, n]) => `${c}: ${n}`).join(', ')})`,
-      `PCA: ${summary.components} components, ${pct(explained)} of the variance`,
+      `PCA: ${summary.components} components, ${pct(explained)} of the variance${bundle.transform !== 'none' ? ` (features ${bundle.transform})` : ''}`,
+      bundle.novelty
+        ? `unknown-odour limit: nearest training sample farther than ${bundle.novelty.threshold.toPrecision(4)} (the ${bundle.novelty.quantile} quantile of leave-one-out distances)`
+        : 'unknown-odour limit: off',
       summary.cvFolds > 0 ? `${summary.cvFolds}-fold cross-validated accuracy: ${pct(summary.cvAccuracy)}` : 'cross-validation: not run',
       bundle.policy
         ? `policy: ${bundle.policy.rule === 'clear-listed' ? 'clear' : 'suspicious'} = ${bundle.policy.labels.join(',')}; threshold P(suspicious) > ${bundle.policy.threshold.toPrecision(4)} (cross-validated false alarms ${pct(bundle.policy.calibration.falseAlarmRate)}, detection ${pct(bundle.policy.calibration.detectionRate)}, target <= ${pct(bundle.policy.maxFalseAlarm)})`

@@ -62,6 +62,35 @@ const inputSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const noveltySchema = z.object({
+  method: z.literal('nearest-sample'),
+  points: finiteArray,
+  threshold: finite.nonnegative(),
+  quantile: z.number().min(0).max(1),
+});
+
+const rangeSchema = z.object({ min: finite, max: finite });
+
+/** Quality limits fitted at training time (frames models): the gates of the streaming engine. */
+const limitsSchema = z.object({
+  /** Range of each environment channel's cycle mean seen in training, widened by a margin. */
+  environment: z.record(z.string(), rangeSchema),
+  /** Range of exposure durations seen in training. */
+  exposureS: rangeSchema.nullable(),
+  gates: z
+    .object({
+      railLow: z.number(),
+      railHigh: z.number(),
+      maxRailShare: finite,
+      maxNanShare: finite,
+      spikeShare: finite,
+      maxSpikes: finite,
+      maxBaselineDrift: finite,
+    })
+    .nullable(),
+  cycle: z.object({ maxLostShare: finite, maxGapS: finite, minBaselineS: finite, minExposureS: finite }).nullable(),
+});
+
 const trainingSchema = z.object({
   count: z.number().int().positive(),
   perClass: z.record(z.string(), z.number().int().nonnegative()),
@@ -78,10 +107,14 @@ export const modelBundleSchema = z.object({
   hash: z.string(),
   input: inputSchema,
   classes: z.array(z.string()).min(1).readonly(),
+  /** Per-feature transform before the scaler: none, or sign(x) ln(1 + |x|) for heavy-tailed features. */
+  transform: z.enum(['none', 'signed-log']),
   scaler: scalerSchema,
   pca: pcaSchema,
   classifier: classifierSchema,
   policy: policySchema.nullable(),
+  novelty: noveltySchema.nullable(),
+  limits: limitsSchema.nullable(),
   training: trainingSchema,
   lineage: z.object({ parent: z.string().nullable(), method: z.string(), reference: z.string().nullable() }).optional(),
 });
@@ -90,6 +123,7 @@ export type ModelBundle = z.infer<typeof modelBundleSchema>;
 export type ModelInput = ModelBundle['input'];
 export type ModelPolicy = NonNullable<ModelBundle['policy']>;
 export type ModelClassifier = ModelBundle['classifier'];
+export type ModelLimits = NonNullable<ModelBundle['limits']>;
 export type UnsignedBundle = Omit<ModelBundle, 'id' | 'hash'>;
 
 function canonicalJson(bundle: UnsignedBundle): string {
@@ -160,6 +194,7 @@ function checkShapes(b: ModelBundle): string | null {
   if (b.pca.variance.length !== b.pca.components || b.pca.varianceRatio.length !== b.pca.components) return 'pca variance has the wrong length';
   const k = b.pca.components;
   const c = b.classifier;
+  if (b.novelty && (b.novelty.points.length === 0 || b.novelty.points.length % k !== 0)) return 'novelty points do not match the component count';
   if (c.type === 'knn') {
     if (c.labels.length === 0 || c.points.length !== c.labels.length * k) return 'knn points do not match its labels and the component count';
     if (c.labels.some((l) => l >= classCount)) return 'knn label index out of range';

@@ -2,7 +2,7 @@
 import { EnoseError } from '../errors.js';
 import type { FeatureTable, VerdictKind } from '../types.js';
 import type { ModelBundle } from './bundle.js';
-import { compileModel, compilePolicy, decideVerdict, predictCompiled } from './pipeline.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictCompiled } from './pipeline.js';
 import { isSuspiciousLabel } from './policy.js';
 
 export interface EvaluationReport {
@@ -19,6 +19,8 @@ export interface EvaluationReport {
   /** Share of clear-labelled samples with verdict `suspicious` (null without a policy or such samples). */
   readonly falseAlarmRate: number | null;
   readonly inconclusive: number;
+  /** Samples over the model's novelty limit (verdict `suspicious`, reason `unknown-odour`, with a policy). */
+  readonly unknownOdour: number;
   /** Accuracy per group (the file each sample came from, e.g. `batch2`). */
   readonly perGroup: Readonly<Record<string, { readonly n: number; readonly accuracy: number }>>;
 }
@@ -30,6 +32,9 @@ export interface SamplePrediction {
   readonly probabilities: readonly number[];
   readonly verdict: VerdictKind | null;
   readonly score: number | null;
+  /** Nearest-sample distance over the novelty limit (> 1: unknown odour); NaN without a limit. */
+  readonly novelty: number;
+  readonly reason: string;
 }
 
 /** Checks that a feature table has the layout the model was trained on. */
@@ -63,6 +68,7 @@ export function evaluateModel(bundle: ModelBundle, table: FeatureTable): { repor
   const predictions: SamplePrediction[] = [];
   let correct = 0;
   let inconclusive = 0;
+  let unknownOdour = 0;
   let suspiciousN = 0;
   let detected = 0;
   let clearN = 0;
@@ -70,7 +76,9 @@ export function evaluateModel(bundle: ModelBundle, table: FeatureTable): { repor
   const groups = new Map<string, { n: number; correct: number }>();
   for (let i = 0; i < table.count; i++) {
     const best = predictCompiled(model, table.x, i * table.width, probs);
-    const outcome = decideVerdict(policy, probs, best);
+    const novelty = noveltyOfLast(model);
+    const outcome = decideVerdict(policy, probs, best, novelty);
+    if (outcome.reason === 'unknown-odour') unknownOdour++;
     const label = table.labels[i]!;
     const hit = bundle.classes[best] === label;
     if (hit) correct++;
@@ -96,6 +104,8 @@ export function evaluateModel(bundle: ModelBundle, table: FeatureTable): { repor
       probabilities: Array.from(probs),
       verdict: outcome.verdict,
       score: outcome.score,
+      novelty,
+      reason: outcome.reason,
     });
   }
   const perClass: Record<string, { recall: number | null; precision: number | null }> = {};
@@ -115,6 +125,7 @@ export function evaluateModel(bundle: ModelBundle, table: FeatureTable): { repor
     detectionRate: bundle.policy && suspiciousN > 0 ? detected / suspiciousN : null,
     falseAlarmRate: bundle.policy && clearN > 0 ? alarms / clearN : null,
     inconclusive,
+    unknownOdour,
     perGroup,
   };
   return { report, predictions };

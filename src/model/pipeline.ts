@@ -5,16 +5,29 @@
  */
 import { EnoseError } from '../errors.js';
 import type { FeatureTable, VerdictKind } from '../types.js';
-import { signBundle, type ModelBundle, type ModelInput, type UnsignedBundle } from './bundle.js';
+import { signBundle, type ModelBundle, type ModelInput, type ModelLimits, type UnsignedBundle } from './bundle.js';
 import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
+import { fitNovelty, nearestDistance } from './novelty.js';
 import { fitPca, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
 
 export type ClassifierKind = 'knn' | 'lda' | 'logreg';
+export type FeatureTransform = 'none' | 'signed-log';
+export const TRANSFORMS: readonly FeatureTransform[] = ['none', 'signed-log'];
+
+/** sign(x) ln(1 + |x|): compresses heavy-tailed features (resistance changes spanning decades). */
+export function signedLog(x: number): number {
+  return x < 0 ? -Math.log1p(-x) : Math.log1p(x);
+}
+
+function transformTable(table: FeatureTable, transform: FeatureTransform): FeatureTable {
+  if (transform === 'none') return table;
+  return { ...table, x: table.x.map(signedLog) };
+}
 export const CLASSIFIERS: readonly ClassifierKind[] = ['knn', 'lda', 'logreg'];
 
 export interface FitOptions extends PolicyOptions {
@@ -32,10 +45,18 @@ export interface FitOptions extends PolicyOptions {
   readonly cvFolds?: number;
   /** Seed of the fold assignment. @default 1 */
   readonly seed?: number;
+  /** Quantile of leave-one-out nearest-sample distances that sets the novelty limit; 0 disables it. @default 0.95 */
+  readonly noveltyQuantile?: number;
+  /** Per-feature transform before the scaler. @default 'none' */
+  readonly transform?: FeatureTransform;
+  /** Quality limits for the streaming engine (frames models), fitted by the caller. */
+  readonly limits?: ModelLimits | null;
 }
 
 interface CorePieces {
   readonly classes: readonly string[];
+  /** PCA scores of the training rows (count x components). */
+  readonly scores: Float64Array;
   readonly scaler: UnsignedBundle['scaler'];
   readonly pca: UnsignedBundle['pca'];
   readonly classifier: UnsignedBundle['classifier'];
@@ -77,7 +98,7 @@ function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: In
   if (kind === 'knn') classifier = fitKnn(scores, count, k, labels, options.k ?? 5);
   else if (kind === 'lda') classifier = fitLda(scores, count, k, labels, classes.length);
   else classifier = fitLogreg(scores, count, k, labels, classes.length);
-  return { classes, scaler, pca, classifier };
+  return { classes, scores, scaler, pca, classifier };
 }
 
 function checkTable(table: FeatureTable, options: FitOptions): void {
@@ -97,8 +118,10 @@ function checkTable(table: FeatureTable, options: FitOptions): void {
 }
 
 /** Trains the whole pipeline on a feature table. `input` says how raw data becomes these features. */
-export function fitModel(table: FeatureTable, input: ModelInput, options: FitOptions = {}): ModelBundle {
-  checkTable(table, options);
+export function fitModel(rawTable: FeatureTable, input: ModelInput, options: FitOptions = {}): ModelBundle {
+  checkTable(rawTable, options);
+  const transform = options.transform ?? 'none';
+  const table = transformTable(rawTable, transform);
   const classes = [...new Set(table.labels)].sort(compareLabels);
   const labelIndex = Int32Array.from(table.labels, (l) => classes.indexOf(l));
   const core = fitCore(table, classes, labelIndex, options);
@@ -159,15 +182,22 @@ export function fitModel(table: FeatureTable, input: ModelInput, options: FitOpt
     }
   }
 
+  const noveltyQuantile = options.noveltyQuantile ?? 0.95;
+  const novelty =
+    noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, { quantile: noveltyQuantile, seed: options.seed ?? 1 }) : null;
+
   const unsigned: UnsignedBundle = {
     kind: 'enose-model',
     version: 1,
     input,
     classes: core.classes,
+    transform,
     scaler: core.scaler,
     pca: core.pca,
     classifier: core.classifier,
     policy,
+    novelty,
+    limits: options.limits ?? null,
     training: {
       count: table.count,
       perClass,
@@ -190,6 +220,8 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   if ((options.classifier ?? 'lda') === 'knn') out['k'] = options.k ?? 5;
   if (options.components !== undefined) out['components'] = options.components;
   else out['variance'] = options.variance ?? 0.99;
+  out['noveltyQuantile'] = options.noveltyQuantile ?? 0.95;
+  out['transform'] = options.transform ?? 'none';
   if (options.suspicious) out['suspicious'] = [...options.suspicious];
   if (options.clear) out['clear'] = [...options.clear];
   return out;
@@ -242,12 +274,23 @@ export interface CompiledModel {
   readonly offset: Float64Array;
   /** PCA scores of the last prediction (scratch, overwritten by each call). */
   readonly scores: Float64Array;
+  /** Transformed input row (scratch), or null without a transform. */
+  readonly transformed: Float64Array | null;
   readonly knn: KnnRuntime | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
+  /** Novelty points (count x components) and limit; an empty array when the model has none. */
+  readonly noveltyPoints: Float64Array;
+  readonly noveltyCount: number;
+  readonly noveltyThreshold: number;
 }
 
-function compileCore(core: CorePieces, width: number): CompiledModel {
+function compileCore(
+  core: Omit<CorePieces, 'scores'>,
+  width: number,
+  novelty: ModelBundle['novelty'] = null,
+  transform: FeatureTransform = 'none',
+): CompiledModel {
   const k = core.pca.components;
   const projection = new Float64Array(k * width);
   const offset = new Float64Array(k);
@@ -268,23 +311,34 @@ function compileCore(core: CorePieces, width: number): CompiledModel {
     projection,
     offset,
     scores: new Float64Array(k),
+    transformed: transform === 'none' ? null : new Float64Array(width),
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
     coef: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.coef),
     intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
+    noveltyPoints: novelty ? Float64Array.from(novelty.points) : new Float64Array(0),
+    noveltyCount: novelty ? novelty.points.length / k : 0,
+    noveltyThreshold: novelty ? novelty.threshold : Infinity,
   };
 }
 
 /** Compiles a bundle for prediction; deterministic, so a saved and reloaded model predicts bit-identically. */
 export function compileModel(bundle: ModelBundle): CompiledModel {
-  return compileCore(bundle, bundle.input.featureNames.length);
+  return compileCore(bundle, bundle.input.featureNames.length, bundle.novelty, bundle.transform);
 }
 
 /**
  * Projects the feature row at `x[xOffset .. xOffset + width)` and writes class probabilities into `out`;
  * returns the index of the most probable class. Allocation-free. PCA scores are left in `model.scores`.
  */
-export function predictCompiled(model: CompiledModel, x: Float64Array, xOffset: number, out: Float64Array): number {
-  const { width, components, projection, offset, scores } = model;
+export function predictCompiled(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
+  const { width, components, projection, offset, scores, transformed } = model;
+  let x = input;
+  let xOffset = inputOffset;
+  if (transformed) {
+    for (let j = 0; j < width; j++) transformed[j] = signedLog(input[inputOffset + j]!);
+    x = transformed;
+    xOffset = 0;
+  }
   for (let c = 0; c < components; c++) {
     let s = offset[c]!;
     const base = c * width;
@@ -296,12 +350,22 @@ export function predictCompiled(model: CompiledModel, x: Float64Array, xOffset: 
   return argmax(out, 0, model.classCount);
 }
 
+/**
+ * Distance of the last prediction's PCA scores to the nearest training sample, over the novelty limit
+ * (above 1: unlike anything in training). NaN when the model has no novelty limit.
+ */
+export function noveltyOfLast(model: CompiledModel): number {
+  if (model.noveltyCount === 0) return NaN;
+  const d = nearestDistance(model.noveltyPoints, model.noveltyCount, model.components, model.scores);
+  return model.noveltyThreshold > 0 ? d / model.noveltyThreshold : d > 0 ? Infinity : 0;
+}
+
 /** The outcome of the policy for one prediction; `verdict` is null when the model has no policy. */
 export interface PolicyOutcome {
   readonly verdict: VerdictKind | null;
   /** P(suspicious classes), or null without a policy. */
   readonly score: number | null;
-  readonly reason: string;
+  readonly reason: 'suspicious-class' | 'clear-class' | 'suspicious-class-below-threshold' | 'unknown-odour' | 'no-policy';
 }
 
 /** Precomputed policy: which class indices are suspicious and the threshold. */
@@ -323,10 +387,13 @@ export function compilePolicy(bundle: ModelBundle): CompiledPolicy | null {
  * Applies the policy. Fail-safe: a sample whose most probable class is suspicious but whose score does not pass
  * the threshold is `inconclusive`, never `clear`.
  */
-export function decideVerdict(policy: CompiledPolicy | null, probabilities: Float64Array, best: number): PolicyOutcome {
-  if (!policy) return { verdict: null, score: null, reason: 'model has no suspicious/clear policy' };
+export function decideVerdict(policy: CompiledPolicy | null, probabilities: Float64Array, best: number, novelty = NaN): PolicyOutcome {
+  const novel = novelty > 1;
+  if (!policy) return { verdict: null, score: null, reason: novel ? 'unknown-odour' : 'no-policy' };
   let score = 0;
   for (let c = 0; c < policy.suspicious.length; c++) if (policy.suspicious[c]) score += probabilities[c]!;
+  // An unknown smell must lead to an inspection, not to a clearance.
+  if (novel) return { verdict: 'suspicious', score, reason: 'unknown-odour' };
   if (score > policy.threshold) return { verdict: 'suspicious', score, reason: 'suspicious-class' };
   if (policy.suspicious[best]) return { verdict: 'inconclusive', score, reason: 'suspicious-class-below-threshold' };
   return { verdict: 'clear', score, reason: 'clear-class' };

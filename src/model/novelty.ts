@@ -1,0 +1,97 @@
+/**
+ * Novelty limit: a sample far from every training sample in PCA space smells of nothing the model knows, and
+ * must lead to an inspection (`unknown-odour`), not to a clearance. The distance to the nearest training
+ * sample is compared with a quantile of the same distance for training samples (leave-one-out); this
+ * nearest-neighbour rule is the "distance to the nearest training sample" data description of Tax & Duin
+ * (Pattern Recognition Letters 20, 1999; see Tax, "One-class classification", PhD thesis, TU Delft 2001, 3.4).
+ */
+
+export interface NoveltyModel {
+  readonly method: 'nearest-sample';
+  /** Training samples in PCA space (row-major, `components` each), at most `maxPoints`. */
+  readonly points: readonly number[];
+  /** Distance above which a sample is novel. */
+  readonly threshold: number;
+  /** The quantile of leave-one-out distances the threshold was set at. */
+  readonly quantile: number;
+}
+
+export interface NoveltyOptions {
+  /** @default 0.99 */
+  readonly quantile?: number;
+  /** Cap on stored points (a seeded subsample beyond it). @default 5000 */
+  readonly maxPoints?: number;
+  /** Cap on the training samples used to estimate the threshold. @default 2000 */
+  readonly maxQueries?: number;
+  readonly seed?: number;
+}
+
+function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sampleIndices(count: number, cap: number, next: () => number): Int32Array {
+  const idx = Int32Array.from({ length: count }, (_, i) => i);
+  if (count <= cap) return idx;
+  for (let i = 0; i < cap; i++) {
+    const j = i + Math.floor(next() * (count - i));
+    const t = idx[i]!;
+    idx[i] = idx[j]!;
+    idx[j] = t;
+  }
+  return idx.slice(0, cap).sort();
+}
+
+export function fitNovelty(scores: Float64Array, count: number, k: number, options: NoveltyOptions = {}): NoveltyModel | null {
+  if (count < 3) return null;
+  const quantile = options.quantile ?? 0.99;
+  const next = rng(options.seed ?? 1);
+  const keep = sampleIndices(count, options.maxPoints ?? 5000, next);
+  const points = new Float64Array(keep.length * k);
+  keep.forEach((row, i) => points.set(scores.subarray(row * k, (row + 1) * k), i * k));
+  // Leave-one-out among the stored points: a query never matches itself.
+  const queries = sampleIndices(keep.length, options.maxQueries ?? 2000, next);
+  const distances = new Float64Array(queries.length);
+  for (let q = 0; q < queries.length; q++) {
+    const self = queries[q]!;
+    let best = Infinity;
+    for (let i = 0; i < keep.length; i++) {
+      if (i === self) continue;
+      let d2 = 0;
+      for (let j = 0; j < k; j++) {
+        const diff = points[i * k + j]! - points[self * k + j]!;
+        d2 += diff * diff;
+        if (d2 >= best) break;
+      }
+      if (d2 < best) best = d2;
+    }
+    distances[q] = Math.sqrt(best);
+  }
+  distances.sort();
+  const pos = Math.min(distances.length - 1, Math.ceil(quantile * distances.length) - 1);
+  const threshold = distances[Math.max(0, pos)]!;
+  return Object.freeze({ method: 'nearest-sample' as const, points: Object.freeze(Array.from(points)), threshold, quantile });
+}
+
+/** Distance from `query` to the nearest of `count` points (row-major, `k` each), with early exit. */
+export function nearestDistance(points: Float64Array, count: number, k: number, query: Float64Array): number {
+  let best = Infinity;
+  for (let i = 0; i < count; i++) {
+    const base = i * k;
+    let d2 = 0;
+    for (let j = 0; j < k; j++) {
+      const diff = points[base + j]! - query[j]!;
+      d2 += diff * diff;
+      if (d2 >= best) break;
+    }
+    if (d2 < best) best = d2;
+  }
+  return Math.sqrt(best);
+}
