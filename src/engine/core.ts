@@ -1,0 +1,322 @@
+/**
+ * The engine's synchronous core: source events in, engine events out. It segments cycles, feeds the streaming
+ * feature extractor, and when an exposure ends runs the quality gates, the model and the verdict policy on
+ * preallocated arrays. No I/O and no timers: the clock is injected, so tests are deterministic.
+ */
+import { EnoseError } from '../errors.js';
+import type { ModelBundle } from '../model/bundle.js';
+import {
+  compileModel,
+  compilePolicy,
+  decideVerdict,
+  noveltyOfLast,
+  predictCompiled,
+  type CompiledModel,
+  type CompiledPolicy,
+} from '../model/pipeline.js';
+import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
+import {
+  CycleFeatures,
+  DEFAULT_EXTRACTOR,
+  defaultGateLimits,
+  featureNames,
+  GATE_BITS,
+  type ExtractorConfig,
+  type GateLimits,
+} from '../signal/features.js';
+import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
+
+export interface EngineCoreOptions {
+  /** Verdict latency budget from the frame that ends the exposure. @default 5 */
+  readonly latencyBudgetMs?: number;
+  /** Cycle limits; a model's own limits take precedence where it has them. */
+  readonly cycle?: Partial<CycleLimits>;
+  /** Extractor settings for feature-only mode (training); a model's own settings are used otherwise. */
+  readonly extractor?: Partial<ExtractorConfig>;
+  /** Emit a `frame` event for every frame. @default true */
+  readonly emitFrames?: boolean;
+  /** Monotonic clock in ms. @default performance.now */
+  readonly now?: () => number;
+}
+
+/** A finished cycle in feature-only mode: what training collects. */
+export interface CycleFeaturesRecord {
+  readonly sample: string;
+  readonly label: string | undefined;
+  /** A copy of the feature vector (the core's buffer is reused). */
+  readonly features: Float64Array;
+  /** Quality problems: empty when the cycle is fit for training. */
+  readonly reasons: readonly VerdictReason[];
+  readonly quality: CycleQuality;
+  readonly exposureS: number;
+}
+
+const GATE_REASON: Record<string, VerdictReason> = {
+  saturated: 'channel-saturated',
+  dead: 'channel-dead',
+  spiking: 'channel-spiking',
+  'baseline-unstable': 'baseline-unstable',
+};
+
+/** The extractor settings a bundle was trained with, or an error naming what is wrong. */
+export function extractorOf(bundle: ModelBundle): ExtractorConfig {
+  if (bundle.input.kind !== 'frames') {
+    throw new EnoseError('model-mismatch', 'this model was trained on feature files; the streaming engine needs a model trained on frames (enose train <frames.csv>)');
+  }
+  const e = bundle.input.extractor as Partial<ExtractorConfig> & { method: string };
+  if (e.method !== 'stream-v1') throw new EnoseError('model-mismatch', `the model's feature extractor "${e.method}" is not this engine's (stream-v1): retrain it`);
+  return { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
+}
+
+export class EngineCore {
+  private readonly sink: (event: EngineEvent) => void;
+  private readonly onFeatures: ((record: CycleFeaturesRecord) => void) | null;
+  private readonly bundle: ModelBundle | null;
+  private readonly model: CompiledModel | null;
+  private readonly policy: CompiledPolicy | null;
+  private readonly probs: Float64Array;
+  private readonly extractorConfig: ExtractorConfig;
+  private readonly cycleLimits: CycleLimits;
+  private readonly budgetMs: number;
+  private readonly emitFrames: boolean;
+  private readonly now: () => number;
+  readonly tracker = new CycleTracker();
+  private info: RigInfo | null = null;
+  private features: CycleFeatures | null = null;
+  private featureBuf = new Float64Array(0);
+  private gates = new Uint8Array(0);
+  private labelHint: string | undefined;
+  private envIndex: { channel: string; feature: number }[] = [];
+  /** Verdicts given, and those over budget, since the start. */
+  verdicts = 0;
+  overBudget = 0;
+
+  constructor(
+    bundle: ModelBundle | null,
+    options: EngineCoreOptions,
+    sink: (event: EngineEvent) => void,
+    onFeatures?: (record: CycleFeaturesRecord) => void,
+  ) {
+    this.sink = sink;
+    this.onFeatures = onFeatures ?? null;
+    this.bundle = bundle;
+    this.model = bundle ? compileModel(bundle) : null;
+    this.policy = bundle ? compilePolicy(bundle) : null;
+    this.probs = new Float64Array(bundle ? bundle.classes.length : 0);
+    this.extractorConfig = bundle ? extractorOf(bundle) : { ...DEFAULT_EXTRACTOR, ...options.extractor };
+    this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...options.cycle, ...(bundle?.limits?.cycle ?? {}) };
+    this.budgetMs = options.latencyBudgetMs ?? 5;
+    this.emitFrames = options.emitFrames ?? true;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get rig(): RigInfo | null {
+    return this.info;
+  }
+
+  /** The next cycle the rig starts carries this id. */
+  requestSample(id: string): void {
+    this.tracker.requestSample(id);
+  }
+
+  push(event: SourceEvent): void {
+    switch (event.type) {
+      case 'frame':
+        this.frame(event);
+        return;
+      case 'info':
+        this.setInfo(event);
+        return;
+      case 'gap':
+        this.tracker.onLost(event.lost);
+        this.sink(event);
+        return;
+      case 'reboot':
+        this.cut('reboot', event.atMs);
+        return;
+      case 'state':
+        if (event.state === 'disconnected') this.cut('disconnect', event.atMs);
+        this.sink(event);
+        return;
+      case 'issue':
+        this.sink(event);
+        return;
+      case 'ack':
+        return;
+    }
+  }
+
+  /** End of the source: a cycle still in its exposure is judged on what it has; one in baseline is too short. */
+  end(): void {
+    if (this.tracker.open) {
+      const at = this.now();
+      if (this.tracker.phase === 'E') this.judge(at);
+      else this.judge(at);
+      this.tracker.close();
+    }
+  }
+
+  /** A STOP from the host: a cycle in progress is cut. */
+  stopped(atMs: number): void {
+    this.cut('stopped', atMs);
+  }
+
+  private setInfo(event: Extract<SourceEvent, { type: 'info' }>): void {
+    const reboot = this.info !== null;
+    const { type: _t, atMs, ...info } = event;
+    if (this.bundle) {
+      const input = this.bundle.input;
+      const expected = input.kind === 'frames' ? input.channels : [];
+      if (expected.length !== info.channels.length || expected.some((c, i) => c !== info.channels[i])) {
+        throw new EnoseError(
+          'model-mismatch',
+          `the model is for ${expected.length} channels (${expected.join(',')}), the rig ${info.rig} has ${info.channels.length} (${info.channels.join(',')})`,
+        );
+      }
+    }
+    if (reboot) this.cut('reboot', atMs);
+    const changed = !this.info || this.info.rateHz !== info.rateHz || this.info.unit !== info.unit || this.info.channels.join() !== info.channels.join();
+    this.info = info;
+    this.tracker.setRig(info.rig);
+    if (changed) {
+      const limits: GateLimits = (this.bundle?.limits?.gates as GateLimits | null | undefined) ?? defaultGateLimits(info.unit);
+      this.features = new CycleFeatures(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits);
+      this.featureBuf = new Float64Array(this.features.width);
+      this.gates = new Uint8Array(info.channels.length);
+      const names = featureNames(info.channels, this.extractorConfig);
+      this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
+    }
+    this.sink({ type: 'info', atMs, reboot, ...info });
+  }
+
+  private frame(event: Extract<SourceEvent, { type: 'frame' }>): void {
+    const features = this.features;
+    if (!features) return; // sources hold frames back until an info line; nothing to do without one
+    const t = this.tracker;
+    if (t.endsCycle(event.phase, event.sample)) {
+      this.judge(event.atMs);
+      t.close();
+    }
+    const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
+    if (flags & STARTED) {
+      features.reset();
+      this.labelHint = event.label;
+      this.sink({ type: 'sample-started', atMs: event.atMs, sample: t.id, seq: event.seq, requested: t.requested });
+    }
+    if (flags & EXPOSURE) features.startExposure(t.tS);
+    if (t.role === 'baseline') features.baselineFrame(event.values);
+    else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
+    if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
+    if (this.emitFrames) {
+      this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
+    }
+  }
+
+  private cut(reason: CutReason, atMs: number): void {
+    if (this.tracker.onCut(reason)) {
+      this.judge(atMs);
+      this.tracker.close();
+    }
+  }
+
+  /** The verdict of the cycle in progress, triggered at `triggerAtMs` (arrival of the frame that ended it). */
+  private judge(triggerAtMs: number): void {
+    const t = this.tracker;
+    const features = this.features!;
+    const limits = this.cycleLimits;
+    const reasons: VerdictReason[] = [];
+    if (t.cut) reasons.push(t.cut === 'disconnect' ? 'cut-disconnect' : t.cut === 'reboot' ? 'cut-reboot' : 'cut-stopped');
+    const exposed = t.framesE > 1 && t.framesB > 0;
+    if (!exposed || t.baselineS < limits.minBaselineS || t.exposureS < limits.minExposureS) reasons.push('too-short');
+    if (t.lostShare > limits.maxLostShare) reasons.push('lost-frames');
+    if (t.maxGapS > limits.maxGapS) reasons.push('gap-too-long');
+    const channels: { channel: string; gate: CycleQuality['channels'][number]['gate'] }[] = [];
+    let predicted = false;
+    let best = 0;
+    let novelty = NaN;
+    const buf = this.featureBuf;
+    if (exposed) {
+      features.finish(buf, 0, this.gates);
+      const names = this.info!.channels;
+      for (let i = 0; i < names.length; i++) {
+        const g = this.gates[i]!;
+        if (g === 0) continue;
+        for (const [bit, gate] of GATE_BITS) {
+          if (g & bit) {
+            channels.push({ channel: names[i]!, gate });
+            const reason = GATE_REASON[gate]!;
+            if (!reasons.includes(reason)) reasons.push(reason);
+          }
+        }
+      }
+      let finite = true;
+      for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j]!)) finite = false;
+      if (!finite) {
+        if (!reasons.includes('channel-dead')) reasons.push('features-invalid');
+      } else if (this.model) {
+        best = predictCompiled(this.model, buf, 0, this.probs);
+        novelty = noveltyOfLast(this.model);
+        predicted = true;
+        const env = this.bundle!.limits?.environment ?? {};
+        for (const { channel, feature } of this.envIndex) {
+          const range = env[channel];
+          if (range && (buf[feature]! < range.min || buf[feature]! > range.max)) {
+            reasons.push(channel === 'rh_pct' ? 'humidity-out-of-range' : 'temperature-out-of-range');
+          }
+        }
+      }
+    }
+    const quality: CycleQuality = {
+      framesB: t.framesB,
+      framesE: t.framesE,
+      lostFrames: t.lost,
+      lostShare: t.lostShare,
+      maxGapS: t.maxGapS,
+      cut: t.cut,
+      channels,
+      novelty: Number.isNaN(novelty) ? null : novelty,
+    };
+    if (!this.bundle) {
+      this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons, quality, exposureS: t.exposureS });
+      return;
+    }
+    const bundle = this.bundle;
+    let verdict: VerdictEvent['verdict'];
+    let score: number | null = null;
+    const probabilities: Record<string, number> = {};
+    if (predicted) {
+      const outcome = decideVerdict(this.policy, this.probs, best, novelty);
+      score = outcome.score;
+      for (let c = 0; c < bundle.classes.length; c++) probabilities[bundle.classes[c]!] = this.probs[c]!;
+      // Quality problems make a verdict inconclusive, never clear; an unknown odour stays a reason.
+      verdict = reasons.length > 0 ? (this.policy ? 'inconclusive' : null) : outcome.verdict;
+      reasons.push(outcome.reason);
+    } else {
+      verdict = this.policy ? 'inconclusive' : null;
+      if (reasons.length === 0) reasons.push('features-invalid');
+    }
+    const atMs = this.now();
+    const latencyMs = atMs - triggerAtMs;
+    const event: VerdictEvent = {
+      type: 'verdict',
+      atMs,
+      sample: t.id,
+      verdict,
+      class: predicted ? bundle.classes[best]! : null,
+      probabilities,
+      score,
+      reasons,
+      quality,
+      modelId: bundle.id,
+      latencyMs,
+      frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
+      ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
+    };
+    this.verdicts++;
+    this.sink(event);
+    if (latencyMs > this.budgetMs) {
+      this.overBudget++;
+      this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * `createEngine`: runs a FrameSource through the engine core and hands out its events as an async iterable
+ * (or to a listener). The embedding API of a scanner service.
+ */
+import { EnoseError } from '../errors.js';
+import type { ModelBundle } from '../model/bundle.js';
+import type { EngineEvent, FrameSource } from '../types.js';
+import { EngineCore, type EngineCoreOptions } from './core.js';
+
+export interface EngineOptions extends EngineCoreOptions {
+  readonly model: ModelBundle;
+  readonly source: FrameSource;
+  /** Called synchronously for every event, before it is queued for the async iterator. */
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Queue events for `for await` consumers. Turn off when only `onEvent` is used. @default true */
+  readonly queue?: boolean;
+}
+
+export interface Engine extends AsyncIterable<EngineEvent> {
+  /**
+   * Starts a sampling cycle for a container: the next cycle the rig runs carries `sampleId`. Sends START to
+   * the rig; rejects for a source that cannot send (a replay) or an id the protocol cannot carry.
+   */
+  startSample(sampleId: string): Promise<void>;
+  /** Aborts the cycle in progress (STOP to the rig); the cycle's verdict is `inconclusive`, `cut-stopped`. */
+  stopSample(): Promise<void>;
+  /** Stops the source and ends the event stream. */
+  close(): Promise<void>;
+  /** Resolves when the source has ended and every event was delivered; rejects with the engine's error. */
+  readonly done: Promise<void>;
+  /** Counters for health and metrics. */
+  stats(): { verdicts: number; overBudget: number; rig: string | null };
+}
+
+const SAMPLE_ID = /^[\x21-\x7e]{1,64}$/;
+
+export function createEngine(options: EngineOptions): Engine {
+  const { source, model, onEvent } = options;
+  const useQueue = options.queue ?? true;
+  const queue: EngineEvent[] = [];
+  let head = 0;
+  let wake: (() => void) | null = null;
+  let finished = false;
+  let failure: unknown = null;
+  let failureThrown = false;
+  const controller = new AbortController();
+
+  const deliver = (event: EngineEvent) => {
+    onEvent?.(event);
+    if (useQueue) {
+      queue.push(event);
+      if (wake) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    }
+  };
+  const core = new EngineCore(model, options, deliver);
+  const finish = (error: unknown) => {
+    if (finished) return;
+    finished = true;
+    failure = error;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+
+  const done = (async () => {
+    // Let the caller attach listeners and iterators before the first event.
+    await Promise.resolve();
+    try {
+      await source.run((event) => {
+        if (finished) return;
+        try {
+          core.push(event);
+        } catch (error) {
+          finish(error);
+          controller.abort(error);
+        }
+      }, controller.signal);
+      if (!finished) core.end();
+      finish(null);
+    } catch (error) {
+      finish(error);
+    }
+    if (failure) throw failure;
+  })();
+  // The error is also delivered through the iterator; do not let an unobserved `done` crash the process.
+  done.catch(() => undefined);
+
+  return {
+    async startSample(sampleId: string) {
+      if (!SAMPLE_ID.test(sampleId) || /[,;*$]/.test(sampleId)) {
+        throw new EnoseError('bad-usage', `sample id must be 1 to 64 printable ASCII characters without , ; * $: ${JSON.stringify(sampleId)}`);
+      }
+      core.requestSample(sampleId);
+      await source.send({ command: 'START', sampleId });
+    },
+    async stopSample() {
+      await source.send({ command: 'STOP' });
+      core.stopped(performance.now());
+    },
+    async close() {
+      controller.abort(new Error('closed'));
+      await done.catch(() => undefined);
+    },
+    done,
+    stats: () => ({ verdicts: core.verdicts, overBudget: core.overBudget, rig: core.rig?.rig ?? null }),
+    [Symbol.asyncIterator](): AsyncIterator<EngineEvent> {
+      return {
+        async next(): Promise<IteratorResult<EngineEvent>> {
+          for (;;) {
+            if (head < queue.length) {
+              const value = queue[head++]!;
+              if (head > 4096 && head * 2 > queue.length) {
+                queue.splice(0, head);
+                head = 0;
+              }
+              return { value, done: false };
+            }
+            if (finished) {
+              if (failure && !failureThrown) {
+                failureThrown = true;
+                throw failure;
+              }
+              return { value: undefined, done: true };
+            }
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+        async return(): Promise<IteratorResult<EngineEvent>> {
+          controller.abort(new Error('consumer stopped'));
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

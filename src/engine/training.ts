@@ -1,0 +1,117 @@
+/**
+ * Training on frames goes through the live engine's own feature path: every recorded cycle is replayed
+ * through the engine core in feature-only mode, so a model sees in training exactly the features it will
+ * see live.
+ */
+import { EnoseError } from '../errors.js';
+import type { ModelInput, ModelLimits } from '../model/bundle.js';
+import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
+import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig } from '../signal/features.js';
+import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
+import { EngineCore, type CycleFeaturesRecord } from './core.js';
+
+export interface TrainingSetOptions {
+  readonly extractor?: Partial<ExtractorConfig>;
+}
+
+export interface SkippedCycle {
+  readonly group: string;
+  readonly sample: string;
+  readonly reasons: readonly (VerdictReason | 'no-label')[];
+}
+
+export interface TrainingSet {
+  readonly table: FeatureTable;
+  readonly input: ModelInput;
+  readonly limits: ModelLimits;
+  readonly skipped: readonly SkippedCycle[];
+  readonly rig: RigInfo;
+}
+
+/** One recording's events (info first, then frames) and the group its cycles belong to (its file name). */
+export interface TrainingRecording {
+  readonly group: string;
+  readonly events: Iterable<SourceEvent>;
+}
+
+/** Margin added around the environment ranges seen in training before a cycle is out of range. */
+function environmentMargin(channel: string, min: number, max: number): number {
+  const unit = channel === 'rh_pct' ? 5 : 2; // 5 %RH, 2 degC
+  return Math.max(unit, 0.1 * (max - min));
+}
+
+/**
+ * Extracts one feature row per cycle of the recordings. Cycles with quality problems or without a label are
+ * skipped and listed (never silently). All recordings must have the same channels.
+ */
+export function extractTrainingSet(recordings: readonly TrainingRecording[], options: TrainingSetOptions = {}): TrainingSet {
+  const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
+  const rows: { record: CycleFeaturesRecord; group: string }[] = [];
+  const skipped: SkippedCycle[] = [];
+  let rig: RigInfo | null = null;
+  for (const recording of recordings) {
+    const group = recording.group;
+    const core = new EngineCore(null, { extractor, emitFrames: false }, () => undefined, (record) => {
+      const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
+      if (record.label === undefined || record.label === '') reasons.push('no-label');
+      if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
+      else rows.push({ record, group });
+    });
+    for (const event of recording.events) {
+      if (event.type === 'info') {
+        const { type: _t, atMs: _a, ...info } = event;
+        if (rig && rig.channels.join() !== info.channels.join()) {
+          throw new EnoseError('bad-data', `${group}: channels ${info.channels.join(',')} differ from ${rig.channels.join(',')} of the other recordings`);
+        }
+        rig ??= info;
+      }
+      core.push(event);
+    }
+    core.end();
+  }
+  if (!rig) throw new EnoseError('empty-data', `${recordings.map((r) => r.group).join(', ')}: no frames`);
+  if (rows.length === 0) {
+    const why = skipped.slice(0, 3).map((s) => `${s.sample}: ${s.reasons.join('+')}`).join('; ');
+    throw new EnoseError('empty-data', `no usable cycle to train on (${skipped.length} skipped${why ? `: ${why}` : ''})`);
+  }
+  const names = featureNames(rig.channels, extractor);
+  const width = names.length;
+  const x = new Float64Array(rows.length * width);
+  rows.forEach((r, i) => x.set(r.record.features, i * width));
+  const environment: Record<string, { min: number; max: number }> = {};
+  names.forEach((n, j) => {
+    if (!n.endsWith(':mean')) return;
+    const channel = n.slice(0, -5);
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < rows.length; i++) {
+      min = Math.min(min, x[i * width + j]!);
+      max = Math.max(max, x[i * width + j]!);
+    }
+    const margin = environmentMargin(channel, min, max);
+    environment[channel] = { min: min - margin, max: max + margin };
+  });
+  const exposures = rows.map((r) => r.record.exposureS);
+  const table: FeatureTable = {
+    source: recordings.map((r) => r.group).join(','),
+    featureNames: names,
+    width,
+    count: rows.length,
+    x,
+    labels: rows.map((r) => r.record.label!),
+    samples: rows.map((r) => r.record.sample),
+    groups: rows.map((r) => r.group),
+  };
+  return {
+    table,
+    input: { kind: 'frames', channels: [...rig.channels], featureNames: names, extractor: { ...extractor, emaAlphas: [...extractor.emaAlphas] } },
+    limits: {
+      environment,
+      exposureS: { min: Math.min(...exposures), max: Math.max(...exposures) },
+      gates: defaultGateLimits(rig.unit),
+      cycle: { ...DEFAULT_CYCLE_LIMITS },
+    },
+    skipped,
+    rig,
+  };
+}

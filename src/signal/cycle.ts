@@ -1,0 +1,184 @@
+/**
+ * Sampling-cycle segmentation: a sample is a baseline (B) phase followed by an exposure (E) phase, then
+ * recovery (R). The tracker follows the frames' phases (from the rig, or from host timing upstream) and says
+ * when a cycle starts, when its exposure starts, and when the exposure ends (the verdict is due), and keeps
+ * the loss and gap accounting that decides whether the cycle can be trusted.
+ */
+import type { Phase } from '../types.js';
+
+export interface CycleLimits {
+  /** Largest share of lost frames (gaps) over B and E. @default 0.02 */
+  readonly maxLostShare: number;
+  /** Longest time between consecutive B or E frames. @default 1 */
+  readonly maxGapS: number;
+  /** Shortest usable baseline. @default 3 */
+  readonly minBaselineS: number;
+  /** Shortest usable exposure. @default 5 */
+  readonly minExposureS: number;
+}
+
+export const DEFAULT_CYCLE_LIMITS: CycleLimits = Object.freeze({ maxLostShare: 0.02, maxGapS: 1, minBaselineS: 3, minExposureS: 5 });
+
+export type CutReason = 'disconnect' | 'reboot' | 'stopped';
+
+/** What a frame did to the cycle: bit flags returned by `onFrame` (the end of a cycle: `endsCycle`). */
+export const STARTED = 2; // this frame started a new cycle (a B frame)
+export const EXPOSURE = 4; // this frame is the first of the exposure
+export const PHASE_CHANGED = 8; // the frame's phase differs from the previous frame's
+
+/** Where the current frame goes. */
+export type FrameRole = 'baseline' | 'exposure' | 'other';
+
+export class CycleTracker {
+  /** Id of the cycle in progress ('' when none). */
+  id = '';
+  /** Phase of the cycle in progress: B, E, R, or I when there is none. */
+  phase: Phase = 'I';
+  role: FrameRole = 'other';
+  firstSeq = 0;
+  lastSeq = 0;
+  count = 0;
+  framesB = 0;
+  framesE = 0;
+  lost = 0;
+  maxGapS = 0;
+  /** Seconds since the cycle's first frame (from the rig's clock, uint32 ms with wrap). */
+  tS = 0;
+  baselineS = 0;
+  exposureS = 0;
+  cut: CutReason | null = null;
+  /** True when the cycle started by a `requestSample`. */
+  requested = false;
+  private prevTMs = -1;
+  private prevPhase: Phase = 'I';
+  private prevHint: string | undefined = undefined;
+  private exposureStartS = 0;
+  private pendingId: string | null = null;
+  private rig = 'rig';
+
+  setRig(rig: string): void {
+    this.rig = rig;
+  }
+
+  /** The next cycle to start gets this id (a container id from the scanner service). */
+  requestSample(id: string): void {
+    this.pendingId = id;
+  }
+
+  /** True while a cycle is in B or E: a cut now leaves it without a verdict, so one is due. */
+  get open(): boolean {
+    return this.id !== '' && (this.phase === 'B' || this.phase === 'E');
+  }
+
+  /**
+   * True when this frame ends the exposure of the cycle in progress (the first frame after E that is not E,
+   * or a new sample id in the data), or cuts a baseline short with a new sample id: the cycle's verdict is
+   * due, from the state as it is now. Call before `onFrame`.
+   */
+  endsCycle(phase: Phase, hint: string | undefined): boolean {
+    if (this.id === '') return false;
+    const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
+    if (this.phase === 'E') return phase !== 'E' || hintChanged;
+    if (this.phase === 'B') return hintChanged || phase === 'I' || phase === 'R';
+    return false;
+  }
+
+  /**
+   * Advances on one frame. `hint` is a sample id carried by the data (a recording's `sample` column): a change
+   * of hint separates cycles as a change of phase does. Returns STARTED | EXPOSURE | PHASE_CHANGED flags.
+   */
+  onFrame(seq: number, tMs: number, phase: Phase, hint: string | undefined): number {
+    let flags = 0;
+    if (phase !== this.prevPhase) flags |= PHASE_CHANGED;
+    const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
+    const startsNew =
+      (phase === 'B' && (this.id === '' || this.phase !== 'B' || hintChanged)) ||
+      // An exposure seen without its baseline (the engine started mid-cycle): tracked so it is reported.
+      (phase === 'E' && (this.id === '' || this.phase === 'R' || hintChanged));
+    if (startsNew) {
+      flags |= STARTED;
+      this.begin(seq, tMs, hint);
+    } else if (this.id !== '' && (phase === 'I' || hintChanged || (phase === 'R' && this.phase === 'B'))) {
+      // Idle, another sample, or recovery straight after baseline: the cycle is over (its verdict is given).
+      this.id = '';
+    }
+
+    if (this.id !== '') {
+      const dtS = this.prevTMs < 0 || flags & STARTED ? 0 : ((tMs - this.prevTMs) >>> 0) / 1000;
+      this.tS += dtS;
+      if ((phase === 'B' || phase === 'E') && !(flags & STARTED) && (this.phase === 'B' || this.phase === 'E')) {
+        if (dtS > this.maxGapS) this.maxGapS = dtS;
+      }
+      if (phase === 'E' && this.phase !== 'E') {
+        flags |= EXPOSURE;
+        this.exposureStartS = this.tS;
+      }
+      this.phase = phase;
+      this.lastSeq = seq;
+      this.count++;
+      if (phase === 'B') {
+        this.framesB++;
+        this.baselineS = this.tS;
+        this.role = 'baseline';
+      } else if (phase === 'E') {
+        this.framesE++;
+        this.exposureS = this.tS - this.exposureStartS;
+        this.role = 'exposure';
+      } else {
+        this.role = 'other';
+      }
+    } else {
+      this.role = 'other';
+      this.phase = 'I';
+    }
+    this.prevTMs = tMs;
+    this.prevPhase = phase;
+    this.prevHint = hint;
+    return flags;
+  }
+
+  private begin(seq: number, tMs: number, hint: string | undefined): void {
+    this.requested = this.pendingId !== null;
+    this.id = this.pendingId ?? (hint !== undefined && hint !== '' ? hint : `${this.rig}-${seq}`);
+    this.pendingId = null;
+    this.phase = 'I';
+    this.firstSeq = seq;
+    this.lastSeq = seq;
+    this.count = 0;
+    this.framesB = 0;
+    this.framesE = 0;
+    this.lost = 0;
+    this.maxGapS = 0;
+    this.tS = 0;
+    this.baselineS = 0;
+    this.exposureS = 0;
+    this.exposureStartS = 0;
+    this.cut = null;
+    this.prevTMs = tMs;
+  }
+
+  /** Lost frames reported by the link (a seq gap). Counted against the cycle when it is in B or E. */
+  onLost(lost: number): void {
+    if (this.open) this.lost += lost;
+  }
+
+  /** A disconnect or reboot: returns true when it cut a cycle in B or E (whose verdict is then due). */
+  onCut(reason: CutReason): boolean {
+    const wasOpen = this.open;
+    if (wasOpen) this.cut = reason;
+    if (reason !== 'stopped') this.prevTMs = -1;
+    return wasOpen;
+  }
+
+  /** Forgets the cycle after its verdict was given for a cut. */
+  close(): void {
+    this.id = '';
+    this.phase = 'I';
+    this.prevPhase = 'I';
+  }
+
+  get lostShare(): number {
+    const seen = this.framesB + this.framesE + this.lost;
+    return seen > 0 ? this.lost / seen : 0;
+  }
+}

@@ -1,0 +1,455 @@
+/**
+ * Streaming baseline correction and feature extraction for one sampling cycle, per channel, updated frame by
+ * frame on preallocated typed arrays, so that the work left when the exposure ends is O(channels).
+ *
+ * Per gas channel:
+ * - baseline R0: median of the baseline (B) readings, robust to spikes (bounded buffer of the last
+ *   `maxBaselineFrames` readings; computed once when the exposure starts);
+ * - response r(t) of a reading R: `fractional` (R - R0) / R0, `relative` R / R0 or `log` ln(R / R0)
+ *   (Gardner & Bartlett, "Electronic Noses: Principles and Applications", 1999, ch. 5, baseline manipulation);
+ * - `ss`: steady-state response, the mean of r over the last `steadyStateS` seconds of the exposure
+ *   (Vergara et al. 2012, Sens. Actuators B 166, the dR feature);
+ * - `peak`: the response farthest from the neutral value over the exposure;
+ * - `area`: the integral of (r - neutral) over the exposure, trapezoid rule, in seconds;
+ * - `slope`: the largest rate of change of r over a `slopeWindowS` window during the exposure, per second;
+ * - `ema<alpha>`: the exponential-moving-average transients of Vergara et al. 2012:
+ *   y[k] = (1 - a) y[k-1] + a (r[k] - r[k-1]), the feature being the extreme of y over the exposure, with the
+ *   paper's alphas (0.001, 0.01, 0.1 at 100 Hz) rescaled to the frame rate so the time constants stay the same:
+ *   a' = 1 - (1 - a)^(100 / rateHz).
+ * Environment channels (`temp_c`, `rh_pct`): the mean over the baseline and exposure.
+ * Decay transients (Vergara's other half) need the recovery phase, which comes after the verdict: not used.
+ *
+ * Quality gates are computed alongside (see `CycleGates`).
+ */
+import { isEnvironmentChannel } from '../types.js';
+
+export type ResponseKind = 'fractional' | 'relative' | 'log';
+
+export interface ExtractorConfig {
+  readonly method: 'stream-v1';
+  /** @default 'fractional' */
+  readonly response: ResponseKind;
+  /** Length of the end of the exposure averaged for the steady-state response. @default 10 */
+  readonly steadyStateS: number;
+  /** Window of the slope feature. @default 1 */
+  readonly slopeWindowS: number;
+  /** EMA smoothing constants as published, at `referenceRateHz`. @default [0.001, 0.01, 0.1] */
+  readonly emaAlphas: readonly number[];
+  /** @default 100 (the 100 Hz sampling of Vergara et al. 2012) */
+  readonly referenceRateHz: number;
+  /** Host-timed data without a phase column: baseline seconds at the start of each sample. @default 30 */
+  readonly baselineS: number;
+  /** Bounded baseline buffer for the median. @default 4096 */
+  readonly maxBaselineFrames: number;
+}
+
+export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
+  method: 'stream-v1',
+  response: 'fractional',
+  steadyStateS: 10,
+  slopeWindowS: 1,
+  emaAlphas: Object.freeze([0.001, 0.01, 0.1]),
+  referenceRateHz: 100,
+  baselineS: 30,
+  maxBaselineFrames: 4096,
+});
+
+const GAS_FEATURES = ['ss', 'peak', 'area', 'slope'] as const;
+
+/** Feature names in the order `extract` writes them: per gas channel, then per environment channel. */
+export function featureNames(channels: readonly string[], config: ExtractorConfig): string[] {
+  const names: string[] = [];
+  for (const ch of channels) {
+    if (isEnvironmentChannel(ch)) continue;
+    for (const f of GAS_FEATURES) names.push(`${ch}:${f}`);
+    for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
+  }
+  for (const ch of channels) if (isEnvironmentChannel(ch)) names.push(`${ch}:mean`);
+  return names;
+}
+
+/** Limits of the quality gates; `defaultGateLimits` documents each. */
+export interface GateLimits {
+  /** A reading at or below this is on the lower rail (a dropout or short): ohm 0. */
+  readonly railLow: number;
+  /** A reading at or above this is on the upper rail (open circuit, ADC full scale). */
+  readonly railHigh: number;
+  /** Share of B+E readings on a rail above which a channel is saturated. @default 0.05 */
+  readonly maxRailShare: number;
+  /** Share of NaN readings above which a channel is dead. @default 0.2 */
+  readonly maxNanShare: number;
+  /** A one-frame jump larger than this share of R0, out and back, is a spike. @default 0.25 */
+  readonly spikeShare: number;
+  /** More spikes than this in a cycle and the channel is spiking. @default 2 */
+  readonly maxSpikes: number;
+  /** |mean of the last third of B - mean of the first third| / R0 above this: unstable baseline. @default 0.03 */
+  readonly maxBaselineDrift: number;
+}
+
+export function defaultGateLimits(unit: 'ohm' | 'adc'): GateLimits {
+  return {
+    railLow: 0,
+    // ADC counts: a 16-bit converter's full scale; resistance: 1 GOhm is an open circuit for a MOX sensor.
+    railHigh: unit === 'adc' ? 65535 : 1e9,
+    maxRailShare: 0.05,
+    maxNanShare: 0.2,
+    spikeShare: 0.25,
+    maxSpikes: 2,
+    maxBaselineDrift: 0.03,
+  };
+}
+
+export type ChannelGate = 'saturated' | 'dead' | 'spiking' | 'baseline-unstable';
+
+/**
+ * The per-cycle extractor: allocate once per rig (channel count and rate), then `reset()` at each cycle start,
+ * `baselineFrame` for every B frame, `startExposure()` once, `exposureFrame` for every E frame, and `finish()`.
+ */
+export class CycleFeatures {
+  readonly channels: readonly string[];
+  readonly width: number;
+  private readonly config: ExtractorConfig;
+  private readonly limits: GateLimits;
+  private readonly gas: Int32Array;
+  private readonly env: Int32Array;
+  private readonly n: number;
+  private readonly emaCount: number;
+  private readonly emaAlpha: Float64Array;
+  private readonly steadyCap: number;
+  private readonly slopeLag: number;
+  // Baseline ring buffer: channels x maxBaselineFrames.
+  private readonly bBuf: Float64Array;
+  private bCount = 0;
+  private readonly scratch: Float64Array;
+  private readonly r0: Float64Array;
+  // Per channel running state.
+  private readonly nanCount: Int32Array;
+  private readonly railCount: Int32Array;
+  private readonly total: Int32Array;
+  private readonly spikes: Int32Array;
+  private readonly prev: Float64Array;
+  private readonly prev2: Float64Array;
+  private readonly envSum: Float64Array;
+  private readonly envN: Int32Array;
+  private readonly minV: Float64Array;
+  private readonly maxV: Float64Array;
+  private readonly peak: Float64Array;
+  private readonly area: Float64Array;
+  private readonly lastResp: Float64Array;
+  private readonly lastT: Float64Array;
+  private readonly slope: Float64Array;
+  private readonly ema: Float64Array;
+  private readonly emaExt: Float64Array;
+  private readonly steady: Float64Array; // ring: channels x steadyCap (NaN for missing)
+  private readonly respHist: Float64Array; // ring: channels x (slopeLag + 1)
+  private readonly respHistT: Float64Array; // ring of times, shared by channels
+  private readonly baselineDrift: Float64Array;
+  private eCount = 0;
+  private neutral: number;
+
+  constructor(channels: readonly string[], rateHz: number, config: ExtractorConfig, limits: GateLimits) {
+    this.channels = channels;
+    this.config = config;
+    this.limits = limits;
+    this.n = channels.length;
+    const gas: number[] = [];
+    const env: number[] = [];
+    channels.forEach((c, i) => (isEnvironmentChannel(c) ? env : gas).push(i));
+    this.gas = Int32Array.from(gas);
+    this.env = Int32Array.from(env);
+    this.emaCount = config.emaAlphas.length;
+    this.emaAlpha = Float64Array.from(config.emaAlphas, (a) => 1 - Math.pow(1 - a, config.referenceRateHz / rateHz));
+    this.width = gas.length * (GAS_FEATURES.length + this.emaCount) + env.length;
+    this.steadyCap = Math.max(1, Math.round(config.steadyStateS * rateHz));
+    this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
+    const n = this.n;
+    this.bBuf = new Float64Array(n * config.maxBaselineFrames);
+    this.scratch = new Float64Array(config.maxBaselineFrames);
+    this.r0 = new Float64Array(n);
+    this.nanCount = new Int32Array(n);
+    this.railCount = new Int32Array(n);
+    this.total = new Int32Array(n);
+    this.spikes = new Int32Array(n);
+    this.prev = new Float64Array(n);
+    this.prev2 = new Float64Array(n);
+    this.envSum = new Float64Array(n);
+    this.envN = new Int32Array(n);
+    this.minV = new Float64Array(n);
+    this.maxV = new Float64Array(n);
+    this.peak = new Float64Array(n);
+    this.area = new Float64Array(n);
+    this.lastResp = new Float64Array(n);
+    this.lastT = new Float64Array(n);
+    this.slope = new Float64Array(n);
+    this.ema = new Float64Array(n * this.emaCount);
+    this.emaExt = new Float64Array(n * this.emaCount);
+    this.steady = new Float64Array(n * this.steadyCap);
+    this.respHist = new Float64Array(n * (this.slopeLag + 1));
+    this.respHistT = new Float64Array(this.slopeLag + 1);
+    this.baselineDrift = new Float64Array(n);
+    this.neutral = config.response === 'relative' ? 1 : 0;
+    this.reset();
+  }
+
+  reset(): void {
+    this.bCount = 0;
+    this.eCount = 0;
+    this.nanCount.fill(0);
+    this.railCount.fill(0);
+    this.total.fill(0);
+    this.spikes.fill(0);
+    this.prev.fill(NaN);
+    this.prev2.fill(NaN);
+    this.envSum.fill(0);
+    this.envN.fill(0);
+    this.minV.fill(Infinity);
+    this.maxV.fill(-Infinity);
+    this.r0.fill(NaN);
+    this.baselineDrift.fill(0);
+  }
+
+  get baselineFrames(): number {
+    return this.bCount;
+  }
+
+  get exposureFrames(): number {
+    return this.eCount;
+  }
+
+  /** Gate bookkeeping common to B and E frames. */
+  private observe(values: Float64Array): void {
+    const { limits } = this;
+    for (let i = 0; i < this.n; i++) {
+      const v = values[i]!;
+      this.total[i]!++;
+      if (v !== v) {
+        this.nanCount[i]!++;
+        continue;
+      }
+      if (v <= limits.railLow || v >= limits.railHigh) this.railCount[i]!++;
+      if (v < this.minV[i]!) this.minV[i] = v;
+      if (v > this.maxV[i]!) this.maxV[i] = v;
+      // Spike: the previous reading jumped away from both its neighbours by more than spikeShare of the level.
+      const p = this.prev[i]!;
+      const pp = this.prev2[i]!;
+      if (p === p && pp === pp) {
+        const level = Math.abs(pp) > 0 ? Math.abs(pp) : 1;
+        const up = p - pp;
+        const back = p - v;
+        if (Math.abs(up) > limits.spikeShare * level && Math.abs(back) > limits.spikeShare * level && up * back > 0) this.spikes[i]!++;
+      }
+      this.prev2[i] = p;
+      this.prev[i] = v;
+    }
+    for (let k = 0; k < this.env.length; k++) {
+      const i = this.env[k]!;
+      const v = values[i]!;
+      if (v === v) {
+        this.envSum[i]! += v;
+        this.envN[i]!++;
+      }
+    }
+  }
+
+  baselineFrame(values: Float64Array): void {
+    this.observe(values);
+    const cap = this.config.maxBaselineFrames;
+    const slot = this.bCount % cap;
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      this.bBuf[i * cap + slot] = values[i]!;
+    }
+    this.bCount++;
+  }
+
+  /** Computes R0 (median of the baseline) and the baseline-drift gate; resets the exposure state. */
+  startExposure(tS: number): void {
+    const cap = this.config.maxBaselineFrames;
+    const stored = Math.min(this.bCount, cap);
+    const oldest = this.bCount > cap ? this.bCount % cap : 0;
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      let m = 0;
+      for (let j = 0; j < stored; j++) {
+        const v = this.bBuf[i * cap + j]!;
+        if (v === v) this.scratch[m++] = v;
+      }
+      const r0 = m > 0 ? median(this.scratch, m) : NaN;
+      this.r0[i] = r0;
+      // Drift over the baseline: mean of its last third against its first third, in chronological order.
+      const third = Math.floor(stored / 3);
+      if (third >= 1 && r0 === r0 && r0 !== 0) {
+        let a = 0;
+        let na = 0;
+        let b = 0;
+        let nb = 0;
+        for (let j = 0; j < third; j++) {
+          const first = this.bBuf[i * cap + ((oldest + j) % cap)]!;
+          const last = this.bBuf[i * cap + ((oldest + stored - 1 - j) % cap)]!;
+          if (first === first) {
+            a += first;
+            na++;
+          }
+          if (last === last) {
+            b += last;
+            nb++;
+          }
+        }
+        this.baselineDrift[i] = na > 0 && nb > 0 ? Math.abs(b / nb - a / na) / Math.abs(r0) : 0;
+      }
+      this.peak[i] = this.neutral;
+      this.area[i] = 0;
+      this.lastResp[i] = NaN;
+      this.lastT[i] = tS;
+      this.slope[i] = 0;
+    }
+    this.ema.fill(0);
+    this.emaExt.fill(0);
+    this.steady.fill(NaN);
+    this.respHist.fill(NaN);
+    this.respHistT.fill(NaN);
+    this.eCount = 0;
+  }
+
+  private response(v: number, r0: number): number {
+    switch (this.config.response) {
+      case 'relative':
+        return v / r0;
+      case 'log':
+        return Math.log(v / r0);
+      default:
+        return (v - r0) / r0;
+    }
+  }
+
+  /** One exposure frame at time `tS` (seconds, rising). */
+  exposureFrame(values: Float64Array, tS: number): void {
+    this.observe(values);
+    const e = this.eCount++;
+    const lag = this.slopeLag;
+    const histSlot = e % (lag + 1);
+    const oldSlot = (e + 1) % (lag + 1); // the reading lag frames ago, once the ring is full
+    this.respHistT[histSlot] = tS;
+    const steadySlot = e % this.steadyCap;
+    const neutral = this.neutral;
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      const v = values[i]!;
+      const r = v === v ? this.response(v, this.r0[i]!) : NaN;
+      this.steady[i * this.steadyCap + steadySlot] = r;
+      this.respHist[i * (lag + 1) + histSlot] = r;
+      if (r !== r || !Number.isFinite(r)) continue;
+      if (Math.abs(r - neutral) > Math.abs(this.peak[i]! - neutral)) this.peak[i] = r;
+      const lr = this.lastResp[i]!;
+      if (lr === lr) {
+        const dt = tS - this.lastT[i]!;
+        this.area[i]! += 0.5 * (r - neutral + (lr - neutral)) * dt;
+        const base = i * this.emaCount;
+        for (let a = 0; a < this.emaCount; a++) {
+          const y = (1 - this.emaAlpha[a]!) * this.ema[base + a]! + this.emaAlpha[a]! * (r - lr);
+          this.ema[base + a] = y;
+          if (Math.abs(y) > Math.abs(this.emaExt[base + a]!)) this.emaExt[base + a] = y;
+        }
+      }
+      if (e >= lag) {
+        const old = this.respHist[i * (lag + 1) + oldSlot]!;
+        const dt = tS - this.respHistT[oldSlot]!;
+        if (old === old && dt > 0) {
+          const s = (r - old) / dt;
+          if (Math.abs(s) > Math.abs(this.slope[i]!)) this.slope[i] = s;
+        }
+      }
+      this.lastResp[i] = r;
+      this.lastT[i] = tS;
+    }
+  }
+
+  /**
+   * Writes the feature vector into `out` at `offset` and returns the gates that failed as a bit mask per
+   * channel in `gates` (1 saturated, 2 dead, 4 spiking, 8 baseline-unstable). Allocation-free.
+   */
+  finish(out: Float64Array, offset: number, gates: Uint8Array): void {
+    const { limits } = this;
+    let o = offset;
+    const emaN = this.emaCount;
+    const cap = this.steadyCap;
+    const filled = Math.min(this.eCount, cap);
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      let s = 0;
+      let m = 0;
+      for (let j = 0; j < filled; j++) {
+        const r = this.steady[i * cap + j]!;
+        if (r === r) {
+          s += r;
+          m++;
+        }
+      }
+      out[o++] = m > 0 ? s / m : NaN;
+      out[o++] = this.peak[i]!;
+      out[o++] = this.area[i]!;
+      out[o++] = this.slope[i]!;
+      for (let a = 0; a < emaN; a++) out[o++] = this.emaExt[i * emaN + a]!;
+    }
+    for (let k = 0; k < this.env.length; k++) {
+      const i = this.env[k]!;
+      out[o++] = this.envN[i]! > 0 ? this.envSum[i]! / this.envN[i]! : NaN;
+    }
+    for (let i = 0; i < this.n; i++) {
+      const total = this.total[i]!;
+      let g = 0;
+      if (total > 0 && this.railCount[i]! / total > limits.maxRailShare) g |= 1;
+      const valid = total - this.nanCount[i]!;
+      if (total === 0 || this.nanCount[i]! / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i])) g |= 2;
+      if (this.spikes[i]! > limits.maxSpikes) g |= 4;
+      if (!isEnvironmentChannel(this.channels[i]!)) {
+        const r0 = this.r0[i]!;
+        if (r0 !== r0 || r0 === 0) g |= 2;
+        if (this.baselineDrift[i]! > limits.maxBaselineDrift) g |= 8;
+      }
+      gates[i] = g;
+    }
+  }
+}
+
+/** Median of the first `n` entries of `a`, by quickselect in place (reorders them). */
+export function median(a: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const mid = n >> 1;
+  const hi = select(a, 0, n - 1, mid);
+  if (n % 2 === 1) return hi;
+  // The lower middle is the largest entry left of mid after selection.
+  let lo = -Infinity;
+  for (let i = 0; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+function select(a: Float64Array, left: number, right: number, k: number): number {
+  while (right > left) {
+    const pivot = a[(left + right) >> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[left]!;
+}
+
+export const GATE_BITS: readonly [number, ChannelGate][] = [
+  [1, 'saturated'],
+  [2, 'dead'],
+  [4, 'spiking'],
+  [8, 'baseline-unstable'],
+];
