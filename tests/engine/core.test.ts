@@ -50,7 +50,7 @@ describe('engine core on synthetic rig streams', () => {
     expect(events.filter((e) => e.type === 'phase').map((e) => (e as { phase: string }).phase).slice(0, 4)).toEqual(['B', 'E', 'R', 'I']);
   });
 
-  const faults: [CycleSpec['fault'], string][] = [
+  const faults: [NonNullable<CycleSpec['fault']>, string][] = [
     ['nan', 'channel-dead'],
     ['stuck', 'channel-dead'],
     ['drift', 'baseline-unstable'],
