@@ -16,7 +16,9 @@
  *   y[k] = (1 - a) y[k-1] + a (r[k] - r[k-1]), the feature being the extreme of y over the exposure, with the
  *   paper's alphas (0.001, 0.01, 0.1 at 100 Hz) rescaled to the frame rate so the time constants stay the same:
  *   a' = 1 - (1 - a)^(100 / rateHz).
- * Environment channels (`temp_c`, `rh_pct`): the mean over the baseline and exposure.
+ * Environment channels (`temp_c`, `rh_pct`): `mean` over the exposure, and `delta`, the exposure mean minus the
+ * baseline mean: MOX baselines move with humidity and temperature (Figaro TGS26xx datasheets), and container
+ * air often differs from the clean air of the baseline, so the model needs the step as well as the level.
  * Decay transients (Vergara's other half) need the recovery phase, which comes after the verdict: not used.
  *
  * Quality gates are computed alongside (see `CycleGates`).
@@ -64,7 +66,7 @@ export function featureNames(channels: readonly string[], config: ExtractorConfi
     for (const f of GAS_FEATURES) names.push(`${ch}:${f}`);
     for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
   }
-  for (const ch of channels) if (isEnvironmentChannel(ch)) names.push(`${ch}:mean`);
+  for (const ch of channels) if (isEnvironmentChannel(ch)) names.push(`${ch}:mean`, `${ch}:delta`);
   return names;
 }
 
@@ -82,7 +84,7 @@ export interface GateLimits {
   readonly spikeShare: number;
   /** More spikes than this in a cycle and the channel is spiking. @default 2 */
   readonly maxSpikes: number;
-  /** |mean of the last third of B - mean of the first third| / R0 above this: unstable baseline. @default 0.03 */
+  /** |mean of the last third of B - mean of the first third| / R0 above this: unstable baseline. @default 0.05 */
   readonly maxBaselineDrift: number;
 }
 
@@ -95,7 +97,7 @@ export function defaultGateLimits(unit: 'ohm' | 'adc'): GateLimits {
     maxNanShare: 0.2,
     spikeShare: 0.25,
     maxSpikes: 2,
-    maxBaselineDrift: 0.03,
+    maxBaselineDrift: 0.05,
   };
 }
 
@@ -129,6 +131,7 @@ export class CycleFeatures {
   private readonly spikes: Int32Array;
   private readonly prev: Float64Array;
   private readonly prev2: Float64Array;
+  /** Environment sums: [channel * 2] for the baseline, [channel * 2 + 1] for the exposure. */
   private readonly envSum: Float64Array;
   private readonly envN: Int32Array;
   private readonly minV: Float64Array;
@@ -159,7 +162,7 @@ export class CycleFeatures {
     this.env = Int32Array.from(env);
     this.emaCount = config.emaAlphas.length;
     this.emaAlpha = Float64Array.from(config.emaAlphas, (a) => 1 - Math.pow(1 - a, config.referenceRateHz / rateHz));
-    this.width = gas.length * (GAS_FEATURES.length + this.emaCount) + env.length;
+    this.width = gas.length * (GAS_FEATURES.length + this.emaCount) + 2 * env.length;
     this.steadyCap = Math.max(1, Math.round(config.steadyStateS * rateHz));
     this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
     const n = this.n;
@@ -172,8 +175,8 @@ export class CycleFeatures {
     this.spikes = new Int32Array(n);
     this.prev = new Float64Array(n);
     this.prev2 = new Float64Array(n);
-    this.envSum = new Float64Array(n);
-    this.envN = new Int32Array(n);
+    this.envSum = new Float64Array(2 * n);
+    this.envN = new Int32Array(2 * n);
     this.minV = new Float64Array(n);
     this.maxV = new Float64Array(n);
     this.peak = new Float64Array(n);
@@ -216,8 +219,11 @@ export class CycleFeatures {
     return this.eCount;
   }
 
-  /** Gate bookkeeping common to B and E frames. */
-  private observe(values: Float64Array): void {
+  /**
+   * Gate bookkeeping common to B and E frames. Rails and spikes concern gas channels only: an environment
+   * reading of 0 (degC) is a value, not a rail. Every channel counts NaN and constancy.
+   */
+  private observe(values: Float64Array, exposure: 0 | 1): void {
     const { limits } = this;
     for (let i = 0; i < this.n; i++) {
       const v = values[i]!;
@@ -226,9 +232,14 @@ export class CycleFeatures {
         this.nanCount[i]!++;
         continue;
       }
-      if (v <= limits.railLow || v >= limits.railHigh) this.railCount[i]!++;
       if (v < this.minV[i]!) this.minV[i] = v;
       if (v > this.maxV[i]!) this.maxV[i] = v;
+    }
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      const v = values[i]!;
+      if (v !== v) continue;
+      if (v <= limits.railLow || v >= limits.railHigh) this.railCount[i]!++;
       // Spike: the previous reading jumped away from both its neighbours by more than spikeShare of the level.
       const p = this.prev[i]!;
       const pp = this.prev2[i]!;
@@ -245,14 +256,14 @@ export class CycleFeatures {
       const i = this.env[k]!;
       const v = values[i]!;
       if (v === v) {
-        this.envSum[i]! += v;
-        this.envN[i]!++;
+        this.envSum[2 * i + exposure]! += v;
+        this.envN[2 * i + exposure]!++;
       }
     }
   }
 
   baselineFrame(values: Float64Array): void {
-    this.observe(values);
+    this.observe(values, 0);
     const cap = this.config.maxBaselineFrames;
     const slot = this.bCount % cap;
     for (let k = 0; k < this.gas.length; k++) {
@@ -324,7 +335,7 @@ export class CycleFeatures {
 
   /** One exposure frame at time `tS` (seconds, rising). */
   exposureFrame(values: Float64Array, tS: number): void {
-    this.observe(values);
+    this.observe(values, 1);
     const e = this.eCount++;
     const lag = this.slopeLag;
     const histSlot = e % (lag + 1);
@@ -393,7 +404,10 @@ export class CycleFeatures {
     }
     for (let k = 0; k < this.env.length; k++) {
       const i = this.env[k]!;
-      out[o++] = this.envN[i]! > 0 ? this.envSum[i]! / this.envN[i]! : NaN;
+      const meanB = this.envN[2 * i]! > 0 ? this.envSum[2 * i]! / this.envN[2 * i]! : NaN;
+      const meanE = this.envN[2 * i + 1]! > 0 ? this.envSum[2 * i + 1]! / this.envN[2 * i + 1]! : NaN;
+      out[o++] = meanE;
+      out[o++] = meanE - meanB;
     }
     for (let i = 0; i < this.n; i++) {
       const total = this.total[i]!;
