@@ -1,11 +1,186 @@
-/** `enose demo` placeholder, replaced below. */
-import type { Command } from './args.js';
+/**
+ * `enose demo` (what `npm start` runs): simulates the shipped evaluation set (later days of the same rig as
+ * the default model's training set), streams it through the full streaming engine with the default model,
+ * and prints each container's verdict and a summary next to the same model on its training days.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEngine } from '../engine/engine.js';
+import { EnoseError, formatIssue } from '../errors.js';
+import { createMemorySource } from '../io/memory.js';
+import { readModelFile } from '../io/modelFile.js';
+import type { ModelBundle } from '../model/bundle.js';
+import { simulationEvents } from '../sim/events.js';
+import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
+import type { VerdictEvent } from '../types.js';
+import { numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
+import { createProgress } from './progress.js';
+
+/** The shipped data sets: the seed and days that regenerate them bit for bit (see datasets/container-sim/README.md). */
+export const SHIPPED_SETS = {
+  training: { seed: 1, containers: 400, startDay: 1, days: 20 },
+  evaluation: { seed: 1, containers: 200, startDay: 21, days: 10 },
+} as const satisfies Record<string, SimulationOptions>;
+
+export function packageRoot(): string {
+  // dist/cli/demo.js -> the package root
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export const DEFAULT_MODEL_PATH = () => resolve(packageRoot(), 'datasets', 'container-sim', 'default-model.json');
+
+const usage = `Usage: enose demo [--model model.json] [--containers N] [--json]
+
+The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
+whose days 1 to 20 trained the default model), streams every frame through the streaming engine with the
+default model (datasets/container-sim/default-model.json), prints each container's verdict and a summary:
+detection rate per substance, false-alarm rate, inconclusive count, latency p50/p99, samples per second; and
+the same summary for the training days.
+
+Options:
+  --model <file>      another model (trained on the simulator's channels)
+  --containers <n>    evaluation containers                      [default: 200]
+  --json              print the two summaries as one JSON object
+  -h, --help          this help
+`;
+
+export interface RunSummary {
+  readonly set: string;
+  readonly containers: number;
+  readonly perLabel: Record<string, { n: number; suspicious: number; inconclusive: number; clear: number }>;
+  readonly detectionRate: number | null;
+  readonly falseAlarmRate: number | null;
+  readonly inconclusive: number;
+  readonly latencyMsP50: number;
+  readonly latencyMsP99: number;
+  readonly samplesPerS: number;
+  readonly frames: number;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Streams a simulated set through the engine and summarises the verdicts. */
+export async function runSimulatedSet(
+  model: ModelBundle,
+  set: string,
+  options: SimulationOptions,
+  onVerdict?: (v: VerdictEvent, done: number) => void,
+): Promise<RunSummary> {
+  const sim = createSimulation(options);
+  const source = createMemorySource(simulationEvents(sim), { description: `sim:${set}` });
+  const verdicts: VerdictEvent[] = [];
+  const engine = createEngine({
+    model,
+    source,
+    queue: false,
+    emitFrames: false,
+    onEvent: (e) => {
+      if (e.type === 'verdict') {
+        verdicts.push(e);
+        onVerdict?.(e, verdicts.length);
+      }
+    },
+  });
+  const started = performance.now();
+  await engine.done;
+  const elapsedS = (performance.now() - started) / 1000;
+  let frames = 0;
+  for (let i = 0; i < sim.options.containers; i++) frames += sim.cycleAt(i).frameCount;
+  const perLabel: RunSummary['perLabel'] = {};
+  let suspiciousN = 0;
+  let detected = 0;
+  let clearN = 0;
+  let alarms = 0;
+  let inconclusive = 0;
+  for (const v of verdicts) {
+    const label = v.label ?? '?';
+    const row = (perLabel[label] ??= { n: 0, suspicious: 0, inconclusive: 0, clear: 0 });
+    row.n++;
+    if (v.verdict === 'suspicious') row.suspicious++;
+    else if (v.verdict === 'inconclusive') row.inconclusive++;
+    else if (v.verdict === 'clear') row.clear++;
+    if (v.verdict === 'inconclusive') inconclusive++;
+    if (label === 'clear') {
+      clearN++;
+      if (v.verdict === 'suspicious') alarms++;
+    } else {
+      suspiciousN++;
+      if (v.verdict === 'suspicious') detected++;
+    }
+  }
+  const latencies = Float64Array.from(verdicts, (v) => v.latencyMs).sort();
+  return {
+    set,
+    containers: verdicts.length,
+    perLabel,
+    detectionRate: suspiciousN > 0 ? detected / suspiciousN : null,
+    falseAlarmRate: clearN > 0 ? alarms / clearN : null,
+    inconclusive,
+    latencyMsP50: percentile(latencies, 0.5),
+    latencyMsP99: percentile(latencies, 0.99),
+    samplesPerS: verdicts.length / elapsedS,
+    frames,
+  };
+}
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+
+export function formatSummary(s: RunSummary): string {
+  const lines = [`${s.set}: ${s.containers} containers, ${s.frames} frames`];
+  for (const [label, r] of Object.entries(s.perLabel).sort()) {
+    const share = label === 'clear' ? `false alarms ${pct(r.suspicious / r.n)}` : `detected ${pct(r.suspicious / r.n)}`;
+    lines.push(`  ${label.padEnd(9)} ${String(r.n).padStart(4)}  suspicious ${String(r.suspicious).padStart(4)}  inconclusive ${String(r.inconclusive).padStart(4)}  clear ${String(r.clear).padStart(4)}   ${share}`);
+  }
+  lines.push(
+    `  detection rate ${pct(s.detectionRate)}, false-alarm rate ${pct(s.falseAlarmRate)}, inconclusive ${s.inconclusive}`,
+    `  verdict latency p50 ${s.latencyMsP50.toFixed(3)} ms, p99 ${s.latencyMsP99.toFixed(3)} ms; ${s.samplesPerS.toFixed(0)} samples/s (simulation included)`,
+  );
+  return lines.join('\n');
+}
+
+function verdictLine(v: VerdictEvent): string {
+  const top = v.class === null ? '-' : `${v.class} ${(v.probabilities[v.class] ?? 0).toFixed(2)}`;
+  return `${v.sample.padEnd(8)} ${(v.label ?? '').padEnd(9)} -> ${(v.verdict ?? 'class only').padEnd(12)} ${top.padEnd(16)} ${v.reasons.join(',')}`;
+}
+
+export async function loadDefaultModel(path?: string): Promise<ModelBundle> {
+  const file = path ?? DEFAULT_MODEL_PATH();
+  if (!path && !existsSync(file)) throw new EnoseError('file-not-found', `${file}: the default model is missing (npm run model:default rebuilds it)`);
+  const model = readModelFile(file);
+  if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+  return model.value;
+}
+
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the main job on the shipped default data',
-  usage: 'Usage: enose demo\n',
-  async run(_argv, ctx) {
-    ctx.stdout('demo: not built yet\n');
+  summary: 'the main job: stream the shipped evaluation set through the engine with the default model',
+  usage,
+  async run(argv, ctx: CommandContext) {
+    const parsed = parseCommand('demo', argv, { model: { type: 'string' }, containers: { type: 'string' }, json: { type: 'boolean' } });
+    const model = await loadDefaultModel(stringOption(parsed, 'model'));
+    const containers = numberOption('demo', parsed, 'containers', { integer: true, min: 1, max: 100000 }) ?? SHIPPED_SETS.evaluation.containers;
+    const json = parsed.values['json'] === true;
+    const evalSet = { ...SHIPPED_SETS.evaluation, containers };
+    if (!json) {
+      ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles); evaluation set: simulator seed ${evalSet.seed}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
+      ctx.stdout(`${'sample'.padEnd(8)} ${'truth'.padEnd(9)}    ${'verdict'.padEnd(12)} ${'class'.padEnd(16)} reasons\n`);
+    }
+    const progress = createProgress('evaluation', containers, ctx.stderr, ctx.isTty && !json);
+    const evaluation = await runSimulatedSet(model, 'evaluation (days 21-30)', evalSet, (v, done) => {
+      if (!json) ctx.stdout(`${verdictLine(v)}\n`);
+      progress.update(done);
+    });
+    progress.finish();
+    const training = await runSimulatedSet(model, 'training days (1-20, in-sample)', SHIPPED_SETS.training);
+    if (json) {
+      ctx.stdout(`${JSON.stringify({ modelId: model.id, evaluation, training })}\n`);
+    } else {
+      ctx.stdout(`\n${formatSummary(evaluation)}\n\n${formatSummary(training)}\n`);
+    }
     return 0;
   },
 };

@@ -126,9 +126,16 @@ export type ModelClassifier = ModelBundle['classifier'];
 export type ModelLimits = NonNullable<ModelBundle['limits']>;
 export type UnsignedBundle = Omit<ModelBundle, 'id' | 'hash'>;
 
-function canonicalJson(bundle: UnsignedBundle): string {
-  const { kind, version, ...rest } = bundle;
-  return JSON.stringify({ kind, version, ...rest });
+/** JSON with every object's keys sorted, so the hash does not depend on key order (zod reorders keys). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }
+    return v;
+  });
 }
 
 export function hashBundle(bundle: UnsignedBundle): string {

@@ -91,3 +91,15 @@ describe('model bundle', () => {
     expect(readdirSync(dir)).toEqual(['m.json']);
   });
 });
+
+describe('model hash', () => {
+  it('does not depend on the order of keys in the file', () => {
+    const bundle = fitModel(table, input, { classifier: 'lda' });
+    const reordered = JSON.parse(JSON.stringify(bundle), (_k, v: unknown) => {
+      if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).reverse());
+      return v;
+    }) as unknown;
+    const result = parseBundle(reordered, 'r.json');
+    expect(result.ok).toBe(true);
+  });
+});
