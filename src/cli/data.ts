@@ -1,21 +1,29 @@
-/** Turns data paths into the feature table a model trains on or predicts, with the model's own settings. */
+/** Turns data paths into what a model trains on or is evaluated on: a feature table, or recordings of frames. */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readDataset } from '../io/datasets/index.js';
-import type { ModelBundle, ModelInput } from '../model/bundle.js';
-import { reducedFeatureNames, reduceRecordings } from '../signal/reduce.js';
-import type { FeatureTable } from '../types.js';
+import { createReplaySource } from '../io/replay.js';
+import type { ModelBundle } from '../model/bundle.js';
+import type { TrainingRecording } from '../engine/training.js';
+import type { FeatureTable, SourceEvent } from '../types.js';
 
-/** The method name stored in models trained on frames through the foundation's reduction. */
-export const SIMPLE_REDUCTION = 'simple-reduce-v1';
+export type LoadedData =
+  | { readonly kind: 'features'; readonly table: FeatureTable; readonly warnings: readonly string[] }
+  | { readonly kind: 'frames'; readonly recordings: readonly TrainingRecording[]; readonly channels: readonly string[]; readonly warnings: readonly string[] };
 
-export interface LoadedTable {
-  readonly table: FeatureTable;
-  readonly input: ModelInput;
-  readonly warnings: readonly string[];
+/** The replayable unit of a frames file: its recording folder when it has a meta.json, else the file itself. */
+function replayPath(file: string): string {
+  const dir = dirname(file);
+  return /^frames(-\d+)?\.csv$/.test(basename(file)) && existsSync(join(dir, 'meta.json')) ? dir : file;
 }
 
-/** Reads data paths into features; bad input throws EnoseError with the file, the line and the reason. */
-export async function loadFeatureTable(paths: readonly string[], baselineS: number): Promise<LoadedTable> {
+/**
+ * Reads data paths. Feature files come back as one table; frames files as recordings, each replayed (at full
+ * speed, in memory) into the source events the live engine would see, so training and evaluation run on the
+ * engine's own feature path. Bad input throws EnoseError naming the file, the line and the reason.
+ */
+export async function loadData(paths: readonly string[], baselineS: number): Promise<LoadedData> {
   if (paths.length === 0) throw new EnoseError('bad-usage', 'no data path given');
   const read = await readDataset(paths);
   if (!read.ok) throw EnoseError.fromIssue('bad-data', read.error);
@@ -23,53 +31,58 @@ export async function loadFeatureTable(paths: readonly string[], baselineS: numb
   if (read.value.kind === 'features') {
     const table = read.value.table;
     if (table.count === 0) throw new EnoseError('empty-data', `${paths.join(', ')}: no samples`);
-    return { table, input: { kind: 'features', featureNames: [...table.featureNames] }, warnings };
+    return { kind: 'features', table, warnings };
   }
-  const { recordings } = read.value;
-  const reduced = reduceRecordings(recordings, { baselineS });
-  if (!reduced.ok) throw EnoseError.fromIssue('bad-data', reduced.error);
-  const channels = [...recordings[0]!.channels];
-  return {
-    table: reduced.value,
-    input: { kind: 'frames', channels, featureNames: reducedFeatureNames(channels), extractor: { method: SIMPLE_REDUCTION, baselineS } },
-    warnings,
-  };
+  const recordings: TrainingRecording[] = [];
+  const seen = new Set<string>();
+  for (const recording of read.value.recordings) {
+    const path = replayPath(recording.source);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const source = await createReplaySource(path, { speed: 'max', baselineS });
+    if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
+    warnings.push(...source.value.warnings.map(formatIssue));
+    const events: SourceEvent[] = [];
+    await source.value.run((e) => events.push(e), new AbortController().signal);
+    recordings.push({ group: recordingGroup(recording.source), events });
+  }
+  return { kind: 'frames', recordings, channels: read.value.recordings[0]!.channels, warnings };
+}
+
+/** A recording's group for reports: a folder's name for `<dir>/frames.csv`, else the file's base name. */
+function recordingGroup(source: string): string {
+  const file = basename(source);
+  return /^frames(-\d+)?\.csv$/.test(file) ? basename(dirname(source)) : file.replace(/\.[^.]*$/, '');
 }
 
 const isLibsvmName = (name: string, j: number) => name === `f${j + 1}`;
 
-/** Reads data for a trained model, checking that its layout (channels or features) is the model's. */
-export async function loadTableForModel(paths: readonly string[], bundle: ModelBundle): Promise<LoadedTable> {
+/** Checks that the data has the model's layout (channels or features); pads narrower libsvm tables. */
+export function matchModel(bundle: ModelBundle, data: LoadedData, where: string): LoadedData {
   const input = bundle.input;
-  const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
-  const loaded = await loadFeatureTable(paths, baselineS);
-  const where = loaded.table.source;
   if (input.kind === 'frames') {
-    if (loaded.input.kind !== 'frames') {
+    if (data.kind !== 'frames') {
       throw new EnoseError('model-mismatch', `${where}: the model reads frames files (${input.channels.length} channels), this is a feature file`);
     }
-    if (input.extractor.method !== SIMPLE_REDUCTION) {
-      throw new EnoseError('model-mismatch', `${where}: the model uses feature extractor "${input.extractor.method}", which this command does not provide`);
-    }
-    const got = loaded.input.channels;
+    const got = data.channels;
     if (got.length !== input.channels.length || got.some((c, i) => c !== input.channels[i])) {
       throw new EnoseError(
         'model-mismatch',
         `${where}: the model is for ${input.channels.length} channels (${input.channels.join(',')}), the data has ${got.length} (${got.join(',')})`,
       );
     }
-    return loaded;
+    return data;
   }
-  if (loaded.input.kind !== 'features') {
+  if (data.kind !== 'features') {
     throw new EnoseError('model-mismatch', `${where}: the model reads feature files (${input.featureNames.length} features), this is a frames file`);
   }
-  const table = loaded.table;
+  const table = data.table;
   // libsvm files are sparse: a file whose highest index is below the model's width just has trailing zeros.
   if (table.width < input.featureNames.length && table.featureNames.every(isLibsvmName) && input.featureNames.every(isLibsvmName)) {
     const width = input.featureNames.length;
     const x = new Float64Array(table.count * width);
     for (let i = 0; i < table.count; i++) x.set(table.x.subarray(i * table.width, (i + 1) * table.width), i * width);
-    return { ...loaded, table: { ...table, x, width, featureNames: [...input.featureNames] } };
+    return { ...data, table: { ...table, x, width, featureNames: [...input.featureNames] } };
   }
-  return loaded;
+  return data;
 }

@@ -3,7 +3,9 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { parseCommand, requireString, type Command } from './args.js';
-import { loadTableForModel } from './data.js';
+import { loadData, matchModel } from './data.js';
+import { judgeRecordings } from '../engine/judge.js';
+import { reportOf } from '../model/evaluation.js';
 
 const usage = `Usage: enose evaluate <data...> --model model.json [--json]
 
@@ -29,9 +31,17 @@ export const evaluateCommand: Command = {
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = readModelFile(modelPath);
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-    const loaded = await loadTableForModel(parsed.positionals, model.value);
-    for (const w of loaded.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
-    const { report } = evaluateModel(model.value, loaded.table);
+    const input = model.value.input;
+    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30), parsed.positionals.join(','));
+    for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
+    let report;
+    if (data.kind === 'features') {
+      report = evaluateModel(model.value, data.table).report;
+    } else {
+      const judged = judgeRecordings(model.value, data.recordings);
+      if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
+      report = reportOf(model.value, judged.samples);
+    }
     if (parsed.values['json']) {
       ctx.stdout(`${JSON.stringify({ ...report, modelId: model.value.id })}\n`);
     } else {

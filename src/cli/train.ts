@@ -3,7 +3,9 @@ import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
 import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
-import { loadFeatureTable } from './data.js';
+import { loadData } from './data.js';
+import { extractTrainingSet, GATE_REASONS, type GateReason } from '../engine/training.js';
+import type { ResponseKind } from '../signal/features.js';
 
 const usage = `Usage: enose train <data...> --out model.json [options]
 
@@ -29,6 +31,13 @@ Options:
   --novelty-quantile <q>    unknown-odour limit: this quantile of leave-one-out
                             nearest-training-sample distances (0 = off)        [default: 0.95]
   --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
+  --response <r>            frames: fractional (R-R0)/R0 | relative R/R0 | log [default: fractional]
+  --steady-state-share <f>  frames: share of the exposure, at its end, averaged for the steady state
+                                                                               [default: 0.333]
+  --steady-state-s <s>      frames: a fixed length in seconds instead of the share
+  --ignore-gates <a,b>      frames: quality gates to report but not act on, in training and in the
+                            model's verdicts: channel-saturated, channel-dead, channel-spiking,
+                            baseline-unstable (for data whose known defects you accept)
   --json                    print the training summary as one JSON object
   -h, --help                this help
 `;
@@ -53,6 +62,10 @@ export const trainCommand: Command = {
       transform: { type: 'string' },
       'novelty-quantile': { type: 'string' },
       'baseline-s': { type: 'string' },
+      response: { type: 'string' },
+      'steady-state-s': { type: 'string' },
+      'steady-state-share': { type: 'string' },
+      'ignore-gates': { type: 'string' },
       json: { type: 'boolean' },
     });
     const out = requireString('train', parsed, 'out');
@@ -80,9 +93,32 @@ export const trainCommand: Command = {
       throw new EnoseError('bad-option', `--transform must be one of ${TRANSFORMS.join(', ')}, got "${transform}"`);
     }
 
-    const loaded = await loadFeatureTable(parsed.positionals, baselineS);
-    for (const w of loaded.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
-    const table = loaded.table;
+    const response = stringOption(parsed, 'response') ?? 'fractional';
+    if (!['fractional', 'relative', 'log'].includes(response)) throw new EnoseError('bad-option', `--response must be fractional, relative or log, got "${response}"`);
+    const steadyStateS = numberOption('train', parsed, 'steady-state-s', { above: 0 }) ?? 0;
+    const steadyStateShare = numberOption('train', parsed, 'steady-state-share', { above: 0, max: 1 }) ?? 1 / 3;
+    const ignoreGates = listOption(parsed, 'ignore-gates') ?? [];
+    const badGate = ignoreGates.find((g) => !GATE_REASONS.includes(g as GateReason));
+    if (badGate) throw new EnoseError('bad-option', `--ignore-gates: unknown gate "${badGate}" (gates: ${GATE_REASONS.join(', ')})`);
+
+    const data = await loadData(parsed.positionals, baselineS);
+    for (const w of data.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
+    let table;
+    let input;
+    let limits = null;
+    if (data.kind === 'features') {
+      table = data.table;
+      input = { kind: 'features' as const, featureNames: [...table.featureNames] };
+    } else {
+      const set = extractTrainingSet(data.recordings, {
+        extractor: { baselineS, response: response as ResponseKind, steadyStateS, steadyStateShare },
+        ignoreGates: ignoreGates as GateReason[],
+      });
+      for (const s of set.skipped) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
+      table = set.table;
+      input = set.input;
+      limits = set.limits;
+    }
     if (components !== undefined && components > table.width) {
       throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
     }
@@ -98,9 +134,10 @@ export const trainCommand: Command = {
       ...(seed !== undefined && { seed }),
       ...(noveltyQuantile !== undefined && { noveltyQuantile }),
       transform: transform as FeatureTransform,
+      limits,
     };
     const started = performance.now();
-    const bundle = fitModel(table, loaded.input, options);
+    const bundle = fitModel(table, input, options);
     const fitMs = performance.now() - started;
     writeModelFile(out, bundle);
 

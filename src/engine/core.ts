@@ -37,6 +37,8 @@ export interface EngineCoreOptions {
   readonly emitFrames?: boolean;
   /** Monotonic clock in ms. @default performance.now */
   readonly now?: () => number;
+  /** Feature-only mode: channel gates to report but not act on (a model's own list is used otherwise). */
+  readonly ignoreGates?: readonly string[];
 }
 
 /** A finished cycle in feature-only mode: what training collects. */
@@ -87,6 +89,7 @@ export class EngineCore {
   private gates = new Uint8Array(0);
   private labelHint: string | undefined;
   private envIndex: { channel: string; feature: number }[] = [];
+  private readonly ignoreGates: ReadonlySet<string>;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -108,6 +111,7 @@ export class EngineCore {
     this.budgetMs = options.latencyBudgetMs ?? 5;
     this.emitFrames = options.emitFrames ?? true;
     this.now = options.now ?? (() => performance.now());
+    this.ignoreGates = new Set(bundle?.limits?.ignoreGates ?? options.ignoreGates ?? []);
   }
 
   get rig(): RigInfo | null {
@@ -149,9 +153,7 @@ export class EngineCore {
   /** End of the source: a cycle still in its exposure is judged on what it has; one in baseline is too short. */
   end(): void {
     if (this.tracker.open) {
-      const at = this.now();
-      if (this.tracker.phase === 'E') this.judge(at);
-      else this.judge(at);
+      this.judge(this.now());
       this.tracker.close();
     }
   }
@@ -245,7 +247,7 @@ export class EngineCore {
           if (g & bit) {
             channels.push({ channel: names[i]!, gate });
             const reason = GATE_REASON[gate]!;
-            if (!reasons.includes(reason)) reasons.push(reason);
+            if (!reasons.includes(reason) && !this.ignoreGates.has(reason)) reasons.push(reason);
           }
         }
       }

@@ -10,8 +10,13 @@ import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfi
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
 import { EngineCore, type CycleFeaturesRecord } from './core.js';
 
+export type GateReason = 'channel-saturated' | 'channel-dead' | 'channel-spiking' | 'baseline-unstable';
+export const GATE_REASONS: readonly GateReason[] = ['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'];
+
 export interface TrainingSetOptions {
   readonly extractor?: Partial<ExtractorConfig>;
+  /** Channel gates to report but not act on, in training and in the model's verdicts. */
+  readonly ignoreGates?: readonly GateReason[];
 }
 
 export interface SkippedCycle {
@@ -51,7 +56,7 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
   let rig: RigInfo | null = null;
   for (const recording of recordings) {
     const group = recording.group;
-    const core = new EngineCore(null, { extractor, emitFrames: false }, () => undefined, (record) => {
+    const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: options.ignoreGates ?? [] }, () => undefined, (record) => {
       const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
       if (record.label === undefined || record.label === '') reasons.push('no-label');
       if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
@@ -110,6 +115,7 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
       exposureS: { min: Math.min(...exposures), max: Math.max(...exposures) },
       gates: defaultGateLimits(rig.unit),
       cycle: { ...DEFAULT_CYCLE_LIMITS },
+      ignoreGates: [...(options.ignoreGates ?? [])],
     },
     skipped,
     rig,

@@ -89,6 +89,8 @@ const limitsSchema = z.object({
     })
     .nullable(),
   cycle: z.object({ maxLostShare: finite, maxGapS: finite, minBaselineS: finite, minExposureS: finite }).nullable(),
+  /** Quality reasons this model was told to ignore (`enose train --ignore-gates`): reported, not acted on. */
+  ignoreGates: z.array(z.enum(['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'])).readonly(),
 });
 
 const trainingSchema = z.object({

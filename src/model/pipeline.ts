@@ -129,7 +129,8 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   const perClass: Record<string, number> = {};
   for (const l of table.labels) perClass[l] = (perClass[l] ?? 0) + 1;
 
-  const folds = Math.min(options.cvFolds ?? 5, minClassCount(perClass));
+  // Stratified folds; a class with fewer samples than folds is simply absent from some test folds.
+  const folds = Math.min(options.cvFolds ?? 5, table.count);
   let cvAccuracy: number | null = null;
   let outOfFold: Float64Array | null = null;
   if (folds >= 2) {
@@ -225,10 +226,6 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   if (options.suspicious) out['suspicious'] = [...options.suspicious];
   if (options.clear) out['clear'] = [...options.clear];
   return out;
-}
-
-function minClassCount(perClass: Record<string, number>): number {
-  return Math.min(...Object.values(perClass));
 }
 
 /** Labels sorted numerically when all are numbers (UCI classes 1..6), else by code point. */

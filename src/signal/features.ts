@@ -7,7 +7,8 @@
  *   `maxBaselineFrames` readings; computed once when the exposure starts);
  * - response r(t) of a reading R: `fractional` (R - R0) / R0, `relative` R / R0 or `log` ln(R / R0)
  *   (Gardner & Bartlett, "Electronic Noses: Principles and Applications", 1999, ch. 5, baseline manipulation);
- * - `ss`: steady-state response, the mean of r over the last `steadyStateS` seconds of the exposure
+ * - `ss`: steady-state response, the mean of r over the last `steadyStateShare` of the exposure (or its last
+ *   `steadyStateS` seconds when that is set), from running prefix sums, so it costs O(1) when the exposure ends
  *   (Vergara et al. 2012, Sens. Actuators B 166, the dR feature);
  * - `peak`: the response farthest from the neutral value over the exposure;
  * - `area`: the integral of (r - neutral) over the exposure, trapezoid rule, in seconds;
@@ -31,8 +32,12 @@ export interface ExtractorConfig {
   readonly method: 'stream-v1';
   /** @default 'fractional' */
   readonly response: ResponseKind;
-  /** Length of the end of the exposure averaged for the steady-state response. @default 10 */
+  /** Share of the exposure, at its end, averaged for the steady-state response. @default 1/3 */
+  readonly steadyStateShare: number;
+  /** A fixed length instead of the share (0: use the share). @default 0 */
   readonly steadyStateS: number;
+  /** Longest exposure whose steady-state window is exact; beyond it the window is capped. @default 8192 */
+  readonly maxExposureFrames: number;
   /** Window of the slope feature. @default 1 */
   readonly slopeWindowS: number;
   /** EMA smoothing constants as published, at `referenceRateHz`. @default [0.001, 0.01, 0.1] */
@@ -48,7 +53,9 @@ export interface ExtractorConfig {
 export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
   method: 'stream-v1',
   response: 'fractional',
-  steadyStateS: 10,
+  steadyStateShare: 1 / 3,
+  steadyStateS: 0,
+  maxExposureFrames: 8192,
   slopeWindowS: 1,
   emaAlphas: Object.freeze([0.001, 0.01, 0.1]),
   referenceRateHz: 100,
@@ -143,7 +150,10 @@ export class CycleFeatures {
   private readonly slope: Float64Array;
   private readonly ema: Float64Array;
   private readonly emaExt: Float64Array;
-  private readonly steady: Float64Array; // ring: channels x steadyCap (NaN for missing)
+  // Ring of prefix sums of the response and of the count of valid readings: channels x steadyCap.
+  private readonly steadySum: Float64Array;
+  private readonly steadyN: Float64Array;
+  private readonly steadyFixed: number;
   private readonly respHist: Float64Array; // ring: channels x (slopeLag + 1)
   private readonly respHistT: Float64Array; // ring of times, shared by channels
   private readonly baselineDrift: Float64Array;
@@ -163,7 +173,8 @@ export class CycleFeatures {
     this.emaCount = config.emaAlphas.length;
     this.emaAlpha = Float64Array.from(config.emaAlphas, (a) => 1 - Math.pow(1 - a, config.referenceRateHz / rateHz));
     this.width = gas.length * (GAS_FEATURES.length + this.emaCount) + 2 * env.length;
-    this.steadyCap = Math.max(1, Math.round(config.steadyStateS * rateHz));
+    this.steadyCap = Math.max(2, config.maxExposureFrames + 1);
+    this.steadyFixed = config.steadyStateS > 0 ? Math.max(1, Math.round(config.steadyStateS * rateHz)) : 0;
     this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
     const n = this.n;
     this.bBuf = new Float64Array(n * config.maxBaselineFrames);
@@ -186,7 +197,8 @@ export class CycleFeatures {
     this.slope = new Float64Array(n);
     this.ema = new Float64Array(n * this.emaCount);
     this.emaExt = new Float64Array(n * this.emaCount);
-    this.steady = new Float64Array(n * this.steadyCap);
+    this.steadySum = new Float64Array(n * this.steadyCap);
+    this.steadyN = new Float64Array(n * this.steadyCap);
     this.respHist = new Float64Array(n * (this.slopeLag + 1));
     this.respHistT = new Float64Array(this.slopeLag + 1);
     this.baselineDrift = new Float64Array(n);
@@ -268,7 +280,8 @@ export class CycleFeatures {
     const slot = this.bCount % cap;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
-      this.bBuf[i * cap + slot] = values[i]!;
+      const v = values[i]!;
+      this.bBuf[i * cap + slot] = v > this.limits.railLow && v < this.limits.railHigh ? v : NaN;
     }
     this.bCount++;
   }
@@ -316,7 +329,12 @@ export class CycleFeatures {
     }
     this.ema.fill(0);
     this.emaExt.fill(0);
-    this.steady.fill(NaN);
+    // Prefix sums start at 0 before the first exposure frame (slot 0).
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k]!;
+      this.steadySum[i * this.steadyCap] = 0;
+      this.steadyN[i * this.steadyCap] = 0;
+    }
     this.respHist.fill(NaN);
     this.respHistT.fill(NaN);
     this.eCount = 0;
@@ -341,13 +359,18 @@ export class CycleFeatures {
     const histSlot = e % (lag + 1);
     const oldSlot = (e + 1) % (lag + 1); // the reading lag frames ago, once the ring is full
     this.respHistT[histSlot] = tS;
-    const steadySlot = e % this.steadyCap;
+    const cap = this.steadyCap;
+    const prevSlot = e % cap;
+    const steadySlot = (e + 1) % cap;
     const neutral = this.neutral;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
       const v = values[i]!;
-      const r = v === v ? this.response(v, this.r0[i]!) : NaN;
-      this.steady[i * this.steadyCap + steadySlot] = r;
+      // A reading on a rail (a dropout to 0, an open circuit) is a failed reading, not a response.
+      const r = v === v && v > this.limits.railLow && v < this.limits.railHigh ? this.response(v, this.r0[i]!) : NaN;
+      const valid = r === r && Number.isFinite(r);
+      this.steadySum[i * cap + steadySlot] = this.steadySum[i * cap + prevSlot]! + (valid ? r : 0);
+      this.steadyN[i * cap + steadySlot] = this.steadyN[i * cap + prevSlot]! + (valid ? 1 : 0);
       this.respHist[i * (lag + 1) + histSlot] = r;
       if (r !== r || !Number.isFinite(r)) continue;
       if (Math.abs(r - neutral) > Math.abs(this.peak[i]! - neutral)) this.peak[i] = r;
@@ -384,19 +407,15 @@ export class CycleFeatures {
     let o = offset;
     const emaN = this.emaCount;
     const cap = this.steadyCap;
-    const filled = Math.min(this.eCount, cap);
+    const n = this.eCount;
+    const wanted = this.steadyFixed > 0 ? this.steadyFixed : Math.round(n * this.config.steadyStateShare);
+    const window = Math.min(Math.max(1, wanted), n, cap - 1);
+    const end = n % cap;
+    const start = (n - window) % cap;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
-      let s = 0;
-      let m = 0;
-      for (let j = 0; j < filled; j++) {
-        const r = this.steady[i * cap + j]!;
-        if (r === r) {
-          s += r;
-          m++;
-        }
-      }
-      out[o++] = m > 0 ? s / m : NaN;
+      const m = this.steadyN[i * cap + end]! - this.steadyN[i * cap + start]!;
+      out[o++] = m > 0 ? (this.steadySum[i * cap + end]! - this.steadySum[i * cap + start]!) / m : NaN;
       out[o++] = this.peak[i]!;
       out[o++] = this.area[i]!;
       out[o++] = this.slope[i]!;

@@ -1,0 +1,33 @@
+/** Runs recorded frames through the engine core with a model: the verdicts a live engine would have given. */
+import type { ModelBundle } from '../model/bundle.js';
+import type { JudgedSample } from '../model/evaluation.js';
+import type { VerdictEvent } from '../types.js';
+import { EngineCore } from './core.js';
+import type { TrainingRecording } from './training.js';
+
+export interface JudgedRecordings {
+  readonly samples: JudgedSample[];
+  readonly verdicts: VerdictEvent[];
+  /** Verdicts without a label (cycles outside the labelled samples): not scored. */
+  readonly unlabelled: number;
+}
+
+export function judgeRecordings(bundle: ModelBundle, recordings: readonly TrainingRecording[]): JudgedRecordings {
+  const samples: JudgedSample[] = [];
+  const verdicts: VerdictEvent[] = [];
+  let unlabelled = 0;
+  for (const recording of recordings) {
+    const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
+      if (e.type !== 'verdict') return;
+      verdicts.push(e);
+      if (e.label === undefined) {
+        unlabelled++;
+        return;
+      }
+      samples.push({ sample: e.sample, label: e.label, group: recording.group, predicted: e.class, verdict: e.verdict, reasons: e.reasons });
+    });
+    for (const event of recording.events) core.push(event);
+    core.end();
+  }
+  return { samples, verdicts, unlabelled };
+}
