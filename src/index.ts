@@ -5,10 +5,24 @@
 export { EnoseError, formatIssue, type DataIssue, type EnoseErrorCode, type Result } from './errors.js';
 export * from './types.js';
 
-// Data sets
+// The engine
+export { createEngine, type Engine, type EngineOptions } from './engine/engine.js';
+export { EngineCore, type EngineCoreOptions, type CycleFeaturesRecord } from './engine/core.js';
+export { extractTrainingSet, type TrainingSet, type TrainingRecording, type TrainingSetOptions } from './engine/training.js';
+export { judgeRecordings } from './engine/judge.js';
+
+// Sources, recordings and files
+export { createMemorySource, framesToSourceEvents, type MemorySource, type MemorySourceOptions } from './io/memory.js';
+export { createReplaySource, type ReplaySource, type ReplayOptions, type ReplaySpeed } from './io/replay.js';
+export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
+export { eventToJson, parseEventJson } from './io/eventJson.js';
 export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset } from './io/datasets/index.js';
 export { readModelFile, writeModelFile } from './io/modelFile.js';
-export { reduceFrames, reduceRecordings, reducedFeatureNames } from './signal/reduce.js';
+export { createDecoder, decodeLine, encodeCommand, encodeFrame, encodeInfo, crc16CcittFalse, type DecoderOutput } from './io/protocol.js';
+
+// Signal processing
+export { CycleFeatures, DEFAULT_EXTRACTOR, featureNames, type ExtractorConfig, type ResponseKind } from './signal/features.js';
+export { CycleTracker, DEFAULT_CYCLE_LIMITS, type CycleLimits } from './signal/cycle.js';
 
 // Models
 export { parseBundle, serializeBundle, MODEL_KIND, MODEL_VERSION, type ModelBundle, type ModelInput, type ModelPolicy } from './model/bundle.js';
@@ -18,6 +32,7 @@ export {
   compilePolicy,
   decideVerdict,
   fitModel,
+  noveltyOfLast,
   predictCompiled,
   type ClassifierKind,
   type CompiledModel,
@@ -25,4 +40,8 @@ export {
   type FitOptions,
   type PolicyOutcome,
 } from './model/pipeline.js';
-export { evaluateModel, type EvaluationReport, type SamplePrediction } from './model/evaluation.js';
+export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, type JudgedSample } from './model/evaluation.js';
+
+// The simulator
+export { createSimulation, simulateContainers, type SimulationOptions, type Simulation, type SimCycle } from './sim/simulate.js';
+export { simulationEvents, simulatedRigInfo } from './sim/events.js';
