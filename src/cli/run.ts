@@ -3,9 +3,17 @@ import { EnoseError } from '../errors.js';
 import type { Command, CommandContext } from './args.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
+import { replayCommand } from './replay.js';
+import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [
+  trainCommand,
+  evaluateCommand,
+  replayCommand,
+  simulateCommand,
+  demoCommand,
+];
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad usage or bad input. */
 export const EXIT = { ok: 0, internal: 1, usage: 2 } as const;

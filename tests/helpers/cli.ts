@@ -14,6 +14,7 @@ export function runEnose(args: readonly string[], options: { cwd?: string; input
     encoding: 'utf8',
     input: options.input ?? '',
     timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

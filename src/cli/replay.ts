@@ -1,0 +1,99 @@
+/** `enose replay`: runs a recording or a frames CSV through the same engine as live. */
+import { createEngine } from '../engine/engine.js';
+import { EnoseError, formatIssue } from '../errors.js';
+import { eventToJson } from '../io/eventJson.js';
+import { readModelFile } from '../io/modelFile.js';
+import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
+import type { EngineEvent, VerdictEvent } from '../types.js';
+import { parseCommand, requireString, stringOption, type Command } from './args.js';
+
+const usage = `Usage: enose replay <recording dir | frames.csv> --model model.json [--speed max|realtime|<factor>] [--json]
+
+Runs a recording (a folder written by enose watch --record) or a frames CSV through the streaming engine with
+the model, exactly as live: the same cycles, the same features, the same verdicts. Link events the recording
+saw (issues, gaps, disconnects, reboots) are replayed at the same place.
+
+Options:
+  --model <file>     model file                                          [required]
+  --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
+  --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
+                     sample-started, verdict, over-budget), else one readable line per verdict
+  -h, --help         this help
+`;
+
+export function parseSpeed(raw: string | undefined): ReplaySpeed {
+  if (raw === undefined || raw === 'max') return 'max';
+  if (raw === 'realtime') return 'realtime';
+  const factor = Number(raw);
+  if (!(Number.isFinite(factor) && factor > 0)) throw new EnoseError('bad-option', `--speed must be max, realtime or a positive number, got "${raw}"`);
+  return factor;
+}
+
+export function verdictText(v: VerdictEvent): string {
+  const top = v.class === null ? 'no class' : `${v.class} (${((v.probabilities[v.class] ?? 0) * 100).toFixed(1)}%)`;
+  const label = v.label !== undefined ? `  [label ${v.label}]` : '';
+  return `${v.sample}: ${v.verdict ?? 'class only'}, ${top}; ${v.reasons.join(', ')}; frames ${v.frames.first}..${v.frames.last} (${v.frames.count}); ${v.latencyMs.toFixed(3)} ms${label}`;
+}
+
+export function otherEventText(e: EngineEvent): string | null {
+  switch (e.type) {
+    case 'issue':
+      return `issue ${e.kind}: ${e.detail}`;
+    case 'gap':
+      return `gap: ${e.lost} frame(s) lost (${e.fromSeq}..${e.toSeq})`;
+    case 'state':
+      return `link ${e.state}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'info':
+      return `${e.reboot ? 'rig rebooted: ' : ''}rig ${e.rig} fw ${e.fw}, ${e.rateHz} Hz, ${e.channels.length} channels (${e.unit})`;
+    case 'over-budget':
+      return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
+    default:
+      return null;
+  }
+}
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'run a recording or frames CSV through the engine, as live',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('replay', argv, { model: { type: 'string' }, speed: { type: 'string' }, json: { type: 'boolean' } });
+    if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
+    const modelPath = requireString('replay', parsed, 'model');
+    const model = readModelFile(modelPath);
+    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+    const input = model.value.input;
+    const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
+    const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS });
+    if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
+    for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
+    const json = parsed.values['json'] === true;
+    let verdicts = 0;
+    const engine = createEngine({
+      model: model.value,
+      source: source.value,
+      queue: false,
+      emitFrames: json,
+      onEvent: (e) => {
+        if (json) {
+          ctx.stdout(`${eventToJson(e)}\n`);
+        } else if (e.type === 'verdict') {
+          verdicts++;
+          ctx.stdout(`${verdictText(e)}\n`);
+        } else {
+          const text = otherEventText(e);
+          if (text) ctx.stdout(`${text}\n`);
+        }
+      },
+    });
+    const stop = () => void engine.close();
+    ctx.signal.addEventListener('abort', stop);
+    try {
+      await engine.done;
+    } finally {
+      ctx.signal.removeEventListener('abort', stop);
+    }
+    if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,127 @@
+/** `enose simulate`: writes simulated container cycles as a recording folder with its ground truth. */
+import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnoseError } from '../errors.js';
+import { formatFramesCsvRow, framesCsvHeader } from '../io/datasets/framesCsv.js';
+import { writeFileAtomic } from '../io/files.js';
+import { RECORDING_ENGINE_VERSION, RECORDING_FORMAT, RECORDING_FORMAT_VERSION } from '../io/recording.js';
+import { simulatedRigInfo } from '../sim/events.js';
+import { createSimulation } from '../sim/simulate.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { createProgress } from './progress.js';
+
+const usage = `Usage: enose simulate --containers N --seed S --out <dir> [options]
+
+Simulates container sampling cycles (src/sim, see datasets/container-sim/README.md) and writes them as a
+recording folder: frames.csv (sample, label, t_s, phase, seq, t_rig_ms, 16 gas channels, temp_c, rh_pct),
+meta.json (the rig), an empty events.jsonl (no link events) and manifest.jsonl (the ground truth of each container: label, concentrations,
+confounders, weather, injected faults). The same options give byte-identical files.
+
+Options:
+  --containers <n>         container cycles                                 [required]
+  --seed <s>               seed of everything drawn                         [required]
+  --out <dir>              folder to create (must not exist)                [required]
+  --days <d>               containers spread over this many days            [default: 1]
+  --start-day <d>          first day since the sensors were installed       [default: 1]
+  --rig-id <id>            rig id (another id: other sensor units)          [default: SIM1]
+  --unit-spread <x>        unit-to-unit spread, times the default            [default: 1]
+  --concentration-scale <x>  multiplies every marker concentration          [default: 1]
+  --preconcentration <x>   sorbent pre-concentration factor                 [default: 1]
+  --idle-s <s>             idle seconds after each cycle                    [default: 0]
+  -h, --help               this help
+`;
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'write simulated container cycles with their ground truth',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('simulate', argv, {
+      containers: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      days: { type: 'string' },
+      'start-day': { type: 'string' },
+      'rig-id': { type: 'string' },
+      'unit-spread': { type: 'string' },
+      'concentration-scale': { type: 'string' },
+      preconcentration: { type: 'string' },
+      'idle-s': { type: 'string' },
+    });
+    const containers = numberOption('simulate', parsed, 'containers', { integer: true, min: 1 });
+    const seed = numberOption('simulate', parsed, 'seed', { integer: true, min: 0 });
+    if (containers === undefined || seed === undefined) throw new EnoseError('bad-usage', '--containers and --seed are required (see enose simulate --help)');
+    const out = requireString('simulate', parsed, 'out');
+    if (existsSync(out)) throw new EnoseError('bad-usage', `${out}: already exists; choose a new folder`);
+    const sim = createSimulation({
+      seed,
+      containers,
+      days: numberOption('simulate', parsed, 'days', { integer: true, min: 1 }) ?? 1,
+      startDay: numberOption('simulate', parsed, 'start-day', { integer: true, min: 0 }) ?? 1,
+      rigId: stringOption(parsed, 'rig-id') ?? 'SIM1',
+      unitSpread: numberOption('simulate', parsed, 'unit-spread', { min: 0 }) ?? 1,
+      concentrationScale: numberOption('simulate', parsed, 'concentration-scale', { min: 0 }) ?? 1,
+      preconcentrationFactor: numberOption('simulate', parsed, 'preconcentration', { min: 1 }) ?? 1,
+      idleS: numberOption('simulate', parsed, 'idle-s', { min: 0 }) ?? 0,
+    });
+    mkdirSync(out, { recursive: true });
+    const rig = simulatedRigInfo(sim);
+    const columns = { withPhase: true, withSeq: true, withRigTime: true };
+    const framesFd = openSync(join(out, 'frames.csv'), 'w');
+    const manifestFd = openSync(join(out, 'manifest.jsonl'), 'w');
+    const progress = createProgress('simulate', containers, ctx.stderr, ctx.isTty);
+    let frameCount = 0;
+    try {
+      writeSync(framesFd, `# simulated by enose simulate --containers ${containers} --seed ${seed}; ground truth in manifest.jsonl\n`);
+      writeSync(framesFd, framesCsvHeader(rig.channels, columns));
+      let chunk = '';
+      for (const cycle of sim.cycles()) {
+        const { truth } = cycle;
+        for (const frame of cycle.frames({ reuse: true })) {
+          const inCycle = frame.phase !== 'I';
+          // t_s: the rig's time, so a replay paces as the rig did; rising across the whole file.
+          chunk += formatFramesCsvRow(
+            { sample: inCycle ? truth.sample : '', label: inCycle ? truth.label : '', tS: (frameCount * 1) / rig.rateHz, phase: frame.phase, seq: frame.seq, tRigMs: frame.tMs, values: frame.values },
+            columns,
+          );
+          frameCount++;
+          if (chunk.length > 1 << 20) {
+            writeSync(framesFd, chunk);
+            chunk = '';
+          }
+        }
+        writeSync(manifestFd, `${JSON.stringify({ ...truth, faults: cycle.faults })}\n`);
+        progress.update(cycle.index + 1);
+      }
+      writeSync(framesFd, chunk);
+    } finally {
+      closeSync(framesFd);
+      closeSync(manifestFd);
+      progress.finish();
+    }
+    // A simulated rig has no link events; an empty events.jsonl says so to a replay.
+    writeFileAtomic(join(out, 'events.jsonl'), '');
+    writeFileAtomic(
+      join(out, 'meta.json'),
+      `${JSON.stringify(
+        {
+          format: RECORDING_FORMAT,
+          formatVersion: RECORDING_FORMAT_VERSION,
+          engineVersion: RECORDING_ENGINE_VERSION,
+          modelId: '',
+          source: `sim:seed=${seed}`,
+          startedAt: new Date(Date.UTC(2026, 0, sim.options.startDay)).toISOString(),
+          endedAt: null,
+          rig,
+          channels: rig.channels,
+          frameFiles: [{ file: 'frames.csv', firstFrame: 0, channels: rig.channels }],
+          frameCount,
+        },
+        null,
+        1,
+      )}\n`,
+    );
+    ctx.stdout(`${containers} containers, ${frameCount} frames written to ${out} (frames.csv, manifest.jsonl, meta.json)\n`);
+    return 0;
+  },
+};
