@@ -6,11 +6,13 @@ import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
+import { watchCommand } from './watch.js';
 
 export const COMMANDS: readonly Command[] = [
   trainCommand,
   evaluateCommand,
   replayCommand,
+  watchCommand,
   simulateCommand,
   demoCommand,
 ];
