@@ -1,4 +1,5 @@
 /** Deterministic stratified fold assignment for cross-validation. */
+import { mulberry32 } from './rng.js';
 
 /** Returns the fold (0..folds-1) of each sample: each class is shuffled with `seed`, then dealt round-robin. */
 export function stratifiedFolds(labels: Int32Array, folds: number, seed: number): Int32Array {
@@ -9,15 +10,7 @@ export function stratifiedFolds(labels: Int32Array, folds: number, seed: number)
     list.push(i);
     byClass.set(labels[i]!, list);
   }
-  let state = (seed >>> 0) || 1;
-  const next = () => {
-    // mulberry32: a small, well-mixed 32-bit generator; enough for shuffling.
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   let dealt = 0;
   for (const key of [...byClass.keys()].sort((a, b) => a - b)) {
     const list = byClass.get(key)!;

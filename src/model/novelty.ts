@@ -5,6 +5,7 @@
  * nearest-neighbour rule is the "distance to the nearest training sample" data description of Tax & Duin
  * (Pattern Recognition Letters 20, 1999; see Tax, "One-class classification", PhD thesis, TU Delft 2001, 3.4).
  */
+import { mulberry32 } from './rng.js';
 
 export interface NoveltyModel {
   readonly method: 'nearest-sample';
@@ -26,17 +27,6 @@ export interface NoveltyOptions {
   readonly seed?: number;
 }
 
-function rng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sampleIndices(count: number, cap: number, next: () => number): Int32Array {
   const idx = Int32Array.from({ length: count }, (_, i) => i);
   if (count <= cap) return idx;
@@ -52,7 +42,7 @@ function sampleIndices(count: number, cap: number, next: () => number): Int32Arr
 export function fitNovelty(scores: Float64Array, count: number, k: number, options: NoveltyOptions = {}): NoveltyModel | null {
   if (count < 3) return null;
   const quantile = options.quantile ?? 0.99;
-  const next = rng(options.seed ?? 1);
+  const next = mulberry32(options.seed ?? 1);
   const keep = sampleIndices(count, options.maxPoints ?? 5000, next);
   const points = new Float64Array(keep.length * k);
   keep.forEach((row, i) => points.set(scores.subarray(row * k, (row + 1) * k), i * k));
