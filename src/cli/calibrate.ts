@@ -1,0 +1,176 @@
+/**
+ * `enose calibrate`: corrects a model for sensor drift from unlabelled reference data measured now, or
+ * transfers it to another rig from transfer samples measured on both; writes a new signed model whose lineage
+ * names its parent, the method and the reference data.
+ */
+import { EnoseError, formatIssue } from '../errors.js';
+import { extractorOf, EngineCore } from '../engine/core.js';
+import { readModelFile, writeModelFile } from '../io/modelFile.js';
+import type { ModelBundle } from '../model/bundle.js';
+import { calibrateModel, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
+import { compileModel, predictCompiled } from '../model/pipeline.js';
+import { pairTransferSamples, transferModel, TRANSFER_METHODS, type TransferMethod } from '../model/transfer.js';
+import type { FeatureTable } from '../types.js';
+import { numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
+import { loadData, matchModel } from './data.js';
+
+const usage = `Usage: enose calibrate --model model.json <reference data...> --out model2.json [options]
+
+Corrects a model for sensor drift from reference data measured now: recent containers, or cycles of clean air
+or a reference gas. Labels in the data are ignored: unlabelled recordings are fine. With --method pds or ds,
+transfers the model to another rig instead: <reference data> are transfer samples measured on the new rig and
+--master gives the same samples (same sample ids) measured on the model's own rig.
+The new model records its parent's hash, the method and the reference data's hash (its "lineage").
+
+Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration"):
+  standardise            re-estimate the scaler from the reference data (per-batch standardisation); the
+                         reference data should hold the same mix of odours as the training data   [default]
+  component-correction   remove the drift direction(s) found by PCA of the reference data around the
+                         training mean (Artursson et al. 2000); suits repeated cycles of one reference gas
+  entropy                standardise, then fit a per-feature scale and shift that make the model's class
+                         probabilities on the reference data confident (Tent, Wang et al. 2021); lda/logreg
+  pds | ds               rig transfer: (piecewise) direct standardisation from paired transfer samples
+
+Options:
+  --model <file>         model to correct                                            [required]
+  --out <file>           corrected model to write (written atomically)               [required]
+  --method <m>           one of the methods above                                    [default: ${DEFAULT_CALIBRATION_METHOD}]
+  --directions <n>       component-correction: drift directions removed              [default: 1]
+  --penalty <p>          entropy: L2 penalty on the fitted scales and shifts         [default: 0.1]
+  --master <path>        pds/ds: the transfer samples measured on the model's rig (repeatable)
+  --ridge <r>            pds/ds: ridge penalty of the regressions                    [default: 0.01]
+  --json                 print the summary as one JSON object
+  -h, --help             this help
+`;
+
+const TRANSFER = TRANSFER_METHODS as readonly string[];
+
+export const calibrateCommand: Command = {
+  name: 'calibrate',
+  summary: 'correct a model for drift from unlabelled reference data, or transfer it to another rig',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('calibrate', argv, {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      method: { type: 'string' },
+      directions: { type: 'string' },
+      penalty: { type: 'string' },
+      master: { type: 'string', multiple: true },
+      ridge: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const modelPath = requireString('calibrate', parsed, 'model');
+    const out = requireString('calibrate', parsed, 'out');
+    const method = stringOption(parsed, 'method') ?? DEFAULT_CALIBRATION_METHOD;
+    if (!CALIBRATION_METHODS.includes(method as CalibrationMethod) && !TRANSFER.includes(method)) {
+      throw new EnoseError('bad-option', `--method must be one of ${[...CALIBRATION_METHODS, ...TRANSFER].join(', ')}, got "${method}"`);
+    }
+    const directions = numberOption('calibrate', parsed, 'directions', { integer: true, min: 1 });
+    const penalty = numberOption('calibrate', parsed, 'penalty', { min: 0 });
+    const ridge = numberOption('calibrate', parsed, 'ridge', { above: 0 });
+    const masterPaths = (parsed.values['master'] as string[] | undefined) ?? [];
+    const transfer = TRANSFER.includes(method);
+    if (transfer && masterPaths.length === 0) throw new EnoseError('bad-usage', `--method ${method} needs --master <the transfer samples measured on the model's rig>`);
+    if (!transfer && masterPaths.length > 0) throw new EnoseError('bad-usage', '--master is for rig transfer (--method pds or ds)');
+    if (directions !== undefined && method !== 'component-correction') throw new EnoseError('bad-usage', '--directions is an option of --method component-correction');
+    if (penalty !== undefined && method !== 'entropy') throw new EnoseError('bad-usage', '--penalty is an option of --method entropy');
+    if (ridge !== undefined && !transfer) throw new EnoseError('bad-usage', '--ridge is an option of --method pds or ds');
+
+    const loaded = readModelFile(modelPath);
+    if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
+    const parent = loaded.value;
+    const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference');
+    let bundle: ModelBundle;
+    let samples = reference.count;
+    if (transfer) {
+      const master = await referenceFeatures(parent, masterPaths, ctx, 'master');
+      const pairs = pairTransferSamples(master, reference);
+      if (pairs.unpaired.length > 0) {
+        const shown = pairs.unpaired.slice(0, 5).join(', ');
+        ctx.stderr(`enose calibrate: warning: ${pairs.unpaired.length} transfer sample(s) measured on one rig only were left out: ${shown}${pairs.unpaired.length > 5 ? ', ...' : ''}\n`);
+      }
+      samples = pairs.master.count;
+      bundle = transferModel(parent, pairs.master, pairs.slave, { method: method as TransferMethod, ...(ridge !== undefined && { ridge }) });
+    } else {
+      if (method === 'standardise' && reference.count < 2 * Math.min(reference.width, 30)) {
+        ctx.stderr(`enose calibrate: warning: ${reference.count} reference samples give noisy per-feature statistics; a few dozen are better\n`);
+      }
+      bundle = calibrateModel(parent, reference, {
+        method: method as CalibrationMethod,
+        ...(directions !== undefined && { directions }),
+        ...(penalty !== undefined && { penalty }),
+      });
+    }
+    writeModelFile(out, bundle);
+
+    const changed = transfer ? null : changedPredictions(parent, bundle, reference);
+    const summary = {
+      model: out,
+      id: bundle.id,
+      parent: parent.id,
+      lineage: bundle.lineage!,
+      samples,
+      changedPredictions: changed,
+    };
+    if (parsed.values['json']) {
+      ctx.stdout(`${JSON.stringify(summary)}\n`);
+      return 0;
+    }
+    const lines = [
+      `${transfer ? 'transferred' : 'calibrated'} model ${parent.id} with ${bundle.lineage!.method} on ${samples} ${transfer ? 'paired transfer' : 'reference'} samples`,
+      `reference data sha256 ${bundle.lineage!.reference ?? 'none'}`,
+      ...(changed === null ? [] : [`the most probable class changed on ${changed} of ${reference.count} reference samples`]),
+      `model ${bundle.id} (parent ${parent.id}) written to ${out}`,
+    ];
+    ctx.stdout(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};
+
+/** Reference rows in the model's feature layout: feature files as read, frames through the engine's features. */
+async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string): Promise<FeatureTable> {
+  const input = bundle.input;
+  const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30), paths.join(','));
+  for (const w of data.warnings) ctx.stderr(`enose calibrate: warning: ${w}\n`);
+  if (data.kind === 'features') return data.table;
+  // Frames: every cycle through the engine's own feature path; no labels needed, quality problems skipped.
+  const names = input.featureNames;
+  const rows: Float64Array[] = [];
+  const samples: string[] = [];
+  const groups: string[] = [];
+  let skipped = 0;
+  for (const recording of data.recordings) {
+    const core = new EngineCore(null, { extractor: extractorOf(bundle), emitFrames: false, ignoreGates: bundle.limits?.ignoreGates ?? [] }, () => undefined, (record) => {
+      if (record.reasons.length > 0) {
+        skipped++;
+        return;
+      }
+      rows.push(record.features);
+      samples.push(record.sample);
+      groups.push(recording.group);
+    });
+    for (const event of recording.events) core.push(event);
+    core.end();
+  }
+  if (skipped > 0) ctx.stderr(`enose calibrate: warning: ${skipped} ${what} cycle(s) with quality problems were left out\n`);
+  if (rows.length === 0) throw new EnoseError('empty-data', `${paths.join(', ')}: no usable ${what} cycle`);
+  const width = names.length;
+  if (rows[0]!.length !== width) throw new EnoseError('model-mismatch', `${paths.join(', ')}: ${rows[0]!.length} features per cycle, the model expects ${width}`);
+  const x = new Float64Array(rows.length * width);
+  rows.forEach((r, i) => x.set(r, i * width));
+  return { source: paths.join(','), featureNames: [...names], width, count: rows.length, x, labels: rows.map(() => ''), samples, groups };
+}
+
+/** Reference samples whose most probable class differs between the parent and the calibrated model. */
+function changedPredictions(parent: ModelBundle, bundle: ModelBundle, table: FeatureTable): number {
+  const a = compileModel(parent);
+  const b = compileModel(bundle);
+  const pa = new Float64Array(parent.classes.length);
+  const pb = new Float64Array(bundle.classes.length);
+  let changed = 0;
+  for (let i = 0; i < table.count; i++) {
+    if (predictCompiled(a, table.x, i * table.width, pa) !== predictCompiled(b, table.x, i * table.width, pb)) changed++;
+  }
+  return changed;
+}
