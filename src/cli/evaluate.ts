@@ -2,12 +2,12 @@
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
-import { parseCommand, requireString, type Command } from './args.js';
+import { parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
 import { judgeRecordings } from '../engine/judge.js';
 import { reportOf } from '../model/evaluation.js';
 
-const usage = `Usage: enose evaluate <data...> --model model.json [--json]
+const usage = `Usage: enose evaluate <data...> --model model.json [--json] [--report report.html]
 
 Predicts every labelled sample of the data with the model and reports accuracy (share of samples whose most
 probable class is their label), the confusion matrix, recall and precision per class, and, when the model has
@@ -19,6 +19,8 @@ Options:
   --model <file>   model file written by enose train                  [required]
   --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
                    falseAlarmRate, inconclusive, perGroup, modelId}
+  --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
+                   matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
   -h, --help       this help
 `;
 
@@ -27,7 +29,7 @@ export const evaluateCommand: Command = {
   summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' } });
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = readModelFile(modelPath);
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
@@ -41,6 +43,13 @@ export const evaluateCommand: Command = {
       const judged = judgeRecordings(model.value, data.recordings);
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
       report = reportOf(model.value, judged.samples);
+    }
+    const reportPath = stringOption(parsed, 'report');
+    if (reportPath !== undefined) {
+      // Loaded only here: Vega is large, and the other commands do not need it.
+      const { writeReport } = await import('../report/write.js');
+      await writeReport(reportPath, model.value, data, parsed.positionals);
+      ctx.stderr(`enose evaluate: report written to ${reportPath}\n`);
     }
     if (parsed.values['json']) {
       ctx.stdout(`${JSON.stringify({ ...report, modelId: model.value.id })}\n`);

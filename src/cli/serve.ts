@@ -1,0 +1,182 @@
+/** `enose serve`: the engine behind an HTTP API, with the operator page, on a rig or a replayed recording. */
+import { EnoseError, formatIssue } from '../errors.js';
+import { readModelFile } from '../io/modelFile.js';
+import { createRecorder } from '../io/recording.js';
+import { createReplaySource } from '../io/replay.js';
+import { createSerialSource } from '../io/serial.js';
+import { isLoopbackAddress } from '../service/auth.js';
+import { createReplayRig } from '../service/replayRig.js';
+import { startScannerService } from '../service/server.js';
+import type { FrameSource, SourceEvent } from '../types.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { otherEventText, parseSpeed, verdictText } from './replay.js';
+import { protocolOption, resolvePort } from './watch.js';
+
+const usage = `Usage: enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]
+
+Runs the streaming engine and an HTTP server in one process: a scanner service posts a container id to start
+a sampling cycle and reads its verdict; an operator watches the live page. SIGINT or SIGTERM stops it cleanly.
+
+  POST /v1/samples {"containerId": "MSCU1234567"}   start a cycle: 202 + its id; 409 while one runs
+  GET  /v1/samples/<id>[?waitS=30]                   the verdict when ready (200), 202 while pending
+  GET  /v1/events                                    engine events as server-sent events
+  GET  /v1/health, /metrics (Prometheus), /          health, metrics, the operator page
+
+Source (one of):
+  --port <path|auto>     serial device of the rig, or auto (see enose watch --help)
+  --replay <path>        a recording folder or frames CSV acting as the rig: each START plays its next
+                         cycle (from the first again after the last); verdicts equal enose replay's
+  --speed <s>            replay pace: realtime, max or a speed-up factor                [default: realtime]
+  --baud <n>, --protocol <enl|csv>, --baseline-s, --exposure-s, --recovery-s <s>
+                         serial options, as for enose watch
+
+Options:
+  --model <file>         model file                                                     [required]
+  --listen <host:port>   address to listen on; port 0 picks a free one     [default: 127.0.0.1:8080]
+  --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
+                         cookie from GET /login?token=<secret> (or set ENOSE_TOKEN)
+  --record <dir>         record every frame, the link events and the verdicts to a new folder
+  --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
+  --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
+  -h, --help             this help
+`;
+
+/** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). Throws EnoseError('bad-option'). */
+export function parseListen(raw: string): { host: string; port: number } {
+  const bad = () => new EnoseError('bad-option', `--listen must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got "${raw}"`);
+  let host = '127.0.0.1';
+  let portText = raw;
+  const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(raw);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (raw.includes(':')) {
+    const at = raw.lastIndexOf(':');
+    host = raw.slice(0, at) || host;
+    portText = raw.slice(at + 1);
+    if (host.includes(':')) throw bad();
+  }
+  if (!/^\d{1,5}$/.test(portText)) throw bad();
+  const port = Number(portText);
+  if (port > 65535) throw bad();
+  return { host, port };
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the engine behind an HTTP API with a live operator page (a rig or a replayed recording)',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('serve', argv, {
+      port: { type: 'string' },
+      replay: { type: 'string' },
+      speed: { type: 'string' },
+      baud: { type: 'string' },
+      protocol: { type: 'string' },
+      'baseline-s': { type: 'string' },
+      'exposure-s': { type: 'string' },
+      'recovery-s': { type: 'string' },
+      model: { type: 'string' },
+      listen: { type: 'string' },
+      token: { type: 'string' },
+      record: { type: 'string' },
+      'latency-budget-ms': { type: 'string' },
+      'start-timeout-s': { type: 'string' },
+    });
+    if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose serve --help)`);
+    const replayPath = stringOption(parsed, 'replay');
+    const portGiven = stringOption(parsed, 'port') !== undefined;
+    if ((replayPath !== undefined) === portGiven) throw new EnoseError('bad-usage', 'give one of --port or --replay (see enose serve --help)');
+    const model = readModelFile(requireString('serve', parsed, 'model'));
+    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+    const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
+    const token = stringOption(parsed, 'token') ?? process.env['ENOSE_TOKEN'] ?? null;
+    if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
+    const latencyBudgetMs = numberOption('serve', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
+    const startTimeoutS = numberOption('serve', parsed, 'start-timeout-s', { above: 0 }) ?? 15;
+    const input = model.value.input;
+    const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
+
+    let source: FrameSource;
+    if (replayPath !== undefined) {
+      const speed = parseSpeed(stringOption(parsed, 'speed') ?? 'realtime');
+      const replay = await createReplaySource(replayPath, { speed: 'max', baselineS });
+      if (!replay.ok) throw EnoseError.fromIssue('bad-data', replay.error);
+      for (const w of replay.value.warnings) ctx.stderr(`enose serve: warning: ${formatIssue(w)}\n`);
+      const events: SourceEvent[] = [];
+      await replay.value.run((e) => events.push(e), new AbortController().signal);
+      const rig = createReplayRig(events, `replay:${replayPath}`, { speed });
+      if (rig.cycleCount === 0) throw new EnoseError('bad-data', `${replayPath}: no sampling cycle in the recording`);
+      ctx.stderr(`enose serve: replaying ${rig.cycleCount} cycle(s) of ${replayPath}, one per request\n`);
+      source = rig;
+    } else {
+      const baudRate = numberOption('serve', parsed, 'baud', { integer: true, min: 1 }) ?? 115200;
+      const protocol = protocolOption(parsed);
+      const path = await resolvePort(parsed, ctx, 'serve');
+      source = createSerialSource({
+        path,
+        baudRate,
+        protocol,
+        csv: {
+          baselineS: numberOption('serve', parsed, 'baseline-s', { above: 0 }) ?? 30,
+          exposureS: numberOption('serve', parsed, 'exposure-s', { above: 0 }) ?? 60,
+          recoveryS: numberOption('serve', parsed, 'recovery-s', { above: 0 }) ?? 60,
+        },
+      });
+    }
+    if (token === null && !isLoopbackAddress(listen.host)) {
+      ctx.stderr(`enose serve: warning: listening on ${listen.host} without --token: anyone who reaches this address can start cycles\n`);
+    }
+
+    const recordDir = stringOption(parsed, 'record');
+    const recorder = recordDir
+      ? createRecorder(recordDir, {
+          modelId: model.value.id,
+          source: source.description,
+          startedAt: new Date(),
+          onError: (error) => ctx.stderr(`enose serve: recording stopped: ${error.message.split('\n')[0]}\n`),
+        })
+      : null;
+
+    let service;
+    try {
+      service = await startScannerService({
+        model: model.value,
+        source,
+        host: listen.host,
+        port: listen.port,
+        token,
+        latencyBudgetMs,
+        startTimeoutMs: startTimeoutS * 1000,
+        onEvent: (e) => {
+          recorder?.write(e);
+          if (e.type === 'verdict') {
+            ctx.stdout(`${verdictText(e)}\n`);
+          } else if (e.type !== 'frame') {
+            const text = otherEventText(e);
+            if (text) ctx.stdout(`${text}\n`);
+          }
+        },
+      });
+    } catch (error) {
+      await recorder?.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new EnoseError('bad-option', `cannot listen on ${listen.host}:${listen.port}: ${code}`);
+      }
+      throw error;
+    }
+    ctx.stdout(`enose serve: listening on ${service.url} (model ${model.value.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
+    const stop = () => void service.close();
+    ctx.signal.addEventListener('abort', stop);
+    try {
+      await service.done;
+    } finally {
+      ctx.signal.removeEventListener('abort', stop);
+      await service.close();
+      await recorder?.close();
+    }
+    ctx.stderr('enose serve: stopped\n');
+    return 0;
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * What the operator page needs to know about the model: its classes and policy, and the training samples on
+ * the first two principal components, each with a class, so the page can draw the map of known smells. Pure.
+ *
+ * A kNN model stores its training points with their labels: those are drawn with their true classes. Other
+ * models keep the novelty limit's training points (bundle.novelty.points) without labels: each is given the
+ * class the model itself predicts for it (said on the page: "coloured by the model's class").
+ */
+import type { ModelBundle } from '../model/bundle.js';
+import { predictLinearInto } from '../model/lda.js';
+import { isSuspiciousLabel } from '../model/policy.js';
+
+export interface PageModel {
+  readonly id: string;
+  readonly classes: readonly string[];
+  /** Per class: true when the policy calls it suspicious (all false without a policy). */
+  readonly suspicious: readonly boolean[];
+  readonly classifier: string;
+  readonly components: number;
+  /** Share of variance of PC1 and PC2 (0 for a missing second component). */
+  readonly varianceRatio: readonly [number, number];
+  readonly threshold: number | null;
+  readonly channels: readonly string[];
+  readonly cloud: {
+    /** `label`: true training labels (kNN); `predicted`: the model's class of each point; `none`: no points. */
+    readonly colouring: 'label' | 'predicted' | 'none';
+    /** x0, y0, x1, y1, ... on PC1 and PC2. */
+    readonly xy: readonly number[];
+    /** Class index of each point. */
+    readonly classIndex: readonly number[];
+    /** Points the model holds; the page gets at most `maxPoints` of them (an even stride). */
+    readonly total: number;
+  };
+  /** Mean PC1/PC2 of each class's cloud points (null for a class with none). */
+  readonly centroids: readonly ({ readonly x: number; readonly y: number; readonly n: number } | null)[];
+}
+
+/** The page's view of a model; `maxPoints` caps the cloud. @default 4000 */
+export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
+  const k = bundle.pca.components;
+  const classes = bundle.classes;
+  let points: readonly number[] = [];
+  let labels: readonly number[] | null = null;
+  let colouring: PageModel['cloud']['colouring'] = 'none';
+  if (bundle.classifier.type === 'knn') {
+    points = bundle.classifier.points;
+    labels = bundle.classifier.labels;
+    colouring = 'label';
+  } else if (bundle.novelty) {
+    points = bundle.novelty.points;
+    colouring = 'predicted';
+  }
+  const total = points.length / k;
+  const stride = Math.max(1, Math.ceil(total / maxPoints));
+  const xy: number[] = [];
+  const classIndex: number[] = [];
+  const row = new Float64Array(k);
+  const probs = new Float64Array(classes.length);
+  const coef = bundle.classifier.type === 'knn' ? null : Float64Array.from(bundle.classifier.coef);
+  const intercept = bundle.classifier.type === 'knn' ? null : Float64Array.from(bundle.classifier.intercept);
+  const sums = classes.map(() => ({ x: 0, y: 0, n: 0 }));
+  for (let i = 0; i < total; i += stride) {
+    for (let c = 0; c < k; c++) row[c] = points[i * k + c]!;
+    let cls: number;
+    if (labels) {
+      cls = labels[i]!;
+    } else {
+      predictLinearInto(coef!, intercept!, k, row, probs);
+      cls = 0;
+      for (let c = 1; c < classes.length; c++) if (probs[c]! > probs[cls]!) cls = c;
+    }
+    const x = row[0]!;
+    const y = k > 1 ? row[1]! : 0;
+    xy.push(x, y);
+    classIndex.push(cls);
+    sums[cls]!.x += x;
+    sums[cls]!.y += y;
+    sums[cls]!.n++;
+  }
+  const policy = bundle.policy;
+  return {
+    id: bundle.id,
+    classes,
+    suspicious: classes.map((c) => (policy ? isSuspiciousLabel(policy, c) : false)),
+    classifier: bundle.classifier.type,
+    components: k,
+    varianceRatio: [bundle.pca.varianceRatio[0] ?? 0, bundle.pca.varianceRatio[1] ?? 0],
+    threshold: policy ? policy.threshold : null,
+    channels: bundle.input.kind === 'frames' ? bundle.input.channels : [],
+    cloud: { colouring, xy, classIndex, total },
+    centroids: sums.map((s) => (s.n > 0 ? { x: s.x / s.n, y: s.y / s.n, n: s.n } : null)),
+  };
+}

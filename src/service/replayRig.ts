@@ -1,0 +1,227 @@
+/**
+ * A recording that behaves like a rig, for `enose serve --replay`: it sends the recording's info line, then
+ * idle frames; each START plays the recording's next sampling cycle (its B, E and R frames, and the link
+ * events recorded inside it) under the requested id, then one idle frame that ends it, then idle frames again.
+ * After the last cycle it starts over with the first. STOP cuts the cycle in play.
+ *
+ * The cycle's frames keep their recorded seq, rig time, phase and values, and the engine segments and judges
+ * them as `enose replay` does, so a cycle's verdict (class, probabilities, reasons, frames) is the one `enose
+ * replay` gives for it. Only `sample` (the requested id) and the times differ.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EnoseError } from '../errors.js';
+import type { ReplaySpeed } from '../io/replay.js';
+import type { FrameSource, Phase, RigCommand, SourceEvent } from '../types.js';
+
+type FrameEvent = Extract<SourceEvent, { type: 'frame' }>;
+
+/** A recording cut into what a rig plays: the events before the first cycle, and each cycle's events. */
+export interface RecordedCycles {
+  readonly prelude: readonly SourceEvent[];
+  readonly cycles: readonly (readonly SourceEvent[])[];
+  /** The recorded sample id of each cycle (its first frame's `sample`, or '' ). */
+  readonly samples: readonly string[];
+}
+
+/**
+ * Cuts source events into cycles with the engine's rule (signal/cycle.ts): a cycle starts at a B frame after a
+ * frame that was not B or had another sample id, or at an E frame after R or idle; it runs until an idle frame
+ * or the next start. Link events between cycles go with the next cycle; events before the first cycle (the
+ * info line) form the prelude. Idle frames are dropped: the rig makes its own while it waits.
+ */
+export function cutCycles(events: readonly SourceEvent[]): RecordedCycles {
+  const prelude: SourceEvent[] = [];
+  const cycles: SourceEvent[][] = [];
+  const samples: string[] = [];
+  let current: SourceEvent[] | null = null;
+  let between: SourceEvent[] = [];
+  let prevPhase: Phase = 'I';
+  let prevSample: string | undefined;
+  let inCycle = false;
+  for (const event of events) {
+    if (event.type !== 'frame') {
+      if (inCycle) current!.push(event);
+      else if (cycles.length === 0) prelude.push(event);
+      else between.push(event);
+      continue;
+    }
+    const changed = event.sample !== undefined && prevSample !== undefined && event.sample !== prevSample;
+    const starts =
+      (event.phase === 'B' && (!inCycle || prevPhase !== 'B' || changed)) || (event.phase === 'E' && (!inCycle || prevPhase === 'R' || changed));
+    if (starts) {
+      current = [...between, event];
+      between = [];
+      cycles.push(current);
+      samples.push(event.sample ?? '');
+      inCycle = true;
+    } else if (inCycle && (event.phase === 'I' || changed)) {
+      inCycle = false;
+    } else if (inCycle) {
+      current!.push(event);
+    }
+    prevPhase = event.phase;
+    prevSample = event.sample;
+  }
+  return { prelude, cycles, samples };
+}
+
+export interface ReplayRigOptions {
+  /** Pace of a cycle: `max`, `realtime`, or a speed-up factor. @default 'realtime' */
+  readonly speed?: ReplaySpeed;
+  /** Milliseconds between idle frames while waiting for START (at least 50). @default 1000 / (rateHz x speed), 1000 at max */
+  readonly idleEveryMs?: number;
+  /** Longest pause between two frames of a cycle, in recorded time (a long gap is not waited out). @default 5000 */
+  readonly maxStepMs?: number;
+}
+
+export interface ReplayRig extends FrameSource {
+  /** Cycles in the recording. */
+  readonly cycleCount: number;
+  /** Index of the cycle the next START plays. */
+  readonly nextCycle: number;
+  /** Recorded sample id of each cycle. */
+  readonly samples: readonly string[];
+}
+
+const UINT32 = 4294967296;
+
+/** A rig made of recorded source events (a replay source's output, info first). */
+export function createReplayRig(events: readonly SourceEvent[], description: string, options: ReplayRigOptions = {}): ReplayRig {
+  const speed = options.speed ?? 'realtime';
+  const factor = speed === 'max' ? Infinity : speed === 'realtime' ? 1 : speed;
+  if (!(factor > 0)) throw new EnoseError('bad-option', `replay speed ${String(speed)} is not max, realtime or a positive number`);
+  const { prelude, cycles, samples } = cutCycles(events);
+  const found = prelude.find((e): e is Extract<SourceEvent, { type: 'info' }> => e.type === 'info');
+  if (!found) throw new EnoseError('bad-data', `${description}: the recording has no rig info before its first cycle`);
+  const info = found;
+  const rateHz = info.rateHz > 0 ? info.rateHz : 10;
+  const idleEveryMs = Math.max(50, options.idleEveryMs ?? (factor === Infinity ? 1000 : 1000 / (rateHz * factor)));
+  const maxStepMs = options.maxStepMs ?? 5000;
+
+  let next = 0;
+  let running = false;
+  let startRequested = false;
+  let stopRequested = false;
+  let playing = false;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  async function run(emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<void> {
+    if (running) throw new EnoseError('bad-usage', `${description}: run() called while it is already running`);
+    running = true;
+    const onAbort = () => poke();
+    signal.addEventListener('abort', onAbort);
+    let lastFrame: FrameEvent | null = null;
+    const idle = () => {
+      const values = lastFrame?.values ?? firstValues(cycles, info.channels.length);
+      const seq = lastFrame ? (lastFrame.seq + 1) % UINT32 : 0;
+      const tMs = lastFrame ? (lastFrame.tMs + Math.round(1000 / rateHz)) % UINT32 : 0;
+      const frame: FrameEvent = { type: 'frame', atMs: performance.now(), seq, tMs, phase: 'I', values, sample: '' };
+      lastFrame = frame;
+      emit(frame);
+    };
+    try {
+      for (const event of prelude) emit({ ...event, atMs: performance.now() } as SourceEvent);
+      while (!signal.aborted) {
+        if (startRequested) {
+          startRequested = false;
+          emit({ type: 'ack', atMs: performance.now(), command: 'START', ok: true, detail: '' });
+          playing = true;
+          const cycle = cycles[next]!;
+          next = (next + 1) % cycles.length;
+          lastFrame = (await play(cycle, emit, signal)) ?? lastFrame;
+          playing = false;
+          if (stopRequested) {
+            stopRequested = false;
+            emit({ type: 'ack', atMs: performance.now(), command: 'STOP', ok: true, detail: '' });
+          }
+          if (signal.aborted) break;
+          idle(); // ends the cycle: its verdict is due now, as after the recording's own next frame
+          continue;
+        }
+        idle();
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          const timer = setTimeout(poke, idleEveryMs);
+          timer.unref?.();
+        });
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      running = false;
+      playing = false;
+    }
+  }
+
+  /** Plays one cycle paced by its rig times; returns its last frame. */
+  async function play(cycle: readonly SourceEvent[], emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<FrameEvent | null> {
+    let last: FrameEvent | null = null;
+    let dueMs = performance.now();
+    let sinceYield = 0;
+    for (const event of cycle) {
+      if (signal.aborted || stopRequested) return last;
+      if (event.type === 'frame') {
+        if (last && factor !== Infinity) {
+          const stepMs = Math.min(maxStepMs, (event.tMs - last.tMs + UINT32) % UINT32);
+          dueMs += stepMs / factor;
+          const waitMs = dueMs - performance.now();
+          if (waitMs >= 1) {
+            try {
+              await sleep(waitMs, undefined, { signal });
+            } catch {
+              return last;
+            }
+            if (stopRequested) return last;
+          }
+        } else if (++sinceYield >= 1000) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        last = { ...event, atMs: performance.now() };
+        emit(last);
+      } else {
+        emit({ ...event, atMs: performance.now() } as SourceEvent);
+      }
+    }
+    return last;
+  }
+
+  async function send(command: RigCommand): Promise<void> {
+    switch (command.command) {
+      case 'START':
+        if (cycles.length === 0) throw new EnoseError('bad-data', `${description}: the recording holds no sampling cycle to play`);
+        if (!running) throw new EnoseError('bad-usage', `${description}: the replay rig is not running`);
+        if (playing || startRequested) throw new EnoseError('bad-usage', `${description}: a cycle is playing (the rig is busy)`);
+        startRequested = true;
+        poke();
+        return;
+      case 'STOP':
+        if (playing) stopRequested = true;
+        return;
+      case 'INFO':
+        return; // a second info line would look like a reboot to the engine
+    }
+  }
+
+  return {
+    description,
+    run,
+    send,
+    get cycleCount() {
+      return cycles.length;
+    },
+    get nextCycle() {
+      return next;
+    },
+    samples,
+  };
+}
+
+function firstValues(cycles: readonly (readonly SourceEvent[])[], channels: number): Float64Array {
+  for (const cycle of cycles) for (const e of cycle) if (e.type === 'frame') return e.values;
+  return new Float64Array(channels);
+}
