@@ -1,9 +1,14 @@
 /** The CLI without process globals: parses the command name, runs it, and maps errors to exit codes. */
 import { EnoseError } from '../errors.js';
 import type { Command, CommandContext } from './args.js';
+import { calibrateCommand } from './calibrate.js';
 import { demoCommand } from './demo.js';
+import { emulateRigCommand } from './emulateRig.js';
 import { evaluateCommand } from './evaluate.js';
+import { monitorCommand } from './monitor.js';
+import { portsCommand } from './ports.js';
 import { replayCommand } from './replay.js';
+import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 import { watchCommand } from './watch.js';
@@ -11,9 +16,14 @@ import { watchCommand } from './watch.js';
 export const COMMANDS: readonly Command[] = [
   trainCommand,
   evaluateCommand,
+  calibrateCommand,
   replayCommand,
   watchCommand,
+  serveCommand,
   simulateCommand,
+  portsCommand,
+  monitorCommand,
+  emulateRigCommand,
   demoCommand,
 ];
 

@@ -3,14 +3,13 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
 import { createRecorder } from '../io/recording.js';
 import { createReplaySource } from '../io/replay.js';
-import { createSerialSource } from '../io/serial.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { createReplayRig } from '../service/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource, SourceEvent } from '../types.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
-import { protocolOption, resolvePort } from './watch.js';
+import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 
 const usage = `Usage: enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]
 
@@ -27,8 +26,8 @@ Source (one of):
   --replay <path>        a recording folder or frames CSV acting as the rig: each START plays its next
                          cycle (from the first again after the last); verdicts equal enose replay's
   --speed <s>            replay pace: realtime, max or a speed-up factor                [default: realtime]
-  --baud <n>, --protocol <enl|csv>, --baseline-s, --exposure-s, --recovery-s <s>
-                         serial options, as for enose watch
+  --baud <n>, --protocol <enl|csv>, --baseline-s, --exposure-s, --recovery-s <s>, --channels,
+  --csv-rate-hz          serial options, as for enose watch
 
 Options:
   --model <file>         model file                                                     [required]
@@ -68,14 +67,9 @@ export const serveCommand: Command = {
   usage,
   async run(argv, ctx) {
     const parsed = parseCommand('serve', argv, {
-      port: { type: 'string' },
+      ...SERIAL_OPTIONS,
       replay: { type: 'string' },
       speed: { type: 'string' },
-      baud: { type: 'string' },
-      protocol: { type: 'string' },
-      'baseline-s': { type: 'string' },
-      'exposure-s': { type: 'string' },
-      'recovery-s': { type: 'string' },
       model: { type: 'string' },
       listen: { type: 'string' },
       token: { type: 'string' },
@@ -110,19 +104,7 @@ export const serveCommand: Command = {
       ctx.stderr(`enose serve: replaying ${rig.cycleCount} cycle(s) of ${replayPath}, one per request\n`);
       source = rig;
     } else {
-      const baudRate = numberOption('serve', parsed, 'baud', { integer: true, min: 1 }) ?? 115200;
-      const protocol = protocolOption(parsed);
-      const path = await resolvePort(parsed, ctx, 'serve');
-      source = createSerialSource({
-        path,
-        baudRate,
-        protocol,
-        csv: {
-          baselineS: numberOption('serve', parsed, 'baseline-s', { above: 0 }) ?? 30,
-          exposureS: numberOption('serve', parsed, 'exposure-s', { above: 0 }) ?? 60,
-          recoveryS: numberOption('serve', parsed, 'recovery-s', { above: 0 }) ?? 60,
-        },
-      });
+      source = await serialSourceFromArgs('serve', parsed, ctx);
     }
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose serve: warning: listening on ${listen.host} without --token: anyone who reaches this address can start cycles\n`);

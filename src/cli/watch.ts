@@ -4,9 +4,9 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
 import { readModelFile } from '../io/modelFile.js';
 import { createRecorder } from '../io/recording.js';
-import { createSerialSource, formatUsbId, resolveAutoPort, type SerialProtocol } from '../io/serial.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { otherEventText, verdictText } from './replay.js';
+import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
 
 const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
 
@@ -15,35 +15,14 @@ at the end of each exposure. The link may drop: the process stays up and reconne
 SIGINT or SIGTERM stops it cleanly after flushing the recording.
 
 Options:
-  --port <path|auto>     serial device, or auto: the one port whose USB ids match a known rig
-                         (ENOSE_RIG_IDS="vvvv:pppp,..." overrides the list)          [required]
-  --baud <n>             baud rate                                                   [default: 115200]
-  --protocol <p>         enl (ENL/1 lines with checksums) | csv (plain values, host-timed phases)
-                                                                                     [default: enl]
-  --baseline-s, --exposure-s, --recovery-s <s>
-                         csv mode: phase durations after a start                     [default: 30, 60, 60]
   --model <file>         model file                                                  [required]
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --cycle-every <s>      start a cycle (START) every s seconds, for unattended runs
   --latency-budget-ms <ms>  verdict latency budget                                   [default: 5]
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help
-`;
 
-/** Port options shared by the commands that open a rig. */
-export async function resolvePort(parsed: Parsed, ctx: CommandContext, command: string): Promise<string> {
-  const port = requireString(command, parsed, 'port');
-  if (port !== 'auto') return port;
-  const found = await resolveAutoPort();
-  ctx.stderr(`enose ${command}: --port auto: using ${found.path} (${formatUsbId(found)}${found.manufacturer ? `, ${found.manufacturer}` : ''})\n`);
-  return found.path;
-}
-
-export function protocolOption(parsed: Parsed): SerialProtocol {
-  const protocol = stringOption(parsed, 'protocol') ?? 'enl';
-  if (protocol !== 'enl' && protocol !== 'csv') throw new EnoseError('bad-option', `--protocol must be enl or csv, got "${protocol}"`);
-  return protocol;
-}
+${SERIAL_USAGE}`;
 
 export const watchCommand: Command = {
   name: 'watch',
@@ -51,12 +30,7 @@ export const watchCommand: Command = {
   usage,
   async run(argv, ctx) {
     const parsed = parseCommand('watch', argv, {
-      port: { type: 'string' },
-      baud: { type: 'string' },
-      protocol: { type: 'string' },
-      'baseline-s': { type: 'string' },
-      'exposure-s': { type: 'string' },
-      'recovery-s': { type: 'string' },
+      ...SERIAL_OPTIONS,
       model: { type: 'string' },
       record: { type: 'string' },
       'cycle-every': { type: 'string' },
@@ -65,22 +39,10 @@ export const watchCommand: Command = {
     });
     const model = readModelFile(requireString('watch', parsed, 'model'));
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-    const baudRate = numberOption('watch', parsed, 'baud', { integer: true, min: 1 }) ?? 115200;
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });
     const latencyBudgetMs = numberOption('watch', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
-    const protocol = protocolOption(parsed);
-    const path = await resolvePort(parsed, ctx, 'watch');
     const json = parsed.values['json'] === true;
-    const source = createSerialSource({
-      path,
-      baudRate,
-      protocol,
-      csv: {
-        baselineS: numberOption('watch', parsed, 'baseline-s', { above: 0 }) ?? 30,
-        exposureS: numberOption('watch', parsed, 'exposure-s', { above: 0 }) ?? 60,
-        recoveryS: numberOption('watch', parsed, 'recovery-s', { above: 0 }) ?? 60,
-      },
-    });
+    const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recordDir = stringOption(parsed, 'record');
     const recorder = recordDir
       ? createRecorder(recordDir, {

@@ -1,0 +1,38 @@
+/** `enose ports`: the serial ports of this machine with their USB ids, and which of them look like a rig. */
+import { configuredRigIds, formatUsbId, listPorts, matchesRigIds } from '../io/serial.js';
+import { parseCommand, type Command } from './args.js';
+
+const usage = `Usage: enose ports [--json]
+
+Lists the serial ports with their USB vendor and product ids and manufacturer, and marks those whose ids
+match the rig list that --port auto uses: 2341 (Arduino), 1a86:7523 (CH340), 0403:6001 (FTDI),
+10c4:ea60 (CP210x), or ENOSE_RIG_IDS="vvvv:pppp,..." when set. Where udev is absent (containers) the
+ports are found by scanning /dev/ttyUSB* and /dev/ttyACM* and their ids read from sysfs.
+
+Options:
+  --json      one JSON array of { path, manufacturer, vendorId, productId, serialNumber, rig, via }
+  -h, --help  this help
+`;
+
+export const portsCommand: Command = {
+  name: 'ports',
+  summary: 'list serial ports with their USB ids (and which look like a rig)',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('ports', argv, { json: { type: 'boolean' } });
+    const ids = configuredRigIds();
+    const ports = (await listPorts()).map((p) => ({ ...p, rig: matchesRigIds(p, ids) }));
+    if (parsed.values['json'] === true) {
+      ctx.stdout(`${JSON.stringify(ports)}\n`);
+      return 0;
+    }
+    if (ports.length === 0) {
+      ctx.stdout('no serial ports found\n');
+      return 0;
+    }
+    const rows = [['PATH', 'USB ID', 'MANUFACTURER', 'SERIAL', 'RIG'], ...ports.map((p) => [p.path, formatUsbId(p), p.manufacturer ?? '-', p.serialNumber ?? '-', p.rig ? 'yes' : ''])];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) ctx.stdout(`${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+    return 0;
+  },
+};
