@@ -1,13 +1,13 @@
 /** `enose serve`: the engine behind an HTTP API, with the operator page, on a rig or a replayed recording. */
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
-import { createRecorder } from '../io/recording.js';
 import { createReplaySource } from '../io/replay.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { createReplayRig } from '../service/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource, SourceEvent } from '../types.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 
@@ -110,15 +110,7 @@ export const serveCommand: Command = {
       ctx.stderr(`enose serve: warning: listening on ${listen.host} without --token: anyone who reaches this address can start cycles\n`);
     }
 
-    const recordDir = stringOption(parsed, 'record');
-    const recorder = recordDir
-      ? createRecorder(recordDir, {
-          modelId: model.value.id,
-          source: source.description,
-          startedAt: new Date(),
-          onError: (error) => ctx.stderr(`enose serve: recording stopped: ${error.message.split('\n')[0]}\n`),
-        })
-      : null;
+    const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
 
     let service;
     try {

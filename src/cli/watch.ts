@@ -3,8 +3,8 @@ import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
 import { readModelFile } from '../io/modelFile.js';
-import { createRecorder } from '../io/recording.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { liveRecorder } from './recordOption.js';
 import { otherEventText, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
 
@@ -43,15 +43,7 @@ export const watchCommand: Command = {
     const latencyBudgetMs = numberOption('watch', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const json = parsed.values['json'] === true;
     const source = await serialSourceFromArgs('watch', parsed, ctx);
-    const recordDir = stringOption(parsed, 'record');
-    const recorder = recordDir
-      ? createRecorder(recordDir, {
-          modelId: model.value.id,
-          source: source.description,
-          startedAt: new Date(),
-          onError: (error) => ctx.stderr(`enose watch: recording stopped: ${error.message.split('\n')[0]}\n`),
-        })
-      : null;
+    const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
     const engine = createEngine({
       model: model.value,
       source,

@@ -1,0 +1,38 @@
+/** `--record <dir>` for the live commands: a recorder that comes into being when the rig does. */
+import { existsSync } from 'node:fs';
+import { EnoseError } from '../errors.js';
+import { createRecorder, type Recorder } from '../io/recording.js';
+import type { EngineEvent } from '../types.js';
+import type { CommandContext } from './args.js';
+
+export interface LiveRecorder {
+  write(event: EngineEvent): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The folder is checked now (it must not exist) but created only at the first link event (connected, or the
+ * rig's info line): a command that fails to open its port leaves nothing under the recording's name.
+ */
+export function liveRecorder(command: string, dir: string | undefined, modelId: string, source: string, ctx: CommandContext): LiveRecorder | null {
+  if (dir === undefined) return null;
+  if (existsSync(dir)) throw new EnoseError('bad-usage', `--record ${dir}: already exists; choose a new folder`);
+  let recorder: Recorder | null = null;
+  return {
+    write(event) {
+      if (recorder === null) {
+        if (event.type !== 'info' && !(event.type === 'state' && event.state === 'connected')) return;
+        recorder = createRecorder(dir, {
+          modelId,
+          source,
+          startedAt: new Date(),
+          onError: (error) => ctx.stderr(`enose ${command}: recording stopped: ${error.message.split('\n')[0]}\n`),
+        });
+      }
+      recorder.write(event);
+    },
+    async close() {
+      await recorder?.close();
+    },
+  };
+}
