@@ -1,16 +1,14 @@
 /**
- * Benchmark of the container simulator: 10,000 container cycles (1,500 frames x 18 channels each) in
- * memory, nothing written. It checks before it times: the same seed must give the same frame hash twice.
+ * Benchmark of the container simulator: container cycles (1,500 frames x 18 channels each) rendered in memory,
+ * nothing written, with a reused frame buffer and with one array per frame. It checks before it times: the
+ * same seed must give the same frame hash twice.
  *
- * Run (until the benchmark harness lands), from the repository root:
- *   npx tsc --outDir node_modules/.cache/enose-bench --rootDir . --module nodenext --moduleResolution nodenext \
- *     --target es2022 --strict --skipLibCheck --types node benchmarks/sim.bench.ts \
- *   && node node_modules/.cache/enose-bench/benchmarks/sim.bench.js [containers]
+ * Run alone: npx tsc -p benchmarks/tsconfig.json && node node_modules/.cache/enose-bench/benchmarks/sim.bench.js [--quick]
  */
 
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import { createSimulation, type SimulationOptions } from '../src/sim/simulate.js';
+import { announce, check, main, QUICK, report } from './harness.js';
 
 function hashOf(options: SimulationOptions): string {
   const h = createHash('sha256');
@@ -37,19 +35,24 @@ function run(containers: number, reuse: boolean): { seconds: number; frames: num
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, frames, checksum };
 }
 
-const containers = Number(process.argv[2] ?? 10_000);
-const check: SimulationOptions = { seed: 99, containers: 20 };
-if (hashOf(check) !== hashOf(check)) {
-  console.error('simulator is not deterministic: two runs of the same seed differ');
-  process.exit(1);
-}
-run(200, true); // warm-up
-console.log(`host: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}, node ${process.version}`);
-for (const reuse of [true, false]) {
-  const r = run(containers, reuse);
-  console.log(
-    `${containers} cycles, ${r.frames} frames x 18 channels, ${reuse ? 'reused buffer' : 'one array per frame'}: ` +
-      `${r.seconds.toFixed(2)} s, ${(r.frames / r.seconds / 1e6).toFixed(2)} M frames/s, ` +
-      `${((r.seconds / r.frames) * 1e6).toFixed(2)} us/frame (checksum ${r.checksum.toExponential(6)})`,
-  );
-}
+main(() => {
+  announce('container simulator');
+  const containers = QUICK ? 300 : 10_000;
+  const seeded: SimulationOptions = { seed: 99, containers: 20 };
+  check(hashOf(seeded) === hashOf(seeded), 'simulator is not deterministic: two runs of the same seed differ');
+  run(200, true); // warm-up
+  for (const reuse of [true, false]) {
+    const r = run(containers, reuse);
+    report([
+      {
+        group: 'container simulator (18 channels, 1,500 frames a cycle)',
+        name: `${containers.toLocaleString('en-US')} cycles, ${reuse ? 'reused buffer' : 'one array per frame'}`,
+        metric: 'frames/s',
+        value: r.frames / r.seconds,
+        unit: '/s',
+        n: r.frames,
+        note: `${r.seconds.toFixed(2)} s, ${((r.seconds / r.frames) * 1e6).toFixed(2)} us a frame (checksum ${r.checksum.toExponential(6)})`,
+      },
+    ]);
+  }
+});

@@ -1,7 +1,9 @@
 /**
  * Multinomial logistic regression with an L2 penalty on the weights (not the intercepts), the objective of
  * scikit-learn's LogisticRegression(C) with lbfgs: minimise sum_i -log p(y_i | x_i) + ||W||^2 / (2C).
- * Solved by L-BFGS (Liu & Nocedal 1989) with a backtracking Armijo line search, run to convergence.
+ * Solved by L-BFGS (Liu & Nocedal 1989) with a backtracking Armijo line search, until the gradient vanishes
+ * (1e-8) or an iteration no longer lowers the objective by more than scipy's L-BFGS-B default relative
+ * tolerance (about 2.2e-9), the stopping rule scikit-learn's lbfgs solver runs with.
  */
 import type { LinearModel } from './lda.js';
 
@@ -12,6 +14,12 @@ export interface LogregOptions {
   readonly maxIterations?: number;
   /** Stop when the largest gradient entry falls below this. @default 1e-8 */
   readonly gradientTolerance?: number;
+  /**
+   * Stop when an iteration lowers the objective by no more than this share of it: scipy's L-BFGS-B test
+   * (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) below ftol, with its default ftol = 1e7 x machine epsilon, the
+   * setting scikit-learn's lbfgs solver runs with. @default 2.220446049250313e-9
+   */
+  readonly relativeTolerance?: number;
 }
 
 export function fitLogreg(
@@ -25,9 +33,11 @@ export function fitLogreg(
   const c = options.c ?? 1;
   const maxIterations = options.maxIterations ?? 2000;
   const gradientTolerance = options.gradientTolerance ?? 1e-8;
+  const relativeTolerance = options.relativeTolerance ?? 1e7 * Number.EPSILON;
   const stride = dimensions + 1; // per class: weights then intercept
   const size = classCount * stride;
   const logits = new Float64Array(classCount);
+  const shifted = new Float64Array(classCount);
 
   const objective = (w: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
@@ -43,12 +53,18 @@ export function fitLogreg(
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let k = 0; k < classCount; k++) sum += Math.exp(logits[k]! - max);
+      for (let k = 0; k < classCount; k++) {
+        const e = Math.exp(logits[k]! - max);
+        shifted[k] = e;
+        sum += e;
+      }
       const logSum = max + Math.log(sum);
       const y = labels[i]!;
       f += logSum - logits[y]!;
+      // p_k = exp(l_k - max) / sum: one exp per class, not two (about a sixth of the fit time).
+      const inverse = 1 / sum;
       for (let k = 0; k < classCount; k++) {
-        const residual = Math.exp(logits[k]! - logSum) - (k === y ? 1 : 0);
+        const residual = shifted[k]! * inverse - (k === y ? 1 : 0);
         const wb = k * stride;
         for (let j = 0; j < dimensions; j++) grad[wb + j]! += residual * scores[base + j]!;
         grad[wb + dimensions]! += residual;
@@ -64,7 +80,7 @@ export function fitLogreg(
     return f;
   };
 
-  const w = minimiseLbfgs(objective, new Float64Array(size), { maxIterations, gradientTolerance });
+  const w = minimiseLbfgs(objective, new Float64Array(size), { maxIterations, gradientTolerance, relativeTolerance });
   const coef = new Array<number>(classCount * dimensions);
   const intercept = new Array<number>(classCount);
   for (let k = 0; k < classCount; k++) {
@@ -77,6 +93,8 @@ export function fitLogreg(
 interface LbfgsOptions {
   readonly maxIterations: number;
   readonly gradientTolerance: number;
+  /** Stop when (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) falls below this. @default 1e-15 */
+  readonly relativeTolerance?: number;
   readonly history?: number;
 }
 
@@ -88,6 +106,7 @@ export function minimiseLbfgs(
 ): Float64Array {
   const n = start.length;
   const m = options.history ?? 10;
+  const relativeTolerance = options.relativeTolerance ?? 1e-15;
   const x = Float64Array.from(start);
   const g = new Float64Array(n);
   let f = fg(x, g);
@@ -169,7 +188,7 @@ export function minimiseLbfgs(
       y.push(yNew);
       rho.push(1 / sy);
     }
-    if (relativeChange < 1e-15) break;
+    if (relativeChange < relativeTolerance) break;
   }
   return x;
 }

@@ -10,7 +10,7 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
-import { fitNovelty, nearestDistance } from './novelty.js';
+import { fitNovelty, nearestDistance, prepareNearest } from './novelty.js';
 import { fitPca, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
@@ -280,6 +280,14 @@ export interface CompiledModel {
   readonly noveltyPoints: Float64Array;
   readonly noveltyCount: number;
   readonly noveltyThreshold: number;
+  /** True when the novelty points are the kNN points: the kNN search already found the nearest one. */
+  readonly noveltyFromKnn: boolean;
+}
+
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function compileCore(
@@ -301,6 +309,11 @@ function compileCore(
     offset[c] = o;
   }
   const cl = core.classifier;
+  const noveltyPoints = novelty ? Float64Array.from(novelty.points) : new Float64Array(0);
+  const noveltyCount = novelty ? novelty.points.length / k : 0;
+  const noveltyFromKnn = novelty !== null && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
+  // The k-d tree of the novelty points, built once here: a nearest-sample search costs microseconds, not 65.
+  if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, k);
   return {
     width,
     components: k,
@@ -312,9 +325,10 @@ function compileCore(
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
     coef: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.coef),
     intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
-    noveltyPoints: novelty ? Float64Array.from(novelty.points) : new Float64Array(0),
-    noveltyCount: novelty ? novelty.points.length / k : 0,
+    noveltyPoints,
+    noveltyCount,
     noveltyThreshold: novelty ? novelty.threshold : Infinity,
+    noveltyFromKnn,
   };
 }
 
@@ -353,7 +367,9 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
  */
 export function noveltyOfLast(model: CompiledModel): number {
   if (model.noveltyCount === 0) return NaN;
-  const d = nearestDistance(model.noveltyPoints, model.noveltyCount, model.components, model.scores);
+  const d = model.noveltyFromKnn && model.knn
+    ? Math.sqrt(model.knn.bestDistance[0]!)
+    : nearestDistance(model.noveltyPoints, model.noveltyCount, model.components, model.scores);
   return model.noveltyThreshold > 0 ? d / model.noveltyThreshold : d > 0 ? Infinity : 0;
 }
 

@@ -71,3 +71,30 @@ describe('novelty limit (nearest training sample)', () => {
     },
   );
 });
+
+describe('novelty distance from the classifier search', () => {
+  it('a kNN model reuses its own nearest neighbour, and gives what a plain scan gives', async () => {
+    const { makeClusters } = await import('../helpers/synthetic.js');
+    const table = makeClusters({ seed: 21, classes: ['a', 'b', 'c'], perClass: 120, width: 6, separation: 2 });
+    const input = { kind: 'features' as const, featureNames: [...table.featureNames] };
+    for (const classifier of ['knn', 'lda'] as const) {
+      const bundle = fitModel(table, input, { classifier, cvFolds: 0 });
+      const model = compileModel(bundle);
+      expect(model.noveltyFromKnn).toBe(classifier === 'knn');
+      const probs = new Float64Array(3);
+      const points = Float64Array.from(bundle.novelty!.points);
+      const count = points.length / model.components;
+      for (let i = 0; i < table.count; i += 7) {
+        const query = Float64Array.from(table.x.subarray(i * table.width, (i + 1) * table.width), (v) => v + 0.3);
+        predictCompiled(model, query, 0, probs);
+        let best = Infinity;
+        for (let p = 0; p < count; p++) {
+          let d2 = 0;
+          for (let j = 0; j < model.components; j++) d2 += (points[p * model.components + j]! - model.scores[j]!) ** 2;
+          best = Math.min(best, d2);
+        }
+        expect(noveltyOfLast(model)).toBeCloseTo(Math.sqrt(best) / bundle.novelty!.threshold, 12);
+      }
+    }
+  });
+});

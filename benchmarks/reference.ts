@@ -1,0 +1,70 @@
+/**
+ * Plain reference computations of the model pipeline, written for clarity, not speed: the z-score scaler
+ * and the PCA projection applied one after the other (not folded), a softmax over linear scores, a kNN by
+ * sorting every distance, a nearest-sample search over every point. The benchmarks check the engine's
+ * flat-array path against these before timing it.
+ */
+import type { ModelBundle } from '../src/model/bundle.js';
+import { signedLog } from '../src/model/pipeline.js';
+
+export interface ReferencePrediction {
+  readonly probabilities: number[];
+  readonly best: number;
+  readonly scores: number[];
+  /** Nearest-sample distance over the novelty limit; NaN without a limit. */
+  readonly novelty: number;
+}
+
+export function referencePredict(bundle: ModelBundle, row: ArrayLike<number>): ReferencePrediction {
+  const width = bundle.scaler.mean.length;
+  const k = bundle.pca.components;
+  const x = Array.from({ length: width }, (_, j) => (bundle.transform === 'signed-log' ? signedLog(row[j]!) : row[j]!));
+  const z = x.map((v, j) => (v - bundle.scaler.mean[j]!) / bundle.scaler.scale[j]!);
+  const scores: number[] = [];
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += z[j]! * bundle.pca.axes[j * k + c]!;
+    scores.push(s);
+  }
+  const classCount = bundle.classes.length;
+  let probabilities: number[];
+  const cl = bundle.classifier;
+  if (cl.type === 'knn') {
+    const n = cl.labels.length;
+    const d = Array.from({ length: n }, (_, i) => {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += (cl.points[i * k + c]! - scores[c]!) ** 2;
+      return { i, s };
+    });
+    d.sort((a, b) => a.s - b.s || a.i - b.i);
+    const votes = new Array<number>(classCount).fill(0);
+    const kk = Math.min(cl.k, n);
+    for (let i = 0; i < kk; i++) votes[cl.labels[d[i]!.i]!]! += 1 / kk;
+    probabilities = votes;
+  } else {
+    const logits = Array.from({ length: classCount }, (_, c) => {
+      let s = cl.intercept[c]!;
+      for (let j = 0; j < k; j++) s += cl.coef[c * k + j]! * scores[j]!;
+      return s;
+    });
+    const max = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    probabilities = e.map((v) => v / sum);
+  }
+  let best = 0;
+  for (let c = 1; c < classCount; c++) if (probabilities[c]! > probabilities[best]!) best = c;
+  let novelty = NaN;
+  if (bundle.novelty) {
+    const pts = bundle.novelty.points;
+    let nearest = Infinity;
+    for (let i = 0; i < pts.length / k; i++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += (pts[i * k + c]! - scores[c]!) ** 2;
+      nearest = Math.min(nearest, Math.sqrt(s));
+    }
+    const t = bundle.novelty.threshold;
+    novelty = t > 0 ? nearest / t : nearest > 0 ? Infinity : 0;
+  }
+  return { probabilities, best, scores, novelty };
+}
