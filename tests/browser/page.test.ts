@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
+import { haveSocat, startEmulator, startPty, type EmulatorProcess, type TestPty } from '../helpers/pty.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
 
@@ -25,6 +26,9 @@ const SCREENSHOTS = join(REPO_ROOT, 'tests', 'screenshots');
 const dir = mkdtempSync(join(tmpdir(), 'enose-browser-'));
 let browser: Browser | null = null;
 let serve: ServeProcess | null = null;
+let pty: TestPty | null = null;
+let rig: EmulatorProcess | null = null;
+const haveLink = haveSocat();
 
 /** Screenshots always go under tests/artifacts; `publish` copies one to tests/screenshots when asked to. */
 const keep = (name: string): string => join(ARTIFACTS, name);
@@ -47,14 +51,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await serve?.stop();
+  await rig?.stop();
+  await pty?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!haveChromium)('the operator page in headless Chromium', () => {
-  it('signs in with the token, shows the traces of a cycle and its verdict as they stream in', async () => {
-    const recording = join(dir, 'rec');
-    expect(runEnose(['simulate', '--containers', '3', '--seed', '7', '--start-day', '22', '--out', recording]).code).toBe(0);
-    serve = await startServe(['--replay', recording, '--model', MODEL, '--speed', '40', '--token', TOKEN]);
+  it.skipIf(!haveLink)('signs in with the token, shows the traces and the verdict of a cycle streamed from the rig emulator', async () => {
+    // The rig emulator on one end of a socat pty pair answers START with a simulated cycle, 40 times faster.
+    pty = await startPty();
+    rig = startEmulator(['--link', pty.rig, '--sim-seed', '7', '--sim-start-day', '22', '--containers', '3', '--speed', '40']);
+    serve = await startServe(['--port', pty.host, '--model', MODEL, '--token', TOKEN]);
     const page = await browser!.newPage({ viewport: { width: 1400, height: 940 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
