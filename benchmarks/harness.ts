@@ -68,17 +68,9 @@ export function sharedRoot(): string {
 // ---------------------------------------------------------------------------------------------------------
 // Seeded inputs
 
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: the project's small seeded generator of uniform numbers in [0, 1). */
+export { mulberry32 } from '../src/model/rng.js';
+import { mulberry32 } from '../src/model/rng.js';
 
 /** Standard normal numbers from a uniform generator (Box-Muller). */
 export function gaussian(rand: () => number): () => number {

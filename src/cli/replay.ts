@@ -5,7 +5,7 @@ import { eventToJson } from '../io/eventJson.js';
 import { readModelFile } from '../io/modelFile.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
-import { parseCommand, requireString, stringOption, type Command } from './args.js';
+import { parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
 
 const usage = `Usage: enose replay <recording dir | frames.csv> --model model.json [--speed max|realtime|<factor>] [--json]
 
@@ -52,6 +52,18 @@ export function otherEventText(e: EngineEvent): string | null {
   }
 }
 
+/** The output of the engine commands: one JSON line per event, or a readable line per verdict and link event. */
+export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEvent) => void {
+  return (e) => {
+    if (json) {
+      ctx.stdout(`${eventToJson(e)}\n`);
+      return;
+    }
+    const text = e.type === 'verdict' ? verdictText(e) : otherEventText(e);
+    if (text) ctx.stdout(`${text}\n`);
+  };
+}
+
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'run a recording or frames CSV through the engine, as live',
@@ -69,21 +81,15 @@ export const replayCommand: Command = {
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
     let verdicts = 0;
+    const print = eventPrinter(ctx, json);
     const engine = createEngine({
       model: model.value,
       source: source.value,
       queue: false,
       emitFrames: json,
       onEvent: (e) => {
-        if (json) {
-          ctx.stdout(`${eventToJson(e)}\n`);
-        } else if (e.type === 'verdict') {
-          verdicts++;
-          ctx.stdout(`${verdictText(e)}\n`);
-        } else {
-          const text = otherEventText(e);
-          if (text) ctx.stdout(`${text}\n`);
-        }
+        if (e.type === 'verdict') verdicts++;
+        print(e);
       },
     });
     const stop = () => void engine.close();

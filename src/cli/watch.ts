@@ -1,11 +1,10 @@
 /** `enose watch`: the live engine on a serial rig, with optional recording and unattended cycles. */
 import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
-import { eventToJson } from '../io/eventJson.js';
 import { readModelFile } from '../io/modelFile.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { liveRecorder } from './recordOption.js';
-import { otherEventText, verdictText } from './replay.js';
+import { eventPrinter } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
 
 const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
@@ -44,6 +43,7 @@ export const watchCommand: Command = {
     const json = parsed.values['json'] === true;
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
+    const print = eventPrinter(ctx, json);
     const engine = createEngine({
       model: model.value,
       source,
@@ -52,14 +52,7 @@ export const watchCommand: Command = {
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
         recorder?.write(e);
-        if (json) {
-          ctx.stdout(`${eventToJson(e)}\n`);
-        } else if (e.type === 'verdict') {
-          ctx.stdout(`${verdictText(e)}\n`);
-        } else {
-          const text = otherEventText(e);
-          if (text) ctx.stdout(`${text}\n`);
-        }
+        print(e);
       },
     });
     let timer: NodeJS.Timeout | null = null;

@@ -2,7 +2,7 @@
 
 /** mulberry32 (Tommy Ettinger's 32-bit generator): uniform in [0, 1), well mixed, enough for shuffling. */
 export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0 || 1;
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

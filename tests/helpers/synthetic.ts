@@ -1,16 +1,9 @@
 /** Seeded synthetic feature tables for unit tests (Gaussian clusters around random class centres). */
 import type { FeatureTable } from '../../src/types.js';
 
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/model/rng.js';
+
+export { mulberry32 };
 
 export function gaussian(rand: () => number): () => number {
   return () => {
