@@ -25,9 +25,25 @@ function runAsync(args: readonly string[], options: { env?: Record<string, strin
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    // The callback may ask for a kill on every later chunk too: pass it on once. A second SIGINT would kill the
+    // command outright (the CLI, like most, takes a repeated Ctrl-C as "stop now"), which is not what is tested.
+    let killed = false;
+    const once = new Proxy(proc, {
+      get(target, key, receiver) {
+        if (key === 'kill') {
+          return (sig?: NodeJS.Signals) => {
+            if (killed) return true;
+            killed = true;
+            return target.kill(sig);
+          };
+        }
+        const v = Reflect.get(target, key, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
     proc.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString('utf8');
-      options.onStdout?.(stdout, proc);
+      options.onStdout?.(stdout, once);
     });
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     proc.once('exit', (code, signal) => {
