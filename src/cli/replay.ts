@@ -86,19 +86,14 @@ export const replayCommand: Command = {
       model: model.value,
       source: source.value,
       queue: false,
+      signal: ctx.signal,
       emitFrames: json,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
         print(e);
       },
     });
-    const stop = () => void engine.close();
-    ctx.signal.addEventListener('abort', stop);
-    try {
-      await engine.done;
-    } finally {
-      ctx.signal.removeEventListener('abort', stop);
-    }
+    await engine.done;
     if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
     return 0;
   },

@@ -48,6 +48,7 @@ export const watchCommand: Command = {
       model: model.value,
       source,
       queue: false,
+      signal: ctx.signal,
       latencyBudgetMs,
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
@@ -63,12 +64,9 @@ export const watchCommand: Command = {
         engine.startSample(id).catch((error: unknown) => ctx.stderr(`enose watch: could not start a cycle: ${(error as Error).message}\n`));
       }, cycleEveryS * 1000);
     }
-    const stop = () => void engine.close();
-    ctx.signal.addEventListener('abort', stop);
     try {
       await engine.done;
     } finally {
-      ctx.signal.removeEventListener('abort', stop);
       if (timer) clearInterval(timer);
       await recorder?.close();
     }

@@ -14,6 +14,8 @@ export interface EngineOptions extends EngineCoreOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   /** Queue events for `for await` consumers. Turn off when only `onEvent` is used. @default true */
   readonly queue?: boolean;
+  /** Stops the engine as `close()` does when it aborts (a CLI's SIGINT). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Engine extends AsyncIterable<EngineEvent> {
@@ -57,6 +59,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
   const core = new EngineCore(model, options, deliver);
+  options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
   const finish = (error: unknown) => {
     if (finished) return;
     finished = true;
