@@ -51,6 +51,8 @@ export interface CycleFeaturesRecord {
   readonly reasons: readonly VerdictReason[];
   readonly quality: CycleQuality;
   readonly exposureS: number;
+  /** The largest baseline drift of the gas channels over the B phase, share of R0 (the baseline-unstable gate's measure). */
+  readonly baselineDrift: number;
 }
 
 const GATE_REASON: Record<string, VerdictReason> = {
@@ -279,7 +281,7 @@ export class EngineCore {
       novelty: Number.isNaN(novelty) ? null : novelty,
     };
     if (!this.bundle) {
-      this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons, quality, exposureS: t.exposureS });
+      this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons, quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN });
       return;
     }
     const bundle = this.bundle;

@@ -6,7 +6,7 @@
 import { EnoseError } from '../errors.js';
 import type { ModelInput, ModelLimits } from '../model/bundle.js';
 import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
-import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig } from '../signal/features.js';
+import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
 import { EngineCore, type CycleFeaturesRecord } from './core.js';
 
@@ -17,6 +17,13 @@ export interface TrainingSetOptions {
   readonly extractor?: Partial<ExtractorConfig>;
   /** Channel gates to report but not act on, in training and in the model's verdicts. */
   readonly ignoreGates?: readonly GateReason[];
+  /**
+   * The baseline-unstable limit is fitted here: this quantile of the training cycles' baseline drift, never
+   * below the default limit (5 % of R0). Carry-over from a strongly smelling container moves the next
+   * baseline; a model trained with such cycles may judge them, and only a baseline that moves more than
+   * the training baselines did is `baseline-unstable`. 0 keeps the default limit. @default 0.99
+   */
+  readonly baselineDriftQuantile?: number;
 }
 
 export interface SkippedCycle {
@@ -51,16 +58,20 @@ function environmentMargin(channel: string, min: number, max: number): number {
  */
 export function extractTrainingSet(recordings: readonly TrainingRecording[], options: TrainingSetOptions = {}): TrainingSet {
   const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
-  const rows: { record: CycleFeaturesRecord; group: string }[] = [];
+  const candidates: { record: CycleFeaturesRecord; group: string }[] = [];
   const skipped: SkippedCycle[] = [];
   let rig: RigInfo | null = null;
+  const ignoreGates = options.ignoreGates ?? [];
+  const driftQuantile = options.baselineDriftQuantile ?? 0.99;
+  // The baseline gate is applied below, once its limit is known from all cycles.
+  const passGates: GateReason[] = driftQuantile > 0 && !ignoreGates.includes('baseline-unstable') ? [...ignoreGates, 'baseline-unstable'] : [...ignoreGates];
   for (const recording of recordings) {
     const group = recording.group;
-    const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: options.ignoreGates ?? [] }, () => undefined, (record) => {
+    const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGates }, () => undefined, (record) => {
       const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
       if (record.label === undefined || record.label === '') reasons.push('no-label');
       if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
-      else rows.push({ record, group });
+      else candidates.push({ record, group });
     });
     for (const event of recording.events) {
       if (event.type === 'info') {
@@ -75,6 +86,18 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
     core.end();
   }
   if (!rig) throw new EnoseError('empty-data', `${recordings.map((r) => r.group).join(', ')}: no frames`);
+  const gates: { -readonly [K in keyof GateLimits]: GateLimits[K] } = { ...defaultGateLimits(rig.unit) };
+  let rows = candidates;
+  if (passGates.length > ignoreGates.length && candidates.length > 0) {
+    const drifts = Float64Array.from(candidates, (r) => r.record.baselineDrift).sort();
+    const q = drifts[Math.min(drifts.length - 1, Math.ceil(driftQuantile * drifts.length) - 1)]!;
+    if (q > gates.maxBaselineDrift) gates.maxBaselineDrift = q;
+    rows = [];
+    for (const r of candidates) {
+      if (r.record.baselineDrift > gates.maxBaselineDrift) skipped.push({ group: r.group, sample: r.record.sample, reasons: ['baseline-unstable'] });
+      else rows.push(r);
+    }
+  }
   if (rows.length === 0) {
     const why = skipped.slice(0, 3).map((s) => `${s.sample}: ${s.reasons.join('+')}`).join('; ');
     throw new EnoseError('empty-data', `no usable cycle to train on (${skipped.length} skipped${why ? `: ${why}` : ''})`);
@@ -113,7 +136,7 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
     limits: {
       environment,
       exposureS: { min: Math.min(...exposures), max: Math.max(...exposures) },
-      gates: defaultGateLimits(rig.unit),
+      gates,
       cycle: { ...DEFAULT_CYCLE_LIMITS },
       ignoreGates: [...(options.ignoreGates ?? [])],
     },

@@ -17,8 +17,15 @@
  *   y[k] = (1 - a) y[k-1] + a (r[k] - r[k-1]), the feature being the extreme of y over the exposure, with the
  *   paper's alphas (0.001, 0.01, 0.1 at 100 Hz) rescaled to the frame rate so the time constants stay the same:
  *   a' = 1 - (1 - a)^(100 / rateHz).
+ * - `win<j>` (when `windowS` > 0): the mean response over the j-th window of `windowS` seconds of the exposure
+ *   (j = 1 .. `windowCount`): the transient sampled at fixed times after the switch to sample air, a linear
+ *   summary of its shape that keeps the kinetics (fast compounds reach steady state within the first windows,
+ *   slow and sticky ones keep rising), in the spirit of the transient sampling of Llobet et al. 1997
+ *   (Sens. Actuators B 41, "Qualitative and quantitative analysis of volatile organic compounds using
+ *   transient and steady-state responses of a thick-film tin oxide gas sensor array").
+ * `summaryFeatures: false` leaves out ss, peak, area, slope and the EMAs (windows only).
  * Environment channels (`temp_c`, `rh_pct`): `mean` over the exposure, and `delta`, the exposure mean minus the
- * baseline mean: MOX baselines move with humidity and temperature (Figaro TGS26xx datasheets), and container
+ * baseline mean (and with windows, `dwin<j>`, each window's mean minus the baseline mean): MOX baselines move with humidity and temperature (Figaro TGS26xx datasheets), and container
  * air often differs from the clean air of the baseline, so the model needs the step as well as the level.
  * Decay transients (Vergara's other half) need the recovery phase, which comes after the verdict: not used.
  *
@@ -48,6 +55,12 @@ export interface ExtractorConfig {
   readonly baselineS: number;
   /** Bounded baseline buffer for the median. @default 4096 */
   readonly maxBaselineFrames: number;
+  /** Length of each exposure window of the `win<j>` features, s (0: no window features). @default 0 */
+  readonly windowS?: number;
+  /** Number of exposure windows. @default 6 */
+  readonly windowCount?: number;
+  /** Whether to compute ss, peak, area, slope and the EMA transients. @default true */
+  readonly summaryFeatures?: boolean;
 }
 
 export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
@@ -61,19 +74,35 @@ export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
   referenceRateHz: 100,
   baselineS: 30,
   maxBaselineFrames: 4096,
+  windowS: 0,
+  windowCount: 6,
+  summaryFeatures: true,
 });
+
+function windowsOf(config: ExtractorConfig): number {
+  return (config.windowS ?? 0) > 0 ? Math.max(1, Math.floor(config.windowCount ?? 6)) : 0;
+}
 
 const GAS_FEATURES = ['ss', 'peak', 'area', 'slope'] as const;
 
 /** Feature names in the order `extract` writes them: per gas channel, then per environment channel. */
 export function featureNames(channels: readonly string[], config: ExtractorConfig): string[] {
   const names: string[] = [];
+  const windows = windowsOf(config);
+  const summary = config.summaryFeatures ?? true;
   for (const ch of channels) {
     if (isEnvironmentChannel(ch)) continue;
-    for (const f of GAS_FEATURES) names.push(`${ch}:${f}`);
-    for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
+    if (summary) {
+      for (const f of GAS_FEATURES) names.push(`${ch}:${f}`);
+      for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
+    }
+    for (let j = 1; j <= windows; j++) names.push(`${ch}:win${j}`);
   }
-  for (const ch of channels) if (isEnvironmentChannel(ch)) names.push(`${ch}:mean`, `${ch}:delta`);
+  for (const ch of channels) {
+    if (!isEnvironmentChannel(ch)) continue;
+    names.push(`${ch}:mean`, `${ch}:delta`);
+    for (let j = 1; j <= windows; j++) names.push(`${ch}:dwin${j}`);
+  }
   return names;
 }
 
@@ -157,6 +186,13 @@ export class CycleFeatures {
   private readonly respHist: Float64Array; // ring: channels x (slopeLag + 1)
   private readonly respHistT: Float64Array; // ring of times, shared by channels
   private readonly baselineDrift: Float64Array;
+  private readonly summary: boolean;
+  /** Exposure windows (0: none), frames per window, and per channel x window sums and counts of the response
+   * (gas channels) or of the reading (environment channels). */
+  private readonly windows: number;
+  private readonly windowFrames: number;
+  private readonly winSum: Float64Array;
+  private readonly winN: Float64Array;
   private eCount = 0;
   private neutral: number;
 
@@ -172,7 +208,10 @@ export class CycleFeatures {
     this.env = Int32Array.from(env);
     this.emaCount = config.emaAlphas.length;
     this.emaAlpha = Float64Array.from(config.emaAlphas, (a) => 1 - Math.pow(1 - a, config.referenceRateHz / rateHz));
-    this.width = gas.length * (GAS_FEATURES.length + this.emaCount) + 2 * env.length;
+    this.summary = config.summaryFeatures ?? true;
+    this.windows = windowsOf(config);
+    this.windowFrames = this.windows > 0 ? Math.max(1, Math.round((config.windowS ?? 0) * rateHz)) : 1;
+    this.width = gas.length * ((this.summary ? GAS_FEATURES.length + this.emaCount : 0) + this.windows) + env.length * (2 + this.windows);
     this.steadyCap = Math.max(2, config.maxExposureFrames + 1);
     this.steadyFixed = config.steadyStateS > 0 ? Math.max(1, Math.round(config.steadyStateS * rateHz)) : 0;
     this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
@@ -202,6 +241,8 @@ export class CycleFeatures {
     this.respHist = new Float64Array(n * (this.slopeLag + 1));
     this.respHistT = new Float64Array(this.slopeLag + 1);
     this.baselineDrift = new Float64Array(n);
+    this.winSum = new Float64Array(n * this.windows);
+    this.winN = new Float64Array(n * this.windows);
     this.neutral = config.response === 'relative' ? 1 : 0;
     this.reset();
   }
@@ -221,6 +262,8 @@ export class CycleFeatures {
     this.maxV.fill(-Infinity);
     this.r0.fill(NaN);
     this.baselineDrift.fill(0);
+    this.winSum.fill(0);
+    this.winN.fill(0);
   }
 
   get baselineFrames(): number {
@@ -231,11 +274,18 @@ export class CycleFeatures {
     return this.eCount;
   }
 
+  /** The largest baseline drift of the gas channels (share of R0), known once the exposure has started. */
+  get largestBaselineDrift(): number {
+    let m = 0;
+    for (let k = 0; k < this.gas.length; k++) m = Math.max(m, this.baselineDrift[this.gas[k]!]!);
+    return m;
+  }
+
   /**
    * Gate bookkeeping common to B and E frames. Rails and spikes concern gas channels only: an environment
    * reading of 0 (degC) is a value, not a rail. Every channel counts NaN and constancy.
    */
-  private observe(values: Float64Array, exposure: 0 | 1): void {
+  private observe(values: Float64Array, exposure: 0 | 1, window = -1): void {
     const { limits } = this;
     for (let i = 0; i < this.n; i++) {
       const v = values[i]!;
@@ -270,6 +320,10 @@ export class CycleFeatures {
       if (v === v) {
         this.envSum[2 * i + exposure]! += v;
         this.envN[2 * i + exposure]!++;
+        if (window >= 0) {
+          this.winSum[i * this.windows + window]! += v;
+          this.winN[i * this.windows + window]!++;
+        }
       }
     }
   }
@@ -353,7 +407,9 @@ export class CycleFeatures {
 
   /** One exposure frame at time `tS` (seconds, rising). */
   exposureFrame(values: Float64Array, tS: number): void {
-    this.observe(values, 1);
+    const w = Math.floor(this.eCount / this.windowFrames);
+    const window = w < this.windows ? w : -1;
+    this.observe(values, 1, window);
     const e = this.eCount++;
     const lag = this.slopeLag;
     const histSlot = e % (lag + 1);
@@ -373,6 +429,10 @@ export class CycleFeatures {
       this.steadyN[i * cap + steadySlot] = this.steadyN[i * cap + prevSlot]! + (valid ? 1 : 0);
       this.respHist[i * (lag + 1) + histSlot] = r;
       if (r !== r || !Number.isFinite(r)) continue;
+      if (window >= 0) {
+        this.winSum[i * this.windows + window]! += r;
+        this.winN[i * this.windows + window]!++;
+      }
       if (Math.abs(r - neutral) > Math.abs(this.peak[i]! - neutral)) this.peak[i] = r;
       const lr = this.lastResp[i]!;
       if (lr === lr) {
@@ -412,14 +472,19 @@ export class CycleFeatures {
     const window = Math.min(Math.max(1, wanted), n, cap - 1);
     const end = n % cap;
     const start = (n - window) % cap;
+    const W = this.windows;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
-      const m = this.steadyN[i * cap + end]! - this.steadyN[i * cap + start]!;
-      out[o++] = m > 0 ? (this.steadySum[i * cap + end]! - this.steadySum[i * cap + start]!) / m : NaN;
-      out[o++] = this.peak[i]!;
-      out[o++] = this.area[i]!;
-      out[o++] = this.slope[i]!;
-      for (let a = 0; a < emaN; a++) out[o++] = this.emaExt[i * emaN + a]!;
+      if (this.summary) {
+        const m = this.steadyN[i * cap + end]! - this.steadyN[i * cap + start]!;
+        out[o++] = m > 0 ? (this.steadySum[i * cap + end]! - this.steadySum[i * cap + start]!) / m : NaN;
+        out[o++] = this.peak[i]!;
+        out[o++] = this.area[i]!;
+        out[o++] = this.slope[i]!;
+        for (let a = 0; a < emaN; a++) out[o++] = this.emaExt[i * emaN + a]!;
+      }
+      // A window with no valid reading (a short exposure, a dead channel) is NaN: the engine's gates decide.
+      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! : NaN;
     }
     for (let k = 0; k < this.env.length; k++) {
       const i = this.env[k]!;
@@ -427,6 +492,7 @@ export class CycleFeatures {
       const meanE = this.envN[2 * i + 1]! > 0 ? this.envSum[2 * i + 1]! / this.envN[2 * i + 1]! : NaN;
       out[o++] = meanE;
       out[o++] = meanE - meanB;
+      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! - meanB : NaN;
     }
     for (let i = 0; i < this.n; i++) {
       const total = this.total[i]!;
