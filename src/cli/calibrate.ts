@@ -7,9 +7,11 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { extractorOf, EngineCore } from '../engine/core.js';
 import { readModelFile, writeModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
-import { calibrateModel, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
+import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
+import { LABELLED_PER_CLASS, type LabelledUse } from '../model/finetune.js';
 import { compileModel, predictCompiled } from '../model/pipeline.js';
 import { pairTransferSamples, transferModel, TRANSFER_METHODS, type TransferMethod } from '../model/transfer.js';
+import { expandForModel, modelViews } from '../model/views.js';
 import type { FeatureTable } from '../types.js';
 import { numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
@@ -20,7 +22,12 @@ Corrects a model for sensor drift from reference data measured now: recent conta
 or a reference gas. Labels in the data are ignored: unlabelled recordings are fine. With --method pds or ds,
 transfers the model to another rig instead: <reference data> are transfer samples measured on the new rig and
 --master gives the same samples (same sample ids) measured on the model's own rig.
-The new model records its parent's hash, the method and the reference data's hash (its "lineage").
+With --labelled, a few labelled samples measured now are used as well (this USES LABELS, unlike the methods
+above): after the unlabelled method, the classifier is refitted on at most --per-class labelled samples per
+class (a seeded random choice), pulled toward its trained weights. Needs an lda or logreg model.
+The new model records its parent's hash, the method and the reference data's hash (its "lineage"); with
+--labelled, the method also names the fine-tune and the labelled data's hash (labels included).
+A views model (trained on x, signed-log x and ln|x| side by side) is given the base features: they are expanded.
 
 Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration"):
   standardise            re-estimate the scaler from the reference data (per-batch standardisation); the
@@ -39,6 +46,11 @@ Options:
   --penalty <p>          entropy: L2 penalty on the fitted scales and shifts         [default: 0.1]
   --master <path>        pds/ds: the transfer samples measured on the model's rig (repeatable)
   --ridge <r>            pds/ds: ridge penalty of the regressions                    [default: 0.01]
+  --labelled <path>      labelled samples measured now, for the fine-tune (repeatable); they may also be
+                         among the reference data
+  --per-class <n>        --labelled: labelled samples used per class, at most         [default: ${LABELLED_PER_CLASS}]
+  --lambda <l>           --labelled: pull toward the trained weights                  [default: 0.001]
+  --seed <n>             --labelled: seed of the choice of samples                    [default: 1]
   --json                 print the summary as one JSON object
   -h, --help             this help
 `;
@@ -58,6 +70,10 @@ export const calibrateCommand: Command = {
       penalty: { type: 'string' },
       master: { type: 'string', multiple: true },
       ridge: { type: 'string' },
+      labelled: { type: 'string', multiple: true },
+      'per-class': { type: 'string' },
+      lambda: { type: 'string' },
+      seed: { type: 'string' },
       json: { type: 'boolean' },
     });
     const modelPath = requireString('calibrate', parsed, 'model');
@@ -76,6 +92,14 @@ export const calibrateCommand: Command = {
     if (directions !== undefined && method !== 'component-correction') throw new EnoseError('bad-usage', '--directions is an option of --method component-correction');
     if (penalty !== undefined && method !== 'entropy') throw new EnoseError('bad-usage', '--penalty is an option of --method entropy');
     if (ridge !== undefined && !transfer) throw new EnoseError('bad-usage', '--ridge is an option of --method pds or ds');
+    const labelledPaths = (parsed.values['labelled'] as string[] | undefined) ?? [];
+    const perClass = numberOption('calibrate', parsed, 'per-class', { integer: true, min: 1 });
+    const lambda = numberOption('calibrate', parsed, 'lambda', { above: 0 });
+    const seed = numberOption('calibrate', parsed, 'seed', { integer: true, min: 0 });
+    if (transfer && labelledPaths.length > 0) throw new EnoseError('bad-usage', '--labelled is for drift calibration, not rig transfer (--method pds or ds)');
+    if (labelledPaths.length === 0 && (perClass !== undefined || lambda !== undefined || seed !== undefined)) {
+      throw new EnoseError('bad-usage', '--per-class, --lambda and --seed are options of --labelled');
+    }
 
     const loaded = readModelFile(modelPath);
     if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
@@ -83,6 +107,7 @@ export const calibrateCommand: Command = {
     const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference');
     let bundle: ModelBundle;
     let samples = reference.count;
+    let use: LabelledUse | null = null;
     if (transfer) {
       const master = await referenceFeatures(parent, masterPaths, ctx, 'master');
       const pairs = pairTransferSamples(master, reference);
@@ -96,11 +121,26 @@ export const calibrateCommand: Command = {
       if (method === 'standardise' && reference.count < 2 * Math.min(reference.width, 30)) {
         ctx.stderr(`enose calibrate: warning: ${reference.count} reference samples give noisy per-feature statistics; a few dozen are better\n`);
       }
-      bundle = calibrateModel(parent, reference, {
+      const options = {
         method: method as CalibrationMethod,
         ...(directions !== undefined && { directions }),
         ...(penalty !== undefined && { penalty }),
-      });
+      };
+      if (labelledPaths.length > 0) {
+        const labelled = await referenceFeatures(parent, labelledPaths, ctx, 'labelled');
+        const tuned = calibrateWithLabels(parent, reference, labelled, {
+          ...options,
+          ...(perClass !== undefined && { perClass }),
+          ...(lambda !== undefined && { lambda }),
+          ...(seed !== undefined && { seed }),
+        });
+        bundle = tuned.bundle;
+        use = tuned.use;
+        if (use.unknownLabel > 0) ctx.stderr(`enose calibrate: warning: ${use.unknownLabel} labelled sample(s) without one of the model's classes were left out\n`);
+        if (use.overLimit > 0) ctx.stderr(`enose calibrate: warning: ${use.overLimit} labelled sample(s) over ${perClass ?? LABELLED_PER_CLASS} a class were left out (seeded choice)\n`);
+      } else {
+        bundle = calibrateModel(parent, reference, options);
+      }
     }
     writeModelFile(out, bundle);
 
@@ -111,6 +151,7 @@ export const calibrateCommand: Command = {
       parent: parent.id,
       lineage: bundle.lineage!,
       samples,
+      labelled: use,
       changedPredictions: changed,
     };
     if (parsed.values['json']) {
@@ -120,6 +161,13 @@ export const calibrateCommand: Command = {
     const lines = [
       `${transfer ? 'transferred' : 'calibrated'} model ${parent.id} with ${bundle.lineage!.method} on ${samples} ${transfer ? 'paired transfer' : 'reference'} samples`,
       `reference data sha256 ${bundle.lineage!.reference ?? 'none'}`,
+      ...(use === null
+        ? []
+        : [
+            `USES LABELS: classifier refitted on ${use.used} labelled samples (${Object.entries(use.perClass)
+              .map(([c, n]) => `${c} ${n}`)
+              .join(', ')})`,
+          ]),
       ...(changed === null ? [] : [`the most probable class changed on ${changed} of ${reference.count} reference samples`]),
       `model ${bundle.id} (parent ${parent.id}) written to ${out}`,
     ];
@@ -133,12 +181,13 @@ async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], 
   const input = bundle.input;
   const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30), paths.join(','));
   for (const w of data.warnings) ctx.stderr(`enose calibrate: warning: ${w}\n`);
-  if (data.kind === 'features') return data.table;
+  if (data.kind === 'features') return modelViews(bundle) ? expandForModel(bundle, data.table) : data.table;
   // Frames: every cycle through the engine's own feature path; no labels needed, quality problems skipped.
   const names = input.featureNames;
   const rows: Float64Array[] = [];
   const samples: string[] = [];
   const groups: string[] = [];
+  const labels: string[] = [];
   let skipped = 0;
   for (const recording of data.recordings) {
     const core = new EngineCore(null, { extractor: extractorOf(bundle), emitFrames: false, ignoreGates: bundle.limits?.ignoreGates ?? [] }, () => undefined, (record) => {
@@ -149,6 +198,7 @@ async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], 
       rows.push(record.features);
       samples.push(record.sample);
       groups.push(recording.group);
+      labels.push(record.label ?? '');
     });
     for (const event of recording.events) core.push(event);
     core.end();
@@ -159,7 +209,8 @@ async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], 
   if (rows[0]!.length !== width) throw new EnoseError('model-mismatch', `${paths.join(', ')}: ${rows[0]!.length} features per cycle, the model expects ${width}`);
   const x = new Float64Array(rows.length * width);
   rows.forEach((r, i) => x.set(r, i * width));
-  return { source: paths.join(','), featureNames: [...names], width, count: rows.length, x, labels: rows.map(() => ''), samples, groups };
+  // Labels are kept for --labelled; the unlabelled methods never read them.
+  return { source: paths.join(','), featureNames: [...names], width, count: rows.length, x, labels, samples, groups };
 }
 
 /** Reference samples whose most probable class differs between the parent and the calibrated model. */

@@ -151,6 +151,24 @@ export function withScaler(parent: ModelBundle, scaler: Scaler, lineage: Lineage
   return rebuild(parent, scaler, Float64Array.from(parent.pca.axes), new Float64Array(parent.pca.components), lineage);
 }
 
+/**
+ * Replaces a linear classifier's weights (classes x components, row-major) and intercepts; the scaler and the
+ * projection stay the parent's. Throws EnoseError for a kNN model or arrays of the wrong length.
+ */
+export function withLinearClassifier(parent: ModelBundle, coef: ArrayLike<number>, intercept: ArrayLike<number>, lineage: Lineage): ModelBundle {
+  const cl = parent.classifier;
+  if (cl.type === 'knn') throw new EnoseError('bad-option', 'the model uses knn: only a linear classifier (lda or logreg) can be refitted');
+  if (coef.length !== cl.coef.length || intercept.length !== cl.intercept.length) {
+    throw new EnoseError('bad-usage', `withLinearClassifier: ${coef.length} weights and ${intercept.length} intercepts for a model of ${cl.coef.length} and ${cl.intercept.length}`);
+  }
+  checkFinite(coef, 'class weight');
+  checkFinite(intercept, 'intercept');
+  const k = parent.pca.components;
+  const rebuilt = rebuild(parent, { mean: parent.scaler.mean, scale: parent.scaler.scale }, Float64Array.from(parent.pca.axes), new Float64Array(k), lineage);
+  const { id: _id, hash: _hash, ...rest } = rebuilt;
+  return signBundle({ ...rest, classifier: { type: cl.type, coef: Array.from(coef), intercept: Array.from(intercept) } });
+}
+
 /** A new signed bundle: new scaler and axes, and a constant score shift absorbed downstream. */
 function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift: Float64Array, lineage: Lineage): ModelBundle {
   const k = parent.pca.components;

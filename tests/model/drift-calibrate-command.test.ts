@@ -11,6 +11,7 @@ import { readDataset } from '../../src/io/datasets/index.js';
 import { readModelFile, writeModelFile } from '../../src/io/modelFile.js';
 import { hashFeatureRows } from '../../src/model/correction.js';
 import { fitModel } from '../../src/model/pipeline.js';
+import { fitViewsModel } from '../../src/model/views.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enose-calibrate-'));
@@ -32,12 +33,12 @@ const train = makeClusters({ seed: 2, classes: ['clear', 'cocaine'], perClass: 3
 const parent = fitModel(train, { kind: 'features', featureNames: [...train.featureNames] }, { classifier: 'lda', cvFolds: 0 });
 writeModelFile(path('parent.json'), parent);
 
-/** A feature CSV of the training rows moved by a per-feature drift; labels left empty, ids kept. */
-function featureCsv(name: string, drift: (v: number, j: number) => number, rows = train.count): string {
+/** A feature CSV of the training rows moved by a per-feature drift; labels left empty unless asked, ids kept. */
+function featureCsv(name: string, drift: (v: number, j: number) => number, rows = train.count, labelled = false): string {
   const lines = [`sample,label,${train.featureNames.join(',')}`];
   for (let i = 0; i < rows; i++) {
     const values = Array.from({ length: train.width }, (_, j) => drift(train.x[i * train.width + j]!, j));
-    lines.push(`${train.samples[i]},,${values.join(',')}`);
+    lines.push(`${train.samples[i]},${labelled ? train.labels[i] : ''},${values.join(',')}`);
   }
   writeFileSync(path(name), `${lines.join('\n')}\n`);
   return path(name);
@@ -106,12 +107,47 @@ describe('enose calibrate', () => {
     expect(run.stderr).toMatch(/warning: 8 reference samples give noisy/);
   });
 
+  it('with --labelled, also refits the classifier on at most --per-class labelled samples a class, and says so', async () => {
+    const reference = featureCsv('reference-l.csv', (v, j) => 1.2 * v + j);
+    const labelled = featureCsv('labelled.csv', (v, j) => 1.2 * v + j, 30, true);
+    const run = await cli('calibrate', '--model', path('parent.json'), reference, '--labelled', labelled, '--per-class', '6', '--out', path('tuned.json'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/USES LABELS: classifier refitted on 12 labelled samples \(clear 6, cocaine 6\)/);
+    expect(run.stderr).toMatch(/warning: 18 labelled sample\(s\) over 6 a class were left out/);
+    const model = readModelFile(path('tuned.json'));
+    if (!model.ok) throw new Error(model.error.reason);
+    expect(model.value.lineage?.parent).toBe(parent.hash);
+    expect(model.value.lineage?.method).toMatch(/^standardise\+fine-tune\(lambda=0\.001,perClass=6,seed=1,labelled=[0-9a-f]{64}\)$/);
+    const json = await cli('calibrate', '--model', path('parent.json'), reference, '--labelled', labelled, '--seed', '4', '--out', path('tuned2.json'), '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const summary = JSON.parse(json.stdout) as { labelled: { used: number; perClass: Record<string, number> }; lineage: { method: string } };
+    expect(summary.labelled.used).toBe(20);
+    expect(summary.labelled.perClass).toEqual({ clear: 10, cocaine: 10 });
+    expect(summary.lineage.method).toContain('seed=4');
+  });
+
+  it('calibrates a views model from the base features, expanding them', async () => {
+    const views = fitViewsModel(train, ['none', 'log-abs'], { classifier: 'logreg', components: 5 });
+    writeModelFile(path('views.json'), views);
+    const reference = featureCsv('reference-views.csv', (v, j) => 0.9 * v + 3 * j);
+    const run = await cli('calibrate', '--model', path('views.json'), reference, '--out', path('views-calibrated.json'), '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { samples: number; lineage: { method: string; parent: string } };
+    expect(summary.samples).toBe(60);
+    expect(summary.lineage).toMatchObject({ method: 'standardise', parent: views.hash });
+    const model = readModelFile(path('views-calibrated.json'));
+    expect(model.ok && model.value.input.featureNames.length).toBe(2 * train.width);
+  });
+
   it('misuse is one line and exit code 2', async () => {
     const reference = featureCsv('reference-misuse.csv', (v) => v);
     oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--method', 'magic'), /--method must be one of/);
     oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--method', 'pds'), /needs --master/);
     oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--penalty', '1'), /--penalty is an option of --method entropy/);
     oneLineError(await cli('calibrate', reference, '--out', path('x.json')), /--model is required/);
+    oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--per-class', '3'), /options of --labelled/);
+    oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--method', 'pds', '--master', reference, '--labelled', reference), /--labelled is for drift calibration/);
+    oneLineError(await cli('calibrate', '--model', path('parent.json'), reference, '--out', path('x.json'), '--labelled', reference), /no labelled row carries/);
     oneLineError(await cli('calibrate', '--model', path('nope.json'), reference, '--out', path('x.json')), /nope\.json/);
     const knn = fitModel(train, { kind: 'features', featureNames: [...train.featureNames] }, { classifier: 'knn', cvFolds: 0 });
     writeModelFile(path('knn.json'), knn);
