@@ -129,15 +129,22 @@ export type ModelLimits = NonNullable<ModelBundle['limits']>;
 export type UnsignedBundle = Omit<ModelBundle, 'id' | 'hash'>;
 
 /** JSON with every object's keys sorted, so the hash does not depend on key order (zod reorders keys). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
+/** Objects' keys sorted at every depth; arrays of numbers are passed through whole (the bulk of a model). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    for (const e of v) if (e !== null && typeof e === 'object') return v.map(sortKeys);
     return v;
-  });
+  }
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) o[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return o;
+  }
+  return v;
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
 }
 
 export function hashBundle(bundle: UnsignedBundle): string {

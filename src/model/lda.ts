@@ -2,8 +2,7 @@
  * Linear discriminant analysis (Fisher 1936; Hastie, Tibshirani, Friedman, ESL 2nd ed. section 4.3): class means,
  * one pooled within-class covariance (n - classes denominator, as scikit-learn), priors from the class shares.
  */
-import { Matrix } from 'ml-matrix';
-import { pseudoInverseSymmetric } from './linalg.js';
+import { crossProductUpper, pseudoInverseSymmetricFlat, symmetrizeScaled } from './linalg.js';
 
 /** Linear scores `coef . x + intercept` per class, turned into probabilities by a softmax. */
 export interface LinearModel<T extends 'lda' | 'logreg' = 'lda' | 'logreg'> {
@@ -24,32 +23,22 @@ export function fitLda(scores: Float64Array, count: number, dimensions: number, 
   for (let c = 0; c < classCount; c++) {
     for (let j = 0; j < dimensions; j++) means[c * dimensions + j]! /= Math.max(1, counts[c]!);
   }
-  const within = new Matrix(dimensions, dimensions);
-  const diff = new Float64Array(dimensions);
+  // Pooled within-class scatter: the cross product of the rows centred on their class means.
+  const centred = new Float64Array(count * dimensions);
   for (let i = 0; i < count; i++) {
-    const c = labels[i]!;
-    for (let j = 0; j < dimensions; j++) diff[j] = scores[i * dimensions + j]! - means[c * dimensions + j]!;
-    for (let a = 0; a < dimensions; a++) {
-      const da = diff[a]!;
-      for (let b = a; b < dimensions; b++) within.set(a, b, within.get(a, b) + da * diff[b]!);
-    }
+    const base = i * dimensions;
+    const mean = labels[i]! * dimensions;
+    for (let j = 0; j < dimensions; j++) centred[base + j] = scores[base + j]! - means[mean + j]!;
   }
-  const denominator = Math.max(1, count - classCount);
-  for (let a = 0; a < dimensions; a++) {
-    for (let b = a; b < dimensions; b++) {
-      const v = within.get(a, b) / denominator;
-      within.set(a, b, v);
-      within.set(b, a, v);
-    }
-  }
-  const precision = pseudoInverseSymmetric(within);
+  const within = symmetrizeScaled(crossProductUpper(centred, count, dimensions), dimensions, Math.max(1, count - classCount));
+  const precision = pseudoInverseSymmetricFlat(within, dimensions);
   const coef = new Array<number>(classCount * dimensions).fill(0);
   const intercept = new Array<number>(classCount).fill(0);
   for (let c = 0; c < classCount; c++) {
     let quad = 0;
     for (let a = 0; a < dimensions; a++) {
       let s = 0;
-      for (let b = 0; b < dimensions; b++) s += precision.get(a, b) * means[c * dimensions + b]!;
+      for (let b = 0; b < dimensions; b++) s += precision[a * dimensions + b]! * means[c * dimensions + b]!;
       coef[c * dimensions + a] = s;
       quad += s * means[c * dimensions + a]!;
     }

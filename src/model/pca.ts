@@ -5,6 +5,7 @@
 import { Matrix } from 'ml-matrix';
 import { PCA } from 'ml-pca';
 import { EnoseError } from '../errors.js';
+import { crossProductUpper, symmetrizeScaled, toMatrix } from './linalg.js';
 
 export interface PcaModel {
   /** Principal axes, `components` columns of length `width`, stored row-major as width x components. */
@@ -21,26 +22,7 @@ export type ComponentChoice = { readonly components: number } | { readonly varia
 
 /** Covariance (n - 1 denominator) of centred row-major data, as an ml-matrix Matrix. */
 export function covarianceOfCentred(z: Float64Array, count: number, width: number): Matrix {
-  const acc = new Float64Array(width * width);
-  for (let i = 0; i < count; i++) {
-    const base = i * width;
-    for (let a = 0; a < width; a++) {
-      const va = z[base + a]!;
-      if (va === 0) continue;
-      const row = a * width;
-      for (let b = a; b < width; b++) acc[row + b]! += va * z[base + b]!;
-    }
-  }
-  const cov = new Matrix(width, width);
-  const denominator = Math.max(1, count - 1);
-  for (let a = 0; a < width; a++) {
-    for (let b = a; b < width; b++) {
-      const v = acc[a * width + b]! / denominator;
-      cov.set(a, b, v);
-      cov.set(b, a, v);
-    }
-  }
-  return cov;
+  return toMatrix(symmetrizeScaled(crossProductUpper(z, count, width), width, Math.max(1, count - 1)), width);
 }
 
 /**
@@ -92,4 +74,80 @@ export function fitPca(z: Float64Array, count: number, width: number, choice: Co
     variance: Object.freeze(variance),
     varianceRatio: Object.freeze(variance.map((v) => (total > 0 ? v / total : 0))),
   });
+}
+
+/**
+ * PCA scores of centred rows: `count` x `components`, row-major. Two rows and four components per pass keep
+ * eight sums in flight; each score is still summed over the features in order, as a plain loop would.
+ */
+export function projectCentred(z: Float64Array, count: number, model: PcaModel): Float64Array {
+  const { width, components: k } = model;
+  // Axes as rows (axis c at c * width), so that every inner loop reads memory in order.
+  const axes = new Float64Array(k * width);
+  for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) axes[c * width + j] = model.axes[j * k + c]!;
+  const scores = new Float64Array(count * k);
+  let i = 0;
+  for (; i + 1 < count; i += 2) {
+    const z0 = i * width;
+    const z1 = z0 + width;
+    const out = i * k;
+    let c = 0;
+    for (; c + 3 < k; c += 4) {
+      const p = c * width;
+      const q = p + width;
+      const r = q + width;
+      const t = r + width;
+      let s00 = 0;
+      let s01 = 0;
+      let s02 = 0;
+      let s03 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      let s12 = 0;
+      let s13 = 0;
+      for (let j = 0; j < width; j++) {
+        const x0 = z[z0 + j]!;
+        const x1 = z[z1 + j]!;
+        const a0 = axes[p + j]!;
+        const a1 = axes[q + j]!;
+        const a2 = axes[r + j]!;
+        const a3 = axes[t + j]!;
+        s00 += x0 * a0;
+        s01 += x0 * a1;
+        s02 += x0 * a2;
+        s03 += x0 * a3;
+        s10 += x1 * a0;
+        s11 += x1 * a1;
+        s12 += x1 * a2;
+        s13 += x1 * a3;
+      }
+      scores[out + c] = s00;
+      scores[out + c + 1] = s01;
+      scores[out + c + 2] = s02;
+      scores[out + c + 3] = s03;
+      scores[out + k + c] = s10;
+      scores[out + k + c + 1] = s11;
+      scores[out + k + c + 2] = s12;
+      scores[out + k + c + 3] = s13;
+    }
+    for (; c < k; c++) {
+      const p = c * width;
+      let s0 = 0;
+      let s1 = 0;
+      for (let j = 0; j < width; j++) {
+        s0 += z[z0 + j]! * axes[p + j]!;
+        s1 += z[z1 + j]! * axes[p + j]!;
+      }
+      scores[out + c] = s0;
+      scores[out + k + c] = s1;
+    }
+  }
+  for (; i < count; i++) {
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < width; j++) s += z[i * width + j]! * axes[c * width + j]!;
+      scores[i * k + c] = s;
+    }
+  }
+  return scores;
 }

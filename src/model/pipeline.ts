@@ -1,7 +1,9 @@
 /**
  * The model pipeline: z-score scaler, PCA, a classifier in PCA space and the verdict policy. `fitModel` returns
  * a signed, frozen bundle; `compileModel` folds the scaler into the projection and lays every parameter out in
- * flat Float64Arrays, so that a prediction is a few loops with no allocation.
+ * flat Float64Arrays, so that a prediction is a few loops with no allocation. For LDA and logistic regression it
+ * also folds scaler, projection and classifier into one classes x features matrix (`predictFused`,
+ * `predictClassesBatch`), for callers that need no PCA scores (the engine's novelty limit does).
  */
 import { EnoseError } from '../errors.js';
 import type { FeatureTable, VerdictKind } from '../types.js';
@@ -11,7 +13,7 @@ import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
 import { fitNovelty, nearestDistance, prepareNearest } from './novelty.js';
-import { fitPca, type ComponentChoice } from './pca.js';
+import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
 
@@ -35,6 +37,8 @@ export interface FitOptions extends PolicyOptions {
   readonly classifier?: ClassifierKind;
   /** Neighbours for kNN. @default 5 */
   readonly k?: number;
+  /** Inverse L2 regularisation strength of logistic regression (scikit-learn's C). @default 1 */
+  readonly c?: number;
   /** A fixed number of principal components; otherwise `variance` decides. */
   readonly components?: number;
   /** Smallest share of variance the kept components explain. @default 0.99 */
@@ -85,19 +89,12 @@ function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: In
   const z = applyScaler(scaler, x, count, width);
   const pca = fitPca(z, count, width, componentChoice(options));
   const k = pca.components;
-  const scores = new Float64Array(count * k);
-  for (let i = 0; i < count; i++) {
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let j = 0; j < width; j++) s += z[i * width + j]! * pca.axes[j * k + c]!;
-      scores[i * k + c] = s;
-    }
-  }
+  const scores = projectCentred(z, count, pca);
   const kind = options.classifier ?? 'lda';
   let classifier: UnsignedBundle['classifier'];
   if (kind === 'knn') classifier = fitKnn(scores, count, k, labels, options.k ?? 5);
   else if (kind === 'lda') classifier = fitLda(scores, count, k, labels, classes.length);
-  else classifier = fitLogreg(scores, count, k, labels, classes.length);
+  else classifier = fitLogreg(scores, count, k, labels, classes.length, options.c !== undefined ? { c: options.c } : {});
   return { classes, scores, scaler, pca, classifier };
 }
 
@@ -219,6 +216,7 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
     seed: options.seed ?? 1,
   };
   if ((options.classifier ?? 'lda') === 'knn') out['k'] = options.k ?? 5;
+  if (options.classifier === 'logreg') out['c'] = options.c ?? 1;
   if (options.components !== undefined) out['components'] = options.components;
   else out['variance'] = options.variance ?? 0.99;
   out['noveltyQuantile'] = options.noveltyQuantile ?? 0.95;
@@ -282,7 +280,22 @@ export interface CompiledModel {
   readonly noveltyThreshold: number;
   /** True when the novelty points are the kNN points: the kNN search already found the nearest one. */
   readonly noveltyFromKnn: boolean;
+  /**
+   * Scaler, projection and linear classifier (LDA, logistic regression) folded into one affine map on the
+   * (transformed) feature row: classes x width, row-major. Empty for kNN. See `predictFused`.
+   */
+  readonly fused: Float64Array;
+  /** Bias of the folded map per class: intercept + coef . offset. */
+  readonly fusedBias: Float64Array;
+  /** The `offset` the bias was computed from: adaptation moves `offset`, and the fused paths follow it. */
+  readonly fusedOffset: Float64Array;
+  /** Scratch of the batch path: transformed rows (BATCH_ROWS x width) or kNN probabilities. */
+  readonly batchRows: Float64Array;
+  readonly batchProbs: Float64Array;
 }
+
+/** Rows that share each weight load in `predictClassesBatch`. */
+const BATCH_ROWS = 4;
 
 function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -314,6 +327,21 @@ function compileCore(
   const noveltyFromKnn = novelty !== null && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
   // The k-d tree of the novelty points, built once here: a nearest-sample search costs microseconds, not 65.
   if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, k);
+  const classCount = core.classes.length;
+  const linear = cl.type !== 'knn';
+  const fused = new Float64Array(linear ? classCount * width : 0);
+  if (linear) {
+    // W = coef . projection (classes x components times components x width), summed in component order.
+    for (let c = 0; c < classCount; c++) {
+      for (let j = 0; j < width; j++) {
+        let s = 0;
+        for (let m = 0; m < k; m++) s += cl.coef[c * k + m]! * projection[m * width + j]!;
+        fused[c * width + j] = s;
+      }
+    }
+  }
+  const fusedBias = new Float64Array(linear ? classCount : 0);
+  const fusedOffset = new Float64Array(linear ? k : 0);
   return {
     width,
     components: k,
@@ -329,7 +357,41 @@ function compileCore(
     noveltyCount,
     noveltyThreshold: novelty ? novelty.threshold : Infinity,
     noveltyFromKnn,
+    fused,
+    fusedBias: linear ? foldBias(fusedBias, fusedOffset, cl.coef, cl.intercept, offset) : fusedBias,
+    fusedOffset,
+    batchRows: new Float64Array(transform === 'none' ? 0 : BATCH_ROWS * width),
+    batchProbs: new Float64Array(classCount),
   };
+}
+
+/** bias[c] = intercept[c] + coef[c] . offset; records the offset it used. Allocation-free. */
+function foldBias(
+  bias: Float64Array,
+  used: Float64Array,
+  coef: ArrayLike<number>,
+  intercept: ArrayLike<number>,
+  offset: Float64Array,
+): Float64Array {
+  const k = offset.length;
+  for (let c = 0; c < bias.length; c++) {
+    let s = intercept[c]!;
+    for (let m = 0; m < k; m++) s += coef[c * k + m]! * offset[m]!;
+    bias[c] = s;
+  }
+  used.set(offset);
+  return bias;
+}
+
+/** Recomputes the fused bias when `offset` moved since it was folded (drift adaptation writes `offset`). */
+function refreshFusedBias(model: CompiledModel): void {
+  const { offset, fusedOffset } = model;
+  for (let m = 0; m < offset.length; m++) {
+    if (offset[m] !== fusedOffset[m]) {
+      foldBias(model.fusedBias, fusedOffset, model.coef, model.intercept, offset);
+      return;
+    }
+  }
 }
 
 /** Compiles a bundle for prediction; deterministic, so a saved and reloaded model predicts bit-identically. */
@@ -359,6 +421,225 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
   if (model.knn) predictKnnInto(model.knn, scores, out);
   else predictLinearInto(model.coef, model.intercept, components, scores, out);
   return argmax(out, 0, model.classCount);
+}
+
+/**
+ * Class probabilities of one feature row through the folded affine map of a linear model (LDA, logistic
+ * regression): one pass over the row with one accumulator per class, then the softmax into `out`. Returns the
+ * index of the largest logit. Allocation-free. The same model as `predictCompiled` up to rounding (summed in
+ * another order: probabilities within 6e-14 of it on the drift data; both paths round by up to about 2e-12 on an
+ * ill-conditioned model), but it computes no PCA scores (`model.scores` keeps the last `predictCompiled`'s),
+ * so `noveltyOfLast` does not apply to it. For kNN models it is `predictCompiled`.
+ */
+export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
+  if (model.knn) return predictCompiled(model, input, inputOffset, out);
+  const { width, transformed } = model;
+  let x = input;
+  let xOffset = inputOffset;
+  if (transformed) {
+    for (let j = 0; j < width; j++) transformed[j] = signedLog(input[inputOffset + j]!);
+    x = transformed;
+    xOffset = 0;
+  }
+  refreshFusedBias(model);
+  const best = fusedLogitsRow(model.fused, model.fusedBias, model.classCount, width, x, xOffset, out);
+  softmaxInPlace(out, model.classCount);
+  return best;
+}
+
+/**
+ * The class index of each of `count` feature rows (`rows`: count x width, row-major) into `out[0 .. count)`:
+ * the argmax of the logits, as scikit-learn's `predict` (no softmax). Linear models run the folded affine map
+ * four rows at a time, so that each weight load serves four rows; every row's logits are summed in the same
+ * order as `predictFused`'s, so the classes equal `predictFused`'s bit for bit. kNN models go row by row through
+ * `predictCompiled`. Allocation-free. Throws EnoseError('bad-usage') when the arrays are too short.
+ */
+export function predictClassesBatch(model: CompiledModel, rows: Float64Array, count: number, out: Int32Array): void {
+  const { width, classCount } = model;
+  if (!Number.isInteger(count) || count < 0) throw new EnoseError('bad-usage', `predictClassesBatch: count must be a non-negative integer, got ${count}`);
+  if (rows.length < count * width) throw new EnoseError('bad-usage', `predictClassesBatch: ${count} rows of ${width} need ${count * width} values, got ${rows.length}`);
+  if (out.length < count) throw new EnoseError('bad-usage', `predictClassesBatch: out holds ${out.length} classes, ${count} needed`);
+  if (model.knn) {
+    const probs = model.batchProbs;
+    for (let i = 0; i < count; i++) out[i] = predictCompiled(model, rows, i * width, probs);
+    return;
+  }
+  refreshFusedBias(model);
+  const { fused, fusedBias } = model;
+  const logits = model.batchProbs;
+  const scratch = model.batchRows;
+  const transform = model.transformed !== null;
+  let i = 0;
+  for (; i + BATCH_ROWS <= count; i += BATCH_ROWS) {
+    if (transform) {
+      const base = i * width;
+      for (let j = 0; j < BATCH_ROWS * width; j++) scratch[j] = signedLog(rows[base + j]!);
+      fusedClasses4(fused, fusedBias, classCount, width, scratch, 0, out, i);
+    } else {
+      fusedClasses4(fused, fusedBias, classCount, width, rows, i * width, out, i);
+    }
+  }
+  for (; i < count; i++) {
+    if (transform) {
+      for (let j = 0; j < width; j++) scratch[j] = signedLog(rows[i * width + j]!);
+      out[i] = fusedLogitsRow(fused, fusedBias, classCount, width, scratch, 0, logits);
+    } else {
+      out[i] = fusedLogitsRow(fused, fusedBias, classCount, width, rows, i * width, logits);
+    }
+  }
+}
+
+/**
+ * Logits of one row into `out[0 .. classCount)`, classes four (then two, then one) at a time, each class one
+ * accumulator started at its bias and summed over j in order; returns the first index of the largest logit.
+ */
+function fusedLogitsRow(w: Float64Array, bias: Float64Array, classCount: number, width: number, x: Float64Array, xo: number, out: Float64Array): number {
+  let c = 0;
+  for (; c + 4 <= classCount; c += 4) {
+    const w0 = c * width;
+    const w1 = w0 + width;
+    const w2 = w1 + width;
+    const w3 = w2 + width;
+    let a0 = bias[c]!;
+    let a1 = bias[c + 1]!;
+    let a2 = bias[c + 2]!;
+    let a3 = bias[c + 3]!;
+    for (let j = 0; j < width; j++) {
+      const v = x[xo + j]!;
+      a0 += w[w0 + j]! * v;
+      a1 += w[w1 + j]! * v;
+      a2 += w[w2 + j]! * v;
+      a3 += w[w3 + j]! * v;
+    }
+    out[c] = a0;
+    out[c + 1] = a1;
+    out[c + 2] = a2;
+    out[c + 3] = a3;
+  }
+  if (c + 2 <= classCount) {
+    const w0 = c * width;
+    const w1 = w0 + width;
+    let a0 = bias[c]!;
+    let a1 = bias[c + 1]!;
+    for (let j = 0; j < width; j++) {
+      const v = x[xo + j]!;
+      a0 += w[w0 + j]! * v;
+      a1 += w[w1 + j]! * v;
+    }
+    out[c] = a0;
+    out[c + 1] = a1;
+    c += 2;
+  }
+  if (c < classCount) {
+    const w0 = c * width;
+    let a0 = bias[c]!;
+    for (let j = 0; j < width; j++) a0 += w[w0 + j]! * x[xo + j]!;
+    out[c] = a0;
+  }
+  return argmax(out, 0, classCount);
+}
+
+/**
+ * Classes of four consecutive rows starting at `x[xo]` into `out[oi .. oi + 4)`: two classes at a time, eight
+ * accumulators (rows x classes), each summed like `fusedLogitsRow`'s; ties go to the lower class index.
+ */
+function fusedClasses4(
+  w: Float64Array,
+  bias: Float64Array,
+  classCount: number,
+  width: number,
+  x: Float64Array,
+  xo: number,
+  out: Int32Array,
+  oi: number,
+): void {
+  const x0 = xo;
+  const x1 = x0 + width;
+  const x2 = x1 + width;
+  const x3 = x2 + width;
+  let m0 = -Infinity;
+  let m1 = -Infinity;
+  let m2 = -Infinity;
+  let m3 = -Infinity;
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
+  let b3 = 0;
+  let c = 0;
+  for (; c + 2 <= classCount; c += 2) {
+    const wa = c * width;
+    const wb = wa + width;
+    const ia = bias[c]!;
+    const ib = bias[c + 1]!;
+    let a0 = ia;
+    let a1 = ia;
+    let a2 = ia;
+    let a3 = ia;
+    let d0 = ib;
+    let d1 = ib;
+    let d2 = ib;
+    let d3 = ib;
+    for (let j = 0; j < width; j++) {
+      const u = w[wa + j]!;
+      const v = w[wb + j]!;
+      const r0 = x[x0 + j]!;
+      const r1 = x[x1 + j]!;
+      const r2 = x[x2 + j]!;
+      const r3 = x[x3 + j]!;
+      a0 += u * r0;
+      d0 += v * r0;
+      a1 += u * r1;
+      d1 += v * r1;
+      a2 += u * r2;
+      d2 += v * r2;
+      a3 += u * r3;
+      d3 += v * r3;
+    }
+    if (a0 > m0 || c === 0) { m0 = a0; b0 = c; }
+    if (d0 > m0) { m0 = d0; b0 = c + 1; }
+    if (a1 > m1 || c === 0) { m1 = a1; b1 = c; }
+    if (d1 > m1) { m1 = d1; b1 = c + 1; }
+    if (a2 > m2 || c === 0) { m2 = a2; b2 = c; }
+    if (d2 > m2) { m2 = d2; b2 = c + 1; }
+    if (a3 > m3 || c === 0) { m3 = a3; b3 = c; }
+    if (d3 > m3) { m3 = d3; b3 = c + 1; }
+  }
+  if (c < classCount) {
+    const wa = c * width;
+    const ia = bias[c]!;
+    let a0 = ia;
+    let a1 = ia;
+    let a2 = ia;
+    let a3 = ia;
+    for (let j = 0; j < width; j++) {
+      const u = w[wa + j]!;
+      a0 += u * x[x0 + j]!;
+      a1 += u * x[x1 + j]!;
+      a2 += u * x[x2 + j]!;
+      a3 += u * x[x3 + j]!;
+    }
+    if (a0 > m0 || c === 0) { m0 = a0; b0 = c; }
+    if (a1 > m1 || c === 0) { m1 = a1; b1 = c; }
+    if (a2 > m2 || c === 0) { m2 = a2; b2 = c; }
+    if (a3 > m3 || c === 0) { m3 = a3; b3 = c; }
+  }
+  out[oi] = b0;
+  out[oi + 1] = b1;
+  out[oi + 2] = b2;
+  out[oi + 3] = b3;
+}
+
+/** softmax in place over out[0 .. n), as `predictLinearInto` computes it. */
+function softmaxInPlace(out: Float64Array, n: number): void {
+  let max = -Infinity;
+  for (let c = 0; c < n; c++) if (out[c]! > max) max = out[c]!;
+  let sum = 0;
+  for (let c = 0; c < n; c++) {
+    const e = Math.exp(out[c]! - max);
+    out[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < n; c++) out[c]! /= sum;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Matrix, SVD } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { fitPca } from '../../src/model/pca.js';
+import { fitPca, projectCentred } from '../../src/model/pca.js';
 import { applyScaler, fitScaler } from '../../src/model/scaler.js';
 import { compileModel, fitModel, predictCompiled } from '../../src/model/pipeline.js';
 import type { FeatureTable } from '../../src/types.js';
@@ -66,6 +66,27 @@ describe('PCA through the covariance matrix', () => {
     expect(cumulative[chosen.components - 1]).toBeGreaterThanOrEqual(0.9 - 1e-12);
     if (chosen.components > 1) expect(cumulative[chosen.components - 2]).toBeLessThan(0.9);
     expect(all.variance[0]).toBeGreaterThanOrEqual(all.variance[1]!);
+  });
+
+  it('projects rows on the axes as the plain loop does, bit for bit, for every remainder of rows (2) and axes (4)', () => {
+    const table = makeClusters({ seed: 5, classes: ['a', 'b', 'c'], perClass: 7, width: 11, separation: 2 });
+    const scaler = fitScaler(table.x, table.count, table.width);
+    const z = applyScaler(scaler, table.x, table.count, table.width);
+    for (const components of [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]) {
+      const pca = fitPca(z, table.count, table.width, { components });
+      for (const count of [table.count, table.count - 1, 1]) {
+        const ours = projectCentred(z, count, pca);
+        const plain = new Float64Array(count * components);
+        for (let i = 0; i < count; i++) {
+          for (let c = 0; c < components; c++) {
+            let s = 0;
+            for (let j = 0; j < table.width; j++) s += z[i * table.width + j]! * pca.axes[j * components + c]!;
+            plain[i * components + c] = s;
+          }
+        }
+        expect(Array.from(ours), `${count} rows, ${components} axes`).toEqual(Array.from(plain));
+      }
+    }
   });
 
   it('uses the population standard deviation and leaves constant features unscaled', () => {
