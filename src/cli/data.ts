@@ -1,4 +1,5 @@
 /** Turns data paths into what a model trains on or is evaluated on: a feature table, or recordings of frames. */
+import { expandForModel, modelViews } from '../model/views.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EnoseError, formatIssue } from '../errors.js';
@@ -76,6 +77,8 @@ export function matchModel(bundle: ModelBundle, data: LoadedData, where: string)
   if (data.kind !== 'features') {
     throw new EnoseError('model-mismatch', `${where}: the model reads feature files (${input.featureNames.length} features), this is a frames file`);
   }
+  // A views model reads each base feature through several views: expand the base table it was given.
+  if (modelViews(bundle)) return { ...data, table: expandForModel(bundle, data.table) };
   const table = data.table;
   // libsvm files are sparse: a file whose highest index is below the model's width just has trailing zeros.
   if (table.width < input.featureNames.length && table.featureNames.every(isLibsvmName) && input.featureNames.every(isLibsvmName)) {

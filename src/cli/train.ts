@@ -1,6 +1,7 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
+import { FEATURE_VIEWS, fitViewsModel, type FeatureView } from '../model/views.js';
 import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData } from './data.js';
@@ -17,6 +18,7 @@ Options:
   --out <file>              model file to write (written atomically)          [required]
   --classifier <name>       knn | lda | logreg                                 [default: lda]
   --k <n>                   neighbours for knn                                 [default: 5]
+  --c <C>                   logreg: inverse L2 regularisation (scikit-learn's C) [default: 1]
   --components <k>          keep k principal components
   --variance <v>            keep the fewest components explaining share v      [default: 0.99]
   --suspicious <a,b,...>    these labels are suspicious, all others clear
@@ -28,6 +30,10 @@ Options:
   --cv <n>                  same as --cv-folds
   --seed <n>                seed of the fold assignment                        [default: 1]
   --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature   [default: none]
+  --views <v,v,...>         feature files: one lda/logreg per view of the features (none, signed-log,
+                            log-abs), logits averaged, one model file; with "enose calibrate" the
+                            drift data's best unlabelled recalibration (datasets/README.md). No policy
+                            or novelty limit yet
   --novelty-quantile <q>    unknown-odour limit: this quantile of leave-one-out
                             nearest-training-sample distances (0 = off)        [default: 0.95]
   --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
@@ -35,6 +41,11 @@ Options:
   --steady-state-share <f>  frames: share of the exposure, at its end, averaged for the steady state
                                                                                [default: 0.333]
   --steady-state-s <s>      frames: a fixed length in seconds instead of the share
+  --window-s <s>            frames: add the mean response over consecutive windows of s seconds of
+                            the exposure (win1, win2, ...; RH/T steps as dwin1, ...)  [default: 0, none]
+  --windows <n>             frames: how many windows                          [default: 6]
+  --windows-only            frames: windows instead of ss, peak, area, slope and EMAs
+                            (the default model's features: --response log --window-s 10 --windows-only)
   --ignore-gates <a,b>      frames: quality gates to report but not act on, in training and in the
                             model's verdicts: channel-saturated, channel-dead, channel-spiking,
                             baseline-unstable (for data whose known defects you accept)
@@ -51,6 +62,11 @@ export const trainCommand: Command = {
       out: { type: 'string' },
       classifier: { type: 'string' },
       k: { type: 'string' },
+      c: { type: 'string' },
+      views: { type: 'string' },
+      'window-s': { type: 'string' },
+      windows: { type: 'string' },
+      'windows-only': { type: 'boolean' },
       components: { type: 'string' },
       variance: { type: 'string' },
       suspicious: { type: 'string' },
@@ -97,6 +113,16 @@ export const trainCommand: Command = {
     if (!['fractional', 'relative', 'log'].includes(response)) throw new EnoseError('bad-option', `--response must be fractional, relative or log, got "${response}"`);
     const steadyStateS = numberOption('train', parsed, 'steady-state-s', { above: 0 }) ?? 0;
     const steadyStateShare = numberOption('train', parsed, 'steady-state-share', { above: 0, max: 1 }) ?? 1 / 3;
+    const windowS = numberOption('train', parsed, 'window-s', { min: 0 }) ?? 0;
+    const windowCount = numberOption('train', parsed, 'windows', { integer: true, min: 1, max: 1000 }) ?? 6;
+    const windowsOnly = parsed.values['windows-only'] === true;
+    if (windowsOnly && windowS === 0) throw new EnoseError('bad-option', '--windows-only needs --window-s');
+    const c = numberOption('train', parsed, 'c', { above: 0 });
+    if (c !== undefined && classifier !== 'logreg') throw new EnoseError('bad-option', '--c is for --classifier logreg');
+    const views = listOption(parsed, 'views');
+    if (views && views.some((v) => !FEATURE_VIEWS.includes(v as FeatureView))) {
+      throw new EnoseError('bad-option', `--views must list views from ${FEATURE_VIEWS.join(', ')}, got "${views.join(',')}"`);
+    }
     const ignoreGates = listOption(parsed, 'ignore-gates') ?? [];
     const badGate = ignoreGates.find((g) => !GATE_REASONS.includes(g as GateReason));
     if (badGate) throw new EnoseError('bad-option', `--ignore-gates: unknown gate "${badGate}" (gates: ${GATE_REASONS.join(', ')})`);
@@ -111,7 +137,13 @@ export const trainCommand: Command = {
       input = { kind: 'features' as const, featureNames: [...table.featureNames] };
     } else {
       const set = extractTrainingSet(data.recordings, {
-        extractor: { baselineS, response: response as ResponseKind, steadyStateS, steadyStateShare },
+        extractor: {
+          baselineS,
+          response: response as ResponseKind,
+          steadyStateS,
+          steadyStateShare,
+          ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
+        },
         ignoreGates: ignoreGates as GateReason[],
       });
       for (const s of set.skipped) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
@@ -126,6 +158,7 @@ export const trainCommand: Command = {
       classifier: classifier as ClassifierKind,
       cvFolds,
       ...(k !== undefined && { k }),
+      ...(c !== undefined && { c }),
       ...(components !== undefined && { components }),
       ...(variance !== undefined && { variance }),
       ...(suspicious && { suspicious }),
@@ -137,7 +170,8 @@ export const trainCommand: Command = {
       limits,
     };
     const started = performance.now();
-    const bundle = fitModel(table, input, options);
+    if (views && data.kind !== 'features') throw new EnoseError('bad-option', '--views is for feature files, not frames');
+    const bundle = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
     const fitMs = performance.now() - started;
     writeModelFile(out, bundle);
 

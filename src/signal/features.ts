@@ -20,9 +20,8 @@
  * - `win<j>` (when `windowS` > 0): the mean response over the j-th window of `windowS` seconds of the exposure
  *   (j = 1 .. `windowCount`): the transient sampled at fixed times after the switch to sample air, a linear
  *   summary of its shape that keeps the kinetics (fast compounds reach steady state within the first windows,
- *   slow and sticky ones keep rising), in the spirit of the transient sampling of Llobet et al. 1997
- *   (Sens. Actuators B 41, "Qualitative and quantitative analysis of volatile organic compounds using
- *   transient and steady-state responses of a thick-film tin oxide gas sensor array").
+ *   slow and sticky ones keep rising): the transient carries gas identity beyond the steady state (Llobet et
+ *   al., Sens. Actuators B 41 (1997) 13-21, conductance rise times characteristic of each gas/sensor pair).
  * `summaryFeatures: false` leaves out ss, peak, area, slope and the EMAs (windows only).
  * Environment channels (`temp_c`, `rh_pct`): `mean` over the exposure, and `delta`, the exposure mean minus the
  * baseline mean (and with windows, `dwin<j>`, each window's mean minus the baseline mean): MOX baselines move with humidity and temperature (Figaro TGS26xx datasheets), and container

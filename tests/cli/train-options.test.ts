@@ -1,0 +1,105 @@
+/**
+ * `enose train` options added for the simulator's default model (exposure windows, logistic regression's C)
+ * and for the drift data's views model (`--views`), through the real CLI.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseLibsvm } from '../../src/io/datasets/index.js';
+import { expandForModel, fitViewsModel } from '../../src/model/views.js';
+import { compileModel, predictCompiled } from '../../src/model/pipeline.js';
+import { runEnose } from '../helpers/cli.js';
+import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'enose-train-'));
+
+/** A frames CSV of 40 cycles: 5 s of B, 7 s of E at 10 Hz; cocaine rises slower than clear (kinetics only). */
+function framesCsv(): string {
+  const names = ['s1', 's2', 's3', 'temp_c', 'rh_pct'];
+  const rows = [`sample,label,t_s,phase,${names.join(',')}`];
+  for (let k = 0; k < 40; k++) {
+    const label = k % 2 ? 'clear' : 'cocaine';
+    const tau = label === 'clear' ? 0.5 : 3;
+    const amount = 0.05 + 0.01 * (k % 5);
+    for (let f = 0; f < 120; f++) {
+      const t = f / 10;
+      const phase = t < 5 ? 'B' : 'E';
+      const e = phase === 'E' ? amount * (1 - Math.exp(-(t - 5) / tau)) : 0;
+      const wobble = 1 + 0.0005 * Math.sin(7 * f + k);
+      const g = [1000, 2000, 3000].map((r0, c) => (r0 * wobble) / (1 + e * (c + 1)));
+      rows.push(`c${k},${label},${t.toFixed(1)},${phase},${g.map((v) => v.toFixed(3)).join(',')},${(20 + 0.01 * Math.sin(f)).toFixed(3)},${(60 + 0.1 * Math.cos(f)).toFixed(2)}`);
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+describe('enose train: exposure windows and C', () => {
+  const frames = join(dir, 'frames.csv');
+  writeFileSync(frames, framesCsv());
+
+  it('trains on window features with --window-s, --windows and --windows-only, and records them in the model', () => {
+    const out = join(dir, 'win.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'logreg', '--c', '10', '--response', 'log', '--window-s', '2', '--windows', '3', '--windows-only', '--cv', '0', '--novelty-quantile', '0', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(out, 'utf8'));
+    expect(model.input.featureNames).toEqual([
+      's1:win1', 's1:win2', 's1:win3', 's2:win1', 's2:win2', 's2:win3', 's3:win1', 's3:win2', 's3:win3',
+      'temp_c:mean', 'temp_c:delta', 'temp_c:dwin1', 'temp_c:dwin2', 'temp_c:dwin3',
+      'rh_pct:mean', 'rh_pct:delta', 'rh_pct:dwin1', 'rh_pct:dwin2', 'rh_pct:dwin3',
+    ]);
+    expect(model.input.extractor).toMatchObject({ response: 'log', windowS: 2, windowCount: 3, summaryFeatures: false });
+    expect(model.training.options.c).toBe(10);
+    // The same frames replayed through the engine with this model: the kinetics tell the classes apart.
+    const judged = runEnose(['evaluate', frames, '--model', out]);
+    expect(judged.code).toBe(0);
+    const accuracy = Number(/accuracy (\d+(?:\.\d+)?)%/.exec(judged.stdout)?.[1]);
+    expect(accuracy).toBeGreaterThan(90);
+  });
+
+  it('refuses contradictory options in one line', () => {
+    for (const [args, pattern] of [
+      [['--windows-only'], /--windows-only needs --window-s/],
+      [['--c', '10'], /--c is for --classifier logreg/],
+      [['--views', 'none,signed-log'], /--views is for feature files/],
+      [['--views', 'none,cube'], /--views must list views/],
+    ] as const) {
+      const run = runEnose(['train', frames, '--out', join(dir, 'x.json'), ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
+  });
+});
+
+const haveDrift = haveShared('datasets', 'uci-gas-drift', 'raw', 'batch1.dat');
+if (!haveDrift) console.warn('skipping the views-model CLI test: ../shared/datasets/uci-gas-drift/raw is absent');
+
+describe('enose train --views (drift data)', () => {
+  it.skipIf(!haveDrift)('writes the same model as fitViewsModel, and evaluate expands base feature files for it', () => {
+    const batch1 = join(DRIFT_RAW, 'batch1.dat');
+    const out = join(dir, 'views.json');
+    const run = runEnose(['train', batch1, '--out', out, '--classifier', 'logreg', '--components', '128', '--views', 'none,signed-log,log-abs', '--cv', '0', '--novelty-quantile', '0', '--json']);
+    expect(run.code).toBe(0);
+    const written = JSON.parse(readFileSync(out, 'utf8'));
+    const table = parseLibsvm(readFileSync(batch1, 'utf8'), batch1);
+    if (!table.ok) throw new Error('batch1 unreadable');
+    const library = fitViewsModel(table.value, ['none', 'signed-log', 'log-abs'], { classifier: 'logreg', components: 128, cvFolds: 0, noveltyQuantile: 0 });
+    expect(written.id).toBe(library.id);
+    expect(written.input.featureNames).toHaveLength(3 * 128);
+    // evaluate reads the 128-feature batch file and scores it through the 384-column model.
+    const batch2 = join(DRIFT_RAW, 'batch2.dat');
+    const evaluated = runEnose(['evaluate', batch2, '--model', out]);
+    expect(evaluated.code).toBe(0);
+    const accuracy = Number(/accuracy (\d+(?:\.\d+)?)%/.exec(evaluated.stdout)?.[1]);
+    const t2 = parseLibsvm(readFileSync(batch2, 'utf8'), batch2);
+    if (!t2.ok) throw new Error('batch2 unreadable');
+    const compiled = compileModel(library);
+    const probs = new Float64Array(library.classes.length);
+    const wide = expandForModel(library, t2.value);
+    let right = 0;
+    for (let i = 0; i < wide.count; i++) if (library.classes[predictCompiled(compiled, wide.x, i * wide.width, probs)] === wide.labels[i]) right++;
+    expect(accuracy).toBeCloseTo((100 * right) / wide.count, 1);
+  });
+});
