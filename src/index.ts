@@ -34,12 +34,16 @@ export {
   fitModel,
   noveltyOfLast,
   predictCompiled,
+  predictFused,
+  predictClassesBatch,
   type ClassifierKind,
   type CompiledModel,
   type CompiledPolicy,
   type FitOptions,
   type PolicyOutcome,
 } from './model/pipeline.js';
+export { fitViewsModel, expandForModel, FEATURE_VIEWS, type FeatureView } from './model/views.js';
+export { createAdaptation, observeSample, applyAdaptation, adaptedBundle, type AdaptationOptions, type AdaptationState } from './model/adaptation.js';
 export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, type JudgedSample } from './model/evaluation.js';
 
 // The simulator

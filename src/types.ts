@@ -186,6 +186,11 @@ export interface VerdictEvent {
   readonly frames: { readonly first: number; readonly last: number; readonly count: number };
   /** Label from a recording's `label` column, when replaying labelled data. */
   readonly label?: string;
+  /**
+   * With adaptation during operation: the clear samples accepted before this verdict, and the largest shift of
+   * the scaler's mean they had made, in training standard deviations (the verdict used the model so moved).
+   */
+  readonly adaptation?: { readonly accepted: number; readonly largestShiftSd: number };
 }
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */

@@ -1,11 +1,11 @@
 /** `enose replay`: runs a recording or a frames CSV through the same engine as live. */
-import { createEngine } from '../engine/engine.js';
+import { createEngine, type Engine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
-import { readModelFile } from '../io/modelFile.js';
+import { readModelFile, writeModelFile } from '../io/modelFile.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
-import { parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
+import { parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 
 const usage = `Usage: enose replay <recording dir | frames.csv> --model model.json [--speed max|realtime|<factor>] [--json]
 
@@ -18,6 +18,9 @@ Options:
   --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
   --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
                      sample-started, verdict, over-budget), else one readable line per verdict
+  --adapt            adaptation during operation, as the live run had it (watch --adapt): the same
+                     recording gives the same verdicts
+  --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
   -h, --help         this help
 `;
 
@@ -64,12 +67,36 @@ export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEven
   };
 }
 
+/** `--adapt` and `--adapted-out` of replay and watch. */
+export function adaptOptions(parsed: Parsed): { on: boolean; out: string | undefined } {
+  const on = parsed.values['adapt'] === true;
+  const out = stringOption(parsed, 'adapted-out');
+  if (out !== undefined && !on) throw new EnoseError('bad-option', '--adapted-out needs --adapt');
+  return { on, out };
+}
+
+/** Writes the adapted model when asked (atomically), and says where on stderr. */
+export function writeAdapted(command: string, out: string | undefined, engine: Engine, ctx: CommandContext): void {
+  if (out === undefined) return;
+  const adapted = engine.adaptedModel();
+  if (!adapted) return;
+  writeModelFile(out, adapted);
+  ctx.stderr(`enose ${command}: adapted model ${adapted.id} (${adapted.lineage?.method ?? 'adapted'}) written to ${out}\n`);
+}
+
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'run a recording or frames CSV through the engine, as live',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('replay', argv, { model: { type: 'string' }, speed: { type: 'string' }, json: { type: 'boolean' } });
+    const parsed = parseCommand('replay', argv, {
+      model: { type: 'string' },
+      speed: { type: 'string' },
+      json: { type: 'boolean' },
+      adapt: { type: 'boolean' },
+      'adapted-out': { type: 'string' },
+    });
+    const adapt = adaptOptions(parsed);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
     const modelPath = requireString('replay', parsed, 'model');
     const model = readModelFile(modelPath);
@@ -88,12 +115,14 @@ export const replayCommand: Command = {
       queue: false,
       signal: ctx.signal,
       emitFrames: json,
+      adaptation: adapt.on,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
         print(e);
       },
     });
     await engine.done;
+    writeAdapted('replay', adapt.out, engine, ctx);
     if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
     return 0;
   },

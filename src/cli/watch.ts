@@ -4,7 +4,7 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { liveRecorder } from './recordOption.js';
-import { eventPrinter } from './replay.js';
+import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
 
 const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
@@ -18,6 +18,10 @@ Options:
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --cycle-every <s>      start a cycle (START) every s seconds, for unattended runs
   --latency-budget-ms <ms>  verdict latency budget                                   [default: 5]
+  --adapt                adaptation during operation: the scaler follows the slow drift of confidently
+                         clear samples (guarded: suspicious or odd ones are ignored, steps and total capped);
+                         each verdict carries how far it has moved; replay --adapt gives the same verdicts
+  --adapted-out <file>   with --adapt: write the model as adaptation left it, at the end
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help
 
@@ -35,7 +39,10 @@ export const watchCommand: Command = {
       'cycle-every': { type: 'string' },
       'latency-budget-ms': { type: 'string' },
       json: { type: 'boolean' },
+      adapt: { type: 'boolean' },
+      'adapted-out': { type: 'string' },
     });
+    const adapt = adaptOptions(parsed);
     const model = readModelFile(requireString('watch', parsed, 'model'));
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });
@@ -50,6 +57,7 @@ export const watchCommand: Command = {
       queue: false,
       signal: ctx.signal,
       latencyBudgetMs,
+      adaptation: adapt.on,
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
         recorder?.write(e);
@@ -69,6 +77,7 @@ export const watchCommand: Command = {
     } finally {
       if (timer) clearInterval(timer);
       await recorder?.close();
+      writeAdapted('watch', adapt.out, engine, ctx);
     }
     return 0;
   },

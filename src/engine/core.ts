@@ -24,6 +24,7 @@ import {
   type ExtractorConfig,
   type GateLimits,
 } from '../signal/features.js';
+import { adaptedBundle, applyAdaptation, createAdaptation, observeSample, type AdaptationOptions, type AdaptationState } from '../model/adaptation.js';
 import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
 
 export interface EngineCoreOptions {
@@ -39,6 +40,13 @@ export interface EngineCoreOptions {
   readonly now?: () => number;
   /** Feature-only mode: channel gates to report but not act on (a model's own list is used otherwise). */
   readonly ignoreGates?: readonly string[];
+  /**
+   * Adaptation during operation (optional per deployment; see src/model/adaptation.ts): the scaler follows the
+   * slow drift of confidently clear samples, guarded so that suspicious or odd ones cannot drag it. `true`
+   * uses the defaults. Needs a model with a verdict policy. Replaying the same recording with the same
+   * setting gives the same verdicts (the state starts empty and sees the same samples). @default off
+   */
+  readonly adaptation?: boolean | AdaptationOptions;
 }
 
 /** A finished cycle in feature-only mode: what training collects. */
@@ -92,6 +100,7 @@ export class EngineCore {
   private labelHint: string | undefined;
   private envIndex: { channel: string; feature: number }[] = [];
   private readonly ignoreGates: ReadonlySet<string>;
+  private readonly adaptation: AdaptationState | null;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -114,6 +123,14 @@ export class EngineCore {
     this.emitFrames = options.emitFrames ?? true;
     this.now = options.now ?? (() => performance.now());
     this.ignoreGates = new Set(bundle?.limits?.ignoreGates ?? options.ignoreGates ?? []);
+    const adapt = options.adaptation ?? false;
+    if (adapt !== false && (!bundle || !this.model)) throw new EnoseError('bad-option', 'adaptation needs a model');
+    this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
+  }
+
+  /** The model as adaptation has moved it, as a bundle of its own (lineage: parent, samples), or null when off. */
+  adaptedModel(): ModelBundle | null {
+    return this.adaptation && this.bundle ? adaptedBundle(this.bundle, this.adaptation) : null;
   }
 
   get rig(): RigInfo | null {
@@ -315,7 +332,12 @@ export class EngineCore {
       latencyMs,
       frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
       ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
+      ...(this.adaptation && { adaptation: { accepted: this.adaptation.accepted, largestShiftSd: largestShiftSd(this.adaptation) } }),
     };
+    // After the verdict (which used the model as it stood): offer the sample, and move the model if accepted.
+    if (this.adaptation && predicted && observeSample(this.adaptation, buf, 0, verdict, score, novelty) === 'accepted') {
+      applyAdaptation(this.adaptation, this.model!);
+    }
     this.verdicts++;
     this.sink(event);
     if (latencyMs > this.budgetMs) {
@@ -323,4 +345,14 @@ export class EngineCore {
       this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });
     }
   }
+}
+
+/** The largest shift of a feature's mean so far, in training standard deviations. */
+function largestShiftSd(state: AdaptationState): number {
+  let m = 0;
+  for (let j = 0; j < state.width; j++) {
+    const s = state.scale[j]!;
+    if (s > 0) m = Math.max(m, Math.abs(state.shift[j]!) / s);
+  }
+  return m;
 }

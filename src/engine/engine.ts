@@ -32,6 +32,8 @@ export interface Engine extends AsyncIterable<EngineEvent> {
   readonly done: Promise<void>;
   /** Counters for health and metrics. */
   stats(): { verdicts: number; overBudget: number; rig: string | null };
+  /** With `adaptation` on: the model as adaptation has moved it, a bundle with its own id and lineage; else null. */
+  adaptedModel(): ModelBundle | null;
 }
 
 const SAMPLE_ID = /^[\x21-\x7e]{1,64}$/;
@@ -112,6 +114,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     done,
     stats: () => ({ verdicts: core.verdicts, overBudget: core.overBudget, rig: core.rig?.rig ?? null }),
+    adaptedModel: () => core.adaptedModel(),
     [Symbol.asyncIterator](): AsyncIterator<EngineEvent> {
       return {
         async next(): Promise<IteratorResult<EngineEvent>> {

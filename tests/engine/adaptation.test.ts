@@ -1,0 +1,122 @@
+/**
+ * Adaptation during operation, wired into the engine (issue 8, item 2): the scaler follows the slow drift of
+ * confidently clear samples; suspicious ones never move it; the same stream gives the same verdicts; the
+ * adapted model can be written out with its lineage.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EngineCore } from '../../src/engine/core.js';
+import { extractTrainingSet } from '../../src/engine/training.js';
+import { framesCsvHeader, formatFramesCsvRow } from '../../src/io/datasets/index.js';
+import { writeModelFile } from '../../src/io/modelFile.js';
+import type { ModelBundle } from '../../src/model/bundle.js';
+import { fitModel } from '../../src/model/pipeline.js';
+import type { SourceEvent, VerdictEvent } from '../../src/types.js';
+import { runEnose } from '../helpers/cli.js';
+import { rigStream, TEST_RIG, trainingStream, type CycleSpec } from '../helpers/cycles.js';
+
+const R0 = [20000, 35000, 50000, 15000];
+
+function trainModel(): ModelBundle {
+  const set = extractTrainingSet([{ group: 'train', events: trainingStream(30, 1) }]);
+  return fitModel(set.table, set.input, { classifier: 'lda', limits: set.limits });
+}
+const model = trainModel();
+
+/** The rig loses sensitivity: each exposure response shrinks toward 1 - loss as the cycles go by. */
+function degrading(cycles: readonly CycleSpec[], seed: number, loss: number): SourceEvent[] {
+  let cycle = -1;
+  let inE = false;
+  return rigStream(cycles, { seed, withHints: true }).map((e) => {
+    if (e.type !== 'frame') return e;
+    if (e.phase === 'E' && !inE) cycle++;
+    inE = e.phase === 'E';
+    if (e.phase !== 'E') return e;
+    const f = 1 - (loss * cycle) / Math.max(1, cycles.length - 1);
+    const values = Float64Array.from(e.values, (v, i) => (i < 4 ? R0[i]! * Math.pow(v / R0[i]!, f) : v));
+    return { ...e, values };
+  });
+}
+
+function run(events: readonly SourceEvent[], adaptation: boolean | object): { verdicts: VerdictEvent[]; core: EngineCore } {
+  const verdicts: VerdictEvent[] = [];
+  let clock = 0;
+  const core = new EngineCore(model, { now: () => clock, emitFrames: false, adaptation }, (e) => {
+    if (e.type === 'verdict') verdicts.push(e);
+  });
+  for (const e of events) {
+    clock += 0.001;
+    core.push({ ...e, atMs: clock } as SourceEvent);
+  }
+  core.end();
+  return { verdicts, core };
+}
+
+const mostlyClear: CycleSpec[] = Array.from({ length: 160 }, (_, i) => ({ label: i % 8 === 7 ? 'cocaine' : 'clear' }));
+
+describe('adaptation during operation in the engine', () => {
+  it('learns from clear verdicts only after its warm-up, and moves the scaler the way the sensors drifted', () => {
+    const events = degrading(mostlyClear, 5, 0.5);
+    const { verdicts, core } = run(events, { warmupSamples: 20 });
+    expect(verdicts).toHaveLength(160);
+    const accepted = verdicts.map((v) => v.adaptation!.accepted);
+    for (let i = 1; i < accepted.length; i++) expect(accepted[i]!).toBeGreaterThanOrEqual(accepted[i - 1]!);
+    const clearVerdicts = verdicts.filter((v) => v.verdict === 'clear').length;
+    // Every accepted sample was a clear verdict beyond the 20 of the warm-up.
+    expect(accepted.at(-1)!).toBeGreaterThan(50);
+    expect(accepted.at(-1)!).toBeLessThanOrEqual(clearVerdicts - 20);
+    expect(verdicts.at(-1)!.adaptation!.largestShiftSd).toBeGreaterThan(0);
+    const adapted = core.adaptedModel()!;
+    expect(adapted.lineage!.parent).toBe(model.hash);
+    expect(adapted.lineage!.method).toMatch(/^online-adaptation\(accepted=\d+/);
+    // Clear responses are small drops (negative fractional responses); lost sensitivity makes them smaller,
+    // so the steady-state means move up.
+    const j = model.input.featureNames.indexOf('g1:ss');
+    expect(adapted.scaler.mean[j]!).toBeGreaterThan(model.scaler.mean[j]!);
+  });
+
+  it('is not dragged by a run of suspicious containers', () => {
+    const events = degrading(Array.from({ length: 60 }, () => ({ label: 'cocaine' })), 6, 0.3);
+    const { verdicts } = run(events, { warmupSamples: 5 });
+    expect(verdicts.every((v) => v.verdict !== 'clear')).toBe(true);
+    expect(verdicts.at(-1)!.adaptation).toEqual({ accepted: 0, largestShiftSd: 0 });
+  });
+
+  it('gives the same verdicts for the same stream, and none of its fields when off', () => {
+    const events = degrading(mostlyClear.slice(0, 80), 7, 0.4);
+    const a = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, ...v }) => v);
+    const b = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, ...v }) => v);
+    expect(a).toEqual(b);
+    const off = run(events, false).verdicts;
+    expect(off.every((v) => v.adaptation === undefined)).toBe(true);
+  });
+});
+
+describe('enose replay --adapt', () => {
+  it('writes the adapted model with --adapted-out, and refuses --adapted-out without --adapt in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enose-adapt-'));
+    const modelPath = join(dir, 'm.json');
+    writeModelFile(modelPath, model);
+    const events = degrading(mostlyClear.slice(0, 90), 8, 0.4);
+    const columns = { withPhase: true, withSeq: true, withRigTime: true };
+    let text = framesCsvHeader(TEST_RIG.channels, columns);
+    for (const e of events) {
+      if (e.type !== 'frame') continue;
+      text += formatFramesCsvRow({ sample: e.sample ?? '', label: e.label ?? '', tS: e.tMs / 1000, phase: e.phase, seq: e.seq, tRigMs: e.tMs, values: e.values }, columns);
+    }
+    const csv = join(dir, 'frames.csv');
+    writeFileSync(csv, text);
+    const out = join(dir, 'adapted.json');
+    const ok = runEnose(['replay', csv, '--model', modelPath, '--adapt', '--adapted-out', out]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(/adapted model [0-9a-f]{16} \(online-adaptation\(accepted=\d+/);
+    const written = JSON.parse(readFileSync(out, 'utf8'));
+    expect(written.lineage.parent).toBe(model.hash);
+    expect(written.id).not.toBe(model.id);
+    const bad = runEnose(['replay', csv, '--model', modelPath, '--adapted-out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual(['enose replay: --adapted-out needs --adapt']);
+  });
+});
