@@ -162,7 +162,7 @@ export interface CycleQuality {
   readonly cut: 'disconnect' | 'reboot' | 'stopped' | null;
   /** Channels that failed a gate, with the gate: e.g. { channel: 'tgs2600_1', gate: 'dead' }. */
   readonly channels: readonly { readonly channel: string; readonly gate: 'saturated' | 'dead' | 'spiking' | 'baseline-unstable' }[];
-  /** Distance to the nearest training sample over the model's novelty limit (1 = at the limit), or null. */
+  /** Distance to the nearest training sample over the model's novelty limit (1 = at the limit; at most 2 = twice the limit or farther, where the search stops), or null. */
   readonly novelty: number | null;
 }
 

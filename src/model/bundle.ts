@@ -67,6 +67,7 @@ const noveltySchema = z.object({
   points: finiteArray,
   threshold: finite.nonnegative(),
   quantile: z.number().min(0).max(1),
+  components: z.number().int().positive().optional(),
 });
 
 const rangeSchema = z.object({ min: finite, max: finite });
@@ -210,7 +211,9 @@ function checkShapes(b: ModelBundle): string | null {
   if (b.pca.variance.length !== b.pca.components || b.pca.varianceRatio.length !== b.pca.components) return 'pca variance has the wrong length';
   const k = b.pca.components;
   const c = b.classifier;
-  if (b.novelty && (b.novelty.points.length === 0 || b.novelty.points.length % k !== 0)) return 'novelty points do not match the component count';
+  const noveltyDims = b.novelty?.components ?? k;
+  if (noveltyDims > k) return 'novelty components exceed the PCA components';
+  if (b.novelty && (b.novelty.points.length === 0 || b.novelty.points.length % noveltyDims !== 0)) return 'novelty points do not match the component count';
   if (c.type === 'knn') {
     if (c.labels.length === 0 || c.points.length !== c.labels.length * k) return 'knn points do not match its labels and the component count';
     if (c.labels.some((l) => l >= classCount)) return 'knn label index out of range';

@@ -177,7 +177,7 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
   checkFinite(axes, 'projection');
   checkFinite(shift, 'score shift');
   for (const s of scaler.scale) if (!(s > 0)) throw new EnoseError('bad-data', 'the correction gave a scale that is not positive: the reference data is degenerate');
-  const moved = (points: readonly number[]): number[] => points.map((p, i) => p - shift[i % k]!);
+  const moved = (points: readonly number[], dims = k): number[] => points.map((p, i) => p - shift[i % dims]!);
   const cl = parent.classifier;
   let classifier: UnsignedBundle['classifier'];
   if (cl.type === 'knn') {
@@ -197,7 +197,7 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
     scaler: { mean: Array.from(scaler.mean), scale: Array.from(scaler.scale) },
     pca: { ...parent.pca, axes: Array.from(axes) },
     classifier,
-    novelty: parent.novelty ? { ...parent.novelty, points: moved(parent.novelty.points) } : null,
+    novelty: parent.novelty ? { ...parent.novelty, points: moved(parent.novelty.points, parent.novelty.components ?? k) } : null,
     lineage: { parent: lineage.parent, method: lineage.method, reference: lineage.reference },
   };
   return signBundle(unsigned);

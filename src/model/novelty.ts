@@ -5,6 +5,7 @@
  * nearest-neighbour rule is the "distance to the nearest training sample" data description of Tax & Duin
  * (Pattern Recognition Letters 20, 1999; see Tax, "One-class classification", PhD thesis, TU Delft 2001, 3.4).
  */
+import { EnoseError } from '../errors.js';
 import { INDEX_MIN_POINTS, NearestIndex } from './knn.js';
 import { mulberry32 } from './rng.js';
 
@@ -16,6 +17,12 @@ export interface NoveltyModel {
   readonly threshold: number;
   /** The quantile of leave-one-out distances the threshold was set at. */
   readonly quantile: number;
+  /**
+   * The leading principal components the distance is measured in, when fewer than the model keeps (absent:
+   * all of them). The leading ones hold the spread of the training data; a model that keeps every component
+   * for its classifier need not measure novelty in the trailing, noise-level ones (and stores less).
+   */
+  readonly components?: number;
 }
 
 export interface NoveltyOptions {
@@ -26,6 +33,8 @@ export interface NoveltyOptions {
   /** Cap on the training samples used to estimate the threshold. @default 2000 */
   readonly maxQueries?: number;
   readonly seed?: number;
+  /** Measure the distance in the first `components` of the `k` scores only. @default k */
+  readonly components?: number;
 }
 
 function sampleIndices(count: number, cap: number, next: () => number): Int32Array {
@@ -40,13 +49,16 @@ function sampleIndices(count: number, cap: number, next: () => number): Int32Arr
   return idx.slice(0, cap).sort();
 }
 
-export function fitNovelty(scores: Float64Array, count: number, k: number, options: NoveltyOptions = {}): NoveltyModel | null {
+export function fitNovelty(scores: Float64Array, count: number, stride: number, options: NoveltyOptions = {}): NoveltyModel | null {
   if (count < 3) return null;
   const quantile = options.quantile ?? 0.99;
   const next = mulberry32(options.seed ?? 1);
   const keep = sampleIndices(count, options.maxPoints ?? 5000, next);
+  const m = options.components;
+  if (m !== undefined && !(Number.isInteger(m) && m >= 1)) throw new EnoseError('bad-option', `novelty components must be a positive integer, got ${String(m)}`);
+  const k = m !== undefined && m < stride ? m : stride;
   const points = new Float64Array(keep.length * k);
-  keep.forEach((row, i) => points.set(scores.subarray(row * k, (row + 1) * k), i * k));
+  keep.forEach((row, i) => points.set(scores.subarray(row * stride, row * stride + k), i * k));
   // Leave-one-out among the stored points: a query never matches itself.
   const queries = sampleIndices(keep.length, options.maxQueries ?? 2000, next);
   const distances = new Float64Array(queries.length);
@@ -80,39 +92,90 @@ export function fitNovelty(scores: Float64Array, count: number, k: number, optio
   distances.sort();
   const pos = Math.min(distances.length - 1, Math.ceil(quantile * distances.length) - 1);
   const threshold = distances[Math.max(0, pos)]!;
-  return Object.freeze({ method: 'nearest-sample' as const, points: Object.freeze(Array.from(points)), threshold, quantile });
+  return Object.freeze({
+    method: 'nearest-sample' as const,
+    points: Object.freeze(Array.from(points)),
+    threshold,
+    quantile,
+    ...(k < stride && { components: k }),
+  });
 }
 
 /** k-d trees prepared for point arrays (see `prepareNearest`). */
 const indexes = new WeakMap<Float64Array, NearestIndex>();
 const scratchD2 = new Float64Array(1);
 const scratchIndex = new Int32Array(1);
+/** A search radius is widened by this factor before squaring's rounding can matter: far above it. */
+const RADIUS_SLACK = 1 + 1e-9;
 
 /**
- * Distance from `query` to the nearest of `count` points (row-major, `k` each). When `prepareNearest` was
- * called for these points, through the k-d tree it built (knn.ts `NearestIndex`: the same answer as the scan,
- * bit for bit, computing about a tenth of the distances on 5,000 points); otherwise, or for a non-finite
- * query, a brute-force scan with early exit. The tree is never built here: building it takes milliseconds,
- * which belong to model compilation, not to a verdict.
+ * Novelty scores are reported up to this many novelty limits. A sample whose nearest training sample is farther
+ * reads exactly this value ("twice the limit or farther"): the search stops at that radius instead of finding
+ * how far beyond it the nearest one lies, which is the slowest search there is and changes no decision (the
+ * verdict needs above 1 or not; drift adaptation a guard below 1).
  */
-export function nearestDistance(points: Float64Array, count: number, k: number, query: Float64Array): number {
+export const NOVELTY_CEILING = 2;
+
+/**
+ * Squared distance from `query` to the nearest of `count` points (row-major, `k` each) if one lies at squared
+ * distance at most `maxD2`, else Infinity. Through the k-d tree of `prepareNearest` when there is one and the
+ * query is finite, else a brute-force scan with early exit; both give the same number, bit for bit.
+ */
+function nearestSquared(points: Float64Array, count: number, k: number, query: Float64Array, maxD2: number): number {
   const index = indexes.get(points);
   if (index !== undefined && index.count === count && index.dimensions === k && index.usable && finiteVector(query, k)) {
-    index.search(query, 1, scratchD2, scratchIndex);
-    return Math.sqrt(scratchD2[0]!);
+    return index.search(query, 1, scratchD2, scratchIndex, maxD2) === 1 ? scratchD2[0]! : Infinity;
   }
   let best = Infinity;
   for (let i = 0; i < count; i++) {
     const base = i * k;
+    const limit = best < maxD2 ? best : maxD2;
     let d2 = 0;
     for (let j = 0; j < k; j++) {
       const diff = points[base + j]! - query[j]!;
       d2 += diff * diff;
-      if (d2 >= best) break;
+      if (d2 > limit) break;
     }
-    if (d2 < best) best = d2;
+    if (d2 <= limit && d2 < best) best = d2;
   }
-  return Math.sqrt(best);
+  return best;
+}
+
+/**
+ * Distance from `query` to the nearest of `count` points (row-major, `k` each), or `within` when none is nearer
+ * than that: min(distance, within), exactly as a full scan would compute it. A finite `within` bounds the search
+ * (points beyond it are never examined); the default finds the distance however far. When `prepareNearest` was
+ * called for these points, through the k-d tree it built (knn.ts `NearestIndex`: the same answer as the scan, bit
+ * for bit); otherwise, or for a non-finite query, a brute-force scan with early exit (a NaN query gives
+ * `within`, Infinity by default). The tree is never built here: building it takes milliseconds, which belong to
+ * model compilation, not to a verdict.
+ */
+export function nearestDistance(points: Float64Array, count: number, k: number, query: Float64Array, within = Infinity): number {
+  const maxD2 = within === Infinity ? Infinity : within * within * RADIUS_SLACK;
+  const d2 = nearestSquared(points, count, k, query, maxD2);
+  return d2 === Infinity ? within : Math.min(Math.sqrt(d2), within);
+}
+
+/**
+ * The novelty score of a nearest-sample distance: distance over the limit `threshold` (1 = at the limit, above 1
+ * = unlike anything in training), capped at `NOVELTY_CEILING`. With a zero limit (training samples all
+ * duplicated), 0 at distance 0 and the ceiling otherwise.
+ */
+export function noveltyOfDistance(distance: number, threshold: number): number {
+  if (threshold > 0) return Math.min(distance / threshold, NOVELTY_CEILING);
+  return distance === 0 ? 0 : NOVELTY_CEILING;
+}
+
+/**
+ * Novelty score of `query` (see `noveltyOfDistance`) against `count` points with limit `threshold`: the
+ * nearest-sample search is bounded at `NOVELTY_CEILING` limits, so a sample far from everything costs the least.
+ * Equal to `noveltyOfDistance(nearestDistance(points, count, k, query), threshold)`.
+ */
+export function noveltyScore(points: Float64Array, count: number, k: number, query: Float64Array, threshold: number): number {
+  if (!(threshold > 0)) return nearestSquared(points, count, k, query, 0) === 0 ? 0 : NOVELTY_CEILING;
+  const within = NOVELTY_CEILING * threshold;
+  const d2 = nearestSquared(points, count, k, query, within * within * RADIUS_SLACK);
+  return d2 === Infinity ? NOVELTY_CEILING : noveltyOfDistance(Math.sqrt(d2), threshold);
 }
 
 /**

@@ -12,7 +12,7 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
-import { fitNovelty, nearestDistance, prepareNearest } from './novelty.js';
+import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
@@ -51,6 +51,8 @@ export interface FitOptions extends PolicyOptions {
   readonly seed?: number;
   /** Quantile of leave-one-out nearest-sample distances that sets the novelty limit; 0 disables it. @default 0.95 */
   readonly noveltyQuantile?: number;
+  /** Measure the novelty distance in the first n principal components only. @default all the model keeps */
+  readonly noveltyComponents?: number;
   /** Per-feature transform before the scaler. @default 'none' */
   readonly transform?: FeatureTransform;
   /** Quality limits for the streaming engine (frames models), fitted by the caller. */
@@ -182,7 +184,11 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
 
   const noveltyQuantile = options.noveltyQuantile ?? 0.95;
   const novelty =
-    noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, { quantile: noveltyQuantile, seed: options.seed ?? 1 }) : null;
+    noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, {
+          quantile: noveltyQuantile,
+          seed: options.seed ?? 1,
+          ...(options.noveltyComponents !== undefined && { components: options.noveltyComponents }),
+        }) : null;
 
   const unsigned: UnsignedBundle = {
     kind: 'enose-model',
@@ -220,6 +226,7 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   if (options.components !== undefined) out['components'] = options.components;
   else out['variance'] = options.variance ?? 0.99;
   out['noveltyQuantile'] = options.noveltyQuantile ?? 0.95;
+  if (options.noveltyComponents !== undefined) out['noveltyComponents'] = options.noveltyComponents;
   out['transform'] = options.transform ?? 'none';
   if (options.suspicious) out['suspicious'] = [...options.suspicious];
   if (options.clear) out['clear'] = [...options.clear];
@@ -274,8 +281,10 @@ export interface CompiledModel {
   readonly knn: KnnRuntime | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
-  /** Novelty points (count x components) and limit; an empty array when the model has none. */
+  /** Novelty points (count x noveltyDimensions) and limit; an empty array when the model has none. */
   readonly noveltyPoints: Float64Array;
+  /** Leading PCA components the novelty distance is measured in. */
+  readonly noveltyDimensions: number;
   readonly noveltyCount: number;
   readonly noveltyThreshold: number;
   /** True when the novelty points are the kNN points: the kNN search already found the nearest one. */
@@ -323,10 +332,11 @@ function compileCore(
   }
   const cl = core.classifier;
   const noveltyPoints = novelty ? Float64Array.from(novelty.points) : new Float64Array(0);
-  const noveltyCount = novelty ? novelty.points.length / k : 0;
-  const noveltyFromKnn = novelty !== null && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
+  const noveltyDimensions = novelty?.components ?? k;
+  const noveltyCount = novelty ? novelty.points.length / noveltyDimensions : 0;
+  const noveltyFromKnn = novelty !== null && noveltyDimensions === k && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
   // The k-d tree of the novelty points, built once here: a nearest-sample search costs microseconds, not 65.
-  if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, k);
+  if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, noveltyDimensions);
   const classCount = core.classes.length;
   const linear = cl.type !== 'knn';
   const fused = new Float64Array(linear ? classCount * width : 0);
@@ -355,6 +365,7 @@ function compileCore(
     intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
     noveltyPoints,
     noveltyCount,
+    noveltyDimensions,
     noveltyThreshold: novelty ? novelty.threshold : Infinity,
     noveltyFromKnn,
     fused,
@@ -644,14 +655,13 @@ function softmaxInPlace(out: Float64Array, n: number): void {
 
 /**
  * Distance of the last prediction's PCA scores to the nearest training sample, over the novelty limit
- * (above 1: unlike anything in training). NaN when the model has no novelty limit.
+ * (above 1: unlike anything in training), capped at `NOVELTY_CEILING` (2: twice the limit or farther, where
+ * the search stops). NaN when the model has no novelty limit.
  */
 export function noveltyOfLast(model: CompiledModel): number {
   if (model.noveltyCount === 0) return NaN;
-  const d = model.noveltyFromKnn && model.knn
-    ? Math.sqrt(model.knn.bestDistance[0]!)
-    : nearestDistance(model.noveltyPoints, model.noveltyCount, model.components, model.scores);
-  return model.noveltyThreshold > 0 ? d / model.noveltyThreshold : d > 0 ? Infinity : 0;
+  if (model.noveltyFromKnn && model.knn) return noveltyOfDistance(Math.sqrt(model.knn.bestDistance[0]!), model.noveltyThreshold);
+  return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, model.scores, model.noveltyThreshold);
 }
 
 /** The outcome of the policy for one prediction; `verdict` is null when the model has no policy. */

@@ -48,9 +48,11 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     colouring = 'label';
   } else if (bundle.novelty) {
     points = bundle.novelty.points;
-    colouring = 'predicted';
+    // Points kept in fewer components than the classifier reads cannot be classified: plotted uncoloured.
+    colouring = (bundle.novelty.components ?? k) === k ? 'predicted' : 'none';
   }
-  const total = points.length / k;
+  const dims = bundle.classifier.type === 'knn' ? k : (bundle.novelty?.components ?? k);
+  const total = points.length / dims;
   const stride = Math.max(1, Math.ceil(total / maxPoints));
   const xy: number[] = [];
   const classIndex: number[] = [];
@@ -60,17 +62,19 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   const intercept = bundle.classifier.type === 'knn' ? null : Float64Array.from(bundle.classifier.intercept);
   const sums = classes.map(() => ({ x: 0, y: 0, n: 0 }));
   for (let i = 0; i < total; i += stride) {
-    for (let c = 0; c < k; c++) row[c] = points[i * k + c]!;
+    for (let c = 0; c < dims; c++) row[c] = points[i * dims + c]!;
     let cls: number;
     if (labels) {
       cls = labels[i]!;
+    } else if (colouring === 'none') {
+      cls = 0;
     } else {
       predictLinearInto(coef!, intercept!, k, row, probs);
       cls = 0;
       for (let c = 1; c < classes.length; c++) if (probs[c]! > probs[cls]!) cls = c;
     }
     const x = row[0]!;
-    const y = k > 1 ? row[1]! : 0;
+    const y = dims > 1 ? row[1]! : 0;
     xy.push(x, y);
     classIndex.push(cls);
     sums[cls]!.x += x;

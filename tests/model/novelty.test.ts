@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
 import { compileModel, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
-import { fitNovelty, nearestDistance } from '../../src/model/novelty.js';
+import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest } from '../../src/model/novelty.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
+import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 function rows(t: FeatureTable, pick: number[]): FeatureTable {
   const x = new Float64Array(pick.length * t.width);
@@ -93,8 +94,109 @@ describe('novelty distance from the classifier search', () => {
           for (let j = 0; j < model.components; j++) d2 += (points[p * model.components + j]! - model.scores[j]!) ** 2;
           best = Math.min(best, d2);
         }
-        expect(noveltyOfLast(model)).toBeCloseTo(Math.sqrt(best) / bundle.novelty!.threshold, 12);
+        // Capped on both sides: noveltyOfLast reports at most NOVELTY_CEILING once it bounds its search.
+        expect(Math.min(noveltyOfLast(model), NOVELTY_CEILING)).toBeCloseTo(Math.min(Math.sqrt(best) / bundle.novelty!.threshold, NOVELTY_CEILING), 12);
       }
     }
   });
+});
+
+/** Nearest squared distance by a full scan, summed in dimension order. */
+function bruteD2(points: Float64Array, count: number, k: number, query: Float64Array): number {
+  let best = Infinity;
+  for (let i = 0; i < count; i++) {
+    let d2 = 0;
+    for (let j = 0; j < k; j++) {
+      const diff = points[i * k + j]! - query[j]!;
+      d2 += diff * diff;
+    }
+    if (d2 < best) best = d2;
+  }
+  return best;
+}
+
+/** Seeded points like PCA scores (four wide dimensions, then noise) and queries from near to far beyond. */
+function scoresAndQueries(seed: number, count: number, k: number, queries: number) {
+  const rand = mulberry32(seed);
+  const normal = gaussian(rand);
+  const points = Float64Array.from({ length: count * k }, (_, i) => normal() * (i % k < 4 ? 5 / (1 + (i % k)) : 0.8));
+  const qs = Array.from({ length: queries }, (_, q) => {
+    const base = Math.floor(rand() * count);
+    const spread = [0, 0.2, 0.5, 1, 2, 5][q % 6]!;
+    return Float64Array.from({ length: k }, (_, j) => points[base * k + j]! + spread * normal());
+  });
+  return { points, qs };
+}
+
+describe('bounded nearest-sample search', () => {
+  for (const [count, k, prepared] of [[3000, 22, true], [3000, 22, false], [600, 5, true], [100, 3, false]] as const) {
+    it(`${count} points, ${k} dimensions, ${prepared ? 'k-d tree' : 'scan'}: min(distance, within) exactly, the score and decision of a full scan`, () => {
+      const { points, qs } = scoresAndQueries(count + k, count, k, 300);
+      const pts = Float64Array.from(points);
+      if (prepared) expect(prepareNearest(pts, count, k)).not.toBeNull();
+      // A limit as fitNovelty sets it, so that some queries are novel and some beyond the ceiling.
+      const threshold = fitNovelty(points, count, k, { quantile: 0.95 })!.threshold;
+      const decisions = { known: 0, novel: 0, ceiling: 0 };
+      for (const q of qs) {
+        const exact = Math.sqrt(bruteD2(pts, count, k, q));
+        expect(nearestDistance(pts, count, k, q)).toBe(exact);
+        for (const within of [0, exact / 2, exact, threshold, 2 * threshold, Infinity]) {
+          expect(nearestDistance(pts, count, k, q, within)).toBe(Math.min(exact, within));
+        }
+        const score = noveltyScore(pts, count, k, q, threshold);
+        expect(score).toBe(noveltyOfDistance(exact, threshold));
+        expect(score).toBe(Math.min(exact / threshold, NOVELTY_CEILING));
+        expect(score > 1).toBe(exact > threshold);
+        if (score === NOVELTY_CEILING) decisions.ceiling++;
+        else if (score > 1) decisions.novel++;
+        else decisions.known++;
+      }
+      // Every kind of answer occurred.
+      expect(decisions.known).toBeGreaterThan(20);
+      expect(decisions.novel).toBeGreaterThan(5);
+      expect(decisions.ceiling).toBeGreaterThan(5);
+    });
+  }
+
+  it('a zero limit: 0 on a training point, the ceiling elsewhere; a NaN query reads the ceiling', () => {
+    const { points, qs } = scoresAndQueries(5, 400, 4, 20);
+    prepareNearest(points, 400, 4);
+    expect(noveltyScore(points, 400, 4, points.subarray(8, 12), 0)).toBe(0);
+    expect(noveltyScore(points, 400, 4, qs[1]!, 0)).toBe(NOVELTY_CEILING);
+    expect(noveltyScore(points, 400, 4, Float64Array.from([NaN, 0, 0, 0]), 1)).toBe(NOVELTY_CEILING);
+    expect(nearestDistance(points, 400, 4, Float64Array.from([NaN, 0, 0, 0]))).toBe(Infinity);
+    expect(nearestDistance(points, 400, 4, Float64Array.from([NaN, 0, 0, 0]), 3)).toBe(3);
+  });
+
+  it.skipIf(!haveShared('datasets', 'uci-gas-drift', 'raw'))(
+    'drift batch 2, each gas held out: the bounded score equals the capped full-scan score on every row, same decisions',
+    async () => {
+      const read = await readDataset(`${DRIFT_RAW}/batch2.dat`);
+      if (!read.ok || read.value.kind !== 'features') throw new Error('cannot read batch2');
+      const t = read.value.table;
+      let novel = 0;
+      let capped = 0;
+      for (const held of [...new Set(t.labels)].sort()) {
+        const train = Array.from({ length: t.count }, (_, i) => i).filter((i) => t.labels[i] !== held);
+        const bundle = fitModel(rows(t, train), { kind: 'features', featureNames: [...t.featureNames] }, { classifier: 'lda', transform: 'signed-log', cvFolds: 0 });
+        const model = compileModel(bundle);
+        const probs = new Float64Array(bundle.classes.length);
+        const pts = model.noveltyPoints;
+        const k = model.components;
+        const threshold = model.noveltyThreshold;
+        for (let i = 0; i < t.count; i++) {
+          predictCompiled(model, t.x, i * t.width, probs);
+          const exact = Math.sqrt(bruteD2(pts, model.noveltyCount, k, model.scores));
+          const score = noveltyScore(pts, model.noveltyCount, k, model.scores, threshold);
+          expect(score).toBe(Math.min(exact / threshold, NOVELTY_CEILING));
+          // What the verdict gets, with or without the cap in noveltyOfLast.
+          expect(noveltyOfLast(model) > 1).toBe(exact > threshold);
+          if (exact > threshold) novel++;
+          if (score === NOVELTY_CEILING) capped++;
+        }
+      }
+      expect(novel).toBeGreaterThan(100);
+      expect(capped).toBeGreaterThan(10);
+    },
+  );
 });
