@@ -11,6 +11,8 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { createMemorySource } from '../io/memory.js';
 import { readModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
+import type { FitOptions } from '../model/pipeline.js';
+import type { ExtractorConfig } from '../signal/features.js';
 import { simulationEvents } from '../sim/events.js';
 import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
@@ -19,9 +21,29 @@ import { createProgress } from './progress.js';
 
 /** The shipped data sets: the seed and days that regenerate them bit for bit (see datasets/container-sim/README.md). */
 export const SHIPPED_SETS = {
-  training: { seed: 1, containers: 400, startDay: 1, days: 20 },
+  training: { seed: 1, containers: 2000, startDay: 1, days: 20 },
   evaluation: { seed: 1, containers: 200, startDay: 21, days: 10 },
 } as const satisfies Record<string, SimulationOptions>;
+
+/**
+ * How the default model is trained (`npm run model:default`), shared by the scripts that evaluate it. Why each
+ * setting (measured on the simulator, README "The main job"):
+ * - log response ln(R/R0): humidity and temperature act on ln R additively (the sensors' exp(aH RH + aT T)),
+ *   so a linear model can take the measured RH/T steps out;
+ * - the exposure sampled in six 10 s windows instead of steady state, peak, area, slope and EMAs: the markers
+ *   share their sensitivity pattern with background compounds (formaldehyde, diesel) and differ mostly in how
+ *   fast they come, which the windows keep;
+ * - every principal component: the markers live in low-variance directions that PCA at 99 % variance drops;
+ * - logistic regression, weakly regularised (C = 100): 70 % detection at 1.4 % false alarms on 1,000 evaluation
+ *   containers, where LDA with the same features gives 55 % at 1.0 %;
+ * - novelty limit at the 0.995 quantile: the 0.95 default alone flags about 5 % of clear containers; measured
+ *   in the first 20 components (the spread of the data; the trailing ones are noise-level), which also keeps the
+ *   model file small.
+ */
+export const DEFAULT_MODEL_RECIPE = {
+  extractor: { response: 'log', windowS: 10, windowCount: 6, summaryFeatures: false },
+  fit: { classifier: 'logreg', c: 100, variance: 1, noveltyQuantile: 0.995, noveltyComponents: 20 },
+} as const satisfies { extractor: Partial<ExtractorConfig>; fit: FitOptions };
 
 export function packageRoot(): string {
   // dist/cli/demo.js -> the package root
@@ -36,7 +58,7 @@ The main job on the shipped data: simulates the evaluation set (simulator seed 1
 whose days 1 to 20 trained the default model), streams every frame through the streaming engine with the
 default model (datasets/container-sim/default-model.json), prints each container's verdict and a summary:
 detection rate per substance, false-alarm rate, inconclusive count, latency p50/p99, samples per second; and
-the same summary for the training days.
+the same summary for a fifth of the training containers (in-sample).
 
 Options:
   --model <file>      another model (trained on the simulator's channels)
@@ -175,7 +197,10 @@ export const demoCommand: Command = {
       progress.update(done);
     });
     progress.finish();
-    const training = await runSimulatedSet(model, 'training days (1-20, in-sample)', SHIPPED_SETS.training);
+    // The first 20 containers of each training day: a fifth of the training set (containers are drawn per day
+    // and position, so they are the same ones), enough to set the evaluation beside in-sample figures.
+    const inSample = { ...SHIPPED_SETS.training, containers: SHIPPED_SETS.training.containers / 5 };
+    const training = await runSimulatedSet(model, `training days (1-20, in-sample: ${inSample.containers} of the ${SHIPPED_SETS.training.containers} training containers)`, inSample);
     if (json) {
       ctx.stdout(`${JSON.stringify({ modelId: model.id, evaluation, training })}\n`);
     } else {
