@@ -84,6 +84,10 @@ function windowsOf(config: ExtractorConfig): number {
 
 const GAS_FEATURES = ['ss', 'peak', 'area', 'slope'] as const;
 
+const RESPONSE_FRACTIONAL = 0;
+const RESPONSE_RELATIVE = 1;
+const RESPONSE_LOG = 2;
+
 /** Feature names in the order `extract` writes them: per gas channel, then per environment channel. */
 export function featureNames(channels: readonly string[], config: ExtractorConfig): string[] {
   const names: string[] = [];
@@ -154,7 +158,8 @@ export class CycleFeatures {
   private readonly emaAlpha: Float64Array;
   private readonly steadyCap: number;
   private readonly slopeLag: number;
-  // Baseline ring buffer: channels x maxBaselineFrames.
+  // Baseline ring buffer, frame-major: maxBaselineFrames x channels (one frame's readings are adjacent; a
+  // channel-major layout strides 32 KiB between channels, so every frame's stores fight over one cache set).
   private readonly bBuf: Float64Array;
   private bCount = 0;
   private readonly scratch: Float64Array;
@@ -178,11 +183,11 @@ export class CycleFeatures {
   private readonly slope: Float64Array;
   private readonly ema: Float64Array;
   private readonly emaExt: Float64Array;
-  // Ring of prefix sums of the response and of the count of valid readings: channels x steadyCap.
+  // Ring of prefix sums of the response and of the count of valid readings, frame-major: steadyCap x channels.
   private readonly steadySum: Float64Array;
   private readonly steadyN: Float64Array;
   private readonly steadyFixed: number;
-  private readonly respHist: Float64Array; // ring: channels x (slopeLag + 1)
+  private readonly respHist: Float64Array; // ring, frame-major: (slopeLag + 1) x channels
   private readonly respHistT: Float64Array; // ring of times, shared by channels
   private readonly baselineDrift: Float64Array;
   private readonly summary: boolean;
@@ -194,6 +199,13 @@ export class CycleFeatures {
   private readonly winN: Float64Array;
   private eCount = 0;
   private neutral: number;
+  /** The response kind and the gate limits read per reading, as plain fields. */
+  private readonly responseKind: number;
+  private readonly railLow: number;
+  private readonly railHigh: number;
+  private readonly spikeShare: number;
+  /** 1 - alpha of each EMA, computed once (the same double as computing it per reading). */
+  private readonly emaKeep: Float64Array;
 
   constructor(channels: readonly string[], rateHz: number, config: ExtractorConfig, limits: GateLimits) {
     this.channels = channels;
@@ -243,6 +255,11 @@ export class CycleFeatures {
     this.winSum = new Float64Array(n * this.windows);
     this.winN = new Float64Array(n * this.windows);
     this.neutral = config.response === 'relative' ? 1 : 0;
+    this.responseKind = config.response === 'relative' ? RESPONSE_RELATIVE : config.response === 'log' ? RESPONSE_LOG : RESPONSE_FRACTIONAL;
+    this.railLow = limits.railLow;
+    this.railHigh = limits.railHigh;
+    this.spikeShare = limits.spikeShare;
+    this.emaKeep = this.emaAlpha.map((a) => 1 - a);
     this.reset();
   }
 
@@ -284,37 +301,48 @@ export class CycleFeatures {
    * Gate bookkeeping common to B and E frames. Rails and spikes concern gas channels only: an environment
    * reading of 0 (degC) is a value, not a rail. Every channel counts NaN and constancy.
    */
-  private observe(values: Float64Array, exposure: 0 | 1, window = -1): void {
-    const { limits } = this;
-    for (let i = 0; i < this.n; i++) {
+  private observe(values: Float64Array, exposure: 0 | 1, window: number): void {
+    const n = this.n;
+    const total = this.total;
+    const nanCount = this.nanCount;
+    const minV = this.minV;
+    const maxV = this.maxV;
+    for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      this.total[i]!++;
+      total[i]!++;
       if (v !== v) {
-        this.nanCount[i]!++;
+        nanCount[i]!++;
         continue;
       }
-      if (v < this.minV[i]!) this.minV[i] = v;
-      if (v > this.maxV[i]!) this.maxV[i] = v;
+      if (v < minV[i]!) minV[i] = v;
+      if (v > maxV[i]!) maxV[i] = v;
     }
-    for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
+    const gas = this.gas;
+    const prev = this.prev;
+    const prev2 = this.prev2;
+    const railLow = this.railLow;
+    const railHigh = this.railHigh;
+    const spikeShare = this.spikeShare;
+    for (let k = 0; k < gas.length; k++) {
+      const i = gas[k]!;
       const v = values[i]!;
       if (v !== v) continue;
-      if (v <= limits.railLow || v >= limits.railHigh) this.railCount[i]!++;
+      if (v <= railLow || v >= railHigh) this.railCount[i]!++;
       // Spike: the previous reading jumped away from both its neighbours by more than spikeShare of the level.
-      const p = this.prev[i]!;
-      const pp = this.prev2[i]!;
+      const p = prev[i]!;
+      const pp = prev2[i]!;
       if (p === p && pp === pp) {
         const level = Math.abs(pp) > 0 ? Math.abs(pp) : 1;
         const up = p - pp;
         const back = p - v;
-        if (Math.abs(up) > limits.spikeShare * level && Math.abs(back) > limits.spikeShare * level && up * back > 0) this.spikes[i]!++;
+        if (Math.abs(up) > spikeShare * level && Math.abs(back) > spikeShare * level && up * back > 0) this.spikes[i]!++;
       }
-      this.prev2[i] = p;
-      this.prev[i] = v;
+      prev2[i] = p;
+      prev[i] = v;
     }
-    for (let k = 0; k < this.env.length; k++) {
-      const i = this.env[k]!;
+    const env = this.env;
+    for (let k = 0; k < env.length; k++) {
+      const i = env[k]!;
       const v = values[i]!;
       if (v === v) {
         this.envSum[2 * i + exposure]! += v;
@@ -328,13 +356,19 @@ export class CycleFeatures {
   }
 
   baselineFrame(values: Float64Array): void {
-    this.observe(values, 0);
-    const cap = this.config.maxBaselineFrames;
-    const slot = this.bCount % cap;
-    for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
+    this.observe(values, 0, -1);
+    const row = (this.bCount % this.config.maxBaselineFrames) * this.n;
+    const gas = this.gas;
+    const bBuf = this.bBuf;
+    const railLow = this.railLow;
+    const railHigh = this.railHigh;
+    for (let k = 0; k < gas.length; k++) {
+      const i = gas[k]!;
       const v = values[i]!;
-      this.bBuf[i * cap + slot] = v > this.limits.railLow && v < this.limits.railHigh ? v : NaN;
+      // Not `cond ? v : NaN`: TurboFan boxes v into a new HeapNumber for that phi (one allocation a reading).
+      let stored = NaN;
+      if (v > railLow && v < railHigh) stored = v;
+      bBuf[row + i] = stored;
     }
     this.bCount++;
   }
@@ -344,11 +378,12 @@ export class CycleFeatures {
     const cap = this.config.maxBaselineFrames;
     const stored = Math.min(this.bCount, cap);
     const oldest = this.bCount > cap ? this.bCount % cap : 0;
+    const n = this.n;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
       let m = 0;
       for (let j = 0; j < stored; j++) {
-        const v = this.bBuf[i * cap + j]!;
+        const v = this.bBuf[j * n + i]!;
         if (v === v) this.scratch[m++] = v;
       }
       const r0 = m > 0 ? median(this.scratch, m) : NaN;
@@ -361,8 +396,8 @@ export class CycleFeatures {
         let b = 0;
         let nb = 0;
         for (let j = 0; j < third; j++) {
-          const first = this.bBuf[i * cap + ((oldest + j) % cap)]!;
-          const last = this.bBuf[i * cap + ((oldest + stored - 1 - j) % cap)]!;
+          const first = this.bBuf[((oldest + j) % cap) * n + i]!;
+          const last = this.bBuf[((oldest + stored - 1 - j) % cap) * n + i]!;
           if (first === first) {
             a += first;
             na++;
@@ -385,23 +420,12 @@ export class CycleFeatures {
     // Prefix sums start at 0 before the first exposure frame (slot 0).
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
-      this.steadySum[i * this.steadyCap] = 0;
-      this.steadyN[i * this.steadyCap] = 0;
+      this.steadySum[i] = 0;
+      this.steadyN[i] = 0;
     }
     this.respHist.fill(NaN);
     this.respHistT.fill(NaN);
     this.eCount = 0;
-  }
-
-  private response(v: number, r0: number): number {
-    switch (this.config.response) {
-      case 'relative':
-        return v / r0;
-      case 'log':
-        return Math.log(v / r0);
-      default:
-        return (v - r0) / r0;
-    }
   }
 
   /** One exposure frame at time `tS` (seconds, rising). */
@@ -410,50 +434,72 @@ export class CycleFeatures {
     const window = w < this.windows ? w : -1;
     this.observe(values, 1, window);
     const e = this.eCount++;
+    const n = this.n;
     const lag = this.slopeLag;
-    const histSlot = e % (lag + 1);
-    const oldSlot = (e + 1) % (lag + 1); // the reading lag frames ago, once the ring is full
-    this.respHistT[histSlot] = tS;
+    const histRow = (e % (lag + 1)) * n;
+    const oldRow = ((e + 1) % (lag + 1)) * n; // the readings lag frames ago, once the ring is full
+    const oldT = this.respHistT[(e + 1) % (lag + 1)]!;
+    this.respHistT[e % (lag + 1)] = tS;
     const cap = this.steadyCap;
-    const prevSlot = e % cap;
-    const steadySlot = (e + 1) % cap;
+    const prevRow = (e % cap) * n;
+    const steadyRow = ((e + 1) % cap) * n;
     const neutral = this.neutral;
-    for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
+    const kind = this.responseKind;
+    const railLow = this.railLow;
+    const railHigh = this.railHigh;
+    const gas = this.gas;
+    const r0s = this.r0;
+    const steadySum = this.steadySum;
+    const steadyN = this.steadyN;
+    const respHist = this.respHist;
+    const peak = this.peak;
+    const lastResp = this.lastResp;
+    const lastT = this.lastT;
+    const ema = this.ema;
+    const emaExt = this.emaExt;
+    const emaAlpha = this.emaAlpha;
+    const emaKeep = this.emaKeep;
+    const emaCount = this.emaCount;
+    for (let k = 0; k < gas.length; k++) {
+      const i = gas[k]!;
       const v = values[i]!;
       // A reading on a rail (a dropout to 0, an open circuit) is a failed reading, not a response.
-      const r = v === v && v > this.limits.railLow && v < this.limits.railHigh ? this.response(v, this.r0[i]!) : NaN;
+      let r = NaN;
+      if (v === v && v > railLow && v < railHigh) {
+        const r0 = r0s[i]!;
+        r = kind === RESPONSE_FRACTIONAL ? (v - r0) / r0 : kind === RESPONSE_RELATIVE ? v / r0 : Math.log(v / r0);
+      }
       const valid = r === r && Number.isFinite(r);
-      this.steadySum[i * cap + steadySlot] = this.steadySum[i * cap + prevSlot]! + (valid ? r : 0);
-      this.steadyN[i * cap + steadySlot] = this.steadyN[i * cap + prevSlot]! + (valid ? 1 : 0);
-      this.respHist[i * (lag + 1) + histSlot] = r;
-      if (r !== r || !Number.isFinite(r)) continue;
+      steadySum[steadyRow + i] = steadySum[prevRow + i]! + (valid ? r : 0);
+      steadyN[steadyRow + i] = steadyN[prevRow + i]! + (valid ? 1 : 0);
+      respHist[histRow + i] = r;
+      if (!valid) continue;
       if (window >= 0) {
         this.winSum[i * this.windows + window]! += r;
         this.winN[i * this.windows + window]!++;
       }
-      if (Math.abs(r - neutral) > Math.abs(this.peak[i]! - neutral)) this.peak[i] = r;
-      const lr = this.lastResp[i]!;
+      if (Math.abs(r - neutral) > Math.abs(peak[i]! - neutral)) peak[i] = r;
+      const lr = lastResp[i]!;
       if (lr === lr) {
-        const dt = tS - this.lastT[i]!;
+        const dt = tS - lastT[i]!;
         this.area[i]! += 0.5 * (r - neutral + (lr - neutral)) * dt;
-        const base = i * this.emaCount;
-        for (let a = 0; a < this.emaCount; a++) {
-          const y = (1 - this.emaAlpha[a]!) * this.ema[base + a]! + this.emaAlpha[a]! * (r - lr);
-          this.ema[base + a] = y;
-          if (Math.abs(y) > Math.abs(this.emaExt[base + a]!)) this.emaExt[base + a] = y;
+        const base = i * emaCount;
+        for (let a = 0; a < emaCount; a++) {
+          const y = emaKeep[a]! * ema[base + a]! + emaAlpha[a]! * (r - lr);
+          ema[base + a] = y;
+          if (Math.abs(y) > Math.abs(emaExt[base + a]!)) emaExt[base + a] = y;
         }
       }
       if (e >= lag) {
-        const old = this.respHist[i * (lag + 1) + oldSlot]!;
-        const dt = tS - this.respHistT[oldSlot]!;
+        const old = respHist[oldRow + i]!;
+        const dt = tS - oldT;
         if (old === old && dt > 0) {
           const s = (r - old) / dt;
           if (Math.abs(s) > Math.abs(this.slope[i]!)) this.slope[i] = s;
         }
       }
-      this.lastResp[i] = r;
-      this.lastT[i] = tS;
+      lastResp[i] = r;
+      lastT[i] = tS;
     }
   }
 
@@ -472,11 +518,12 @@ export class CycleFeatures {
     const end = n % cap;
     const start = (n - window) % cap;
     const W = this.windows;
+    const nc = this.n;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
       if (this.summary) {
-        const m = this.steadyN[i * cap + end]! - this.steadyN[i * cap + start]!;
-        out[o++] = m > 0 ? (this.steadySum[i * cap + end]! - this.steadySum[i * cap + start]!) / m : NaN;
+        const m = this.steadyN[end * nc + i]! - this.steadyN[start * nc + i]!;
+        out[o++] = m > 0 ? (this.steadySum[end * nc + i]! - this.steadySum[start * nc + i]!) / m : NaN;
         out[o++] = this.peak[i]!;
         out[o++] = this.area[i]!;
         out[o++] = this.slope[i]!;

@@ -229,6 +229,91 @@ describe('frame values', () => {
     expect(Array.from(fresh[11]!.values)).toEqual([11, 11.5, -11, 11 / 8, 20, 40]);
     expect(Array.from(frames[3]!.values)).toEqual([-1, -1, -1, -1, -1, -1]);
   });
+
+  it('stay intact across many shared buffers, for 1 to 40 channels, in one push or line by line', () => {
+    for (const channels of [1, 6, 16, 40]) {
+      const info: RigInfo = { ...INFO6, channels: Array.from({ length: channels }, (_, k) => `c${k}`) };
+      const sent: Frame[] = [];
+      let text = encodeInfo(info);
+      // 600 frames of 40 channels fill about 24 of the 8 KiB buffers the values share.
+      for (let s = 0; s < 600; s++) {
+        const f = frame(s, s * 100, 'E', Array.from({ length: channels }, (_, k) => s * 1000 + k + 0.5));
+        sent.push(f);
+        text += encodeFrame(f);
+      }
+      const whole = createDecoder().push(text, 0);
+      const byLine = createDecoder();
+      const lines = text.split(/(?<=\n)/);
+      const one = lines.flatMap((l) => [...byLine.push(l, 0)]);
+      for (const outs of [whole, one]) {
+        const got = outs.flatMap((o) => (o.type === 'frame' ? [o.frame] : []));
+        expect(got).toHaveLength(sent.length);
+        // Checked after every frame was decoded: a later frame must not have written over an earlier one.
+        for (let s = 0; s < sent.length; s++) expect(Array.from(got[s]!.values)).toEqual(Array.from(sent[s]!.values));
+      }
+    }
+  });
+});
+
+describe('frame value parsing', () => {
+  /** Decodes one frame line through the streaming decoder and through decodeLine; both must agree. */
+  function decodeValues(fields: readonly string[]): Float64Array | string {
+    const line = encodeLine(`ENF,7,700,E,${fields.join(',')}`);
+    const one = decodeLine(line, { channelCount: fields.length });
+    const dec = createDecoder();
+    dec.push(encodeInfo({ ...INFO6, channels: fields.map((_, k) => `c${k}`) }), 0);
+    const outs = dec.push(line, 0);
+    const streamed = outs.find((o) => o.type === 'frame' || o.type === 'issue')!;
+    if (!one.ok) {
+      expect(streamed.type === 'issue' && streamed.kind).toBe(one.issue.kind);
+      return one.issue.kind;
+    }
+    expect(streamed.type).toBe('frame');
+    const a = one.message.type === 'frame' ? one.message.frame.values : new Float64Array(0);
+    const b = streamed.type === 'frame' ? streamed.frame.values : new Float64Array(0);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    for (let k = 0; k < a.length; k++) expect(Object.is(a[k], b[k])).toBe(true);
+    return a;
+  }
+
+  it('reads every decimal form a rig prints as Number() does, bit for bit, short and long', () => {
+    const forms = [
+      '0', '-0', '0.0', '-0.0', '7', '-7', '48211.5', '-48211.5', '.5', '-.5', '5.', '-5.', '007', '00.25',
+      '123456789012345', '12345678901234.5', '0.00000000000001', '1234567890123456', '123456789012345.6',
+      '0.1234567890123456789', '99999999999999999999', '1e3', '-2.5E-3', '1e+300', '4.9e-324', '6.02214076e23',
+      '9007199254740993', '0.30000000000000004', '1.7976931348623157e308',
+    ];
+    const got = decodeValues(forms);
+    expect(got).toBeInstanceOf(Float64Array);
+    forms.forEach((f, k) => expect(Object.is((got as Float64Array)[k], Number(f)), `${f} -> ${(got as Float64Array)[k]}`).toBe(true));
+  });
+
+  it('agrees with Number() on random decimal texts of 1 to 20 digits', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,20}$/);
+    const text = fc
+      .tuple(fc.boolean(), digits, fc.option(fc.stringMatching(/^[0-9]{0,12}$/)), fc.option(fc.integer({ min: -30, max: 30 })))
+      .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : `e${exp}`}`);
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 20 }), (fields) => {
+        const got = decodeValues(fields);
+        expect(got).toBeInstanceOf(Float64Array);
+        fields.forEach((f, k) => expect(Object.is((got as Float64Array)[k], Number(f)), `${f}`).toBe(true));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reads nan among numbers and rejects what is not a number, wherever it stands', () => {
+    const got = decodeValues(['1.5', 'nan', '-2', 'nan']);
+    expect(Array.from(got as Float64Array)).toEqual([1.5, NaN, -2, NaN]);
+    for (const bad of ['', '-', '.', '+', '1.2.3', '1-2', '--1', '-nan', 'NaN', 'inf', 'Infinity', '1e', '1e+', '0x10', '1 ', ' 1', '5e999']) {
+      for (const at of [0, 1, 2]) {
+        const fields = ['1.5', '2.5', '3.5'];
+        fields[at] = bad;
+        expect(decodeValues(fields), `${JSON.stringify(bad)} at ${at}`).toBe('malformed');
+      }
+    }
+  });
 });
 
 describe('encoders', () => {

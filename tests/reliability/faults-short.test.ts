@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareRun, makeReference, runOverLink, type FaultOutcome, type Reference, type SimPlan } from '../helpers/faultLink.js';
 import { ensureBuilt, haveSocat } from '../helpers/pty.js';
 
-const PLAN: SimPlan = { seed: 3, containers: 6, startDay: 21 };
+// Seed 1 is the default model's own rig (the simulator draws the sensor units from the seed): a model trained
+// on one rig misreads another's units (rig transfer is enose calibrate --method pds).
+const PLAN: SimPlan = { seed: 1, containers: 6, startDay: 21 };
 const have = haveSocat();
 let ref: Reference | null = null;
 const outcomes: FaultOutcome[] = [];

@@ -19,7 +19,8 @@ if (!LONG) console.warn('SKIPPED: the long fault suite runs under npm run test:f
 const have = LONG && haveSocat();
 
 const CONTAINERS = Number(process.env['ENOSE_FAULTS_CONTAINERS'] ?? 70);
-const PLAN: SimPlan = { seed: 3, containers: CONTAINERS, startDay: 21 };
+// Seed 1: the default model's own rig (see faults-short.test.ts).
+const PLAN: SimPlan = { seed: 1, containers: CONTAINERS, startDay: 21 };
 /** Frames-log row of cycle c's first frame: 1 s idle then 30 + 60 + 60 s at 10 Hz per cycle. */
 const row = (cycle: number, phase: 'B' | 'E' | 'R', offset: number) => 10 + 1510 * cycle + { B: 0, E: 300, R: 900 }[phase] + offset;
 /** RSS after ~100,000 faulty frames may exceed the clean run's by at most this (the decoder and engine hold O(1) state). */
