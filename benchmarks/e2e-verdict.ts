@@ -94,7 +94,7 @@ main(async () => {
   }
   const sorted = latencies.slice().sort();
   check(sorted[0]! > 0, `a verdict came ${sorted[0]} ms before its frame was written: the clocks disagree`);
-  const name = `${CYCLES} cycles, default model (LDA, 16 gas channels), socat pty, serialport 13`;
+  const name = `${CYCLES} cycles, default model (${model.value.classifier.type}, ${model.value.input.featureNames.length} features, 16 gas channels), socat pty, serialport 13`;
   report([
     { group: 'end-to-end verdict', name, metric: 'p50', value: quantileSorted(sorted, 0.5), unit: 'ms', n: CYCLES },
     { group: 'end-to-end verdict', name, metric: 'p99', value: quantileSorted(sorted, 0.99), unit: 'ms', n: CYCLES },

@@ -1,11 +1,12 @@
 /**
- * PCA of z-scored data through its covariance matrix (ml-pca with `isCovarianceMatrix`), which is far faster
- * here than ml-pca's SVD of the data (about 0.3 s against 2 s on 13,910 x 128; see shared NODE-NOTES).
+ * PCA of z-scored data through its covariance matrix, which is far faster here than ml-pca's SVD of the data
+ * (about 0.3 s against 2 s on 13,910 x 128; see shared NODE-NOTES). The covariance is decomposed with
+ * `symmetricEigen`, a flat-array port of the ml-matrix decomposition that ml-pca's `isCovarianceMatrix` route
+ * uses, bit-identical to it, so the model equals ml-pca's (descending order, as ml-pca's flipRows/reverse).
  */
-import { Matrix } from 'ml-matrix';
-import { PCA } from 'ml-pca';
+import type { Matrix } from 'ml-matrix';
 import { EnoseError } from '../errors.js';
-import { crossProductUpper, symmetrizeScaled, toMatrix } from './linalg.js';
+import { crossProductUpper, symmetricEigen, symmetrizeScaled, toMatrix } from './linalg.js';
 
 export interface PcaModel {
   /** Principal axes, `components` columns of length `width`, stored row-major as width x components. */
@@ -20,9 +21,14 @@ export interface PcaModel {
 
 export type ComponentChoice = { readonly components: number } | { readonly variance: number };
 
+/** Covariance (n - 1 denominator) of centred row-major data, width x width row-major. */
+export function covarianceOfCentredFlat(z: Float64Array, count: number, width: number): Float64Array {
+  return symmetrizeScaled(crossProductUpper(z, count, width), width, Math.max(1, count - 1));
+}
+
 /** Covariance (n - 1 denominator) of centred row-major data, as an ml-matrix Matrix. */
 export function covarianceOfCentred(z: Float64Array, count: number, width: number): Matrix {
-  return toMatrix(symmetrizeScaled(crossProductUpper(z, count, width), width, Math.max(1, count - 1)), width);
+  return toMatrix(covarianceOfCentredFlat(z, count, width), width);
 }
 
 /**
@@ -30,10 +36,12 @@ export function covarianceOfCentred(z: Float64Array, count: number, width: numbe
  * positive, which makes the model deterministic across platforms and fits.
  */
 export function fitPca(z: Float64Array, count: number, width: number, choice: ComponentChoice): PcaModel {
-  const cov = covarianceOfCentred(z, count, width);
-  const pca = new PCA(cov, { isCovarianceMatrix: true });
-  const vectors = pca.getEigenvectors();
-  const eigenvalues = pca.getEigenvalues().map((v) => Math.max(0, v));
+  const evd = symmetricEigen(covarianceOfCentredFlat(z, count, width), width);
+  // Descending order, as ml-pca gives it (it reverses the ascending eigenvalues and flips the vector columns):
+  // axis c is column width - 1 - c of the eigenvector matrix.
+  const eigenvalues = Array.from(evd.values)
+    .reverse()
+    .map((v) => Math.max(0, v));
   const total = eigenvalues.reduce((s, v) => s + v, 0);
   let components: number;
   if ('components' in choice) {
@@ -58,13 +66,14 @@ export function fitPca(z: Float64Array, count: number, width: number, choice: Co
   }
   const axes = new Array<number>(width * components);
   for (let c = 0; c < components; c++) {
+    const column = width - 1 - c;
     let largest = 0;
     for (let j = 0; j < width; j++) {
-      const v = vectors.get(j, c);
+      const v = evd.vectors[j * width + column]!;
       if (Math.abs(v) > Math.abs(largest)) largest = v;
     }
     const sign = largest < 0 ? -1 : 1;
-    for (let j = 0; j < width; j++) axes[j * components + c] = sign * vectors.get(j, c);
+    for (let j = 0; j < width; j++) axes[j * components + c] = sign * evd.vectors[j * width + column]!;
   }
   const variance = eigenvalues.slice(0, components);
   return Object.freeze({

@@ -1,7 +1,8 @@
 import { Matrix, SVD } from 'ml-matrix';
+import { PCA } from 'ml-pca';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { fitPca, projectCentred } from '../../src/model/pca.js';
+import { covarianceOfCentred, fitPca, projectCentred, type PcaModel } from '../../src/model/pca.js';
 import { applyScaler, fitScaler } from '../../src/model/scaler.js';
 import { compileModel, fitModel, predictCompiled } from '../../src/model/pipeline.js';
 import type { FeatureTable } from '../../src/types.js';
@@ -95,5 +96,57 @@ describe('PCA through the covariance matrix', () => {
     expect(s.mean[0]).toBeCloseTo(3, 15);
     expect(s.scale[0]).toBeCloseTo(Math.sqrt(8 / 3), 15);
     expect(s.scale[1]).toBe(1);
+  });
+});
+
+/**
+ * fitPca as it was before symmetricEigen: ml-pca's covariance route (`isCovarianceMatrix`, ml-matrix
+ * EigenvalueDecomposition, eigenvalues reversed and vector columns flipped), then the same clamp and signs.
+ */
+function mlPcaAxes(z: Float64Array, count: number, width: number, components: number): { axes: number[]; variance: number[]; total: number } {
+  const pca = new PCA(covarianceOfCentred(z, count, width), { isCovarianceMatrix: true });
+  const vectors = pca.getEigenvectors();
+  const eigenvalues = pca.getEigenvalues().map((v) => Math.max(0, v));
+  const axes = new Array<number>(width * components);
+  for (let c = 0; c < components; c++) {
+    let largest = 0;
+    for (let j = 0; j < width; j++) if (Math.abs(vectors.get(j, c)) > Math.abs(largest)) largest = vectors.get(j, c);
+    const sign = largest < 0 ? -1 : 1;
+    for (let j = 0; j < width; j++) axes[j * components + c] = sign * vectors.get(j, c);
+  }
+  return { axes, variance: eigenvalues.slice(0, components), total: eigenvalues.reduce((s, v) => s + v, 0) };
+}
+
+function expectSameAsMlPca(model: PcaModel, z: Float64Array, count: number): void {
+  const reference = mlPcaAxes(z, count, model.width, model.components);
+  const differing = (a: readonly number[], b: readonly number[]): number => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
+  expect(model.axes.length).toBe(reference.axes.length);
+  expect(differing(model.axes, reference.axes), 'axes differing from ml-pca').toBe(0);
+  expect(differing(model.variance, reference.variance), 'variances differing from ml-pca').toBe(0);
+  const ratios = reference.variance.map((v) => (reference.total > 0 ? v / reference.total : 0));
+  expect(differing(model.varianceRatio, ratios), 'variance ratios differing from ml-pca').toBe(0);
+}
+
+describe('fitPca equals the ml-pca covariance route bit for bit', () => {
+  it('on synthetic data, badly scaled, for several component counts and a variance share', () => {
+    const table = makeClusters({ seed: 17, classes: ['a', 'b', 'c'], perClass: 40, width: 23, separation: 2, scale: 1000, offset: 5e4 });
+    const scaler = fitScaler(table.x, table.count, table.width);
+    const z = applyScaler(scaler, table.x, table.count, table.width);
+    for (const components of [1, 5, 23]) expectSameAsMlPca(fitPca(z, table.count, table.width, { components }), z, table.count);
+    const byVariance = fitPca(z, table.count, table.width, { variance: 0.95 });
+    expect(byVariance.components).toBeGreaterThan(1);
+    expectSameAsMlPca(byVariance, z, table.count);
+  });
+
+  it.skipIf(!haveShared('datasets', 'uci-gas-drift', 'raw'))('on the real drift data (batch 1 and batch 2, PCA 0.99 and 20 components)', async () => {
+    for (const b of [1, 2]) {
+      const read = await readDataset(`${DRIFT_RAW}/batch${b}.dat`);
+      if (!read.ok || read.value.kind !== 'features') throw new Error(`could not read batch${b}`);
+      const table = read.value.table;
+      const scaler = fitScaler(table.x, table.count, table.width);
+      const z = applyScaler(scaler, table.x, table.count, table.width);
+      expectSameAsMlPca(fitPca(z, table.count, table.width, { variance: 0.99 }), z, table.count);
+      expectSameAsMlPca(fitPca(z, table.count, table.width, { components: 20 }), z, table.count);
+    }
   });
 });
