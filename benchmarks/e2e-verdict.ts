@@ -59,8 +59,10 @@ main(async () => {
   const total = CYCLES + WARMUP_CYCLES;
   const timingPath = join(dir, 'timing.csv');
   const args = [
-    cli, 'emulate-rig', '--link', pty.rig, '--sim-seed', '7', '--sim-start-day', '21', '--containers', String(total),
-    '--baseline-s', '3', '--exposure-s', '6', '--recovery-s', '1', '--idle-s', '0.5', '--rate-hz', '10', '--speed', '100',
+    // The default model's own rig (seed 1) and its full 60 s exposure (its window features need all of it: a
+    // shorter one gives no prediction, and the verdict path would skip the model); B and R compressed.
+    cli, 'emulate-rig', '--link', pty.rig, '--sim-seed', '1', '--sim-start-day', '21', '--containers', String(total),
+    '--baseline-s', '3', '--exposure-s', '60', '--recovery-s', '1', '--idle-s', '0.5', '--rate-hz', '10', '--speed', '400',
     '--auto-cycle', '--timing', timingPath,
   ];
   console.log(`# emulator: node ${args.slice(1).join(' ')}`);
@@ -86,18 +88,24 @@ main(async () => {
   for (let i = 0; i < total; i++) {
     const v = verdicts[i]!;
     check(v.quality.lostFrames === 0, `cycle ${v.sample} lost frames`);
+
     // The verdict comes at the first frame after E, which is not counted in the cycle's frames.
     const trigger = v.frames.last + 1;
     const writtenAt = written.get(trigger);
     check(writtenAt !== undefined, `the trigger frame ${trigger} of ${v.sample} is not in the emulator's log`);
     if (i >= WARMUP_CYCLES) latencies[i - WARMUP_CYCLES] = performance.timeOrigin + v.atMs - writtenAt!;
   }
+  // The simulator injects faults (a dead channel now and then): such a cycle's verdict is inconclusive without a
+  // prediction. Nearly every cycle must have gone through the model, or the figure would not time it.
+  let predicted = 0;
+  for (let i = WARMUP_CYCLES; i < total; i++) if (verdicts[i]!.class !== null) predicted++;
+  check(predicted >= 0.95 * CYCLES, `only ${predicted} of ${CYCLES} cycles got a prediction: the model was not timed`);
   const sorted = latencies.slice().sort();
   check(sorted[0]! > 0, `a verdict came ${sorted[0]} ms before its frame was written: the clocks disagree`);
   const name = `${CYCLES} cycles, default model (${model.value.classifier.type}, ${model.value.input.featureNames.length} features, 16 gas channels), socat pty, serialport 13`;
   report([
     { group: 'end-to-end verdict', name, metric: 'p50', value: quantileSorted(sorted, 0.5), unit: 'ms', n: CYCLES },
-    { group: 'end-to-end verdict', name, metric: 'p99', value: quantileSorted(sorted, 0.99), unit: 'ms', n: CYCLES },
+    { group: 'end-to-end verdict', name, metric: 'p99', value: quantileSorted(sorted, 0.99), unit: 'ms', n: CYCLES, note: `${predicted} of ${CYCLES} verdicts through the model; the rest inconclusive from injected faults` },
     { group: 'end-to-end verdict', name, metric: 'max', value: sorted[sorted.length - 1]!, unit: 'ms', n: CYCLES },
   ]);
 });
