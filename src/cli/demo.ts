@@ -12,6 +12,7 @@ import { createMemorySource } from '../io/memory.js';
 import { readModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { FitOptions } from '../model/pipeline.js';
+import { sortedQuantile } from '../model/quantile.js';
 import type { ExtractorConfig } from '../signal/features.js';
 import { simulationEvents } from '../sim/events.js';
 import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
@@ -80,10 +81,6 @@ export interface RunSummary {
   readonly frames: number;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 
 /** Streams a simulated set through the engine and summarises the verdicts. */
 export async function runSimulatedSet(
@@ -142,8 +139,8 @@ export async function runSimulatedSet(
     detectionRate: suspiciousN > 0 ? detected / suspiciousN : null,
     falseAlarmRate: clearN > 0 ? alarms / clearN : null,
     inconclusive,
-    latencyMsP50: percentile(latencies, 0.5),
-    latencyMsP99: percentile(latencies, 0.99),
+    latencyMsP50: sortedQuantile(latencies, 0.5),
+    latencyMsP99: sortedQuantile(latencies, 0.99),
     samplesPerS: verdicts.length / elapsedS,
     frames,
   };

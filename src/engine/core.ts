@@ -24,7 +24,15 @@ import {
   type ExtractorConfig,
   type GateLimits,
 } from '../signal/features.js';
-import { adaptedBundle, applyAdaptation, createAdaptation, observeSample, type AdaptationOptions, type AdaptationState } from '../model/adaptation.js';
+import {
+  adaptedBundle,
+  applyAdaptation,
+  createAdaptation,
+  largestShiftSd,
+  observeSample,
+  type AdaptationOptions,
+  type AdaptationState,
+} from '../model/adaptation.js';
 import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
 
 export interface EngineCoreOptions {
@@ -345,14 +353,4 @@ export class EngineCore {
       this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });
     }
   }
-}
-
-/** The largest shift of a feature's mean so far, in training standard deviations. */
-function largestShiftSd(state: AdaptationState): number {
-  let m = 0;
-  for (let j = 0; j < state.width; j++) {
-    const s = state.scale[j]!;
-    if (s > 0) m = Math.max(m, Math.abs(state.shift[j]!) / s);
-  }
-  return m;
 }

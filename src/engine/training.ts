@@ -5,6 +5,7 @@
  */
 import { EnoseError } from '../errors.js';
 import type { ModelInput, ModelLimits } from '../model/bundle.js';
+import { sortedQuantile } from '../model/quantile.js';
 import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
 import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
@@ -90,7 +91,7 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
   let rows = candidates;
   if (passGates.length > ignoreGates.length && candidates.length > 0) {
     const drifts = Float64Array.from(candidates, (r) => r.record.baselineDrift).sort();
-    const q = drifts[Math.min(drifts.length - 1, Math.ceil(driftQuantile * drifts.length) - 1)]!;
+    const q = sortedQuantile(drifts, driftQuantile);
     if (q > gates.maxBaselineDrift) gates.maxBaselineDrift = q;
     rows = [];
     for (const r of candidates) {

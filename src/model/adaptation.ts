@@ -183,6 +183,16 @@ export function applyAdaptation(state: AdaptationState, model: CompiledModel): v
   }
 }
 
+/** The largest shift of a feature's mean so far, in training standard deviations. */
+export function largestShiftSd(state: AdaptationState): number {
+  let m = 0;
+  for (let j = 0; j < state.width; j++) {
+    const s = state.scale[j]!;
+    if (s > 0) m = Math.max(m, Math.abs(state.shift[j]!) / s);
+  }
+  return m;
+}
+
 /** Puts the compiled model back as it was before adaptation and forgets what was learnt. */
 export function resetAdaptation(state: AdaptationState, model: CompiledModel): void {
   state.start.fill(0);

@@ -7,6 +7,7 @@
  */
 import { EnoseError } from '../errors.js';
 import { INDEX_MIN_POINTS, NearestIndex } from './knn.js';
+import { sortedQuantile } from './quantile.js';
 import { mulberry32 } from './rng.js';
 
 export interface NoveltyModel {
@@ -90,8 +91,7 @@ export function fitNovelty(scores: Float64Array, count: number, stride: number, 
     }
   }
   distances.sort();
-  const pos = Math.min(distances.length - 1, Math.ceil(quantile * distances.length) - 1);
-  const threshold = distances[Math.max(0, pos)]!;
+  const threshold = sortedQuantile(distances, quantile);
   return Object.freeze({
     method: 'nearest-sample' as const,
     points: Object.freeze(Array.from(points)),

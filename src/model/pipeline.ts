@@ -26,6 +26,11 @@ export function signedLog(x: number): number {
   return x < 0 ? -Math.log1p(-x) : Math.log1p(x);
 }
 
+/** `signedLog` of `n` values of `src` from `srcOffset` into `dst[0 .. n)`. */
+function signedLogInto(src: Float64Array, srcOffset: number, n: number, dst: Float64Array): void {
+  for (let j = 0; j < n; j++) dst[j] = signedLog(src[srcOffset + j]!);
+}
+
 function transformTable(table: FeatureTable, transform: FeatureTransform): FeatureTable {
   if (transform === 'none') return table;
   return { ...table, x: table.x.map(signedLog) };
@@ -416,13 +421,9 @@ export function compileModel(bundle: ModelBundle): CompiledModel {
  */
 export function predictCompiled(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
   const { width, components, projection, offset, scores, transformed } = model;
-  let x = input;
-  let xOffset = inputOffset;
-  if (transformed) {
-    for (let j = 0; j < width; j++) transformed[j] = signedLog(input[inputOffset + j]!);
-    x = transformed;
-    xOffset = 0;
-  }
+  if (transformed) signedLogInto(input, inputOffset, width, transformed);
+  const x = transformed ?? input;
+  const xOffset = transformed ? 0 : inputOffset;
   for (let c = 0; c < components; c++) {
     let s = offset[c]!;
     const base = c * width;
@@ -445,13 +446,9 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
 export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
   if (model.knn) return predictCompiled(model, input, inputOffset, out);
   const { width, transformed } = model;
-  let x = input;
-  let xOffset = inputOffset;
-  if (transformed) {
-    for (let j = 0; j < width; j++) transformed[j] = signedLog(input[inputOffset + j]!);
-    x = transformed;
-    xOffset = 0;
-  }
+  if (transformed) signedLogInto(input, inputOffset, width, transformed);
+  const x = transformed ?? input;
+  const xOffset = transformed ? 0 : inputOffset;
   refreshFusedBias(model);
   const best = fusedLogitsRow(model.fused, model.fusedBias, model.classCount, width, x, xOffset, out);
   softmaxInPlace(out, model.classCount);
@@ -483,8 +480,7 @@ export function predictClassesBatch(model: CompiledModel, rows: Float64Array, co
   let i = 0;
   for (; i + BATCH_ROWS <= count; i += BATCH_ROWS) {
     if (transform) {
-      const base = i * width;
-      for (let j = 0; j < BATCH_ROWS * width; j++) scratch[j] = signedLog(rows[base + j]!);
+      signedLogInto(rows, i * width, BATCH_ROWS * width, scratch);
       fusedClasses4(fused, fusedBias, classCount, width, scratch, 0, out, i);
     } else {
       fusedClasses4(fused, fusedBias, classCount, width, rows, i * width, out, i);
@@ -492,7 +488,7 @@ export function predictClassesBatch(model: CompiledModel, rows: Float64Array, co
   }
   for (; i < count; i++) {
     if (transform) {
-      for (let j = 0; j < width; j++) scratch[j] = signedLog(rows[i * width + j]!);
+      signedLogInto(rows, i * width, width, scratch);
       out[i] = fusedLogitsRow(fused, fusedBias, classCount, width, scratch, 0, logits);
     } else {
       out[i] = fusedLogitsRow(fused, fusedBias, classCount, width, rows, i * width, logits);
