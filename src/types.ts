@@ -135,6 +135,7 @@ export type VerdictReason =
   | 'suspicious-class'
   | 'clear-class'
   | 'suspicious-class-below-threshold'
+  | 'suspicious-classes-outweigh-clear'
   | 'unknown-odour'
   | 'no-policy'
   | 'too-short'

@@ -665,7 +665,13 @@ export interface PolicyOutcome {
   readonly verdict: VerdictKind | null;
   /** P(suspicious classes), or null without a policy. */
   readonly score: number | null;
-  readonly reason: 'suspicious-class' | 'clear-class' | 'suspicious-class-below-threshold' | 'unknown-odour' | 'no-policy';
+  readonly reason:
+    | 'suspicious-class'
+    | 'clear-class'
+    | 'suspicious-class-below-threshold'
+    | 'suspicious-classes-outweigh-clear'
+    | 'unknown-odour'
+    | 'no-policy';
 }
 
 /** Precomputed policy: which class indices are suspicious and the threshold. */
@@ -685,8 +691,13 @@ export function compilePolicy(bundle: ModelBundle): CompiledPolicy | null {
 
 /**
  * Applies the policy. Fail-safe: a sample whose most probable class is suspicious but whose score does not pass
- * the threshold is `inconclusive`, never `clear`.
+ * the threshold is `inconclusive`, never `clear`; so is a sample whose most probable class is clear while the
+ * suspicious classes together are at least as probable (score >= 0.5: P(clear) 0.39 against cannabis 0.48 minus
+ * a few lost frames must not become a clearance).
  */
+/** A `clear` verdict needs P(suspicious classes) below this: the clear classes must outweigh the suspicious ones together. */
+export const CLEAR_MAX_SCORE = 0.5;
+
 export function decideVerdict(policy: CompiledPolicy | null, probabilities: Float64Array, best: number, novelty = NaN): PolicyOutcome {
   const novel = novelty > 1;
   if (!policy) return { verdict: null, score: null, reason: novel ? 'unknown-odour' : 'no-policy' };
@@ -696,5 +707,6 @@ export function decideVerdict(policy: CompiledPolicy | null, probabilities: Floa
   if (novel) return { verdict: 'suspicious', score, reason: 'unknown-odour' };
   if (score > policy.threshold) return { verdict: 'suspicious', score, reason: 'suspicious-class' };
   if (policy.suspicious[best]) return { verdict: 'inconclusive', score, reason: 'suspicious-class-below-threshold' };
+  if (score >= CLEAR_MAX_SCORE) return { verdict: 'inconclusive', score, reason: 'suspicious-classes-outweigh-clear' };
   return { verdict: 'clear', score, reason: 'clear-class' };
 }

@@ -42,6 +42,16 @@ describe('verdict policy', () => {
     expect(decideVerdict(null, Float64Array.from([0.7, 0.3]), 0).verdict).toBeNull();
   });
 
+  it('never clears a sample whose suspicious classes together are as probable as clear', () => {
+    // Classes: cannabis, clear, cocaine. Clear leads (0.40) but cannabis + cocaine = 0.60: not a clearance.
+    const policy = { suspicious: Uint8Array.from([1, 0, 1]), threshold: 0.85 };
+    const split = decideVerdict(policy, Float64Array.from([0.35, 0.4, 0.25]), 1);
+    expect(split).toEqual({ verdict: 'inconclusive', score: 0.6, reason: 'suspicious-classes-outweigh-clear' });
+    expect(decideVerdict(policy, Float64Array.from([0.2, 0.55, 0.25]), 1).verdict).toBe('clear');
+    // Exactly half is not enough to clear either.
+    expect(decideVerdict(policy, Float64Array.from([0.25, 0.5, 0.25]), 1).verdict).toBe('inconclusive');
+  });
+
   it('evaluation counts detections, false alarms and inconclusive verdicts consistently', () => {
     const table = makeClusters({ seed: 9, classes: ['clear', 'mdma'], perClass: 100, width: 6, separation: 0.5 });
     const bundle = fitModel(table, { kind: 'features', featureNames: [...table.featureNames] }, { classifier: 'lda' });

@@ -29,6 +29,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     'suspicious-class': 'most likely a suspicious class',
     'clear-class': 'most likely a clear class',
     'suspicious-class-below-threshold': 'a suspicious class leads, but its score is under the threshold',
+    'suspicious-classes-outweigh-clear': 'clear leads, but the suspicious classes together are as likely',
     'unknown-odour': 'unlike anything in training: inspect',
     'no-policy': 'the model has no suspicious/clear policy',
     'too-short': 'cycle too short',
