@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Trains datasets/container-sim/default-model.json on the shipped training set (simulator seed 1, days 1-20,
-// 2,000 containers) with DEFAULT_MODEL_RECIPE (src/cli/demo.ts, where each setting is explained), through the same feature path as `enose train` on frames. Run: npm run model:default
+// 6,000 containers) with DEFAULT_MODEL_RECIPE (src/cli/demo.ts, where each setting is explained), through the same feature path as `enose train` on frames. Run: npm run model:default
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_RECIPE, SHIPPED_SETS } from '../../dist/cli/demo.js';
