@@ -4,6 +4,7 @@
 // held-out substance and of the known labels are flagged unknown-odour. Run: npm run eval:sim-unknown
 // [-- --preconcentration F] (train and evaluate through a pre-concentrator of gain F, as eval:sim-preconc)
 // [-- --novelty-quantile Q] (the novelty limit's quantile instead of the default model's 0.995)
+// [-- --whiten] (the distance in whitened PCA space, every component, instead of the first 20 as they are)
 import { createSimulation } from '../../dist/sim/simulate.js';
 import { simulationEvents } from '../../dist/sim/events.js';
 import { extractTrainingSet } from '../../dist/engine/training.js';
@@ -16,7 +17,10 @@ const arg = (name, fallback) => {
 };
 const preconcentrationFactor = arg('preconcentration', 1);
 const noveltyQuantile = arg('novelty-quantile', DEFAULT_MODEL_RECIPE.fit.noveltyQuantile);
-console.log(`pre-concentration x${preconcentrationFactor}, novelty limit at the ${noveltyQuantile} quantile, ${SHIPPED_SETS.training.containers} training containers`);
+const whiten = process.argv.includes('--whiten');
+const { noveltyComponents, ...recipeFit } = DEFAULT_MODEL_RECIPE.fit;
+const fit = whiten ? { ...recipeFit, noveltyWhiten: true } : { ...recipeFit, noveltyComponents };
+console.log(`pre-concentration x${preconcentrationFactor}, novelty limit at the ${noveltyQuantile} quantile, ${whiten ? 'whitened, every component' : `first ${noveltyComponents} components`}, ${SHIPPED_SETS.training.containers} training containers`);
 const trainSim = createSimulation({ ...SHIPPED_SETS.training, preconcentrationFactor });
 const set = extractTrainingSet([{ group: 't', events: simulationEvents(trainSim) }], { extractor: DEFAULT_MODEL_RECIPE.extractor });
 const evalEvents = [...simulationEvents(createSimulation({ seed: 1, containers: 400, startDay: 21, days: 10, preconcentrationFactor }))];
@@ -26,7 +30,7 @@ for (const held of ['cocaine', 'cannabis', 'heroin', 'mdma']) {
   const keep = []; for (let i = 0; i < set.table.count; i++) if (set.table.labels[i] !== held) keep.push(i);
   const t = set.table; const x = new Float64Array(keep.length * t.width); keep.forEach((r, i) => x.set(t.x.subarray(r * t.width, (r + 1) * t.width), i * t.width));
   const sub = { ...t, x, count: keep.length, labels: keep.map(i => t.labels[i]), samples: keep.map(i => t.samples[i]), groups: keep.map(i => t.groups[i]) };
-  const m = fitModel(sub, set.input, { ...DEFAULT_MODEL_RECIPE.fit, noveltyQuantile, limits: set.limits });
+  const m = fitModel(sub, set.input, { ...fit, noveltyQuantile, limits: set.limits });
   const j = judgeRecordings(m, [{ group: 'e', events: evalEvents }]);
   let u = 0, uf = 0, us = 0, k = 0, kf = 0, c = 0, cs = 0;
   for (const s of j.samples) {

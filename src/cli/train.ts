@@ -36,6 +36,8 @@ Options:
                             or novelty limit yet
   --novelty-quantile <q>    unknown-odour limit: this quantile of leave-one-out
                             nearest-training-sample distances (0 = off)        [default: 0.95]
+  --novelty-whiten          measure that distance with each principal component divided by its
+                            training standard deviation (low-variance directions count)
   --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
   --response <r>            frames: fractional (R-R0)/R0 | relative R/R0 | log [default: fractional]
   --steady-state-share <f>  frames: share of the exposure, at its end, averaged for the steady state
@@ -77,6 +79,7 @@ export const trainCommand: Command = {
       seed: { type: 'string' },
       transform: { type: 'string' },
       'novelty-quantile': { type: 'string' },
+      'novelty-whiten': { type: 'boolean' },
       'baseline-s': { type: 'string' },
       response: { type: 'string' },
       'steady-state-s': { type: 'string' },
@@ -166,6 +169,7 @@ export const trainCommand: Command = {
       ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
       ...(seed !== undefined && { seed }),
       ...(noveltyQuantile !== undefined && { noveltyQuantile }),
+      ...(parsed.values['novelty-whiten'] === true && { noveltyWhiten: true }),
       transform: transform as FeatureTransform,
       limits,
     };

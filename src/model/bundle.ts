@@ -68,6 +68,7 @@ const noveltySchema = z.object({
   threshold: finite.nonnegative(),
   quantile: z.number().min(0).max(1),
   components: z.number().int().positive().optional(),
+  scale: z.array(finite.positive()).optional(),
 });
 
 const rangeSchema = z.object({ min: finite, max: finite });
@@ -214,6 +215,7 @@ function checkShapes(b: ModelBundle): string | null {
   const noveltyDims = b.novelty?.components ?? k;
   if (noveltyDims > k) return 'novelty components exceed the PCA components';
   if (b.novelty && (b.novelty.points.length === 0 || b.novelty.points.length % noveltyDims !== 0)) return 'novelty points do not match the component count';
+  if (b.novelty?.scale && b.novelty.scale.length !== noveltyDims) return 'novelty scale does not match the component count';
   if (c.type === 'knn') {
     if (c.labels.length === 0 || c.points.length !== c.labels.length * k) return 'knn points do not match its labels and the component count';
     if (c.labels.some((l) => l >= classCount)) return 'knn label index out of range';

@@ -24,6 +24,12 @@ export interface NoveltyModel {
    * for its classifier need not measure novelty in the trailing, noise-level ones (and stores less).
    */
   readonly components?: number;
+  /**
+   * Factor applied to each of those components before the distance is taken (absent: 1). Whitening stores
+   * 1 / (the component's standard deviation in training): a step along a low-variance direction, where a
+   * small marker can show, then counts as much as one along the leading ones. The points stay in PCA units.
+   */
+  readonly scale?: readonly number[];
 }
 
 export interface NoveltyOptions {
@@ -36,6 +42,39 @@ export interface NoveltyOptions {
   readonly seed?: number;
   /** Measure the distance in the first `components` of the `k` scores only. @default k */
   readonly components?: number;
+  /** Whiten: divide each component by its standard deviation over the training scores. @default false */
+  readonly whiten?: boolean;
+}
+
+/** Smallest standard deviation a whitened component is divided by, relative to the largest. */
+const WHITEN_FLOOR = 1e-6;
+
+/** 1 / standard deviation of each of the first `k` score columns (floored at WHITEN_FLOOR of the largest). */
+function whiteningScale(scores: Float64Array, count: number, stride: number, k: number): Float64Array {
+  const sd = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    let mean = 0;
+    for (let i = 0; i < count; i++) mean += scores[i * stride + j]!;
+    mean /= count;
+    let ss = 0;
+    for (let i = 0; i < count; i++) {
+      const d = scores[i * stride + j]! - mean;
+      ss += d * d;
+    }
+    sd[j] = Math.sqrt(ss / (count - 1));
+  }
+  let top = 0;
+  for (let j = 0; j < k; j++) if (sd[j]! > top) top = sd[j]!;
+  const scale = new Float64Array(k);
+  for (let j = 0; j < k; j++) scale[j] = 1 / Math.max(sd[j]!, WHITEN_FLOOR * top, Number.MIN_VALUE);
+  return scale;
+}
+
+/** `points` (count x k) multiplied column by column by `scale`: the space the distance is taken in. */
+export function scaledPoints(points: ArrayLike<number>, k: number, scale: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(points.length);
+  for (let i = 0; i < points.length; i++) out[i] = points[i]! * scale[i % k]!;
+  return out;
 }
 
 function sampleIndices(count: number, cap: number, next: () => number): Int32Array {
@@ -58,8 +97,11 @@ export function fitNovelty(scores: Float64Array, count: number, stride: number, 
   const m = options.components;
   if (m !== undefined && !(Number.isInteger(m) && m >= 1)) throw new EnoseError('bad-option', `novelty components must be a positive integer, got ${String(m)}`);
   const k = m !== undefined && m < stride ? m : stride;
-  const points = new Float64Array(keep.length * k);
-  keep.forEach((row, i) => points.set(scores.subarray(row * stride, row * stride + k), i * k));
+  const stored = new Float64Array(keep.length * k);
+  keep.forEach((row, i) => stored.set(scores.subarray(row * stride, row * stride + k), i * k));
+  const scale = options.whiten ? whiteningScale(scores, count, stride, k) : null;
+  // The limit is set in the space the distance is taken in (whitened or not); the stored points stay in PCA units.
+  const points = scale ? scaledPoints(stored, k, scale) : stored;
   // Leave-one-out among the stored points: a query never matches itself.
   const queries = sampleIndices(keep.length, options.maxQueries ?? 2000, next);
   const distances = new Float64Array(queries.length);
@@ -94,10 +136,11 @@ export function fitNovelty(scores: Float64Array, count: number, stride: number, 
   const threshold = sortedQuantile(distances, quantile);
   return Object.freeze({
     method: 'nearest-sample' as const,
-    points: Object.freeze(Array.from(points)),
+    points: Object.freeze(Array.from(stored)),
     threshold,
     quantile,
     ...(k < stride && { components: k }),
+    ...(scale && { scale: Object.freeze(Array.from(scale)) }),
   });
 }
 

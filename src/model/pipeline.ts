@@ -12,7 +12,7 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
-import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest } from './novelty.js';
+import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
@@ -58,6 +58,8 @@ export interface FitOptions extends PolicyOptions {
   readonly noveltyQuantile?: number;
   /** Measure the novelty distance in the first n principal components only. @default all the model keeps */
   readonly noveltyComponents?: number;
+  /** Measure the novelty distance in whitened PCA space (each component over its training sd). @default false */
+  readonly noveltyWhiten?: boolean;
   /** Per-feature transform before the scaler. @default 'none' */
   readonly transform?: FeatureTransform;
   /** Quality limits for the streaming engine (frames models), fitted by the caller. */
@@ -193,6 +195,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
           quantile: noveltyQuantile,
           seed: options.seed ?? 1,
           ...(options.noveltyComponents !== undefined && { components: options.noveltyComponents }),
+          ...(options.noveltyWhiten === true && { whiten: true }),
         }) : null;
 
   const unsigned: UnsignedBundle = {
@@ -232,6 +235,7 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   else out['variance'] = options.variance ?? 0.99;
   out['noveltyQuantile'] = options.noveltyQuantile ?? 0.95;
   if (options.noveltyComponents !== undefined) out['noveltyComponents'] = options.noveltyComponents;
+  if (options.noveltyWhiten === true) out['noveltyWhiten'] = true;
   out['transform'] = options.transform ?? 'none';
   if (options.suspicious) out['suspicious'] = [...options.suspicious];
   if (options.clear) out['clear'] = [...options.clear];
@@ -286,8 +290,12 @@ export interface CompiledModel {
   readonly knn: KnnRuntime | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
-  /** Novelty points (count x noveltyDimensions) and limit; an empty array when the model has none. */
+  /** Novelty points (count x noveltyDimensions, scaled when the model whitens) and limit; empty without one. */
   readonly noveltyPoints: Float64Array;
+  /** Per-component factor of a whitened novelty distance, or null. */
+  readonly noveltyScale: Float64Array | null;
+  /** Scratch: the last scores scaled by `noveltyScale`. */
+  readonly noveltyQuery: Float64Array;
   /** Leading PCA components the novelty distance is measured in. */
   readonly noveltyDimensions: number;
   readonly noveltyCount: number;
@@ -336,10 +344,12 @@ function compileCore(
     offset[c] = o;
   }
   const cl = core.classifier;
-  const noveltyPoints = novelty ? Float64Array.from(novelty.points) : new Float64Array(0);
   const noveltyDimensions = novelty?.components ?? k;
+  const noveltyScale = novelty?.scale ? Float64Array.from(novelty.scale) : null;
+  const noveltyPoints = !novelty ? new Float64Array(0) : noveltyScale ? scaledPoints(novelty.points, noveltyDimensions, noveltyScale) : Float64Array.from(novelty.points);
   const noveltyCount = novelty ? novelty.points.length / noveltyDimensions : 0;
-  const noveltyFromKnn = novelty !== null && noveltyDimensions === k && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
+  const noveltyFromKnn =
+    novelty !== null && noveltyScale === null && noveltyDimensions === k && cl.type === 'knn' && cl.k >= 1 && sameValues(novelty.points, cl.points);
   // The k-d tree of the novelty points, built once here: a nearest-sample search costs microseconds, not 65.
   if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, noveltyDimensions);
   const classCount = core.classes.length;
@@ -369,6 +379,8 @@ function compileCore(
     coef: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.coef),
     intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
     noveltyPoints,
+    noveltyScale,
+    noveltyQuery: new Float64Array(noveltyScale ? noveltyDimensions : 0),
     noveltyCount,
     noveltyDimensions,
     noveltyThreshold: novelty ? novelty.threshold : Infinity,
@@ -657,7 +669,11 @@ function softmaxInPlace(out: Float64Array, n: number): void {
 export function noveltyOfLast(model: CompiledModel): number {
   if (model.noveltyCount === 0) return NaN;
   if (model.noveltyFromKnn && model.knn) return noveltyOfDistance(Math.sqrt(model.knn.bestDistance[0]!), model.noveltyThreshold);
-  return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, model.scores, model.noveltyThreshold);
+  const scale = model.noveltyScale;
+  if (scale === null) return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, model.scores, model.noveltyThreshold);
+  const query = model.noveltyQuery;
+  for (let j = 0; j < query.length; j++) query[j] = model.scores[j]! * scale[j]!;
+  return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, query, model.noveltyThreshold);
 }
 
 /** The outcome of the policy for one prediction; `verdict` is null when the model has no policy. */

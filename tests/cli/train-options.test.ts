@@ -58,6 +58,20 @@ describe('enose train: exposure windows and C', () => {
     expect(accuracy).toBeGreaterThan(90);
   });
 
+  it('--novelty-whiten stores the whitening scale beside the novelty points, and the model replays', () => {
+    const out = join(dir, 'white.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'lda', '--response', 'log', '--cv', '0', '--novelty-whiten', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(out, 'utf8'));
+    expect(model.training.options.noveltyWhiten).toBe(true);
+    expect(model.novelty.scale).toHaveLength(model.pca.components);
+    expect(model.novelty.points.length % model.pca.components).toBe(0);
+    const judged = runEnose(['evaluate', frames, '--model', out]);
+    expect(judged.code).toBe(0);
+    expect(judged.stdout).toMatch(/accuracy \d/);
+  });
+
   it('refuses contradictory options in one line', () => {
     for (const [args, pattern] of [
       [['--windows-only'], /--windows-only needs --window-s/],

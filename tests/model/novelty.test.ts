@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
+import { parseBundle, serializeBundle, signBundle } from '../../src/model/bundle.js';
 import { compileModel, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
 import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest } from '../../src/model/novelty.js';
 import type { FeatureTable } from '../../src/types.js';
@@ -25,6 +26,66 @@ describe('novelty limit (nearest training sample)', () => {
     const points = Float64Array.from(model.points);
     expect(nearestDistance(points, 100, 2, Float64Array.from([50, 50]))).toBeGreaterThan(model.threshold);
     expect(nearestDistance(points, 100, 2, Float64Array.from([scores[0]!, scores[1]!]))).toBe(0);
+  });
+
+  it('whitened: a step along a low-variance direction is novel, where the plain distance misses it', () => {
+    // Three latent factors, each read by two features with little noise: three leading components and three
+    // trailing ones. A novel sample moves one feature of a pair (10 noise sd): a trailing direction.
+    const normal = gaussian(mulberry32(11));
+    const width = 6;
+    const draw = (n: number, step: number, label: string): FeatureTable => {
+      const x = new Float64Array(n * width);
+      for (let i = 0; i < n; i++) {
+        for (let f = 0; f < 3; f++) {
+          const latent = normal();
+          x[i * width + 2 * f] = latent + 0.05 * normal() + (f === 0 ? step : 0);
+          x[i * width + 2 * f + 1] = latent + 0.05 * normal();
+        }
+      }
+      const labels = Array.from({ length: n }, () => label);
+      return { source: 'synthetic', featureNames: ['a1', 'a2', 'b1', 'b2', 'c1', 'c2'], width, count: n, x, labels, samples: labels.map((_, i) => `${label}${i}`), groups: labels.map(() => 'g') };
+    };
+    const train = draw(400, 0, 'known');
+    const input = { kind: 'features' as const, featureNames: [...train.featureNames] };
+    const flagged = (whiten: boolean, t: FeatureTable): number => {
+      const model = compileModel(fitModel(train, input, { components: 6, cvFolds: 0, noveltyQuantile: 0.95, noveltyWhiten: whiten }));
+      const probs = new Float64Array(1);
+      let n = 0;
+      for (let i = 0; i < t.count; i++) {
+        predictCompiled(model, t.x, i * width, probs);
+        if (noveltyOfLast(model) > 1) n++;
+      }
+      return n / t.count;
+    };
+    const novel = draw(200, 0.5, 'novel');
+    const known = draw(200, 0, 'known');
+    const plain = { novel: flagged(false, novel), known: flagged(false, known) };
+    const white = { novel: flagged(true, novel), known: flagged(true, known) };
+    console.log(`low-variance step flagged: plain ${(100 * plain.novel).toFixed(1)}% (known ${(100 * plain.known).toFixed(1)}%), whitened ${(100 * white.novel).toFixed(1)}% (known ${(100 * white.known).toFixed(1)}%)`);
+    expect(white.novel).toBeGreaterThan(0.9);
+    expect(plain.novel).toBeLessThan(0.5);
+    expect(white.known).toBeLessThan(0.12);
+    // The bundle keeps the points in PCA units and the scale beside them; a reload predicts the same.
+    const bundle = fitModel(train, input, { components: 6, cvFolds: 0, noveltyWhiten: true });
+    expect(bundle.novelty!.scale).toHaveLength(6);
+    expect(bundle.training.options['noveltyWhiten']).toBe(true);
+    const reread = parseBundle(JSON.parse(serializeBundle(bundle)), 'm.json');
+    if (!reread.ok) throw new Error(String(reread.error));
+    const a = compileModel(bundle);
+    const b = compileModel(reread.value);
+    const pa = new Float64Array(1);
+    const pb = new Float64Array(1);
+    for (let i = 0; i < 20; i++) {
+      predictCompiled(a, novel.x, i * width, pa);
+      predictCompiled(b, novel.x, i * width, pb);
+      expect(noveltyOfLast(b)).toBe(noveltyOfLast(a));
+    }
+    // A scale that does not match the components is refused.
+    const { id: _id, hash: _hash, ...unsigned } = bundle;
+    const broken = signBundle({ ...unsigned, novelty: { ...bundle.novelty!, scale: bundle.novelty!.scale!.slice(1) } });
+    const refused = parseBundle(JSON.parse(serializeBundle(broken)), 'm.json');
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(JSON.stringify(refused.error)).toMatch(/novelty scale does not match/);
   });
 
   it.skipIf(!haveShared('datasets', 'uci-gas-drift', 'raw'))(
