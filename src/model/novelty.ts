@@ -8,6 +8,7 @@
 import { EnoseError } from '../errors.js';
 import { INDEX_MIN_POINTS, NearestIndex } from './knn.js';
 import { sortedQuantile } from './quantile.js';
+import { fitScaler } from './scaler.js';
 import { mulberry32 } from './rng.js';
 
 export interface NoveltyModel {
@@ -51,18 +52,7 @@ const WHITEN_FLOOR = 1e-6;
 
 /** 1 / standard deviation of each of the first `k` score columns (floored at WHITEN_FLOOR of the largest). */
 function whiteningScale(scores: Float64Array, count: number, stride: number, k: number): Float64Array {
-  const sd = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    let mean = 0;
-    for (let i = 0; i < count; i++) mean += scores[i * stride + j]!;
-    mean /= count;
-    let ss = 0;
-    for (let i = 0; i < count; i++) {
-      const d = scores[i * stride + j]! - mean;
-      ss += d * d;
-    }
-    sd[j] = Math.sqrt(ss / (count - 1));
-  }
+  const sd = fitScaler(scores, count, stride).scale;
   let top = 0;
   for (let j = 0; j < k; j++) if (sd[j]! > top) top = sd[j]!;
   const scale = new Float64Array(k);

@@ -670,9 +670,11 @@ export function noveltyOfLast(model: CompiledModel): number {
   if (model.noveltyCount === 0) return NaN;
   if (model.noveltyFromKnn && model.knn) return noveltyOfDistance(Math.sqrt(model.knn.bestDistance[0]!), model.noveltyThreshold);
   const scale = model.noveltyScale;
-  if (scale === null) return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, model.scores, model.noveltyThreshold);
-  const query = model.noveltyQuery;
-  for (let j = 0; j < query.length; j++) query[j] = model.scores[j]! * scale[j]!;
+  let query = model.scores;
+  if (scale !== null) {
+    query = model.noveltyQuery;
+    for (let j = 0; j < query.length; j++) query[j] = model.scores[j]! * scale[j]!;
+  }
   return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, query, model.noveltyThreshold);
 }
 
@@ -705,15 +707,15 @@ export function compilePolicy(bundle: ModelBundle): CompiledPolicy | null {
   };
 }
 
-/**
- * Applies the policy. Fail-safe: a sample whose most probable class is suspicious but whose score does not pass
- * the threshold is `inconclusive`, never `clear`; so is a sample whose most probable class is clear while the
- * suspicious classes together are at least as probable (score >= 0.5: P(clear) 0.39 against cannabis 0.48 minus
- * a few lost frames must not become a clearance).
- */
 /** A `clear` verdict needs P(suspicious classes) below this: the clear classes must outweigh the suspicious ones together. */
 export const CLEAR_MAX_SCORE = 0.5;
 
+/**
+ * Applies the policy. Fail-safe: a sample whose most probable class is suspicious but whose score does not pass
+ * the threshold is `inconclusive`, never `clear`; so is a sample whose most probable class is clear while the
+ * suspicious classes together are at least as probable (score >= CLEAR_MAX_SCORE: P(clear) 0.39 against
+ * cannabis 0.48 minus a few lost frames must not become a clearance).
+ */
 export function decideVerdict(policy: CompiledPolicy | null, probabilities: Float64Array, best: number, novelty = NaN): PolicyOutcome {
   const novel = novelty > 1;
   if (!policy) return { verdict: null, score: null, reason: novel ? 'unknown-odour' : 'no-policy' };

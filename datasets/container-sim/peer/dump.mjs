@@ -1,12 +1,17 @@
 // Dumps per-second means of ln(R) (gas channels) and raw temp_c / rh_pct over B+E+R (150 s) of each simulated
 // cycle as float32 (containers x channels x 150) plus the ground truth, for the scikit-learn prototypes here.
 // Usage (after npm run build): node datasets/container-sim/peer/dump.mjs <seed> <containers> <startDay> <days> <out prefix> [concentration scale]
+//   or: node datasets/container-sim/peer/dump.mjs --options '<JSON of simulation options>' <out prefix>
 import { createSimulation } from '../../../dist/sim/simulate.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-const [seed, containers, startDay, days, out, conc] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [opts, out] = args[0] === '--options'
+  ? [JSON.parse(args[1]), args[2]]
+  : [{ seed: +args[0], containers: +args[1], startDay: +args[2], days: +args[3], concentrationScale: args[5] ? +args[5] : 1 }, args[4]];
+const containers = opts.containers;
 mkdirSync(dirname(out), { recursive: true });
-const sim = createSimulation({ seed: +seed, containers: +containers, startDay: +startDay, days: +days, concentrationScale: conc ? +conc : 1 });
+const sim = createSimulation(opts);
 const nch = sim.channels.length; const S = 150;
 const buf = new Float32Array(+containers * nch * S);
 const meta = [];

@@ -16,7 +16,7 @@ RES = os.path.join(HERE, 'results.jsonl')
 
 
 def load(n):
-    """train/train6k/eval from ../x; evx/trx (extra draws generated with dump2.mjs, seed 1) from here."""
+    """train/train6k/eval from ../x; evx/trx (extra draws generated with ../dump.mjs --options, seed 1) from here."""
     d = XD if os.path.exists(os.path.join(XD, n + '.json')) else HERE
     m = json.load(open(os.path.join(d, n + '.json'))); C = len(m['channels']); S = m['S']
     a = np.fromfile(os.path.join(d, n + '.f32'), dtype=np.float32).reshape(len(m['meta']), C, S)

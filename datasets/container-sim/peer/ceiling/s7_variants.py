@@ -1,4 +1,4 @@
-# s7: simulator-knob variants (dump2.mjs, seed 1; train 6000 days 1-20, eval 5000 days 21-30 with idx<100 the
+# s7: simulator-knob variants (../dump.mjs --options, seed 1; train 6000 days 1-20, eval 5000 days 21-30 with idx<100 the
 # official-eval containers): how far each error source limits detection. usage: s7_variants.py VARIANT[,..] MODEL
 import sys
 from common import *
