@@ -134,6 +134,56 @@ export function fitNovelty(scores: Float64Array, count: number, stride: number, 
   });
 }
 
+/**
+ * For each of the `count` training rows of `scores` (row-major, `stride` each) that `fitNovelty` was given with
+ * the same `options`, whether its limit flags the row, leave-one-out: the row's distance to the nearest stored
+ * point other than its own, over the threshold. What the limit adds to the false alarms on the training data,
+ * which the verdict policy's calibration counts (fitModel): without it, a policy tuned for 1 % false alarms
+ * gives 1 % plus the novelty limit's own share.
+ */
+export function trainingNoveltyFlags(scores: Float64Array, count: number, stride: number, novelty: NoveltyModel, options: NoveltyOptions = {}): Uint8Array {
+  const flags = new Uint8Array(count);
+  const k = novelty.components ?? stride;
+  const stored = Float64Array.from(novelty.points);
+  const n = stored.length / k;
+  // The stored rows, drawn exactly as fitNovelty drew them (its first use of the same seeded generator).
+  const keep = sampleIndices(count, options.maxPoints ?? 5000, mulberry32(options.seed ?? 1));
+  const slot = new Int32Array(count).fill(-1);
+  keep.forEach((row, i) => (slot[row] = i));
+  const points = novelty.scale ? scaledPoints(stored, k, novelty.scale) : stored;
+  const query = new Float64Array(k);
+  const index = n >= INDEX_MIN_POINTS ? NearestIndex.build(points, n, k) : null;
+  const bestD2 = new Float64Array(2);
+  const bestIndex = new Int32Array(2);
+  const limit2 = novelty.threshold * novelty.threshold;
+  for (let row = 0; row < count; row++) {
+    for (let j = 0; j < k; j++) query[j] = scores[row * stride + j]! * (novelty.scale ? novelty.scale[j]! : 1);
+    const self = slot[row]!;
+    let d2 = Infinity;
+    if (index !== null && index.usable) {
+      const found = index.search(query, 2, bestD2, bestIndex);
+      for (let f = 0; f < found; f++) {
+        if (bestIndex[f] !== self) {
+          d2 = bestD2[f]!;
+          break;
+        }
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        if (i === self) continue;
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          const diff = points[i * k + j]! - query[j]!;
+          s += diff * diff;
+        }
+        if (s < d2) d2 = s;
+      }
+    }
+    if (d2 > limit2) flags[row] = 1;
+  }
+  return flags;
+}
+
 /** k-d trees prepared for point arrays (see `prepareNearest`). */
 const indexes = new WeakMap<Float64Array, NearestIndex>();
 const scratchD2 = new Float64Array(1);

@@ -12,7 +12,7 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
-import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints } from './novelty.js';
+import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
@@ -146,6 +146,18 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     cvAccuracy = correct / table.count;
   }
 
+  const noveltyQuantile = options.noveltyQuantile ?? 0.95;
+  const noveltyOptions = {
+    quantile: noveltyQuantile,
+    seed: options.seed ?? 1,
+    ...(options.noveltyComponents !== undefined && { components: options.noveltyComponents }),
+    ...(options.noveltyWhiten === true && { whiten: true }),
+  };
+  const novelty = noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, noveltyOptions) : null;
+  // Training samples the novelty limit flags (leave-one-out): suspicious whatever the classifier says, so the
+  // policy counts them among its false alarms (a clear one) or detections (a suspicious one).
+  const novel = novelty ? trainingNoveltyFlags(core.scores, table.count, core.pca.components, novelty, noveltyOptions) : null;
+
   let policy: UnsignedBundle['policy'] = null;
   if (rule) {
     const maxFalseAlarm = options.maxFalseAlarm ?? 0.01;
@@ -153,12 +165,28 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     if (outOfFold) {
       const clearScores: number[] = [];
       const suspiciousScores: number[] = [];
+      // The same with the novel samples as +Infinity: alarms at any threshold.
+      const clearMarked: number[] = [];
+      const suspiciousMarked: number[] = [];
       for (let i = 0; i < table.count; i++) {
         let s = 0;
         for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold[i * classes.length + c]!;
-        (mask[labelIndex[i]!] ? suspiciousScores : clearScores).push(s);
+        const suspicious = mask[labelIndex[i]!];
+        (suspicious ? suspiciousScores : clearScores).push(s);
+        (suspicious ? suspiciousMarked : clearMarked).push(novel && novel[i] ? Infinity : s);
       }
-      const choice = chooseThreshold(Float64Array.from(clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm);
+      const clearNovel = clearMarked.filter((x) => x === Infinity).length;
+      // The target is for the classifier and the novelty limit together, when the limit leaves room for it. A
+      // limit that alone flags more clear samples than the target allows (the CLI's 0.95 quantile against a 1 %
+      // target) would leave the classifier no alarm at all: its threshold is then set as if it were alone, and the
+      // calibration reports the rate of both, above the target.
+      const joint = clearNovel <= Math.floor(maxFalseAlarm * clearScores.length + 1e-9);
+      const threshold = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm).threshold;
+      const choice = {
+        threshold,
+        falseAlarmRate: shareAbove(clearMarked, threshold),
+        detectionRate: shareAbove(suspiciousMarked, threshold),
+      };
       policy = {
         ...rule,
         threshold: choice.threshold,
@@ -169,7 +197,13 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
           suspiciousSamples: suspiciousScores.length,
           falseAlarmRate: choice.falseAlarmRate,
           detectionRate: choice.detectionRate,
-          note: `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation`,
+          note:
+            `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation` +
+            (novel === null
+              ? ''
+              : joint
+                ? ', the samples the novelty limit flags (leave-one-out) counted as alarms'
+                : `; the novelty limit alone flags ${clearNovel} of ${clearScores.length} clear samples (leave-one-out), more than the target allows: threshold set for the classifier alone, rates for both`),
         },
       };
     } else {
@@ -189,14 +223,6 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     }
   }
 
-  const noveltyQuantile = options.noveltyQuantile ?? 0.95;
-  const novelty =
-    noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, {
-          quantile: noveltyQuantile,
-          seed: options.seed ?? 1,
-          ...(options.noveltyComponents !== undefined && { components: options.noveltyComponents }),
-          ...(options.noveltyWhiten === true && { whiten: true }),
-        }) : null;
 
   const unsigned: UnsignedBundle = {
     kind: 'enose-model',
@@ -220,6 +246,14 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     },
   } as UnsignedBundle;
   return signBundle(unsigned);
+}
+
+/** Share of `scores` above `threshold` (null when empty). */
+function shareAbove(scores: readonly number[], threshold: number): number | null {
+  if (scores.length === 0) return null;
+  let n = 0;
+  for (const x of scores) if (x > threshold) n++;
+  return n / scores.length;
 }
 
 function trainingOptions(options: FitOptions): Record<string, unknown> {

@@ -44,7 +44,9 @@ export interface ThresholdChoice {
 
 /**
  * The lowest threshold t such that the share of clear samples with score > t is at most `maxFalseAlarm`
- * (so detection is as high as the false-alarm target allows). Scores are P(suspicious) out of fold.
+ * (so detection is as high as the false-alarm target allows). Scores are P(suspicious) out of fold; a sample
+ * the novelty limit flags (suspicious whatever its score) comes as +Infinity, an alarm at any threshold. When
+ * those alone exceed the target, t is 1: no score above it, so the classifier adds no alarm of its own.
  */
 export function chooseThreshold(clearScores: Float64Array, suspiciousScores: Float64Array, maxFalseAlarm: number): ThresholdChoice {
   let threshold = 0.5;
@@ -52,7 +54,7 @@ export function chooseThreshold(clearScores: Float64Array, suspiciousScores: Flo
     const sorted = Float64Array.from(clearScores).sort().reverse();
     const allowed = Math.floor(maxFalseAlarm * sorted.length + 1e-9);
     // Every clear score above the threshold is a false alarm: put it at the (allowed+1)-th highest.
-    threshold = allowed >= sorted.length ? 0 : sorted[allowed]!;
+    threshold = allowed >= sorted.length ? 0 : Math.min(1, sorted[allowed]!);
   }
   const rate = (scores: Float64Array) => {
     if (scores.length === 0) return null;

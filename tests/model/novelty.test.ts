@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
 import { parseBundle, serializeBundle, signBundle } from '../../src/model/bundle.js';
 import { compileModel, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
-import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest } from '../../src/model/novelty.js';
+import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest, trainingNoveltyFlags } from '../../src/model/novelty.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
@@ -69,6 +69,43 @@ describe('novelty limit (nearest training sample)', () => {
     const points = Float64Array.from(model.points);
     expect(nearestDistance(points, 100, 2, Float64Array.from([50, 50]))).toBeGreaterThan(model.threshold);
     expect(nearestDistance(points, 100, 2, Float64Array.from([scores[0]!, scores[1]!]))).toBe(0);
+  });
+
+  it('flags training rows leave-one-out as the engine would flag them, about 1 - quantile of them', () => {
+    const normal = gaussian(mulberry32(4));
+    const count = 3000;
+    const k = 4;
+    const scores = Float64Array.from({ length: count * k }, normal);
+    for (const [options, maxPoints] of [[{ quantile: 0.95, seed: 3 }, 5000], [{ quantile: 0.95, seed: 3, maxPoints: 1200, components: 3 }, 1200]] as const) {
+      const model = fitNovelty(scores, count, k, options)!;
+      const flags = trainingNoveltyFlags(scores, count, k, model, options);
+      const m = model.components ?? k;
+      const points = Float64Array.from(model.points);
+      const stored = points.length / m;
+      expect(stored).toBe(Math.min(count, maxPoints));
+      // A row that is not stored: flagged exactly when its distance to the stored points is over the limit.
+      // A stored row: the same, with its own point left out (brute force here).
+      let flagged = 0;
+      for (let row = 0; row < count; row++) {
+        const q = scores.subarray(row * k, row * k + m);
+        let best = Infinity;
+        let self = false;
+        for (let i = 0; i < stored; i++) {
+          let d2 = 0;
+          for (let j = 0; j < m; j++) d2 += (points[i * m + j]! - q[j]!) ** 2;
+          if (d2 === 0 && !self) {
+            self = true; // its own point (the data have no duplicates)
+            continue;
+          }
+          best = Math.min(best, d2);
+        }
+        expect(flags[row]).toBe(Math.sqrt(best) > model.threshold ? 1 : 0);
+        flagged += flags[row]!;
+      }
+      const share = flagged / count;
+      expect(share).toBeGreaterThan(0.02);
+      expect(share).toBeLessThan(maxPoints < count ? 0.2 : 0.08);
+    }
   });
 
   it('whitened: a step along a low-variance direction is novel, where the plain distance misses it', () => {

@@ -23,6 +23,39 @@ describe('verdict policy', () => {
     expect(choice.detectionRate).toBe(0.5);
   });
 
+  it('counts samples the novelty limit flags (+Infinity) as alarms at any threshold, and stops at 1 when they alone exceed the target', () => {
+    const clear = Float64Array.from({ length: 200 }, (_, i) => (i === 17 ? Infinity : i / 200));
+    const one = chooseThreshold(clear, Float64Array.from([0.2, Infinity]), 0.01);
+    // 2 alarms allowed: the flagged sample and 0.995; 0.99 is the threshold.
+    expect(one.threshold).toBe(0.99);
+    expect(one.falseAlarmRate).toBe(0.01);
+    expect(one.detectionRate).toBe(0.5);
+    const three = Float64Array.from({ length: 200 }, (_, i) => (i < 3 ? Infinity : i / 200));
+    const over = chooseThreshold(three, Float64Array.from([0.2]), 0.01);
+    expect(over.threshold).toBe(1);
+    expect(over.falseAlarmRate).toBe(3 / 200); // reported as it is, above the target
+  });
+
+  it('calibrates the threshold with the novelty limit\'s own false alarms counted', () => {
+    const table = makeClusters({ seed: 5, classes: ['clear', 'cocaine', 'heroin'], perClass: 150, width: 8, separation: 0.6 });
+    const input = { kind: 'features' as const, featureNames: [...table.featureNames] };
+    const fit = (noveltyQuantile: number) => fitModel(table, input, { classifier: 'logreg', maxFalseAlarm: 0.05, noveltyQuantile });
+    const without = fit(0);
+    const withLimit = fit(0.98);
+    // Both meet the target on the training folds; with the limit flagging some clear samples, the classifier
+    // must give up some of its own alarms: a higher threshold.
+    expect(without.policy!.calibration.falseAlarmRate!).toBeLessThanOrEqual(0.05);
+    expect(withLimit.policy!.calibration.falseAlarmRate!).toBeLessThanOrEqual(0.05);
+    expect(withLimit.policy!.threshold).toBeGreaterThan(without.policy!.threshold);
+    expect(withLimit.policy!.calibration.note).toMatch(/novelty limit flags/);
+    // A limit that alone flags more than the target (about 10 % of the training data against 5 %): the threshold
+    // is the classifier's alone, as without a limit, and the reported rate is both, above the target.
+    const loose = fit(0.9);
+    expect(loose.policy!.threshold).toBe(without.policy!.threshold);
+    expect(loose.policy!.calibration.falseAlarmRate!).toBeGreaterThan(0.05);
+    expect(loose.policy!.calibration.note).toMatch(/more than the target allows/);
+  });
+
   it('meets the false-alarm target in cross-validation and reports it in the model', () => {
     const table = makeClusters({ seed: 5, classes: ['clear', 'cocaine', 'heroin'], perClass: 150, width: 8, separation: 0.6 });
     const bundle = fitModel(table, { kind: 'features', featureNames: [...table.featureNames] }, { classifier: 'logreg', maxFalseAlarm: 0.05 });
