@@ -156,9 +156,11 @@ export type VerdictReason =
 export interface CycleQuality {
   readonly framesB: number;
   readonly framesE: number;
+  /** Recovery frames, present when the model's verdict comes after the recovery (recovery-window features). */
+  readonly framesR?: number;
   readonly lostFrames: number;
   readonly lostShare: number;
-  /** Longest gap between consecutive frames of the B or E phase, in seconds. */
+  /** Longest gap between consecutive frames of the B or E phase (and R, with framesR), in seconds. */
   readonly maxGapS: number;
   readonly cut: 'disconnect' | 'reboot' | 'stopped' | null;
   /** Channels that failed a gate, with the gate: e.g. { channel: 'tgs2600_1', gate: 'dead' }. */

@@ -4,8 +4,9 @@
 // acetic acid, and toluene, benzene, fruit esters, diesel), train the default model's recipe
 // (DEFAULT_MODEL_RECIPE) on the shipped training days measured through that factor, then run the evaluation
 // days (seed 1, days 21-30) through the engine with it. Factor 1 is the shipped default model's setting.
-// Run: npm run eval:sim-preconc [-- --containers 1000 --factors 1,3,10,30]
-import { DEFAULT_MODEL_RECIPE, SHIPPED_SETS, runSimulatedSet } from '../../dist/cli/demo.js';
+// Run: npm run eval:sim-preconc [-- --containers 1000 --factors 1,3,10,30] [-- --after-recovery]
+// (--after-recovery: RECOVERY_MODEL_RECIPE, the recipe of the shipped model that decides when the recovery ends)
+import { DEFAULT_MODEL_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS, runSimulatedSet } from '../../dist/cli/demo.js';
 import { extractTrainingSet } from '../../dist/engine/training.js';
 import { fitModel } from '../../dist/model/pipeline.js';
 import { simulationEvents } from '../../dist/sim/events.js';
@@ -17,14 +18,16 @@ const arg = (name, fallback) => {
 };
 const containers = Number(arg('containers', '1000'));
 const factors = arg('factors', '1,3,10,30').split(',').map(Number);
+const afterRecovery = process.argv.includes('--after-recovery');
+const recipe = afterRecovery ? RECOVERY_MODEL_RECIPE : DEFAULT_MODEL_RECIPE;
 const pct = (a, b) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
-console.log(`training: ${SHIPPED_SETS.training.containers} containers, days 1-20; evaluation: ${containers} containers, days 21-30; recipe DEFAULT_MODEL_RECIPE`);
+console.log(`training: ${SHIPPED_SETS.training.containers} containers, days 1-20; evaluation: ${containers} containers, days 21-30; recipe ${afterRecovery ? 'RECOVERY_MODEL_RECIPE' : 'DEFAULT_MODEL_RECIPE'}`);
 console.log('| pre-concentration | detected | false alarms | inconclusive | cocaine | cannabis | heroin | MDMA | training threshold (CV false alarms) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const factor of factors) {
   const train = createSimulation({ ...SHIPPED_SETS.training, preconcentrationFactor: factor });
-  const set = extractTrainingSet([{ group: 'sim-train', events: simulationEvents(train) }], { extractor: DEFAULT_MODEL_RECIPE.extractor });
-  const model = fitModel(set.table, set.input, { ...DEFAULT_MODEL_RECIPE.fit, limits: set.limits });
+  const set = extractTrainingSet([{ group: 'sim-train', events: simulationEvents(train) }], { extractor: recipe.extractor });
+  const model = fitModel(set.table, set.input, { ...recipe.fit, limits: set.limits });
   const s = await runSimulatedSet(model, `x${factor}`, { ...SHIPPED_SETS.evaluation, containers, preconcentrationFactor: factor });
   const per = (label) => {
     const r = s.perLabel[label];

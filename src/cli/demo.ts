@@ -13,7 +13,8 @@ import { readModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { FitOptions } from '../model/pipeline.js';
 import { sortedQuantile } from '../model/quantile.js';
-import type { ExtractorConfig } from '../signal/features.js';
+import { extractorOf } from '../engine/core.js';
+import { decidesAfterRecovery, type ExtractorConfig } from '../signal/features.js';
 import { simulationEvents } from '../sim/events.js';
 import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
@@ -48,12 +49,25 @@ export const DEFAULT_MODEL_RECIPE = {
   fit: { classifier: 'logreg', c: 100, variance: 1, noveltyQuantile: 0.995, noveltyComponents: 20 },
 } as const satisfies { extractor: Partial<ExtractorConfig>; fit: FitOptions };
 
+/**
+ * The shipped model that decides after the recovery phase (`enose demo --after-recovery`): the default recipe
+ * plus six 10 s windows of the recovery (rwin1-6: how fast each sensor returns to its baseline, where the
+ * sticky drug markers differ from most confounders). Its verdict comes when the recovery ends, 60 s after the
+ * exposure at the default cycle, still inside the container's 150 s cycle (README "Deciding after the
+ * recovery"). Trained by `npm run model:default` alongside the default model.
+ */
+export const RECOVERY_MODEL_RECIPE = {
+  extractor: { ...DEFAULT_MODEL_RECIPE.extractor, recoveryWindowS: 10, recoveryWindowCount: 6 },
+  fit: DEFAULT_MODEL_RECIPE.fit,
+} as const satisfies { extractor: Partial<ExtractorConfig>; fit: FitOptions };
+
 export function packageRoot(): string {
   // dist/cli/demo.js -> the package root
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 export const DEFAULT_MODEL_PATH = () => resolve(packageRoot(), 'datasets', 'container-sim', 'default-model.json');
+export const RECOVERY_MODEL_PATH = () => resolve(packageRoot(), 'datasets', 'container-sim', 'recovery-model.json');
 
 const usage = `Usage: enose demo [--model model.json] [--containers N] [--json]
 
@@ -65,6 +79,8 @@ the same summary for a fifth of the training containers (in-sample).
 
 Options:
   --model <file>      another model (trained on the simulator's channels)
+  --after-recovery    the shipped model that decides when the recovery ends (60 s later
+                      than the default's end of exposure; datasets/container-sim/recovery-model.json)
   --containers <n>    evaluation containers                      [default: 200]
   --json              print the two summaries as one JSON object
   -h, --help          this help
@@ -168,9 +184,9 @@ function verdictLine(v: VerdictEvent): string {
   return `${v.sample.padEnd(8)} ${(v.label ?? '').padEnd(9)} -> ${(v.verdict ?? 'class only').padEnd(12)} ${top.padEnd(16)} ${v.reasons.join(',')}`;
 }
 
-export async function loadDefaultModel(path?: string): Promise<ModelBundle> {
-  const file = path ?? DEFAULT_MODEL_PATH();
-  if (!path && !existsSync(file)) throw new EnoseError('file-not-found', `${file}: the default model is missing (npm run model:default rebuilds it)`);
+export async function loadDefaultModel(path?: string, shipped: 'default' | 'recovery' = 'default'): Promise<ModelBundle> {
+  const file = path ?? (shipped === 'recovery' ? RECOVERY_MODEL_PATH() : DEFAULT_MODEL_PATH());
+  if (!path && !existsSync(file)) throw new EnoseError('file-not-found', `${file}: the shipped ${shipped} model is missing (npm run model:default rebuilds it)`);
   const model = readModelFile(file);
   if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
   return model.value;
@@ -181,13 +197,22 @@ export const demoCommand: Command = {
   summary: 'the main job: stream the shipped evaluation set through the engine with the default model',
   usage,
   async run(argv, ctx: CommandContext) {
-    const parsed = parseCommand('demo', argv, { model: { type: 'string' }, containers: { type: 'string' }, json: { type: 'boolean' } });
-    const model = await loadDefaultModel(stringOption(parsed, 'model'));
+    const parsed = parseCommand('demo', argv, {
+      model: { type: 'string' },
+      'after-recovery': { type: 'boolean' },
+      containers: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const afterRecovery = parsed.values['after-recovery'] === true;
+    const modelPath = stringOption(parsed, 'model');
+    if (afterRecovery && modelPath !== undefined) throw new EnoseError('bad-option', '--after-recovery chooses the shipped recovery model: leave out --model');
+    const model = await loadDefaultModel(modelPath, afterRecovery ? 'recovery' : 'default');
+    const decides = decidesAfterRecovery(extractorOf(model)) ? 'when the recovery ends' : 'when the exposure ends';
     const containers = numberOption('demo', parsed, 'containers', { integer: true, min: 1, max: 100000 }) ?? SHIPPED_SETS.evaluation.containers;
     const json = parsed.values['json'] === true;
     const evalSet = { ...SHIPPED_SETS.evaluation, containers };
     if (!json) {
-      ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles); evaluation set: simulator seed ${evalSet.seed}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
+      ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles, verdict ${decides}); evaluation set: simulator seed ${evalSet.seed}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
       ctx.stdout(`${'sample'.padEnd(8)} ${'truth'.padEnd(9)}    ${'verdict'.padEnd(12)} ${'class'.padEnd(16)} reasons\n`);
     }
     const progress = createProgress('evaluation', containers, ctx.stderr, ctx.isTty && !json);
@@ -204,6 +229,9 @@ export const demoCommand: Command = {
       ctx.stdout(`${JSON.stringify({ modelId: model.id, evaluation, training })}\n`);
     } else {
       ctx.stdout(`\n${formatSummary(evaluation)}\n\n${formatSummary(training)}\n`);
+      if (modelPath === undefined && !afterRecovery) {
+        ctx.stdout(`\nDeciding when the recovery ends instead (60 s later, the same cycle): enose demo --after-recovery\n`);
+      }
     }
     return 0;
   },

@@ -48,6 +48,10 @@ Options:
   --windows <n>             frames: how many windows                          [default: 6]
   --windows-only            frames: windows instead of ss, peak, area, slope and EMAs
                             (the default model's features: --response log --window-s 10 --windows-only)
+  --recovery-window-s <s>   frames: add the mean response over consecutive windows of s seconds of
+                            the recovery (rwin1, ...; RH/T as drwin1, ...). The model then gives its
+                            verdict when the recovery ends, not the exposure     [default: 0, none]
+  --recovery-windows <n>    frames: how many recovery windows                  [default: 6]
   --ignore-gates <a,b>      frames: quality gates to report but not act on, in training and in the
                             model's verdicts: channel-saturated, channel-dead, channel-spiking,
                             baseline-unstable (for data whose known defects you accept)
@@ -69,6 +73,8 @@ export const trainCommand: Command = {
       'window-s': { type: 'string' },
       windows: { type: 'string' },
       'windows-only': { type: 'boolean' },
+      'recovery-window-s': { type: 'string' },
+      'recovery-windows': { type: 'string' },
       components: { type: 'string' },
       variance: { type: 'string' },
       suspicious: { type: 'string' },
@@ -120,6 +126,8 @@ export const trainCommand: Command = {
     const windowCount = numberOption('train', parsed, 'windows', { integer: true, min: 1, max: 1000 }) ?? 6;
     const windowsOnly = parsed.values['windows-only'] === true;
     if (windowsOnly && windowS === 0) throw new EnoseError('bad-option', '--windows-only needs --window-s');
+    const recoveryWindowS = numberOption('train', parsed, 'recovery-window-s', { min: 0 }) ?? 0;
+    const recoveryWindowCount = numberOption('train', parsed, 'recovery-windows', { integer: true, min: 1, max: 1000 }) ?? 6;
     const c = numberOption('train', parsed, 'c', { above: 0 });
     if (c !== undefined && classifier !== 'logreg') throw new EnoseError('bad-option', '--c is for --classifier logreg');
     const views = listOption(parsed, 'views');
@@ -146,6 +154,7 @@ export const trainCommand: Command = {
           steadyStateS,
           steadyStateShare,
           ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
+          ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
         },
         ignoreGates: ignoreGates as GateReason[],
       });
@@ -200,6 +209,14 @@ export const trainCommand: Command = {
       },
       fitMs: Math.round(fitMs),
     };
+    const cal = bundle.policy?.calibration;
+    if (bundle.policy && cal && cal.falseAlarmRate !== null && cal.falseAlarmRate > bundle.policy.maxFalseAlarm) {
+      ctx.stderr(
+        `enose train: warning: cross-validated false alarms ${(100 * cal.falseAlarmRate).toFixed(1)}% are above the ${(100 * bundle.policy.maxFalseAlarm).toFixed(1)}% target` +
+          (/more than the target allows/.test(cal.note) ? ' because the unknown-odour limit alone flags more (raise --novelty-quantile)' : '') +
+          '\n',
+      );
+    }
     if (parsed.values['json']) {
       ctx.stdout(`${JSON.stringify(summary)}\n`);
       return 0;

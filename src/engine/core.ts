@@ -17,6 +17,7 @@ import {
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
 import {
   CycleFeatures,
+  decidesAfterRecovery,
   DEFAULT_EXTRACTOR,
   defaultGateLimits,
   featureNames,
@@ -36,7 +37,7 @@ import {
 import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
 
 export interface EngineCoreOptions {
-  /** Verdict latency budget from the frame that ends the exposure. @default 5 */
+  /** Verdict latency budget from the frame that ends the exposure (the recovery, for a model with recovery windows). @default 5 */
   readonly latencyBudgetMs?: number;
   /** Cycle limits; a model's own limits take precedence where it has them. */
   readonly cycle?: Partial<CycleLimits>;
@@ -85,7 +86,25 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
   }
   const e = bundle.input.extractor as Partial<ExtractorConfig> & { method: string };
   if (e.method !== 'stream-v1') throw new EnoseError('model-mismatch', `the model's feature extractor "${e.method}" is not this engine's (stream-v1): retrain it`);
-  return { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
+  const config = { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
+  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount'] as const) {
+    const v = config[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+      throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);
+    }
+  }
+  // The features the settings make must be the ones the model was fitted on, name for name.
+  const names = featureNames(bundle.input.channels, config);
+  const fitted = bundle.input.featureNames;
+  const at = names.findIndex((n, i) => n !== fitted[i]);
+  if (names.length !== fitted.length || at >= 0) {
+    throw new EnoseError(
+      'model-mismatch',
+      `the model's extractor settings make ${names.length} features, it was fitted on ${fitted.length}` +
+        (at >= 0 ? ` (feature ${at + 1}: "${names[at]}" against "${fitted[at] ?? ''}")` : ''),
+    );
+  }
+  return config;
 }
 
 export class EngineCore {
@@ -126,6 +145,7 @@ export class EngineCore {
     this.policy = bundle ? compilePolicy(bundle) : null;
     this.probs = new Float64Array(bundle ? bundle.classes.length : 0);
     this.extractorConfig = bundle ? extractorOf(bundle) : { ...DEFAULT_EXTRACTOR, ...options.extractor };
+    this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...options.cycle, ...(bundle?.limits?.cycle ?? {}) };
     this.budgetMs = options.latencyBudgetMs ?? 5;
     this.emitFrames = options.emitFrames ?? true;
@@ -235,6 +255,7 @@ export class EngineCore {
     if (flags & EXPOSURE) features.startExposure(t.tS);
     if (t.role === 'baseline') features.baselineFrame(event.values);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
+    else if (t.role === 'recovery') features.recoveryFrame(event.values);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
       this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
@@ -256,7 +277,9 @@ export class EngineCore {
     const reasons: VerdictReason[] = [];
     if (t.cut) reasons.push(t.cut === 'disconnect' ? 'cut-disconnect' : t.cut === 'reboot' ? 'cut-reboot' : 'cut-stopped');
     const exposed = t.framesE > 1 && t.framesB > 0;
-    if (!exposed || t.baselineS < limits.minBaselineS || t.exposureS < limits.minExposureS) reasons.push('too-short');
+    // Through recovery, the recovery windows must be (nearly) full: at most one frame short of them.
+    const recoveryShort = t.throughRecovery && features.recoveryFrames < features.recoveryFramesNeeded - 1;
+    if (!exposed || t.baselineS < limits.minBaselineS || t.exposureS < limits.minExposureS || recoveryShort) reasons.push('too-short');
     if (t.lostShare > limits.maxLostShare) reasons.push('lost-frames');
     if (t.maxGapS > limits.maxGapS) reasons.push('gap-too-long');
     const channels: { channel: string; gate: CycleQuality['channels'][number]['gate'] }[] = [];
@@ -298,6 +321,7 @@ export class EngineCore {
     const quality: CycleQuality = {
       framesB: t.framesB,
       framesE: t.framesE,
+      ...(t.throughRecovery && { framesR: t.framesR }),
       lostFrames: t.lost,
       lostShare: t.lostShare,
       maxGapS: t.maxGapS,

@@ -121,6 +121,7 @@ const schemas = {
     quality: z.looseObject({
       framesB: uint,
       framesE: uint,
+      framesR: uint.optional(),
       lostFrames: uint,
       lostShare: num,
       maxGapS: num,

@@ -5,7 +5,8 @@
  * each): 7.0, 4.0, 11.6 ms cold; 1.9, 11.2, 1.2 ms warmed (about 0.2 ms for later verdicts). It helps most
  * of the time, not always: a garbage collection can still land in the first verdict's window.
  */
-import { EngineCore } from '../engine/core.js';
+import { EngineCore, extractorOf } from '../engine/core.js';
+import { recoveryWindowsS } from '../signal/features.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { SourceEvent } from '../types.js';
 
@@ -20,10 +21,12 @@ export function warmUp(bundle: ModelBundle, cycles = 3): number {
   });
   core.push({ type: 'info', atMs: 0, proto: 'warm-up', rig: 'warm-up', fw: '', rateHz, unit: 'ohm', channels });
   const baselineFrames = Math.ceil((bundle.input.extractor.baselineS || 10) * rateHz);
+  // A model that decides after the recovery needs its recovery windows full, or it judges without predicting.
+  const recoveryFrames = 1 + Math.ceil(recoveryWindowsS(extractorOf(bundle)) * rateHz);
   let seq = 0;
   for (let c = 0; c < cycles; c++) {
     const phases: SourceEvent[] = [];
-    for (let i = 0; i < baselineFrames + 2 * baselineFrames + 1; i++) {
+    for (let i = 0; i < 3 * baselineFrames + recoveryFrames; i++) {
       const phase = i < baselineFrames ? 'B' : i < 3 * baselineFrames ? 'E' : 'R';
       const values = Float64Array.from(channels, (name, j) =>
         name === 'temp_c' ? 20 : name === 'rh_pct' ? 50 : 20_000 * (1 + 0.01 * j) * (phase === 'E' ? 0.8 + 0.001 * (i % 7) : 1 + 0.001 * (i % 5)),

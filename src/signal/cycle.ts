@@ -2,14 +2,16 @@
  * Sampling-cycle segmentation: a sample is a baseline (B) phase followed by an exposure (E) phase, then
  * recovery (R). The tracker follows the frames' phases (from the rig, or from host timing upstream) and says
  * when a cycle starts, when its exposure starts, and when the exposure ends (the verdict is due), and keeps
- * the loss and gap accounting that decides whether the cycle can be trusted.
+ * the loss and gap accounting that decides whether the cycle can be trusted. With `throughRecovery` (a model
+ * whose features include the recovery phase) the cycle stays open through R, its losses and gaps count, and
+ * the verdict is due when the recovery ends.
  */
 import type { Phase } from '../types.js';
 
 export interface CycleLimits {
-  /** Largest share of lost frames (gaps) over B and E. @default 0.02 */
+  /** Largest share of lost frames (gaps) over B and E (and R, through recovery). @default 0.02 */
   readonly maxLostShare: number;
-  /** Longest time between consecutive B or E frames. @default 1 */
+  /** Longest time between consecutive B or E frames (or R, through recovery). @default 1 */
   readonly maxGapS: number;
   /** Shortest usable baseline. @default 3 */
   readonly minBaselineS: number;
@@ -27,7 +29,7 @@ export const EXPOSURE = 4; // this frame is the first of the exposure
 export const PHASE_CHANGED = 8; // the frame's phase differs from the previous frame's
 
 /** Where the current frame goes. */
-export type FrameRole = 'baseline' | 'exposure' | 'other';
+export type FrameRole = 'baseline' | 'exposure' | 'recovery' | 'other';
 
 export class CycleTracker {
   /** Id of the cycle in progress ('' when none). */
@@ -40,6 +42,8 @@ export class CycleTracker {
   count = 0;
   framesB = 0;
   framesE = 0;
+  /** Recovery frames (counted only with `throughRecovery`). */
+  framesR = 0;
   lost = 0;
   maxGapS = 0;
   /** Seconds since the cycle's first frame (from the rig's clock, uint32 ms with wrap). */
@@ -49,6 +53,8 @@ export class CycleTracker {
   cut: CutReason | null = null;
   /** True when the cycle started by a `requestSample`. */
   requested = false;
+  /** Whether the cycle runs through its recovery phase before its verdict (set once, before the first frame). */
+  throughRecovery = false;
   private prevTMs = -1;
   private prevPhase: Phase = 'I';
   private prevHint: string | undefined = undefined;
@@ -65,20 +71,24 @@ export class CycleTracker {
     this.pendingId = id;
   }
 
-  /** True while a cycle is in B or E: a cut now leaves it without a verdict, so one is due. */
+  /** True while a cycle is in B or E (or R, through recovery): a cut now leaves it without a verdict, so one is due. */
   get open(): boolean {
-    return this.id !== '' && (this.phase === 'B' || this.phase === 'E');
+    return this.id !== '' && (this.phase === 'B' || this.phase === 'E' || (this.throughRecovery && this.phase === 'R'));
   }
 
   /**
    * True when this frame ends the exposure of the cycle in progress (the first frame after E that is not E,
    * or a new sample id in the data), or cuts a baseline short with a new sample id: the cycle's verdict is
-   * due, from the state as it is now. Call before `onFrame`.
+   * due, from the state as it is now. Through recovery, the first frame after R (or after E when no R
+   * follows) instead. Call before `onFrame`.
    */
   endsCycle(phase: Phase, hint: string | undefined): boolean {
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
-    if (this.phase === 'E') return phase !== 'E' || hintChanged;
+    if (this.throughRecovery) {
+      if (this.phase === 'R') return phase !== 'R' || hintChanged;
+      if (this.phase === 'E') return (phase !== 'E' && phase !== 'R') || hintChanged;
+    } else if (this.phase === 'E') return phase !== 'E' || hintChanged;
     if (this.phase === 'B') return hintChanged || phase === 'I' || phase === 'R';
     return false;
   }
@@ -106,7 +116,7 @@ export class CycleTracker {
     if (this.id !== '') {
       const dtS = this.prevTMs < 0 || flags & STARTED ? 0 : ((tMs - this.prevTMs) >>> 0) / 1000;
       this.tS += dtS;
-      if ((phase === 'B' || phase === 'E') && !(flags & STARTED) && (this.phase === 'B' || this.phase === 'E')) {
+      if (!(flags & STARTED) && this.counts(phase) && this.counts(this.phase)) {
         if (dtS > this.maxGapS) this.maxGapS = dtS;
       }
       if (phase === 'E' && this.phase !== 'E') {
@@ -124,6 +134,9 @@ export class CycleTracker {
         this.framesE++;
         this.exposureS = this.tS - this.exposureStartS;
         this.role = 'exposure';
+      } else if (phase === 'R' && this.throughRecovery) {
+        this.framesR++;
+        this.role = 'recovery';
       } else {
         this.role = 'other';
       }
@@ -137,6 +150,11 @@ export class CycleTracker {
     return flags;
   }
 
+  /** Phases whose frames, losses and gaps count against the cycle. */
+  private counts(phase: Phase): boolean {
+    return phase === 'B' || phase === 'E' || (phase === 'R' && this.throughRecovery);
+  }
+
   private begin(seq: number, tMs: number, hint: string | undefined): void {
     this.requested = this.pendingId !== null;
     this.id = this.pendingId ?? (hint !== undefined && hint !== '' ? hint : `${this.rig}-${seq}`);
@@ -147,6 +165,7 @@ export class CycleTracker {
     this.count = 0;
     this.framesB = 0;
     this.framesE = 0;
+    this.framesR = 0;
     this.lost = 0;
     this.maxGapS = 0;
     this.tS = 0;
@@ -157,7 +176,7 @@ export class CycleTracker {
     this.prevTMs = tMs;
   }
 
-  /** Lost frames reported by the link (a seq gap). Counted against the cycle when it is in B or E. */
+  /** Lost frames reported by the link (a seq gap). Counted against the cycle when it is open (B, E, or R through recovery). */
   onLost(lost: number): void {
     if (this.open) this.lost += lost;
   }
@@ -178,7 +197,7 @@ export class CycleTracker {
   }
 
   get lostShare(): number {
-    const seen = this.framesB + this.framesE + this.lost;
+    const seen = this.framesB + this.framesE + this.framesR + this.lost;
     return seen > 0 ? this.lost / seen : 0;
   }
 }

@@ -26,7 +26,14 @@
  * Environment channels (`temp_c`, `rh_pct`): `mean` over the exposure, and `delta`, the exposure mean minus the
  * baseline mean (and with windows, `dwin<j>`, each window's mean minus the baseline mean): MOX baselines move with humidity and temperature (Figaro TGS26xx datasheets), and container
  * air often differs from the clean air of the baseline, so the model needs the step as well as the level.
- * Decay transients (Vergara's other half) need the recovery phase, which comes after the verdict: not used.
+ * - `rwin<j>` (when `recoveryWindowS` > 0): the mean response over the j-th window of `recoveryWindowS` seconds
+ *   of the recovery (R) phase, against the same R0 (j = 1 .. `recoveryWindowCount`): the decay half of the
+ *   transient (Vergara et al. 2012 use the decay EMAs too), where slow, sticky compounds (the drug markers)
+ *   are told from fast ones (most confounders) by how long they take to leave the surface. A model with these
+ *   features gives its verdict at the end of the recovery instead of the end of the exposure (one recovery
+ *   phase later, 60 s at the default cycle): an opt-in, chosen at training time.
+ * Environment channels (`temp_c`, `rh_pct`) with recovery windows: `drwin<j>`, each recovery window's mean
+ * minus the baseline mean.
  *
  * Quality gates are computed alongside (see `CycleGates`).
  */
@@ -60,6 +67,13 @@ export interface ExtractorConfig {
   readonly windowCount?: number;
   /** Whether to compute ss, peak, area, slope and the EMA transients. @default true */
   readonly summaryFeatures?: boolean;
+  /**
+   * Length of each recovery window of the `rwin<j>` features, s (0: none; the verdict comes when the exposure
+   * ends). With recovery windows the verdict comes when the recovery ends. @default 0
+   */
+  readonly recoveryWindowS?: number;
+  /** Number of recovery windows. @default 6 */
+  readonly recoveryWindowCount?: number;
 }
 
 export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
@@ -76,10 +90,26 @@ export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
   windowS: 0,
   windowCount: 6,
   summaryFeatures: true,
+  // recoveryWindowS and recoveryWindowCount stay unset (0 and 6): a model without recovery windows keeps the
+  // same extractor settings, so the same model id, as before they existed.
 });
 
 function windowsOf(config: ExtractorConfig): number {
   return (config.windowS ?? 0) > 0 ? Math.max(1, Math.floor(config.windowCount ?? 6)) : 0;
+}
+
+function recoveryWindowsOf(config: ExtractorConfig): number {
+  return (config.recoveryWindowS ?? 0) > 0 ? Math.max(1, Math.floor(config.recoveryWindowCount ?? 6)) : 0;
+}
+
+/** True when a model with these settings gives its verdict at the end of the recovery, not of the exposure. */
+export function decidesAfterRecovery(config: ExtractorConfig): boolean {
+  return recoveryWindowsOf(config) > 0;
+}
+
+/** Seconds of recovery the recovery windows cover (0 without them). */
+export function recoveryWindowsS(config: ExtractorConfig): number {
+  return recoveryWindowsOf(config) * (config.recoveryWindowS ?? 0);
 }
 
 const GAS_FEATURES = ['ss', 'peak', 'area', 'slope'] as const;
@@ -92,6 +122,7 @@ const RESPONSE_LOG = 2;
 export function featureNames(channels: readonly string[], config: ExtractorConfig): string[] {
   const names: string[] = [];
   const windows = windowsOf(config);
+  const rWindows = recoveryWindowsOf(config);
   const summary = config.summaryFeatures ?? true;
   for (const ch of channels) {
     if (isEnvironmentChannel(ch)) continue;
@@ -100,11 +131,13 @@ export function featureNames(channels: readonly string[], config: ExtractorConfi
       for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
     }
     for (let j = 1; j <= windows; j++) names.push(`${ch}:win${j}`);
+    for (let j = 1; j <= rWindows; j++) names.push(`${ch}:rwin${j}`);
   }
   for (const ch of channels) {
     if (!isEnvironmentChannel(ch)) continue;
     names.push(`${ch}:mean`, `${ch}:delta`);
     for (let j = 1; j <= windows; j++) names.push(`${ch}:dwin${j}`);
+    for (let j = 1; j <= rWindows; j++) names.push(`${ch}:drwin${j}`);
   }
   return names;
 }
@@ -144,7 +177,8 @@ export type ChannelGate = 'saturated' | 'dead' | 'spiking' | 'baseline-unstable'
 
 /**
  * The per-cycle extractor: allocate once per rig (channel count and rate), then `reset()` at each cycle start,
- * `baselineFrame` for every B frame, `startExposure()` once, `exposureFrame` for every E frame, and `finish()`.
+ * `baselineFrame` for every B frame, `startExposure()` once, `exposureFrame` for every E frame, `recoveryFrame` for every R frame when the settings have recovery
+ * windows, and `finish()`.
  */
 export class CycleFeatures {
   readonly channels: readonly string[];
@@ -197,6 +231,12 @@ export class CycleFeatures {
   private readonly windowFrames: number;
   private readonly winSum: Float64Array;
   private readonly winN: Float64Array;
+  /** Recovery windows (0: none), frames per window, per channel x window sums and counts, as for the exposure. */
+  private readonly rWindows: number;
+  private readonly rWindowFrames: number;
+  private readonly rSum: Float64Array;
+  private readonly rN: Float64Array;
+  private rCount = 0;
   private eCount = 0;
   private neutral: number;
   /** The response kind and the gate limits read per reading, as plain fields. */
@@ -222,7 +262,10 @@ export class CycleFeatures {
     this.summary = config.summaryFeatures ?? true;
     this.windows = windowsOf(config);
     this.windowFrames = this.windows > 0 ? Math.max(1, Math.round((config.windowS ?? 0) * rateHz)) : 1;
-    this.width = gas.length * ((this.summary ? GAS_FEATURES.length + this.emaCount : 0) + this.windows) + env.length * (2 + this.windows);
+    this.rWindows = recoveryWindowsOf(config);
+    this.rWindowFrames = this.rWindows > 0 ? Math.max(1, Math.round((config.recoveryWindowS ?? 0) * rateHz)) : 1;
+    this.width =
+      gas.length * ((this.summary ? GAS_FEATURES.length + this.emaCount : 0) + this.windows + this.rWindows) + env.length * (2 + this.windows + this.rWindows);
     this.steadyCap = Math.max(2, config.maxExposureFrames + 1);
     this.steadyFixed = config.steadyStateS > 0 ? Math.max(1, Math.round(config.steadyStateS * rateHz)) : 0;
     this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
@@ -254,6 +297,8 @@ export class CycleFeatures {
     this.baselineDrift = new Float64Array(n);
     this.winSum = new Float64Array(n * this.windows);
     this.winN = new Float64Array(n * this.windows);
+    this.rSum = new Float64Array(n * this.rWindows);
+    this.rN = new Float64Array(n * this.rWindows);
     this.neutral = config.response === 'relative' ? 1 : 0;
     this.responseKind = config.response === 'relative' ? RESPONSE_RELATIVE : config.response === 'log' ? RESPONSE_LOG : RESPONSE_FRACTIONAL;
     this.railLow = limits.railLow;
@@ -280,6 +325,9 @@ export class CycleFeatures {
     this.baselineDrift.fill(0);
     this.winSum.fill(0);
     this.winN.fill(0);
+    this.rSum.fill(0);
+    this.rN.fill(0);
+    this.rCount = 0;
   }
 
   get baselineFrames(): number {
@@ -290,6 +338,15 @@ export class CycleFeatures {
     return this.eCount;
   }
 
+  /** Recovery frames seen, and the number the recovery windows need (0 without recovery windows). */
+  get recoveryFrames(): number {
+    return this.rCount;
+  }
+
+  get recoveryFramesNeeded(): number {
+    return this.rWindows * this.rWindowFrames;
+  }
+
   /** The largest baseline drift of the gas channels (share of R0), known once the exposure has started. */
   get largestBaselineDrift(): number {
     let m = 0;
@@ -298,10 +355,11 @@ export class CycleFeatures {
   }
 
   /**
-   * Gate bookkeeping common to B and E frames. Rails and spikes concern gas channels only: an environment
-   * reading of 0 (degC) is a value, not a rail. Every channel counts NaN and constancy.
+   * Gate bookkeeping common to B, E and (for recovery-window models) R frames. Rails and spikes concern gas
+   * channels only: an environment reading of 0 (degC) is a value, not a rail. Every channel counts NaN and
+   * constancy. `phase`: 0 baseline, 1 exposure, 2 recovery; `window`: the exposure or recovery window, or -1.
    */
-  private observe(values: Float64Array, exposure: 0 | 1, window: number): void {
+  private observe(values: Float64Array, phase: 0 | 1 | 2, window: number): void {
     const n = this.n;
     const total = this.total;
     const nanCount = this.nanCount;
@@ -344,9 +402,15 @@ export class CycleFeatures {
     for (let k = 0; k < env.length; k++) {
       const i = env[k]!;
       const v = values[i]!;
-      if (v === v) {
-        this.envSum[2 * i + exposure]! += v;
-        this.envN[2 * i + exposure]!++;
+      if (v !== v) continue;
+      if (phase === 2) {
+        if (window >= 0) {
+          this.rSum[i * this.rWindows + window]! += v;
+          this.rN[i * this.rWindows + window]!++;
+        }
+      } else {
+        this.envSum[2 * i + phase]! += v;
+        this.envN[2 * i + phase]!++;
         if (window >= 0) {
           this.winSum[i * this.windows + window]! += v;
           this.winN[i * this.windows + window]!++;
@@ -503,6 +567,33 @@ export class CycleFeatures {
     }
   }
 
+  /** One recovery frame (only for settings with recovery windows): the gates, and the recovery windows. */
+  recoveryFrame(values: Float64Array): void {
+    const w = Math.floor(this.rCount / this.rWindowFrames);
+    const window = w < this.rWindows ? w : -1;
+    this.observe(values, 2, window);
+    this.rCount++;
+    if (window < 0) return;
+    const kind = this.responseKind;
+    const railLow = this.railLow;
+    const railHigh = this.railHigh;
+    const gas = this.gas;
+    const r0s = this.r0;
+    const rSum = this.rSum;
+    const rN = this.rN;
+    const rW = this.rWindows;
+    for (let k = 0; k < gas.length; k++) {
+      const i = gas[k]!;
+      const v = values[i]!;
+      if (!(v === v && v > railLow && v < railHigh)) continue;
+      const r0 = r0s[i]!;
+      const r = kind === RESPONSE_FRACTIONAL ? (v - r0) / r0 : kind === RESPONSE_RELATIVE ? v / r0 : Math.log(v / r0);
+      if (!Number.isFinite(r)) continue;
+      rSum[i * rW + window]! += r;
+      rN[i * rW + window]!++;
+    }
+  }
+
   /**
    * Writes the feature vector into `out` at `offset` and returns the gates that failed as a bit mask per
    * channel in `gates` (1 saturated, 2 dead, 4 spiking, 8 baseline-unstable). Allocation-free.
@@ -518,6 +609,7 @@ export class CycleFeatures {
     const end = n % cap;
     const start = (n - window) % cap;
     const W = this.windows;
+    const RW = this.rWindows;
     const nc = this.n;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
@@ -531,6 +623,7 @@ export class CycleFeatures {
       }
       // A window with no valid reading (a short exposure, a dead channel) is NaN: the engine's gates decide.
       for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! : NaN;
+      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j]! > 0 ? this.rSum[i * RW + j]! / this.rN[i * RW + j]! : NaN;
     }
     for (let k = 0; k < this.env.length; k++) {
       const i = this.env[k]!;
@@ -539,6 +632,7 @@ export class CycleFeatures {
       out[o++] = meanE;
       out[o++] = meanE - meanB;
       for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! - meanB : NaN;
+      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j]! > 0 ? this.rSum[i * RW + j]! / this.rN[i * RW + j]! - meanB : NaN;
     }
     for (let i = 0; i < this.n; i++) {
       const total = this.total[i]!;

@@ -34,6 +34,63 @@ function framesCsv(): string {
   return `${rows.join('\n')}\n`;
 }
 
+/**
+ * A frames CSV of 40 cycles (B 5 s, E 6 s, R 4 s at 10 Hz) whose two classes rise alike and differ only in how
+ * fast they leave the sensors: recovery time constant 0.4 s (clear) against 3 s (cocaine).
+ */
+function recoveryFramesCsv(): string {
+  const names = ['s1', 's2', 'temp_c', 'rh_pct'];
+  const rows = [`sample,label,t_s,phase,${names.join(',')}`];
+  for (let k = 0; k < 40; k++) {
+    const label = k % 2 ? 'clear' : 'cocaine';
+    const tauR = label === 'clear' ? 0.4 : 3;
+    const amount = 0.05 + 0.01 * (k % 5);
+    for (let f = 0; f < 150; f++) {
+      const t = f / 10;
+      const phase = t < 5 ? 'B' : t < 11 ? 'E' : 'R';
+      const e = phase === 'B' ? 0 : phase === 'E' ? amount * (1 - Math.exp(-(t - 5))) : amount * (1 - Math.exp(-6)) * Math.exp(-(t - 11) / tauR);
+      const wobble = 1 + 0.0005 * Math.sin(7 * f + k);
+      const g = [1000, 2000].map((r0, c) => (r0 * wobble) / (1 + e * (c + 1)));
+      rows.push(`c${k},${label},${t.toFixed(1)},${phase},${g.map((v) => v.toFixed(3)).join(',')},${(20 + 0.01 * Math.sin(f)).toFixed(3)},${(60 + 0.1 * Math.cos(f)).toFixed(2)}`);
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+describe('enose train: recovery windows', () => {
+  const frames = join(dir, 'recovery-frames.csv');
+  writeFileSync(frames, recoveryFramesCsv());
+  const accuracyOf = (model: string) => {
+    const judged = runEnose(['evaluate', frames, '--model', model]);
+    expect(judged.code).toBe(0);
+    return Number(/accuracy (\d+(?:\.\d+)?)%/.exec(judged.stdout)?.[1]);
+  };
+
+  it('--recovery-window-s and --recovery-windows add rwin/drwin features; the model tells apart what only the recovery shows', () => {
+    const withR = join(dir, 'rwin.json');
+    const run = runEnose(['train', frames, '--out', withR, '--classifier', 'lda', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '3', '--cv', '0', '--novelty-quantile', '0', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(withR, 'utf8'));
+    expect(model.input.featureNames.filter((n: string) => n.startsWith('s1:'))).toEqual(['s1:win1', 's1:win2', 's1:win3', 's1:win4', 's1:win5', 's1:win6', 's1:rwin1', 's1:rwin2', 's1:rwin3']);
+    expect(model.input.featureNames).toContain('rh_pct:drwin3');
+    expect(model.input.extractor).toMatchObject({ recoveryWindowS: 1, recoveryWindowCount: 3 });
+    const withoutR = join(dir, 'no-rwin.json');
+    expect(runEnose(['train', frames, '--out', withoutR, '--classifier', 'lda', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--cv', '0', '--novelty-quantile', '0', '--json']).code).toBe(0);
+    const late = accuracyOf(withR);
+    const early = accuracyOf(withoutR);
+    expect(late).toBeGreaterThan(95);
+    expect(early).toBeLessThan(80);
+  });
+
+  it('warns in one line when the unknown-odour limit alone flags more clear training samples than the false-alarm target', () => {
+    const out = join(dir, 'loose.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'lda', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--novelty-quantile', '0.8', '--max-false-alarm', '0.01']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^enose train: warning: cross-validated false alarms \d+\.\d% are above the 1\.0% target because the unknown-odour limit alone flags more \(raise --novelty-quantile\)\n$/);
+  });
+});
+
 describe('enose train: exposure windows and C', () => {
   const frames = join(dir, 'frames.csv');
   writeFileSync(frames, framesCsv());

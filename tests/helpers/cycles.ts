@@ -18,6 +18,13 @@ export const PATTERNS: Record<string, readonly number[]> = {
   cannabis: [0.05, 0.25, 0.3, 0.05],
 };
 
+/**
+ * A class whose exposure response is cocaine's, but whose vapour leaves the sensors slowly: recovery time
+ * constant 80 frames against 5 for every other class. Only the recovery phase tells the two apart.
+ */
+export const STICKY_TWIN = 'cocaine-sticky';
+const RECOVERY_TAU_FRAMES: Record<string, number> = { [STICKY_TWIN]: 80 };
+
 export interface CycleSpec {
   readonly label: string;
   /** Frames per phase at 10 Hz. */
@@ -25,8 +32,9 @@ export interface CycleSpec {
   readonly baseline?: number;
   readonly exposure?: number;
   readonly recovery?: number;
-  /** Faults: 'nan' (g2 all nan), 'stuck' (g3 constant), 'drift' (baseline rising 10%), 'disconnect' (cut mid-E). */
-  readonly fault?: 'nan' | 'stuck' | 'drift' | 'disconnect' | 'humid';
+  /** Faults: 'nan' (g2 all nan), 'stuck' (g3 constant), 'drift' (baseline rising 10%), 'disconnect' (cut mid-E),
+   * 'disconnect-r' (cut 10 frames into the recovery). */
+  readonly fault?: 'nan' | 'stuck' | 'drift' | 'disconnect' | 'disconnect-r' | 'humid';
 }
 
 export interface StreamOptions {
@@ -46,7 +54,8 @@ export function rigStream(cycles: readonly CycleSpec[], options: StreamOptions):
   let tMs = 1000;
   const r0 = [20000, 35000, 50000, 15000];
   cycles.forEach((spec, index) => {
-    const pattern = PATTERNS[spec.label] ?? PATTERNS['clear']!;
+    const pattern = PATTERNS[spec.label === STICKY_TWIN ? 'cocaine' : spec.label] ?? PATTERNS['clear']!;
+    const tauR = RECOVERY_TAU_FRAMES[spec.label] ?? 5;
     const strength = 0.8 + 0.4 * rand();
     const phases: [Phase, number][] = [
       ['I', spec.idle ?? 5],
@@ -56,10 +65,11 @@ export function rigStream(cycles: readonly CycleSpec[], options: StreamOptions):
     ];
     let eFrame = 0;
     let bFrame = 0;
+    let rFrame = 0;
     const sample = `cyc${index}`;
     for (const [phase, n] of phases) {
       for (let f = 0; f < n; f++) {
-        if (spec.fault === 'disconnect' && phase === 'E' && f === 40) {
+        if ((spec.fault === 'disconnect' && phase === 'E' && f === 40) || (spec.fault === 'disconnect-r' && phase === 'R' && f === 10)) {
           events.push({ type: 'state', atMs: 0, state: 'disconnected', detail: 'test unplug' });
           return;
         }
@@ -69,6 +79,8 @@ export function rigStream(cycles: readonly CycleSpec[], options: StreamOptions):
           if (spec.fault === 'drift' && phase === 'B') base *= 1 + (0.1 * bFrame) / (spec.baseline ?? 50);
           let v = base;
           if (phase === 'E') v = base * (1 - pattern[c]! * strength * (1 - Math.exp(-eFrame / 15)));
+          // Recovery: the drop reached at the end of the exposure decays back to the baseline.
+          if (phase === 'R') v = base * (1 - pattern[c]! * strength * (1 - Math.exp(-eFrame / 15)) * Math.exp(-rFrame / tauR));
           values[c] = v;
         }
         if (spec.fault === 'nan') values[1] = NaN;
@@ -81,6 +93,7 @@ export function rigStream(cycles: readonly CycleSpec[], options: StreamOptions):
         tMs += 100;
         if (phase === 'E') eFrame++;
         if (phase === 'B') bFrame++;
+        if (phase === 'R') rFrame++;
       }
     }
   });

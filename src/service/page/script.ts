@@ -264,7 +264,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       if (v.score !== null) row('score', num(v.score, 3) + (st.model && st.model.threshold !== null ? ' (threshold ' + num(st.model.threshold, 3) + ')' : ''));
       var ul = el('ul'); v.reasons.forEach(function (r) { ul.appendChild(el('li', '', REASONS[r] || r)); }); row('reasons', ul);
       if (v.quality && v.quality.novelty !== null) row('novelty', (v.quality.novelty >= 2 ? '\u2265 ' : '') + num(v.quality.novelty, 2) + ' of the limit');
-      row('frames', v.frames.count + ' (' + v.quality.framesB + ' B, ' + v.quality.framesE + ' E)');
+      row('frames', v.frames.count + ' (' + v.quality.framesB + ' B, ' + v.quality.framesE + ' E' + (v.quality.framesR === undefined ? '' : ', ' + v.quality.framesR + ' R') + ')');
       row('latency', num(v.latencyMs, 3) + ' ms');
       if (v.label !== undefined) row('recorded label', v.label);
       card.appendChild(dl);
