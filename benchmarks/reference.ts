@@ -56,11 +56,14 @@ export function referencePredict(bundle: ModelBundle, row: ArrayLike<number>): R
   for (let c = 1; c < classCount; c++) if (probabilities[c]! > probabilities[best]!) best = c;
   let novelty = NaN;
   if (bundle.novelty) {
+    // In the leading `components` of the scores when the limit has them, each times `scale` when it has one.
     const pts = bundle.novelty.points;
+    const m = bundle.novelty.components ?? k;
+    const scale = bundle.novelty.scale;
     let nearest = Infinity;
-    for (let i = 0; i < pts.length / k; i++) {
+    for (let i = 0; i < pts.length / m; i++) {
       let s = 0;
-      for (let c = 0; c < k; c++) s += (pts[i * k + c]! - scores[c]!) ** 2;
+      for (let c = 0; c < m; c++) s += ((pts[i * m + c]! - scores[c]!) * (scale ? scale[c]! : 1)) ** 2;
       nearest = Math.min(nearest, Math.sqrt(s));
     }
     const t = bundle.novelty.threshold;

@@ -10,7 +10,7 @@ import {
   compilePolicy,
   decideVerdict,
   noveltyOfLast,
-  predictCompiled,
+  predictForVerdict,
   type CompiledModel,
   type CompiledPolicy,
 } from '../model/pipeline.js';
@@ -306,7 +306,7 @@ export class EngineCore {
       if (!finite) {
         if (!reasons.includes('channel-dead')) reasons.push('features-invalid');
       } else if (this.model) {
-        best = predictCompiled(this.model, buf, 0, this.probs);
+        best = predictForVerdict(this.model, buf, 0, this.probs);
         novelty = noveltyOfLast(this.model);
         predicted = true;
         const env = this.bundle!.limits?.environment ?? {};

@@ -482,6 +482,32 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
 }
 
 /**
+ * What a verdict needs, as cheaply as the model allows: the class probabilities into `out` (returns the most
+ * probable class) and the leading PCA scores: the ones the novelty limit reads, and at least `leading` of them.
+ * For LDA and logistic regression the probabilities come from the folded affine map (`predictFused`) and only
+ * those leading scores are projected (the shipped recovery model: 20 of 218 components, 104 us down to about
+ * 10 here); `model.scores` beyond them keep stale values. kNN models go through `predictCompiled` (they search
+ * in every component). The engine's judge path and the report's score tap both call it, so their probabilities
+ * agree bit for bit. Allocation-free.
+ */
+export function predictForVerdict(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, leading = 0): number {
+  const dims = Math.min(model.components, Math.max(leading, model.noveltyCount > 0 ? model.noveltyDimensions : 0));
+  if (model.knn || dims >= model.components) return predictCompiled(model, input, inputOffset, out);
+  const best = predictFused(model, input, inputOffset, out);
+  const { width, projection, offset, scores, transformed } = model;
+  // predictFused has already written the transformed row, when the model transforms.
+  const x = transformed ?? input;
+  const xOffset = transformed ? 0 : inputOffset;
+  for (let c = 0; c < dims; c++) {
+    let s = offset[c]!;
+    const base = c * width;
+    for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
+    scores[c] = s;
+  }
+  return best;
+}
+
+/**
  * Class probabilities of one feature row through the folded affine map of a linear model (LDA, logistic
  * regression): one pass over the row with one accumulator per class, then the softmax into `out`. Returns the
  * index of the largest logit. Allocation-free. The same model as `predictCompiled` up to rounding (summed in

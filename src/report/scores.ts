@@ -6,7 +6,7 @@
  */
 import { EngineCore, extractorOf } from '../engine/core.js';
 import type { ModelBundle } from '../model/bundle.js';
-import { compileModel, predictCompiled, type CompiledModel } from '../model/pipeline.js';
+import { compileModel, predictForVerdict, type CompiledModel } from '../model/pipeline.js';
 import type { SourceEvent } from '../types.js';
 
 /**
@@ -50,7 +50,8 @@ export class ScoreTap {
         onScores({ sample: record.sample, scores: null, probabilities: null });
         return;
       }
-      predictCompiled(this.model, record.features, 0, this.probs);
+      // The verdict's own path (the same probabilities, bit for bit), with the plotted scores computed too.
+      predictForVerdict(this.model, record.features, 0, this.probs, this.keep);
       onScores({ sample: record.sample, scores: Array.from(this.model.scores.subarray(0, this.keep)), probabilities: Array.from(this.probs) });
     });
   }

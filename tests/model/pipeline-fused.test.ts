@@ -11,7 +11,9 @@ import {
   fitModel,
   predictClassesBatch,
   predictCompiled,
+  predictForVerdict,
   predictFused,
+  noveltyOfLast,
   signedLog,
   type ClassifierKind,
   type CompiledModel,
@@ -302,4 +304,51 @@ describe('predictFused and predictClassesBatch on the raw drift data (train batc
       }
     });
   }
+});
+
+describe('predictForVerdict (the engine judge path)', () => {
+  const table = makeClusters({ seed: 21, classes: ['clear', 'cocaine', 'heroin'], perClass: 120, width: 30, separation: 0.8 });
+  const x = probeRows(table, 300, 5);
+
+  it('gives predictCompiled\'s class and probabilities to 1e-12, and the same leading scores and novelty, with fewer components projected', () => {
+    for (const classifier of ['lda', 'logreg'] as ClassifierKind[]) {
+      const bundle = fit(table, { classifier, variance: 1, noveltyQuantile: 0.95, noveltyComponents: 4 });
+      expect(bundle.pca.components).toBeGreaterThan(10);
+      const a = compileModel(bundle);
+      const b = compileModel(bundle);
+      const pa = new Float64Array(a.classCount);
+      const pb = new Float64Array(b.classCount);
+      for (let i = 0; i < 300; i++) {
+        b.scores.fill(NaN);
+        const full = predictCompiled(a, x, i * table.width, pa);
+        const fast = predictForVerdict(b, x, i * table.width, pb, 2);
+        expect(fast).toBe(full);
+        for (let c = 0; c < a.classCount; c++) expect(Math.abs(pa[c]! - pb[c]!)).toBeLessThanOrEqual(PROB_TOLERANCE);
+        // The novelty limit's 4 leading scores are computed exactly as predictCompiled computes them; the rest not.
+        expect(Array.from(b.scores.subarray(0, 4))).toEqual(Array.from(a.scores.subarray(0, 4)));
+        expect(Number.isNaN(b.scores[4]!)).toBe(true);
+        expect(noveltyOfLast(b)).toBe(noveltyOfLast(a));
+      }
+      // Asking for more leading scores (the report's plot) computes them too.
+      b.scores.fill(NaN);
+      predictForVerdict(b, x, 0, pb, 6);
+      predictCompiled(a, x, 0, pa);
+      expect(Array.from(b.scores.subarray(0, 6))).toEqual(Array.from(a.scores.subarray(0, 6)));
+    }
+  });
+
+  it('is predictCompiled for kNN, and for a novelty limit on every component', () => {
+    for (const options of [{ classifier: 'knn' as const, noveltyQuantile: 0.95 }, { classifier: 'lda' as const, noveltyQuantile: 0.95 }]) {
+      const bundle = fit(table, options);
+      const a = compileModel(bundle);
+      const b = compileModel(bundle);
+      const pa = new Float64Array(a.classCount);
+      const pb = new Float64Array(b.classCount);
+      for (let i = 0; i < 50; i++) {
+        expect(predictForVerdict(b, x, i * table.width, pb)).toBe(predictCompiled(a, x, i * table.width, pa));
+        expect(Array.from(pb)).toEqual(Array.from(pa));
+        expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
+      }
+    }
+  });
 });

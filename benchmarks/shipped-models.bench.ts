@@ -1,0 +1,118 @@
+/**
+ * The judge path of the two shipped models, for sizing a deployment on the simulated rig (18 channels): the
+ * default model (108 features, verdict when the exposure ends) and the recovery model (220 features, verdict
+ * when the recovery ends), logistic regression over every principal component and the novelty limit over
+ * about 5,900 training points in 20 components. Containers of the evaluation days (simulator seed 1, days
+ * 21-30) are pushed frame by frame into an `EngineCore`; the time is taken around the `push` of each frame
+ * that produces a verdict (the frame that ends the exposure, or the recovery), to the verdict reaching the sink.
+ *
+ * Checked before timing: every verdict's class, probabilities and novelty equal the plain reference
+ * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
+ * extractor settings) to 1e-9, and at least 90% of the cycles are predicted (not cut short by a gate).
+ */
+import { resolve } from 'node:path';
+import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
+import { readModelFile } from '../src/io/modelFile.js';
+import type { ModelBundle } from '../src/model/bundle.js';
+import { NOVELTY_CEILING } from '../src/model/novelty.js';
+import { simulationEvents } from '../src/sim/events.js';
+import { createSimulation } from '../src/sim/simulate.js';
+import type { SourceEvent, VerdictEvent } from '../src/types.js';
+import { announce, check, checkClose, main, QUICK, repoRoot, report, summarize, type Row } from './harness.js';
+import { referencePredict } from './reference.js';
+
+const CONTAINERS = QUICK ? 150 : 2000;
+const CHECKED = QUICK ? 50 : 200;
+const WARMUP = QUICK ? 20 : 100;
+const BUDGET_US = 50;
+
+function events(containers: number): SourceEvent[] {
+  return [...simulationEvents(createSimulation({ seed: 1, containers, startDay: 21, days: 10 }))];
+}
+
+function featuresOf(bundle: ModelBundle, stream: readonly SourceEvent[]): CycleFeaturesRecord[] {
+  const out: CycleFeaturesRecord[] = [];
+  const core = new EngineCore(null, { emitFrames: false, extractor: extractorOf(bundle) }, () => undefined, (r) => out.push(r));
+  for (const e of stream) core.push(e);
+  core.end();
+  return out;
+}
+
+function check1(bundle: ModelBundle, stream: readonly SourceEvent[]): void {
+  const records = featuresOf(bundle, stream);
+  const verdicts: VerdictEvent[] = [];
+  const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
+    if (e.type === 'verdict') verdicts.push(e);
+  });
+  for (const e of stream) core.push(e);
+  core.end();
+  check(records.length === verdicts.length && verdicts.length === CHECKED, `${CHECKED} containers gave ${records.length} feature rows and ${verdicts.length} verdicts`);
+  let predicted = 0;
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i]!;
+    check(v.sample === records[i]!.sample, `verdict ${i} is for ${v.sample}, features for ${records[i]!.sample}`);
+    if (v.class === null) continue;
+    predicted++;
+    const ref = referencePredict(bundle, records[i]!.features);
+    check(v.class === bundle.classes[ref.best], `${v.sample}: class ${v.class}, reference ${bundle.classes[ref.best]}`);
+    checkClose(bundle.classes.map((c) => v.probabilities[c]!), ref.probabilities, 1e-9, `${v.sample} probabilities`);
+    check(v.quality.novelty !== null && v.quality.novelty > 1 === ref.novelty > 1, `${v.sample}: novelty ${v.quality.novelty}, reference ${ref.novelty}`);
+    checkClose([Math.min(v.quality.novelty!, NOVELTY_CEILING)], [Math.min(ref.novelty, NOVELTY_CEILING)], 1e-9, `${v.sample} novelty`);
+  }
+  check(predicted >= 0.9 * CHECKED, `only ${predicted} of ${CHECKED} check containers were predicted`);
+}
+
+function timeVerdicts(bundle: ModelBundle, stream: readonly SourceEvent[]): { times: Float64Array; predicted: number; engineP99Us: number } {
+  let verdict: VerdictEvent | null = null;
+  const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
+    if (e.type === 'verdict') verdict = e;
+  });
+  const times: number[] = [];
+  const engineNs: number[] = [];
+  let seen = 0;
+  let predicted = 0;
+  for (const e of stream) {
+    const stamped = e.type === 'frame' ? ({ ...e, atMs: performance.now() } as SourceEvent) : e;
+    verdict = null;
+    const t0 = process.hrtime.bigint();
+    core.push(stamped);
+    const t1 = process.hrtime.bigint();
+    const v = verdict as VerdictEvent | null;
+    if (v === null) continue;
+    if (seen++ < WARMUP) continue;
+    times.push(Number(t1 - t0));
+    engineNs.push(v.latencyMs * 1e6);
+    if (v.class !== null) predicted++;
+  }
+  return { times: Float64Array.from(times), predicted, engineP99Us: summarize(engineNs).p99 };
+}
+
+main(() => {
+  announce('verdict latency of the shipped models (simulated rig, 18 channels)');
+  const root = repoRoot();
+  const checkStream = events(CHECKED);
+  const timedStream = events(CONTAINERS);
+  for (const [name, file] of [
+    ['default model (verdict at the end of the exposure)', 'default-model.json'],
+    ['recovery model (verdict at the end of the recovery)', 'recovery-model.json'],
+  ] as const) {
+    const read = readModelFile(resolve(root, 'datasets', 'container-sim', file));
+    check(read.ok, `${file} does not load`);
+    if (!read.ok) return;
+    const bundle = read.value;
+    check1(bundle, checkStream);
+    const { times, predicted, engineP99Us } = timeVerdicts(bundle, timedStream);
+    // The last container's verdict comes from the end of the stream for the recovery model (no frame after it).
+    check(times.length >= CONTAINERS - WARMUP - 1, `${times.length} timed verdicts of ${CONTAINERS - WARMUP}`);
+    check(predicted >= 0.9 * times.length, `only ${predicted} of ${times.length} timed containers were predicted`);
+    const s = summarize(times);
+    const label = `${name}: ${bundle.input.featureNames.length} features, ${bundle.pca.components} components, ${bundle.novelty ? bundle.novelty.points.length / (bundle.novelty.components ?? bundle.pca.components) : 0} novelty points`;
+    const group = 'verdict latency: shipped models (push of the frame that ends the cycle -> verdict event)';
+    const rows: Row[] = [
+      { group, name: label, metric: 'p50', value: s.p50, unit: 'us', n: s.n },
+      { group, name: label, metric: 'p99', value: s.p99, unit: 'us', n: s.n, target: `< ${BUDGET_US} us`, pass: s.p99 < BUDGET_US, note: `engine's own latencyMs p99 ${engineP99Us.toFixed(1)} us` },
+      { group, name: label, metric: 'max', value: s.max, unit: 'us', n: s.n },
+    ];
+    report(rows);
+  }
+});
