@@ -7,7 +7,7 @@ export * from './types.js';
 
 // The engine
 export { createEngine, type Engine, type EngineOptions } from './engine/engine.js';
-export { EngineCore, type EngineCoreOptions, type CycleFeaturesRecord } from './engine/core.js';
+export { EngineCore, extractorOf, type EngineCoreOptions, type CycleFeaturesRecord } from './engine/core.js';
 export { extractTrainingSet, type TrainingSet, type TrainingRecording, type TrainingSetOptions } from './engine/training.js';
 export { judgeRecordings } from './engine/judge.js';
 
@@ -21,7 +21,7 @@ export { readModelFile, writeModelFile } from './io/modelFile.js';
 export { createDecoder, decodeLine, encodeCommand, encodeFrame, encodeInfo, crc16CcittFalse, type DecoderOutput } from './io/protocol.js';
 
 // Signal processing
-export { CycleFeatures, DEFAULT_EXTRACTOR, featureNames, type ExtractorConfig, type ResponseKind } from './signal/features.js';
+export { CycleFeatures, DEFAULT_EXTRACTOR, decidesAfterRecovery, featureNames, type ExtractorConfig, type ResponseKind } from './signal/features.js';
 export { CycleTracker, DEFAULT_CYCLE_LIMITS, type CycleLimits } from './signal/cycle.js';
 
 // Models
@@ -34,6 +34,7 @@ export {
   fitModel,
   noveltyOfLast,
   predictCompiled,
+  predictForVerdict,
   predictFused,
   predictClassesBatch,
   type ClassifierKind,

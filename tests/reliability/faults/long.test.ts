@@ -1,15 +1,16 @@
 /**
  * The long fault-injection suite (issue 7): `npm run test:faults` (ENOSE_FAULTS_LONG=1). 70 simulated
  * containers (about 106,000 frames) over the real pty link at --speed max, once clean and once per fault;
- * every faulty run is compared with the clean one cycle by cycle. It writes tests/RELIABILITY.md and prints
+ * every faulty run is compared with the clean one cycle by cycle. It writes tests/RELIABILITY.md (with
+ * ENOSE_FAULTS_MODEL=<model>, tests/RELIABILITY-<model name>.md, the same rules for that model) and prints
  * the same table. Under plain `npm test` it skips, saying so (the short suite there covers every kind).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crashWatch } from '../../helpers/crashRecord.js';
-import { compareRun, makeReference, runOverLink, type FaultOutcome, type Reference, type SimPlan } from '../../helpers/faultLink.js';
+import { compareRun, FAULT_MODEL, makeReference, runOverLink, type FaultOutcome, type Reference, type SimPlan } from '../../helpers/faultLink.js';
 import { runEnose } from '../../helpers/cli.js';
 import { ensureBuilt, haveSocat } from '../../helpers/pty.js';
 import { REPO_ROOT } from '../../helpers/shared.js';
@@ -103,7 +104,7 @@ function table(r: Reference, list: readonly FaultOutcome[]): string {
   const acc = corrupted.reduce((a, o) => a + o.corruptedAccepted, 0);
   return [
     `Frames through the link in total: ${total} (clean reference: ${r.run.report.frames}, ${PLAN.containers} containers, sim seed ${PLAN.seed}, start day ${PLAN.startDay}).`,
-    `Clean run: ${r.clearAirCleared} of ${r.clearAir} clear-air cycles cleared with ${'datasets/container-sim/default-model.json'}; every frame taken (${r.run.frames.length}).`,
+    `Clean run: ${r.clearAirCleared} of ${r.clearAir} clear-air cycles cleared with ${FAULT_MODEL}; every frame taken (${r.run.frames.length}).`,
     ...list.flatMap((o) => o.details.filter((d) => d.startsWith('touched cycle')).map((d) => `- ${o.name}: ${d}`)),
     '',
     `Corrupted frame lines in the byte-corruption runs: ${lines}, accepted: ${acc} (expected at most about ${(lines / 65536).toFixed(2)} from a 16-bit check).`,
@@ -126,7 +127,7 @@ afterAll(() => {
   const host = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
   const md = `# Reliability: fault injection, fuzzed inputs, crash safety
 
-Produced by \`npm run test:faults\` (tests/reliability/faults/long.test.ts) on ${new Date().toISOString().slice(0, 10)}, host: ${host}.
+Produced by \`${process.env['ENOSE_FAULTS_MODEL'] ? `ENOSE_FAULTS_MODEL=${FAULT_MODEL} ` : ''}npm run test:faults\` (tests/reliability/faults/long.test.ts) on ${new Date().toISOString().slice(0, 10)}, host: ${host}; model ${FAULT_MODEL}.
 Do not edit by hand: run the suite again.
 
 ## What runs where
@@ -160,7 +161,9 @@ Do not edit by hand: run the suite again.
 
 ${t}
 `;
-  writeFileSync(join(REPO_ROOT, 'tests', 'RELIABILITY.md'), md);
+  // Another model's table goes beside the default one: tests/RELIABILITY-<model file name>.md.
+  const custom = process.env['ENOSE_FAULTS_MODEL'];
+  writeFileSync(join(REPO_ROOT, 'tests', custom ? `RELIABILITY-${basename(custom, '.json')}.md` : 'RELIABILITY.md'), md);
 });
 
 describe.skipIf(!have)('fault injection over the pty link (long)', () => {
@@ -174,8 +177,8 @@ describe.skipIf(!have)('fault injection over the pty link (long)', () => {
 
   it('SIGKILL of watch --record at 6 points of a cycle: no frame taken before the last flush is lost; replay reads each', async () => {
     for (const [exposures, afterMs] of [[2, 300], [2, 1000], [1, 1700], [1, 2600], [3, 500], [3, 2000]] as const) {
-      const run = await crashWatch('datasets/container-sim/default-model.json', { seed: 11 + exposures, exposures, afterMs });
-      const replay = runEnose(['replay', run.record, '--model', 'datasets/container-sim/default-model.json']);
+      const run = await crashWatch(FAULT_MODEL, { seed: 11 + exposures, exposures, afterMs });
+      const replay = runEnose(['replay', run.record, '--model', FAULT_MODEL]);
       const phase = run.printed[run.printed.length - 1]?.phase ?? '?';
       crashes.push({ kill: `exposure ${exposures} + ${afterMs} ms (phase ${phase})`, beforeFlush: run.beforeFlush.length, recorded: run.recorded.length, lost: run.lostBeforeFlush, replayExit: replay.code });
       expect(run.signal).toBe('SIGKILL');
