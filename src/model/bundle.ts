@@ -32,6 +32,22 @@ const classifierSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('lda'), coef: finiteArray, intercept: finiteArray }),
   z.object({ type: z.literal('logreg'), coef: finiteArray, intercept: finiteArray }),
+  z.object({
+    type: z.literal('mlp'),
+    activation: z.literal('relu'),
+    networks: z
+      .array(
+        z.object({
+          layers: z
+            .array(z.object({ inputs: z.number().int().positive(), outputs: z.number().int().positive(), weights: finiteArray, bias: finiteArray }))
+            .min(1),
+          epochs: z.number().int().nonnegative(),
+          bestEpoch: z.number().int().nonnegative(),
+          validationAccuracy: z.number().min(0).max(1),
+        }),
+      )
+      .min(1),
+  }),
 ]);
 
 const policySchema = z.object({
@@ -220,6 +236,17 @@ function checkShapes(b: ModelBundle): string | null {
     if (c.labels.length === 0 || c.points.length !== c.labels.length * k) return 'knn points do not match its labels and the component count';
     if (c.labels.some((l) => l >= classCount)) return 'knn label index out of range';
     if (c.k > c.labels.length) return 'knn k is larger than its training set';
+  } else if (c.type === 'mlp') {
+    for (const [n, net] of c.networks.entries()) {
+      let inputs = k;
+      for (const [l, layer] of net.layers.entries()) {
+        const at = `mlp network ${n + 1} layer ${l + 1}`;
+        if (layer.inputs !== inputs) return `${at} takes ${layer.inputs} inputs, ${inputs} expected`;
+        if (layer.weights.length !== layer.inputs * layer.outputs || layer.bias.length !== layer.outputs) return `${at}: weights or bias do not match ${layer.inputs} x ${layer.outputs}`;
+        inputs = layer.outputs;
+      }
+      if (inputs !== classCount) return `mlp network ${n + 1} ends in ${inputs} outputs for ${classCount} classes`;
+    }
   } else {
     if (c.coef.length !== classCount * k || c.intercept.length !== classCount) return `${c.type} coefficients do not match ${classCount} classes x ${k} components`;
   }

@@ -145,7 +145,7 @@ function componentCorrection(parent: ModelBundle, u: Float64Array, count: number
  */
 function entropyCalibration(parent: ModelBundle, u: Float64Array, count: number, penalty: number, maxIterations: number, lineage: Lineage): ModelBundle {
   const cl = parent.classifier;
-  if (cl.type === 'knn') throw new EnoseError('bad-option', 'the entropy method needs a linear classifier (lda or logreg), this model uses knn');
+  if (cl.type === 'knn' || cl.type === 'mlp') throw new EnoseError('bad-option', `the entropy method needs a linear classifier (lda or logreg), this model uses ${cl.type}`);
   const width = parent.input.featureNames.length;
   const k = parent.pca.components;
   const classes = parent.classes.length;

@@ -157,7 +157,7 @@ export function withScaler(parent: ModelBundle, scaler: Scaler, lineage: Lineage
  */
 export function withLinearClassifier(parent: ModelBundle, coef: ArrayLike<number>, intercept: ArrayLike<number>, lineage: Lineage): ModelBundle {
   const cl = parent.classifier;
-  if (cl.type === 'knn') throw new EnoseError('bad-option', 'the model uses knn: only a linear classifier (lda or logreg) can be refitted');
+  if (cl.type === 'knn' || cl.type === 'mlp') throw new EnoseError('bad-option', `the model uses ${cl.type}: only a linear classifier (lda or logreg) can be refitted`);
   if (coef.length !== cl.coef.length || intercept.length !== cl.intercept.length) {
     throw new EnoseError('bad-usage', `withLinearClassifier: ${coef.length} weights and ${intercept.length} intercepts for a model of ${cl.coef.length} and ${cl.intercept.length}`);
   }
@@ -182,6 +182,26 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
   let classifier: UnsignedBundle['classifier'];
   if (cl.type === 'knn') {
     classifier = { ...cl, points: moved(cl.points) };
+  } else if (cl.type === 'mlp') {
+    // The first layer reads the scores: h = W^T (s - shift) + b' with b' = b + W^T shift gives what it gave.
+    classifier = {
+      ...cl,
+      networks: cl.networks.map((net) => ({
+        ...net,
+        layers: net.layers.map((layer, l) =>
+          l > 0
+            ? layer
+            : {
+                ...layer,
+                bias: layer.bias.map((b, o) => {
+                  let s = b;
+                  for (let j = 0; j < k; j++) s += layer.weights[j * layer.outputs + o]! * shift[j]!;
+                  return s;
+                }),
+              },
+        ),
+      })),
+    };
   } else {
     const classCount = parent.classes.length;
     const intercept = cl.intercept.map((b, c) => {

@@ -87,7 +87,7 @@ export function fineTuneModel(
   options: FineTuneOptions = {},
 ): { bundle: ModelBundle; use: LabelledUse } {
   const cl = model.classifier;
-  if (cl.type === 'knn') throw new EnoseError('bad-option', 'labelled recalibration refits a linear classifier (lda or logreg); this model uses knn');
+  if (cl.type === 'knn' || cl.type === 'mlp') throw new EnoseError('bad-option', `labelled recalibration refits a linear classifier (lda or logreg); this model uses ${cl.type}`);
   const lambda = options.lambda ?? 0.001;
   if (!(lambda > 0 && Number.isFinite(lambda))) throw new EnoseError('bad-option', `--lambda must be a positive number, got ${lambda}`);
   const perClass = options.perClass ?? LABELLED_PER_CLASS;

@@ -12,12 +12,13 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
+import { compileMlp, fitMlp, mlpSettings, predictMlpInto, type CompiledMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
 
-export type ClassifierKind = 'knn' | 'lda' | 'logreg';
+export type ClassifierKind = 'knn' | 'lda' | 'logreg' | 'mlp';
 export type FeatureTransform = 'none' | 'signed-log';
 export const TRANSFORMS: readonly FeatureTransform[] = ['none', 'signed-log'];
 
@@ -35,7 +36,7 @@ function transformTable(table: FeatureTable, transform: FeatureTransform): Featu
   if (transform === 'none') return table;
   return { ...table, x: table.x.map(signedLog) };
 }
-export const CLASSIFIERS: readonly ClassifierKind[] = ['knn', 'lda', 'logreg'];
+export const CLASSIFIERS: readonly ClassifierKind[] = ['knn', 'lda', 'logreg', 'mlp'];
 
 export interface FitOptions extends PolicyOptions {
   /** @default 'lda' */
@@ -44,13 +45,19 @@ export interface FitOptions extends PolicyOptions {
   readonly k?: number;
   /** Inverse L2 regularisation strength of logistic regression (scikit-learn's C). @default 1 */
   readonly c?: number;
+  /** MLP settings (hidden layers, alpha, networks, epochs; see src/model/mlp.ts). */
+  readonly mlp?: MlpOptions;
   /** A fixed number of principal components; otherwise `variance` decides. */
   readonly components?: number;
   /** Smallest share of variance the kept components explain. @default 0.99 */
   readonly variance?: number;
   /** Largest false-alarm rate the threshold may allow on cross-validated training scores. @default 0.01 */
   readonly maxFalseAlarm?: number;
-  /** Folds of the cross-validation that picks the threshold and reports accuracy (0: none). @default 5 */
+  /**
+   * Folds of the cross-validation that picks the threshold and reports accuracy (0: none). For an MLP, whose
+   * training is too slow to repeat per fold, one stratified fold of these is held out instead: the networks
+   * are trained on the others, and the threshold and the accuracy come from the held-out fold. @default 5
+   */
   readonly cvFolds?: number;
   /** Seed of the fold assignment. @default 1 */
   readonly seed?: number;
@@ -103,6 +110,7 @@ function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: In
   let classifier: UnsignedBundle['classifier'];
   if (kind === 'knn') classifier = fitKnn(scores, count, k, labels, options.k ?? 5);
   else if (kind === 'lda') classifier = fitLda(scores, count, k, labels, classes.length);
+  else if (kind === 'mlp') classifier = fitMlp(scores, count, k, labels, classes.length, { seed: options.seed ?? 1, ...options.mlp });
   else classifier = fitLogreg(scores, count, k, labels, classes.length, options.c !== undefined ? { c: options.c } : {});
   return { classes, scores, scaler, pca, classifier };
 }
@@ -130,20 +138,38 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   const table = transformTable(rawTable, transform);
   const classes = [...new Set(table.labels)].sort(compareLabels);
   const labelIndex = Int32Array.from(table.labels, (l) => classes.indexOf(l));
-  const core = fitCore(table, classes, labelIndex, options);
   const rule = resolvePolicyRule(classes, options);
-  const perClass: Record<string, number> = {};
-  for (const l of table.labels) perClass[l] = (perClass[l] ?? 0) + 1;
-
   // Stratified folds; a class with fewer samples than folds is simply absent from some test folds.
   const folds = Math.min(options.cvFolds ?? 5, table.count);
+  // An MLP holds one fold out (see FitOptions.cvFolds): trained on the other rows, calibrated on that fold.
+  const holdout = (options.classifier ?? 'lda') === 'mlp' && folds >= 2;
+  const foldOf = holdout ? stratifiedFolds(labelIndex, folds, options.seed ?? 1) : null;
+  const fitRows = foldOf ? Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] !== 0)) : undefined;
+  const core = fitCore(table, classes, labelIndex, options, fitRows);
+  const fitted = fitRows ? Array.from(fitRows, (i) => table.labels[i]!) : table.labels;
+  const perClass: Record<string, number> = {};
+  for (const l of fitted) perClass[l] = (perClass[l] ?? 0) + 1;
+
   let cvAccuracy: number | null = null;
   let outOfFold: Float64Array | null = null;
-  if (folds >= 2) {
+  /** The rows whose out-of-fold probabilities the policy is calibrated on. */
+  let scored: Int32Array = Int32Array.from({ length: table.count }, (_, i) => i);
+  if (foldOf) {
+    scored = Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] === 0));
+    outOfFold = new Float64Array(table.count * classes.length);
+    const compiled = compileCore(core, table.width);
+    const probs = new Float64Array(classes.length);
+    for (const i of scored) {
+      predictCompiled(compiled, table.x, i * table.width, probs);
+      outOfFold.set(probs, i * classes.length);
+    }
+  } else if (folds >= 2) {
     outOfFold = crossValidate(table, classes, labelIndex, options, folds);
+  }
+  if (outOfFold) {
     let correct = 0;
-    for (let i = 0; i < table.count; i++) if (argmax(outOfFold, i * classes.length, classes.length) === labelIndex[i]) correct++;
-    cvAccuracy = correct / table.count;
+    for (const i of scored) if (argmax(outOfFold, i * classes.length, classes.length) === labelIndex[i]) correct++;
+    cvAccuracy = correct / scored.length;
   }
 
   const noveltyQuantile = options.noveltyQuantile ?? 0.95;
@@ -153,10 +179,23 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     ...(options.noveltyComponents !== undefined && { components: options.noveltyComponents }),
     ...(options.noveltyWhiten === true && { whiten: true }),
   };
-  const novelty = noveltyQuantile > 0 ? fitNovelty(core.scores, table.count, core.pca.components, noveltyOptions) : null;
+  const fitCount = fitRows ? fitRows.length : table.count;
+  const novelty = noveltyQuantile > 0 ? fitNovelty(core.scores, fitCount, core.pca.components, noveltyOptions) : null;
   // Training samples the novelty limit flags (leave-one-out): suspicious whatever the classifier says, so the
-  // policy counts them among its false alarms (a clear one) or detections (a suspicious one).
-  const novel = novelty ? trainingNoveltyFlags(core.scores, table.count, core.pca.components, novelty, noveltyOptions) : null;
+  // policy counts them among its false alarms (a clear one) or detections (a suspicious one). Held-out rows
+  // are not among the limit's points: flagged as the engine would flag them.
+  let novel: Uint8Array | null = null;
+  if (novelty && fitRows) {
+    novel = new Uint8Array(table.count);
+    const compiled = compileCore(core, table.width, novelty as ModelBundle['novelty']);
+    const probs = new Float64Array(classes.length);
+    for (const i of scored) {
+      predictCompiled(compiled, table.x, i * table.width, probs);
+      if (noveltyOfLast(compiled) > 1) novel[i] = 1;
+    }
+  } else if (novelty) {
+    novel = trainingNoveltyFlags(core.scores, table.count, core.pca.components, novelty, noveltyOptions);
+  }
 
   let policy: UnsignedBundle['policy'] = null;
   if (rule) {
@@ -168,7 +207,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
       // The same with the novel samples as +Infinity: alarms at any threshold.
       const clearMarked: number[] = [];
       const suspiciousMarked: number[] = [];
-      for (let i = 0; i < table.count; i++) {
+      for (const i of scored) {
         let s = 0;
         for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold[i * classes.length + c]!;
         const suspicious = mask[labelIndex[i]!];
@@ -198,7 +237,9 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
           falseAlarmRate: choice.falseAlarmRate,
           detectionRate: choice.detectionRate,
           note:
-            `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation` +
+            (foldOf
+              ? `threshold on P(suspicious) of one held-out fold of ${folds} (stratified; the MLP trained on the others)`
+              : `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation`) +
             (novel === null
               ? ''
               : joint
@@ -237,7 +278,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     novelty,
     limits: options.limits ?? null,
     training: {
-      count: table.count,
+      count: fitCount,
       perClass,
       sources: [...new Set(table.groups)],
       options: trainingOptions(options),
@@ -265,6 +306,10 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   };
   if ((options.classifier ?? 'lda') === 'knn') out['k'] = options.k ?? 5;
   if (options.classifier === 'logreg') out['c'] = options.c ?? 1;
+  if (options.classifier === 'mlp') {
+    const { seed: _seed, ...settings } = mlpSettings(options.mlp ?? {});
+    Object.assign(out, { mlp: { ...settings, hidden: [...settings.hidden] }, calibration: 'one held-out fold' });
+  }
   if (options.components !== undefined) out['components'] = options.components;
   else out['variance'] = options.variance ?? 0.99;
   out['noveltyQuantile'] = options.noveltyQuantile ?? 0.95;
@@ -322,6 +367,8 @@ export interface CompiledModel {
   /** Transformed input row (scratch), or null without a transform. */
   readonly transformed: Float64Array | null;
   readonly knn: KnnRuntime | null;
+  /** The MLP's networks, or null for the other classifiers. */
+  readonly mlp: CompiledMlp | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
   /** Novelty points (count x noveltyDimensions, scaled when the model whitens) and limit; empty without one. */
@@ -387,7 +434,7 @@ function compileCore(
   // The k-d tree of the novelty points, built once here: a nearest-sample search costs microseconds, not 65.
   if (novelty && !noveltyFromKnn) prepareNearest(noveltyPoints, noveltyCount, noveltyDimensions);
   const classCount = core.classes.length;
-  const linear = cl.type !== 'knn';
+  const linear = cl.type === 'lda' || cl.type === 'logreg';
   const fused = new Float64Array(linear ? classCount * width : 0);
   if (linear) {
     // W = coef . projection (classes x components times components x width), summed in component order.
@@ -410,8 +457,9 @@ function compileCore(
     scores: new Float64Array(k),
     transformed: transform === 'none' ? null : new Float64Array(width),
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
-    coef: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.coef),
-    intercept: cl.type === 'knn' ? new Float64Array(0) : Float64Array.from(cl.intercept),
+    mlp: cl.type === 'mlp' ? compileMlp(cl, classCount) : null,
+    coef: linear ? Float64Array.from(cl.coef) : new Float64Array(0),
+    intercept: linear ? Float64Array.from(cl.intercept) : new Float64Array(0),
     noveltyPoints,
     noveltyScale,
     noveltyQuery: new Float64Array(noveltyScale ? noveltyDimensions : 0),
@@ -477,6 +525,7 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
     scores[c] = s;
   }
   if (model.knn) predictKnnInto(model.knn, scores, out);
+  else if (model.mlp) predictMlpInto(model.mlp, scores, 0, out);
   else predictLinearInto(model.coef, model.intercept, components, scores, out);
   return argmax(out, 0, model.classCount);
 }
@@ -492,7 +541,7 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
  */
 export function predictForVerdict(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, leading = 0): number {
   const dims = Math.min(model.components, Math.max(leading, model.noveltyCount > 0 ? model.noveltyDimensions : 0));
-  if (model.knn || dims >= model.components) return predictCompiled(model, input, inputOffset, out);
+  if (model.knn || model.mlp || dims >= model.components) return predictCompiled(model, input, inputOffset, out);
   const best = predictFused(model, input, inputOffset, out);
   const { width, projection, offset, scores, transformed } = model;
   // predictFused has already written the transformed row, when the model transforms.
@@ -516,7 +565,7 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
  * so `noveltyOfLast` does not apply to it. For kNN models it is `predictCompiled`.
  */
 export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
-  if (model.knn) return predictCompiled(model, input, inputOffset, out);
+  if (model.knn || model.mlp) return predictCompiled(model, input, inputOffset, out);
   const { width, transformed } = model;
   if (transformed) signedLogInto(input, inputOffset, width, transformed);
   const x = transformed ?? input;
@@ -539,7 +588,7 @@ export function predictClassesBatch(model: CompiledModel, rows: Float64Array, co
   if (!Number.isInteger(count) || count < 0) throw new EnoseError('bad-usage', `predictClassesBatch: count must be a non-negative integer, got ${count}`);
   if (rows.length < count * width) throw new EnoseError('bad-usage', `predictClassesBatch: ${count} rows of ${width} need ${count * width} values, got ${rows.length}`);
   if (out.length < count) throw new EnoseError('bad-usage', `predictClassesBatch: out holds ${out.length} classes, ${count} needed`);
-  if (model.knn) {
+  if (model.knn || model.mlp) {
     const probs = model.batchProbs;
     for (let i = 0; i < count; i++) out[i] = predictCompiled(model, rows, i * width, probs);
     return;

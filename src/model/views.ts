@@ -124,7 +124,7 @@ export function fitViewsModel(train: FeatureTable, views: readonly FeatureView[]
     throw new EnoseError('bad-option', `views must be distinct, from ${FEATURE_VIEWS.join(', ')}; got ${views.join(', ')}`);
   }
   const classifier = options.classifier ?? 'lda';
-  if (classifier === 'knn') throw new EnoseError('bad-option', 'a views model averages linear classifiers: use lda or logreg, not knn');
+  if (classifier === 'knn' || classifier === 'mlp') throw new EnoseError('bad-option', `a views model averages linear classifiers: use lda or logreg, not ${classifier}`);
   if ((options.suspicious?.length ?? 0) > 0 || (options.clear?.length ?? 0) > 0) {
     throw new EnoseError('bad-option', 'a views model has no verdict policy yet: train it without suspicious/clear labels');
   }
@@ -150,7 +150,7 @@ export function fitViewsModel(train: FeatureTable, views: readonly FeatureView[]
   let offset = 0;
   parts.forEach((p, v) => {
     if (p.classes.length !== classes.length || p.classes.some((c, i) => c !== classes[i])) throw new Error('views: class lists differ');
-    if (p.classifier.type === 'knn') throw new Error('views: unexpected knn');
+    if (p.classifier.type === 'knn' || p.classifier.type === 'mlp') throw new Error(`views: unexpected ${p.classifier.type}`);
     const kv = ks[v]!;
     for (let j = 0; j < w; j++) for (let q = 0; q < kv; q++) axes[(v * w + j) * k + offset + q] = p.pca.axes[j * kv + q]!;
     for (let c = 0; c < classes.length; c++) {

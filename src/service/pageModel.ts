@@ -49,7 +49,8 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   } else if (bundle.novelty) {
     points = bundle.novelty.points;
     // Points kept in fewer components than the classifier reads cannot be classified: plotted uncoloured.
-    colouring = (bundle.novelty.components ?? k) === k ? 'predicted' : 'none';
+    // An MLP's plot is left uncoloured too (the page colours by a linear classifier's prediction).
+    colouring = (bundle.novelty.components ?? k) === k && bundle.classifier.type !== 'mlp' ? 'predicted' : 'none';
   }
   const dims = bundle.classifier.type === 'knn' ? k : (bundle.novelty?.components ?? k);
   const total = points.length / dims;
@@ -58,8 +59,9 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   const classIndex: number[] = [];
   const row = new Float64Array(k);
   const probs = new Float64Array(classes.length);
-  const coef = bundle.classifier.type === 'knn' ? null : Float64Array.from(bundle.classifier.coef);
-  const intercept = bundle.classifier.type === 'knn' ? null : Float64Array.from(bundle.classifier.intercept);
+  const cl = bundle.classifier;
+  const coef = cl.type === 'knn' || cl.type === 'mlp' ? null : Float64Array.from(cl.coef);
+  const intercept = cl.type === 'knn' || cl.type === 'mlp' ? null : Float64Array.from(cl.intercept);
   const sums = classes.map(() => ({ x: 0, y: 0, n: 0 }));
   for (let i = 0; i < total; i += stride) {
     for (let c = 0; c < dims; c++) row[c] = points[i * dims + c]!;
