@@ -41,6 +41,24 @@ export function referencePredict(bundle: ModelBundle, row: ArrayLike<number>): R
     const kk = Math.min(cl.k, n);
     for (let i = 0; i < kk; i++) votes[cl.labels[d[i]!.i]!]! += 1 / kk;
     probabilities = votes;
+  } else if (cl.type === 'mlp') {
+    // Each network: ReLU hidden layers, softmax output; probabilities averaged over the networks.
+    probabilities = new Array<number>(classCount).fill(0);
+    for (const net of cl.networks) {
+      let a: number[] = scores;
+      net.layers.forEach((layer, l) => {
+        const out = Array.from({ length: layer.outputs }, (_, o) => {
+          let s = layer.bias[o]!;
+          for (let i = 0; i < layer.inputs; i++) s += a[i]! * layer.weights[i * layer.outputs + o]!;
+          return s;
+        });
+        a = l < net.layers.length - 1 ? out.map((v) => Math.max(0, v)) : out;
+      });
+      const max = Math.max(...a);
+      const e = a.map((v) => Math.exp(v - max));
+      const sum = e.reduce((x, y) => x + y, 0);
+      e.forEach((v, c) => (probabilities[c]! += v / sum / cl.networks.length));
+    }
   } else {
     const logits = Array.from({ length: classCount }, (_, c) => {
       let s = cl.intercept[c]!;

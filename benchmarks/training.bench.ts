@@ -40,7 +40,7 @@ import { referencePredict } from './reference.js';
 
 const SIZES = QUICK ? [1000, 2000] : [1000, 2000, 4000, 7000, 10_000, 13_910];
 const REPEATS = QUICK ? 1 : 3;
-const PIPELINES: Record<ClassifierKind, FitOptions> = {
+const PIPELINES: Record<Exclude<ClassifierKind, 'mlp'>, FitOptions> = {
   lda: { classifier: 'lda', variance: 0.99 },
   logreg: { classifier: 'logreg', variance: 0.99 },
   knn: { classifier: 'knn', k: 5, components: 20 },
@@ -94,7 +94,7 @@ async function loadZscored(): Promise<{ table: FeatureTable; order: Int32Array; 
 }
 
 /** Child: load the data, train once on every row, report RSS. */
-async function probeTraining(kind: ClassifierKind): Promise<void> {
+async function probeTraining(kind: Exclude<ClassifierKind, 'mlp'>): Promise<void> {
   const data = await loadZscored();
   if (!data) throw new Error('zscored drift data not found');
   const before = rssMiB();
@@ -145,7 +145,7 @@ async function parent(): Promise<void> {
     // Check: the smallest fit predicts its rows as the reference does.
     const small = subsetTable(table, order.subarray(0, SIZES[0]!));
     checkKernels(small);
-    for (const kind of Object.keys(PIPELINES) as ClassifierKind[]) {
+    for (const kind of Object.keys(PIPELINES) as Exclude<ClassifierKind, 'mlp'>[]) {
       const bundle = fitModel(small, input, { ...PIPELINES[kind], cvFolds: 0, noveltyQuantile: 0 });
       const model = compileModel(bundle);
       const probs = new Float64Array(bundle.classes.length);
@@ -160,7 +160,7 @@ async function parent(): Promise<void> {
     const signing: Record<string, number[]> = {};
     const components: Record<string, number[]> = {};
     const fullFit: Record<string, number[]> = {};
-    for (const kind of Object.keys(PIPELINES) as ClassifierKind[]) {
+    for (const kind of Object.keys(PIPELINES) as Exclude<ClassifierKind, 'mlp'>[]) {
       engineFit[kind] = [];
       signing[kind] = [];
       components[kind] = [];
@@ -203,7 +203,7 @@ async function parent(): Promise<void> {
       );
       peer = out['growth'] as Record<string, { n: number; fitSeconds: number }[]>;
     }
-    for (const kind of Object.keys(PIPELINES) as ClassifierKind[]) {
+    for (const kind of Object.keys(PIPELINES) as Exclude<ClassifierKind, 'mlp'>[]) {
       const label = kind === 'knn' ? 'PCA 20 + kNN 5' : `PCA 0.99 + ${kind === 'lda' ? 'LDA' : 'logistic regression'}`;
       SIZES.forEach((n, i) => {
         const e = engineFit[kind]![i]! * 1e3;
@@ -227,7 +227,7 @@ async function parent(): Promise<void> {
       });
     }
     report(rows);
-    for (const kind of QUICK ? [] : (Object.keys(PIPELINES) as ClassifierKind[])) {
+    for (const kind of QUICK ? [] : (Object.keys(PIPELINES) as Exclude<ClassifierKind, 'mlp'>[])) {
       const probe = runProbe(['--probe', `fit:${kind}`]);
       report([
         {
@@ -265,7 +265,7 @@ async function parent(): Promise<void> {
 const probeAt = process.argv.indexOf('--probe');
 if (probeAt >= 0) {
   const what = process.argv[probeAt + 1] ?? '';
-  main(() => (what === 'engine' ? probeEngine(process.argv[probeAt + 2]!) : probeTraining(what.replace(/^fit:/, '') as ClassifierKind)));
+  main(() => (what === 'engine' ? probeEngine(process.argv[probeAt + 2]!) : probeTraining(what.replace(/^fit:/, '') as Exclude<ClassifierKind, 'mlp'>)));
 } else {
   main(parent);
 }

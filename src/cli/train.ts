@@ -16,9 +16,16 @@ frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vect
 
 Options:
   --out <file>              model file to write (written atomically)          [required]
-  --classifier <name>       knn | lda | logreg                                 [default: lda]
+  --classifier <name>       knn | lda | logreg | mlp                           [default: lda]
   --k <n>                   neighbours for knn                                 [default: 5]
   --c <C>                   logreg: inverse L2 regularisation (scikit-learn's C) [default: 1]
+  --hidden <n,n,...>        mlp: hidden layer sizes                            [default: 128,64]
+  --alpha <x>               mlp: L2 penalty (scikit-learn's alpha)             [default: 0.001]
+  --networks <n>            mlp: networks trained (seeds seed, seed+1, ...), probabilities averaged
+                                                                               [default: 1]
+  --max-epochs <n>          mlp: at most this many epochs (early stopping on a 10% validation
+                            share, patience 10); the policy is calibrated on one held-out fold of
+                            --cv instead of a cross-validation                 [default: 200]
   --components <k>          keep k principal components
   --variance <v>            keep the fewest components explaining share v      [default: 0.99]
   --suspicious <a,b,...>    these labels are suspicious, all others clear
@@ -67,6 +74,10 @@ export const trainCommand: Command = {
     const parsed = parseCommand('train', argv, {
       out: { type: 'string' },
       classifier: { type: 'string' },
+      hidden: { type: 'string' },
+      alpha: { type: 'string' },
+      networks: { type: 'string' },
+      'max-epochs': { type: 'string' },
       k: { type: 'string' },
       c: { type: 'string' },
       views: { type: 'string' },
@@ -130,6 +141,14 @@ export const trainCommand: Command = {
     const recoveryWindowCount = numberOption('train', parsed, 'recovery-windows', { integer: true, min: 1, max: 1000 }) ?? 6;
     const c = numberOption('train', parsed, 'c', { above: 0 });
     if (c !== undefined && classifier !== 'logreg') throw new EnoseError('bad-option', '--c is for --classifier logreg');
+    const hiddenText = listOption(parsed, 'hidden');
+    const hidden = hiddenText?.map((h) => (/^\d+$/.test(h) ? Number(h) : NaN));
+    if (hidden && hidden.some((h) => !(h >= 1 && h <= 4096))) throw new EnoseError('bad-option', `--hidden must list layer sizes from 1 to 4096, got "${hiddenText!.join(',')}"`);
+    const alpha = numberOption('train', parsed, 'alpha', { min: 0 });
+    const networks = numberOption('train', parsed, 'networks', { integer: true, min: 1, max: 100 });
+    const maxEpochs = numberOption('train', parsed, 'max-epochs', { integer: true, min: 1, max: 100000 });
+    const mlpGiven = [hidden, alpha, networks, maxEpochs].some((v) => v !== undefined);
+    if (mlpGiven && classifier !== 'mlp') throw new EnoseError('bad-option', '--hidden, --alpha, --networks and --max-epochs are for --classifier mlp');
     const views = listOption(parsed, 'views');
     if (views && views.some((v) => !FEATURE_VIEWS.includes(v as FeatureView))) {
       throw new EnoseError('bad-option', `--views must list views from ${FEATURE_VIEWS.join(', ')}, got "${views.join(',')}"`);
@@ -171,6 +190,14 @@ export const trainCommand: Command = {
       cvFolds,
       ...(k !== undefined && { k }),
       ...(c !== undefined && { c }),
+      ...(classifier === 'mlp' && {
+        mlp: {
+          ...(hidden && { hidden }),
+          ...(alpha !== undefined && { alpha }),
+          ...(networks !== undefined && { networks }),
+          ...(maxEpochs !== undefined && { maxEpochs }),
+        },
+      }),
       ...(components !== undefined && { components }),
       ...(variance !== undefined && { variance }),
       ...(suspicious && { suspicious }),

@@ -83,6 +83,21 @@ describe('enose train: recovery windows', () => {
     expect(early).toBeLessThan(80);
   });
 
+  it('--classifier mlp trains networks with --hidden, --networks and --max-epochs, and evaluate replays the model', () => {
+    const out = join(dir, 'mlp.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'mlp', '--hidden', '12', '--networks', '2', '--max-epochs', '40', '--alpha', '0.01', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '3', '--novelty-quantile', '0', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(out, 'utf8'));
+    expect(model.classifier.type).toBe('mlp');
+    expect(model.classifier.networks).toHaveLength(2);
+    expect(model.classifier.networks[0].layers.map((l: { outputs: number }) => l.outputs)).toEqual([12, 2]);
+    expect(model.classifier.networks[0].epochs).toBeLessThanOrEqual(40);
+    expect(model.training.options.mlp).toMatchObject({ hidden: [12], networks: 2, maxEpochs: 40, alpha: 0.01 });
+    expect(model.training.count).toBe(32); // 40 cycles, one fold of 5 held out for the policy
+    expect(accuracyOf(out)).toBeGreaterThan(0);
+  });
+
   it('warns in one line when the unknown-odour limit alone flags more clear training samples than the false-alarm target', () => {
     const out = join(dir, 'loose.json');
     const run = runEnose(['train', frames, '--out', out, '--classifier', 'lda', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--novelty-quantile', '0.8', '--max-false-alarm', '0.01']);
@@ -135,6 +150,8 @@ describe('enose train: exposure windows and C', () => {
       [['--c', '10'], /--c is for --classifier logreg/],
       [['--views', 'none,signed-log'], /--views is for feature files/],
       [['--views', 'none,cube'], /--views must list views/],
+      [['--hidden', '16'], /--hidden, --alpha, --networks and --max-epochs are for --classifier mlp/],
+      [['--classifier', 'mlp', '--hidden', '16,x'], /--hidden must list layer sizes/],
     ] as const) {
       const run = runEnose(['train', frames, '--out', join(dir, 'x.json'), ...args]);
       expect(run.code).toBe(2);

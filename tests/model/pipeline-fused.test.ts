@@ -112,7 +112,7 @@ function dot2(a: ArrayLike<number>, b: ArrayLike<number>, start = 0): number {
 /** The bundle's class probabilities for one row, scaler and projection unfolded, every sum in Dot2. */
 function accurateProbabilities(bundle: ReturnType<typeof fit>, row: ArrayLike<number>): number[] {
   const cl = bundle.classifier;
-  if (cl.type === 'knn') throw new Error('linear models only');
+  if (cl.type === 'knn' || cl.type === 'mlp') throw new Error('linear models only');
   const width = bundle.scaler.mean.length;
   const k = bundle.pca.components;
   const z = Array.from({ length: width }, (_, j) => {
