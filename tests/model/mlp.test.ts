@@ -3,7 +3,10 @@
  * prediction equals a plain forward pass, it survives the model file, and its verdict policy is calibrated on
  * one held-out fold.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readDataset } from '../../src/io/datasets/index.js';
 import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/bundle.js';
 import { fitMlp } from '../../src/model/mlp.js';
 import {
@@ -16,6 +19,7 @@ import {
   type FitOptions,
 } from '../../src/model/pipeline.js';
 import type { FeatureTable } from '../../src/types.js';
+import { DRIFT_RAW, haveShared, REPO_ROOT } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 /**
@@ -161,5 +165,39 @@ describe('MLP classifier', () => {
     expect(() => fitMlp(scores, 20, 2, labels, 2, { hidden: [] })).toThrow(/--hidden must list layer sizes/);
     expect(() => fitMlp(scores, 20, 2, labels, 2, { alpha: -1 })).toThrow(/--alpha/);
     expect(() => fitMlp(scores, 20, 2, labels, 2, { networks: 0 })).toThrow(/--networks/);
+  });
+});
+
+const haveDrift = haveShared('datasets', 'uci-gas-drift', 'raw', 'batch2.dat');
+if (!haveDrift) console.warn('skipping the MLP peer test: ../shared/datasets/uci-gas-drift/raw/batch2.dat is absent');
+
+describe('MLP against scikit-learn on real data (raw drift batch 2, 5-fold CV)', () => {
+  it.skipIf(!haveDrift)('is as accurate as scikit-learn\'s MLPClassifier with the same setting, over five seeds', async () => {
+    const golden = JSON.parse(readFileSync(join(REPO_ROOT, 'tests', 'model', 'golden', 'sklearn-mlp.json'), 'utf8')) as { accuracyPerSeed: number[]; meanAccuracy: number };
+    const read = await readDataset(`${DRIFT_RAW}/batch2.dat`);
+    if (!read.ok || read.value.kind !== 'features') throw new Error('cannot read batch2');
+    const t = read.value.table;
+    const rowsOf = (pick: (i: number) => boolean): FeatureTable => {
+      const idx = Array.from({ length: t.count }, (_, i) => i).filter(pick);
+      const x = new Float64Array(idx.length * t.width);
+      idx.forEach((r, i) => x.set(t.x.subarray(r * t.width, (r + 1) * t.width), i * t.width));
+      const take = <T>(a: readonly T[]) => idx.map((r) => a[r]!);
+      return { ...t, x, count: idx.length, labels: take(t.labels), samples: take(t.samples), groups: take(t.groups) };
+    };
+    const perSeed: number[] = [];
+    for (let seed = 1; seed <= 5; seed++) {
+      let right = 0;
+      for (let f = 0; f < 5; f++) {
+        const train = rowsOf((i) => i % 5 !== f);
+        const test = rowsOf((i) => i % 5 === f);
+        const bundle = fitModel(train, input(train), { classifier: 'mlp', variance: 1, cvFolds: 0, noveltyQuantile: 0, mlp: { hidden: [64], alpha: 1e-3, seed } });
+        right += accuracy(bundle, test) * test.count;
+      }
+      perSeed.push((100 * right) / t.count);
+    }
+    const mean = perSeed.reduce((s, v) => s + v, 0) / perSeed.length;
+    console.log(`drift batch 2, 5-fold CV, MLP (64), five seeds: engine ${perSeed.map((v) => v.toFixed(2)).join(' / ')} (mean ${mean.toFixed(2)}%), scikit-learn ${golden.accuracyPerSeed.join(' / ')} (mean ${golden.meanAccuracy}%)`);
+    expect(mean).toBeGreaterThan(golden.meanAccuracy - 2);
+    expect(Math.min(...perSeed)).toBeGreaterThan(Math.min(...golden.accuracyPerSeed) - 3);
   });
 });
