@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
 import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/bundle.js';
+import { foldZMap } from '../../src/model/correction.js';
 import { fitMlp } from '../../src/model/mlp.js';
 import {
   compileModel,
@@ -148,6 +149,24 @@ describe('MLP classifier', () => {
     expect(mlp.policy!.calibration.falseAlarmRate!).toBeLessThanOrEqual(0.01 + 1e-12);
     expect(mlp.training.cvAccuracy!).toBeGreaterThan(0.95);
     expect(mlp.training.options['mlp']).toMatchObject({ hidden: [16, 8], networks: 2, alpha: 0.001 });
+  });
+
+  it('a correction folded into the model (an offset in z-space) moves the first layer\'s biases: the same probabilities', () => {
+    const width = train.width;
+    const v = Float64Array.from({ length: width }, (_, j) => 0.3 * (j + 1) - 0.8);
+    const moved = foldZMap(mlp, mlp.scaler, { kind: 'diagonal', diagonal: new Float64Array(width).fill(1), offset: v }, { parent: mlp.hash, method: 'test', reference: null });
+    const a = compileModel(mlp);
+    const b = compileModel(moved);
+    const pa = new Float64Array(3);
+    const pb = new Float64Array(3);
+    const shifted = new Float64Array(width);
+    for (let i = 0; i < 50; i++) {
+      // The parent sees z + v where the moved model sees z: x + v * scale.
+      for (let j = 0; j < width; j++) shifted[j] = test.x[i * width + j]! + v[j]! * mlp.scaler.scale[j]!;
+      predictCompiled(a, shifted, 0, pa);
+      predictCompiled(b, test.x, i * width, pb);
+      for (let c = 0; c < 3; c++) expect(Math.abs(pa[c]! - pb[c]!)).toBeLessThan(1e-9);
+    }
   });
 
   it('rejects a model file whose layers do not chain, in one line', () => {
