@@ -1,0 +1,72 @@
+/**
+ * `enose demo` (what `npm start` runs) through the real CLI: the shipped models stream simulated evaluation
+ * containers through the engine and the summary says what they did; misuse is one line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runEnose } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/shared.js';
+
+interface Summary {
+  containers: number;
+  perLabel: Record<string, { n: number; suspicious: number; inconclusive: number; clear: number }>;
+  detectionRate: number | null;
+  falseAlarmRate: number | null;
+  inconclusive: number;
+  latencyMsP50: number;
+  latencyMsP99: number;
+}
+
+const idOf = (file: string) => (JSON.parse(readFileSync(join(REPO_ROOT, 'datasets', 'container-sim', file), 'utf8')) as { id: string }).id;
+
+describe('enose demo', () => {
+  const cases = [
+    ['default', [], 'default-model.json'],
+    ['recovery', ['--after-recovery'], 'recovery-model.json'],
+    ['mlp', ['--shipped', 'mlp'], 'mlp-model.json'],
+  ] as const;
+  for (const [name, args, file] of cases) {
+    const present = existsSync(join(REPO_ROOT, 'datasets', 'container-sim', file));
+    if (!present) console.warn(`skipping enose demo with the ${name} model: datasets/container-sim/${file} is missing (npm run model:default -- ${name})`);
+    it.skipIf(!present)(`streams 30 evaluation containers through the engine with the shipped ${name} model and sums them up`, () => {
+      const run = runEnose(['demo', ...args, '--containers', '30', '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const out = JSON.parse(run.stdout) as { modelId: string; evaluation: Summary; training: Summary };
+      expect(out.modelId).toBe(idOf(file));
+      const e = out.evaluation;
+      expect(e.containers).toBe(30);
+      const counted = Object.values(e.perLabel).reduce((s, r) => s + r.n, 0);
+      expect(counted).toBe(30);
+      for (const r of Object.values(e.perLabel)) expect(r.suspicious + r.inconclusive + r.clear).toBe(r.n);
+      // A working model on 30 containers: most drug containers flagged, few clear ones (loose bounds: 30 is few).
+      expect(e.detectionRate!).toBeGreaterThan(0.5);
+      expect(e.falseAlarmRate!).toBeLessThan(0.2);
+      expect(e.latencyMsP99).toBeGreaterThan(0);
+      expect(out.training.containers).toBe(400);
+    });
+  }
+
+  it('prints the containers, the summary and the hint to the other models', () => {
+    const run = runEnose(['demo', '--containers', '5']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/verdict when the exposure ends/);
+    expect(run.stdout.split('\n').filter((l) => / -> (suspicious|clear|inconclusive) /.test(l))).toHaveLength(5);
+    expect(run.stdout).toMatch(/detection rate \d+\.\d%, false-alarm rate \d+\.\d%, inconclusive \d+/);
+    expect(run.stdout).toMatch(/enose demo --after-recovery, or with an MLP: enose demo --shipped mlp/);
+  });
+
+  it('refuses a model chosen twice or a shipped model that does not exist, in one line', () => {
+    for (const [args, pattern] of [
+      [['--shipped', 'bogus'], /--shipped must be one of default, recovery, mlp, got "bogus"/],
+      [['--after-recovery', '--model', 'x.json'], /choose the model once/],
+      [['--shipped', 'mlp', '--after-recovery'], /choose the model once/],
+    ] as const) {
+      const run = runEnose(['demo', ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
+  });
+});
