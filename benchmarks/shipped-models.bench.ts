@@ -1,8 +1,8 @@
 /**
  * The judge path of the two shipped models, for sizing a deployment on the simulated rig (18 channels): the
- * default model (108 features, verdict when the exposure ends) and the recovery model (220 features, verdict
- * when the recovery ends), logistic regression over every principal component and the novelty limit over
- * about 5,900 training points in 20 components. Containers of the evaluation days (simulator seed 1, days
+ * default model (112 features, verdict when the exposure ends) and the recovery model (220 features, verdict
+ * when the recovery ends), each two MLPs of 128 and 64 units on every principal component and a novelty limit
+ * over 5,000 training points in 20 components. Containers of the evaluation days (simulator seed 1, days
  * 21-30) are pushed frame by frame into an `EngineCore`; the time is taken around the `push` of each frame
  * that produces a verdict (the frame that ends the exposure, or the recovery), to the verdict reaching the sink.
  *

@@ -6,7 +6,7 @@
 // containers. The clear containers of the same runs give the false-alarm rate beside them (they follow the
 // strong containers too: carry-over). Drug containers are rare in a port; a run of containers that all hold
 // the same drug at x100 would mostly measure the carry-over of the previous one.
-// Run after a build: npm run eval:sim-curve [-- --per 200] [-- --shipped default|recovery|mlp] (a shipped model
+// Run after a build: npm run eval:sim-curve [-- --per 200] [-- --shipped default|recovery] (a shipped model
 // of datasets/container-sim/; --after-recovery is --shipped recovery)
 import { runSimulatedSet, loadDefaultModel, SHIPPED_SETS } from '../../dist/cli/demo.js';
 

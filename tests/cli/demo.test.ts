@@ -24,7 +24,6 @@ describe('enose demo', () => {
   const cases = [
     ['default', [], 'default-model.json'],
     ['recovery', ['--after-recovery'], 'recovery-model.json'],
-    ['mlp', ['--shipped', 'mlp'], 'mlp-model.json'],
   ] as const;
   for (const [name, args, file] of cases) {
     const present = existsSync(join(REPO_ROOT, 'datasets', 'container-sim', file));
@@ -54,14 +53,14 @@ describe('enose demo', () => {
     expect(run.stdout).toMatch(/verdict when the exposure ends/);
     expect(run.stdout.split('\n').filter((l) => / -> (suspicious|clear|inconclusive) /.test(l))).toHaveLength(5);
     expect(run.stdout).toMatch(/detection rate \d+\.\d%, false-alarm rate \d+\.\d%, inconclusive \d+/);
-    expect(run.stdout).toMatch(/enose demo --after-recovery, or with an MLP: enose demo --shipped mlp/);
+    expect(run.stdout).toMatch(/Deciding when the recovery ends instead \(60 s later, the same cycle\): enose demo --after-recovery/);
   });
 
   it('refuses a model chosen twice or a shipped model that does not exist, in one line', () => {
     for (const [args, pattern] of [
-      [['--shipped', 'bogus'], /--shipped must be one of default, recovery, mlp, got "bogus"/],
+      [['--shipped', 'bogus'], /--shipped must be one of default, recovery, got "bogus"/],
       [['--after-recovery', '--model', 'x.json'], /choose the model once/],
-      [['--shipped', 'mlp', '--after-recovery'], /choose the model once/],
+      [['--shipped', 'recovery', '--after-recovery'], /choose the model once/],
     ] as const) {
       const run = runEnose(['demo', ...args]);
       expect(run.code).toBe(2);
