@@ -277,8 +277,8 @@ export class EngineCore {
     const reasons: VerdictReason[] = [];
     if (t.cut) reasons.push(t.cut === 'disconnect' ? 'cut-disconnect' : t.cut === 'reboot' ? 'cut-reboot' : 'cut-stopped');
     const exposed = t.framesE > 1 && t.framesB > 0;
-    // Through recovery, the recovery windows must be (nearly) full: at most one frame short of them.
-    const recoveryShort = t.throughRecovery && features.recoveryFrames < features.recoveryFramesNeeded - 1;
+    // Through recovery, the recovery must reach into the second half of its last window.
+    const recoveryShort = t.throughRecovery && !features.recoveryComplete;
     if (!exposed || t.baselineS < limits.minBaselineS || t.exposureS < limits.minExposureS || recoveryShort) reasons.push('too-short');
     if (t.lostShare > limits.maxLostShare) reasons.push('lost-frames');
     if (t.maxGapS > limits.maxGapS) reasons.push('gap-too-long');

@@ -514,20 +514,24 @@ export function compileModel(bundle: ModelBundle): CompiledModel {
  * returns the index of the most probable class. Allocation-free. PCA scores are left in `model.scores`.
  */
 export function predictCompiled(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
-  const { width, components, projection, offset, scores, transformed } = model;
+  const { width, components, scores, transformed } = model;
   if (transformed) signedLogInto(input, inputOffset, width, transformed);
-  const x = transformed ?? input;
-  const xOffset = transformed ? 0 : inputOffset;
-  for (let c = 0; c < components; c++) {
+  projectLeading(model, transformed ?? input, transformed ? 0 : inputOffset, components);
+  if (model.knn) predictKnnInto(model.knn, scores, out);
+  else if (model.mlp) predictMlpInto(model.mlp, scores, 0, out);
+  else predictLinearInto(model.coef, model.intercept, components, scores, out);
+  return argmax(out, 0, model.classCount);
+}
+
+/** The first `count` PCA scores of the (transformed) row `x` at `xOffset` into `model.scores`. Allocation-free. */
+function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, count: number): void {
+  const { width, projection, offset, scores } = model;
+  for (let c = 0; c < count; c++) {
     let s = offset[c]!;
     const base = c * width;
     for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
     scores[c] = s;
   }
-  if (model.knn) predictKnnInto(model.knn, scores, out);
-  else if (model.mlp) predictMlpInto(model.mlp, scores, 0, out);
-  else predictLinearInto(model.coef, model.intercept, components, scores, out);
-  return argmax(out, 0, model.classCount);
 }
 
 /**
@@ -543,16 +547,9 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
   const dims = Math.min(model.components, Math.max(leading, model.noveltyCount > 0 ? model.noveltyDimensions : 0));
   if (model.knn || model.mlp || dims >= model.components) return predictCompiled(model, input, inputOffset, out);
   const best = predictFused(model, input, inputOffset, out);
-  const { width, projection, offset, scores, transformed } = model;
   // predictFused has already written the transformed row, when the model transforms.
-  const x = transformed ?? input;
-  const xOffset = transformed ? 0 : inputOffset;
-  for (let c = 0; c < dims; c++) {
-    let s = offset[c]!;
-    const base = c * width;
-    for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
-    scores[c] = s;
-  }
+  const { transformed } = model;
+  projectLeading(model, transformed ?? input, transformed ? 0 : inputOffset, dims);
   return best;
 }
 

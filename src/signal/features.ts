@@ -118,6 +118,11 @@ const RESPONSE_FRACTIONAL = 0;
 const RESPONSE_RELATIVE = 1;
 const RESPONSE_LOG = 2;
 
+/** The response of a reading `v` against its baseline `r0` (RESPONSE_FRACTIONAL, _RELATIVE or _LOG). */
+function responseOf(kind: number, v: number, r0: number): number {
+  return kind === RESPONSE_FRACTIONAL ? (v - r0) / r0 : kind === RESPONSE_RELATIVE ? v / r0 : Math.log(v / r0);
+}
+
 /** Feature names in the order `extract` writes them: per gas channel, then per environment channel. */
 export function featureNames(channels: readonly string[], config: ExtractorConfig): string[] {
   const names: string[] = [];
@@ -347,6 +352,15 @@ export class CycleFeatures {
     return this.rWindows * this.rWindowFrames;
   }
 
+  /**
+   * True when the recovery reached into the second half of its last window (always true without recovery
+   * windows): enough for the features. A few frames lost on the link do not make it short; the loss and gap
+   * limits judge those.
+   */
+  get recoveryComplete(): boolean {
+    return this.rCount >= this.rWindows * this.rWindowFrames - Math.floor(this.rWindowFrames / 2);
+  }
+
   /** The largest baseline drift of the gas channels (share of R0), known once the exposure has started. */
   get largestBaselineDrift(): number {
     let m = 0;
@@ -529,10 +543,7 @@ export class CycleFeatures {
       const v = values[i]!;
       // A reading on a rail (a dropout to 0, an open circuit) is a failed reading, not a response.
       let r = NaN;
-      if (v === v && v > railLow && v < railHigh) {
-        const r0 = r0s[i]!;
-        r = kind === RESPONSE_FRACTIONAL ? (v - r0) / r0 : kind === RESPONSE_RELATIVE ? v / r0 : Math.log(v / r0);
-      }
+      if (v === v && v > railLow && v < railHigh) r = responseOf(kind, v, r0s[i]!);
       const valid = r === r && Number.isFinite(r);
       steadySum[steadyRow + i] = steadySum[prevRow + i]! + (valid ? r : 0);
       steadyN[steadyRow + i] = steadyN[prevRow + i]! + (valid ? 1 : 0);
@@ -586,8 +597,7 @@ export class CycleFeatures {
       const i = gas[k]!;
       const v = values[i]!;
       if (!(v === v && v > railLow && v < railHigh)) continue;
-      const r0 = r0s[i]!;
-      const r = kind === RESPONSE_FRACTIONAL ? (v - r0) / r0 : kind === RESPONSE_RELATIVE ? v / r0 : Math.log(v / r0);
+      const r = responseOf(kind, v, r0s[i]!);
       if (!Number.isFinite(r)) continue;
       rSum[i * rW + window]! += r;
       rN[i * rW + window]!++;

@@ -137,6 +137,27 @@ describe('a model that decides after the recovery', () => {
     expect(early[0]!.reasons).not.toContain('cut-disconnect');
   });
 
+  it('a few frames lost in the recovery do not make it short; the loss limit judges them', () => {
+    const stream = rigStream([{ label: 'clear', recovery: 40 }], { seed: 3 });
+    const dropped: SourceEvent[] = [];
+    let r = 0;
+    for (const e of stream) {
+      if (e.type === 'frame' && e.phase === 'R' && (r++ === 12 || r === 31)) {
+        dropped.push({ type: 'gap', atMs: 0, fromSeq: e.seq, toSeq: e.seq, lost: 1 });
+        continue;
+      }
+      dropped.push(e);
+    }
+    const v = run(recoveryModel, dropped).verdicts[0]!;
+    expect(v.quality.framesR).toBe(38);
+    expect(v.quality.lostFrames).toBe(2);
+    for (const limit of ['too-short', 'lost-frames', 'gap-too-long']) expect(v.reasons).not.toContain(limit);
+    expect(v.class).not.toBeNull();
+    // The last window less than half full is short.
+    expect(run(recoveryModel, rigStream([{ label: 'clear', recovery: 34 }], { seed: 3 })).verdicts[0]!.reasons).toContain('too-short');
+    expect(run(recoveryModel, rigStream([{ label: 'clear', recovery: 35 }], { seed: 3 })).verdicts[0]!.reasons).not.toContain('too-short');
+  });
+
   it('counts frames lost in the recovery against the cycle', () => {
     const stream = rigStream([{ label: 'clear', recovery: 40 }], { seed: 3 });
     const withGap: SourceEvent[] = [];
