@@ -196,6 +196,11 @@ export const trainCommand: Command = {
           ...(alpha !== undefined && { alpha }),
           ...(networks !== undefined && { networks }),
           ...(maxEpochs !== undefined && { maxEpochs }),
+          // An MLP on tens of thousands of cycles trains for minutes: on a terminal, say how it goes.
+          ...(ctx.isTty && {
+            onEpoch: (n: number, epoch: number, loss: number, accuracy: number) =>
+              ctx.stderr(`enose train: network ${n + 1}, epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`),
+          }),
         },
       }),
       ...(components !== undefined && { components }),
@@ -255,7 +260,11 @@ export const trainCommand: Command = {
       bundle.novelty
         ? `unknown-odour limit: nearest training sample farther than ${bundle.novelty.threshold.toPrecision(4)} (the ${bundle.novelty.quantile} quantile of leave-one-out distances)`
         : 'unknown-odour limit: off',
-      summary.cvFolds > 0 ? `${summary.cvFolds}-fold cross-validated accuracy: ${pct(summary.cvAccuracy)}` : 'cross-validation: not run',
+      summary.cvFolds > 0
+        ? bundle.classifier.type === 'mlp'
+          ? `accuracy on the held-out fold (one of ${summary.cvFolds}): ${pct(summary.cvAccuracy)}`
+          : `${summary.cvFolds}-fold cross-validated accuracy: ${pct(summary.cvAccuracy)}`
+        : 'cross-validation: not run',
       bundle.policy
         ? `policy: ${bundle.policy.rule === 'clear-listed' ? 'clear' : 'suspicious'} = ${bundle.policy.labels.join(',')}; threshold P(suspicious) > ${bundle.policy.threshold.toPrecision(4)} (cross-validated false alarms ${pct(bundle.policy.calibration.falseAlarmRate)}, detection ${pct(bundle.policy.calibration.detectionRate)}, target <= ${pct(bundle.policy.maxFalseAlarm)})`
         : 'policy: none (no label named clear and no --suspicious/--clear): verdicts carry the class only',

@@ -52,7 +52,7 @@ export async function renderReport(data: ReportData): Promise<string> {
     ['classifier', bundle.classifier.type],
     ['principal components', `${bundle.pca.components} (${pct(bundle.pca.varianceRatio.reduce((s, v) => s + v, 0))} of variance)`],
     ['classes', bundle.classes.map((c) => (policy && isSuspiciousLabel(policy, c) ? `${c} (suspicious)` : c)).join(', ')],
-    ['training', `${bundle.training.count} samples; cross-validated accuracy ${pct(bundle.training.cvAccuracy)}`],
+    ['training', `${bundle.training.count} samples; ${bundle.classifier.type === 'mlp' ? 'accuracy on the held-out fold' : 'cross-validated accuracy'} ${pct(bundle.training.cvAccuracy)}`],
   ];
   if (policy) modelRows.push(['threshold on P(suspicious)', `${policy.threshold.toFixed(4)} (target false-alarm rate ${pct(policy.maxFalseAlarm)})`]);
   sections.push(`<section><h2>Summary</h2><div class="grid">${table(rows)}${table(modelRows)}</div></section>`);
