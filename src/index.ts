@@ -44,6 +44,7 @@ export {
   type PolicyOutcome,
 } from './model/pipeline.js';
 export { NOVELTY_CEILING } from './model/novelty.js';
+export type { MlpOptions, MlpModel, MlpNetwork, MlpLayer } from './model/mlp.js';
 export { fitViewsModel, expandForModel, FEATURE_VIEWS, type FeatureView } from './model/views.js';
 export { createAdaptation, observeSample, applyAdaptation, adaptedBundle, type AdaptationOptions, type AdaptationState } from './model/adaptation.js';
 export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, type JudgedSample } from './model/evaluation.js';
