@@ -35,7 +35,7 @@ Options:
   --max-false-alarm <r>     false-alarm rate the threshold must meet in cross-validation [default: 0.01]
   --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
   --cv <n>                  same as --cv-folds
-  --seed <n>                seed of the fold assignment                        [default: 1]
+  --seed <n>                seed of the fold assignment and of the MLP networks [default: 1]
   --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature   [default: none]
   --views <v,v,...>         feature files: one lda/logreg per view of the features (none, signed-log,
                             log-abs), logits averaged, one model file; with "enose calibrate" the
