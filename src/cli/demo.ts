@@ -20,6 +20,7 @@ import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
 import { numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
 import { createProgress } from './progress.js';
+import { warmUp } from '../service/warmup.js';
 
 /** The shipped data sets: the seed and days that regenerate them bit for bit (see datasets/container-sim/README.md). */
 export const SHIPPED_SETS = {
@@ -262,6 +263,9 @@ export const demoCommand: Command = {
       ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles, verdict ${decides}); evaluation set: simulator seed ${evalSet.seed}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
       ctx.stdout(`${'sample'.padEnd(8)} ${'truth'.padEnd(9)}    ${'verdict'.padEnd(12)} ${'class'.padEnd(16)} reasons\n`);
     }
+    // Warm the verdict path as `enose serve` does before it takes requests (a few made-up cycles), so that the
+    // latency figures are the engine's, not the JIT compiler's first pass over an MLP.
+    warmUp(model);
     const progress = createProgress('evaluation', containers, ctx.stderr, ctx.isTty && !json);
     const evaluation = await runSimulatedSet(model, 'evaluation (days 21-30)', evalSet, (v, done) => {
       if (!json) ctx.stdout(`${verdictLine(v)}\n`);
