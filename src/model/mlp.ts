@@ -403,11 +403,15 @@ export function predictMlpInto(mlp: CompiledMlp, input: Float64Array, offset: nu
         dst = dst === mlp.a ? mlp.b : mlp.a;
       }
     }
-    // dst holds the logits: softmax, then add to the average.
+    // dst holds the logits: softmax (each exponential taken once, kept in dst), then add to the average.
     let max = -Infinity;
     for (let c = 0; c < k; c++) if (dst[c]! > max) max = dst[c]!;
     let sum = 0;
-    for (let c = 0; c < k; c++) sum += Math.exp(dst[c]! - max);
-    for (let c = 0; c < k; c++) out[c]! += Math.exp(dst[c]! - max) / sum / mlp.layers.length;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(dst[c]! - max);
+      dst[c] = e;
+      sum += e;
+    }
+    for (let c = 0; c < k; c++) out[c]! += dst[c]! / sum / mlp.layers.length;
   }
 }

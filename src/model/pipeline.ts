@@ -150,28 +150,6 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   const perClass: Record<string, number> = {};
   for (const l of fitted) perClass[l] = (perClass[l] ?? 0) + 1;
 
-  let cvAccuracy: number | null = null;
-  let outOfFold: Float64Array | null = null;
-  /** The rows whose out-of-fold probabilities the policy is calibrated on. */
-  let scored: Int32Array = Int32Array.from({ length: table.count }, (_, i) => i);
-  if (foldOf) {
-    scored = Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] === 0));
-    outOfFold = new Float64Array(table.count * classes.length);
-    const compiled = compileCore(core, table.width);
-    const probs = new Float64Array(classes.length);
-    for (const i of scored) {
-      predictCompiled(compiled, table.x, i * table.width, probs);
-      outOfFold.set(probs, i * classes.length);
-    }
-  } else if (folds >= 2) {
-    outOfFold = crossValidate(table, classes, labelIndex, options, folds);
-  }
-  if (outOfFold) {
-    let correct = 0;
-    for (const i of scored) if (argmax(outOfFold, i * classes.length, classes.length) === labelIndex[i]) correct++;
-    cvAccuracy = correct / scored.length;
-  }
-
   const noveltyQuantile = options.noveltyQuantile ?? 0.95;
   const noveltyOptions = {
     quantile: noveltyQuantile,
@@ -181,20 +159,35 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   };
   const fitCount = fitRows ? fitRows.length : table.count;
   const novelty = noveltyQuantile > 0 ? fitNovelty(core.scores, fitCount, core.pca.components, noveltyOptions) : null;
+
+  let cvAccuracy: number | null = null;
+  let outOfFold: Float64Array | null = null;
+  /** The rows whose out-of-fold probabilities the policy is calibrated on. */
+  let scored: Int32Array = Int32Array.from({ length: table.count }, (_, i) => i);
   // Training samples the novelty limit flags (leave-one-out): suspicious whatever the classifier says, so the
-  // policy counts them among its false alarms (a clear one) or detections (a suspicious one). Held-out rows
-  // are not among the limit's points: flagged as the engine would flag them.
+  // policy counts them among its false alarms (a clear one) or detections (a suspicious one).
   let novel: Uint8Array | null = null;
-  if (novelty && fitRows) {
-    novel = new Uint8Array(table.count);
+  if (foldOf) {
+    // The held-out fold through the model as the engine runs it: probabilities, and the novelty limit (its rows
+    // are not among the limit's points, so they are flagged as the engine would flag them).
+    scored = Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] === 0));
+    outOfFold = new Float64Array(table.count * classes.length);
+    if (novelty) novel = new Uint8Array(table.count);
     const compiled = compileCore(core, table.width, novelty as ModelBundle['novelty']);
     const probs = new Float64Array(classes.length);
     for (const i of scored) {
       predictCompiled(compiled, table.x, i * table.width, probs);
-      if (noveltyOfLast(compiled) > 1) novel[i] = 1;
+      outOfFold.set(probs, i * classes.length);
+      if (novel && noveltyOfLast(compiled) > 1) novel[i] = 1;
     }
-  } else if (novelty) {
-    novel = trainingNoveltyFlags(core.scores, table.count, core.pca.components, novelty, noveltyOptions);
+  } else {
+    if (folds >= 2) outOfFold = crossValidate(table, classes, labelIndex, options, folds);
+    if (novelty) novel = trainingNoveltyFlags(core.scores, table.count, core.pca.components, novelty, noveltyOptions);
+  }
+  if (outOfFold) {
+    let correct = 0;
+    for (const i of scored) if (argmax(outOfFold, i * classes.length, classes.length) === labelIndex[i]) correct++;
+    cvAccuracy = correct / scored.length;
   }
 
   let policy: UnsignedBundle['policy'] = null;
