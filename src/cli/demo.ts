@@ -106,7 +106,6 @@ export function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-export const DEFAULT_MODEL_PATH = () => resolve(packageRoot(), 'datasets', 'container-sim', 'default-model.json');
 
 const usage = `Usage: enose demo [--after-recovery | --shipped default|recovery | --model model.json] [--containers N] [--json]
 
