@@ -34,7 +34,7 @@ main(async () => {
   const cli = resolve(root, 'dist', 'cli', 'main.js');
   check(existsSync(cli), `${cli} is missing: run npm run build first`);
   check(spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0, 'socat is not installed (apt-get install socat)');
-  const model = readModelFile(resolve(root, 'datasets', 'container-sim', 'default-model.json'));
+  const model = readModelFile(resolve(root, 'datasets', 'container-sim', 'default-model.json.gz'));
   check(model.ok, 'the default model does not load');
   if (!model.ok) return;
 

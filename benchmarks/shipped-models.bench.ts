@@ -93,8 +93,8 @@ main(() => {
   const checkStream = events(CHECKED);
   const timedStream = events(CONTAINERS);
   for (const [name, file] of [
-    ['default model (verdict at the end of the exposure)', 'default-model.json'],
-    ['recovery model (verdict at the end of the recovery)', 'recovery-model.json'],
+    ['default model (verdict at the end of the exposure)', 'default-model.json.gz'],
+    ['recovery model (verdict at the end of the recovery)', 'recovery-model.json.gz'],
   ] as const) {
     const read = readModelFile(resolve(root, 'datasets', 'container-sim', file));
     check(read.ok, `${file} does not load`);

@@ -2,8 +2,8 @@
 // Trains the shipped models on the shipped training sets (simulator seed 1, days 1-20) through the same feature
 // path as `enose train` on frames (recipes and training sets: SHIPPED_MODELS in src/cli/demo.ts, where each
 // setting is explained):
-//   datasets/container-sim/default-model.json   DEFAULT_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-//   datasets/container-sim/recovery-model.json  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
+//   datasets/container-sim/default-model.json.gz   DEFAULT_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
+//   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
 // About 10 minutes each here (simulating and extracting 60,000 containers, then two MLPs).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
 import { resolve } from 'node:path';

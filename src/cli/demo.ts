@@ -93,8 +93,8 @@ export const RECOVERY_MODEL_RECIPE = {
 
 /** The shipped models: file, recipe and training set of each (`npm run model:default` builds them). */
 export const SHIPPED_MODELS = {
-  default: { file: 'default-model.json', recipe: DEFAULT_MODEL_RECIPE, training: SHIPPED_SETS.mlpTraining },
-  recovery: { file: 'recovery-model.json', recipe: RECOVERY_MODEL_RECIPE, training: SHIPPED_SETS.mlpTraining },
+  default: { file: 'default-model.json.gz', recipe: DEFAULT_MODEL_RECIPE, training: SHIPPED_SETS.mlpTraining },
+  recovery: { file: 'recovery-model.json.gz', recipe: RECOVERY_MODEL_RECIPE, training: SHIPPED_SETS.mlpTraining },
 } as const;
 export type ShippedModel = keyof typeof SHIPPED_MODELS;
 
@@ -111,14 +111,14 @@ const usage = `Usage: enose demo [--after-recovery | --shipped default|recovery 
 
 The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
 whose days 1 to 20 trained the default model), streams every frame through the streaming engine with the
-default model (datasets/container-sim/default-model.json), prints each container's verdict and a summary:
+default model (datasets/container-sim/default-model.json.gz), prints each container's verdict and a summary:
 detection rate per substance, false-alarm rate, inconclusive count, latency p50/p99, samples per second; and
 the same summary for a fifth of the training containers (in-sample).
 
 Options:
   --model <file>      another model (trained on the simulator's channels)
   --after-recovery    the shipped model that decides when the recovery ends (60 s later
-                      than the default's end of exposure; datasets/container-sim/recovery-model.json)
+                      than the default's end of exposure; datasets/container-sim/recovery-model.json.gz)
   --shipped <name>    a shipped model by name: default or recovery (--after-recovery)
   --containers <n>    evaluation containers                      [default: 200]
   --json              print the two summaries as one JSON object

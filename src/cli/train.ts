@@ -15,7 +15,7 @@ Trains a model on labelled data: z-score scaler, PCA, a classifier in PCA space,
 frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vector per sample.
 
 Options:
-  --out <file>              model file to write (written atomically)          [required]
+  --out <file>              model file to write, atomically; gzip if *.gz     [required]
   --classifier <name>       knn | lda | logreg | mlp                           [default: lda]
   --k <n>                   neighbours for knn                                 [default: 5]
   --c <C>                   logreg: inverse L2 regularisation (scikit-learn's C) [default: 1]

@@ -1,18 +1,18 @@
-/** File helpers of the io layer: atomic writes, and reads that turn OS errors into one-line reasons. */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+/** File helpers of the io layer: atomic writes, and OS errors as one-line reasons. */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fail, ok, type DataIssue, type Result } from '../errors.js';
 
 /**
  * Writes `content` to a temporary file beside `path`, flushes it to disk, then renames it over `path`, so a crash
  * never leaves a half-written file under the real name.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, content);
+      if (typeof content === 'string') writeSync(fd, content);
+      else for (let written = 0; written < content.length; ) written += writeSync(fd, content, written, content.length - written);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -39,13 +39,5 @@ export function describeFsError(error: unknown): string {
       return 'a part of the path is not a directory';
     default:
       return error instanceof Error ? error.message : String(error);
-  }
-}
-
-export function readTextFile(path: string): Result<string, DataIssue> {
-  try {
-    return ok(readFileSync(path, 'utf8'));
-  } catch (error) {
-    return fail({ file: path, line: 0, reason: describeFsError(error) });
   }
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
@@ -18,12 +19,12 @@ interface Summary {
   latencyMsP99: number;
 }
 
-const idOf = (file: string) => (JSON.parse(readFileSync(join(REPO_ROOT, 'datasets', 'container-sim', file), 'utf8')) as { id: string }).id;
+const idOf = (file: string) => (JSON.parse(gunzipSync(readFileSync(join(REPO_ROOT, 'datasets', 'container-sim', file))).toString('utf8')) as { id: string }).id;
 
 describe('enose demo', () => {
   const cases = [
-    ['default', [], 'default-model.json'],
-    ['recovery', ['--after-recovery'], 'recovery-model.json'],
+    ['default', [], 'default-model.json.gz'],
+    ['recovery', ['--after-recovery'], 'recovery-model.json.gz'],
   ] as const;
   for (const [name, args, file] of cases) {
     const present = existsSync(join(REPO_ROOT, 'datasets', 'container-sim', file));

@@ -16,8 +16,8 @@ import { CLI, REPO_ROOT } from '../helpers/shared.js';
 
 /** The shipped models: the default decides when the exposure ends, the other when the recovery ends. */
 const MODELS = [
-  ['default', 'datasets/container-sim/default-model.json'],
-  ['recovery', 'datasets/container-sim/recovery-model.json'],
+  ['default', 'datasets/container-sim/default-model.json.gz'],
+  ['recovery', 'datasets/container-sim/recovery-model.json.gz'],
 ] as const;
 const CYCLES = 5;
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readModelFile, writeModelFile } from '../../src/io/modelFile.js';
 import { parseBundle } from '../../src/model/bundle.js';
@@ -81,6 +82,45 @@ describe('model bundle', () => {
     if (!result.ok) {
       expect(result.error.reason).toMatch(/not valid JSON/);
       expect(result.error.line).toBe(3);
+    }
+  });
+
+  it('writes gzip JSON for a .gz name and reads it back to the same model; the content, not the name, decides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enose-bundle-'));
+    const bundle = fitModel(table, input, { classifier: 'logreg', components: 6 });
+    writeModelFile(join(dir, 'm.json.gz'), bundle);
+    writeModelFile(join(dir, 'm.json'), bundle);
+    const bytes = readFileSync(join(dir, 'm.json.gz'));
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(gunzipSync(bytes).toString('utf8')).toBe(readFileSync(join(dir, 'm.json'), 'utf8'));
+    expect(bytes.length).toBeLessThan(readFileSync(join(dir, 'm.json')).length / 1.5);
+    // a compressed model under a plain name (renamed by hand) loads too
+    writeFileSync(join(dir, 'renamed.json'), bytes);
+    for (const name of ['m.json.gz', 'renamed.json']) {
+      const loaded = readModelFile(join(dir, name));
+      if (!loaded.ok) throw new Error(loaded.error.reason);
+      expect(loaded.value.id).toBe(bundle.id);
+      expect(JSON.stringify(loaded.value)).toBe(JSON.stringify(bundle));
+    }
+    expect(readdirSync(dir).sort()).toEqual(['m.json', 'm.json.gz', 'renamed.json']);
+  });
+
+  it('a cut or corrupt gzip model is one line naming the file, not a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enose-bundle-'));
+    const bytes = gzipSync(JSON.stringify(fitModel(table, input, {})));
+    writeFileSync(join(dir, 'cut.json.gz'), bytes.subarray(0, bytes.length >> 1));
+    const flipped = Buffer.from(bytes);
+    flipped[20] = flipped[20]! ^ 0xff;
+    writeFileSync(join(dir, 'flipped.json.gz'), flipped);
+    writeFileSync(join(dir, 'not-json.gz'), gzipSync('{ oops'));
+    for (const [name, reason] of [['cut.json.gz', /gzip file that does not decompress/], ['flipped.json.gz', /gzip file that does not decompress|not valid JSON|hash/], ['not-json.gz', /not valid JSON/]] as const) {
+      const result = readModelFile(join(dir, name));
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error.file).toBe(join(dir, name));
+        expect(result.error.reason).toMatch(reason);
+        expect(result.error.reason).not.toMatch(/\n/);
+      }
     }
   });
 

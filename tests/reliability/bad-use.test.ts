@@ -6,10 +6,11 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
 
-const MODEL = 'datasets/container-sim/default-model.json';
+const MODEL = 'datasets/container-sim/default-model.json.gz';
 const dir = mkdtempSync(join(tmpdir(), 'enose-baduse-'));
 
 function expectOneLine(run: ReturnType<typeof runEnose>, ...patterns: RegExp[]): void {
@@ -84,13 +85,17 @@ describe('bad use of the CLI: one line, exit code 2, no stack trace', () => {
     expectOneLine(runEnose(['replay', csv, '--model', MODEL]), /channel/i);
   });
 
-  it('a model file that is not a model (truncated JSON, another JSON)', () => {
-    const text = readFileSync(MODEL, 'utf8');
+  it('a model file that is not a model (truncated JSON, truncated gzip, another JSON)', () => {
+    const text = gunzipSync(readFileSync(MODEL)).toString('utf8');
     const cut = join(dir, 'cut.json');
     writeFileSync(cut, text.slice(0, Math.floor(text.length / 2)));
     const csv = join(dir, 'ok3.csv');
     writeFileSync(csv, framesCsv(18));
-    expectOneLine(runEnose(['replay', csv, '--model', cut]), /cut\.json/);
+    expectOneLine(runEnose(['replay', csv, '--model', cut]), /cut\.json.*not valid JSON/);
+    const cutGz = join(dir, 'cut.json.gz');
+    const bytes = readFileSync(MODEL);
+    writeFileSync(cutGz, bytes.subarray(0, bytes.length >> 1));
+    expectOneLine(runEnose(['replay', csv, '--model', cutGz]), /cut\.json\.gz.*gzip/);
     const other = join(dir, 'other.json');
     writeFileSync(other, '{"kind":"something-else","version":1}');
     expectOneLine(runEnose(['replay', csv, '--model', other]), /other\.json/);

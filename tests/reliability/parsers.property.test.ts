@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFeatureCsv, parseFramesCsv, parseLibsvm } from '../../src/io/datasets/index.js';
@@ -13,7 +14,7 @@ import { parseBundle } from '../../src/model/bundle.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const RUNS = Number(process.env['ENOSE_FC_RUNS'] ?? 300);
-const MODEL_PATH = join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json');
+const MODEL_PATH = join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json.gz');
 
 /** True when a line is `$body*HHHH` with HHHH the CRC-16/CCITT-FALSE of body (computed here, not by the codec's encoder). */
 function hasValidChecksum(line: string): boolean {
@@ -164,7 +165,7 @@ describe('data set readers: any text is a table or a typed issue', () => {
 });
 
 describe('model loader: any JSON is a complete frozen model or a typed issue', () => {
-  const model = JSON.parse(readFileSync(MODEL_PATH, 'utf8')) as Record<string, unknown>;
+  const model = JSON.parse(gunzipSync(readFileSync(MODEL_PATH)).toString('utf8')) as Record<string, unknown>;
   const check = (json: unknown) => {
     const r = parseBundle(json, 'm.json');
     expectTyped(r, 'm.json');
