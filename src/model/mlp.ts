@@ -355,7 +355,17 @@ function validationAccuracy(trainer: Trainer, scores: Float64Array, width: numbe
 
 /** A network as flat arrays plus scratch activations, for allocation-free prediction. */
 export interface CompiledMlp {
-  readonly layers: readonly { readonly inputs: number; readonly outputs: number; readonly weights: Float64Array; readonly bias: Float64Array }[][];
+  /**
+   * Per network, per layer: `weights` as stored (inputs x outputs, input-major), and `rows`, the same weights
+   * output-major (outputs x inputs), which the forward pass reads: one dot product per output, four at a time.
+   */
+  readonly layers: readonly {
+    readonly inputs: number;
+    readonly outputs: number;
+    readonly weights: Float64Array;
+    readonly rows: Float64Array;
+    readonly bias: Float64Array;
+  }[][];
   /** Scratch: the activations of each layer (largest width), two buffers swapped. */
   readonly a: Float64Array;
   readonly b: Float64Array;
@@ -370,7 +380,9 @@ export function compileMlp(
   const layers = model.networks.map((net) =>
     net.layers.map((l) => {
       widest = Math.max(widest, l.inputs, l.outputs);
-      return { inputs: l.inputs, outputs: l.outputs, weights: Float64Array.from(l.weights), bias: Float64Array.from(l.bias) };
+      const rows = new Float64Array(l.inputs * l.outputs);
+      for (let i = 0; i < l.inputs; i++) for (let o = 0; o < l.outputs; o++) rows[o * l.inputs + i] = l.weights[i * l.outputs + o]!;
+      return { inputs: l.inputs, outputs: l.outputs, weights: Float64Array.from(l.weights), rows, bias: Float64Array.from(l.bias) };
     }),
   );
   return { layers, a: new Float64Array(widest), b: new Float64Array(widest), classCount };
@@ -381,23 +393,97 @@ export function compileMlp(
  * into `out`. Allocation-free.
  */
 export function predictMlpInto(mlp: CompiledMlp, input: Float64Array, offset: number, out: Float64Array): void {
+  forwardInto(mlp, null, input, offset, out);
+}
+
+/**
+ * The networks' first layers with the scaler and the PCA projection folded in, so that a feature row goes
+ * straight into the networks: W'[j][o] = sum_m projection[m][j] W[m][o] and b'[o] = b[o] + sum_m offset[m] W[m][o]
+ * (`projection`: components x width, row-major, the scaler already in it). The PCA projection of every component
+ * then drops out of the per-sample path (the shipped recovery model: 218 x 218 multiply-adds of 103,000).
+ * `offset` is the projection's offset at folding; `refreshFoldedBias` follows it when drift adaptation moves it.
+ */
+export interface FoldedMlp {
+  readonly width: number;
+  /** Per network: outputs x width, row-major (output-major, as `CompiledMlp` layers' `rows`). */
+  readonly weights: readonly Float64Array[];
+  readonly bias: readonly Float64Array[];
+  /** The projection offset the biases were folded with. */
+  readonly offset: Float64Array;
+}
+
+export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset: Float64Array, width: number): FoldedMlp {
+  const k = offset.length;
+  const weights = mlp.layers.map((layers) => {
+    const { inputs, outputs, weights: w } = layers[0]!;
+    if (inputs !== k) throw new EnoseError('bad-model', `the MLP's first layer takes ${inputs} inputs, the projection gives ${k}`);
+    const folded = new Float64Array(outputs * width);
+    for (let o = 0; o < outputs; o++) {
+      const fo = o * width;
+      for (let m = 0; m < k; m++) {
+        const wmo = w[m * outputs + o]!;
+        if (wmo === 0) continue;
+        const pm = m * width;
+        for (let j = 0; j < width; j++) folded[fo + j]! += wmo * projection[pm + j]!;
+      }
+    }
+    return folded;
+  });
+  const bias = mlp.layers.map((layers) => new Float64Array(layers[0]!.outputs));
+  const folded: FoldedMlp = { width, weights, bias, offset: new Float64Array(k) };
+  foldBiases(mlp, folded, offset);
+  return folded;
+}
+
+function foldBiases(mlp: CompiledMlp, folded: FoldedMlp, offset: Float64Array): void {
+  const k = offset.length;
+  mlp.layers.forEach((layers, n) => {
+    const { outputs, weights: w, bias: b } = layers[0]!;
+    const out = folded.bias[n]!;
+    for (let o = 0; o < outputs; o++) {
+      let s = b[o]!;
+      for (let m = 0; m < k; m++) s += offset[m]! * w[m * outputs + o]!;
+      out[o] = s;
+    }
+  });
+  folded.offset.set(offset);
+}
+
+/** Refolds the first layers' biases when `offset` moved since they were folded. Allocation-free when it has not. */
+export function refreshFoldedBias(mlp: CompiledMlp, folded: FoldedMlp, offset: Float64Array): void {
+  for (let m = 0; m < offset.length; m++) {
+    if (offset[m] !== folded.offset[m]) {
+      foldBiases(mlp, folded, offset);
+      return;
+    }
+  }
+}
+
+/**
+ * Class probabilities of one feature row (`input[offset .. offset + width)`, after the model's transform)
+ * through the folded first layers (`foldMlpInput`), averaged over the networks, into `out`. The same networks as
+ * `predictMlpInto` on the row's PCA scores, summed in another order (probabilities within about 1e-13 of it).
+ * Allocation-free.
+ */
+export function predictMlpFoldedInto(mlp: CompiledMlp, folded: FoldedMlp, input: Float64Array, offset: number, out: Float64Array): void {
+  forwardInto(mlp, folded, input, offset, out);
+}
+
+function forwardInto(mlp: CompiledMlp, folded: FoldedMlp | null, input: Float64Array, offset: number, out: Float64Array): void {
   const k = mlp.classCount;
+  const nets = mlp.layers.length;
   for (let c = 0; c < k; c++) out[c] = 0;
-  for (const layers of mlp.layers) {
+  for (let n = 0; n < nets; n++) {
+    const layers = mlp.layers[n]!;
     let src = input;
     let srcOffset = offset;
     let dst = mlp.a;
     for (let l = 0; l < layers.length; l++) {
-      const { inputs, outputs, weights, bias } = layers[l]!;
-      for (let o = 0; o < outputs; o++) dst[o] = bias[o]!;
-      for (let i = 0; i < inputs; i++) {
-        const v = src[srcOffset + i]!;
-        if (v === 0) continue;
-        const wi = i * outputs;
-        for (let o = 0; o < outputs; o++) dst[o]! += v * weights[wi + o]!;
-      }
+      const layer = layers[l]!;
+      const first = l === 0 && folded !== null;
+      denseInto(first ? folded.weights[n]! : layer.rows, first ? folded.bias[n]! : layer.bias, first ? folded.width : layer.inputs, layer.outputs, src, srcOffset, dst);
       if (l < layers.length - 1) {
-        for (let o = 0; o < outputs; o++) if (dst[o]! < 0) dst[o] = 0;
+        for (let o = 0; o < layer.outputs; o++) if (dst[o]! < 0) dst[o] = 0;
         src = dst;
         srcOffset = 0;
         dst = dst === mlp.a ? mlp.b : mlp.a;
@@ -412,6 +498,41 @@ export function predictMlpInto(mlp: CompiledMlp, input: Float64Array, offset: nu
       dst[c] = e;
       sum += e;
     }
-    for (let c = 0; c < k; c++) out[c]! += dst[c]! / sum / mlp.layers.length;
+    for (let c = 0; c < k; c++) out[c]! += dst[c]! / sum / nets;
+  }
+}
+
+/**
+ * dst[o] = bias[o] + sum_i rows[o][i] x[xo + i] for o < outputs (`rows`: outputs x inputs, row-major): four
+ * outputs a pass over x, each one accumulator summed over i in order (independent chains, one load of x each).
+ */
+function denseInto(rows: Float64Array, bias: Float64Array, inputs: number, outputs: number, x: Float64Array, xo: number, dst: Float64Array): void {
+  let o = 0;
+  for (; o + 4 <= outputs; o += 4) {
+    const r0 = o * inputs;
+    const r1 = r0 + inputs;
+    const r2 = r1 + inputs;
+    const r3 = r2 + inputs;
+    let a0 = bias[o]!;
+    let a1 = bias[o + 1]!;
+    let a2 = bias[o + 2]!;
+    let a3 = bias[o + 3]!;
+    for (let i = 0; i < inputs; i++) {
+      const v = x[xo + i]!;
+      a0 += rows[r0 + i]! * v;
+      a1 += rows[r1 + i]! * v;
+      a2 += rows[r2 + i]! * v;
+      a3 += rows[r3 + i]! * v;
+    }
+    dst[o] = a0;
+    dst[o + 1] = a1;
+    dst[o + 2] = a2;
+    dst[o + 3] = a3;
+  }
+  for (; o < outputs; o++) {
+    const r = o * inputs;
+    let a = bias[o]!;
+    for (let i = 0; i < inputs; i++) a += rows[r + i]! * x[xo + i]!;
+    dst[o] = a;
   }
 }

@@ -12,7 +12,7 @@ import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { fitLogreg } from './logreg.js';
-import { compileMlp, fitMlp, mlpSettings, predictMlpInto, type CompiledMlp, type MlpOptions } from './mlp.js';
+import { compileMlp, fitMlp, foldMlpInput, mlpSettings, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
 import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
@@ -362,6 +362,8 @@ export interface CompiledModel {
   readonly knn: KnnRuntime | null;
   /** The MLP's networks, or null for the other classifiers. */
   readonly mlp: CompiledMlp | null;
+  /** The MLP's first layers with scaler and projection folded in (see `foldMlpInput`), or null. */
+  readonly mlpFolded: FoldedMlp | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
   /** Novelty points (count x noveltyDimensions, scaled when the model whitens) and limit; empty without one. */
@@ -441,6 +443,7 @@ function compileCore(
   }
   const fusedBias = new Float64Array(linear ? classCount : 0);
   const fusedOffset = new Float64Array(linear ? k : 0);
+  const mlp = cl.type === 'mlp' ? compileMlp(cl, classCount) : null;
   return {
     width,
     components: k,
@@ -450,7 +453,8 @@ function compileCore(
     scores: new Float64Array(k),
     transformed: transform === 'none' ? null : new Float64Array(width),
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
-    mlp: cl.type === 'mlp' ? compileMlp(cl, classCount) : null,
+    mlp,
+    mlpFolded: mlp ? foldMlpInput(mlp, projection, offset, width) : null,
     coef: linear ? Float64Array.from(cl.coef) : new Float64Array(0),
     intercept: linear ? Float64Array.from(cl.intercept) : new Float64Array(0),
     noveltyPoints,
@@ -530,15 +534,16 @@ function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, 
 /**
  * What a verdict needs, as cheaply as the model allows: the class probabilities into `out` (returns the most
  * probable class) and the leading PCA scores: the ones the novelty limit reads, and at least `leading` of them.
- * For LDA and logistic regression the probabilities come from the folded affine map (`predictFused`) and only
- * those leading scores are projected (the shipped recovery model: 20 of 218 components, 104 us down to about
- * 10 here); `model.scores` beyond them keep stale values. kNN models go through `predictCompiled` (they search
- * in every component). The engine's judge path and the report's score tap both call it, so their probabilities
+ * For LDA and logistic regression the probabilities come from the folded affine map (`predictFused`), for an MLP
+ * from its networks with the projection folded into their first layers (`foldMlpInput`), and only those leading
+ * scores are projected (the linear recovery recipe: 20 of 218 components, 104 us down to about 10 here);
+ * `model.scores` beyond them keep stale values. kNN models go through `predictCompiled` (they search in every
+ * component). The engine's judge path and the report's score tap both call it, so their probabilities
  * agree bit for bit. Allocation-free.
  */
 export function predictForVerdict(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, leading = 0): number {
   const dims = Math.min(model.components, Math.max(leading, model.noveltyCount > 0 ? model.noveltyDimensions : 0));
-  if (model.knn || model.mlp || dims >= model.components) return predictCompiled(model, input, inputOffset, out);
+  if (model.knn || (dims >= model.components && !model.mlp)) return predictCompiled(model, input, inputOffset, out);
   const best = predictFused(model, input, inputOffset, out);
   // predictFused has already written the transformed row, when the model transforms.
   const { transformed } = model;
@@ -552,14 +557,21 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
  * index of the largest logit. Allocation-free. The same model as `predictCompiled` up to rounding (summed in
  * another order: probabilities within 6e-14 of it on the drift data; both paths round by up to about 2e-12 on an
  * ill-conditioned model), but it computes no PCA scores (`model.scores` keeps the last `predictCompiled`'s),
- * so `noveltyOfLast` does not apply to it. For kNN models it is `predictCompiled`.
+ * so `noveltyOfLast` does not apply to it. An MLP runs its networks on the row through the folded first layers
+ * (`predictMlpFoldedInto`). For kNN models it is `predictCompiled`.
  */
 export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
-  if (model.knn || model.mlp) return predictCompiled(model, input, inputOffset, out);
+  if (model.knn) return predictCompiled(model, input, inputOffset, out);
   const { width, transformed } = model;
   if (transformed) signedLogInto(input, inputOffset, width, transformed);
   const x = transformed ?? input;
   const xOffset = transformed ? 0 : inputOffset;
+  if (model.mlp) {
+    const folded = model.mlpFolded!;
+    refreshFoldedBias(model.mlp, folded, model.offset);
+    predictMlpFoldedInto(model.mlp, folded, x, xOffset, out);
+    return argmax(out, 0, model.classCount);
+  }
   refreshFusedBias(model);
   const best = fusedLogitsRow(model.fused, model.fusedBias, model.classCount, width, x, xOffset, out);
   softmaxInPlace(out, model.classCount);
@@ -580,7 +592,7 @@ export function predictClassesBatch(model: CompiledModel, rows: Float64Array, co
   if (out.length < count) throw new EnoseError('bad-usage', `predictClassesBatch: out holds ${out.length} classes, ${count} needed`);
   if (model.knn || model.mlp) {
     const probs = model.batchProbs;
-    for (let i = 0; i < count; i++) out[i] = predictCompiled(model, rows, i * width, probs);
+    for (let i = 0; i < count; i++) out[i] = model.mlp ? predictFused(model, rows, i * width, probs) : predictCompiled(model, rows, i * width, probs);
     return;
   }
   refreshFusedBias(model);

@@ -134,11 +134,41 @@ describe('MLP classifier', () => {
       for (let c = 0; c < 3; c++) expect(Math.abs(pa[c]! - ref[c]!)).toBeLessThan(1e-12);
       expect(predictCompiled(b, test.x, i * test.width, pb)).toBe(best);
       expect(Array.from(pb)).toEqual(Array.from(pa));
-      expect(predictFused(b, test.x, i * test.width, pb)).toBe(best);
-      expect(predictForVerdict(b, test.x, i * test.width, pb)).toBe(best);
+      // The verdict path runs the networks with the projection folded into their first layers: the same
+      // probabilities up to rounding, bit-identical between a model and its reloaded file.
+      const fusedBest = predictFused(a, test.x, i * test.width, pa);
+      for (let c = 0; c < 3; c++) expect(Math.abs(pa[c]! - ref[c]!)).toBeLessThan(1e-12);
+      expect(predictFused(b, test.x, i * test.width, pb)).toBe(fusedBest);
       expect(Array.from(pb)).toEqual(Array.from(pa));
-      expect(batch[i]).toBe(best);
+      b.scores.fill(Number.NaN);
+      expect(predictForVerdict(b, test.x, i * test.width, pb)).toBe(fusedBest);
+      expect(Array.from(pb)).toEqual(Array.from(pa));
+      expect(batch[i]).toBe(fusedBest);
+      // the leading PCA scores the novelty limit reads are still computed, as predictCompiled computes them
+      predictCompiled(a, test.x, i * test.width, pa);
+      expect(b.noveltyCount).toBeGreaterThan(0);
+      expect(Array.from(b.scores.subarray(0, b.noveltyDimensions))).toEqual(Array.from(a.scores.subarray(0, b.noveltyDimensions)));
     }
+  });
+
+  it('the folded first layers follow a projection offset moved by drift adaptation', () => {
+    const a = compileModel(mlp);
+    const b = compileModel(mlp);
+    const pa = new Float64Array(3);
+    const pb = new Float64Array(3);
+    for (let m = 0; m < a.offset.length; m++) {
+      a.offset[m]! += 0.05 * (m + 1);
+      b.offset[m]! += 0.05 * (m + 1);
+    }
+    let changed = 0;
+    for (let i = 0; i < 100; i++) {
+      predictCompiled(a, test.x, i * test.width, pa);
+      predictForVerdict(b, test.x, i * test.width, pb);
+      for (let c = 0; c < 3; c++) expect(Math.abs(pa[c]! - pb[c]!)).toBeLessThan(1e-12);
+      const ref = referenceForward(mlp, Float64Array.from(test.x.subarray(i * test.width, (i + 1) * test.width)));
+      if (Math.abs(ref[0]! - pb[0]!) > 1e-6) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
   });
 
   it('calibrates its policy on one held-out fold of five, and trains on the other four', () => {
