@@ -42,7 +42,7 @@ export async function loadData(paths: readonly string[], baselineS: number): Pro
     seen.add(path);
     const source = await createReplaySource(path, { speed: 'max', baselineS });
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
-    warnings.push(...source.value.warnings.map(formatIssue));
+    for (const w of source.value.warnings) warnings.push(formatIssue(w));
     const events: SourceEvent[] = [];
     await source.value.run((e) => events.push(e), new AbortController().signal);
     recordings.push({ group: recordingGroup(recording.source), events });

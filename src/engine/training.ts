@@ -136,7 +136,8 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
     input: { kind: 'frames', channels: [...rig.channels], featureNames: names, extractor: { ...extractor, emaAlphas: [...extractor.emaAlphas] } },
     limits: {
       environment,
-      exposureS: { min: Math.min(...exposures), max: Math.max(...exposures) },
+      // a loop, not Math.min(...exposures): a spread of 140,000 samples overflows the call stack
+      exposureS: { min: exposures.reduce((a, b) => Math.min(a, b), Infinity), max: exposures.reduce((a, b) => Math.max(a, b), -Infinity) },
       gates,
       cycle: { ...DEFAULT_CYCLE_LIMITS },
       ignoreGates: [...(options.ignoreGates ?? [])],

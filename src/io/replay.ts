@@ -238,7 +238,7 @@ async function loadPlainCsv(path: string, baselineS: number, warnings: DataIssue
   if (!text.ok) return text;
   const read = parseFramesCsv(text.value, path, { tolerateCutLastLine: true });
   if (!read.ok) return read;
-  warnings.push(...read.value.warnings);
+  for (const w of read.value.warnings) warnings.push(w);
   const { channels, frames } = read.value.recording;
   const stepS = medianStepS([frames]);
   const rateHz = Number((1 / stepS).toPrecision(9));
@@ -290,7 +290,7 @@ async function loadRecording(dir: string, metaText: string, baselineS: number): 
       if (read.error.line === 0 && read.error.reason === 'no frames after the header') continue;
       return read;
     }
-    warnings.push(...read.value.warnings);
+    for (const w of read.value.warnings) warnings.push(w);
     const { channels, frames } = read.value.recording;
     if (!sameStrings(channels, entry.channels)) {
       return fail({ file, line: 0, reason: `its channels (${channels.join(',')}) differ from those meta.json lists for it (${entry.channels.join(',')})` });

@@ -60,7 +60,7 @@ export function selectLabelledRows(labels: readonly string[], classes: readonly 
       rows[i] = rows[j]!;
       rows[j] = t;
     }
-    chosen.push(...rows.slice(0, take));
+    for (let i = 0; i < take; i++) chosen.push(rows[i]!);
   }
   return Int32Array.from(chosen.sort((a, b) => a - b));
 }

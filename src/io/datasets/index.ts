@@ -88,7 +88,7 @@ export async function readDataset(paths: string | readonly string[], options: Da
     for (const read of reads) {
       if (read.kind !== 'frames') continue;
       recordings.push(read.recording);
-      warnings.push(...read.warnings);
+      for (const w of read.warnings) warnings.push(w);
     }
     return ok({ kind: 'frames', recordings, warnings });
   }
@@ -199,9 +199,12 @@ export function concatFeatureTables(tables: readonly FeatureTable[], source?: st
       for (let i = 0; i < table.count; i++) x.set(table.x.subarray(i * table.width, (i + 1) * table.width), (row + i) * width);
     }
     row += table.count;
-    labels.push(...table.labels);
-    samples.push(...table.samples);
-    groups.push(...table.groups);
+    // loops, not push(...): a spread of more than about 100,000 rows overflows the call stack
+    for (let i = 0; i < table.count; i++) {
+      labels.push(table.labels[i]!);
+      samples.push(table.samples[i]!);
+      groups.push(table.groups[i]!);
+    }
   }
   return ok({ source: source ?? tables.map((table) => table.source).join(','), featureNames, width, count, x, labels, samples, groups });
 }

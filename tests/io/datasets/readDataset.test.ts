@@ -196,4 +196,26 @@ describe('concatFeatureTables', () => {
   it('refuses an empty list', () => {
     expect(concatFeatureTables([]).ok).toBe(false);
   });
+
+  it('joins tables of 300,000 rows without overflowing the call stack (no push(...rows))', () => {
+    const n = 150_000;
+    const table = (tag: string) => ({
+      source: tag,
+      featureNames: ['a', 'b'],
+      width: 2,
+      count: n,
+      x: Float64Array.from({ length: 2 * n }, (_, i) => i),
+      labels: Array.from({ length: n }, (_, i) => (i % 2 ? 'clear' : 'cocaine')),
+      samples: Array.from({ length: n }, (_, i) => `${tag}-${i}`),
+      groups: Array.from({ length: n }, () => tag),
+    });
+    const joined = concatFeatureTables([table('p'), table('q')]);
+    expect(joined.ok).toBe(true);
+    if (!joined.ok) return;
+    expect(joined.value.count).toBe(2 * n);
+    expect(joined.value.labels).toHaveLength(2 * n);
+    expect(joined.value.samples[n]).toBe('q-0');
+    expect(joined.value.groups[2 * n - 1]).toBe('q');
+    expect(joined.value.x[2 * n]).toBe(0);
+  });
 });
