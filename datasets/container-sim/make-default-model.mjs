@@ -4,7 +4,7 @@
 // setting is explained):
 //   datasets/container-sim/default-model.json.gz   DEFAULT_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
 //   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
-// About 10 minutes each here (simulating and extracting 60,000 containers, then two MLPs).
+// 8 to 11 minutes each here (simulating and extracting 60,000 containers, then two MLPs).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,0 +1,131 @@
+/**
+ * MLP training time per epoch, the engine's trainer (src/model/mlp.ts: Adam, minibatches of 200, 10% held out
+ * for early stopping, one thread) beside scikit-learn's MLPClassifier with the same settings
+ * (benchmarks/peer/mlp_training_bench.py), on 20,000 synthetic rows of 218 features (the width of the shipped
+ * recovery model's features) and 5 classes, for the shipped models' networks (128-64) and a larger one
+ * (256-128-64). scikit-learn runs with its BLAS limited to one thread and to two (this machine's cores).
+ *
+ * Checked before timing: a network trained by the engine predicts its rows through the compiled path
+ * (`predictMlpInto`) as a plain forward pass from its stored weights does (1e-12); both sides read the same rows
+ * (scikit-learn gets the engine's buffer); and after the timed epochs both classify their training rows about
+ * as well (within 5 points), so both learned the same problem.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { compileMlp, fitMlp, predictMlpInto, type MlpModel } from '../src/model/mlp.js';
+import { announce, check, checkClose, main, QUICK, repoRoot, report, timeOnce } from './harness.js';
+import { peerMissing, PYTHON } from './sklearn.js';
+
+const ROWS = QUICK ? 4000 : 20_000;
+const WIDTH = 218;
+const CLASSES = 5;
+const EPOCHS = QUICK ? 2 : 5;
+const HIDDEN = [
+  [128, 64],
+  [256, 128, 64],
+];
+const GROUP = `MLP training, ${ROWS.toLocaleString('en-US')} rows x ${WIDTH} features, ${CLASSES} classes, minibatches of 200`;
+
+/** Deterministic rows: each class shifts a fifth of the features and bends one of them (not linearly separable). */
+function rows(): { x: Float64Array; y: Int32Array } {
+  let s = 12345;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const x = new Float64Array(ROWS * WIDTH);
+  const y = new Int32Array(ROWS);
+  for (let i = 0; i < ROWS; i++) {
+    const c = i % CLASSES;
+    y[i] = c;
+    for (let j = 0; j < WIDTH; j++) x[i * WIDTH + j] = next() * 2 - 1 + (j % CLASSES === c ? 0.3 : 0) + (j === c ? 0.5 * Math.sin(i) : 0);
+  }
+  return { x, y };
+}
+
+/** Probabilities of one row by a plain forward pass over the stored weights (the reference). */
+function plainForward(model: MlpModel, row: Float64Array): number[] {
+  const out = new Array<number>(CLASSES).fill(0);
+  for (const net of model.networks) {
+    let a = Array.from(row);
+    net.layers.forEach((layer, l) => {
+      const z = layer.bias.slice();
+      for (let i = 0; i < layer.inputs; i++) for (let o = 0; o < layer.outputs; o++) z[o]! += a[i]! * layer.weights[i * layer.outputs + o]!;
+      a = l < net.layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
+    });
+    const max = Math.max(...a);
+    const e = a.map((v) => Math.exp(v - max));
+    const sum = e.reduce((p, q) => p + q, 0);
+    e.forEach((v, c) => (out[c]! += v / sum / model.networks.length));
+  }
+  return out;
+}
+
+function accuracy(model: MlpModel, x: Float64Array, y: Int32Array): number {
+  const compiled = compileMlp(model, CLASSES);
+  const p = new Float64Array(CLASSES);
+  let right = 0;
+  for (let i = 0; i < ROWS; i++) {
+    predictMlpInto(compiled, x, i * WIDTH, p);
+    let best = 0;
+    for (let c = 1; c < CLASSES; c++) if (p[c]! > p[best]!) best = c;
+    if (best === y[i]) right++;
+  }
+  return right / ROWS;
+}
+
+main(() => {
+  announce('MLP training time per epoch, engine and scikit-learn');
+  const { x, y } = rows();
+  // Check: the compiled forward pass of a trained network equals the plain one.
+  const small = fitMlp(x.subarray(0, 2000 * WIDTH), 2000, WIDTH, y.subarray(0, 2000), CLASSES, { hidden: [16, 8], maxEpochs: 2, seed: 1 });
+  const compiled = compileMlp(small, CLASSES);
+  const p = new Float64Array(CLASSES);
+  for (let i = 0; i < 50; i++) {
+    predictMlpInto(compiled, x, i * WIDTH, p);
+    checkClose(p, plainForward(small, x.subarray(i * WIDTH, (i + 1) * WIDTH)), 1e-12, `row ${i} probabilities`);
+  }
+  const engine = HIDDEN.map((hidden) => {
+    const fit = timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));
+    check(fit.value.networks[0]!.epochs === EPOCHS, `engine trained ${fit.value.networks[0]!.epochs} epochs, ${EPOCHS} asked`);
+    return { hidden, seconds: fit.seconds, accuracy: accuracy(fit.value, x, y) };
+  });
+  const missing = peerMissing();
+  let peer: { hidden: number[]; threads: number; epochs: number; seconds: number; trainAccuracy: number }[] = [];
+  if (missing === null) {
+    const dir = resolve(repoRoot(), 'node_modules', '.cache', 'enose-bench');
+    mkdirSync(dir, { recursive: true });
+    const xPath = resolve(dir, 'mlp-x.f64');
+    const yPath = resolve(dir, 'mlp-y.i32');
+    writeFileSync(xPath, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+    writeFileSync(yPath, new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
+    const spec = resolve(dir, 'mlp-training-input.json');
+    writeFileSync(spec, JSON.stringify({ x: xPath, y: yPath, n: ROWS, d: WIDTH, hidden: HIDDEN, epochs: EPOCHS, threads: [1, 2] }));
+    const run = spawnSync(PYTHON, [resolve(repoRoot(), 'benchmarks', 'peer', 'mlp_training_bench.py'), spec], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    if (run.status !== 0) throw new Error(`mlp_training_bench.py failed (${run.status}): ${run.stderr}`);
+    peer = (JSON.parse(run.stdout) as { runs: typeof peer }).runs;
+    for (const r of peer) check(r.epochs === EPOCHS, `scikit-learn trained ${r.epochs} epochs, ${EPOCHS} asked`);
+  }
+  for (const e of engine) {
+    const label = e.hidden.join('-');
+    const mine = peer.filter((r) => r.hidden.join('-') === label);
+    for (const r of mine) check(Math.abs(r.trainAccuracy - e.accuracy) < 0.05, `${label}: training-row accuracy engine ${e.accuracy.toFixed(3)}, scikit-learn ${r.trainAccuracy.toFixed(3)}`);
+    const one = mine.find((r) => r.threads === 1);
+    const two = mine.find((r) => r.threads === 2);
+    const perEpoch = e.seconds / EPOCHS;
+    report([
+      {
+        group: GROUP,
+        name: `${label}, engine (one thread) vs scikit-learn (BLAS on one thread)`,
+        metric: 'seconds per epoch',
+        value: perEpoch,
+        unit: 's',
+        n: EPOCHS,
+        peer: one ? one.seconds / EPOCHS : null,
+        ratio: one ? perEpoch / (one.seconds / EPOCHS) : null,
+        note:
+          `${EPOCHS} epochs; training-row accuracy engine ${(100 * e.accuracy).toFixed(1)}%` +
+          (one ? `, scikit-learn ${(100 * one.trainAccuracy).toFixed(1)}%` : `; scikit-learn not run: ${missing}`) +
+          (two ? `; scikit-learn with BLAS on two threads ${(two.seconds / EPOCHS).toFixed(2)} s an epoch` : ''),
+      },
+    ]);
+  }
+});
