@@ -6,6 +6,10 @@
 //   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
 // 8 to 11 minutes each here (simulating and extracting 60,000 containers, then two MLPs).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
+// Variants (one model, written elsewhere, the shipped files untouched):
+//   npm run model:default -- recovery --containers 120000 --out /tmp/recovery-120k.json.gz
+// trains the recipe on that many containers of the same days; `npx enose demo --model <file> --containers 5000`
+// then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHIPPED_MODELS } from '../../dist/cli/demo.js';
@@ -16,11 +20,30 @@ import { simulationEvents } from '../../dist/sim/events.js';
 import { createSimulation } from '../../dist/sim/simulate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const wanted = process.argv.slice(2);
-for (const name of wanted) if (!(name in SHIPPED_MODELS)) throw new Error(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
-for (const [name, { file, recipe, training }] of Object.entries(SHIPPED_MODELS)) {
+const args = process.argv.slice(2);
+const die = (message) => {
+  console.error(`make-default-model: ${message}`);
+  process.exit(2);
+};
+const option = (name) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) die(`--${name} needs a value`);
+  args.splice(i, 2);
+  return value;
+};
+const containersText = option('containers');
+const outOption = option('out');
+const containers = containersText === undefined ? undefined : Number(containersText);
+if (containers !== undefined && !(Number.isInteger(containers) && containers >= 100)) die(`--containers must be an integer >= 100, got ${containersText}`);
+const wanted = args;
+for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
+if ((containers !== undefined || outOption !== undefined) && wanted.length !== 1) die('--containers and --out need exactly one model name (default or recovery)');
+for (const [name, { file, recipe, training: shippedTraining }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  const out = resolve(here, file);
+  const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
+  const out = outOption === undefined ? resolve(here, file) : resolve(outOption);
   const started = performance.now();
   const set = extractTrainingSet([{ group: 'sim-train', events: simulationEvents(createSimulation(training)) }], { extractor: recipe.extractor });
   const extracted = performance.now();
