@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { compileMlp, fitMlp, predictMlpInto, type MlpModel } from '../src/model/mlp.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, timeOnce } from './harness.js';
+import { referenceMlp } from './reference.js';
 import { peerMissing, PYTHON } from './sklearn.js';
 
 const ROWS = QUICK ? 4000 : 20_000;
@@ -41,24 +42,6 @@ function rows(): { x: Float64Array; y: Int32Array } {
   return { x, y };
 }
 
-/** Probabilities of one row by a plain forward pass over the stored weights (the reference). */
-function plainForward(model: MlpModel, row: Float64Array): number[] {
-  const out = new Array<number>(CLASSES).fill(0);
-  for (const net of model.networks) {
-    let a = Array.from(row);
-    net.layers.forEach((layer, l) => {
-      const z = layer.bias.slice();
-      for (let i = 0; i < layer.inputs; i++) for (let o = 0; o < layer.outputs; o++) z[o]! += a[i]! * layer.weights[i * layer.outputs + o]!;
-      a = l < net.layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
-    });
-    const max = Math.max(...a);
-    const e = a.map((v) => Math.exp(v - max));
-    const sum = e.reduce((p, q) => p + q, 0);
-    e.forEach((v, c) => (out[c]! += v / sum / model.networks.length));
-  }
-  return out;
-}
-
 function accuracy(model: MlpModel, x: Float64Array, y: Int32Array): number {
   const compiled = compileMlp(model, CLASSES);
   const p = new Float64Array(CLASSES);
@@ -81,7 +64,7 @@ main(() => {
   const p = new Float64Array(CLASSES);
   for (let i = 0; i < 50; i++) {
     predictMlpInto(compiled, x, i * WIDTH, p);
-    checkClose(p, plainForward(small, x.subarray(i * WIDTH, (i + 1) * WIDTH)), 1e-12, `row ${i} probabilities`);
+    checkClose(p, referenceMlp(small, Array.from(x.subarray(i * WIDTH, (i + 1) * WIDTH)), CLASSES), 1e-12, `row ${i} probabilities`);
   }
   const engine = HIDDEN.map((hidden) => {
     const fit = timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));

@@ -42,23 +42,7 @@ export function referencePredict(bundle: ModelBundle, row: ArrayLike<number>): R
     for (let i = 0; i < kk; i++) votes[cl.labels[d[i]!.i]!]! += 1 / kk;
     probabilities = votes;
   } else if (cl.type === 'mlp') {
-    // Each network: ReLU hidden layers, softmax output; probabilities averaged over the networks.
-    probabilities = new Array<number>(classCount).fill(0);
-    for (const net of cl.networks) {
-      let a: number[] = scores;
-      net.layers.forEach((layer, l) => {
-        const out = Array.from({ length: layer.outputs }, (_, o) => {
-          let s = layer.bias[o]!;
-          for (let i = 0; i < layer.inputs; i++) s += a[i]! * layer.weights[i * layer.outputs + o]!;
-          return s;
-        });
-        a = l < net.layers.length - 1 ? out.map((v) => Math.max(0, v)) : out;
-      });
-      const max = Math.max(...a);
-      const e = a.map((v) => Math.exp(v - max));
-      const sum = e.reduce((x, y) => x + y, 0);
-      e.forEach((v, c) => (probabilities[c]! += v / sum / cl.networks.length));
-    }
+    probabilities = referenceMlp(cl, scores, classCount);
   } else {
     const logits = Array.from({ length: classCount }, (_, c) => {
       let s = cl.intercept[c]!;
@@ -88,4 +72,29 @@ export function referencePredict(bundle: ModelBundle, row: ArrayLike<number>): R
     novelty = t > 0 ? nearest / t : nearest > 0 ? Infinity : 0;
   }
   return { probabilities, best, scores, novelty };
+}
+
+/** An MLP's class probabilities, plainly: each network's ReLU hidden layers and softmax output, averaged. */
+export function referenceMlp(
+  model: { readonly networks: readonly { readonly layers: readonly { inputs: number; outputs: number; weights: readonly number[]; bias: readonly number[] }[] }[] },
+  input: readonly number[],
+  classCount: number,
+): number[] {
+  const probabilities = new Array<number>(classCount).fill(0);
+  for (const net of model.networks) {
+    let a: readonly number[] = input;
+    net.layers.forEach((layer, l) => {
+      const out = Array.from({ length: layer.outputs }, (_, o) => {
+        let s = layer.bias[o]!;
+        for (let i = 0; i < layer.inputs; i++) s += a[i]! * layer.weights[i * layer.outputs + o]!;
+        return s;
+      });
+      a = l < net.layers.length - 1 ? out.map((v) => Math.max(0, v)) : out;
+    });
+    const max = Math.max(...a);
+    const e = a.map((v) => Math.exp(v - max));
+    const sum = e.reduce((x, y) => x + y, 0);
+    e.forEach((v, c) => (probabilities[c]! += v / sum / model.networks.length));
+  }
+  return probabilities;
 }

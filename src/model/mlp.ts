@@ -12,6 +12,7 @@
  * (`predictMlpInto`) allocates nothing.
  */
 import { EnoseError } from '../errors.js';
+import { affineRowsInto } from './linalg.js';
 import { mulberry32 } from './rng.js';
 
 export interface MlpLayer {
@@ -574,7 +575,7 @@ function forwardInto(mlp: CompiledMlp, folded: FoldedMlp | null, input: Float64A
     for (let l = 0; l < layers.length; l++) {
       const layer = layers[l]!;
       const first = l === 0 && folded !== null;
-      denseInto(first ? folded.weights[n]! : layer.rows, first ? folded.bias[n]! : layer.bias, first ? folded.width : layer.inputs, layer.outputs, src, srcOffset, dst);
+      affineRowsInto(first ? folded.weights[n]! : layer.rows, first ? folded.bias[n]! : layer.bias, layer.outputs, first ? folded.width : layer.inputs, src, srcOffset, dst);
       if (l < layers.length - 1) {
         for (let o = 0; o < layer.outputs; o++) if (dst[o]! < 0) dst[o] = 0;
         src = dst;
@@ -592,40 +593,5 @@ function forwardInto(mlp: CompiledMlp, folded: FoldedMlp | null, input: Float64A
       sum += e;
     }
     for (let c = 0; c < k; c++) out[c]! += dst[c]! / sum / nets;
-  }
-}
-
-/**
- * dst[o] = bias[o] + sum_i rows[o][i] x[xo + i] for o < outputs (`rows`: outputs x inputs, row-major): four
- * outputs a pass over x, each one accumulator summed over i in order (independent chains, one load of x each).
- */
-function denseInto(rows: Float64Array, bias: Float64Array, inputs: number, outputs: number, x: Float64Array, xo: number, dst: Float64Array): void {
-  let o = 0;
-  for (; o + 4 <= outputs; o += 4) {
-    const r0 = o * inputs;
-    const r1 = r0 + inputs;
-    const r2 = r1 + inputs;
-    const r3 = r2 + inputs;
-    let a0 = bias[o]!;
-    let a1 = bias[o + 1]!;
-    let a2 = bias[o + 2]!;
-    let a3 = bias[o + 3]!;
-    for (let i = 0; i < inputs; i++) {
-      const v = x[xo + i]!;
-      a0 += rows[r0 + i]! * v;
-      a1 += rows[r1 + i]! * v;
-      a2 += rows[r2 + i]! * v;
-      a3 += rows[r3 + i]! * v;
-    }
-    dst[o] = a0;
-    dst[o + 1] = a1;
-    dst[o + 2] = a2;
-    dst[o + 3] = a3;
-  }
-  for (; o < outputs; o++) {
-    const r = o * inputs;
-    let a = bias[o]!;
-    for (let i = 0; i < inputs; i++) a += rows[r + i]! * x[xo + i]!;
-    dst[o] = a;
   }
 }

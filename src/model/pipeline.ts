@@ -11,6 +11,7 @@ import { signBundle, type ModelBundle, type ModelInput, type ModelLimits, type U
 import { stratifiedFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
+import { affineRowsInto } from './linalg.js';
 import { fitLogreg } from './logreg.js';
 import { compileMlp, fitMlp, foldMlpInput, mlpSettings, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
@@ -620,52 +621,11 @@ export function predictClassesBatch(model: CompiledModel, rows: Float64Array, co
 }
 
 /**
- * Logits of one row into `out[0 .. classCount)`, classes four (then two, then one) at a time, each class one
- * accumulator started at its bias and summed over j in order; returns the first index of the largest logit.
+ * Logits of one row into `out[0 .. classCount)` (`affineRowsInto`: each class one accumulator started at its
+ * bias and summed over j in order); returns the first index of the largest logit.
  */
 function fusedLogitsRow(w: Float64Array, bias: Float64Array, classCount: number, width: number, x: Float64Array, xo: number, out: Float64Array): number {
-  let c = 0;
-  for (; c + 4 <= classCount; c += 4) {
-    const w0 = c * width;
-    const w1 = w0 + width;
-    const w2 = w1 + width;
-    const w3 = w2 + width;
-    let a0 = bias[c]!;
-    let a1 = bias[c + 1]!;
-    let a2 = bias[c + 2]!;
-    let a3 = bias[c + 3]!;
-    for (let j = 0; j < width; j++) {
-      const v = x[xo + j]!;
-      a0 += w[w0 + j]! * v;
-      a1 += w[w1 + j]! * v;
-      a2 += w[w2 + j]! * v;
-      a3 += w[w3 + j]! * v;
-    }
-    out[c] = a0;
-    out[c + 1] = a1;
-    out[c + 2] = a2;
-    out[c + 3] = a3;
-  }
-  if (c + 2 <= classCount) {
-    const w0 = c * width;
-    const w1 = w0 + width;
-    let a0 = bias[c]!;
-    let a1 = bias[c + 1]!;
-    for (let j = 0; j < width; j++) {
-      const v = x[xo + j]!;
-      a0 += w[w0 + j]! * v;
-      a1 += w[w1 + j]! * v;
-    }
-    out[c] = a0;
-    out[c + 1] = a1;
-    c += 2;
-  }
-  if (c < classCount) {
-    const w0 = c * width;
-    let a0 = bias[c]!;
-    for (let j = 0; j < width; j++) a0 += w[w0 + j]! * x[xo + j]!;
-    out[c] = a0;
-  }
+  affineRowsInto(w, bias, classCount, width, x, xo, out);
   return argmax(out, 0, classCount);
 }
 
