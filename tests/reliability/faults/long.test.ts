@@ -163,7 +163,7 @@ ${t}
 `;
   // Another model's table goes beside the default one: tests/RELIABILITY-<model file name>.md.
   const custom = process.env['ENOSE_FAULTS_MODEL'];
-  writeFileSync(join(REPO_ROOT, 'tests', custom ? `RELIABILITY-${basename(custom, '.json')}.md` : 'RELIABILITY.md'), md);
+  writeFileSync(join(REPO_ROOT, 'tests', custom ? `RELIABILITY-${basename(custom).replace(/\.json(\.gz)?$/, '')}.md` : 'RELIABILITY.md'), md);
 });
 
 describe.skipIf(!have)('fault injection over the pty link (long)', () => {
