@@ -450,13 +450,12 @@ function validationAccuracy(trainer: Trainer, scores: Float64Array, width: numbe
 /** A network as flat arrays plus scratch activations, for allocation-free prediction. */
 export interface CompiledMlp {
   /**
-   * Per network, per layer: `weights` as stored (inputs x outputs, input-major), and `rows`, the same weights
-   * output-major (outputs x inputs), which the forward pass reads: one dot product per output, four at a time.
+   * Per network, per layer: `rows`, the weights output-major (outputs x inputs; the model file stores them
+   * input-major), which the forward pass reads: one dot product per output, four at a time.
    */
   readonly layers: readonly {
     readonly inputs: number;
     readonly outputs: number;
-    readonly weights: Float64Array;
     readonly rows: Float64Array;
     readonly bias: Float64Array;
   }[][];
@@ -476,7 +475,7 @@ export function compileMlp(
       widest = Math.max(widest, l.inputs, l.outputs);
       const rows = new Float64Array(l.inputs * l.outputs);
       for (let i = 0; i < l.inputs; i++) for (let o = 0; o < l.outputs; o++) rows[o * l.inputs + i] = l.weights[i * l.outputs + o]!;
-      return { inputs: l.inputs, outputs: l.outputs, weights: Float64Array.from(l.weights), rows, bias: Float64Array.from(l.bias) };
+      return { inputs: l.inputs, outputs: l.outputs, rows, bias: Float64Array.from(l.bias) };
     }),
   );
   return { layers, a: new Float64Array(widest), b: new Float64Array(widest), classCount };
@@ -509,13 +508,13 @@ export interface FoldedMlp {
 export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset: Float64Array, width: number): FoldedMlp {
   const k = offset.length;
   const weights = mlp.layers.map((layers) => {
-    const { inputs, outputs, weights: w } = layers[0]!;
+    const { inputs, outputs, rows: w } = layers[0]!;
     if (inputs !== k) throw new EnoseError('bad-model', `the MLP's first layer takes ${inputs} inputs, the projection gives ${k}`);
     const folded = new Float64Array(outputs * width);
     for (let o = 0; o < outputs; o++) {
       const fo = o * width;
       for (let m = 0; m < k; m++) {
-        const wmo = w[m * outputs + o]!;
+        const wmo = w[o * inputs + m]!;
         if (wmo === 0) continue;
         const pm = m * width;
         for (let j = 0; j < width; j++) folded[fo + j]! += wmo * projection[pm + j]!;
@@ -532,11 +531,11 @@ export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset:
 function foldBiases(mlp: CompiledMlp, folded: FoldedMlp, offset: Float64Array): void {
   const k = offset.length;
   mlp.layers.forEach((layers, n) => {
-    const { outputs, weights: w, bias: b } = layers[0]!;
+    const { inputs, outputs, rows: w, bias: b } = layers[0]!;
     const out = folded.bias[n]!;
     for (let o = 0; o < outputs; o++) {
       let s = b[o]!;
-      for (let m = 0; m < k; m++) s += offset[m]! * w[m * outputs + o]!;
+      for (let m = 0; m < k; m++) s += offset[m]! * w[o * inputs + m]!;
       out[o] = s;
     }
   });
