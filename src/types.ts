@@ -191,9 +191,10 @@ export interface VerdictEvent {
   readonly label?: string;
   /**
    * With adaptation during operation: the clear samples accepted before this verdict, and the largest shift of
-   * the scaler's mean they had made, in training standard deviations (the verdict used the model so moved).
+   * the scaler's mean they had made, in training standard deviations (the verdict used the model so moved);
+   * `stopped` once the watchdog has stopped adaptation (the model is the parent's again: shift 0).
    */
-  readonly adaptation?: { readonly accepted: number; readonly largestShiftSd: number };
+  readonly adaptation?: { readonly accepted: number; readonly largestShiftSd: number; readonly stopped: boolean };
 }
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
@@ -215,6 +216,20 @@ export type EngineEvent =
   | { readonly type: 'phase'; readonly atMs: number; readonly sample: string; readonly phase: Phase; readonly seq: number }
   | { readonly type: 'sample-started'; readonly atMs: number; readonly sample: string; readonly seq: number; readonly requested: boolean }
   | VerdictEvent
-  | { readonly type: 'over-budget'; readonly atMs: number; readonly sample: string; readonly latencyMs: number; readonly budgetMs: number };
+  | { readonly type: 'over-budget'; readonly atMs: number; readonly sample: string; readonly latencyMs: number; readonly budgetMs: number }
+  /**
+   * Adaptation during operation stopped by its watchdog after the verdict on `sample`: more than the allowed
+   * share of the last `watchSamples` judged samples were flagged by the adapted model and called clear by the
+   * parent (`addedAlarms` of them). The model is the parent's again from the next sample on.
+   */
+  | {
+      readonly type: 'adaptation-stopped';
+      readonly atMs: number;
+      readonly sample: string;
+      readonly addedAlarms: number;
+      readonly watchSamples: number;
+      readonly accepted: number;
+      readonly largestShiftSd: number;
+    };
 
 export type EngineEventType = EngineEvent['type'];

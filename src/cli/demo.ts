@@ -107,7 +107,7 @@ export function packageRoot(): string {
 }
 
 
-const usage = `Usage: enose demo [--after-recovery | --shipped default|recovery | --model model.json] [--containers N] [--json]
+const usage = `Usage: enose demo [--after-recovery | --shipped default|recovery | --model model.json] [--containers N] [--adapt] [--json]
 
 The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
 whose days 1 to 20 trained the default model), streams every frame through the streaming engine with the
@@ -121,6 +121,8 @@ Options:
                       than the default's end of exposure; datasets/container-sim/recovery-model.json.gz)
   --shipped <name>    a shipped model by name: default or recovery (--after-recovery)
   --containers <n>    evaluation containers                      [default: 200]
+  --adapt             adaptation during operation on the evaluation set (as watch --adapt, watchdog
+                      included); the summary says whether the watchdog stopped it
   --json              print the two summaries as one JSON object
   -h, --help          this help
 `;
@@ -136,6 +138,8 @@ export interface RunSummary {
   readonly latencyMsP99: number;
   readonly samplesPerS: number;
   readonly frames: number;
+  /** With adaptation (--adapt): clear samples it accepted, and the watchdog's stop (after which container), if any. */
+  readonly adaptation?: { readonly accepted: number; readonly stoppedAfter: number | null; readonly addedAlarms: number | null };
 }
 
 
@@ -145,19 +149,24 @@ export async function runSimulatedSet(
   set: string,
   options: SimulationOptions,
   onVerdict?: (v: VerdictEvent, done: number) => void,
+  adaptation = false,
 ): Promise<RunSummary> {
   const sim = createSimulation(options);
   const source = createMemorySource(simulationEvents(sim), { description: `sim:${set}` });
   const verdicts: VerdictEvent[] = [];
+  let stop: { after: number; addedAlarms: number } | null = null;
   const engine = createEngine({
     model,
     source,
     queue: false,
     emitFrames: false,
+    adaptation,
     onEvent: (e) => {
       if (e.type === 'verdict') {
         verdicts.push(e);
         onVerdict?.(e, verdicts.length);
+      } else if (e.type === 'adaptation-stopped') {
+        stop = { after: verdicts.length, addedAlarms: e.addedAlarms };
       }
     },
   });
@@ -200,6 +209,13 @@ export async function runSimulatedSet(
     latencyMsP99: sortedQuantile(latencies, 0.99),
     samplesPerS: verdicts.length / elapsedS,
     frames,
+    ...(adaptation && {
+      adaptation: {
+        accepted: verdicts.at(-1)?.adaptation?.accepted ?? 0,
+        stoppedAfter: (stop as { after: number } | null)?.after ?? null,
+        addedAlarms: (stop as { addedAlarms: number } | null)?.addedAlarms ?? null,
+      },
+    }),
   };
 }
 
@@ -215,6 +231,13 @@ export function formatSummary(s: RunSummary): string {
     `  detection rate ${pct(s.detectionRate)}, false-alarm rate ${pct(s.falseAlarmRate)}, inconclusive ${s.inconclusive}`,
     `  verdict latency p50 ${s.latencyMsP50.toFixed(3)} ms, p99 ${s.latencyMsP99.toFixed(3)} ms; ${s.samplesPerS.toFixed(0)} samples/s (simulation included)`,
   );
+  if (s.adaptation) {
+    lines.push(
+      s.adaptation.stoppedAfter === null
+        ? `  adaptation: ${s.adaptation.accepted} clear samples accepted, not stopped`
+        : `  adaptation: stopped by its watchdog after container ${s.adaptation.stoppedAfter} (${s.adaptation.addedAlarms} added alarms in its window; ${s.adaptation.accepted} clear samples accepted); the parent model judged the rest`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -242,6 +265,7 @@ export const demoCommand: Command = {
       shipped: { type: 'string' },
       containers: { type: 'string' },
       json: { type: 'boolean' },
+      adapt: { type: 'boolean' },
     });
     const afterRecovery = parsed.values['after-recovery'] === true;
     const shippedText = stringOption(parsed, 'shipped');
@@ -257,6 +281,7 @@ export const demoCommand: Command = {
     const decides = decidesAfterRecovery(extractorOf(model)) ? 'when the recovery ends' : 'when the exposure ends';
     const containers = numberOption('demo', parsed, 'containers', { integer: true, min: 1, max: 100000 }) ?? SHIPPED_SETS.evaluation.containers;
     const json = parsed.values['json'] === true;
+    const adapt = parsed.values['adapt'] === true;
     const evalSet = { ...SHIPPED_SETS.evaluation, containers };
     if (!json) {
       ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles, verdict ${decides}); evaluation set: simulator seed ${evalSet.seed}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
@@ -269,7 +294,7 @@ export const demoCommand: Command = {
     const evaluation = await runSimulatedSet(model, 'evaluation (days 21-30)', evalSet, (v, done) => {
       if (!json) ctx.stdout(`${verdictLine(v)}\n`);
       progress.update(done);
-    });
+    }, adapt);
     progress.finish();
     // The first 20 containers of each training day (containers are drawn per day and position, so they are the
     // same ones as in the training set), enough to set the evaluation beside in-sample figures.

@@ -17,9 +17,10 @@ Options:
   --model <file>     model file                                          [required]
   --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
   --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
-                     sample-started, verdict, over-budget), else one readable line per verdict
-  --adapt            adaptation during operation, as the live run had it (watch --adapt): the same
-                     recording gives the same verdicts
+                     sample-started, verdict, over-budget, adaptation-stopped), else one readable
+                     line per verdict
+  --adapt            adaptation during operation, as the live run had it (watch --adapt, with its
+                     watchdog): the same recording gives the same verdicts
   --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
   -h, --help         this help
 `;
@@ -50,6 +51,8 @@ export function otherEventText(e: EngineEvent): string | null {
       return `${e.reboot ? 'rig rebooted: ' : ''}rig ${e.rig} fw ${e.fw}, ${e.rateHz} Hz, ${e.channels.length} channels (${e.unit})`;
     case 'over-budget':
       return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
+    case 'adaptation-stopped':
+      return `adaptation stopped after ${e.sample}: ${e.addedAlarms} of the last ${e.watchSamples} samples flagged by the adapted model were clear for the parent (${e.accepted} clear samples accepted, largest shift ${e.largestShiftSd.toFixed(2)} sd); the parent model judges from now on`;
     default:
       return null;
   }

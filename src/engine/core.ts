@@ -30,11 +30,12 @@ import {
   applyAdaptation,
   createAdaptation,
   largestShiftSd,
+  watchAddedAlarms,
   observeSample,
   type AdaptationOptions,
   type AdaptationState,
 } from '../model/adaptation.js';
-import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
+import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictKind, VerdictReason } from '../types.js';
 
 export interface EngineCoreOptions {
   /** Verdict latency budget from the frame that ends the exposure (the recovery, for a model with recovery windows). @default 5 */
@@ -128,6 +129,9 @@ export class EngineCore {
   private envIndex: { channel: string; feature: number }[] = [];
   private readonly ignoreGates: ReadonlySet<string>;
   private readonly adaptation: AdaptationState | null;
+  /** With adaptation: the parent model, compiled once, that the watchdog judges each sample with. */
+  private readonly parentModel: CompiledModel | null;
+  private readonly parentProbs: Float64Array;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -154,6 +158,25 @@ export class EngineCore {
     const adapt = options.adaptation ?? false;
     if (adapt !== false && (!bundle || !this.model)) throw new EnoseError('bad-option', 'adaptation needs a model');
     this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
+    this.parentModel = this.adaptation && bundle ? compileModel(bundle) : null;
+    this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
+  }
+
+  private adapt(buf: Float64Array, sample: string, verdict: VerdictKind | null, modelVerdict: VerdictKind | null, score: number | null, novelty: number): void {
+    const state = this.adaptation!;
+    const model = this.model!;
+    if (state.accepted > 0) {
+      const parent = this.parentModel!;
+      const best = predictForVerdict(parent, buf, 0, this.parentProbs);
+      const parentVerdict = decideVerdict(this.policy, this.parentProbs, best, noveltyOfLast(parent)).verdict;
+      const accepted = state.accepted;
+      const shiftSd = largestShiftSd(state);
+      if (watchAddedAlarms(state, model, modelVerdict === 'suspicious', parentVerdict === 'clear')) {
+        this.sink({ type: 'adaptation-stopped', atMs: this.now(), sample, addedAlarms: state.addedCount, watchSamples: state.options.watchSamples, accepted, largestShiftSd: shiftSd });
+        return;
+      }
+    }
+    if (observeSample(state, buf, 0, verdict, score, novelty) === 'accepted') applyAdaptation(state, model);
   }
 
   /** The model as adaptation has moved it, as a bundle of its own (lineage: parent, samples), or null when off. */
@@ -337,8 +360,10 @@ export class EngineCore {
     let verdict: VerdictEvent['verdict'];
     let score: number | null = null;
     const probabilities: Record<string, number> = {};
+    let modelVerdict: VerdictKind | null = null;
     if (predicted) {
       const outcome = decideVerdict(this.policy, this.probs, best, novelty);
+      modelVerdict = outcome.verdict;
       score = outcome.score;
       for (let c = 0; c < bundle.classes.length; c++) probabilities[bundle.classes[c]!] = this.probs[c]!;
       // Quality problems make a verdict inconclusive, never clear; an unknown odour stays a reason.
@@ -364,14 +389,13 @@ export class EngineCore {
       latencyMs,
       frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
       ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
-      ...(this.adaptation && { adaptation: { accepted: this.adaptation.accepted, largestShiftSd: largestShiftSd(this.adaptation) } }),
+      ...(this.adaptation && { adaptation: { accepted: this.adaptation.accepted, largestShiftSd: largestShiftSd(this.adaptation), stopped: this.adaptation.stopped } }),
     };
-    // After the verdict (which used the model as it stood): offer the sample, and move the model if accepted.
-    if (this.adaptation && predicted && observeSample(this.adaptation, buf, 0, verdict, score, novelty) === 'accepted') {
-      applyAdaptation(this.adaptation, this.model!);
-    }
     this.verdicts++;
     this.sink(event);
+    // After the verdict (which used the model as it stood): the watchdog compares it with the parent model's,
+    // then the sample is offered, and the model moves if it is accepted.
+    if (this.adaptation && predicted && !this.adaptation.stopped) this.adapt(buf, t.id, verdict, modelVerdict, score, novelty);
     if (latencyMs > this.budgetMs) {
       this.overBudget++;
       this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });

@@ -24,6 +24,7 @@ export const ENGINE_EVENT_TYPES: readonly EngineEventType[] = [
   'sample-started',
   'verdict',
   'over-budget',
+  'adaptation-stopped',
 ];
 
 type FrameEvent = Extract<EngineEvent, { type: 'frame' }>;
@@ -135,6 +136,15 @@ const schemas = {
     label: text.optional(),
   }),
   'over-budget': z.looseObject({ type: z.literal('over-budget'), atMs: num, sample: text, latencyMs: num, budgetMs: num }),
+  'adaptation-stopped': z.looseObject({
+    type: z.literal('adaptation-stopped'),
+    atMs: num,
+    sample: text,
+    addedAlarms: uint,
+    watchSamples: uint,
+    accepted: uint,
+    largestShiftSd: num,
+  }),
 } satisfies Record<EngineEventType, z.ZodType>;
 
 /**

@@ -365,7 +365,8 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
         flush();
         return;
       default:
-        // phase, sample-started, over-budget: derived by the engine, not recorded.
+        // phase, sample-started, over-budget, adaptation-stopped: derived by the engine (replay --adapt gives the
+        // same), not recorded.
         return;
     }
     if (bufferedBytes >= FLUSH_BYTES || performance.now() - lastFlushAt >= periodMs) flush();

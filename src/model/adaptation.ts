@@ -35,6 +35,13 @@ export interface AdaptationOptions {
   readonly maxScoreShare?: number;
   /** A sample's deviation from the running mean is clipped at this many standard deviations. @default 3 */
   readonly clipSd?: number;
+  /** Watchdog: judged samples over which the alarms adaptation added are counted. @default 200 */
+  readonly watchSamples?: number;
+  /**
+   * Watchdog: largest share of the last `watchSamples` judged samples that the adapted model may flag while the
+   * parent model calls them clear; above it adaptation stops and the model goes back to the parent. @default 0.02
+   */
+  readonly maxAddedAlarmShare?: number;
 }
 
 const DEFAULTS: Required<AdaptationOptions> = Object.freeze({
@@ -45,10 +52,12 @@ const DEFAULTS: Required<AdaptationOptions> = Object.freeze({
   maxNovelty: 0.8,
   maxScoreShare: 0.5,
   clipSd: 3,
+  watchSamples: 200,
+  maxAddedAlarmShare: 0.02,
 });
 
 /** Why a sample was or was not used. */
-export type AdaptationDecision = 'accepted' | 'warm-up' | 'not-clear' | 'novel' | 'score-too-high' | 'invalid';
+export type AdaptationDecision = 'accepted' | 'warm-up' | 'not-clear' | 'novel' | 'score-too-high' | 'invalid' | 'stopped';
 
 export interface AdaptationState {
   readonly options: Readonly<Required<AdaptationOptions>>;
@@ -72,6 +81,12 @@ export interface AdaptationState {
   warmup: number;
   accepted: number;
   rejected: number;
+  /** Watchdog ring over the last `watchSamples` judged samples: 1 where adaptation added an alarm. */
+  readonly added: Uint8Array;
+  addedIndex: number;
+  addedCount: number;
+  /** Set when the watchdog stopped adaptation: the model is the parent's again and nothing moves any more. */
+  stopped: boolean;
 }
 
 /**
@@ -91,6 +106,8 @@ export function createAdaptation(bundle: ModelBundle, model: CompiledModel, opti
   positive('maxNovelty', o.maxNovelty);
   positive('maxScoreShare', o.maxScoreShare, 1);
   positive('clipSd', o.clipSd);
+  positive('maxAddedAlarmShare', o.maxAddedAlarmShare, 1);
+  if (!Number.isInteger(o.watchSamples) || o.watchSamples < 1) throw new EnoseError('bad-option', `adaptation watchSamples must be a positive integer, got ${o.watchSamples}`);
   const width = bundle.input.featureNames.length;
   if (model.width !== width) throw new EnoseError('model-mismatch', 'the compiled model is not this bundle');
   return {
@@ -108,6 +125,10 @@ export function createAdaptation(bundle: ModelBundle, model: CompiledModel, opti
     warmup: 0,
     accepted: 0,
     rejected: 0,
+    added: new Uint8Array(o.watchSamples),
+    addedIndex: 0,
+    addedCount: 0,
+    stopped: false,
   };
 }
 
@@ -126,7 +147,8 @@ export function observeSample(
 ): AdaptationDecision {
   const o = state.options;
   let why: AdaptationDecision | null = null;
-  if (verdict !== 'clear') why = 'not-clear';
+  if (state.stopped) why = 'stopped';
+  else if (verdict !== 'clear') why = 'not-clear';
   else if (novelty > o.maxNovelty) why = 'novel';
   else if (score === null || !(score <= o.maxScoreShare * state.threshold)) why = 'score-too-high';
   const { width, row, running, start, shift, scale } = state;
@@ -193,6 +215,32 @@ export function largestShiftSd(state: AdaptationState): number {
   return m;
 }
 
+/**
+ * The watchdog. A moved model's scores shift by a fraction of their spread, and a classifier can be far more
+ * sensitive than that in some directions: on the container simulator a random shift of 0.1 standard deviation
+ * in the leading components took a shipped model from 0.9 % to 13 % false alarms, and the running mean of a
+ * few hundred clear samples is that noisy. So the engine also judges each sample with the parent model (after
+ * the verdict) and reports here whether the adapted model flagged it (`adaptedSuspicious`) where the parent
+ * called it clear (`parentClear`). When more than `maxAddedAlarmShare` of the last `watchSamples` judged samples
+ * are such added alarms, adaptation stops: the compiled model is put back to the parent's and stays so.
+ * Returns true when this call stopped it. Allocation-free.
+ */
+export function watchAddedAlarms(state: AdaptationState, model: CompiledModel, adaptedSuspicious: boolean, parentClear: boolean): boolean {
+  if (state.stopped) return false;
+  const { added } = state;
+  const now = adaptedSuspicious && parentClear ? 1 : 0;
+  state.addedCount += now - added[state.addedIndex]!;
+  added[state.addedIndex] = now;
+  state.addedIndex = (state.addedIndex + 1) % added.length;
+  if (state.addedCount > state.options.maxAddedAlarmShare * added.length) {
+    state.stopped = true;
+    model.offset.set(state.baseOffset);
+    state.shift.fill(0);
+    return true;
+  }
+  return false;
+}
+
 /** Puts the compiled model back as it was before adaptation and forgets what was learnt. */
 export function resetAdaptation(state: AdaptationState, model: CompiledModel): void {
   state.start.fill(0);
@@ -201,6 +249,10 @@ export function resetAdaptation(state: AdaptationState, model: CompiledModel): v
   state.warmup = 0;
   state.accepted = 0;
   state.rejected = 0;
+  state.added.fill(0);
+  state.addedIndex = 0;
+  state.addedCount = 0;
+  state.stopped = false;
   model.offset.set(state.baseOffset);
 }
 

@@ -13,7 +13,7 @@ import { framesCsvHeader, formatFramesCsvRow } from '../../src/io/datasets/index
 import { writeModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
 import { fitModel } from '../../src/model/pipeline.js';
-import type { SourceEvent, VerdictEvent } from '../../src/types.js';
+import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
 import { runEnose } from '../helpers/cli.js';
 import { rigStream, TEST_RIG, trainingStream, type CycleSpec } from '../helpers/cycles.js';
 
@@ -40,18 +40,22 @@ function degrading(cycles: readonly CycleSpec[], seed: number, loss: number): So
   });
 }
 
-function run(events: readonly SourceEvent[], adaptation: boolean | object): { verdicts: VerdictEvent[]; core: EngineCore } {
+type Stopped = Extract<EngineEvent, { type: 'adaptation-stopped' }>;
+
+function run(events: readonly SourceEvent[], adaptation: boolean | object): { verdicts: VerdictEvent[]; stops: Stopped[]; core: EngineCore } {
   const verdicts: VerdictEvent[] = [];
+  const stops: Stopped[] = [];
   let clock = 0;
   const core = new EngineCore(model, { now: () => clock, emitFrames: false, adaptation }, (e) => {
     if (e.type === 'verdict') verdicts.push(e);
+    else if (e.type === 'adaptation-stopped') stops.push(e);
   });
   for (const e of events) {
     clock += 0.001;
     core.push({ ...e, atMs: clock } as SourceEvent);
   }
   core.end();
-  return { verdicts, core };
+  return { verdicts, stops, core };
 }
 
 const mostlyClear: CycleSpec[] = Array.from({ length: 160 }, (_, i) => ({ label: i % 8 === 7 ? 'cocaine' : 'clear' }));
@@ -81,7 +85,32 @@ describe('adaptation during operation in the engine', () => {
     const events = degrading(Array.from({ length: 60 }, () => ({ label: 'cocaine' })), 6, 0.3);
     const { verdicts } = run(events, { warmupSamples: 5 });
     expect(verdicts.every((v) => v.verdict !== 'clear')).toBe(true);
-    expect(verdicts.at(-1)!.adaptation).toEqual({ accepted: 0, largestShiftSd: 0 });
+    expect(verdicts.at(-1)!.adaptation).toEqual({ accepted: 0, largestShiftSd: 0, stopped: false });
+  });
+
+  it('is stopped by its watchdog when it adds alarms, and the parent model judges from then on', () => {
+    // Adaptation made reckless on purpose (the running mean is the last clear sample, no caps to speak of):
+    // its noise flags samples the parent calls clear, and the watchdog must catch that.
+    const events = degrading(mostlyClear, 9, 0);
+    const reckless = { warmupSamples: 5, rate: 1, maxStepSd: 100, maxShiftSd: 100, clipSd: 100, maxScoreShare: 1, maxNovelty: 100, watchSamples: 50, maxAddedAlarmShare: 0.04 };
+    const { verdicts, stops } = run(events, reckless);
+    const parent = run(events, false).verdicts;
+    expect(stops).toHaveLength(1);
+    const stop = stops[0]!;
+    expect(stop.addedAlarms).toBe(3);
+    expect(stop.watchSamples).toBe(50);
+    expect(stop.accepted).toBeGreaterThan(0);
+    const at = verdicts.findIndex((v) => v.sample === stop.sample);
+    expect(at).toBeGreaterThan(5);
+    // Before the stop the adapted model flagged samples the parent cleared; after it, every verdict is the parent's.
+    let added = 0;
+    for (let i = 0; i <= at; i++) if (verdicts[i]!.verdict === 'suspicious' && parent[i]!.verdict === 'clear') added++;
+    expect(added).toBeGreaterThanOrEqual(3);
+    for (let i = at + 1; i < verdicts.length; i++) {
+      expect(verdicts[i]!.adaptation).toEqual({ accepted: stop.accepted, largestShiftSd: 0, stopped: true });
+      expect(verdicts[i]!.verdict).toBe(parent[i]!.verdict);
+      expect(verdicts[i]!.probabilities).toEqual(parent[i]!.probabilities);
+    }
   });
 
   it('gives the same verdicts for the same stream, and none of its fields when off', () => {

@@ -7,7 +7,10 @@ import { engineStream, sameBits } from '../helpers/engineEvents.js';
 describe('eventToJson / parseEventJson', () => {
   it('writes one flat line per event and reads every event type of a stream back equal, frame values bit for bit', () => {
     const events = engineStream({ seed: 21, cycles: 4, rebootAfterCycle: 1 });
-    const extra: EngineEvent[] = [{ type: 'over-budget', atMs: 12.5, sample: 'c1', latencyMs: 7.25, budgetMs: 5 }];
+    const extra: EngineEvent[] = [
+      { type: 'over-budget', atMs: 12.5, sample: 'c1', latencyMs: 7.25, budgetMs: 5 },
+      { type: 'adaptation-stopped', atMs: 13, sample: 'c2', addedAlarms: 5, watchSamples: 200, accepted: 223, largestShiftSd: 0.4775 },
+    ];
     const seen = new Set<string>();
     for (const event of [...events, ...extra]) {
       const line = eventToJson(event);

@@ -9,6 +9,7 @@ import {
   createAdaptation,
   observeSample,
   resetAdaptation,
+  watchAddedAlarms,
   type AdaptationOptions,
 } from '../../src/model/adaptation.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
@@ -139,10 +140,34 @@ describe('adaptation during operation', () => {
     expect(Array.from(model.offset)).toEqual(Array.from(compileModel(bundle).offset));
   });
 
+  it('the watchdog counts added alarms over a sliding window, stops at the limit, and reset starts it again', () => {
+    const { model, state } = setup({ watchSamples: 10, maxAddedAlarmShare: 0.2 });
+    for (const i of clearRows) run(model, state, drifted(i, 0.3));
+    expect(Array.from(model.offset)).not.toEqual(Array.from(compileModel(bundle).offset));
+    // Two added alarms in ten are allowed; they leave the window after ten more samples.
+    for (let k = 0; k < 2; k++) expect(watchAddedAlarms(state, model, true, true)).toBe(false);
+    for (let k = 0; k < 8; k++) expect(watchAddedAlarms(state, model, true, false)).toBe(false);
+    expect(state.addedCount).toBe(2);
+    for (let k = 0; k < 10; k++) expect(watchAddedAlarms(state, model, false, true)).toBe(false);
+    expect(state.addedCount).toBe(0);
+    // A third within ten samples stops it: the parent's offset is back and nothing moves it any more.
+    for (let k = 0; k < 2; k++) expect(watchAddedAlarms(state, model, true, true)).toBe(false);
+    expect(watchAddedAlarms(state, model, true, true)).toBe(true);
+    expect(state.stopped).toBe(true);
+    expect(Array.from(model.offset)).toEqual(Array.from(compileModel(bundle).offset));
+    expect(observeSample(state, drifted(clearRows[0]!, 0.3), 0, 'clear', 0, 0)).toBe('stopped');
+    expect(watchAddedAlarms(state, model, true, true)).toBe(false);
+    resetAdaptation(state, model);
+    expect(state.stopped).toBe(false);
+    expect(observeSample(state, drifted(clearRows[0]!, 0.3), 0, 'clear', 0, 0)).toBe('warm-up');
+  });
+
   it('needs a model with a policy and sane options', () => {
     const noPolicy: FeatureTable = { ...table, labels: table.labels.map((l) => (l === 'clear' ? 'a' : 'b')) };
     const plain = fitModel(noPolicy, { kind: 'features', featureNames: [...table.featureNames] }, { cvFolds: 0 });
     expect(() => createAdaptation(plain, compileModel(plain))).toThrow(/policy/);
     expect(() => createAdaptation(bundle, compileModel(bundle), { rate: 2 })).toThrow(/rate/);
+    expect(() => createAdaptation(bundle, compileModel(bundle), { watchSamples: 0 })).toThrow(/watchSamples/);
+    expect(() => createAdaptation(bundle, compileModel(bundle), { maxAddedAlarmShare: 0 })).toThrow(/maxAddedAlarmShare/);
   });
 });
