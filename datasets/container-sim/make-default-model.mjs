@@ -13,7 +13,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHIPPED_MODELS } from '../../dist/cli/demo.js';
-import { extractTrainingSet } from '../../dist/engine/training.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { assembleTrainingSet, extractRecordingCycles } from '../../dist/engine/training.js';
 import { writeModelFile } from '../../dist/io/modelFile.js';
 import { fitModel } from '../../dist/model/pipeline.js';
 import { simulationEvents } from '../../dist/sim/events.js';
@@ -34,9 +36,12 @@ const option = (name) => {
   return value;
 };
 const containersText = option('containers');
+const workersText = option('workers');
 const outOption = option('out');
 const containers = containersText === undefined ? undefined : Number(containersText);
 if (containers !== undefined && !(Number.isInteger(containers) && containers >= 100)) die(`--containers must be an integer >= 100, got ${containersText}`);
+const workers = workersText === undefined ? Math.min(4, availableParallelism()) : Number(workersText);
+if (!(Number.isInteger(workers) && workers >= 1)) die(`--workers must be a positive integer, got ${workersText}`);
 const wanted = args;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined) && wanted.length !== 1) die('--containers and --out need exactly one model name (default or recovery)');
@@ -45,7 +50,7 @@ for (const [name, { file, recipe, training: shippedTraining }] of Object.entries
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
   const out = outOption === undefined ? resolve(here, file) : resolve(outOption);
   const started = performance.now();
-  const set = extractTrainingSet([{ group: 'sim-train', events: simulationEvents(createSimulation(training)) }], { extractor: recipe.extractor });
+  const set = assembleTrainingSet(await extractParallel(training, recipe.extractor), { extractor: recipe.extractor });
   const extracted = performance.now();
   const fit = recipe.fit.classifier === 'mlp'
     ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
@@ -56,4 +61,31 @@ for (const [name, { file, recipe, training: shippedTraining }] of Object.entries
   console.log(`${name} model ${model.id}: ${model.training.count} cycles (${set.skipped.length} skipped for quality), ` +
     `${model.pca.components} components, ${model.classifier.type}, ${model.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * model.training.cvAccuracy).toFixed(1)}%, ` +
     `features ${s(started, extracted)} s, fit ${s(extracted, performance.now())} s; written to ${out}`);
+}
+
+/**
+ * The training cycles, the simulator's days split into contiguous ranges on worker threads (each day is drawn
+ * on its own: the containers of a day, and its carry-over, do not depend on the days before). The parts come
+ * back in day order, so the training set, and the model, are the same bit for bit as on one thread (checked:
+ * the shipped models' ids). One thread when the containers do not split evenly over the days.
+ */
+async function extractParallel(training, extractor) {
+  const group = 'sim-train';
+  const n = Math.min(workers, training.days);
+  if (n <= 1 || training.containers % training.days !== 0) {
+    return [extractRecordingCycles({ group, events: simulationEvents(createSimulation(training)) }, { extractor })];
+  }
+  const perDay = training.containers / training.days;
+  const ranges = [];
+  for (let w = 0; w < n; w++) {
+    const first = Math.floor((w * training.days) / n);
+    const end = Math.floor(((w + 1) * training.days) / n);
+    ranges.push({ ...training, startDay: training.startDay + first, days: end - first, containers: perDay * (end - first) });
+  }
+  return Promise.all(ranges.map((simulation) => new Promise((resolveDone, reject) => {
+    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { workerData: { simulation, group, extractor } });
+    worker.once('message', resolveDone);
+    worker.once('error', reject);
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`extraction worker exited with code ${code}`)); });
+  })));
 }

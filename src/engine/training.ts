@@ -58,35 +58,75 @@ function environmentMargin(channel: string, min: number, max: number): number {
  * skipped and listed (never silently). All recordings must have the same channels.
  */
 export function extractTrainingSet(recordings: readonly TrainingRecording[], options: TrainingSetOptions = {}): TrainingSet {
+  return assembleTrainingSet(recordings.map((r) => extractRecordingCycles(r, options)), options);
+}
+
+/** What one recording gave (`extractRecordingCycles`): candidate cycles, skipped ones, the rig it was made on. */
+export interface RecordingCycles {
+  readonly group: string;
+  readonly candidates: readonly CycleFeaturesRecord[];
+  readonly skipped: readonly SkippedCycle[];
+  readonly rig: RigInfo | null;
+}
+
+/**
+ * The expensive half of `extractTrainingSet`, one recording at a time: its cycles through the engine core in
+ * feature-only mode. Recordings are independent here, so a caller may run them on worker threads and hand the
+ * results, in recording order, to `assembleTrainingSet`: the training set is then the same, bit for bit.
+ */
+export function extractRecordingCycles(recording: TrainingRecording, options: TrainingSetOptions = {}): RecordingCycles {
   const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
+  const candidates: CycleFeaturesRecord[] = [];
+  const skipped: SkippedCycle[] = [];
+  let rig: RigInfo | null = null;
+  const group = recording.group;
+  const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGatesOf(options) }, () => undefined, (record) => {
+    const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
+    if (record.label === undefined || record.label === '') reasons.push('no-label');
+    if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
+    else candidates.push(record);
+  });
+  for (const event of recording.events) {
+    if (event.type === 'info') {
+      const { type: _t, atMs: _a, ...info } = event;
+      if (rig && rig.channels.join() !== info.channels.join()) {
+        throw new EnoseError('bad-data', `${group}: channels ${info.channels.join(',')} differ from ${rig.channels.join(',')} earlier in the recording`);
+      }
+      rig ??= info;
+    }
+    core.push(event);
+  }
+  core.end();
+  return { group, candidates, skipped, rig };
+}
+
+/** The gates training passes over: the ignored ones, and the baseline gate (applied once its limit is fitted). */
+function passGatesOf(options: TrainingSetOptions): GateReason[] {
+  const ignoreGates = options.ignoreGates ?? [];
+  const driftQuantile = options.baselineDriftQuantile ?? 0.99;
+  return driftQuantile > 0 && !ignoreGates.includes('baseline-unstable') ? [...ignoreGates, 'baseline-unstable'] : [...ignoreGates];
+}
+
+/** The cheap half of `extractTrainingSet`: the recordings' cycles (in recording order) into one training set. */
+export function assembleTrainingSet(parts: readonly RecordingCycles[], options: TrainingSetOptions = {}): TrainingSet {
+  const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
+  const ignoreGates = options.ignoreGates ?? [];
+  const driftQuantile = options.baselineDriftQuantile ?? 0.99;
+  const passGates = passGatesOf(options);
   const candidates: { record: CycleFeaturesRecord; group: string }[] = [];
   const skipped: SkippedCycle[] = [];
   let rig: RigInfo | null = null;
-  const ignoreGates = options.ignoreGates ?? [];
-  const driftQuantile = options.baselineDriftQuantile ?? 0.99;
-  // The baseline gate is applied below, once its limit is known from all cycles.
-  const passGates: GateReason[] = driftQuantile > 0 && !ignoreGates.includes('baseline-unstable') ? [...ignoreGates, 'baseline-unstable'] : [...ignoreGates];
-  for (const recording of recordings) {
-    const group = recording.group;
-    const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGates }, () => undefined, (record) => {
-      const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
-      if (record.label === undefined || record.label === '') reasons.push('no-label');
-      if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
-      else candidates.push({ record, group });
-    });
-    for (const event of recording.events) {
-      if (event.type === 'info') {
-        const { type: _t, atMs: _a, ...info } = event;
-        if (rig && rig.channels.join() !== info.channels.join()) {
-          throw new EnoseError('bad-data', `${group}: channels ${info.channels.join(',')} differ from ${rig.channels.join(',')} of the other recordings`);
-        }
-        rig ??= info;
+  for (const part of parts) {
+    if (part.rig) {
+      if (rig && rig.channels.join() !== part.rig.channels.join()) {
+        throw new EnoseError('bad-data', `${part.group}: channels ${part.rig.channels.join(',')} differ from ${rig.channels.join(',')} of the other recordings`);
       }
-      core.push(event);
+      rig ??= part.rig;
     }
-    core.end();
+    for (const record of part.candidates) candidates.push({ record, group: part.group });
+    for (const s of part.skipped) skipped.push(s);
   }
-  if (!rig) throw new EnoseError('empty-data', `${recordings.map((r) => r.group).join(', ')}: no frames`);
+  if (!rig) throw new EnoseError('empty-data', `${parts.map((r) => r.group).join(', ')}: no frames`);
   const gates: { -readonly [K in keyof GateLimits]: GateLimits[K] } = { ...defaultGateLimits(rig.unit) };
   let rows = candidates;
   if (passGates.length > ignoreGates.length && candidates.length > 0) {
@@ -122,7 +162,7 @@ export function extractTrainingSet(recordings: readonly TrainingRecording[], opt
   });
   const exposures = rows.map((r) => r.record.exposureS);
   const table: FeatureTable = {
-    source: recordings.map((r) => r.group).join(','),
+    source: parts.map((r) => r.group).join(','),
     featureNames: names,
     width,
     count: rows.length,
