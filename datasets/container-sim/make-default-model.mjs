@@ -4,7 +4,8 @@
 // setting is explained):
 //   datasets/container-sim/default-model.json.gz   DEFAULT_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
 //   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
-// 8 to 11 minutes each here (simulating and extracting 60,000 containers, then two MLPs).
+// About 4 minutes each here on 2 cores (simulating and extracting 60,000 containers, then two MLPs), the days
+// and the networks split over worker threads (--workers N, default: the cores, up to 4; the same model bit for bit).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
 //   npm run model:default -- recovery --containers 120000 --out /tmp/recovery-120k.json.gz
@@ -53,7 +54,7 @@ for (const [name, { file, recipe, training: shippedTraining }] of Object.entries
   const set = assembleTrainingSet(await extractParallel(training, recipe.extractor), { extractor: recipe.extractor });
   const extracted = performance.now();
   const fit = recipe.fit.classifier === 'mlp'
-    ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
+    ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
   const model = fitModel(set.table, set.input, { ...fit, limits: set.limits });
   writeModelFile(out, model);

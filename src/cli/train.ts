@@ -1,4 +1,5 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
+import { availableParallelism } from 'node:os';
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
 import { FEATURE_VIEWS, fitViewsModel, type FeatureView } from '../model/views.js';
@@ -23,6 +24,8 @@ Options:
   --alpha <x>               mlp: L2 penalty (scikit-learn's alpha)             [default: 0.001]
   --networks <n>            mlp: networks trained (seeds seed, seed+1, ...), probabilities averaged
                                                                                [default: 1]
+  --threads <n>             mlp: networks trained side by side on worker threads, at most (the
+                            same model bit for bit)                 [default: the cores, up to 4]
   --max-epochs <n>          mlp: at most this many epochs (early stopping on a 10% validation
                             share, patience 10); the policy is calibrated on one held-out fold of
                             --cv instead of a cross-validation                 [default: 200]
@@ -78,6 +81,7 @@ export const trainCommand: Command = {
       alpha: { type: 'string' },
       networks: { type: 'string' },
       'max-epochs': { type: 'string' },
+      threads: { type: 'string' },
       k: { type: 'string' },
       c: { type: 'string' },
       views: { type: 'string' },
@@ -147,8 +151,10 @@ export const trainCommand: Command = {
     const alpha = numberOption('train', parsed, 'alpha', { min: 0 });
     const networks = numberOption('train', parsed, 'networks', { integer: true, min: 1, max: 100 });
     const maxEpochs = numberOption('train', parsed, 'max-epochs', { integer: true, min: 1, max: 100000 });
-    const mlpGiven = [hidden, alpha, networks, maxEpochs].some((v) => v !== undefined);
-    if (mlpGiven && classifier !== 'mlp') throw new EnoseError('bad-option', '--hidden, --alpha, --networks and --max-epochs are for --classifier mlp');
+    const threadsGiven = numberOption('train', parsed, 'threads', { integer: true, min: 1, max: 64 });
+    const mlpGiven = [hidden, alpha, networks, maxEpochs, threadsGiven].some((v) => v !== undefined);
+    if (mlpGiven && classifier !== 'mlp') throw new EnoseError('bad-option', '--hidden, --alpha, --networks, --max-epochs and --threads are for --classifier mlp');
+    const threads = threadsGiven ?? Math.min(4, availableParallelism());
     const views = listOption(parsed, 'views');
     if (views && views.some((v) => !FEATURE_VIEWS.includes(v as FeatureView))) {
       throw new EnoseError('bad-option', `--views must list views from ${FEATURE_VIEWS.join(', ')}, got "${views.join(',')}"`);
@@ -196,6 +202,7 @@ export const trainCommand: Command = {
           ...(alpha !== undefined && { alpha }),
           ...(networks !== undefined && { networks }),
           ...(maxEpochs !== undefined && { maxEpochs }),
+          threads,
           // An MLP on tens of thousands of cycles trains for minutes: on a terminal, say how it goes.
           ...(ctx.isTty && {
             onEpoch: (n: number, epoch: number, loss: number, accuracy: number) =>

@@ -11,6 +11,9 @@
  * only with MLPs (datasets/container-sim/peer/ceiling). Training runs on flat Float64Arrays; prediction
  * (`predictMlpInto`) allocates nothing.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { EnoseError } from '../errors.js';
 import { affineRowsInto } from './linalg.js';
 import { mulberry32 } from './rng.js';
@@ -58,6 +61,13 @@ export interface MlpOptions {
   readonly seed?: number;
   /** Called after each epoch (progress for long trainings). */
   readonly onEpoch?: (network: number, epoch: number, loss: number, validationAccuracy: number) => void;
+  /**
+   * Networks trained side by side on worker threads, at most. Each network is the same bit for bit as on one
+   * thread (its own seed, the same rows), so this changes the time, not the model, and is not recorded in it.
+   * Needs the compiled package (dist/model/mlpWorker.js); run from sources, training stays on this thread.
+   * @default 1
+   */
+  readonly threads?: number;
 }
 
 const BETA1 = 0.9;
@@ -66,7 +76,7 @@ const EPS = 1e-8;
 const TOL = 1e-4;
 
 /** Checks the options and fills the defaults. */
-export function mlpSettings(options: MlpOptions): Required<Omit<MlpOptions, 'onEpoch'>> {
+export function mlpSettings(options: MlpOptions): Required<Omit<MlpOptions, 'onEpoch' | 'threads'>> {
   const s = {
     hidden: options.hidden ?? [128, 64],
     alpha: options.alpha ?? 0.001,
@@ -384,49 +394,129 @@ function softmaxRows(a: Float64Array, rows: number, k: number): void {
 export function fitMlp(scores: Float64Array, count: number, dimensions: number, labels: Int32Array, classCount: number, options: MlpOptions = {}): MlpModel {
   const s = mlpSettings(options);
   if (count < 4) throw new EnoseError('too-few-samples', `an MLP needs at least 4 training samples, got ${count}`);
-  const sizes = [dimensions, ...s.hidden, classCount];
-  const networks: MlpNetwork[] = [];
-  for (let n = 0; n < s.networks; n++) {
-    const next = mulberry32((s.seed + n) >>> 0);
-    const { train, validation } = stratifiedSplit(labels, count, classCount, s.validationShare, next);
-    const batch = Math.min(s.batchSize, train.length);
-    const trainer = new Trainer(sizes, Math.max(batch, Math.min(validation.length, 1024)), next);
-    const order = Int32Array.from(train);
-    const y = new Int32Array(batch);
-    let best = -1;
-    let bestEpoch = 0;
-    let kept = trainer.snapshot();
-    let stale = 0;
-    let epoch = 0;
-    while (epoch < s.maxEpochs) {
-      epoch++;
-      shuffle(order, next);
-      let loss = 0;
-      for (let from = 0; from < order.length; from += batch) {
-        const rows = Math.min(batch, order.length - from);
-        trainer.loadRows(scores, dimensions, order, from, rows);
-        for (let r = 0; r < rows; r++) y[r] = labels[order[from + r]!]!;
-        loss += trainer.train(rows, y, s.alpha, s.learningRate) * rows;
-      }
-      const accuracy = validationAccuracy(trainer, scores, dimensions, labels, validation, classCount);
-      options.onEpoch?.(n, epoch, loss / order.length, accuracy);
-      if (accuracy < best + TOL) stale++;
-      else stale = 0;
-      if (accuracy > best) {
-        best = accuracy;
-        bestEpoch = epoch;
-        kept = trainer.snapshot();
-      }
-      if (stale > s.patience) break;
-    }
-    networks.push({
-      layers: kept.w.map((w, l) => ({ inputs: sizes[l]!, outputs: sizes[l + 1]!, weights: Array.from(w), bias: Array.from(kept.b[l]!) })),
-      epochs: epoch,
-      bestEpoch,
-      validationAccuracy: best,
-    });
-  }
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new EnoseError('bad-option', `threads must be a positive integer, got ${threads}`);
+  const data: TrainingData = { scores, count, dimensions, labels, classCount };
+  const networks =
+    (Math.min(threads, s.networks) > 1 ? trainOnThreads(data, s, Math.min(threads, s.networks), options.onEpoch) : null) ??
+    Array.from({ length: s.networks }, (_, n) => trainNetwork(data, s, n, options.onEpoch));
   return { type: 'mlp', activation: 'relu', networks };
+}
+
+/** The rows an MLP trains on: `count` rows of `dimensions` scores, and their class indices. */
+export interface TrainingData {
+  readonly scores: Float64Array;
+  readonly count: number;
+  readonly dimensions: number;
+  readonly labels: Int32Array;
+  readonly classCount: number;
+}
+
+/** Network `n` of an ensemble (seed `s.seed + n`): the same whichever thread trains it. */
+export function trainNetwork(data: TrainingData, s: ReturnType<typeof mlpSettings>, n: number, onEpoch?: MlpOptions['onEpoch']): MlpNetwork {
+  const { scores, count, dimensions, labels, classCount } = data;
+  const sizes = [dimensions, ...s.hidden, classCount];
+  const next = mulberry32((s.seed + n) >>> 0);
+  const { train, validation } = stratifiedSplit(labels, count, classCount, s.validationShare, next);
+  const batch = Math.min(s.batchSize, train.length);
+  const trainer = new Trainer(sizes, Math.max(batch, Math.min(validation.length, 1024)), next);
+  const order = Int32Array.from(train);
+  const y = new Int32Array(batch);
+  let best = -1;
+  let bestEpoch = 0;
+  let kept = trainer.snapshot();
+  let stale = 0;
+  let epoch = 0;
+  while (epoch < s.maxEpochs) {
+    epoch++;
+    shuffle(order, next);
+    let loss = 0;
+    for (let from = 0; from < order.length; from += batch) {
+      const rows = Math.min(batch, order.length - from);
+      trainer.loadRows(scores, dimensions, order, from, rows);
+      for (let r = 0; r < rows; r++) y[r] = labels[order[from + r]!]!;
+      loss += trainer.train(rows, y, s.alpha, s.learningRate) * rows;
+    }
+    const accuracy = validationAccuracy(trainer, scores, dimensions, labels, validation, classCount);
+    onEpoch?.(n, epoch, loss / order.length, accuracy);
+    if (accuracy < best + TOL) stale++;
+    else stale = 0;
+    if (accuracy > best) {
+      best = accuracy;
+      bestEpoch = epoch;
+      kept = trainer.snapshot();
+    }
+    if (stale > s.patience) break;
+  }
+  return {
+    layers: kept.w.map((w, l) => ({ inputs: sizes[l]!, outputs: sizes[l + 1]!, weights: Array.from(w), bias: Array.from(kept.b[l]!) })),
+    epochs: epoch,
+    bestEpoch,
+    validationAccuracy: best,
+  };
+}
+
+/** Messages of mlpWorker.ts. */
+export type MlpWorkerMessage =
+  | { readonly type: 'epoch'; readonly epoch: number; readonly loss: number; readonly accuracy: number }
+  | { readonly type: 'done'; readonly network: MlpNetwork }
+  | { readonly type: 'error'; readonly message: string };
+
+/**
+ * The networks trained on up to `threads` worker threads, synchronously (fitModel is synchronous): the rows go
+ * to the workers once, in shared memory; this thread sleeps on a shared counter the workers bump after each
+ * message and reads their messages with receiveMessageOnPort, so `onEpoch` still reports every epoch, in order
+ * per network. Returns null when the compiled worker is not there (running from sources).
+ */
+function trainOnThreads(data: TrainingData, s: ReturnType<typeof mlpSettings>, threads: number, onEpoch?: MlpOptions['onEpoch']): MlpNetwork[] | null {
+  const url = new URL('./mlpWorker.js', import.meta.url);
+  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null;
+  const { count, dimensions } = data;
+  const scores = new Float64Array(new SharedArrayBuffer(count * dimensions * 8));
+  scores.set(data.scores.subarray(0, count * dimensions));
+  const labels = new Int32Array(new SharedArrayBuffer(count * 4));
+  labels.set(data.labels.subarray(0, count));
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const networks: MlpNetwork[] = new Array<MlpNetwork>(s.networks);
+  const running = new Map<number, { worker: Worker; port: MessagePort }>();
+  let started = 0;
+  const start = (n: number) => {
+    const { port1, port2 } = new MessageChannel();
+    const workerData = { scores, labels, count, dimensions, classCount: data.classCount, settings: s, network: n, port: port2, signal };
+    const worker = new Worker(url, { workerData, transferList: [port2] });
+    worker.unref();
+    running.set(n, { worker, port: port1 });
+  };
+  const stopAll = () => {
+    for (const { worker, port } of running.values()) {
+      port.close();
+      void worker.terminate();
+    }
+    running.clear();
+  };
+  while (started < threads) start(started++);
+  let failure: string | null = null;
+  while (running.size > 0 && failure === null) {
+    const seen = Atomics.load(signal, 0);
+    for (const [n, { worker, port }] of running) {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+        const message = m.message as MlpWorkerMessage;
+        if (message.type === 'epoch') onEpoch?.(n, message.epoch, message.loss, message.accuracy);
+        else if (message.type === 'done') networks[n] = message.network;
+        else failure = `network ${n + 1}: ${message.message}`;
+      }
+      if (networks[n] !== undefined) {
+        port.close();
+        void worker.terminate();
+        running.delete(n);
+        if (started < s.networks) start(started++);
+      }
+    }
+    if (running.size > 0 && failure === null) Atomics.wait(signal, 0, seen, 1000);
+  }
+  stopAll();
+  if (failure !== null) throw new EnoseError('internal', `MLP training on a worker thread failed: ${failure}`);
+  return networks;
 }
 
 function validationAccuracy(trainer: Trainer, scores: Float64Array, width: number, labels: Int32Array, rows: Int32Array, k: number): number {

@@ -83,11 +83,15 @@ describe('enose train: recovery windows', () => {
     expect(early).toBeLessThan(80);
   });
 
-  it('--classifier mlp trains networks with --hidden, --networks and --max-epochs, and evaluate replays the model', () => {
+  it('--classifier mlp trains networks with --hidden, --networks and --max-epochs (on two threads or one: the same model), and evaluate replays the model', () => {
     const out = join(dir, 'mlp.json');
-    const run = runEnose(['train', frames, '--out', out, '--classifier', 'mlp', '--hidden', '12', '--networks', '2', '--max-epochs', '40', '--alpha', '0.01', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '3', '--novelty-quantile', '0', '--json']);
+    const args = ['train', frames, '--classifier', 'mlp', '--hidden', '12', '--networks', '2', '--max-epochs', '40', '--alpha', '0.01', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '3', '--novelty-quantile', '0', '--json'];
+    const run = runEnose([...args, '--out', out, '--threads', '2']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    const one = runEnose([...args, '--out', join(dir, 'mlp-1.json'), '--threads', '1']);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'mlp-1.json'), 'utf8')).hash).toBe(JSON.parse(readFileSync(out, 'utf8')).hash);
     const model = JSON.parse(readFileSync(out, 'utf8'));
     expect(model.classifier.type).toBe('mlp');
     expect(model.classifier.networks).toHaveLength(2);
@@ -150,7 +154,9 @@ describe('enose train: exposure windows and C', () => {
       [['--c', '10'], /--c is for --classifier logreg/],
       [['--views', 'none,signed-log'], /--views is for feature files/],
       [['--views', 'none,cube'], /--views must list views/],
-      [['--hidden', '16'], /--hidden, --alpha, --networks and --max-epochs are for --classifier mlp/],
+      [['--hidden', '16'], /--hidden, --alpha, --networks, --max-epochs and --threads are for --classifier mlp/],
+      [['--threads', '2'], /--hidden, --alpha, --networks, --max-epochs and --threads are for --classifier mlp/],
+      [['--classifier', 'mlp', '--threads', '0'], /--threads/],
       [['--classifier', 'mlp', '--hidden', '16,x'], /--hidden must list layer sizes/],
     ] as const) {
       const run = runEnose(['train', frames, '--out', join(dir, 'x.json'), ...args]);
