@@ -5,6 +5,9 @@
  * recovery model's features) and 5 classes, for the shipped models' networks (128-64) and a larger one
  * (256-128-64). scikit-learn runs with its BLAS limited to one thread and to two (this machine's cores).
  *
+ * Also the shipped recipe's ensemble (two networks of 128-64) on one thread and on two worker threads
+ * (MlpOptions.threads), checked first to give the same networks bit for bit.
+ *
  * Checked before timing: a network trained by the engine predicts its rows through the compiled path
  * (`predictMlpInto`) as a plain forward pass from its stored weights does (1e-12); both sides read the same rows
  * (scikit-learn gets the engine's buffer); and after the timed epochs both classify their training rows about
@@ -71,6 +74,24 @@ main(() => {
     check(fit.value.networks[0]!.epochs === EPOCHS, `engine trained ${fit.value.networks[0]!.epochs} epochs, ${EPOCHS} asked`);
     return { hidden, seconds: fit.seconds, accuracy: accuracy(fit.value, x, y) };
   });
+  // The ensemble on worker threads: the same networks as on one thread (checked on the timed runs themselves).
+  const ensemble = (threads: number) => timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden: [128, 64], networks: 2, threads, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));
+  const serial = ensemble(1);
+  const parallel = ensemble(2);
+  check(JSON.stringify(serial.value) === JSON.stringify(parallel.value), 'two networks on two worker threads differ from the same on one thread');
+  report([
+    {
+      group: GROUP,
+      name: '128-64 x 2 networks (the shipped recipe), two worker threads vs one thread',
+      metric: 'seconds per epoch of the ensemble',
+      value: parallel.seconds / EPOCHS,
+      unit: 's',
+      n: EPOCHS,
+      peer: serial.seconds / EPOCHS,
+      ratio: parallel.seconds / serial.seconds,
+      note: `peer column: the engine on one thread; the same networks bit for bit (checked); ${EPOCHS} epochs each`,
+    },
+  ]);
   const missing = peerMissing();
   let peer: { hidden: number[]; threads: number; epochs: number; seconds: number; trainAccuracy: number }[] = [];
   if (missing === null) {
