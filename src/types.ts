@@ -150,7 +150,9 @@ export type VerdictReason =
   | 'baseline-unstable'
   | 'humidity-out-of-range'
   | 'temperature-out-of-range'
-  | 'features-invalid';
+  | 'features-invalid'
+  /** With adaptation during operation: the adapted model said clear where the unadapted parent says suspicious. */
+  | 'adaptation-disagrees';
 
 /** Data quality of one sampling cycle, as the verdict reports it. */
 export interface CycleQuality {

@@ -21,9 +21,10 @@ Options:
   --adapt                adaptation during operation: the scaler follows the slow drift of confidently
                          clear samples (guarded: suspicious or odd ones are ignored, steps and total capped);
                          each verdict carries how far it has moved; replay --adapt gives the same verdicts.
-                         A watchdog judges each sample with the unadapted model too and stops adaptation
-                         (event adaptation-stopped) when it added alarms to over 2% of the last 200 samples:
-                         on the container simulator it does so for every model measured (README)
+                         The unadapted model judges each sample too: what it flags is never cleared by
+                         adaptation alone (inconclusive, adaptation-disagrees), and adaptation stops (event
+                         adaptation-stopped) when it added alarms to over 2% of the last 200 samples: on the
+                         container simulator it does so for every model measured (datasets/README.md)
   --adapted-out <file>   with --adapt: write the model as adaptation left it, at the end
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help

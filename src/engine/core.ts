@@ -162,13 +162,19 @@ export class EngineCore {
     this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
   }
 
-  private adapt(buf: Float64Array, sample: string, verdict: VerdictKind | null, modelVerdict: VerdictKind | null, score: number | null, novelty: number): void {
+  /** After a verdict: the watchdog (once the model has moved), then the sample offered to adaptation. */
+  private adapt(
+    buf: Float64Array,
+    sample: string,
+    verdict: VerdictKind | null,
+    modelVerdict: VerdictKind | null,
+    parentVerdict: VerdictKind | null,
+    score: number | null,
+    novelty: number,
+  ): void {
     const state = this.adaptation!;
     const model = this.model!;
     if (state.accepted > 0) {
-      const parent = this.parentModel!;
-      const best = predictForVerdict(parent, buf, 0, this.parentProbs);
-      const parentVerdict = decideVerdict(this.policy, this.parentProbs, best, noveltyOfLast(parent)).verdict;
       const accepted = state.accepted;
       const shiftSd = largestShiftSd(state);
       if (watchAddedAlarms(state, model, modelVerdict === 'suspicious', parentVerdict === 'clear')) {
@@ -361,6 +367,15 @@ export class EngineCore {
     let score: number | null = null;
     const probabilities: Record<string, number> = {};
     let modelVerdict: VerdictKind | null = null;
+    // Once adaptation has moved the model, the parent model judges the sample too (the watchdog counts the alarms
+    // adaptation adds), and adaptation may not clear on its own what the parent flags: such a sample is
+    // inconclusive (re-sample), reason `adaptation-disagrees`.
+    let parentVerdict: VerdictKind | null = null;
+    if (predicted && this.adaptation && !this.adaptation.stopped && this.adaptation.accepted > 0) {
+      const parent = this.parentModel!;
+      const parentBest = predictForVerdict(parent, buf, 0, this.parentProbs);
+      parentVerdict = decideVerdict(this.policy, this.parentProbs, parentBest, noveltyOfLast(parent)).verdict;
+    }
     if (predicted) {
       const outcome = decideVerdict(this.policy, this.probs, best, novelty);
       modelVerdict = outcome.verdict;
@@ -369,6 +384,10 @@ export class EngineCore {
       // Quality problems make a verdict inconclusive, never clear; an unknown odour stays a reason.
       verdict = reasons.length > 0 ? (this.policy ? 'inconclusive' : null) : outcome.verdict;
       reasons.push(outcome.reason);
+      if (verdict === 'clear' && parentVerdict === 'suspicious') {
+        verdict = 'inconclusive';
+        reasons.push('adaptation-disagrees');
+      }
     } else {
       verdict = this.policy ? 'inconclusive' : null;
       if (reasons.length === 0) reasons.push('features-invalid');
@@ -395,7 +414,7 @@ export class EngineCore {
     this.sink(event);
     // After the verdict (which used the model as it stood): the watchdog compares it with the parent model's,
     // then the sample is offered, and the model moves if it is accepted.
-    if (this.adaptation && predicted && !this.adaptation.stopped) this.adapt(buf, t.id, verdict, modelVerdict, score, novelty);
+    if (this.adaptation && predicted && !this.adaptation.stopped) this.adapt(buf, t.id, verdict, modelVerdict, parentVerdict, score, novelty);
     if (latencyMs > this.budgetMs) {
       this.overBudget++;
       this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });

@@ -8,6 +8,12 @@
  * the threshold are used; each sample's deviation is clipped; each step and the total shift are capped, so a
  * run of suspicious containers (not clear: ignored) or of odd clear ones (clipped, capped) cannot drag it.
  *
+ * Those guards are not enough (measured on the container simulator, datasets/README.md: every model measured went
+ * to 58-76 % false alarms within a day), so the engine also keeps the parent model and judges each sample with
+ * it once adaptation has moved: a sample the parent flags is never cleared by the adapted model (the engine
+ * makes it inconclusive, `adaptation-disagrees`), and `watchAddedAlarms` stops adaptation for good when it adds
+ * alarms to more than a small share of recent samples.
+ *
  * Pure functions on preallocated state: `observeSample` and `applyAdaptation` allocate nothing. The engine
  * calls them after each verdict:
  *   const state = createAdaptation(bundle, compiled);            // once

@@ -113,6 +113,30 @@ describe('adaptation during operation in the engine', () => {
     }
   });
 
+  it('never clears on its own what the parent model flags: such a sample is inconclusive, adaptation-disagrees', () => {
+    // Reckless adaptation again, with the watchdog out of the way, so that it moves far and disagrees often.
+    const reckless = { warmupSamples: 5, rate: 1, maxStepSd: 100, maxShiftSd: 100, clipSd: 100, maxScoreShare: 1, maxNovelty: 100, maxAddedAlarmShare: 1 };
+    let disagreements = 0;
+    for (const seed of [9, 10, 11]) {
+      const events = degrading(mostlyClear, seed, 0.5);
+      const { verdicts, stops } = run(events, reckless);
+      const parent = run(events, false).verdicts;
+      expect(stops).toHaveLength(0);
+      expect(verdicts).toHaveLength(parent.length);
+      for (let i = 0; i < verdicts.length; i++) {
+        const v = verdicts[i]!;
+        if (parent[i]!.verdict === 'suspicious') expect(v.verdict).not.toBe('clear');
+        if (v.reasons.includes('adaptation-disagrees')) {
+          disagreements++;
+          expect(v.verdict).toBe('inconclusive');
+          expect(parent[i]!.verdict).toBe('suspicious');
+          expect(v.reasons).toContain('clear-class');
+        }
+      }
+    }
+    expect(disagreements).toBeGreaterThan(0);
+  });
+
   it('gives the same verdicts for the same stream, and none of its fields when off', () => {
     const events = degrading(mostlyClear.slice(0, 80), 7, 0.4);
     const a = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, ...v }) => v);

@@ -44,7 +44,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     'baseline-unstable': 'the baseline did not settle',
     'humidity-out-of-range': 'humidity outside the training range',
     'temperature-out-of-range': 'temperature outside the training range',
-    'features-invalid': 'features could not be computed'
+    'features-invalid': 'features could not be computed',
+    'adaptation-disagrees': 'adaptation would clear what the unadapted model flags: re-sample'
   };
   var IDLE_WINDOW_S = 60;
   var IDLE_AFTER_CYCLE_S = 20;
