@@ -270,7 +270,7 @@ export function adaptedBundle(parent: ModelBundle, state: AdaptationState): Mode
   const mean = Array.from(state.mean, (m, j) => m + state.shift[j]!);
   return withScaler(parent, { mean, scale: Array.from(state.scale) }, {
     parent: parent.hash,
-    method: `online-adaptation(accepted=${state.accepted}, warmup=${state.warmup}, rate=${state.options.rate})`,
+    method: `online-adaptation(accepted=${state.accepted}, warmup=${state.warmup}, rate=${state.options.rate}${state.stopped ? ", stopped by its watchdog: the parent's scaler" : ""})`,
     reference: null,
   });
 }

@@ -156,6 +156,9 @@ describe('adaptation during operation', () => {
     expect(state.stopped).toBe(true);
     expect(Array.from(model.offset)).toEqual(Array.from(compileModel(bundle).offset));
     expect(observeSample(state, drifted(clearRows[0]!, 0.3), 0, 'clear', 0, 0)).toBe('stopped');
+    const snapshot = adaptedBundle(bundle, state);
+    expect(snapshot.lineage!.method).toMatch(/stopped by its watchdog/);
+    expect(snapshot.scaler.mean).toEqual(bundle.scaler.mean);
     expect(watchAddedAlarms(state, model, true, true)).toBe(false);
     resetAdaptation(state, model);
     expect(state.stopped).toBe(false);
