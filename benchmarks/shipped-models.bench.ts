@@ -9,6 +9,11 @@
  * Checked before timing: every verdict's class, probabilities and novelty equal the plain reference
  * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
  * extractor settings) to 1e-9, and at least 90% of the cycles are predicted (not cut short by a gate).
+ *
+ * Also the recovery model with adaptation during operation on (watch --adapt): once adaptation has moved, the
+ * parent model judges each sample too, before the verdict (a parent alarm is never cleared) and after it (the
+ * watchdog); the time around `push` includes both. Checked first on the timed containers: as many verdicts as
+ * without adaptation, and none clear where the unadapted run's is suspicious.
  */
 import { resolve } from 'node:path';
 import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
@@ -62,9 +67,9 @@ function check1(bundle: ModelBundle, stream: readonly SourceEvent[]): void {
   check(predicted >= 0.9 * CHECKED, `only ${predicted} of ${CHECKED} check containers were predicted`);
 }
 
-function timeVerdicts(bundle: ModelBundle, stream: readonly SourceEvent[]): { times: Float64Array; predicted: number; engineP99Us: number } {
+function timeVerdicts(bundle: ModelBundle, stream: readonly SourceEvent[], adaptation = false): { times: Float64Array; predicted: number; engineP99Us: number } {
   let verdict: VerdictEvent | null = null;
-  const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
+  const core = new EngineCore(bundle, { emitFrames: false, adaptation }, (e) => {
     if (e.type === 'verdict') verdict = e;
   });
   const times: number[] = [];
@@ -114,5 +119,30 @@ main(() => {
       { group, name: label, metric: 'max', value: s.max, unit: 'us', n: s.n },
     ];
     report(rows);
+    if (file !== 'recovery-model.json.gz') continue;
+    // The same with adaptation on.
+    const unadapted: VerdictEvent[] = [];
+    const adapted: VerdictEvent[] = [];
+    for (const [on, into] of [[false, unadapted], [true, adapted]] as const) {
+      const core = new EngineCore(bundle, { emitFrames: false, adaptation: on }, (e) => {
+        if (e.type === 'verdict') into.push(e);
+      });
+      for (const e of timedStream) core.push(e);
+      core.end();
+    }
+    check(adapted.length === unadapted.length, `adaptation gave ${adapted.length} verdicts, ${unadapted.length} without`);
+    const disagree = adapted.filter((v) => v.reasons.includes('adaptation-disagrees')).length;
+    for (let i = 0; i < adapted.length; i++) {
+      check(!(unadapted[i]!.verdict === 'suspicious' && adapted[i]!.verdict === 'clear'), `${adapted[i]!.sample}: adaptation cleared a suspicious verdict`);
+    }
+    const stoppedAt = adapted.findIndex((v) => v.adaptation?.stopped === true);
+    const withAdapt = timeVerdicts(bundle, timedStream, true);
+    const a = summarize(withAdapt.times);
+    const adaptLabel = `${name} with adaptation on (the parent model judges each sample too once it has moved)`;
+    report([
+      { group, name: adaptLabel, metric: 'p50', value: a.p50, unit: 'us', n: a.n },
+      { group, name: adaptLabel, metric: 'p99', value: a.p99, unit: 'us', n: a.n, note: `engine's own latencyMs p99 ${withAdapt.engineP99Us.toFixed(1)} us; ${disagree} verdicts inconclusive for adaptation-disagrees, ${stoppedAt < 0 ? 'not stopped' : `stopped by its watchdog after container ${stoppedAt}`} of ${adapted.length} (the parent judges each sample only until then)` },
+      { group, name: adaptLabel, metric: 'max', value: a.max, unit: 'us', n: a.n },
+    ]);
   }
 });
