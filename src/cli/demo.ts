@@ -139,7 +139,13 @@ export interface RunSummary {
   readonly samplesPerS: number;
   readonly frames: number;
   /** With adaptation (--adapt): clear samples it accepted, and the watchdog's stop (after which container), if any. */
-  readonly adaptation?: { readonly accepted: number; readonly stoppedAfter: number | null; readonly addedAlarms: number | null };
+  readonly adaptation?: {
+    readonly accepted: number;
+    readonly stoppedAfter: number | null;
+    readonly addedAlarms: number | null;
+    /** Verdicts made inconclusive because the unadapted model flagged what the adapted one cleared. */
+    readonly disagreements: number;
+  };
 }
 
 
@@ -214,6 +220,7 @@ export async function runSimulatedSet(
         accepted: verdicts.at(-1)?.adaptation?.accepted ?? 0,
         stoppedAfter: (stop as { after: number } | null)?.after ?? null,
         addedAlarms: (stop as { addedAlarms: number } | null)?.addedAlarms ?? null,
+        disagreements: verdicts.filter((v) => v.reasons.includes('adaptation-disagrees')).length,
       },
     }),
   };
@@ -236,6 +243,7 @@ export function formatSummary(s: RunSummary): string {
       s.adaptation.stoppedAfter === null
         ? `  adaptation: ${s.adaptation.accepted} clear samples accepted, not stopped`
         : `  adaptation: stopped by its watchdog after container ${s.adaptation.stoppedAfter} (${s.adaptation.addedAlarms} added alarms in its window; ${s.adaptation.accepted} clear samples accepted); the parent model judged the rest`,
+      `  adaptation-disagrees (cleared by the adapted model, flagged by the parent: inconclusive): ${s.adaptation.disagreements}`,
     );
   }
   return lines.join('\n');

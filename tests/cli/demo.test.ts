@@ -57,6 +57,21 @@ describe('enose demo', () => {
     expect(run.stdout).toMatch(/Deciding when the recovery ends instead \(60 s later, the same cycle\): enose demo --after-recovery/);
   });
 
+  it('--adapt runs the evaluation with adaptation on and says whether the watchdog stopped it', () => {
+    const run = runEnose(['demo', '--containers', '120', '--adapt', '--json']);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { evaluation: Summary & { adaptation?: { accepted: number; stoppedAfter: number | null; disagreements: number } }; training: Summary & { adaptation?: unknown } };
+    const a = out.evaluation.adaptation!;
+    expect(a.accepted).toBeGreaterThanOrEqual(0);
+    expect(a.stoppedAfter === null || (a.stoppedAfter >= 1 && a.stoppedAfter <= 120)).toBe(true);
+    expect(a.disagreements).toBeGreaterThanOrEqual(0);
+    // The in-sample run beside it is without adaptation.
+    expect(out.training.adaptation).toBeUndefined();
+    const text = runEnose(['demo', '--containers', '60', '--adapt']);
+    expect(text.stdout).toMatch(/adaptation: (\d+ clear samples accepted, not stopped|stopped by its watchdog after container \d+)/);
+    expect(text.stdout).toMatch(/adaptation-disagrees \(cleared by the adapted model, flagged by the parent: inconclusive\): \d+/);
+  });
+
   it('refuses a model chosen twice or a shipped model that does not exist, in one line', () => {
     for (const [args, pattern] of [
       [['--shipped', 'bogus'], /--shipped must be one of default, recovery, got "bogus"/],
