@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EnoseError } from '../errors.js';
 import { formatFramesCsvRow, framesCsvHeader } from '../io/datasets/framesCsv.js';
 import { writeFileAtomic } from '../io/files.js';
-import { RECORDING_ENGINE_VERSION, RECORDING_FORMAT, RECORDING_FORMAT_VERSION } from '../io/recording.js';
+import { FRAMES_FILE_MAX_BYTES, RECORDING_ENGINE_VERSION, RECORDING_FORMAT, RECORDING_FORMAT_VERSION } from '../io/recording.js';
 import { simulatedRigInfo } from '../sim/events.js';
 import { createSimulation } from '../sim/simulate.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
@@ -13,7 +13,8 @@ import { createProgress } from './progress.js';
 const usage = `Usage: enose simulate --containers N --seed S --out <dir> [options]
 
 Simulates container sampling cycles (src/sim, see datasets/container-sim/README.md) and writes them as a
-recording folder: frames.csv (sample, label, t_s, phase, seq, t_rig_ms, 16 gas channels, temp_c, rh_pct),
+recording folder: frames.csv (sample, label, t_s, phase, seq, t_rig_ms, 16 gas channels, temp_c, rh_pct;
+frames-2.csv, ... after each 256 MiB, at a container boundary, as the recorder does: the readers read a file whole),
 meta.json (the rig), an empty events.jsonl (no link events) and manifest.jsonl (the ground truth of each container: label, concentrations,
 confounders, weather, injected faults). The same options give byte-identical files.
 
@@ -28,6 +29,7 @@ Options:
   --concentration-scale <x>  multiplies every marker concentration          [default: 1]
   --preconcentration <x>   sorbent pre-concentration factor                 [default: 1]
   --idle-s <s>             idle seconds after each cycle                    [default: 0]
+  --max-file-mb <m>        start the next frames file after this many MiB   [default: 256]
   -h, --help               this help
 `;
 
@@ -47,11 +49,14 @@ export const simulateCommand: Command = {
       'concentration-scale': { type: 'string' },
       preconcentration: { type: 'string' },
       'idle-s': { type: 'string' },
+      'max-file-mb': { type: 'string' },
     });
     const containers = numberOption('simulate', parsed, 'containers', { integer: true, min: 1 });
     const seed = numberOption('simulate', parsed, 'seed', { integer: true, min: 0 });
     if (containers === undefined || seed === undefined) throw new EnoseError('bad-usage', '--containers and --seed are required (see enose simulate --help)');
     const out = requireString('simulate', parsed, 'out');
+    const maxFileMb = numberOption('simulate', parsed, 'max-file-mb', { above: 0, max: FRAMES_FILE_MAX_BYTES / 2 ** 20 });
+    const maxFileBytes = maxFileMb === undefined ? FRAMES_FILE_MAX_BYTES : Math.floor(maxFileMb * 2 ** 20);
     if (existsSync(out)) throw new EnoseError('bad-usage', `${out}: already exists; choose a new folder`);
     const sim = createSimulation({
       seed,
@@ -67,19 +72,37 @@ export const simulateCommand: Command = {
     mkdirSync(out, { recursive: true });
     const rig = simulatedRigInfo(sim);
     const columns = { withPhase: true, withSeq: true, withRigTime: true };
-    const framesFd = openSync(join(out, 'frames.csv'), 'w');
     const manifestFd = openSync(join(out, 'manifest.jsonl'), 'w');
     const progress = createProgress('simulate', containers, ctx.stderr, ctx.isTty);
+    const frameFiles: { file: string; firstFrame: number; channels: string[] }[] = [];
+    let framesFd = -1;
+    let bytesInFile = 0;
     let frameCount = 0;
+    /** The next frames file (the first holds a comment line naming the command). */
+    const startFramesFile = () => {
+      if (framesFd >= 0) closeSync(framesFd);
+      const file = frameFiles.length === 0 ? 'frames.csv' : `frames-${frameFiles.length + 1}.csv`;
+      frameFiles.push({ file, firstFrame: frameCount, channels: [...rig.channels] });
+      framesFd = openSync(join(out, file), 'w');
+      const head =
+        (frameFiles.length === 1 ? `# simulated by enose simulate --containers ${containers} --seed ${seed}; ground truth in manifest.jsonl\n` : '') +
+        framesCsvHeader(rig.channels, columns);
+      writeSync(framesFd, head);
+      bytesInFile = head.length;
+    };
     try {
-      writeSync(framesFd, `# simulated by enose simulate --containers ${containers} --seed ${seed}; ground truth in manifest.jsonl\n`);
-      writeSync(framesFd, framesCsvHeader(rig.channels, columns));
+      startFramesFile();
       let chunk = '';
       for (const cycle of sim.cycles()) {
         const { truth } = cycle;
+        if (bytesInFile + chunk.length >= maxFileBytes) {
+          writeSync(framesFd, chunk);
+          chunk = '';
+          startFramesFile();
+        }
         for (const frame of cycle.frames({ reuse: true })) {
           const inCycle = frame.phase !== 'I';
-          // t_s: the rig's time, so a replay paces as the rig did; rising across the whole file.
+          // t_s: the rig's time, so a replay paces as the rig did; rising across the whole recording.
           chunk += formatFramesCsvRow(
             { sample: inCycle ? truth.sample : '', label: inCycle ? truth.label : '', tS: (frameCount * 1) / rig.rateHz, phase: frame.phase, seq: frame.seq, tRigMs: frame.tMs, values: frame.values },
             columns,
@@ -87,6 +110,7 @@ export const simulateCommand: Command = {
           frameCount++;
           if (chunk.length > 1 << 20) {
             writeSync(framesFd, chunk);
+            bytesInFile += chunk.length;
             chunk = '';
           }
         }
@@ -95,7 +119,7 @@ export const simulateCommand: Command = {
       }
       writeSync(framesFd, chunk);
     } finally {
-      closeSync(framesFd);
+      if (framesFd >= 0) closeSync(framesFd);
       closeSync(manifestFd);
       progress.finish();
     }
@@ -114,14 +138,15 @@ export const simulateCommand: Command = {
           endedAt: null,
           rig,
           channels: rig.channels,
-          frameFiles: [{ file: 'frames.csv', firstFrame: 0, channels: rig.channels }],
+          frameFiles,
           frameCount,
         },
         null,
         1,
       )}\n`,
     );
-    ctx.stdout(`${containers} containers, ${frameCount} frames written to ${out} (frames.csv, manifest.jsonl, meta.json)\n`);
+    const files = frameFiles.length === 1 ? 'frames.csv' : `frames.csv to ${frameFiles.at(-1)!.file}`;
+    ctx.stdout(`${containers} containers, ${frameCount} frames written to ${out} (${files}, manifest.jsonl, meta.json)\n`);
     return 0;
   },
 };

@@ -12,9 +12,10 @@
  *   strictly rising (by 1 us when two frames arrive within the same microsecond): the host clock, unlike
  *   the rig's `t_rig_ms`, never jumps, wraps or restarts, and it is what real-time replay paces by.
  * - `frames-2.csv`, `frames-3.csv`, ...: a new frames file is started (a) when a reboot brings another
- *   channel list, since a CSV has one header, and (b) when a sample id comes back after another sample
+ *   channel list, since a CSV has one header, (b) when a sample id comes back after another sample
  *   (a repeated container id, or a cycle id equal to one before a reboot), since a frames file holds each
- *   sample's frames contiguously. Replay reads the files in order as one stream; frames are numbered
+ *   sample's frames contiguously, and (c) at the next sample once the file holds `maxFramesFileBytes`
+ *   (256 MiB by default), since the readers read a file whole. Replay reads the files in order as one stream; frames are numbered
  *   across them.
  * - `events.jsonl`: the source-level events other than frames (`info` with its `reboot` flag, `issue`,
  *   `gap`, `state`), one `eventToJson` line each with `afterFrame`: the 0-based index of the last frame
@@ -44,6 +45,13 @@ export const RECORDING_ENGINE_VERSION = '0.1.0';
 
 const FLUSH_BYTES = 1 << 20;
 const FRAMES_FILE = /^frames(-[1-9][0-9]*)?\.csv$/;
+
+/**
+ * Largest frames file the writers (the recorder, `enose simulate`) let grow before they start the next one, at
+ * the next sample: the readers read a file whole, as one string, and V8 caps a string near 512 MiB (about 1,500
+ * simulated containers, or a day and a half at 10 Hz x 18 channels). 256 MiB leaves room.
+ */
+export const FRAMES_FILE_MAX_BYTES = 256 * 1024 * 1024;
 
 /** One frames file of a recording. */
 export interface RecordingFramesFile {
@@ -136,6 +144,8 @@ export interface RecorderOptions {
    * so that a live engine keeps running; `close` rejects with the same error.
    */
   readonly onError?: (error: EnoseError) => void;
+  /** A new frames file is started at the next sample once the current one holds this many bytes. @default FRAMES_FILE_MAX_BYTES */
+  readonly maxFramesFileBytes?: number;
 }
 
 export interface Recorder {
@@ -157,11 +167,13 @@ export interface Recorder {
 /**
  * Creates the folder `dir` (and its parents) and starts a recording in it. Throws `EnoseError('bad-usage')`
  * when `dir` already holds a recording (a recording is never overwritten or appended to),
- * `EnoseError('bad-option')` for a bad `flushEveryMs`, and `EnoseError('file-unreadable')` when the folder
+ * `EnoseError('bad-option')` for a bad `flushEveryMs` or `maxFramesFileBytes`, and `EnoseError('file-unreadable')` when the folder
  * or its files cannot be created.
  */
 export function createRecorder(dir: string, options: RecorderOptions): Recorder {
   const flushEveryMs = options.flushEveryMs ?? 1000;
+  const maxFramesFileBytes = options.maxFramesFileBytes ?? FRAMES_FILE_MAX_BYTES;
+  if (!(maxFramesFileBytes > 0)) throw new EnoseError('bad-option', `createRecorder: maxFramesFileBytes ${String(maxFramesFileBytes)} is not a positive number of bytes`);
   if (!(flushEveryMs > 0) || !Number.isFinite(flushEveryMs)) {
     throw new EnoseError('bad-option', `createRecorder: flushEveryMs ${String(flushEveryMs)} is not a positive number of milliseconds`);
   }
@@ -220,6 +232,8 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
   let sampleCell = '';
   let currentSample = '';
   let samplesInFile = new Set<string>();
+  /** Bytes of frame rows in the current frames file (written or buffered). */
+  let bytesInFile = 0;
 
   const failWith = (error: unknown, action: string): void => {
     if (failure !== null) return;
@@ -274,6 +288,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
     currentChannels = channels;
     channelCount = channels.length;
     samplesInFile = new Set();
+    bytesInFile = 0;
     currentSample = '';
     if (failure !== null) return;
     try {
@@ -313,7 +328,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
         if (sample !== lastSampleRaw) {
           const cell = csvTextCell(sample);
           if (cell === null) throw new EnoseError('bad-usage', `recorder ${dir}: sample id ${JSON.stringify(sample)} has a line break`);
-          if (sample !== '' && sample !== currentSample && samplesInFile.has(sample)) startFramesFile(currentChannels);
+          if (sample !== '' && sample !== currentSample && (samplesInFile.has(sample) || bytesInFile >= maxFramesFileBytes)) startFramesFile(currentChannels);
           lastSampleRaw = sample;
           sampleCell = cell;
         }
@@ -332,6 +347,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
         }
         framesBuf += `${row}\n`;
         bufferedBytes += row.length + 1;
+        bytesInFile += row.length + 1;
         frameCount++;
         break;
       }

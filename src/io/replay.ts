@@ -22,7 +22,8 @@
  * A recording cut by a crash is read up to the cut: a cut last line of a frames file or of events.jsonl
  * is dropped, and every such fact lands in `warnings` (nothing is written to stderr; the caller reports).
  * The files are read whole into memory (about the file's size again for a recording of hours at 10 Hz x 18
- * channels, ~100 MB): acceptable for now; a streaming reader is the step beyond. Frame values are views
+ * channels, ~100 MB): acceptable for now; a streaming reader is the step beyond. A file over 500 MiB is refused
+ * in one line (V8 cannot hold it as one string); the writers start a new frames file after 256 MiB. Frame values are views
  * into the reader's arrays, handed to the receiver without a copy.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -33,7 +34,7 @@ import type { FrameSource, Phase, RecordedFrame, RigCommand, RigInfo, SourceEven
 import { parseFramesCsv } from './datasets/framesCsv.js';
 import { baseName, textLines } from './datasets/text.js';
 import { parseEventValue } from './eventJson.js';
-import { describeFsError } from './files.js';
+import { describeFsError, tooLargeToRead } from './files.js';
 import { parseRecordingMeta } from './recording.js';
 
 /** `max`: as fast as possible; `realtime`: paced by the recorded `t_s`; a number: that many times faster. */
@@ -226,6 +227,8 @@ async function loadReplay(path: string, baselineS: number): Promise<Result<Loade
 }
 
 async function readText(path: string): Promise<Result<string>> {
+  const tooLarge = await tooLargeToRead(path);
+  if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
   try {
     return ok(await readFile(path, 'utf8'));
   } catch (error) {

@@ -1,6 +1,6 @@
 /** enose simulate writes byte-identical recordings for a seed; enose replay and evaluate read them through the engine. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,35 @@ describe('enose simulate', () => {
     const manifest = readFileSync(join(dir, 'a', 'manifest.jsonl'), 'utf8').trim().split('\n');
     expect(manifest).toHaveLength(3);
     expect(JSON.parse(manifest[0]!)).toHaveProperty('label');
+  });
+
+  it('splits its frames into files of at most --max-file-mb at container boundaries; replay and evaluate read them as one recording', () => {
+    const split = join(dir, 'split');
+    const run = runEnose(['simulate', '--containers', '7', '--seed', '5', '--out', split, '--max-file-mb', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(split, 'meta.json'), 'utf8')) as { frameFiles: { file: string; firstFrame: number }[]; frameCount: number };
+    // A container is about 0.5 MB of frames: the next file starts once a file holds 1 MiB, so three a file.
+    expect(meta.frameFiles.map((f) => f.file)).toEqual(['frames.csv', 'frames-2.csv', 'frames-3.csv']);
+    expect(meta.frameFiles.map((f) => f.firstFrame)).toEqual([0, 4500, 9000]);
+    expect(run.stdout).toMatch(/7 containers, 10500 frames written to .* \(frames\.csv to frames-3\.csv, manifest\.jsonl, meta\.json\)/);
+    for (const { file } of meta.frameFiles.slice(0, -1)) {
+      const size = readFileSync(join(split, file)).length;
+      expect(size).toBeGreaterThanOrEqual(2 ** 20);
+      expect(size).toBeLessThan(2 ** 20 + 600_000);
+    }
+    // Each container's frames are in one file, and the first file's rows are the unsplit run's (run a: 3 containers).
+    const rows = (file: string) => readFileSync(join(split, file), 'utf8').split('\n').filter((l) => /^d\d/.test(l));
+    const samplesOf = (file: string) => new Set(rows(file).map((l) => l.slice(0, l.indexOf(','))));
+    const seen = meta.frameFiles.map((f) => samplesOf(f.file));
+    for (let i = 0; i < seen.length; i++) for (let j = i + 1; j < seen.length; j++) for (const s of seen[i]!) expect(seen[j]!.has(s)).toBe(false);
+    expect(rows('frames.csv')).toEqual(readFileSync(join(dir, 'a', 'frames.csv'), 'utf8').split('\n').filter((l) => /^d\d/.test(l)));
+    const replay = runEnose(['replay', split, '--model', MODEL, '--json']);
+    expect(replay.code, replay.stderr).toBe(0);
+    const verdicts = replay.stdout.split('\n').filter((l) => l.startsWith('{"type":"verdict"'));
+    expect(verdicts).toHaveLength(7);
+    const evaluated = runEnose(['evaluate', split, '--model', MODEL, '--json']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout).n).toBe(7);
   });
 
   it('refuses to overwrite a folder', () => {
@@ -64,5 +93,23 @@ describe('enose replay', () => {
     const run = runEnose(['evaluate', join(dir, 'a'), '--model', MODEL, '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).n).toBe(3);
+  });
+});
+
+describe('a frames file too large to read whole', () => {
+  it('is one line naming the file, its size and what to do, for train, evaluate and replay (not V8\'s "Invalid string length")', () => {
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    const path = join(big, 'frames.csv');
+    // A sparse file: 520 MiB long, nothing written.
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 520 * 2 ** 20);
+    closeSync(fd);
+    for (const args of [['train', path, '--out', join(big, 'm.json')], ['evaluate', path, '--model', MODEL], ['replay', path, '--model', MODEL]]) {
+      const run = runEnose(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/frames\.csv.*520 MiB: too large to read whole \(at most 500 MiB\); split it/);
+    }
   });
 });

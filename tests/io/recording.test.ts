@@ -45,6 +45,26 @@ describe('createRecorder then createReplaySource: replay sees what live saw', ()
     expect(readdirSync(dir).filter((name) => name.startsWith('frames')).sort()).toEqual(['frames-2.csv', 'frames-3.csv', 'frames.csv']);
   });
 
+  it('starts the next frames file at a sample boundary once a file holds maxFramesFileBytes, and replays them as one', async () => {
+    const live = engineStream({ seed: 5, cycles: 10 });
+    const dir = tempDir('size-split');
+    await record(dir, live, { maxFramesFileBytes: 4_000 });
+    const files = readdirSync(dir).filter((name) => name.startsWith('frames'));
+    expect(files.length).toBeGreaterThan(2);
+    // No sample's frames span two files.
+    const owner = new Map<string, string>();
+    for (const file of files) {
+      for (const line of lines(join(dir, file)).slice(1)) {
+        const sample = line.slice(0, line.indexOf(','));
+        if (sample === '') continue;
+        expect(owner.get(sample) ?? file).toBe(file);
+        owner.set(sample, file);
+      }
+    }
+    expectSameSourceEvents(await collect(await openReplay(dir)), sourceEventsOf(live));
+    expect(() => createRecorder(join(dir, 'bad'), { ...base, maxFramesFileBytes: 0 })).toThrow(/maxFramesFileBytes/);
+  });
+
   it('gives the same frames when the source is replayed twice and at a speed factor', async () => {
     const live = engineStream({ seed: 3, cycles: 2, rateHz: 200 });
     const dir = tempDir('twice');

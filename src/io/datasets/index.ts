@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
+import { tooLargeToRead } from '../files.js';
 import type { FeatureTable, FramesRecording } from '../../types.js';
 import { parseFeatureCsv } from './featureCsv.js';
 import { isFramesCsvHeader, parseFramesCsv, type FramesCsvOptions } from './framesCsv.js';
@@ -135,6 +136,8 @@ function extensionKind(path: string): 'libsvm' | 'csv' | null {
 }
 
 async function readDataFile(path: string, kind: 'libsvm' | 'csv', options: DatasetOptions): Promise<Result<FileRead>> {
+  const tooLarge = await tooLargeToRead(path);
+  if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
   let text: string;
   try {
     text = await readFile(path, 'utf8');
