@@ -3,12 +3,8 @@
 // simulated containers as `enose demo`): alarms adaptation added and removed, drug containers it cleared where
 // the unadapted model flagged them, verdicts made inconclusive by `adaptation-disagrees`, and the watchdog's stop.
 //   node datasets/container-sim/adaptation-compare.mjs <model> [--containers 5000]
-import { SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { createEngine } from '../../dist/engine/engine.js';
-import { createMemorySource } from '../../dist/io/memory.js';
+import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
 import { readModelFile } from '../../dist/io/modelFile.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--containers');
@@ -20,21 +16,8 @@ if (!loaded?.ok || !(containers >= 1)) {
 }
 async function run(adaptation) {
   const verdicts = [];
-  let stop = null;
-  const sim = createSimulation({ ...SHIPPED_SETS.evaluation, containers });
-  const engine = createEngine({
-    model: loaded.value,
-    source: createMemorySource(simulationEvents(sim), { description: 'sim:evaluation' }),
-    queue: false,
-    emitFrames: false,
-    adaptation,
-    onEvent: (e) => {
-      if (e.type === 'verdict') verdicts.push(e);
-      else if (e.type === 'adaptation-stopped') stop = { after: verdicts.length, ...e };
-    },
-  });
-  await engine.done;
-  return { verdicts, stop };
+  const summary = await runSimulatedSet(loaded.value, 'evaluation', { ...SHIPPED_SETS.evaluation, containers }, (v) => verdicts.push(v), adaptation);
+  return { verdicts, stop: summary.adaptation?.stoppedAfter == null ? null : summary.adaptation };
 }
 const adapted = await run(true);
 const parent = await run(false);
@@ -59,4 +42,4 @@ console.log(`model ${loaded.value.id}, ${containers} evaluation containers`);
 console.log(`without adaptation: ${rates(parent.verdicts)}`);
 console.log(`with adaptation:    ${rates(adapted.verdicts)}`);
 console.log(`adaptation added ${added} alarms and removed ${removed}; drug containers it cleared where the unadapted model flagged them: ${clearedDrugs}; inconclusive for adaptation-disagrees: ${disagrees}`);
-console.log(adapted.stop ? `watchdog stopped adaptation after container ${adapted.stop.after} (${adapted.stop.addedAlarms} added alarms in the last ${adapted.stop.watchSamples}; ${adapted.stop.accepted} clear samples accepted)` : 'watchdog did not stop adaptation');
+console.log(adapted.stop ? `watchdog stopped adaptation after container ${adapted.stop.stoppedAfter} (${adapted.stop.addedAlarms} added alarms in its window; ${adapted.stop.accepted} clear samples accepted)` : 'watchdog did not stop adaptation');

@@ -4,12 +4,8 @@
 // deployable result). Verdicts the policy makes suspicious for another reason (the unknown-odour limit, the
 // suspicious classes outweighing clear) stay suspicious at every threshold; inconclusive ones count as neither.
 //   node datasets/container-sim/threshold-sweep.mjs <model> [threshold ...]
-import { SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { createEngine } from '../../dist/engine/engine.js';
-import { createMemorySource } from '../../dist/io/memory.js';
+import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
 import { readModelFile } from '../../dist/io/modelFile.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
 
 const [file, ...given] = process.argv.slice(2);
 const loaded = file ? readModelFile(file) : null;
@@ -21,17 +17,7 @@ const model = loaded.value;
 const own = model.policy.threshold;
 const thresholds = given.length > 0 ? given.map(Number) : [own, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9];
 const rows = [];
-const sim = createSimulation({ ...SHIPPED_SETS.evaluation, containers: 5000 });
-const engine = createEngine({
-  model,
-  source: createMemorySource(simulationEvents(sim), { description: 'sim:evaluation' }),
-  queue: false,
-  emitFrames: false,
-  onEvent: (e) => {
-    if (e.type === 'verdict') rows.push(e);
-  },
-});
-await engine.done;
+await runSimulatedSet(model, 'evaluation', { ...SHIPPED_SETS.evaluation, containers: 5000 }, (v) => rows.push(v));
 const effective = (v) => (v.verdict === 'inconclusive' ? null : v.verdict === 'suspicious' && !(v.score > own) ? Infinity : v.score);
 const clear = rows.filter((v) => v.label === 'clear');
 const drugs = rows.filter((v) => v.label !== 'clear');
