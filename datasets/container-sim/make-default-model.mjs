@@ -10,6 +10,7 @@
 // Variants (one model, written elsewhere, the shipped files untouched):
 //   npm run model:default -- recovery --containers 120000 --out /tmp/recovery-120k.json.gz
 //   npm run model:default -- recovery --containers 140000 --hidden 256,128,64 --out /tmp/recovery-140k-256.json.gz
+//   npm run model:default -- recovery --containers 120000 --networks 4 --out /tmp/recovery-120k-4.json.gz
 // trains the recipe on that many containers of the same days; `npx enose demo --model <file> --containers 5000`
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
@@ -42,6 +43,9 @@ const workersText = option('workers');
 const hiddenText = option('hidden');
 const hidden = hiddenText === undefined ? undefined : hiddenText.split(',').map(Number);
 if (hidden !== undefined && !hidden.every((h) => Number.isInteger(h) && h >= 1)) die(`--hidden must list layer sizes, got ${hiddenText}`);
+const networksText = option('networks');
+const networks = networksText === undefined ? undefined : Number(networksText);
+if (networks !== undefined && !(Number.isInteger(networks) && networks >= 1)) die(`--networks must be a positive integer, got ${networksText}`);
 const outOption = option('out');
 const containers = containersText === undefined ? undefined : Number(containersText);
 if (containers !== undefined && !(Number.isInteger(containers) && containers >= 100)) die(`--containers must be an integer >= 100, got ${containersText}`);
@@ -49,8 +53,8 @@ const workers = workersText === undefined ? Math.min(4, availableParallelism()) 
 if (!(Number.isInteger(workers) && workers >= 1)) die(`--workers must be a positive integer, got ${workersText}`);
 const wanted = args;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
-if ((containers !== undefined || outOption !== undefined || hidden !== undefined) && wanted.length !== 1) die('--containers, --hidden and --out need exactly one model name (default or recovery)');
-if (hidden !== undefined && outOption === undefined) die('--hidden needs --out: the shipped files keep the shipped recipe');
+if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or recovery)');
+if ((hidden !== undefined || networks !== undefined) && outOption === undefined) die('--hidden and --networks need --out: the shipped files keep the shipped recipe');
 for (const [name, { file, recipe, training: shippedTraining }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
@@ -59,7 +63,7 @@ for (const [name, { file, recipe, training: shippedTraining }] of Object.entries
   const set = assembleTrainingSet(await extractParallel(training, recipe.extractor), { extractor: recipe.extractor });
   const extracted = performance.now();
   const fit = recipe.fit.classifier === 'mlp'
-    ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
+    ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), ...(networks && { networks }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
   const model = fitModel(set.table, set.input, { ...fit, limits: set.limits });
   writeModelFile(out, model);

@@ -2,7 +2,7 @@
 // What a sorbent pre-concentrator would buy: for each pre-concentration factor (the simulator's
 // `preconcentrationFactor`, which multiplies the compounds a Tenax-type trap retains: every marker except
 // acetic acid, and toluene, benzene, fruit esters, diesel), train the linear recipe (LINEAR_MODEL_RECIPE: the
-// shipped MLPs take 8 to 11 minutes a model, this seconds) on the shipped training days measured through that factor, then run the evaluation
+// shipped MLPs take about 4 minutes a model on 2 cores, this seconds) on the shipped training days measured through that factor, then run the evaluation
 // days (seed 1, days 21-30) through the engine with it. Factor 1 is the shipped default model's setting.
 // Run: npm run eval:sim-preconc [-- --containers 1000 --factors 1,3,10,30] [-- --after-recovery]
 // (--after-recovery: LINEAR_RECOVERY_RECIPE, the linear recipe with recovery windows, verdict when the recovery ends)
