@@ -26,6 +26,33 @@ function replayPath(file: string): string {
  */
 export async function loadData(paths: readonly string[], baselineS: number): Promise<LoadedData> {
   if (paths.length === 0) throw new EnoseError('bad-usage', 'no data path given');
+  const listed = await listData(paths);
+  if (listed.kind === 'features') return listed;
+  // The frames files were parsed once to check them and to find the recordings; that parse is out of reach
+  // here (listData returned only the file names), so the replay below does not hold the data twice (3.5 GB
+  // instead of about 1.9 GB for 2,000 simulated containers).
+  const { sources, channels } = listed;
+  const warnings = [...listed.warnings];
+  const recordings: TrainingRecording[] = [];
+  const seen = new Set<string>();
+  for (const file of sources) {
+    const path = replayPath(file);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const source = await createReplaySource(path, { speed: 'max', baselineS });
+    if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
+    for (const w of source.value.warnings) warnings.push(formatIssue(w));
+    const events: SourceEvent[] = [];
+    await source.value.run((e) => events.push(e), new AbortController().signal);
+    recordings.push({ group: recordingGroup(file), events });
+  }
+  return { kind: 'frames', recordings, channels, warnings };
+}
+
+/** The data read and checked: a feature table, or only the names and channels of the frames files. */
+async function listData(
+  paths: readonly string[],
+): Promise<LoadedData & { kind: 'features' } | { kind: 'frames'; sources: string[]; channels: string[]; warnings: string[] }> {
   const read = await readDataset(paths);
   if (!read.ok) throw EnoseError.fromIssue('bad-data', read.error);
   const warnings = read.value.warnings.map(formatIssue);
@@ -34,20 +61,7 @@ export async function loadData(paths: readonly string[], baselineS: number): Pro
     if (table.count === 0) throw new EnoseError('empty-data', `${paths.join(', ')}: no samples`);
     return { kind: 'features', table, warnings };
   }
-  const recordings: TrainingRecording[] = [];
-  const seen = new Set<string>();
-  for (const recording of read.value.recordings) {
-    const path = replayPath(recording.source);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const source = await createReplaySource(path, { speed: 'max', baselineS });
-    if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
-    for (const w of source.value.warnings) warnings.push(formatIssue(w));
-    const events: SourceEvent[] = [];
-    await source.value.run((e) => events.push(e), new AbortController().signal);
-    recordings.push({ group: recordingGroup(recording.source), events });
-  }
-  return { kind: 'frames', recordings, channels: read.value.recordings[0]!.channels, warnings };
+  return { kind: 'frames', sources: read.value.recordings.map((r) => r.source), channels: [...read.value.recordings[0]!.channels], warnings };
 }
 
 /** A recording's group for reports: a folder's name for `<dir>/frames.csv`, else the file's base name. */
