@@ -2,11 +2,15 @@
 // Adaptation during operation against no adaptation, container by container, on the evaluation set (the same
 // simulated containers as `enose demo`): alarms adaptation added and removed, drug containers it cleared where
 // the unadapted model flagged them, verdicts made inconclusive by `adaptation-disagrees`, and the watchdog's stop.
-//   node datasets/container-sim/adaptation-compare.mjs <model> [--containers 5000]
+//   node datasets/container-sim/adaptation-compare.mjs <model> [--containers 5000] [--no-watchdog]
+// --no-watchdog: adaptation as it was before the watchdog (maxAddedAlarmShare 1: it never stops; the rule that a
+// parent alarm is never cleared still holds).
 import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
 import { readModelFile } from '../../dist/io/modelFile.js';
 
 const args = process.argv.slice(2);
+const noWatchdog = args.includes('--no-watchdog');
+if (noWatchdog) args.splice(args.indexOf('--no-watchdog'), 1);
 const at = args.indexOf('--containers');
 const containers = at < 0 ? 5000 : Number(args.splice(at, 2)[1]);
 const loaded = args[0] ? readModelFile(args[0]) : null;
@@ -19,7 +23,7 @@ async function run(adaptation) {
   const summary = await runSimulatedSet(loaded.value, 'evaluation', { ...SHIPPED_SETS.evaluation, containers }, (v) => verdicts.push(v), adaptation);
   return { verdicts, stop: summary.adaptation?.stoppedAfter == null ? null : summary.adaptation };
 }
-const adapted = await run(true);
+const adapted = await run(noWatchdog ? { maxAddedAlarmShare: 1 } : true);
 const parent = await run(false);
 let added = 0;
 let removed = 0;
@@ -40,6 +44,6 @@ adapted.verdicts.forEach((v, i) => {
 });
 console.log(`model ${loaded.value.id}, ${containers} evaluation containers`);
 console.log(`without adaptation: ${rates(parent.verdicts)}`);
-console.log(`with adaptation:    ${rates(adapted.verdicts)}`);
+console.log(`with adaptation${noWatchdog ? ' (no watchdog)' : ''}: ${rates(adapted.verdicts)}`);
 console.log(`adaptation added ${added} alarms and removed ${removed}; drug containers it cleared where the unadapted model flagged them: ${clearedDrugs}; inconclusive for adaptation-disagrees: ${disagrees}`);
 console.log(adapted.stop ? `watchdog stopped adaptation after container ${adapted.stop.stoppedAfter} (${adapted.stop.addedAlarms} added alarms in its window; ${adapted.stop.accepted} clear samples accepted)` : 'watchdog did not stop adaptation');

@@ -10,6 +10,7 @@ import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { createMemorySource } from '../io/memory.js';
 import { readModelFile } from '../io/modelFile.js';
+import type { AdaptationOptions } from '../model/adaptation.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { FitOptions } from '../model/pipeline.js';
 import { sortedQuantile } from '../model/quantile.js';
@@ -155,7 +156,7 @@ export async function runSimulatedSet(
   set: string,
   options: SimulationOptions,
   onVerdict?: (v: VerdictEvent, done: number) => void,
-  adaptation = false,
+  adaptation: boolean | AdaptationOptions = false,
 ): Promise<RunSummary> {
   const sim = createSimulation(options);
   const source = createMemorySource(simulationEvents(sim), { description: `sim:${set}` });
@@ -215,7 +216,7 @@ export async function runSimulatedSet(
     latencyMsP99: sortedQuantile(latencies, 0.99),
     samplesPerS: verdicts.length / elapsedS,
     frames,
-    ...(adaptation && {
+    ...(adaptation !== false && {
       adaptation: {
         accepted: verdicts.at(-1)?.adaptation?.accepted ?? 0,
         stoppedAfter: (stop as { after: number } | null)?.after ?? null,

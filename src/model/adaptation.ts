@@ -223,8 +223,8 @@ export function largestShiftSd(state: AdaptationState): number {
 
 /**
  * The watchdog. A moved model's scores shift by a fraction of their spread, and a classifier can be far more
- * sensitive than that in some directions: on the container simulator a random shift of 0.1 standard deviation
- * in the leading components took a shipped model from 0.9 % to 13 % false alarms, and the running mean of a
+ * sensitive than that in some directions: on the container simulator a random shift of 0.2 standard deviation
+ * in the leading components took a shipped model from 0.9 % to 21 % false alarms, and the running mean of a
  * few hundred clear samples is that noisy. So the engine also judges each sample with the parent model (after
  * the verdict) and reports here whether the adapted model flagged it (`adaptedSuspicious`) where the parent
  * called it clear (`parentClear`). When more than `maxAddedAlarmShare` of the last `watchSamples` judged samples
