@@ -161,7 +161,8 @@ export async function runSimulatedSet(
   const sim = createSimulation(options);
   const source = createMemorySource(simulationEvents(sim), { description: `sim:${set}` });
   const verdicts: VerdictEvent[] = [];
-  let stop: { after: number; addedAlarms: number } | null = null;
+  /** The watchdog's stop, if any (at most one). */
+  const stops: { after: number; addedAlarms: number }[] = [];
   const engine = createEngine({
     model,
     source,
@@ -173,7 +174,7 @@ export async function runSimulatedSet(
         verdicts.push(e);
         onVerdict?.(e, verdicts.length);
       } else if (e.type === 'adaptation-stopped') {
-        stop = { after: verdicts.length, addedAlarms: e.addedAlarms };
+        stops.push({ after: verdicts.length, addedAlarms: e.addedAlarms });
       }
     },
   });
@@ -219,8 +220,8 @@ export async function runSimulatedSet(
     ...(adaptation !== false && {
       adaptation: {
         accepted: verdicts.at(-1)?.adaptation?.accepted ?? 0,
-        stoppedAfter: (stop as { after: number } | null)?.after ?? null,
-        addedAlarms: (stop as { addedAlarms: number } | null)?.addedAlarms ?? null,
+        stoppedAfter: stops[0]?.after ?? null,
+        addedAlarms: stops[0]?.addedAlarms ?? null,
         disagreements: verdicts.filter((v) => v.reasons.includes('adaptation-disagrees')).length,
       },
     }),

@@ -162,7 +162,7 @@ export class EngineCore {
     this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
   }
 
-  /** After a verdict: the watchdog (once the model has moved), then the sample offered to adaptation. */
+  /** After a verdict: the watchdog (when the parent judged the sample too), then the sample offered to adaptation. */
   private adapt(
     buf: Float64Array,
     sample: string,
@@ -174,7 +174,8 @@ export class EngineCore {
   ): void {
     const state = this.adaptation!;
     const model = this.model!;
-    if (state.accepted > 0) {
+    // The parent judged the sample (before the verdict) exactly when adaptation had moved the model.
+    if (parentVerdict !== null) {
       const accepted = state.accepted;
       const shiftSd = largestShiftSd(state);
       if (watchAddedAlarms(state, model, modelVerdict === 'suspicious', parentVerdict === 'clear')) {
