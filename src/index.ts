@@ -44,6 +44,8 @@ export {
   type PolicyOutcome,
 } from './model/pipeline.js';
 export { NOVELTY_CEILING } from './model/novelty.js';
+export { rethresholdModel, type RethresholdOptions, type RethresholdResult } from './model/rethreshold.js';
+export { thresholdForTarget, type TargetThreshold } from './model/policy.js';
 export type { MlpOptions, MlpModel, MlpNetwork, MlpLayer } from './model/mlp.js';
 export { fitViewsModel, expandForModel, FEATURE_VIEWS, type FeatureView } from './model/views.js';
 export { createAdaptation, observeSample, applyAdaptation, adaptedBundle, type AdaptationOptions, type AdaptationState } from './model/adaptation.js';

@@ -10,6 +10,7 @@ import type { ModelBundle } from '../model/bundle.js';
 import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
 import { LABELLED_PER_CLASS, type LabelledUse } from '../model/finetune.js';
 import { compileModel, predictCompiled } from '../model/pipeline.js';
+import { rethresholdModel, type RethresholdResult } from '../model/rethreshold.js';
 import { pairTransferSamples, transferModel, TRANSFER_METHODS, type TransferMethod } from '../model/transfer.js';
 import { expandForModel, modelViews } from '../model/views.js';
 import type { FeatureTable } from '../types.js';
@@ -19,7 +20,8 @@ import { loadData, matchModel } from './data.js';
 const usage = `Usage: enose calibrate --model model.json <reference data...> --out model2.json [options]
 
 Corrects a model for sensor drift from reference data measured now: recent containers, or cycles of clean air
-or a reference gas. Labels in the data are ignored: unlabelled recordings are fine. With --method pds or ds,
+or a reference gas. Labels in the data are ignored: unlabelled recordings are fine (not so with --method
+threshold, which re-sets only the verdict threshold from labelled samples). With --method pds or ds,
 transfers the model to another rig instead: <reference data> are transfer samples measured on the new rig and
 --master gives the same samples (same sample ids) measured on the model's own rig.
 With --labelled, a few labelled samples measured now are used as well (this USES LABELS, unlike the methods
@@ -37,6 +39,11 @@ Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration"
   entropy                standardise, then fit a per-feature scale and shift that make the model's class
                          probabilities on the reference data confident (Tent, Wang et al. 2021); lda/logreg
   pds | ds               rig transfer: (piecewise) direct standardisation from paired transfer samples
+  threshold              USES LABELS: re-set only the verdict threshold, so that at most the false-alarm
+                         target of the clear-labelled samples in <reference data> are alarms (the novelty
+                         limit's included), as training sets it on its held-out fold. For containers
+                         verified clear since training (at least 1 / target of them: 100 at 1 %); samples
+                         labelled suspicious give the detection rate at the new threshold
 
 Options:
   --model <file>         model to correct                                            [required]
@@ -46,6 +53,7 @@ Options:
   --penalty <p>          entropy: L2 penalty on the fitted scales and shifts         [default: 0.1]
   --master <path>        pds/ds: the transfer samples measured on the model's rig (repeatable)
   --ridge <r>            pds/ds: ridge penalty of the regressions                    [default: 0.01]
+  --max-false-alarm <r>  threshold: the false-alarm target                 [default: the model's own]
   --labelled <path>      labelled samples measured now, for the fine-tune (repeatable); they may also be
                          among the reference data
   --per-class <n>        --labelled: labelled samples used per class, at most         [default: ${LABELLED_PER_CLASS}]
@@ -70,6 +78,7 @@ export const calibrateCommand: Command = {
       penalty: { type: 'string' },
       master: { type: 'string', multiple: true },
       ridge: { type: 'string' },
+      'max-false-alarm': { type: 'string' },
       labelled: { type: 'string', multiple: true },
       'per-class': { type: 'string' },
       lambda: { type: 'string' },
@@ -79,9 +88,11 @@ export const calibrateCommand: Command = {
     const modelPath = requireString('calibrate', parsed, 'model');
     const out = requireString('calibrate', parsed, 'out');
     const method = stringOption(parsed, 'method') ?? DEFAULT_CALIBRATION_METHOD;
-    if (!CALIBRATION_METHODS.includes(method as CalibrationMethod) && !TRANSFER.includes(method)) {
-      throw new EnoseError('bad-option', `--method must be one of ${[...CALIBRATION_METHODS, ...TRANSFER].join(', ')}, got "${method}"`);
+    if (!CALIBRATION_METHODS.includes(method as CalibrationMethod) && !TRANSFER.includes(method) && method !== 'threshold') {
+      throw new EnoseError('bad-option', `--method must be one of ${[...CALIBRATION_METHODS, ...TRANSFER, 'threshold'].join(', ')}, got "${method}"`);
     }
+    const maxFalseAlarm = numberOption('calibrate', parsed, 'max-false-alarm', { above: 0, max: 0.5 });
+    if (maxFalseAlarm !== undefined && method !== 'threshold') throw new EnoseError('bad-usage', '--max-false-alarm is an option of --method threshold');
     const directions = numberOption('calibrate', parsed, 'directions', { integer: true, min: 1 });
     const penalty = numberOption('calibrate', parsed, 'penalty', { min: 0 });
     const ridge = numberOption('calibrate', parsed, 'ridge', { above: 0 });
@@ -97,6 +108,7 @@ export const calibrateCommand: Command = {
     const lambda = numberOption('calibrate', parsed, 'lambda', { above: 0 });
     const seed = numberOption('calibrate', parsed, 'seed', { integer: true, min: 0 });
     if (transfer && labelledPaths.length > 0) throw new EnoseError('bad-usage', '--labelled is for drift calibration, not rig transfer (--method pds or ds)');
+    if (method === 'threshold' && labelledPaths.length > 0) throw new EnoseError('bad-usage', '--method threshold reads the labels of <reference data> itself; --labelled is for the fine-tune');
     if (labelledPaths.length === 0 && (perClass !== undefined || lambda !== undefined || seed !== undefined)) {
       throw new EnoseError('bad-usage', '--per-class, --lambda and --seed are options of --labelled');
     }
@@ -105,6 +117,7 @@ export const calibrateCommand: Command = {
     if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
     const parent = loaded.value;
     const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference');
+    if (method === 'threshold') return rethreshold(parent, reference, out, maxFalseAlarm, parsed.values['json'] === true, ctx);
     let bundle: ModelBundle;
     let samples = reference.count;
     let use: LabelledUse | null = null;
@@ -175,6 +188,29 @@ export const calibrateCommand: Command = {
     return 0;
   },
 };
+
+/** `--method threshold`: writes the model with its threshold re-set on the labelled reference samples, and says what moved. */
+function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, maxFalseAlarm: number | undefined, json: boolean, ctx: CommandContext): number {
+  const result: RethresholdResult = rethresholdModel(parent, reference, maxFalseAlarm === undefined ? {} : { maxFalseAlarm });
+  if (result.unlabelled > 0) ctx.stderr(`enose calibrate: warning: ${result.unlabelled} sample(s) without a label were left out\n`);
+  writeModelFile(out, result.bundle);
+  const { bundle, choice } = result;
+  if (json) {
+    ctx.stdout(`${JSON.stringify({ model: out, id: bundle.id, parent: parent.id, lineage: bundle.lineage!, samples: choice.clearSamples + choice.suspiciousSamples, threshold: { ...choice }, parentThreshold: result.parent })}\n`);
+    return 0;
+  }
+  const pct = (r: number | null) => (r === null ? 'n/a' : `${(100 * r).toFixed(2)} %`);
+  ctx.stdout(
+    [
+      `USES LABELS: threshold of model ${parent.id} re-set on ${choice.clearSamples} clear- and ${choice.suspiciousSamples} suspicious-labelled samples (target ${pct(bundle.policy!.maxFalseAlarm)} false alarms)`,
+      `parent threshold ${result.parent.threshold.toFixed(4)}: false alarms ${pct(result.parent.falseAlarmRate)}, detection ${pct(result.parent.detectionRate)} on these samples`,
+      `new threshold ${choice.threshold.toFixed(4)}: false alarms ${pct(choice.falseAlarmRate)}, detection ${pct(choice.detectionRate)} on these samples`,
+      `labelled data sha256 ${bundle.lineage!.reference}`,
+      `model ${bundle.id} (parent ${parent.id}) written to ${out}`,
+    ].join('\n') + '\n',
+  );
+  return 0;
+}
 
 /** Reference rows in the model's feature layout: feature files as read, frames through the engine's features. */
 async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string): Promise<FeatureTable> {

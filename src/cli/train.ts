@@ -62,6 +62,10 @@ Options:
                             the recovery (rwin1, ...; RH/T as drwin1, ...). The model then gives its
                             verdict when the recovery ends, not the exposure     [default: 0, none]
   --recovery-windows <n>    frames: how many recovery windows                  [default: 6]
+  --baseline-window-s <s>   frames: add the mean response over the last windows of s seconds of
+                            the baseline before the exposure (bwin1, ...): what earlier cycles
+                            left on the sensors, still leaving them          [default: 0, none]
+  --baseline-windows <n>    frames: how many baseline windows                  [default: 3]
   --ignore-gates <a,b>      frames: quality gates to report but not act on, in training and in the
                             model's verdicts: channel-saturated, channel-dead, channel-spiking,
                             baseline-unstable (for data whose known defects you accept)
@@ -90,6 +94,8 @@ export const trainCommand: Command = {
       'windows-only': { type: 'boolean' },
       'recovery-window-s': { type: 'string' },
       'recovery-windows': { type: 'string' },
+      'baseline-window-s': { type: 'string' },
+      'baseline-windows': { type: 'string' },
       components: { type: 'string' },
       variance: { type: 'string' },
       suspicious: { type: 'string' },
@@ -143,6 +149,8 @@ export const trainCommand: Command = {
     if (windowsOnly && windowS === 0) throw new EnoseError('bad-option', '--windows-only needs --window-s');
     const recoveryWindowS = numberOption('train', parsed, 'recovery-window-s', { min: 0 }) ?? 0;
     const recoveryWindowCount = numberOption('train', parsed, 'recovery-windows', { integer: true, min: 1, max: 1000 }) ?? 6;
+    const baselineWindowS = numberOption('train', parsed, 'baseline-window-s', { min: 0 }) ?? 0;
+    const baselineWindowCount = numberOption('train', parsed, 'baseline-windows', { integer: true, min: 1, max: 1000 }) ?? 3;
     const c = numberOption('train', parsed, 'c', { above: 0 });
     if (c !== undefined && classifier !== 'logreg') throw new EnoseError('bad-option', '--c is for --classifier logreg');
     const hiddenText = listOption(parsed, 'hidden');
@@ -180,6 +188,7 @@ export const trainCommand: Command = {
           steadyStateShare,
           ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
           ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
+          ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
         },
         ignoreGates: ignoreGates as GateReason[],
       });

@@ -88,7 +88,7 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
   const e = bundle.input.extractor as Partial<ExtractorConfig> & { method: string };
   if (e.method !== 'stream-v1') throw new EnoseError('model-mismatch', `the model's feature extractor "${e.method}" is not this engine's (stream-v1): retrain it`);
   const config = { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
-  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount'] as const) {
+  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount', 'baselineWindowS', 'baselineWindowCount'] as const) {
     const v = config[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
       throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);

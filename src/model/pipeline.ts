@@ -16,7 +16,7 @@ import { fitLogreg } from './logreg.js';
 import { compileMlp, fitMlp, foldMlpInput, mlpSettings, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
-import { chooseThreshold, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from './policy.js';
+import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
 
 export type ClassifierKind = 'knn' | 'lda' | 'logreg' | 'mlp';
@@ -196,38 +196,25 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     const maxFalseAlarm = options.maxFalseAlarm ?? 0.01;
     const mask = classes.map((c) => isSuspiciousLabel(rule, c));
     if (outOfFold) {
-      const clearScores: number[] = [];
-      const suspiciousScores: number[] = [];
-      // The same with the novel samples as +Infinity: alarms at any threshold.
-      const clearMarked: number[] = [];
-      const suspiciousMarked: number[] = [];
-      for (const i of scored) {
+      const scores = new Float64Array(scored.length);
+      const suspicious = new Array<boolean>(scored.length);
+      const novelScored = novel ? new Uint8Array(scored.length) : null;
+      scored.forEach((i, r) => {
         let s = 0;
-        for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold[i * classes.length + c]!;
-        const suspicious = mask[labelIndex[i]!];
-        (suspicious ? suspiciousScores : clearScores).push(s);
-        (suspicious ? suspiciousMarked : clearMarked).push(novel && novel[i] ? Infinity : s);
-      }
-      const clearNovel = clearMarked.filter((x) => x === Infinity).length;
-      // The target is for the classifier and the novelty limit together, when the limit leaves room for it. A
-      // limit that alone flags more clear samples than the target allows (the CLI's 0.95 quantile against a 1 %
-      // target) would leave the classifier no alarm at all: its threshold is then set as if it were alone, and the
-      // calibration reports the rate of both, above the target.
-      const joint = clearNovel <= Math.floor(maxFalseAlarm * clearScores.length + 1e-9);
-      const threshold = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm).threshold;
-      const choice = {
-        threshold,
-        falseAlarmRate: shareAbove(clearMarked, threshold),
-        detectionRate: shareAbove(suspiciousMarked, threshold),
-      };
+        for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold![i * classes.length + c]!;
+        scores[r] = s;
+        suspicious[r] = mask[labelIndex[i]!]!;
+        if (novelScored) novelScored[r] = novel![i]!;
+      });
+      const choice = thresholdForTarget(scores, suspicious, novelScored, maxFalseAlarm);
       policy = {
         ...rule,
         threshold: choice.threshold,
         maxFalseAlarm,
         calibration: {
           folds,
-          clearSamples: clearScores.length,
-          suspiciousSamples: suspiciousScores.length,
+          clearSamples: choice.clearSamples,
+          suspiciousSamples: choice.suspiciousSamples,
           falseAlarmRate: choice.falseAlarmRate,
           detectionRate: choice.detectionRate,
           note:
@@ -236,9 +223,9 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
               : `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation`) +
             (novel === null
               ? ''
-              : joint
+              : choice.joint
                 ? ', the samples the novelty limit flags (leave-one-out) counted as alarms'
-                : `; the novelty limit alone flags ${clearNovel} of ${clearScores.length} clear samples (leave-one-out), more than the target allows: threshold set for the classifier alone, rates for both`),
+                : `; the novelty limit alone flags ${choice.clearNovel} of ${choice.clearSamples} clear samples (leave-one-out), more than the target allows: threshold set for the classifier alone, rates for both`),
         },
       };
     } else {
@@ -281,14 +268,6 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
     },
   } as UnsignedBundle;
   return signBundle(unsigned);
-}
-
-/** Share of `scores` above `threshold` (null when empty). */
-function shareAbove(scores: readonly number[], threshold: number): number | null {
-  if (scores.length === 0) return null;
-  let n = 0;
-  for (const x of scores) if (x > threshold) n++;
-  return n / scores.length;
 }
 
 function trainingOptions(options: FitOptions): Record<string, unknown> {

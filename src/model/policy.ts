@@ -64,3 +64,65 @@ export function chooseThreshold(clearScores: Float64Array, suspiciousScores: Flo
   };
   return { threshold, falseAlarmRate: rate(clearScores), detectionRate: rate(suspiciousScores) };
 }
+
+/** What `thresholdForTarget` chose, and the samples it chose it on. */
+export interface TargetThreshold {
+  readonly threshold: number;
+  /** Share of clear samples that are alarms at the threshold (novelty alarms included), or null with none. */
+  readonly falseAlarmRate: number | null;
+  /** Share of suspicious samples that are alarms at the threshold (novelty alarms included), or null with none. */
+  readonly detectionRate: number | null;
+  readonly clearSamples: number;
+  readonly suspiciousSamples: number;
+  /** Clear samples the novelty limit flags (alarms at any threshold). */
+  readonly clearNovel: number;
+  /** False when the novelty limit alone flags more clear samples than the target allows: the threshold is then set for the classifier alone. */
+  readonly joint: boolean;
+}
+
+/**
+ * The verdict threshold for a false-alarm target from scored samples: `scores[i]` is P(suspicious) of sample
+ * i, `suspicious[i]` whether its label is suspicious, `novel[i]` (or null: none) whether the novelty limit flags
+ * it (an alarm at any threshold). The target is for the classifier and the novelty limit together when the
+ * limit leaves room for it; a limit that alone flags more clear samples than the target allows would leave
+ * the classifier no alarm at all, so the threshold is then set as if the classifier were alone and the rates
+ * are those of both. Training calibrates on its held-out scores with it, `enose calibrate --method threshold`
+ * on labelled samples measured later.
+ */
+export function thresholdForTarget(scores: ArrayLike<number>, suspicious: ArrayLike<boolean>, novel: ArrayLike<number> | null, maxFalseAlarm: number): TargetThreshold {
+  const clearScores: number[] = [];
+  const suspiciousScores: number[] = [];
+  const clearMarked: number[] = [];
+  const suspiciousMarked: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    const marked = novel && novel[i] ? Infinity : s;
+    if (suspicious[i]) {
+      suspiciousScores.push(s);
+      suspiciousMarked.push(marked);
+    } else {
+      clearScores.push(s);
+      clearMarked.push(marked);
+    }
+  }
+  const clearNovel = clearMarked.filter((x) => x === Infinity).length;
+  const joint = clearNovel <= Math.floor(maxFalseAlarm * clearScores.length + 1e-9);
+  const { threshold } = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm);
+  return {
+    threshold,
+    falseAlarmRate: shareAbove(clearMarked, threshold),
+    detectionRate: shareAbove(suspiciousMarked, threshold),
+    clearSamples: clearScores.length,
+    suspiciousSamples: suspiciousScores.length,
+    clearNovel,
+    joint,
+  };
+}
+
+/** Share of `scores` above `threshold` (null when empty). */
+function shareAbove(scores: readonly number[], threshold: number): number | null {
+  if (scores.length === 0) return null;
+  let n = 0;
+  for (const x of scores) if (x > threshold) n++;
+  return n / scores.length;
+}

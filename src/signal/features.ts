@@ -34,6 +34,11 @@
  *   phase later, 60 s at the default cycle): an opt-in, chosen at training time.
  * Environment channels (`temp_c`, `rh_pct`) with recovery windows: `drwin<j>`, each recovery window's mean
  * minus the baseline mean.
+ * - `bwin<j>` (when `baselineWindowS` > 0, first among a gas channel's features): the mean response over the
+ *   j-th of the last `baselineWindowCount` windows of `baselineWindowS` seconds of the baseline, oldest first,
+ *   against R0. A sticky compound of an earlier cycle still leaving the sensor makes the baseline creep back
+ *   towards clean air; these windows measure how much is left and how fast it goes, which the model needs to
+ *   tell that tail, still decaying through the exposure and the recovery, from a marker of this container.
  *
  * Quality gates are computed alongside (see `CycleGates`).
  */
@@ -74,6 +79,13 @@ export interface ExtractorConfig {
   readonly recoveryWindowS?: number;
   /** Number of recovery windows. @default 6 */
   readonly recoveryWindowCount?: number;
+  /**
+   * Length of each baseline window of the `bwin<j>` features, s (0: none): the last `baselineWindowCount`
+   * windows of the baseline before the exposure. @default 0
+   */
+  readonly baselineWindowS?: number;
+  /** Number of baseline windows. @default 3 */
+  readonly baselineWindowCount?: number;
 }
 
 export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
@@ -102,6 +114,10 @@ function recoveryWindowsOf(config: ExtractorConfig): number {
   return (config.recoveryWindowS ?? 0) > 0 ? Math.max(1, Math.floor(config.recoveryWindowCount ?? 6)) : 0;
 }
 
+function baselineWindowsOf(config: ExtractorConfig): number {
+  return (config.baselineWindowS ?? 0) > 0 ? Math.max(1, Math.floor(config.baselineWindowCount ?? 3)) : 0;
+}
+
 /** True when a model with these settings gives its verdict at the end of the recovery, not of the exposure. */
 export function decidesAfterRecovery(config: ExtractorConfig): boolean {
   return recoveryWindowsOf(config) > 0;
@@ -128,9 +144,11 @@ export function featureNames(channels: readonly string[], config: ExtractorConfi
   const names: string[] = [];
   const windows = windowsOf(config);
   const rWindows = recoveryWindowsOf(config);
+  const bWindows = baselineWindowsOf(config);
   const summary = config.summaryFeatures ?? true;
   for (const ch of channels) {
     if (isEnvironmentChannel(ch)) continue;
+    for (let j = 1; j <= bWindows; j++) names.push(`${ch}:bwin${j}`);
     if (summary) {
       for (const f of GAS_FEATURES) names.push(`${ch}:${f}`);
       for (const a of config.emaAlphas) names.push(`${ch}:ema${a}`);
@@ -242,6 +260,10 @@ export class CycleFeatures {
   private readonly rSum: Float64Array;
   private readonly rN: Float64Array;
   private rCount = 0;
+  /** Baseline windows (0: none), frames per window, and per channel x window their mean response, set when the exposure starts. */
+  private readonly bWindows: number;
+  private readonly bWindowFrames: number;
+  private readonly bWin: Float64Array;
   private eCount = 0;
   private neutral: number;
   /** The response kind and the gate limits read per reading, as plain fields. */
@@ -269,8 +291,11 @@ export class CycleFeatures {
     this.windowFrames = this.windows > 0 ? Math.max(1, Math.round((config.windowS ?? 0) * rateHz)) : 1;
     this.rWindows = recoveryWindowsOf(config);
     this.rWindowFrames = this.rWindows > 0 ? Math.max(1, Math.round((config.recoveryWindowS ?? 0) * rateHz)) : 1;
+    this.bWindows = baselineWindowsOf(config);
+    this.bWindowFrames = this.bWindows > 0 ? Math.max(1, Math.round((config.baselineWindowS ?? 0) * rateHz)) : 1;
     this.width =
-      gas.length * ((this.summary ? GAS_FEATURES.length + this.emaCount : 0) + this.windows + this.rWindows) + env.length * (2 + this.windows + this.rWindows);
+      gas.length * (this.bWindows + (this.summary ? GAS_FEATURES.length + this.emaCount : 0) + this.windows + this.rWindows) +
+      env.length * (2 + this.windows + this.rWindows);
     this.steadyCap = Math.max(2, config.maxExposureFrames + 1);
     this.steadyFixed = config.steadyStateS > 0 ? Math.max(1, Math.round(config.steadyStateS * rateHz)) : 0;
     this.slopeLag = Math.max(1, Math.round(config.slopeWindowS * rateHz));
@@ -304,6 +329,7 @@ export class CycleFeatures {
     this.winN = new Float64Array(n * this.windows);
     this.rSum = new Float64Array(n * this.rWindows);
     this.rN = new Float64Array(n * this.rWindows);
+    this.bWin = new Float64Array(n * this.bWindows);
     this.neutral = config.response === 'relative' ? 1 : 0;
     this.responseKind = config.response === 'relative' ? RESPONSE_RELATIVE : config.response === 'log' ? RESPONSE_LOG : RESPONSE_FRACTIONAL;
     this.railLow = limits.railLow;
@@ -332,6 +358,7 @@ export class CycleFeatures {
     this.winN.fill(0);
     this.rSum.fill(0);
     this.rN.fill(0);
+    this.bWin.fill(NaN);
     this.rCount = 0;
   }
 
@@ -487,6 +514,25 @@ export class CycleFeatures {
         }
         this.baselineDrift[i] = na > 0 && nb > 0 ? Math.abs(b / nb - a / na) / Math.abs(r0) : 0;
       }
+      // Baseline windows: the last bWindows x bWindowFrames readings before the exposure, in chronological
+      // order, as responses against R0 (what is still leaving the sensor from earlier cycles shows here). A
+      // window the baseline did not reach, or with no valid reading, stays NaN: the engine's gates decide.
+      const BW = this.bWindows;
+      for (let w = 0; w < BW; w++) {
+        const back = (BW - w) * this.bWindowFrames; // readings from the window's start to the exposure
+        if (back > stored) continue;
+        let sum = 0;
+        let count = 0;
+        for (let j = stored - back; j < stored - back + this.bWindowFrames; j++) {
+          const v = this.bBuf[((oldest + j) % cap) * n + i]!;
+          if (v !== v) continue;
+          const r = responseOf(this.responseKind, v, r0);
+          if (!Number.isFinite(r)) continue;
+          sum += r;
+          count++;
+        }
+        if (count > 0) this.bWin[i * BW + w] = sum / count;
+      }
       this.peak[i] = this.neutral;
       this.area[i] = 0;
       this.lastResp[i] = NaN;
@@ -621,8 +667,10 @@ export class CycleFeatures {
     const W = this.windows;
     const RW = this.rWindows;
     const nc = this.n;
+    const BW = this.bWindows;
     for (let k = 0; k < this.gas.length; k++) {
       const i = this.gas[k]!;
+      for (let j = 0; j < BW; j++) out[o++] = this.bWin[i * BW + j]!;
       if (this.summary) {
         const m = this.steadyN[end * nc + i]! - this.steadyN[start * nc + i]!;
         out[o++] = m > 0 ? (this.steadySum[end * nc + i]! - this.steadySum[start * nc + i]!) / m : NaN;

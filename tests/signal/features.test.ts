@@ -93,6 +93,59 @@ describe('exposure-window features', () => {
   });
 });
 
+describe('baseline-window features', () => {
+  const BASELINE: ExtractorConfig = { ...WINDOWED, baselineWindowS: 1, baselineWindowCount: 2 };
+
+  /** 30 baseline frames of a channel still recovering from an earlier cycle (g1 rising back, g2 flat), then 60 exposure frames. */
+  function decayingBaseline(config: ExtractorConfig, baselineFrames = 30) {
+    const fx = new CycleFeatures(CHANNELS, 10, config, defaultGateLimits('ohm'));
+    const b: Float64Array[] = [];
+    fx.reset();
+    for (let k = 0; k < baselineFrames; k++) {
+      const v = Float64Array.from([1000 * Math.exp(-0.02 * Math.exp(-k / 20)), 2000, 20, 60]);
+      b.push(v);
+      fx.baselineFrame(v);
+    }
+    fx.startExposure(3);
+    for (let k = 0; k < 60; k++) fx.exposureFrame(Float64Array.from([900, 1900, 21, 70]), 3 + k / 10);
+    const out = new Float64Array(fx.width);
+    fx.finish(out, 0, new Uint8Array(CHANNELS.length));
+    return { out, b, names: featureNames(CHANNELS, config) };
+  }
+
+  it('are named first per gas channel, and leave the other features as they were', () => {
+    const names = featureNames(CHANNELS, BASELINE);
+    expect(names.slice(0, 5)).toEqual(['g1:bwin1', 'g1:bwin2', 'g1:win1', 'g1:win2', 'g1:win3']);
+    expect(names.filter((n) => n.includes('bwin'))).toEqual(['g1:bwin1', 'g1:bwin2', 'g2:bwin1', 'g2:bwin2']);
+    expect(new CycleFeatures(CHANNELS, 10, BASELINE, defaultGateLimits('ohm')).width).toBe(names.length);
+    const without = featureNames(CHANNELS, WINDOWED);
+    expect(names.filter((n) => !n.includes('bwin'))).toEqual(without);
+    const a = runCycle(BASELINE, 60);
+    const b = runCycle(WINDOWED, 60);
+    for (const n of without) expect(a.out[names.indexOf(n)]).toBe(b.out[without.indexOf(n)]);
+  });
+
+  it('equal the mean log response of the last windows before the exposure, oldest first, against the same R0', () => {
+    const { out, b, names } = decayingBaseline(BASELINE);
+    for (const [c, ch] of [[0, 'g1'], [1, 'g2']] as const) {
+      const r0 = median(b.map((v) => v[c]!));
+      for (let j = 0; j < 2; j++) {
+        const slice = b.slice(10 + j * 10, 20 + j * 10).map((v) => Math.log(v[c]! / r0));
+        expect(out[names.indexOf(`${ch}:bwin${j + 1}`)]).toBeCloseTo(slice.reduce((s, x) => s + x, 0) / slice.length, 12);
+      }
+    }
+    // What an earlier cycle left is still leaving g1: its baseline rises from window to window; g2 is flat.
+    expect(out[names.indexOf('g1:bwin2')]!).toBeGreaterThan(out[names.indexOf('g1:bwin1')]! + 0.002);
+    expect(out[names.indexOf('g2:bwin1')]).toBe(0);
+  });
+
+  it('leave a window the baseline did not reach as NaN', () => {
+    const { out, names } = decayingBaseline({ ...BASELINE, baselineWindowCount: 4 }, 30);
+    expect(Number.isNaN(out[names.indexOf('g1:bwin1')]!)).toBe(true);
+    expect(Number.isNaN(out[names.indexOf('g1:bwin2')]!)).toBe(false);
+  });
+});
+
 describe('the baseline-unstable limit fitted in training', () => {
   /** Cycles whose baselines drift by a spread of amounts: carry-over in the B phase, as the simulator makes. */
   function drifting(count: number, maxDrift: number, seed: number): SourceEvent[] {
