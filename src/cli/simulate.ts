@@ -25,6 +25,8 @@ Options:
   --days <d>               containers spread over this many days            [default: 1]
   --start-day <d>          first day since the sensors were installed       [default: 1]
   --rig-id <id>            rig id (another id: other sensor units)          [default: SIM1]
+  --rig-seed <s>           seed of the rig's units and their drift: the same rig with other
+                           containers, weather and noise when --seed differs  [default: --seed]
   --unit-spread <x>        unit-to-unit spread, times the default            [default: 1]
   --concentration-scale <x>  multiplies every marker concentration          [default: 1]
   --preconcentration <x>   sorbent pre-concentration factor                 [default: 1]
@@ -45,6 +47,7 @@ export const simulateCommand: Command = {
       days: { type: 'string' },
       'start-day': { type: 'string' },
       'rig-id': { type: 'string' },
+      'rig-seed': { type: 'string' },
       'unit-spread': { type: 'string' },
       'concentration-scale': { type: 'string' },
       preconcentration: { type: 'string' },
@@ -58,8 +61,10 @@ export const simulateCommand: Command = {
     const maxFileMb = numberOption('simulate', parsed, 'max-file-mb', { above: 0, max: FRAMES_FILE_MAX_BYTES / 2 ** 20 });
     const maxFileBytes = maxFileMb === undefined ? FRAMES_FILE_MAX_BYTES : Math.floor(maxFileMb * 2 ** 20);
     if (existsSync(out)) throw new EnoseError('bad-usage', `${out}: already exists; choose a new folder`);
+    const rigSeed = numberOption('simulate', parsed, 'rig-seed', { integer: true, min: 0 });
     const sim = createSimulation({
       seed,
+      ...(rigSeed !== undefined && { rigSeed }),
       containers,
       days: numberOption('simulate', parsed, 'days', { integer: true, min: 1 }) ?? 1,
       startDay: numberOption('simulate', parsed, 'start-day', { integer: true, min: 0 }) ?? 1,
@@ -133,7 +138,7 @@ export const simulateCommand: Command = {
           formatVersion: RECORDING_FORMAT_VERSION,
           engineVersion: RECORDING_ENGINE_VERSION,
           modelId: '',
-          source: `sim:seed=${seed}`,
+          source: `sim:seed=${seed}${rigSeed === undefined ? '' : `,rigSeed=${rigSeed}`}`,
           startedAt: new Date(Date.UTC(2026, 0, sim.options.startDay)).toISOString(),
           endedAt: null,
           rig,

@@ -26,6 +26,19 @@ describe('enose simulate', () => {
     expect(JSON.parse(manifest[0]!)).toHaveProperty('label');
   });
 
+  it('--rig-seed keeps the rig and draws other containers: the same units, other frames, the seeds in meta.json', async () => {
+    const { createSimulation } = await import('../../src/sim/simulate.js');
+    const own = createSimulation({ seed: 5, containers: 3 });
+    const other = createSimulation({ seed: 6, rigSeed: 5, containers: 3 });
+    expect(other.rig.units).toEqual(own.rig.units);
+    expect(createSimulation({ seed: 6, containers: 3 }).rig.units).not.toEqual(own.rig.units);
+    expect(other.cycleAt(0).truth).not.toEqual(own.cycleAt(0).truth);
+    const run = runEnose(['simulate', '--containers', '3', '--seed', '6', '--rig-seed', '5', '--out', join(dir, 'rig5')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(digest(join(dir, 'rig5', 'frames.csv'))).not.toBe(digest(join(dir, 'a', 'frames.csv')));
+    expect(JSON.parse(readFileSync(join(dir, 'rig5', 'meta.json'), 'utf8')).source).toBe('sim:seed=6,rigSeed=5');
+  });
+
   it('splits its frames into files of at most --max-file-mb at container boundaries; replay and evaluate read them as one recording', () => {
     const split = join(dir, 'split');
     const run = runEnose(['simulate', '--containers', '7', '--seed', '5', '--out', split, '--max-file-mb', '1']);
