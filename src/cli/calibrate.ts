@@ -10,7 +10,7 @@ import type { ModelBundle } from '../model/bundle.js';
 import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
 import { LABELLED_PER_CLASS, type LabelledUse } from '../model/finetune.js';
 import { compileModel, predictCompiled } from '../model/pipeline.js';
-import { rethresholdModel, type RethresholdResult } from '../model/rethreshold.js';
+import { rethresholdModel, type RethresholdOptions, type RethresholdResult } from '../model/rethreshold.js';
 import { pairTransferSamples, transferModel, TRANSFER_METHODS, type TransferMethod } from '../model/transfer.js';
 import { expandForModel, modelViews } from '../model/views.js';
 import type { FeatureTable } from '../types.js';
@@ -54,6 +54,8 @@ Options:
   --master <path>        pds/ds: the transfer samples measured on the model's rig (repeatable)
   --ridge <r>            pds/ds: ridge penalty of the regressions                    [default: 0.01]
   --max-false-alarm <r>  threshold: the false-alarm target                 [default: the model's own]
+  --confidence <c>       threshold: meet the target at this one-sided confidence (e.g. 0.95), not only
+                         on the samples: fewer alarms allowed on them, as their number warrants  [default: none]
   --labelled <path>      labelled samples measured now, for the fine-tune (repeatable); they may also be
                          among the reference data
   --per-class <n>        --labelled: labelled samples used per class, at most         [default: ${LABELLED_PER_CLASS}]
@@ -79,6 +81,7 @@ export const calibrateCommand: Command = {
       master: { type: 'string', multiple: true },
       ridge: { type: 'string' },
       'max-false-alarm': { type: 'string' },
+      confidence: { type: 'string' },
       labelled: { type: 'string', multiple: true },
       'per-class': { type: 'string' },
       lambda: { type: 'string' },
@@ -93,6 +96,8 @@ export const calibrateCommand: Command = {
     }
     const maxFalseAlarm = numberOption('calibrate', parsed, 'max-false-alarm', { above: 0, max: 0.5 });
     if (maxFalseAlarm !== undefined && method !== 'threshold') throw new EnoseError('bad-usage', '--max-false-alarm is an option of --method threshold');
+    const confidence = numberOption('calibrate', parsed, 'confidence', { above: 0.5, max: 0.9999 });
+    if (confidence !== undefined && method !== 'threshold') throw new EnoseError('bad-usage', '--confidence is an option of --method threshold');
     const directions = numberOption('calibrate', parsed, 'directions', { integer: true, min: 1 });
     const penalty = numberOption('calibrate', parsed, 'penalty', { min: 0 });
     const ridge = numberOption('calibrate', parsed, 'ridge', { above: 0 });
@@ -116,8 +121,12 @@ export const calibrateCommand: Command = {
     const loaded = readModelFile(modelPath);
     if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
     const parent = loaded.value;
-    const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference');
-    if (method === 'threshold') return rethreshold(parent, reference, out, maxFalseAlarm, parsed.values['json'] === true, ctx);
+    // The threshold is for the model as it runs: its cycles are gated as the model gates them (its fitted limits).
+    const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference', method === 'threshold');
+    if (method === 'threshold') {
+      const options = { ...(maxFalseAlarm !== undefined && { maxFalseAlarm }), ...(confidence !== undefined && { confidence }) };
+      return rethreshold(parent, reference, out, options, parsed.values['json'] === true, ctx);
+    }
     let bundle: ModelBundle;
     let samples = reference.count;
     let use: LabelledUse | null = null;
@@ -190,8 +199,8 @@ export const calibrateCommand: Command = {
 };
 
 /** `--method threshold`: writes the model with its threshold re-set on the labelled reference samples, and says what moved. */
-function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, maxFalseAlarm: number | undefined, json: boolean, ctx: CommandContext): number {
-  const result: RethresholdResult = rethresholdModel(parent, reference, maxFalseAlarm === undefined ? {} : { maxFalseAlarm });
+function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, options: RethresholdOptions, json: boolean, ctx: CommandContext): number {
+  const result: RethresholdResult = rethresholdModel(parent, reference, options);
   if (result.unlabelled > 0) ctx.stderr(`enose calibrate: warning: ${result.unlabelled} sample(s) without a label were left out\n`);
   writeModelFile(out, result.bundle);
   const { bundle, choice } = result;
@@ -202,7 +211,7 @@ function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, 
   const pct = (r: number | null) => (r === null ? 'n/a' : `${(100 * r).toFixed(2)} %`);
   ctx.stdout(
     [
-      `USES LABELS: threshold of model ${parent.id} re-set on ${choice.clearSamples} clear- and ${choice.suspiciousSamples} suspicious-labelled samples (target ${pct(bundle.policy!.maxFalseAlarm)} false alarms)`,
+      `USES LABELS: threshold of model ${parent.id} re-set on ${choice.clearSamples} clear- and ${choice.suspiciousSamples} suspicious-labelled samples (target ${pct(bundle.policy!.maxFalseAlarm)} false alarms${options.confidence === undefined ? '' : ` at ${100 * options.confidence} % confidence`})`,
       `parent threshold ${result.parent.threshold.toFixed(4)}: false alarms ${pct(result.parent.falseAlarmRate)}, detection ${pct(result.parent.detectionRate)} on these samples`,
       `new threshold ${choice.threshold.toFixed(4)}: false alarms ${pct(choice.falseAlarmRate)}, detection ${pct(choice.detectionRate)} on these samples`,
       `labelled data sha256 ${bundle.lineage!.reference}`,
@@ -213,7 +222,7 @@ function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, 
 }
 
 /** Reference rows in the model's feature layout: feature files as read, frames through the engine's features. */
-async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string): Promise<FeatureTable> {
+async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string, gateAsModel = false): Promise<FeatureTable> {
   const input = bundle.input;
   const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30), paths.join(','));
   for (const w of data.warnings) ctx.stderr(`enose calibrate: warning: ${w}\n`);
@@ -226,7 +235,7 @@ async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], 
   const labels: string[] = [];
   let skipped = 0;
   for (const recording of data.recordings) {
-    const core = new EngineCore(null, { extractor: extractorOf(bundle), emitFrames: false, ignoreGates: bundle.limits?.ignoreGates ?? [] }, () => undefined, (record) => {
+    const core = new EngineCore(gateAsModel ? bundle : null, { extractor: extractorOf(bundle), emitFrames: false, ignoreGates: bundle.limits?.ignoreGates ?? [] }, () => undefined, (record) => {
       if (record.reasons.length > 0) {
         skipped++;
         return;

@@ -48,11 +48,15 @@ export interface ThresholdChoice {
  * the novelty limit flags (suspicious whatever its score) comes as +Infinity, an alarm at any threshold. When
  * those alone exceed the target, t is 1: no score above it, so the classifier adds no alarm of its own.
  */
-export function chooseThreshold(clearScores: Float64Array, suspiciousScores: Float64Array, maxFalseAlarm: number): ThresholdChoice {
+export function chooseThreshold(
+  clearScores: Float64Array,
+  suspiciousScores: Float64Array,
+  maxFalseAlarm: number,
+  allowed = Math.floor(maxFalseAlarm * clearScores.length + 1e-9),
+): ThresholdChoice {
   let threshold = 0.5;
   if (clearScores.length > 0) {
     const sorted = Float64Array.from(clearScores).sort().reverse();
-    const allowed = Math.floor(maxFalseAlarm * sorted.length + 1e-9);
     // Every clear score above the threshold is a false alarm: put it at the (allowed+1)-th highest.
     threshold = allowed >= sorted.length ? 0 : Math.min(1, sorted[allowed]!);
   }
@@ -89,7 +93,13 @@ export interface TargetThreshold {
  * are those of both. Training calibrates on its held-out scores with it, `enose calibrate --method threshold`
  * on labelled samples measured later.
  */
-export function thresholdForTarget(scores: ArrayLike<number>, suspicious: ArrayLike<boolean>, novel: ArrayLike<number> | null, maxFalseAlarm: number): TargetThreshold {
+export function thresholdForTarget(
+  scores: ArrayLike<number>,
+  suspicious: ArrayLike<boolean>,
+  novel: ArrayLike<number> | null,
+  maxFalseAlarm: number,
+  confidence?: number,
+): TargetThreshold {
   const clearScores: number[] = [];
   const suspiciousScores: number[] = [];
   const clearMarked: number[] = [];
@@ -106,8 +116,15 @@ export function thresholdForTarget(scores: ArrayLike<number>, suspicious: ArrayL
     }
   }
   const clearNovel = clearMarked.filter((x) => x === Infinity).length;
-  const joint = clearNovel <= Math.floor(maxFalseAlarm * clearScores.length + 1e-9);
-  const { threshold } = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm);
+  const allowed = allowedAlarms(clearScores.length, maxFalseAlarm, confidence);
+  if (allowed < 0) {
+    throw new EnoseError(
+      'too-few-samples',
+      `${clearScores.length} clear samples cannot show at most ${100 * maxFalseAlarm} % false alarms at ${100 * confidence!} % confidence even with none: more are needed`,
+    );
+  }
+  const joint = clearNovel <= allowed;
+  const { threshold } = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm, allowed);
   return {
     threshold,
     falseAlarmRate: shareAbove(clearMarked, threshold),
@@ -117,6 +134,47 @@ export function thresholdForTarget(scores: ArrayLike<number>, suspicious: ArrayL
     clearNovel,
     joint,
   };
+}
+
+/**
+ * How many of `n` clear samples may be alarms. Without `confidence`: the target's share of them, rounded down.
+ * With it (e.g. 0.95): the most alarms k for which the one-sided upper confidence bound of the false-alarm
+ * rate (Wilson score interval) is still within the target, so that "at most maxFalseAlarm" holds at that
+ * confidence for the containers the samples stand for, not only for the samples; -1 when even no alarm
+ * cannot show it (too few samples).
+ */
+export function allowedAlarms(n: number, maxFalseAlarm: number, confidence?: number): number {
+  const plain = Math.floor(maxFalseAlarm * n + 1e-9);
+  if (confidence === undefined) return plain;
+  if (!(confidence > 0.5 && confidence < 1)) throw new EnoseError('bad-option', `--confidence must be in (0.5, 1), got ${confidence}`);
+  const z = normalQuantile(confidence);
+  for (let k = plain; k >= 0; k--) if (wilsonUpper(k, n, z) <= maxFalseAlarm) return k;
+  return -1;
+}
+
+/** Upper end of the Wilson score interval of k successes in n trials at normal quantile z. */
+export function wilsonUpper(k: number, n: number, z: number): number {
+  if (n === 0) return 1;
+  const p = k / n;
+  const z2 = z * z;
+  return (p + z2 / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/** The standard normal quantile (P. J. Acklam's rational approximation, relative error below 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
 /** Share of `scores` above `threshold` (null when empty). */

@@ -21,6 +21,11 @@ import { isSuspiciousLabel, thresholdForTarget, type TargetThreshold } from './p
 export interface RethresholdOptions {
   /** Largest share of the clear-labelled samples that may be alarms. @default the parent's target */
   readonly maxFalseAlarm?: number;
+  /**
+   * Set the threshold so that the false-alarm rate is within the target at this one-sided confidence (Wilson
+   * upper bound on the clear-labelled samples, `allowedAlarms`), not only on the samples. @default none
+   */
+  readonly confidence?: number;
 }
 
 export interface RethresholdResult {
@@ -72,7 +77,8 @@ export function rethresholdModel(parent: ModelBundle, labelled: FeatureTable, op
       `${labelled.source}: ${clearCount} clear-labelled samples cannot resolve a false-alarm rate of ${100 * maxFalseAlarm} %: at least ${needed} are needed`,
     );
   }
-  const choice = thresholdForTarget(scores, suspicious, novel, maxFalseAlarm);
+  const confidence = options.confidence;
+  const choice = thresholdForTarget(scores, suspicious, novel, maxFalseAlarm, confidence);
   const rate = (wantSuspicious: boolean): number | null => {
     let n = 0;
     let alarms = 0;
@@ -98,12 +104,13 @@ export function rethresholdModel(parent: ModelBundle, labelled: FeatureTable, op
         falseAlarmRate: choice.falseAlarmRate,
         detectionRate: choice.detectionRate,
         note:
-          `threshold re-set on P(suspicious) of ${scores.length} labelled samples measured after training (enose calibrate --method threshold, sha256 ${hash}); ` +
+          `threshold re-set on P(suspicious) of ${scores.length} labelled samples measured after training (enose calibrate --method threshold, sha256 ${hash})` +
+          (confidence === undefined ? '; ' : `, for at most ${100 * maxFalseAlarm} % false alarms at ${100 * confidence} % confidence (Wilson upper bound); `) +
           `the classifier is the parent's (${parent.id})` +
           (parent.novelty === null ? '' : choice.joint ? ', the samples the novelty limit flags counted as alarms' : `; the novelty limit alone flags ${choice.clearNovel} of ${choice.clearSamples} clear samples, more than the target allows: threshold set for the classifier alone, rates for both`),
       },
     },
-    lineage: { parent: parent.hash, method: `threshold(maxFalseAlarm=${maxFalseAlarm})`, reference: hash },
+    lineage: { parent: parent.hash, method: `threshold(maxFalseAlarm=${maxFalseAlarm}${confidence === undefined ? '' : `,confidence=${confidence}`})`, reference: hash },
   };
   return {
     bundle: signBundle(unsigned),

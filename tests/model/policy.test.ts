@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateModel } from '../../src/model/evaluation.js';
 import { compilePolicy, decideVerdict, fitModel } from '../../src/model/pipeline.js';
-import { chooseThreshold, resolvePolicyRule } from '../../src/model/policy.js';
+import { allowedAlarms, chooseThreshold, normalQuantile, resolvePolicyRule, thresholdForTarget, wilsonUpper } from '../../src/model/policy.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 describe('verdict policy', () => {
@@ -95,5 +95,43 @@ describe('verdict policy', () => {
     expect(report.detectionRate).toBe(susp.filter((p) => p.verdict === 'suspicious').length / susp.length);
     expect(report.inconclusive).toBe(predictions.filter((p) => p.verdict === 'inconclusive').length);
     expect(report.confusion.flat().reduce((s, v) => s + v, 0)).toBe(report.n);
+  });
+});
+
+describe('a false-alarm target held at a confidence', () => {
+  it('uses the normal quantile and the Wilson upper bound as published', () => {
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+    expect(normalQuantile(0.95)).toBeCloseTo(1.6448536270, 8);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.9599639845, 8);
+    expect(normalQuantile(0.01)).toBeCloseTo(-2.3263478740, 8);
+    expect(normalQuantile(0.999)).toBeCloseTo(3.0902323062, 7);
+    // 0 of 100 at z = 1.96: the textbook Wilson upper bound 0.0370; 5 of 100: 0.1118.
+    expect(wilsonUpper(0, 100, 1.96)).toBeCloseTo(0.037, 4);
+    expect(wilsonUpper(5, 100, 1.96)).toBeCloseTo(0.1118, 4);
+  });
+
+  it('allows the most alarms whose upper bound is within the target, fewer than the plain share, and none when the samples cannot show it', () => {
+    const z = normalQuantile(0.95);
+    expect(allowedAlarms(4000, 0.01)).toBe(40);
+    const k = allowedAlarms(4000, 0.01, 0.95);
+    expect(k).toBeGreaterThan(20);
+    expect(k).toBeLessThan(40);
+    expect(wilsonUpper(k, 4000, z)).toBeLessThanOrEqual(0.01);
+    expect(wilsonUpper(k + 1, 4000, z)).toBeGreaterThan(0.01);
+    expect(allowedAlarms(100, 0.01, 0.95)).toBe(-1);
+    expect(() => allowedAlarms(4000, 0.01, 1.5)).toThrow(/--confidence must be in \(0.5, 1\)/);
+  });
+
+  it('sets the threshold at the allowed count, and says so when there are too few clear samples', () => {
+    const n = 1000;
+    const scores = Array.from({ length: n }, (_, i) => i / n);
+    const suspicious = scores.map(() => false);
+    const plain = thresholdForTarget(scores, suspicious, null, 0.05);
+    const held = thresholdForTarget(scores, suspicious, null, 0.05, 0.95);
+    expect(plain.falseAlarmRate).toBeCloseTo(0.05, 12);
+    const allowed = allowedAlarms(n, 0.05, 0.95);
+    expect(held.falseAlarmRate).toBeCloseTo(allowed / n, 12);
+    expect(held.threshold).toBeGreaterThan(plain.threshold);
+    expect(() => thresholdForTarget(scores.slice(0, 50), suspicious.slice(0, 50), null, 0.01, 0.95)).toThrow(/50 clear samples cannot show at most 1 % false alarms at 95 % confidence/);
   });
 });

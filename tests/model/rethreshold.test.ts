@@ -88,6 +88,17 @@ describe('rethresholdModel', () => {
     });
   }
 
+  it('with a confidence, allows fewer alarms on the samples, and names it in the lineage', () => {
+    const parent = fitModel(train, input, { classifier: 'lda', noveltyQuantile: 0 });
+    const plain = rethresholdModel(parent, later, { maxFalseAlarm: 0.05 });
+    const held = rethresholdModel(parent, later, { maxFalseAlarm: 0.05, confidence: 0.95 });
+    expect(held.choice.falseAlarmRate!).toBeLessThan(plain.choice.falseAlarmRate!);
+    expect(held.bundle.policy!.threshold).toBeGreaterThan(plain.bundle.policy!.threshold);
+    expect(alarms(held.bundle, later).clearAlarms).toBe(Math.round(held.choice.falseAlarmRate! * 400));
+    expect(held.bundle.lineage!.method).toBe('threshold(maxFalseAlarm=0.05,confidence=0.95)');
+    expect(held.bundle.policy!.calibration.note).toMatch(/at most 5 % false alarms at 95 % confidence/);
+  });
+
   it('refuses a model without a policy, data without labels, and too few clear samples for the target', () => {
     const parent = fitModel(train, input, { classifier: 'lda', noveltyQuantile: 0 });
     const noPolicy = fitModel({ ...train, labels: train.labels.map((l) => (l === 'clear' ? 'air' : l)) }, input, { classifier: 'lda', noveltyQuantile: 0 });
@@ -143,6 +154,7 @@ describe('enose calibrate --method threshold', () => {
       [['--method', 'threshold', unlabelled], /no labelled sample/],
       [['--method', 'standardise', unlabelled, '--max-false-alarm', '0.01'], /--max-false-alarm is an option of --method threshold/],
       [['--method', 'threshold', unlabelled, '--labelled', unlabelled], /--labelled is for the fine-tune/],
+      [['--method', 'standardise', unlabelled, '--confidence', '0.95'], /--confidence is an option of --method threshold/],
     ] as const) {
       const run = await cli('calibrate', '--model', path('parent.json'), ...args, '--out', path('x.json'));
       expect(run.code).toBe(2);
