@@ -3,14 +3,17 @@
 // path as `enose train` on frames (recipes and training sets: SHIPPED_MODELS in src/cli/demo.ts, where each
 // setting is explained):
 //   datasets/container-sim/default-model.json.gz   DEFAULT_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-//   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 60,000 containers, verdict when the recovery ends
-// About 4 minutes each here on 2 cores (simulating and extracting 60,000 containers, then two MLPs), the days
-// and the networks split over worker threads (--workers N, default: the cores, up to 4; the same model bit for bit).
+//   datasets/container-sim/recovery-model.json.gz  RECOVERY_MODEL_RECIPE, 240,000 containers, verdict when the recovery ends,
+//                                                  then its threshold re-set on 8,000 other labelled containers of days
+//                                                  17-20 (SHIPPED_MODELS.recovery.threshold; --no-threshold skips it)
+// About 4 minutes for the default model here on 2 cores (simulating and extracting 60,000 containers, then two
+// MLPs), 27 for the recovery model; the days and the networks split over worker threads (--workers N, default:
+// the cores, up to 4; the same model bit for bit).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
-//   npm run model:default -- recovery --containers 120000 --out /tmp/recovery-120k.json.gz
-//   npm run model:default -- recovery --containers 140000 --hidden 256,128,64 --out /tmp/recovery-140k-256.json.gz
-//   npm run model:default -- recovery --containers 120000 --networks 4 --out /tmp/recovery-120k-4.json.gz
+//   npm run model:default -- recovery --containers 120000 --no-threshold --out /tmp/recovery-120k.json.gz
+//   npm run model:default -- recovery --containers 140000 --hidden 256,128,64 --no-threshold --out /tmp/recovery-140k-256.json.gz
+//   npm run model:default -- recovery --containers 120000 --networks 4 --no-threshold --out /tmp/recovery-120k-4.json.gz
 // trains the recipe on that many containers of the same days; `npx enose demo --model <file> --containers 5000`
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
@@ -21,6 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { assembleTrainingSet, extractRecordingCycles } from '../../dist/engine/training.js';
 import { writeModelFile } from '../../dist/io/modelFile.js';
 import { fitModel } from '../../dist/model/pipeline.js';
+import { rethresholdModel } from '../../dist/model/rethreshold.js';
 import { simulationEvents } from '../../dist/sim/events.js';
 import { createSimulation } from '../../dist/sim/simulate.js';
 
@@ -47,6 +51,8 @@ const networksText = option('networks');
 const networks = networksText === undefined ? undefined : Number(networksText);
 if (networks !== undefined && !(Number.isInteger(networks) && networks >= 1)) die(`--networks must be a positive integer, got ${networksText}`);
 const outOption = option('out');
+const noThreshold = args.includes('--no-threshold');
+if (noThreshold) args.splice(args.indexOf('--no-threshold'), 1);
 const containers = containersText === undefined ? undefined : Number(containersText);
 if (containers !== undefined && !(Number.isInteger(containers) && containers >= 100)) die(`--containers must be an integer >= 100, got ${containersText}`);
 const workers = workersText === undefined ? Math.min(4, availableParallelism()) : Number(workersText);
@@ -54,23 +60,37 @@ if (!(Number.isInteger(workers) && workers >= 1)) die(`--workers must be a posit
 const wanted = args;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or recovery)');
-if ((hidden !== undefined || networks !== undefined) && outOption === undefined) die('--hidden and --networks need --out: the shipped files keep the shipped recipe');
-for (const [name, { file, recipe, training: shippedTraining }] of Object.entries(SHIPPED_MODELS)) {
+if ((hidden !== undefined || networks !== undefined || noThreshold) && outOption === undefined) die('--hidden, --networks and --no-threshold need --out: the shipped files keep the shipped recipe');
+for (const [name, { file, recipe, training: shippedTraining, threshold }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
   const out = outOption === undefined ? resolve(here, file) : resolve(outOption);
   const started = performance.now();
-  const set = assembleTrainingSet(await extractParallel(training, recipe.extractor), { extractor: recipe.extractor });
+  const set = assembleTrainingSet(await extractParallel(training, recipe.extractor, 'sim-train'), { extractor: recipe.extractor });
   const extracted = performance.now();
   const fit = recipe.fit.classifier === 'mlp'
     ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), ...(networks && { networks }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
-  const model = fitModel(set.table, set.input, { ...fit, limits: set.limits });
-  writeModelFile(out, model);
+  const trained = fitModel(set.table, set.input, { ...fit, limits: set.limits });
+  const fitted = performance.now();
   const s = (a, b) => ((b - a) / 1000).toFixed(0);
-  console.log(`${name} model ${model.id}: ${model.training.count} cycles (${set.skipped.length} skipped for quality), ` +
-    `${model.pca.components} components, ${model.classifier.type}, ${model.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * model.training.cvAccuracy).toFixed(1)}%, ` +
-    `features ${s(started, extracted)} s, fit ${s(extracted, performance.now())} s; written to ${out}`);
+  console.log(`${name} model ${trained.id}: ${trained.training.count} cycles (${set.skipped.length} skipped for quality), ` +
+    `${trained.pca.components} components, ${trained.classifier.type}, ${trained.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * trained.training.cvAccuracy).toFixed(1)}%, ` +
+    `threshold ${trained.policy.threshold.toFixed(4)}; features ${s(started, extracted)} s, fit ${s(extracted, fitted)} s`);
+  let model = trained;
+  if (threshold && !noThreshold) {
+    // The threshold re-set on other labelled containers of the last training days, as `enose calibrate --method
+    // threshold --confidence` would on their recording (the same rows: the engine's feature path).
+    const calibration = assembleTrainingSet(await extractParallel(threshold.set, recipe.extractor, 'sim-threshold'), { extractor: recipe.extractor });
+    const r = rethresholdModel(trained, calibration.table, { confidence: threshold.confidence });
+    model = r.bundle;
+    const pct = (x) => `${(100 * x).toFixed(2)}%`;
+    console.log(`${name} model ${model.id}: threshold re-set on ${calibration.table.count} labelled containers (seed ${threshold.set.seed}, days ${threshold.set.startDay}-${threshold.set.startDay + threshold.set.days - 1}) ` +
+      `for 1% false alarms at ${100 * threshold.confidence}% confidence: ${r.parent.threshold.toFixed(4)} -> ${r.choice.threshold.toFixed(4)}; on them false alarms ${pct(r.parent.falseAlarmRate)} -> ${pct(r.choice.falseAlarmRate)}, ` +
+      `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s)`);
+  }
+  writeModelFile(out, model);
+  console.log(`${name} model ${model.id} written to ${out}`);
 }
 
 /**
@@ -79,8 +99,7 @@ for (const [name, { file, recipe, training: shippedTraining }] of Object.entries
  * back in day order, so the training set, and the model, are the same bit for bit as on one thread (checked:
  * the shipped models' ids). One thread when the containers do not split evenly over the days.
  */
-async function extractParallel(training, extractor) {
-  const group = 'sim-train';
+async function extractParallel(training, extractor, group) {
   const n = Math.min(workers, training.days);
   if (n <= 1 || training.containers % training.days !== 0) {
     return [extractRecordingCycles({ group, events: simulationEvents(createSimulation(training)) }, { extractor })];

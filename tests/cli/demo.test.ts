@@ -48,6 +48,18 @@ describe('enose demo', () => {
     });
   }
 
+  it('--eval-seed draws other containers of the evaluation days on the same rig', () => {
+    const own = JSON.parse(runEnose(['demo', '--containers', '12', '--json']).stdout) as { evaluation: Summary & { set: string } };
+    const run = runEnose(['demo', '--containers', '12', '--eval-seed', '3', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const other = JSON.parse(run.stdout) as { evaluation: Summary & { set: string } };
+    expect(other.evaluation.set).toBe('evaluation (days 21-30, seed 3)');
+    expect(own.evaluation.set).toBe('evaluation (days 21-30)');
+    expect(other.evaluation.containers).toBe(12);
+    expect(other.evaluation.perLabel).not.toEqual(own.evaluation.perLabel);
+    expect(runEnose(['demo', '--containers', '3', '--eval-seed', '3']).stdout).toMatch(/simulator seed 3 \(rig of seed 1\), days 21-30, 3 containers/);
+  });
+
   it('prints the containers, the summary and the hint to the other models', () => {
     const run = runEnose(['demo', '--containers', '5']);
     expect(run.code).toBe(0);
