@@ -7,7 +7,7 @@
 //                                                  then its threshold re-set on 8,000 other labelled containers of days
 //                                                  17-20 (SHIPPED_MODELS.recovery.threshold; --no-threshold skips it)
 // About 4 minutes for the default model here on 2 cores (simulating and extracting 60,000 containers, then two
-// MLPs), 27 for the recovery model; the days and the networks split over worker threads (--workers N, default:
+// MLPs), 26 for the recovery model; the days and the networks split over worker threads (--workers N, default:
 // the cores, up to 4; the same model bit for bit).
 // Run: npm run model:default   (both; `-- default` or `-- recovery` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
