@@ -359,10 +359,10 @@ export class EngineCore {
       channels,
       novelty: Number.isNaN(novelty) ? null : novelty,
     };
-    if (!this.bundle) {
-      this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons, quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN });
-      return;
-    }
+    // Every cycle's features go to onFeatures when it is set, with a model too (the quality reasons then include
+    // the model's own range checks: `enose calibrate --method threshold` gates its samples as the model would).
+    this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons: [...reasons], quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN });
+    if (!this.bundle) return;
     const bundle = this.bundle;
     let verdict: VerdictEvent['verdict'];
     let score: number | null = null;

@@ -13,6 +13,7 @@ import { hashLabelledRows } from '../../src/model/finetune.js';
 import { compileModel, compilePolicy, decideVerdict, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
 import { rethresholdModel } from '../../src/model/rethreshold.js';
 import type { FeatureTable } from '../../src/types.js';
+import { REPO_ROOT } from '../helpers/shared.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const CLASSES = ['clear', 'cocaine'];
@@ -146,6 +147,25 @@ describe('enose calibrate --method threshold', () => {
     expect(summary.threshold.clearSamples).toBe(400);
     expect(summary.threshold.falseAlarmRate).toBeLessThanOrEqual(0.05);
     expect(summary.lineage.method).toBe('threshold(maxFalseAlarm=0.05)');
+  });
+
+  it('re-sets a frames model on a simulated recording, scoring and gating the cycles as the engine does (enose evaluate agrees)', async () => {
+    const recording = path('sim-later');
+    const sim = await cli('simulate', '--containers', '60', '--seed', '2', '--rig-seed', '1', '--start-day', '17', '--out', recording);
+    expect(sim.code, sim.stderr).toBe(0);
+    const run = await cli('calibrate', '--model', join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json.gz'), '--method', 'threshold', recording, '--max-false-alarm', '0.1', '--out', path('sim-t.json'), '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { threshold: { falseAlarmRate: number; clearSamples: number; suspiciousSamples: number } };
+    expect(summary.threshold.clearSamples + summary.threshold.suspiciousSamples).toBeGreaterThan(50);
+    expect(summary.threshold.falseAlarmRate).toBeLessThanOrEqual(0.1);
+    const evaluated = await cli('evaluate', recording, '--model', path('sim-t.json'), '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const report = JSON.parse(evaluated.stdout) as { classes: string[]; confusion: number[][]; falseAlarmRate: number };
+    const clearRow = report.confusion[report.classes.indexOf('clear')]!;
+    const clearCount = clearRow.reduce((a, b) => a + b, 0);
+    // The same alarms among the clear containers: calibrate leaves out only cycles the engine would not judge.
+    expect(Math.round(report.falseAlarmRate * clearCount)).toBe(Math.round(summary.threshold.falseAlarmRate * summary.threshold.clearSamples));
+    expect(clearCount).toBeGreaterThanOrEqual(summary.threshold.clearSamples);
   });
 
   it('refuses unlabelled data and options of other methods in one line', async () => {
