@@ -80,7 +80,8 @@ for (const [name, { file, recipe, training: shippedTraining, threshold }] of Obj
   let model = trained;
   if (threshold && !noThreshold) {
     // The threshold re-set on other labelled containers of the last training days, as `enose calibrate --method
-    // threshold --confidence` would on their recording (the same rows: the engine's feature path).
+    // threshold --confidence` would on their recording (the same features, the engine's feature path; cycles with
+    // quality problems are left out here by the training set's own gates, there by the model's).
     const calibration = assembleTrainingSet(await extractParallel(threshold.set, recipe.extractor, 'sim-threshold'), { extractor: recipe.extractor });
     const r = rethresholdModel(trained, calibration.table, { confidence: threshold.confidence });
     model = r.bundle;
