@@ -328,16 +328,17 @@ export const demoCommand: Command = {
     // Another draw of the evaluation days on the same rig (its units and drift stay those of seed 1): a check on
     // containers no model choice was ever made on.
     const evalSeed = numberOption('demo', parsed, 'eval-seed', { integer: true, min: 0 });
-    const evalSet = { ...SHIPPED_SETS.evaluation, containers, ...(evalSeed !== undefined && evalSeed !== SHIPPED_SETS.evaluation.seed && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }) };
+    const redrawn = evalSeed !== undefined && evalSeed !== SHIPPED_SETS.evaluation.seed;
+    const evalSet: SimulationOptions = { ...SHIPPED_SETS.evaluation, containers, ...(redrawn && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }) };
     if (!json) {
-      ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles, verdict ${decides}); evaluation set: simulator seed ${evalSet.seed}${'rigSeed' in evalSet ? ` (rig of seed ${evalSet.rigSeed})` : ''}, days ${evalSet.startDay}-${evalSet.startDay + evalSet.days - 1}, ${containers} containers\n`);
+      ctx.stdout(`model ${model.id} (${model.classifier.type}, ${model.training.count} training cycles, verdict ${decides}); evaluation set: simulator seed ${evalSet.seed}${redrawn ? ` (rig of seed ${evalSet.rigSeed})` : ''}, days ${SHIPPED_SETS.evaluation.startDay}-${SHIPPED_SETS.evaluation.startDay + SHIPPED_SETS.evaluation.days - 1}, ${containers} containers\n`);
       ctx.stdout(`${'sample'.padEnd(8)} ${'truth'.padEnd(9)}    ${'verdict'.padEnd(12)} ${'class'.padEnd(16)} reasons\n`);
     }
     // Warm the verdict path as `enose serve` does before it takes requests (a few made-up cycles), so that the
     // latency figures are the engine's, not the JIT compiler's first pass over an MLP.
     warmUp(model);
     const progress = createProgress('evaluation', containers, ctx.stderr, ctx.isTty && !json);
-    const evaluation = await runSimulatedSet(model, `evaluation (days 21-30${'rigSeed' in evalSet ? `, seed ${evalSet.seed}` : ''})`, evalSet, (v, done) => {
+    const evaluation = await runSimulatedSet(model, `evaluation (days 21-30${redrawn ? `, seed ${evalSet.seed}` : ''})`, evalSet, (v, done) => {
       if (!json) ctx.stdout(`${verdictLine(v)}\n`);
       progress.update(done);
     }, adapt);

@@ -102,17 +102,15 @@ export function thresholdForTarget(
 ): TargetThreshold {
   const clearScores: number[] = [];
   const suspiciousScores: number[] = [];
+  // The clear scores with the novel samples as +Infinity: alarms at any threshold.
   const clearMarked: number[] = [];
-  const suspiciousMarked: number[] = [];
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
-    const marked = novel && novel[i] ? Infinity : s;
     if (suspicious[i]) {
       suspiciousScores.push(s);
-      suspiciousMarked.push(marked);
     } else {
       clearScores.push(s);
-      clearMarked.push(marked);
+      clearMarked.push(novel && novel[i] ? Infinity : s);
     }
   }
   const clearNovel = clearMarked.filter((x) => x === Infinity).length;
@@ -127,8 +125,7 @@ export function thresholdForTarget(
   const { threshold } = chooseThreshold(Float64Array.from(joint ? clearMarked : clearScores), Float64Array.from(suspiciousScores), maxFalseAlarm, allowed);
   return {
     threshold,
-    falseAlarmRate: shareAbove(clearMarked, threshold),
-    detectionRate: shareAbove(suspiciousMarked, threshold),
+    ...alarmRates(scores, suspicious, novel, threshold),
     clearSamples: clearScores.length,
     suspiciousSamples: suspiciousScores.length,
     clearNovel,
@@ -177,10 +174,22 @@ export function normalQuantile(p: number): number {
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
-/** Share of `scores` above `threshold` (null when empty). */
-function shareAbove(scores: readonly number[], threshold: number): number | null {
-  if (scores.length === 0) return null;
-  let n = 0;
-  for (const x of scores) if (x > threshold) n++;
-  return n / scores.length;
+/**
+ * Shares of the clear and of the suspicious samples that are alarms at `threshold` (score above it, or flagged
+ * by the novelty limit), null for a kind with no sample; the arguments as for `thresholdForTarget`.
+ */
+export function alarmRates(
+  scores: ArrayLike<number>,
+  suspicious: ArrayLike<boolean>,
+  novel: ArrayLike<number> | null,
+  threshold: number,
+): { falseAlarmRate: number | null; detectionRate: number | null } {
+  const n = [0, 0];
+  const alarms = [0, 0];
+  for (let i = 0; i < scores.length; i++) {
+    const kind = suspicious[i] ? 1 : 0;
+    n[kind]!++;
+    if ((novel && novel[i]) || scores[i]! > threshold) alarms[kind]!++;
+  }
+  return { falseAlarmRate: n[0]! > 0 ? alarms[0]! / n[0]! : null, detectionRate: n[1]! > 0 ? alarms[1]! / n[1]! : null };
 }

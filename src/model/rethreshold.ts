@@ -16,7 +16,7 @@ import type { FeatureTable } from '../types.js';
 import { signBundle, type ModelBundle, type UnsignedBundle } from './bundle.js';
 import { hashLabelledRows } from './finetune.js';
 import { compileModel, noveltyOfLast, predictCompiled } from './pipeline.js';
-import { isSuspiciousLabel, thresholdForTarget, type TargetThreshold } from './policy.js';
+import { alarmRates, isSuspiciousLabel, thresholdForTarget, type TargetThreshold } from './policy.js';
 
 export interface RethresholdOptions {
   /** Largest share of the clear-labelled samples that may be alarms. @default the parent's target */
@@ -79,16 +79,6 @@ export function rethresholdModel(parent: ModelBundle, labelled: FeatureTable, op
   }
   const confidence = options.confidence;
   const choice = thresholdForTarget(scores, suspicious, novel, maxFalseAlarm, confidence);
-  const rate = (wantSuspicious: boolean): number | null => {
-    let n = 0;
-    let alarms = 0;
-    for (let i = 0; i < scores.length; i++) {
-      if (suspicious[i] !== wantSuspicious) continue;
-      n++;
-      if (novel[i] || scores[i]! > policy.threshold) alarms++;
-    }
-    return n > 0 ? alarms / n : null;
-  };
   const hash = hashLabelledRows(labelled);
   const { id: _id, hash: _hash, ...rest } = parent;
   const unsigned: UnsignedBundle = {
@@ -116,6 +106,6 @@ export function rethresholdModel(parent: ModelBundle, labelled: FeatureTable, op
     bundle: signBundle(unsigned),
     choice,
     unlabelled,
-    parent: { threshold: policy.threshold, falseAlarmRate: rate(false), detectionRate: rate(true) },
+    parent: { threshold: policy.threshold, ...alarmRates(scores, suspicious, novel, policy.threshold) },
   };
 }
