@@ -1,7 +1,7 @@
 /**
  * The judge path of the two shipped models, for sizing a deployment on the simulated rig (18 channels): the
- * default model (112 features, verdict when the exposure ends) and the recovery model (220 features, verdict
- * when the recovery ends), each two MLPs of 128 and 64 units on every principal component and a novelty limit
+ * exposure model (112 features, verdict when the exposure ends) and the default model (`npm start`: 220
+ * features, verdict when the recovery ends), each two MLPs of 128 and 64 units on every principal component and a novelty limit
  * over 5,000 training points in 20 components. Containers of the evaluation days (simulator seed 1, days
  * 21-30) are pushed frame by frame into an `EngineCore`; the time is taken around the `push` of each frame
  * that produces a verdict (the frame that ends the exposure, or the recovery), to the verdict reaching the sink.
@@ -10,7 +10,7 @@
  * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
  * extractor settings) to 1e-9, and at least 90% of the cycles are predicted (not cut short by a gate).
  *
- * Also the recovery model with adaptation during operation on (watch --adapt): once adaptation has moved, the
+ * Also the default model with adaptation during operation on (watch --adapt): once adaptation has moved, the
  * parent model judges each sample too, before the verdict (a parent alarm is never cleared) and after it (the
  * watchdog); the time around `push` includes both. Checked first on the timed containers: as many verdicts as
  * without adaptation, and none clear where the unadapted run's is suspicious.
@@ -98,8 +98,8 @@ main(() => {
   const checkStream = events(CHECKED);
   const timedStream = events(CONTAINERS);
   for (const [name, file] of [
-    ['default model (verdict at the end of the exposure)', 'default-model.json.gz'],
-    ['recovery model (verdict at the end of the recovery)', 'recovery-model.json.gz'],
+    ['exposure model (verdict at the end of the exposure)', 'exposure-model.json.gz'],
+    ['default model (verdict at the end of the recovery)', 'default-model.json.gz'],
   ] as const) {
     const read = readModelFile(resolve(root, 'datasets', 'container-sim', file));
     check(read.ok, `${file} does not load`);
@@ -107,7 +107,7 @@ main(() => {
     const bundle = read.value;
     check1(bundle, checkStream);
     const { times, predicted, engineP99Us } = timeVerdicts(bundle, timedStream);
-    // The last container's verdict comes from the end of the stream for the recovery model (no frame after it).
+    // The last container's verdict comes from the end of the stream for the default model (no frame after it).
     check(times.length >= CONTAINERS - WARMUP - 1, `${times.length} timed verdicts of ${CONTAINERS - WARMUP}`);
     check(predicted >= 0.9 * times.length, `only ${predicted} of ${times.length} timed containers were predicted`);
     const s = summarize(times);
@@ -119,7 +119,7 @@ main(() => {
       { group, name: label, metric: 'max', value: s.max, unit: 'us', n: s.n },
     ];
     report(rows);
-    if (file !== 'recovery-model.json.gz') continue;
+    if (file !== 'default-model.json.gz') continue;
     // The same with adaptation on.
     const unadapted: VerdictEvent[] = [];
     const adapted: VerdictEvent[] = [];

@@ -7,21 +7,21 @@
 // [-- --novelty-quantile Q] (the novelty limit's quantile instead of the default model's 0.995)
 // [-- --whiten] (the distance in whitened PCA space, every component, instead of the first 20 as they are)
 // [-- --after-recovery] (LINEAR_RECOVERY_RECIPE: recovery windows too, the verdict when the recovery ends)
-// [-- --mlp] (the shipped models' recipes instead, DEFAULT_MODEL_RECIPE or with --after-recovery
+// [-- --mlp] (the shipped models' recipes instead, EXPOSURE_MODEL_RECIPE or with --after-recovery
 //            RECOVERY_MODEL_RECIPE, on their 60,000 training containers: about 35 minutes here)
 import { createSimulation } from '../../dist/sim/simulate.js';
 import { simulationEvents } from '../../dist/sim/events.js';
 import { extractTrainingSet } from '../../dist/engine/training.js';
 import { fitModel } from '../../dist/model/pipeline.js';
 import { judgeRecordings } from '../../dist/engine/judge.js';
-import { DEFAULT_MODEL_RECIPE, LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS } from '../../dist/cli/demo.js';
+import { EXPOSURE_MODEL_RECIPE, LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS } from '../../dist/cli/demo.js';
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const afterRecovery = process.argv.includes('--after-recovery');
 const mlp = process.argv.includes('--mlp');
-const recipe = mlp ? (afterRecovery ? RECOVERY_MODEL_RECIPE : DEFAULT_MODEL_RECIPE) : afterRecovery ? LINEAR_RECOVERY_RECIPE : LINEAR_MODEL_RECIPE;
+const recipe = mlp ? (afterRecovery ? RECOVERY_MODEL_RECIPE : EXPOSURE_MODEL_RECIPE) : afterRecovery ? LINEAR_RECOVERY_RECIPE : LINEAR_MODEL_RECIPE;
 const trainingSet = mlp ? SHIPPED_SETS.mlpTraining : SHIPPED_SETS.training;
 const preconcentrationFactor = arg('preconcentration', 1);
 const noveltyQuantile = arg('novelty-quantile', recipe.fit.noveltyQuantile);

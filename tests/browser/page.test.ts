@@ -19,7 +19,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED: ${CHROMIUM} not found (Debian: apt-get install chromium; .ci/run installs it): the browser tests need it`);
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 const TOKEN = 'page-test-token-42';
 const ARTIFACTS = join(REPO_ROOT, 'tests', 'artifacts');
 const SCREENSHOTS = join(REPO_ROOT, 'tests', 'screenshots');

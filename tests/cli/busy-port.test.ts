@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
 import { haveSocat, startPty, type TestPty } from '../helpers/pty.js';
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 let pty: TestPty | null = null;
 let holder: SerialPort | null = null;
 afterAll(async () => {

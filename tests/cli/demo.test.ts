@@ -24,7 +24,7 @@ const idOf = (file: string) => (JSON.parse(gunzipSync(readFileSync(join(REPO_ROO
 describe('enose demo', () => {
   const cases = [
     ['default', [], 'default-model.json.gz'],
-    ['recovery', ['--after-recovery'], 'recovery-model.json.gz'],
+    ['exposure', ['--at-exposure-end'], 'exposure-model.json.gz'],
   ] as const;
   for (const [name, args, file] of cases) {
     const present = existsSync(join(REPO_ROOT, 'datasets', 'container-sim', file));
@@ -63,10 +63,14 @@ describe('enose demo', () => {
   it('prints the containers, the summary and the hint to the other models', () => {
     const run = runEnose(['demo', '--containers', '5']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/verdict when the exposure ends/);
+    expect(run.stdout).toMatch(/verdict when the recovery ends/);
     expect(run.stdout.split('\n').filter((l) => / -> (suspicious|clear|inconclusive) /.test(l))).toHaveLength(5);
     expect(run.stdout).toMatch(/detection rate \d+\.\d%, false-alarm rate \d+\.\d%, inconclusive \d+/);
-    expect(run.stdout).toMatch(/Deciding when the recovery ends instead \(60 s later, the same cycle\): enose demo --after-recovery/);
+    expect(run.stdout).toMatch(/Deciding when the exposure ends instead \(60 s earlier, fewer detections\): enose demo --at-exposure-end/);
+    const early = runEnose(['demo', '--containers', '3', '--at-exposure-end']);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toMatch(/verdict when the exposure ends/);
+    expect(early.stdout).not.toMatch(/Deciding when/);
   });
 
   it('--adapt runs the evaluation with adaptation on and says whether the watchdog stopped it', () => {
@@ -86,9 +90,10 @@ describe('enose demo', () => {
 
   it('refuses a model chosen twice or a shipped model that does not exist, in one line', () => {
     for (const [args, pattern] of [
-      [['--shipped', 'bogus'], /--shipped must be one of default, recovery, got "bogus"/],
-      [['--after-recovery', '--model', 'x.json'], /choose the model once/],
-      [['--shipped', 'recovery', '--after-recovery'], /choose the model once/],
+      [['--shipped', 'bogus'], /--shipped must be one of default, exposure, got "bogus"/],
+      [['--at-exposure-end', '--model', 'x.json'], /choose the model once/],
+      [['--shipped', 'exposure', '--at-exposure-end'], /choose the model once/],
+      [['--after-recovery'], /--after-recovery is gone: the default model decides when the recovery ends/],
     ] as const) {
       const run = runEnose(['demo', ...args]);
       expect(run.code).toBe(2);

@@ -9,7 +9,7 @@ import { runEnose } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enose-sim-'));
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 
 describe('enose simulate', () => {
   it('the same seed gives byte-identical files; another seed other files', () => {

@@ -14,10 +14,10 @@ import { runEnose } from '../helpers/cli.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor, type TestPty } from '../helpers/pty.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
 
-/** The shipped models: the default decides when the exposure ends, the other when the recovery ends. */
+/** The shipped models: the default decides when the recovery ends, the exposure model when the exposure ends. */
 const MODELS = [
   ['default', 'datasets/container-sim/default-model.json.gz'],
-  ['recovery', 'datasets/container-sim/recovery-model.json.gz'],
+  ['exposure', 'datasets/container-sim/exposure-model.json.gz'],
 ] as const;
 const CYCLES = 5;
 
@@ -50,7 +50,7 @@ describe('replay equals live, over a real serial link', () => {
     const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
     const liveVerdicts = () => out.split('\n').filter((l) => l.startsWith('{"type":"verdict"'));
     // The rig: simulated containers of the evaluation days, 150 s cycles played 50 times faster. One more than
-    // compared: the recovery model's verdict of a cycle needs the next cycle's first frame (the last cycle's
+    // compared: the default model's verdict of a cycle needs the next cycle's first frame (the last cycle's
     // would come from the end of the link, which live and replay see differently: a cut against the file's end).
     const rig = startEmulator(['--link', pty.rig, '--sim-seed', '3', '--sim-start-day', '21', '--containers', String(CYCLES + 1), '--auto-cycle', '--speed', '50']);
     try {
@@ -75,8 +75,8 @@ describe('replay equals live, over a real serial link', () => {
     const ids = live.map((l) => (JSON.parse(l) as { sample: string }).sample);
     expect(new Set(ids).size).toBe(CYCLES);
     expect(ids[0]).toMatch(/^SIM1-\d+$/);
-    // The recovery model's verdicts come after the 60 s recovery, with its frames counted.
+    // The default model's verdicts come after the 60 s recovery, with its frames counted.
     const framesR = live.map((l) => (JSON.parse(l) as { quality: { framesR?: number } }).quality.framesR);
-    expect(framesR).toEqual(Array.from({ length: CYCLES }, () => (name === 'recovery' ? 600 : undefined)));
+    expect(framesR).toEqual(Array.from({ length: CYCLES }, () => (name === 'default' ? 600 : undefined)));
   });
 });

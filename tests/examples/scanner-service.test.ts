@@ -16,7 +16,7 @@ describe('embedding the engine in a scanner service', () => {
   });
 
   it('POST a container id, get its verdict as a server-sent event', async () => {
-    const model = readModelFile('datasets/container-sim/default-model.json.gz');
+    const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
     if (!model.ok) throw new Error(model.error.reason);
     const sim = createSimulation({ seed: 3, containers: 2, startDay: 25 });
     const info = simulatedRigInfo(sim);

@@ -15,7 +15,7 @@ import { startEmulator, startPty, waitFor } from './pty.js';
 import { CLI, REPO_ROOT } from './shared.js';
 
 /** The model the fault runs judge with: the default, or another shipped one (ENOSE_FAULTS_MODEL=<path>). */
-export const FAULT_MODEL = process.env['ENOSE_FAULTS_MODEL'] ?? 'datasets/container-sim/default-model.json.gz';
+export const FAULT_MODEL = process.env['ENOSE_FAULTS_MODEL'] ?? 'datasets/container-sim/exposure-model.json.gz';
 
 /** The simulated cycles every run plays (the emulator's defaults: 30/60/60 s at 10 Hz, 1 s idle between). */
 export interface SimPlan {

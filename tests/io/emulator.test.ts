@@ -325,7 +325,7 @@ describe.skipIf(!socat)('the rig emulator over a socat pty pair', () => {
   });
 
   it('unplug and replug (socat killed and restarted, the rig kept powered): the source reconnects, reports the gap, the engine marks the cut cycle', async () => {
-    const model = readModelFile(join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json.gz'));
+    const model = readModelFile(join(REPO_ROOT, 'datasets', 'container-sim', 'exposure-model.json.gz'));
     expect(model.ok).toBe(true);
     if (!model.ok) return;
     const pty = await startPty();

@@ -153,7 +153,7 @@ describe('enose calibrate --method threshold', () => {
     const recording = path('sim-later');
     const sim = await cli('simulate', '--containers', '60', '--seed', '2', '--rig-seed', '1', '--start-day', '17', '--out', recording);
     expect(sim.code, sim.stderr).toBe(0);
-    const run = await cli('calibrate', '--model', join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json.gz'), '--method', 'threshold', recording, '--max-false-alarm', '0.1', '--out', path('sim-t.json'), '--json');
+    const run = await cli('calibrate', '--model', join(REPO_ROOT, 'datasets', 'container-sim', 'exposure-model.json.gz'), '--method', 'threshold', recording, '--max-false-alarm', '0.1', '--out', path('sim-t.json'), '--json');
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { threshold: { falseAlarmRate: number; clearSamples: number; suspiciousSamples: number } };
     expect(summary.threshold.clearSamples + summary.threshold.suspiciousSamples).toBeGreaterThan(50);

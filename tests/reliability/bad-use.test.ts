@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 const dir = mkdtempSync(join(tmpdir(), 'enose-baduse-'));
 
 function expectOneLine(run: ReturnType<typeof runEnose>, ...patterns: RegExp[]): void {

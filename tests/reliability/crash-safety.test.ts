@@ -12,7 +12,7 @@ import { runEnose } from '../helpers/cli.js';
 import { crashWatch } from '../helpers/crashRecord.js';
 import { ensureBuilt, haveSocat } from '../helpers/pty.js';
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 
 const have = haveSocat();
 

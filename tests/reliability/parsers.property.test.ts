@@ -14,7 +14,7 @@ import { parseBundle } from '../../src/model/bundle.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const RUNS = Number(process.env['ENOSE_FC_RUNS'] ?? 300);
-const MODEL_PATH = join(REPO_ROOT, 'datasets', 'container-sim', 'default-model.json.gz');
+const MODEL_PATH = join(REPO_ROOT, 'datasets', 'container-sim', 'exposure-model.json.gz');
 
 /** True when a line is `$body*HHHH` with HHHH the CRC-16/CCITT-FALSE of body (computed here, not by the codec's encoder). */
 function hasValidChecksum(line: string): boolean {

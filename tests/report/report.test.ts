@@ -79,7 +79,7 @@ describe('report data', () => {
   });
 
   it('from recordings: the verdicts enose evaluate scores, each cycle with its PCA point', () => {
-    const model = readModelFile('datasets/container-sim/default-model.json.gz');
+    const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
     if (!model.ok) throw new Error(model.error.reason);
     const recordings = [{ group: 'sim', events: [...simulationEvents(createSimulation({ seed: 5, containers: 12, startDay: 21 }))] }];
     const data = reportDataFromRecordings(model.value, recordings, { sources: ['sim'] });
@@ -129,12 +129,12 @@ describe('enose evaluate --report', () => {
     const rec = join(dir, 'rec');
     expect(runEnose(['simulate', '--containers', '8', '--seed', '3', '--start-day', '21', '--out', rec]).code).toBe(0);
     const out = join(dir, 'out', 'report.html');
-    const missing = runEnose(['evaluate', rec, '--model', 'datasets/container-sim/default-model.json.gz', '--report', out]);
+    const missing = runEnose(['evaluate', rec, '--model', 'datasets/container-sim/exposure-model.json.gz', '--report', out]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot write the report to .*no such file or directory/);
     expect(existsSync(out)).toBe(false);
     const target = join(dir, 'report.html');
-    const run = runEnose(['evaluate', rec, '--model', 'datasets/container-sim/default-model.json.gz', '--report', target, '--json']);
+    const run = runEnose(['evaluate', rec, '--model', 'datasets/container-sim/exposure-model.json.gz', '--report', target, '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toHaveProperty('accuracy');
     expect(run.stderr).toContain('report written');

@@ -14,7 +14,7 @@ import type { VerdictEvent } from '../../src/types.js';
 import { runEnose } from '../helpers/cli.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from './serveProcess.js';
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 const TOKEN = 'quay-7-secret-token';
 const dir = mkdtempSync(join(tmpdir(), 'enose-serve-'));
 const recording = join(dir, 'rec');

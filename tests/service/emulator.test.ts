@@ -13,7 +13,7 @@ import { runEnose } from '../helpers/cli.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty } from '../helpers/pty.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe } from './serveProcess.js';
 
-const MODEL = 'datasets/container-sim/default-model.json.gz';
+const MODEL = 'datasets/container-sim/exposure-model.json.gz';
 const socat = haveSocat();
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
 
-const model = readModelFile('datasets/container-sim/default-model.json.gz');
+const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
 if (!model.ok) throw new Error(model.error.reason);
 const bundle = model.value;
 const events: SourceEvent[] = [...simulationEvents(createSimulation({ seed: 11, containers: 4, startDay: 23, idleS: 3 }))];

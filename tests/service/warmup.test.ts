@@ -7,7 +7,7 @@ import { makeClusters } from '../helpers/synthetic.js';
 
 describe('warmUp', () => {
   it('runs the given number of made-up cycles to a verdict through a frames model', () => {
-    const model = readModelFile('datasets/container-sim/default-model.json.gz');
+    const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
     if (!model.ok) throw new Error(model.error.reason);
     expect(warmUp(model.value, 2)).toBe(2);
     expect(warmUp(model.value, 5)).toBe(5);
