@@ -7,7 +7,7 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-// About 30 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
+// About 26 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
 // MLPs, then the threshold set), 4 for the exposure model; the days and the networks split over worker threads
 // (--workers N, default: the cores, up to 4; the same model bit for bit).
 // Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
