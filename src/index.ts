@@ -54,3 +54,20 @@ export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, 
 // The simulator
 export { createSimulation, simulateContainers, type SimulationOptions, type Simulation, type SimCycle } from './sim/simulate.js';
 export { simulationEvents, simulatedRigInfo } from './sim/events.js';
+
+// The shipped models and data sets (recipes as data), and a model over a simulated set
+export {
+  SHIPPED_SETS,
+  SHIPPED_MODELS,
+  LINEAR_MODEL_RECIPE,
+  LINEAR_RECOVERY_RECIPE,
+  EXPOSURE_MODEL_RECIPE,
+  RECOVERY_MODEL_RECIPE,
+  loadShippedModel,
+  shippedModelPath,
+  type Recipe,
+  type ShippedModel,
+  type ShippedModelSpec,
+  type ShippedThreshold,
+} from './shipped/recipes.js';
+export { runSimulatedSet, formatSummary, type RunSummary } from './shipped/simulatedSet.js';

@@ -2,11 +2,10 @@
 // Adaptation during operation against no adaptation, container by container, on the evaluation set (the same
 // simulated containers as `enose demo`): alarms adaptation added and removed, drug containers it cleared where
 // the unadapted model flagged them, verdicts made inconclusive by `adaptation-disagrees`, and the watchdog's stop.
-//   node datasets/container-sim/adaptation-compare.mjs <model> [--containers 5000] [--no-watchdog]
+//   node research/adaptation-compare.mjs <model> [--containers 5000] [--no-watchdog]
 // --no-watchdog: adaptation as it was before the watchdog (maxAddedAlarmShare 1: it never stops; the rule that a
 // parent alarm is never cleared still holds).
-import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
+import { readModelFile, runSimulatedSet, SHIPPED_SETS } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const noWatchdog = args.includes('--no-watchdog');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Trains the shipped models on the shipped training sets (simulator seed 1, days 1-20) through the same feature
-// path as `enose train` on frames (recipes and training sets: SHIPPED_MODELS in src/cli/demo.ts, where each
+// path as `enose train` on frames (recipes and training sets: SHIPPED_MODELS in src/shipped/recipes.ts, where each
 // setting is explained):
 //   datasets/container-sim/default-model.json.gz   RECOVERY_MODEL_RECIPE (`npm start`), 240,000 containers, verdict when
 //                                                  the recovery ends, then its threshold re-set on 32,000 other labelled
@@ -18,18 +18,11 @@
 // trains the recipe on that many containers of the same days; `npx enose demo --model <file> --containers 5000`
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SHIPPED_MODELS } from '../../dist/cli/demo.js';
+import { createSimulation, fitModel, rethresholdModel, SHIPPED_MODELS, shippedModelPath, simulationEvents, writeModelFile } from '../dist/index.js';
+import { assembleTrainingSet, extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { assembleTrainingSet, extractRecordingCycles } from '../../dist/engine/training.js';
-import { writeModelFile } from '../../dist/io/modelFile.js';
-import { fitModel } from '../../dist/model/pipeline.js';
-import { rethresholdModel } from '../../dist/model/rethreshold.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
 const die = (message) => {
   console.error(`make-default-model: ${message}`);
@@ -62,10 +55,10 @@ const wanted = args;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or exposure)');
 if ((hidden !== undefined || networks !== undefined || noThreshold) && outOption === undefined) die('--hidden, --networks and --no-threshold need --out: the shipped files keep the shipped recipe');
-for (const [name, { file, recipe, training: shippedTraining, threshold }] of Object.entries(SHIPPED_MODELS)) {
+for (const [name, { recipe, training: shippedTraining, threshold }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
-  const out = outOption === undefined ? resolve(here, file) : resolve(outOption);
+  const out = outOption === undefined ? shippedModelPath(name) : resolve(outOption);
   const started = performance.now();
   const set = assembleTrainingSet(await extractParallel(training, recipe.extractor, 'sim-train'), { extractor: recipe.extractor });
   const extracted = performance.now();

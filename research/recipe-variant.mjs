@@ -4,13 +4,11 @@
 // (simulated and extracted on two worker threads), then the evaluation containers through the engine: its
 // detection and false alarms at its own threshold, and at thresholds an oracle sets on the evaluation's clear
 // containers for 0.5 to 1.25 % false alarms (not deployable: to compare variants at equal false alarms).
-//   node datasets/container-sim/recipe-variant.mjs <training containers> <evaluation containers> '<extractor JSON>' ['<fit JSON>'] [--mlp] [--out model.json.gz]
-// e.g. the baseline windows: node datasets/container-sim/recipe-variant.mjs 6000 5000 '{"baselineWindowS":10,"baselineWindowCount":3}'
+//   node research/recipe-variant.mjs <training containers> <evaluation containers> '<extractor JSON>' ['<fit JSON>'] [--mlp] [--out model.json.gz]
+// e.g. the baseline windows: node research/recipe-variant.mjs 6000 5000 '{"baselineWindowS":10,"baselineWindowCount":3}'
 import { Worker } from 'node:worker_threads';
-import { LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS, runSimulatedSet } from '../../dist/cli/demo.js';
-import { assembleTrainingSet } from '../../dist/engine/training.js';
-import { writeModelFile } from '../../dist/io/modelFile.js';
-import { fitModel } from '../../dist/model/pipeline.js';
+import { fitModel, LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, runSimulatedSet, SHIPPED_SETS, writeModelFile } from '../dist/index.js';
+import { assembleTrainingSet } from '../dist/engine/training.js'; // not in the public API
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -34,7 +32,7 @@ const started = performance.now();
 // Days 1-10 and 11-20 on a worker each (the same cycles as one thread: each day is drawn on its own).
 const halves = [1, 11].map((startDay) => ({ seed: 1, containers: containers / 2, startDay, days: 10 }));
 const parts = await Promise.all(halves.map((simulation) => new Promise((resolve, reject) => {
-  const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { workerData: { simulation, group: 'sim-train', extractor } });
+  const worker = new Worker(new URL('../scripts/extract-worker.mjs', import.meta.url), { workerData: { simulation, group: 'sim-train', extractor } });
   worker.once('message', resolve);
   worker.once('error', reject);
 })));

@@ -8,14 +8,14 @@
 // the same drug at x100 would mostly measure the carry-over of the previous one.
 // Run after a build: npm run eval:sim-curve [-- --per 200] [-- --shipped default|exposure] (a shipped model
 // of datasets/container-sim/; --at-exposure-end is --shipped exposure)
-import { runSimulatedSet, loadDefaultModel, SHIPPED_SETS } from '../../dist/cli/demo.js';
+import { loadShippedModel, runSimulatedSet, SHIPPED_SETS } from '../dist/index.js';
 
 const perArg = process.argv.indexOf('--per');
 const per = perArg > 0 ? Number(process.argv[perArg + 1]) : 200;
 const scales = [1, 3, 10, 30, 100, 300, 1000];
 const shippedAt = process.argv.indexOf('--shipped');
 const shipped = shippedAt > 0 ? process.argv[shippedAt + 1] : process.argv.includes('--at-exposure-end') ? 'exposure' : 'default';
-const model = await loadDefaultModel(undefined, shipped);
+const model = await loadShippedModel(undefined, shipped);
 const rows = [];
 const clearCells = [];
 for (const label of ['cocaine', 'cannabis', 'heroin', 'mdma']) {

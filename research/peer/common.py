@@ -3,7 +3,7 @@
 # from per-second means dumped by dump.mjs into $ENOSE_DUMP_DIR (default .enose-tmp/sim-dumps under the repo).
 import json, os, numpy as np, warnings
 warnings.filterwarnings('ignore')
-X_DIR = os.environ.get('ENOSE_DUMP_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '.enose-tmp', 'sim-dumps'))
+X_DIR = os.environ.get('ENOSE_DUMP_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '.enose-tmp', 'sim-dumps'))
 SUBS = ['cocaine', 'cannabis', 'heroin', 'mdma']
 def load(n):
     m = json.load(open(os.path.join(X_DIR, n + '.json'))); C = len(m['channels']); S = m['S']

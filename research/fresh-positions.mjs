@@ -3,9 +3,8 @@
 // it never saw: positions in the day at and after `skip` (a model trained on N containers of 20 days saw positions
 // 0 to N/20 - 1 of each day), drawn by the same simulator seed; then the same on the first evaluation containers.
 // What the held-out fold promised is in the model (policy.calibration).
-//   node datasets/container-sim/fresh-positions.mjs <model> <skip (N/20)> [per day, default 2000] [days back from day 20, default 4] [evaluation containers, default 20000]
-import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
+//   node research/fresh-positions.mjs <model> <skip (N/20)> [per day, default 2000] [days back from day 20, default 4] [evaluation containers, default 20000]
+import { readModelFile, runSimulatedSet, SHIPPED_SETS } from '../dist/index.js';
 
 const [file, skipText, perDayText, daysText, evalText] = process.argv.slice(2);
 const loaded = file ? readModelFile(file) : null;

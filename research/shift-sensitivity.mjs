@@ -3,15 +3,10 @@
 // does to a model: it moves the scaler's mean). Features of 1,500 evaluation-day containers (simulator seed 1,
 // days 21-30), verdicts through predictForVerdict + the policy, with every score, the leading 20, or the rest
 // shifted by a random multiple (seeded normal) of `a` training standard deviations of its component.
-//   node datasets/container-sim/shift-sensitivity.mjs <model>
+//   node research/shift-sensitivity.mjs <model>
 // On the recovery model (2026-11-27): 0.9% false alarms unshifted; 0.05 / 0.2 sd on the leading 20: 2.5% / 21.3%;
 // 0.1 sd on every component: detection 95.2% -> 84.5%.
-import { extractorOf } from '../../dist/engine/core.js';
-import { extractTrainingSet } from '../../dist/engine/training.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
-import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict } from '../../dist/model/pipeline.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
+import { compileModel, compilePolicy, createSimulation, decideVerdict, extractorOf, extractTrainingSet, noveltyOfLast, predictForVerdict, readModelFile, simulationEvents } from '../dist/index.js';
 
 const loaded = process.argv[2] ? readModelFile(process.argv[2]) : null;
 if (!loaded?.ok) {

@@ -6,11 +6,7 @@
 // days (seed 1, days 21-30) through the engine with it. Factor 1 is the shipped default model's setting.
 // Run: npm run eval:sim-preconc [-- --containers 1000 --factors 1,3,10,30] [-- --after-recovery]
 // (--after-recovery: LINEAR_RECOVERY_RECIPE, the linear recipe with recovery windows, verdict when the recovery ends)
-import { LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, SHIPPED_SETS, runSimulatedSet } from '../../dist/cli/demo.js';
-import { extractTrainingSet } from '../../dist/engine/training.js';
-import { fitModel } from '../../dist/model/pipeline.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
+import { createSimulation, extractTrainingSet, fitModel, LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, runSimulatedSet, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

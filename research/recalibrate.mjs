@@ -3,17 +3,12 @@
 // are NOT in the evaluation set (position 500 and later in their day; the evaluation set's 5,000 are positions
 // 0-499 of days 21-30), then the 5,000 evaluation containers through the streaming engine (as `enose demo`).
 // Labels of the reference containers are not used.
-//   node datasets/container-sim/recalibrate.mjs <model> [--method standardise|component-correction|entropy]
+//   node research/recalibrate.mjs <model> [--method standardise|component-correction|entropy]
 //        [--start-day 21] [--days 10] [--per-day 1000]
 // Measured 2026-11-27 on the 120,000-container recovery model (README, "The main job"): all of them raise the
 // false alarms well above its uncorrected 1.4%.
-import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { extractorOf } from '../../dist/engine/core.js';
-import { extractTrainingSet } from '../../dist/engine/training.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
-import { calibrateModel } from '../../dist/model/calibration.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
+import { createSimulation, extractorOf, extractTrainingSet, readModelFile, runSimulatedSet, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
+import { calibrateModel } from '../dist/model/calibration.js'; // not in the public API
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

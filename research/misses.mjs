@@ -2,10 +2,8 @@
 // Where a model misses: its verdicts on the evaluation containers, by substance and by the label of the container
 // before (carry-over: a sticky marker of the previous container is still leaving the sensors), and for MDMA by
 // piperonal concentration. The ground truth comes from the simulator, so nothing but the engine's verdicts is read.
-//   node datasets/container-sim/misses.mjs <model> [containers, default 5000]
-import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
-import { createSimulation } from '../../dist/sim/simulate.js';
+//   node research/misses.mjs <model> [containers, default 5000]
+import { createSimulation, readModelFile, runSimulatedSet, SHIPPED_SETS } from '../dist/index.js';
 
 const [file, countText] = process.argv.slice(2);
 const loaded = file ? readModelFile(file) : null;

@@ -1,8 +1,8 @@
 // Dumps per-second means of ln(R) (gas channels) and raw temp_c / rh_pct over B+E+R (150 s) of each simulated
 // cycle as float32 (containers x channels x 150) plus the ground truth, for the scikit-learn prototypes here.
-// Usage (after npm run build): node datasets/container-sim/peer/dump.mjs <seed> <containers> <startDay> <days> <out prefix> [concentration scale]
-//   or: node datasets/container-sim/peer/dump.mjs --options '<JSON of simulation options>' <out prefix>
-import { createSimulation } from '../../../dist/sim/simulate.js';
+// Usage (after npm run build): node research/peer/dump.mjs <seed> <containers> <startDay> <days> <out prefix> [concentration scale]
+//   or: node research/peer/dump.mjs --options '<JSON of simulation options>' <out prefix>
+import { createSimulation } from '../../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 const args = process.argv.slice(2);

@@ -9,12 +9,7 @@
 // [-- --after-recovery] (LINEAR_RECOVERY_RECIPE: recovery windows too, the verdict when the recovery ends)
 // [-- --mlp] (the shipped models' recipes instead, EXPOSURE_MODEL_RECIPE or with --after-recovery
 //            RECOVERY_MODEL_RECIPE, on their 60,000 training containers: about 35 minutes here)
-import { createSimulation } from '../../dist/sim/simulate.js';
-import { simulationEvents } from '../../dist/sim/events.js';
-import { extractTrainingSet } from '../../dist/engine/training.js';
-import { fitModel } from '../../dist/model/pipeline.js';
-import { judgeRecordings } from '../../dist/engine/judge.js';
-import { EXPOSURE_MODEL_RECIPE, LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS } from '../../dist/cli/demo.js';
+import { createSimulation, EXPOSURE_MODEL_RECIPE, extractTrainingSet, fitModel, judgeRecordings, LINEAR_MODEL_RECIPE, LINEAR_RECOVERY_RECIPE, RECOVERY_MODEL_RECIPE, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;

@@ -3,9 +3,8 @@
 // than its own: what an oracle that sets the threshold on the evaluation data itself could reach (not a
 // deployable result). Verdicts the policy makes suspicious for another reason (the unknown-odour limit, the
 // suspicious classes outweighing clear) stay suspicious at every threshold; inconclusive ones count as neither.
-//   node datasets/container-sim/threshold-sweep.mjs <model> [threshold ...]
-import { runSimulatedSet, SHIPPED_SETS } from '../../dist/cli/demo.js';
-import { readModelFile } from '../../dist/io/modelFile.js';
+//   node research/threshold-sweep.mjs <model> [threshold ...]
+import { readModelFile, runSimulatedSet, SHIPPED_SETS } from '../dist/index.js';
 
 const [file, ...given] = process.argv.slice(2);
 const loaded = file ? readModelFile(file) : null;
