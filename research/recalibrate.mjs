@@ -5,7 +5,7 @@
 // Labels of the reference containers are not used.
 //   node research/recalibrate.mjs <model> [--method standardise|component-correction|entropy]
 //        [--start-day 21] [--days 10] [--per-day 1000]
-// Measured 2026-11-27 on the 120,000-container recovery model (README, "The main job"): all of them raise the
+// Measured 2026-11-27 on the 120,000-container recovery model (docs/EXPERIMENTS.md): all of them raise the
 // false alarms well above its uncorrected 1.4%.
 import { createSimulation, extractorOf, extractTrainingSet, readModelFile, runSimulatedSet, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
 import { calibrateModel } from '../dist/model/calibration.js'; // not in the public API

@@ -17,7 +17,7 @@ export function sharedPath(...parts: string[]): string {
 export function haveShared(...parts: string[]): boolean {
   const path = sharedPath(...parts);
   if (existsSync(path)) return true;
-  console.warn(`SKIPPED: real data not found at ${path} (see README "Real data sets" to download it)`);
+  console.warn(`SKIPPED: real data not found at ${path} (see datasets/README.md to download it)`);
   return false;
 }
 
