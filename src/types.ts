@@ -235,3 +235,15 @@ export type EngineEvent =
     };
 
 export type EngineEventType = EngineEvent['type'];
+
+/** The same channel names in the same order. */
+export function sameChannels(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The same rig description, field by field (an identical info line). */
+export function sameRigInfo(a: RigInfo, b: RigInfo): boolean {
+  return a.proto === b.proto && a.rig === b.rig && a.fw === b.fw && a.rateHz === b.rateHz && a.unit === b.unit && sameChannels(a.channels, b.channels);
+}

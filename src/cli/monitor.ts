@@ -29,7 +29,8 @@ export function sourceEventToJson(event: SourceEvent): string {
   return JSON.stringify(event, (_key, value: unknown) => (value instanceof Float64Array ? Array.from(value, (x) => (Number.isFinite(x) ? x : null)) : value));
 }
 
-function formatValue(x: number): string {
+/** A reading for the screen: six significant digits, exponent form beyond them. */
+function displayValue(x: number): string {
   if (!Number.isFinite(x)) return 'nan';
   return Math.abs(x) >= 1e6 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(4) : String(Number(x.toPrecision(6)));
 }
@@ -39,7 +40,7 @@ export function sourceEventToText(event: SourceEvent): string {
   switch (event.type) {
     case 'frame': {
       let values = '';
-      for (let i = 0; i < event.values.length; i++) values += ` ${formatValue(event.values[i]!)}`;
+      for (let i = 0; i < event.values.length; i++) values += ` ${displayValue(event.values[i]!)}`;
       return `frame  ${event.seq} t=${(event.tMs / 1000).toFixed(3)}s ${event.phase} ${values.trimStart()}`;
     }
     case 'info':

@@ -33,7 +33,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EnoseError, fail, ok, type Result } from '../errors.js';
-import type { EngineEvent, RigInfo } from '../types.js';
+import { sameChannels, type EngineEvent, type RigInfo } from '../types.js';
 import { framesCsvHeader } from './datasets/framesCsv.js';
 import { eventToJson } from './eventJson.js';
 import { describeFsError, writeFileAtomic } from './files.js';
@@ -427,12 +427,6 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
 
 function metaText(meta: RecordingMeta): string {
   return `${JSON.stringify(meta, null, 2)}\n`;
-}
-
-function sameChannels(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
-  return true;
 }
 
 /** A frames CSV text cell, quoted as the reader needs it; null for text with a line break (unwritable). */

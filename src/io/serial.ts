@@ -39,7 +39,7 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { EnoseError } from '../errors.js';
-import type { FrameSource, LinkState, Phase, RigCommand, RigInfo, SourceEvent } from '../types.js';
+import { sameRigInfo, type FrameSource, type LinkState, type Phase, type RigCommand, type RigInfo, type SourceEvent } from '../types.js';
 import {
   createCsvDecoder,
   createDecoder,
@@ -513,7 +513,7 @@ class SerialSourceImpl implements SerialSource {
           this.bridgeFrom = null;
           const info = this.decoder!.info;
           const delta = (f.seq - bridge.seq) >>> 0;
-          if (info !== null && sameInfo(info, bridge.info) && delta > 1 && delta < 0x80000000) {
+          if (info !== null && sameRigInfo(info, bridge.info) && delta > 1 && delta < 0x80000000) {
             const lost = delta - 1;
             this.counts.bridgedGaps++;
             this.counts.bridgedLostFrames += lost;
@@ -661,10 +661,6 @@ function addCsv(a: CsvCounters, b: CsvCounters): CsvCounters {
       'wrong-channel-count': a.issues['wrong-channel-count'] + b.issues['wrong-channel-count'],
     },
   };
-}
-
-function sameInfo(a: RigInfo, b: RigInfo): boolean {
-  return a.rig === b.rig && a.fw === b.fw && a.rateHz === b.rateHz && a.unit === b.unit && a.channels.join(';') === b.channels.join(';');
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 import { EnoseError } from '../../errors.js';
-import type { Frame, RigCommand, RigInfo } from '../../types.js';
+import { sameRigInfo, type Frame, type RigCommand, type RigInfo } from '../../types.js';
 import { MAX_LINE_BYTES, type Ack, type IssueKind } from './enl1.js';
 import { LineParser, T_ACK, T_COMMAND, T_FRAME, T_INFO } from './lineParser.js';
 import { LineSplitter, type LineSink } from './lineSplitter.js';
@@ -105,13 +105,6 @@ function newCounters(): DecoderCounters {
     lostFrames: 0,
     issues: { 'too-long': 0, 'bad-checksum': 0, malformed: 0, 'wrong-channel-count': 0, 'repeated-seq': 0, 'no-info': 0 },
   };
-}
-
-function sameInfo(a: RigInfo, b: RigInfo): boolean {
-  if (a.proto !== b.proto || a.rig !== b.rig || a.fw !== b.fw || a.rateHz !== b.rateHz || a.unit !== b.unit) return false;
-  if (a.channels.length !== b.channels.length) return false;
-  for (let i = 0; i < a.channels.length; i++) if (a.channels[i] !== b.channels[i]) return false;
-  return true;
 }
 
 class StreamDecoder implements Enl1Decoder, LineSink {
@@ -332,7 +325,7 @@ class StreamDecoder implements Enl1Decoder, LineSink {
   private onInfo(info: RigInfo): void {
     this.stats.infos++;
     const previous = this.current;
-    const answer = this.trusted && previous !== null && this.nowMs <= this.infoAnswerUntilMs && sameInfo(previous, info);
+    const answer = this.trusted && previous !== null && this.nowMs <= this.infoAnswerUntilMs && sameRigInfo(previous, info);
     this.infoAnswerUntilMs = -Infinity;
     if (previous !== null && !answer) {
       this.stats.reboots++;
