@@ -5,7 +5,7 @@
  * WebAssembly kernel of gemmWasm.ts, which keeps every sum in the order of the plain loops it replaced
  * (benchmarks/mlp-reference.ts): trained weights are the same doubles, so a model's id does not change.
  */
-import { createGemm, gemmPlain, Layout, type Gemm } from './gemmWasm.js';
+import { createGemm, gemmPlain, Layout, plainOps, type Gemm, type TrainingOps } from './gemmWasm.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -42,8 +42,9 @@ export class KernelTrainer implements TrainerLike {
   private readonly act: Float64Array[] = [];
   private readonly delta: Float64Array[] = [];
   /** Offsets (in doubles) of the same arrays in the kernel's memory. */
-  private readonly at: { w: number[]; b: number[]; gw: number[]; wt: number[]; act: number[]; delta: number[] };
+  private readonly at: Record<'w' | 'b' | 'gw' | 'gb' | 'mw' | 'vw' | 'mb' | 'vb' | 'wt' | 'act' | 'delta', number[]> & { ones: number };
   private readonly gemm: Gemm;
+  private readonly ops: TrainingOps;
   private step = 0;
 
   constructor(sizes: number[], batch: number, next: () => number) {
@@ -61,9 +62,13 @@ export class KernelTrainer implements TrainerLike {
       at.act.push(layout.take(batch * n));
       at.delta.push(layout.take(batch * n));
     }
+    // A row of ones: the bias gradients are its product with the deltas (1 x = x: the plain column sums).
+    const ones = layout.take(batch);
     const kernel = createGemm(layout.size);
     const memory = kernel?.memory ?? new Float64Array(layout.size);
     this.gemm = kernel?.gemm ?? ((c, a, b, bias, rows, k, n, ars, acs) => gemmPlain(memory, c, a, b, bias, rows, k, n, ars, acs));
+    this.ops = kernel?.ops ?? plainOps(memory);
+    memory.fill(1, ones, ones + batch);
     const view = (offset: number, length: number) => new Float64Array(memory.buffer, memory.byteOffset + offset * 8, length);
     for (let l = 0; l < L; l++) {
       const fi = sizes[l]!;
@@ -88,7 +93,7 @@ export class KernelTrainer implements TrainerLike {
       this.act.push(view(at.act[l]!, batch * n));
       this.delta.push(view(at.delta[l]!, batch * n));
     });
-    this.at = at;
+    this.at = { ...at, ones };
   }
 
   /**
@@ -102,10 +107,7 @@ export class KernelTrainer implements TrainerLike {
       const fi = this.sizes[l]!;
       const fo = this.sizes[l + 1]!;
       this.gemm(at.act[l + 1]!, at.act[l]!, at.w[l]!, at.b[l]!, rows, fi, fo, fi, 1);
-      if (l < L - 1) {
-        const out = this.act[l + 1]!;
-        for (let k = 0; k < rows * fo; k++) if (out[k]! < 0) out[k] = 0;
-      }
+      if (l < L - 1) this.ops.relu(at.act[l + 1]!, rows * fo);
     }
     softmaxRows(this.act[L]!, rows, this.sizes[L]!);
   }
@@ -128,17 +130,9 @@ export class KernelTrainer implements TrainerLike {
     for (let l = L - 1; l >= 0; l--) {
       const fi = this.sizes[l]!;
       const fo = this.sizes[l + 1]!;
-      const inp = this.act[l]!;
-      const dl = this.delta[l + 1]!;
       const w = this.w[l]!;
-      const gw = this.gw[l]!;
-      const gb = this.gb[l]!;
-      gb.fill(0);
-      for (let r = 0; r < rows; r++) {
-        const ro = r * fo;
-        for (let o = 0; o < fo; o++) gb[o]! += dl[ro + o]!;
-      }
-      // gw = inp^T dl: gw[i][o] summed over the rows in order.
+      // gb = ones^T dl and gw = inp^T dl: each summed over the rows in order.
+      this.gemm(at.gb[l]!, at.ones, at.delta[l + 1]!, -1, 1, rows, fo, 0, 1);
       this.gemm(at.gw[l]!, at.act[l]!, at.delta[l + 1]!, -1, fi, rows, fo, 1, fi);
       if (l > 0) {
         // Deltas of the layer below, through its ReLU (zero where it was not active): dl W^T, each summed over
@@ -146,18 +140,19 @@ export class KernelTrainer implements TrainerLike {
         const wt = this.wt[l]!;
         for (let j = 0; j < fi; j++) for (let o = 0; o < fo; o++) wt[o * fi + j] = w[j * fo + o]!;
         this.gemm(at.delta[l]!, at.delta[l + 1]!, at.wt[l]!, -1, rows, fo, fi, fo, 1);
-        const dp = this.delta[l]!;
-        for (let k = 0; k < rows * fi; k++) if (inp[k]! <= 0) dp[k] = 0;
+        this.ops.inactiveZero(at.delta[l]!, at.act[l]!, rows * fi);
       }
       // scikit-learn: (X^T delta + alpha W) / n for the weights, mean delta for the biases.
-      for (let k = 0; k < gw.length; k++) gw[k] = (gw[k]! + alpha * w[k]!) / rows;
+      this.ops.regularize(at.gw[l]!, at.w[l]!, fi * fo, alpha, rows);
+      const gb = this.gb[l]!;
       for (let o = 0; o < fo; o++) gb[o] = gb[o]! / rows;
     }
     this.step++;
     const lr = (learningRate * Math.sqrt(1 - Math.pow(BETA2, this.step))) / (1 - Math.pow(BETA1, this.step));
     for (let l = 0; l < L; l++) {
-      adam(this.w[l]!, this.gw[l]!, this.mw[l]!, this.vw[l]!, lr);
-      adam(this.b[l]!, this.gb[l]!, this.mb[l]!, this.vb[l]!, lr);
+      const fo = this.sizes[l + 1]!;
+      this.ops.adam(at.w[l]!, at.gw[l]!, at.mw[l]!, at.vw[l]!, this.sizes[l]! * fo, lr, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS);
+      this.ops.adam(at.b[l]!, at.gb[l]!, at.mb[l]!, at.vb[l]!, fo, lr, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS);
     }
     return loss / rows;
   }
@@ -176,17 +171,6 @@ export class KernelTrainer implements TrainerLike {
 
   snapshot(): { w: Float64Array[]; b: Float64Array[] } {
     return { w: this.w.map((a) => Float64Array.from(a)), b: this.b.map((a) => Float64Array.from(a)) };
-  }
-}
-
-function adam(param: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, lr: number): void {
-  for (let k = 0; k < param.length; k++) {
-    const g = grad[k]!;
-    const mk = BETA1 * m[k]! + (1 - BETA1) * g;
-    const vk = BETA2 * v[k]! + (1 - BETA2) * g * g;
-    m[k] = mk;
-    v[k] = vk;
-    param[k] = param[k]! - (lr * mk) / (Math.sqrt(vk) + EPS);
   }
 }
 
