@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReferenceTrainer } from '../../benchmarks/mlp-reference.js';
-import { createGemm, gemmPlain } from '../../src/model/gemmWasm.js';
+import { createGemm, gemmPlain, plainOps } from '../../src/model/gemmWasm.js';
 import { mlpSettings, trainNetwork, type MlpNetwork } from '../../src/model/mlp.js';
 import { compileMlp, foldMlpInput, forwardInto, predictMlpFoldedInto, predictMlpInto } from '../../src/model/mlpPredict.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
@@ -67,6 +67,36 @@ describe('WebAssembly matrix kernel', () => {
           return true;
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('its element-wise training steps (ReLU, mask, L2 term, Adam) equal the plain loops bit for bit (fast-check)', () => {
+    const kernel = createGemm(1 << 12)!;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 41 }), fc.integer({ min: 1, max: 1 << 30 }), (n, seed) => {
+        const rand = mulberry32(seed);
+        const m = kernel.memory;
+        // Four arrays of n (+1 spare when n is odd, as Layout gives), some values zero, negative zero or negative.
+        const stride = n + (n & 1);
+        const end = 4 * stride;
+        for (let i = 0; i < end; i++) m[i] = rand() < 0.2 ? (rand() < 0.5 ? 0 : -0) : (rand() - 0.5) * 10 ** Math.floor(rand() * 6 - 3);
+        for (let i = 3 * stride; i < end; i++) m[i] = Math.abs(m[i]!); // Adam's second moments are >= 0
+        const plain = Float64Array.from(m.subarray(0, end));
+        const ref = plainOps(plain);
+        const [a, b, c, d] = [0, stride, 2 * stride, 3 * stride];
+        kernel.ops.relu(a, n);
+        ref.relu(a, n);
+        kernel.ops.inactiveZero(b, c, n);
+        ref.inactiveZero(b, c, n);
+        kernel.ops.regularize(c, a, n, 1e-3, 200);
+        ref.regularize(c, a, n, 1e-3, 200);
+        const lr = 1e-3 * rand();
+        kernel.ops.adam(a, b, c, d, n, lr, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-8);
+        ref.adam(a, b, c, d, n, lr, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-8);
+        for (let k = 0; k < 4; k++) for (let i = k * stride; i < k * stride + n; i++) if (!Object.is(m[i], plain[i])) return false;
+        return true;
+      }),
       { numRuns: 300 },
     );
   });
