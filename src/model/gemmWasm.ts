@@ -419,7 +419,14 @@ export function createGemm(doubles: number): { readonly memory: Float64Array; re
   const mod = gemmModule();
   if (mod === null) return null;
   const pages = Math.max(1, Math.ceil(doubles / PAGE_DOUBLES));
-  const memory = new wasm!.Memory({ initial: pages, maximum: pages });
+  let memory: { readonly buffer: ArrayBuffer };
+  try {
+    memory = new wasm!.Memory({ initial: pages, maximum: pages });
+  } catch {
+    // Each memory reserves address space beyond its size (the runtime's guard regions): a process holding many
+    // thousands of compiled MLP models can run out of it. The plain loops give the same numbers.
+    return null;
+  }
   const instance = new wasm!.Instance(mod, { m: { memory } });
   const e = instance.exports;
   return { memory: new Float64Array(memory.buffer), gemm: e['gemm'] as Gemm, ops: e as unknown as TrainingOps };
