@@ -7,11 +7,11 @@
  * with `init` a bias vector or zero. The two lanes of each f64x2 hold two different outputs n, never two terms
  * of one sum: every output is still one accumulator, started at its bias and added to term by term for k = 0, 1,
  * ..., K-1, with a separate multiply and add (no fused multiply-add), so each C[r][n] is the same double as a
- * plain loop `s = init[n]; for (k...) s += A * B` gives, bit for bit. Register tiling (4 rows x 4 outputs, or 1
- * row x 8 outputs, in 8 vector accumulators) and the loop order (outputs outermost, so a 4-output slab of B stays
+ * plain loop `s = init[n]; for (k...) s += A * B` gives, bit for bit. Register tiling (2 rows x 8 outputs, or 1
+ * row x 8 outputs, in 8 or 4 vector accumulators) and the loop order (outputs outermost, so an 8-output slab of B stays
  * in the core's first cache while the rows pass) change only how often the operands are loaded.
  *
- * The module is assembled here from its instructions (no toolchain, nothing downloaded) and works on a
+ * The module is assembled from its instructions (wasmAssembler.ts: no toolchain, nothing downloaded) and works on a
  * WebAssembly.Memory that the caller allocates once and views as Float64Arrays: all offsets are in doubles.
  */
 
