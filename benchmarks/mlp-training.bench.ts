@@ -6,7 +6,9 @@
  * (256-128-64). scikit-learn runs with its BLAS limited to one thread and to two (this machine's cores).
  *
  * Also the shipped recipe's ensemble (two networks of 128-64) on one thread and on two worker threads
- * (MlpOptions.threads), checked first to give the same networks bit for bit.
+ * (MlpOptions.threads), checked first to give the same networks bit for bit; and, for each network, the trainer
+ * as it was before the WebAssembly kernel (benchmarks/mlp-reference.ts: plain loops), which must train the same
+ * weights bit for bit as the timed run (checked on the timed runs themselves).
  *
  * Checked before timing: a network trained by the engine predicts its rows through the compiled path
  * (`predictMlpInto`) as a plain forward pass from its stored weights does (1e-12); both sides read the same rows
@@ -16,8 +18,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compileMlp, fitMlp, predictMlpInto, type MlpModel } from '../src/model/mlp.js';
+import { compileMlp, fitMlp, mlpSettings, predictMlpInto, trainNetwork, type MlpModel } from '../src/model/mlp.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, timeOnce } from './harness.js';
+import { ReferenceTrainer } from './mlp-reference.js';
 import { referenceMlp } from './reference.js';
 import { peerMissing, PYTHON } from './sklearn.js';
 
@@ -72,6 +75,24 @@ main(() => {
   const engine = HIDDEN.map((hidden) => {
     const fit = timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));
     check(fit.value.networks[0]!.epochs === EPOCHS, `engine trained ${fit.value.networks[0]!.epochs} epochs, ${EPOCHS} asked`);
+    // The plain-loop trainer of before the kernel, on the same rows and seed: the same network, bit for bit.
+    const settings = mlpSettings({ hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 });
+    const data = { scores: x, count: ROWS, dimensions: WIDTH, labels: y, classCount: CLASSES };
+    const plain = timeOnce(() => trainNetwork(data, settings, 0, undefined, (sizes, batch, next) => new ReferenceTrainer(sizes, batch, next)));
+    check(JSON.stringify(plain.value) === JSON.stringify(fit.value.networks[0]), `${hidden.join('-')}: the kernel trainer's network differs from the plain loops'`);
+    report([
+      {
+        group: GROUP,
+        name: `${hidden.join('-')}, engine: WebAssembly kernel vs the plain loops before it (benchmarks/mlp-reference.ts)`,
+        metric: 'seconds per epoch',
+        value: fit.seconds / EPOCHS,
+        unit: 's',
+        n: EPOCHS,
+        peer: plain.seconds / EPOCHS,
+        ratio: fit.seconds / plain.seconds,
+        note: `peer column: the plain-loop trainer, one thread; the same weights bit for bit (checked); ${EPOCHS} epochs each`,
+      },
+    ]);
     return { hidden, seconds: fit.seconds, accuracy: accuracy(fit.value, x, y) };
   });
   // The ensemble on worker threads: the same networks as on one thread (checked on the timed runs themselves).

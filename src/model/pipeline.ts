@@ -13,6 +13,7 @@ import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { affineRowsInto } from './linalg.js';
 import { fitLogreg } from './logreg.js';
+import { createAffine, type AffineKernel } from './gemmWasm.js';
 import { compileMlp, fitMlp, foldMlpInput, mlpSettings, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
@@ -344,6 +345,11 @@ export interface CompiledModel {
   readonly mlp: CompiledMlp | null;
   /** The MLP's first layers with scaler and projection folded in (see `foldMlpInput`), or null. */
   readonly mlpFolded: FoldedMlp | null;
+  /**
+   * For an MLP with a novelty limit: the projection onto the components the limit reads, through the MLP's
+   * WebAssembly kernel (`createAffine`: the same doubles as the plain loop); null otherwise or without the kernel.
+   */
+  readonly leadingKernel: AffineKernel | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
   /** Novelty points (count x noveltyDimensions, scaled when the model whitens) and limit; empty without one. */
@@ -435,6 +441,7 @@ function compileCore(
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
     mlp,
     mlpFolded: mlp ? foldMlpInput(mlp, projection, offset, width) : null,
+    leadingKernel: mlp && novelty && noveltyDimensions < k ? createAffine(projection.subarray(0, noveltyDimensions * width), noveltyDimensions, width) : null,
     coef: linear ? Float64Array.from(cl.coef) : new Float64Array(0),
     intercept: linear ? Float64Array.from(cl.intercept) : new Float64Array(0),
     noveltyPoints,
@@ -502,7 +509,11 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
 
 /** The first `count` PCA scores of the (transformed) row `x` at `xOffset` into `model.scores`. Allocation-free. */
 function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, count: number): void {
-  const { width, projection, offset, scores } = model;
+  const { width, projection, offset, scores, leadingKernel } = model;
+  if (leadingKernel !== null && leadingKernel.count === count) {
+    leadingKernel.run(x, xOffset, offset, scores);
+    return;
+  }
   for (let c = 0; c < count; c++) {
     let s = offset[c]!;
     const base = c * width;

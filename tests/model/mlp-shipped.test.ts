@@ -1,0 +1,73 @@
+/**
+ * The shipped models (datasets/container-sim/default-model.json.gz and exposure-model.json.gz) through the
+ * verdict path as it runs now (`predictForVerdict` + `noveltyOfLast`: the networks and the novelty limit's
+ * leading projection through the WebAssembly kernel) give the same doubles as the plain loops they ran through
+ * before (`forwardInto` on the folded first layers, the leading scores summed plainly, the same novelty search),
+ * on the features of simulated evaluation-day containers: probabilities, class, scores and novelty, bit for bit.
+ */
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../../src/engine/core.js';
+import { readModelFile } from '../../src/io/modelFile.js';
+import type { ModelBundle } from '../../src/model/bundle.js';
+import { forwardInto, refreshFoldedBias } from '../../src/model/mlpPredict.js';
+import { noveltyScore } from '../../src/model/novelty.js';
+import { compileModel, noveltyOfLast, predictForVerdict } from '../../src/model/pipeline.js';
+import { simulationEvents } from '../../src/sim/events.js';
+import { createSimulation } from '../../src/sim/simulate.js';
+import { REPO_ROOT } from '../helpers/shared.js';
+
+const CONTAINERS = 300;
+
+function features(bundle: ModelBundle): CycleFeaturesRecord[] {
+  const out: CycleFeaturesRecord[] = [];
+  const core = new EngineCore(null, { emitFrames: false, extractor: extractorOf(bundle) }, () => undefined, (r) => out.push(r));
+  for (const e of simulationEvents(createSimulation({ seed: 7, containers: CONTAINERS, startDay: 21, days: 10 }))) core.push(e);
+  core.end();
+  return out;
+}
+
+describe('shipped models: the kernel verdict path equals the plain one bit for bit', () => {
+  for (const file of ['default-model.json.gz', 'exposure-model.json.gz']) {
+    it(`${file}: probabilities, class, leading scores and novelty of ${CONTAINERS} simulated containers`, () => {
+      const read = readModelFile(resolve(REPO_ROOT, 'datasets', 'container-sim', file));
+      expect(read.ok).toBe(true);
+      if (!read.ok) return;
+      const bundle = read.value;
+      const model = compileModel(bundle);
+      expect(model.mlp?.kernel).not.toBeNull();
+      expect(model.mlpFolded?.kernel).not.toBeNull();
+      expect(model.leadingKernel).not.toBeNull();
+      const k = bundle.classes.length;
+      const fast = new Float64Array(k);
+      const plain = new Float64Array(k);
+      const dims = model.noveltyDimensions;
+      const scores = new Float64Array(dims);
+      let compared = 0;
+      let differ = 0;
+      for (const record of features(bundle)) {
+        const x = Float64Array.from(record.features);
+        if (!x.every(Number.isFinite)) continue;
+        const best = predictForVerdict(model, x, 0, fast);
+        const novelty = noveltyOfLast(model);
+        // The path as it was: the plain forward pass on the folded first layers, the scores summed plainly.
+        refreshFoldedBias(model.mlp!, model.mlpFolded!, model.offset);
+        forwardInto(model.mlp!, model.mlpFolded!, x, 0, plain);
+        for (let c = 0; c < dims; c++) {
+          let s = model.offset[c]!;
+          for (let j = 0; j < model.width; j++) s += model.projection[c * model.width + j]! * x[j]!;
+          scores[c] = s;
+        }
+        let plainBest = 0;
+        for (let c = 1; c < k; c++) if (plain[c]! > plain[plainBest]!) plainBest = c;
+        const plainNovelty = noveltyScore(model.noveltyPoints, model.noveltyCount, dims, scores, model.noveltyThreshold);
+        for (let c = 0; c < k; c++) if (!Object.is(fast[c], plain[c])) differ++;
+        for (let c = 0; c < dims; c++) if (!Object.is(model.scores[c], scores[c])) differ++;
+        if (best !== plainBest || !Object.is(novelty, plainNovelty)) differ++;
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(0.9 * CONTAINERS);
+      expect(differ).toBe(0);
+    });
+  }
+});
