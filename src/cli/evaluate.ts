@@ -18,7 +18,7 @@ Accuracy per file (batch) is shown when the data has several files.
 Options:
   --model <file>   model file written by enose train                  [required]
   --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
-                   falseAlarmRate, inconclusive, perGroup, modelId}
+                   falseAlarmRate, inconclusive, perGroup, unpredicted, modelId}
   --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
   -h, --help       this help
@@ -38,9 +38,16 @@ export const evaluateCommand: Command = {
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {
+      if (data.table.count === 0) throw new EnoseError('empty-data', `${parsed.positionals.join(', ')}: no samples to evaluate`);
       report = evaluateModel(model.value, data.table).report;
     } else {
       const judged = judgeRecordings(model.value, data.recordings);
+      if (judged.samples.length === 0) {
+        throw new EnoseError(
+          'empty-data',
+          `${parsed.positionals.join(', ')}: no labelled sample (${judged.unlabelled} cycle(s) without a label): evaluate scores against labels; enose replay judges unlabelled recordings`,
+        );
+      }
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
       report = reportOf(model.value, judged.samples);
     }
@@ -68,10 +75,18 @@ export function formatReport(report: EvaluationReport, modelId: string): string 
   lines.push('', `confusion (rows: true class, columns: predicted)`);
   lines.push(`${''.padEnd(width)}  ${report.classes.map((c) => c.padStart(Math.max(6, c.length))).join(' ')}   recall  precision`);
   report.classes.forEach((c, i) => {
+    if (c === '(none)') return; // a column only: no sample's true class
     const cells = report.confusion[i]!.map((v, j) => String(v).padStart(Math.max(6, report.classes[j]!.length))).join(' ');
-    const pc = report.perClass[c]!;
-    lines.push(`${c.padEnd(width)}  ${cells}   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}`);
+    // The `(none)` column (samples without a class) has no recall or precision of its own.
+    const pc = report.perClass[c];
+    const rates = pc ? `   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}` : '';
+    lines.push(`${c.padEnd(width)}  ${cells}${rates}`);
   });
+  const missed = report.unpredicted ?? [];
+  if (missed.length > 0) {
+    const shown = missed.slice(0, 10).join(', ');
+    lines.push('', `no prediction for ${missed.length} of ${report.n} samples (cut, too short or invalid features; counted as wrong): ${shown}${missed.length > 10 ? `, and ${missed.length - 10} more` : ''}`);
+  }
   const groups = Object.entries(report.perGroup);
   if (groups.length > 1) {
     lines.push('', 'accuracy per file:');

@@ -23,6 +23,8 @@ export interface EvaluationReport {
   readonly unknownOdour: number;
   /** Accuracy per group (the file each sample came from, e.g. `batch2`). */
   readonly perGroup: Readonly<Record<string, { readonly n: number; readonly accuracy: number }>>;
+  /** Samples that got no class (a cut or too short cycle, invalid features): counted in `n`, listed here. */
+  readonly unpredicted: readonly string[];
 }
 
 /** One judged sample, from a feature row or from the streaming engine's verdict. */
@@ -72,7 +74,9 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
   let clearN = 0;
   let alarms = 0;
   const groups = new Map<string, { n: number; correct: number }>();
+  const unpredicted: string[] = [];
   for (const s of samples) {
+    if (s.predicted === null) unpredicted.push(s.sample);
     const hit = s.predicted === s.label;
     if (hit) correct++;
     confusion[index.get(s.label)!]![index.get(s.predicted ?? NONE)!]!++;
@@ -112,6 +116,7 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
     inconclusive,
     unknownOdour,
     perGroup,
+    unpredicted,
   };
 }
 
