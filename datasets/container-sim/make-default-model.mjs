@@ -10,6 +10,7 @@
 // About 26 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
 // MLPs, then the threshold set), 4 for the exposure model; the days and the networks split over worker threads
 // (--workers N, default: the cores, up to 4; the same model bit for bit).
+// Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
 // Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
 //   npm run model:default -- default --containers 120000 --no-threshold --out /tmp/recovery-120k.json.gz
@@ -28,6 +29,7 @@ import { fitModel } from '../../dist/model/pipeline.js';
 import { rethresholdModel } from '../../dist/model/rethreshold.js';
 import { simulationEvents } from '../../dist/sim/events.js';
 import { createSimulation } from '../../dist/sim/simulate.js';
+import { withShippedRig } from './shipped-rig.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -91,8 +93,11 @@ for (const [name, { file, recipe, training: shippedTraining, threshold }] of Obj
       `for 1% false alarms at ${100 * threshold.confidence}% confidence: ${r.parent.threshold.toFixed(4)} -> ${r.choice.threshold.toFixed(4)}; on them false alarms ${pct(r.parent.falseAlarmRate)} -> ${pct(r.choice.falseAlarmRate)}, ` +
       `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s)`);
   }
+  // The rig it was trained on, fingerprinted on a sample of its training days (shipped-rig.mjs): the rig check's
+  // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
+  model = withShippedRig(model, recipe.extractor);
   writeModelFile(out, model);
-  console.log(`${name} model ${model.id} written to ${out}`);
+  console.log(`${name} model ${model.id} (with its rig fingerprint) written to ${out}`);
 }
 
 /**

@@ -1,4 +1,6 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
+import { withModelRig } from '../model/bundle.js';
+import type { ModelRig } from '../model/rigFingerprint.js';
 import { availableParallelism } from 'node:os';
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
@@ -176,6 +178,7 @@ export const trainCommand: Command = {
     let table;
     let input;
     let limits = null;
+    let modelRig: ModelRig | null = null;
     if (data.kind === 'features') {
       table = data.table;
       input = { kind: 'features' as const, featureNames: [...table.featureNames] };
@@ -196,6 +199,7 @@ export const trainCommand: Command = {
       table = set.table;
       input = set.input;
       limits = set.limits;
+      modelRig = set.modelRig;
     }
     if (components !== undefined && components > table.width) {
       throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
@@ -232,7 +236,8 @@ export const trainCommand: Command = {
     };
     const started = performance.now();
     if (views && data.kind !== 'features') throw new EnoseError('bad-option', '--views is for feature files, not frames');
-    const bundle = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
+    const fitted = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
+    const bundle = modelRig ? withModelRig(fitted, modelRig) : fitted; // the rig check's reference (src/engine/rigCheck.ts)
     const fitMs = performance.now() - started;
     writeModelFile(out, bundle);
 
