@@ -18,7 +18,8 @@ Accuracy per file (batch) is shown when the data has several files.
 Options:
   --model <file>   model file written by enose train                  [required]
   --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
-                   falseAlarmRate, inconclusive, perGroup, unpredicted, modelId}
+                   falseAlarmRate, inconclusive, unknownOdour, rigMismatch, perGroup,
+                   unpredicted, modelId}
   --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
   -h, --help       this help
@@ -47,6 +48,11 @@ export const evaluateCommand: Command = {
           'empty-data',
           `${parsed.positionals.join(', ')}: no labelled sample (${judged.unlabelled} cycle(s) without a label): evaluate scores against labels; enose replay judges unlabelled recordings`,
         );
+      }
+      // One line, however many recordings warned (each file runs on an engine of its own).
+      if (judged.rigWarnings.length > 0) {
+        const more = judged.rigWarnings.length - 1;
+        ctx.stderr(`enose evaluate: warning: ${judged.rigWarnings[0]}${more > 0 ? ` (and ${more} more file(s))` : ''}\n`);
       }
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
       report = reportOf(model.value, judged.samples);
@@ -97,6 +103,9 @@ export function formatReport(report: EvaluationReport, modelId: string): string 
     lines.push('verdicts: the model has no suspicious/clear policy (or the data has no labels it covers)');
   } else {
     lines.push(`detection rate ${pct(report.detectionRate)}, false-alarm rate ${pct(report.falseAlarmRate)}, inconclusive ${report.inconclusive}`);
+  }
+  if ((report.rigMismatch ?? 0) > 0) {
+    lines.push(`rig-mismatch: ${report.rigMismatch} of ${report.n} samples are far outside the model's training data (never clear)`);
   }
   return `${lines.join('\n')}\n`;
 }

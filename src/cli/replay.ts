@@ -17,7 +17,7 @@ Options:
   --model <file>     model file                                          [required]
   --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
   --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
-                     sample-started, verdict, over-budget, adaptation-stopped), else one readable
+                     sample-started, verdict, over-budget, adaptation-stopped, rig-mismatch), else one readable
                      line per verdict
   --adapt            adaptation during operation, as the live run had it (watch --adapt, with its
                      watchdog): the same recording gives the same verdicts
@@ -59,8 +59,10 @@ export function otherEventText(e: EngineEvent): string | null {
 }
 
 /** The output of the engine commands: one JSON line per event, or a readable line per verdict and link event. */
-export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEvent) => void {
+export function eventPrinter(ctx: CommandContext, json: boolean, command: string): (e: EngineEvent) => void {
   return (e) => {
+    // The rig warning (once a run) is a warning line on stderr as well as an event of the stream.
+    if (e.type === 'rig-mismatch') ctx.stderr(`enose ${command}: warning: ${e.message}\n`);
     if (json) {
       ctx.stdout(`${eventToJson(e)}\n`);
       return;
@@ -111,7 +113,7 @@ export const replayCommand: Command = {
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
     let verdicts = 0;
-    const print = eventPrinter(ctx, json);
+    const print = eventPrinter(ctx, json, 'replay');
     const engine = createEngine({
       model: model.value,
       source: source.value,
