@@ -13,7 +13,7 @@
  */
 import { isEnvironmentChannel, type EngineEvent, type RigInfo } from '../types.js';
 import { identityDifference, type ModelRig } from '../model/rigFingerprint.js';
-import { median, type CycleFeatures } from '../signal/features.js';
+import type { CycleFeatures } from '../signal/features.js';
 
 /** A cycle whose median channel lies farther than this many training ranges outside them is `rig-mismatch`. */
 export const RIG_MISMATCH_LIMIT = 0.5;
@@ -37,12 +37,12 @@ export class RigCheck {
   private readonly rHigh: Float64Array;
   private readonly rWidth: Float64Array;
   private readonly scratch: Float64Array;
+  /** The last cycle's baseline median, response median and distance (NaN where not measured). */
+  private readonly result = new Float64Array(3).fill(NaN);
   /** The last RIG_WARN_WINDOW outcomes as bits (1: mismatch), newest in bit 0. */
   private recent = 0;
   private judged = 0;
   private warned = false;
-  /** The distance of the last cycle checked (NaN when it could not be measured). */
-  lastDistance = NaN;
 
   constructor(rig: ModelRig, channels: readonly string[]) {
     this.rig = rig;
@@ -60,15 +60,27 @@ export class RigCheck {
 
   /**
    * The cycle's distance from the training data (see the file's comment), from the extractor's state once the
-   * cycle is finished; NaN when fewer than half the channels have a value. Allocation-free.
+   * cycle is finished; NaN when fewer than half the channels have a value.
    */
   distance(features: CycleFeatures): number {
-    const baseline = this.medianExcess(features, true);
-    const response = this.medianExcess(features, false);
-    return baseline === baseline && response === response ? Math.max(baseline, response) : baseline === baseline ? baseline : response;
+    this.measure(features);
+    return this.result[2]!;
   }
 
-  private medianExcess(features: CycleFeatures, baseline: boolean): number {
+  /**
+   * Writes the baseline and response medians and the distance into `result` (0, 1, 2). Allocation-free: no
+   * double crosses a call boundary (V8 boxes a returned double that is not inlined: a heap number per cycle).
+   */
+  private measure(features: CycleFeatures): void {
+    this.medianExcess(features, true, 0);
+    this.medianExcess(features, false, 1);
+    const r = this.result;
+    const baseline = r[0]!;
+    const response = r[1]!;
+    r[2] = baseline === baseline && response === response ? Math.max(baseline, response) : baseline === baseline ? baseline : response;
+  }
+
+  private medianExcess(features: CycleFeatures, baseline: boolean, slot: number): void {
     const low = baseline ? this.bLow : this.rLow;
     const high = baseline ? this.bHigh : this.rHigh;
     const width = baseline ? this.bWidth : this.rWidth;
@@ -85,18 +97,28 @@ export class RigCheck {
       } else {
         x = features.peakOf(i);
       }
-      if (!Number.isFinite(x)) continue;
+      if (!(x - x === 0)) continue; // not finite
       const hi = high[k]!;
-      s[m++] = x < lo ? (lo - x) / width[k]! : x > hi ? (x - hi) / width[k]! : 0;
+      let e = 0;
+      if (x < lo) e = (lo - x) / width[k]!;
+      else if (x > hi) e = (x - hi) / width[k]!;
+      // Insertion into the sorted prefix: a rig has tens of channels at most.
+      let j = m++;
+      while (j > 0 && s[j - 1]! > e) {
+        s[j] = s[j - 1]!;
+        j--;
+      }
+      s[j] = e;
     }
-    return 2 * m >= this.index.length && m > 0 ? median(s, m) : NaN;
+    let med = NaN;
+    if (m > 0 && 2 * m >= this.index.length) med = m % 2 === 1 ? s[m >> 1]! : 0.5 * (s[(m >> 1) - 1]! + s[m >> 1]!);
+    this.result[slot] = med;
   }
 
   /** Checks a finished cycle and records the outcome for the warning: true when the verdict must carry `rig-mismatch`. */
   check(features: CycleFeatures): boolean {
-    const d = this.distance(features);
-    this.lastDistance = d;
-    const mismatch = d > RIG_MISMATCH_LIMIT;
+    this.measure(features);
+    const mismatch = this.result[2]! > RIG_MISMATCH_LIMIT;
     this.recent = ((this.recent << 1) | (mismatch ? 1 : 0)) & ((1 << RIG_WARN_WINDOW) - 1);
     this.judged++;
     return mismatch;

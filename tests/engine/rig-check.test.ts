@@ -105,3 +105,31 @@ describe.each(MODELS)('the rig check with the shipped %s model', (_name, path) =
     expect(checked.verdicts.some((v) => v.verdict === 'suspicious' && v.reasons.includes('rig-mismatch'))).toBe(true);
   });
 });
+
+describe('the rig check allocates nothing per cycle', () => {
+  it('100,000 checks of a finished cycle leave the heap where it was (a boxed double each would be 1.6 MB)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ensureBuilt } = await import('../helpers/pty.js');
+    ensureBuilt();
+    const script = `
+      import { EngineCore } from './dist/engine/core.js';
+      import { simulationEvents } from './dist/sim/events.js';
+      import { createSimulation } from './dist/sim/simulate.js';
+      import { readModelFile } from './dist/io/modelFile.js';
+      const model = readModelFile('${MODELS[0][1]}').value;
+      const core = new EngineCore(model, { emitFrames: false }, () => {});
+      for (const e of simulationEvents(createSimulation({ seed: 7, containers: 2 }))) core.push(e);
+      const check = core.rigCheck, f = core.features;
+      let n = 0;
+      for (let i = 0; i < 100000; i++) if (check.check(f)) n++;
+      globalThis.gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 100000; i++) if (check.check(f)) n++;
+      console.log(JSON.stringify({ n, delta: process.memoryUsage().heapUsed - before }));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { n, delta } = JSON.parse(r.stdout) as { n: number; delta: number };
+    expect(n).toBe(200000); // every check of the other rig's cycle flags it
+    expect(delta).toBeLessThan(400_000);
+  });
+});
