@@ -4,6 +4,7 @@ import { readModelFile } from '../io/modelFile.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
+import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 import { judgeRecordings } from '../engine/judge.js';
 import { reportOf } from '../model/evaluation.js';
 
@@ -22,6 +23,7 @@ Options:
                    unpredicted, modelId}
   --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
+${DELIMITER_HELP}
   -h, --help       this help
 `;
 
@@ -30,12 +32,12 @@ export const evaluateCommand: Command = {
   summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' } });
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION });
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = readModelFile(modelPath);
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
     const input = model.value.input;
-    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30), parsed.positionals.join(','));
+    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed)), parsed.positionals.join(','));
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {
