@@ -17,8 +17,8 @@ import { baseName, fileName, isBlankLine, isCommentLine, splitCsvLine, textLines
 
 export type ImportKind = 'bme' | 'recordings';
 
-/** Extensions of delimited text files (besides `.csv`). */
-export const TEXT_EXTENSIONS: readonly string[] = ['.csv', '.tsv', '.txt'];
+/** Extensions of delimited text files (`.txt` stays notes, as before). */
+export const TEXT_EXTENSIONS: readonly string[] = ['.csv', '.tsv'];
 
 const byName = new Intl.Collator('en', { numeric: true });
 
@@ -99,8 +99,8 @@ export async function importKindOf(path: string, delimiter: Delimiter = ','): Pr
     return null;
   }
   if (listed.length === 0) return null;
-  // Label folders are this format's mark; a flat folder is when its first file's header is a recording's.
-  if (listed.some((l) => l.sample.includes('/'))) return 'recordings';
+  // The first file decides (label folders' files come first), and only a recording's header (no label column,
+  // not a frames header) makes the folder one: a folder of the project's own files keeps its reading.
   return (await isRecordingFile(listed[0]!.path, delimiter)) ? 'recordings' : null;
 }
 

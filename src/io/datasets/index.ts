@@ -32,8 +32,8 @@ export { parseDecimal } from './text.js';
 
 /** File extensions read as libsvm-style feature files. */
 export const LIBSVM_EXTENSIONS: readonly string[] = ['.dat', '.libsvm', '.svm'];
-/** All extensions a folder is scanned for (`.csv`, `.tsv`, `.txt` are frames or feature files, told by the header). */
-export const DATASET_EXTENSIONS: readonly string[] = [...LIBSVM_EXTENSIONS, '.csv', '.tsv', '.txt', BME_EXTENSION];
+/** All extensions a folder is scanned for (`.csv` and `.tsv` are frames or feature files, told by the header). */
+export const DATASET_EXTENSIONS: readonly string[] = [...LIBSVM_EXTENSIONS, '.csv', '.tsv', BME_EXTENSION];
 
 export interface DatasetOptions extends FramesCsvOptions {
   /** Cell delimiter of the text files (comma, semicolon or tab; with the others a decimal comma is read). @default ',' */
@@ -144,7 +144,7 @@ function extensionKind(path: string): FileKind | null {
   const ext = extname(path).toLowerCase();
   if (LIBSVM_EXTENSIONS.includes(ext)) return 'libsvm';
   if (ext === BME_EXTENSION) return 'bme';
-  return ext === '.csv' || ext === '.tsv' || ext === '.txt' ? 'csv' : null;
+  return ext === '.csv' || ext === '.tsv' ? 'csv' : null;
 }
 
 async function readDataFile(path: string, kind: FileKind, options: DatasetOptions): Promise<Result<FileRead>> {
