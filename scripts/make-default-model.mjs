@@ -10,6 +10,7 @@
 // About 26 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
 // MLPs, then the threshold set), 4 for the exposure model; the days and the networks split over worker threads
 // (--workers N, default: the cores, up to 4; the same model bit for bit).
+// Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
 // Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
 //   npm run model:default -- default --containers 120000 --no-threshold --out /tmp/recovery-120k.json.gz
@@ -22,6 +23,7 @@ import { createSimulation, fitModel, rethresholdModel, SHIPPED_MODELS, shippedMo
 import { assembleTrainingSet, extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { withShippedRig } from './shipped-rig.mjs';
 
 const args = process.argv.slice(2);
 const die = (message) => {
@@ -84,8 +86,11 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
       `for 1% false alarms at ${100 * threshold.confidence}% confidence: ${r.parent.threshold.toFixed(4)} -> ${r.choice.threshold.toFixed(4)}; on them false alarms ${pct(r.parent.falseAlarmRate)} -> ${pct(r.choice.falseAlarmRate)}, ` +
       `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s)`);
   }
+  // The rig it was trained on, fingerprinted on a sample of its training days (shipped-rig.mjs): the rig check's
+  // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
+  model = withShippedRig(model, recipe.extractor);
   writeModelFile(out, model);
-  console.log(`${name} model ${model.id} written to ${out}`);
+  console.log(`${name} model ${model.id} (with its rig fingerprint) written to ${out}`);
 }
 
 /**

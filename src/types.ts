@@ -152,7 +152,9 @@ export type VerdictReason =
   | 'temperature-out-of-range'
   | 'features-invalid'
   /** With adaptation during operation: the adapted model said clear where the unadapted parent says suspicious. */
-  | 'adaptation-disagrees';
+  | 'adaptation-disagrees'
+  /** The cycle's data is far outside the model's training data (its rig fingerprint): another rig, or one moved far. */
+  | 'rig-mismatch';
 
 /** Data quality of one sampling cycle, as the verdict reports it. */
 export interface CycleQuality {
@@ -232,7 +234,12 @@ export type EngineEvent =
       readonly watchSamples: number;
       readonly accepted: number;
       readonly largestShiftSd: number;
-    };
+    }
+  /**
+   * Once per run: the rig is not the model's by its identity (at its info line, `sample` ''), or the last cycles'
+   * data is far outside the model's training data (after the verdict on `sample`). One readable line in `message`.
+   */
+  | { readonly type: 'rig-mismatch'; readonly atMs: number; readonly basis: 'identity' | 'data'; readonly sample: string; readonly message: string };
 
 export type EngineEventType = EngineEvent['type'];
 

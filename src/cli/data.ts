@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readDataset } from '../io/datasets/index.js';
+import type { Delimiter } from '../io/datasets/delimited.js';
 import { createReplaySource } from '../io/replay.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { TrainingRecording } from '../engine/training.js';
@@ -24,9 +25,9 @@ function replayPath(file: string): string {
  * speed, in memory) into the source events the live engine would see, so training and evaluation run on the
  * engine's own feature path. Bad input throws EnoseError naming the file, the line and the reason.
  */
-export async function loadData(paths: readonly string[], baselineS: number): Promise<LoadedData> {
+export async function loadData(paths: readonly string[], baselineS: number, delimiter: Delimiter = ','): Promise<LoadedData> {
   if (paths.length === 0) throw new EnoseError('bad-usage', 'no data path given');
-  const listed = await listData(paths);
+  const listed = await listData(paths, delimiter);
   if (listed.kind === 'features') return listed;
   // The frames files were parsed once to check them and to find the recordings; that parse is out of reach
   // here (listData returned only the file names), so the replay below does not hold the data twice (3.5 GB
@@ -39,7 +40,7 @@ export async function loadData(paths: readonly string[], baselineS: number): Pro
     const path = replayPath(file);
     if (seen.has(path)) continue;
     seen.add(path);
-    const source = await createReplaySource(path, { speed: 'max', baselineS });
+    const source = await createReplaySource(path, { speed: 'max', baselineS, delimiter });
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) warnings.push(formatIssue(w));
     const events: SourceEvent[] = [];
@@ -52,8 +53,9 @@ export async function loadData(paths: readonly string[], baselineS: number): Pro
 /** The data read and checked: a feature table, or only the names and channels of the frames files. */
 async function listData(
   paths: readonly string[],
+  delimiter: Delimiter,
 ): Promise<LoadedData & { kind: 'features' } | { kind: 'frames'; sources: string[]; channels: string[]; warnings: string[] }> {
-  const read = await readDataset(paths);
+  const read = await readDataset(paths, { delimiter });
   if (!read.ok) throw EnoseError.fromIssue('bad-data', read.error);
   const warnings = read.value.warnings.map(formatIssue);
   if (read.value.kind === 'features') {

@@ -4,6 +4,7 @@ import { readModelFile } from '../io/modelFile.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
+import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 import { judgeRecordings } from '../engine/judge.js';
 import { reportOf } from '../model/evaluation.js';
 
@@ -18,9 +19,11 @@ Accuracy per file (batch) is shown when the data has several files.
 Options:
   --model <file>   model file written by enose train                  [required]
   --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
-                   falseAlarmRate, inconclusive, perGroup, modelId}
+                   falseAlarmRate, inconclusive, unknownOdour, rigMismatch, perGroup,
+                   unpredicted, modelId}
   --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
+${DELIMITER_HELP}
   -h, --help       this help
 `;
 
@@ -29,18 +32,30 @@ export const evaluateCommand: Command = {
   summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' } });
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION });
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = readModelFile(modelPath);
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
     const input = model.value.input;
-    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30), parsed.positionals.join(','));
+    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed)), parsed.positionals.join(','));
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {
+      if (data.table.count === 0) throw new EnoseError('empty-data', `${parsed.positionals.join(', ')}: no samples to evaluate`);
       report = evaluateModel(model.value, data.table).report;
     } else {
       const judged = judgeRecordings(model.value, data.recordings);
+      if (judged.samples.length === 0) {
+        throw new EnoseError(
+          'empty-data',
+          `${parsed.positionals.join(', ')}: no labelled sample (${judged.unlabelled} cycle(s) without a label): evaluate scores against labels; enose replay judges unlabelled recordings`,
+        );
+      }
+      // One line, however many recordings warned (each file runs on an engine of its own).
+      if (judged.rigWarnings.length > 0) {
+        const more = judged.rigWarnings.length - 1;
+        ctx.stderr(`enose evaluate: warning: ${judged.rigWarnings[0]}${more > 0 ? ` (and ${more} more file(s))` : ''}\n`);
+      }
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
       report = reportOf(model.value, judged.samples);
     }
@@ -68,10 +83,18 @@ export function formatReport(report: EvaluationReport, modelId: string): string 
   lines.push('', `confusion (rows: true class, columns: predicted)`);
   lines.push(`${''.padEnd(width)}  ${report.classes.map((c) => c.padStart(Math.max(6, c.length))).join(' ')}   recall  precision`);
   report.classes.forEach((c, i) => {
+    if (c === '(none)') return; // a column only: no sample's true class
     const cells = report.confusion[i]!.map((v, j) => String(v).padStart(Math.max(6, report.classes[j]!.length))).join(' ');
-    const pc = report.perClass[c]!;
-    lines.push(`${c.padEnd(width)}  ${cells}   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}`);
+    // The `(none)` column (samples without a class) has no recall or precision of its own.
+    const pc = report.perClass[c];
+    const rates = pc ? `   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}` : '';
+    lines.push(`${c.padEnd(width)}  ${cells}${rates}`);
   });
+  const missed = report.unpredicted ?? [];
+  if (missed.length > 0) {
+    const shown = missed.slice(0, 10).join(', ');
+    lines.push('', `no prediction for ${missed.length} of ${report.n} samples (cut, too short or invalid features; counted as wrong): ${shown}${missed.length > 10 ? `, and ${missed.length - 10} more` : ''}`);
+  }
   const groups = Object.entries(report.perGroup);
   if (groups.length > 1) {
     lines.push('', 'accuracy per file:');
@@ -82,6 +105,9 @@ export function formatReport(report: EvaluationReport, modelId: string): string 
     lines.push('verdicts: the model has no suspicious/clear policy (or the data has no labels it covers)');
   } else {
     lines.push(`detection rate ${pct(report.detectionRate)}, false-alarm rate ${pct(report.falseAlarmRate)}, inconclusive ${report.inconclusive}`);
+  }
+  if ((report.rigMismatch ?? 0) > 0) {
+    lines.push(`rig-mismatch: ${report.rigMismatch} of ${report.n} samples are far outside the model's training data (never clear)`);
   }
   return `${lines.join('\n')}\n`;
 }

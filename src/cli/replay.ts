@@ -6,8 +6,9 @@ import { readModelFile, writeModelFile } from '../io/modelFile.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
 import { parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
+import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 
-const usage = `Usage: enose replay <recording dir | frames.csv> --model model.json [--speed max|realtime|<factor>] [--json]
+const usage = `Usage: enose replay <recording dir | frames.csv | recordings> --model model.json [--speed max|realtime|<factor>] [--json]
 
 Runs a recording (a folder written by enose watch --record) or a frames CSV through the streaming engine with
 the model, exactly as live: the same cycles, the same features, the same verdicts. Link events the recording
@@ -17,11 +18,12 @@ Options:
   --model <file>     model file                                          [required]
   --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
   --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
-                     sample-started, verdict, over-budget, adaptation-stopped), else one readable
+                     sample-started, verdict, over-budget, adaptation-stopped, rig-mismatch), else one readable
                      line per verdict
   --adapt            adaptation during operation, as the live run had it (watch --adapt, with its
                      watchdog): the same recording gives the same verdicts
   --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
+${DELIMITER_HELP}
   -h, --help         this help
 `;
 
@@ -59,8 +61,10 @@ export function otherEventText(e: EngineEvent): string | null {
 }
 
 /** The output of the engine commands: one JSON line per event, or a readable line per verdict and link event. */
-export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEvent) => void {
+export function eventPrinter(ctx: CommandContext, json: boolean, command: string): (e: EngineEvent) => void {
   return (e) => {
+    // The rig warning (once a run) is a warning line on stderr as well as an event of the stream.
+    if (e.type === 'rig-mismatch') ctx.stderr(`enose ${command}: warning: ${e.message}\n`);
     if (json) {
       ctx.stdout(`${eventToJson(e)}\n`);
       return;
@@ -98,6 +102,7 @@ export const replayCommand: Command = {
       json: { type: 'boolean' },
       adapt: { type: 'boolean' },
       'adapted-out': { type: 'string' },
+      ...DELIMITER_OPTION,
     });
     const adapt = adaptOptions(parsed);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
@@ -106,12 +111,12 @@ export const replayCommand: Command = {
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
     const input = model.value.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
-    const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS });
+    const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
     let verdicts = 0;
-    const print = eventPrinter(ctx, json);
+    const print = eventPrinter(ctx, json, 'replay');
     const engine = createEngine({
       model: model.value,
       source: source.value,

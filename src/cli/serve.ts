@@ -124,6 +124,8 @@ export const serveCommand: Command = {
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);
+          // Once a run: also on the event stream (/v1/events, type rig-mismatch) for the page and clients.
+          if (e.type === 'rig-mismatch') ctx.stderr(`enose serve: warning: ${e.message}\n`);
           if (e.type === 'verdict') {
             ctx.stdout(`${verdictText(e)}\n`);
           } else if (e.type !== 'frame') {

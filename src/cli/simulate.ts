@@ -25,6 +25,8 @@ Options:
   --days <d>               containers spread over this many days            [default: 1]
   --start-day <d>          first day since the sensors were installed       [default: 1]
   --rig-id <id>            rig id (another id: other sensor units)          [default: SIM1]
+                           The rig is named after its id and rig seed: SIM<rig seed> for the
+                           default id (SIM1 for seed 1), <id>-s<rig seed> for another
   --rig-seed <s>           seed of the rig's units and their drift: the same rig with other
                            containers, weather and noise when --seed differs  [default: --seed]
   --unit-spread <x>        unit-to-unit spread, times the default            [default: 1]

@@ -1,4 +1,6 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
+import { withModelRig } from '../model/bundle.js';
+import type { ModelRig } from '../model/rigFingerprint.js';
 import { availableParallelism } from 'node:os';
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
@@ -6,6 +8,7 @@ import { FEATURE_VIEWS, fitViewsModel, type FeatureView } from '../model/views.j
 import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData } from './data.js';
+import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 import { extractTrainingSet, GATE_REASONS, type GateReason } from '../engine/training.js';
 import type { ResponseKind } from '../signal/features.js';
 
@@ -13,7 +16,9 @@ const usage = `Usage: enose train <data...> --out model.json [options]
 
 Trains a model on labelled data: z-score scaler, PCA, a classifier in PCA space, and the verdict policy.
 <data> is a file or folder: libsvm feature files (.dat/.libsvm/.svm), feature CSV (label,<features...>) or
-frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vector per sample.
+frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vector per sample; also what rigs
+write: recordings of one CSV each (a header row, a row per time step; a folder of label folders, or labels from
+the file names) and Bosch BME AI-Studio .bmerawdata (one heater-profile pass a sample).
 
 Options:
   --out <file>              model file to write, atomically; gzip if *.gz     [required]
@@ -70,6 +75,7 @@ Options:
                             model's verdicts: channel-saturated, channel-dead, channel-spiking,
                             baseline-unstable (for data whose known defects you accept)
   --json                    print the training summary as one JSON object
+${DELIMITER_HELP}
   -h, --help                this help
 `;
 
@@ -79,6 +85,7 @@ export const trainCommand: Command = {
   usage,
   async run(argv, ctx) {
     const parsed = parseCommand('train', argv, {
+      ...DELIMITER_OPTION,
       out: { type: 'string' },
       classifier: { type: 'string' },
       hidden: { type: 'string' },
@@ -171,11 +178,12 @@ export const trainCommand: Command = {
     const badGate = ignoreGates.find((g) => !GATE_REASONS.includes(g as GateReason));
     if (badGate) throw new EnoseError('bad-option', `--ignore-gates: unknown gate "${badGate}" (gates: ${GATE_REASONS.join(', ')})`);
 
-    const data = await loadData(parsed.positionals, baselineS);
+    const data = await loadData(parsed.positionals, baselineS, delimiterOf(parsed));
     for (const w of data.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
     let table;
     let input;
     let limits = null;
+    let modelRig: ModelRig | null = null;
     if (data.kind === 'features') {
       table = data.table;
       input = { kind: 'features' as const, featureNames: [...table.featureNames] };
@@ -196,6 +204,7 @@ export const trainCommand: Command = {
       table = set.table;
       input = set.input;
       limits = set.limits;
+      modelRig = set.modelRig;
     }
     if (components !== undefined && components > table.width) {
       throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
@@ -232,7 +241,8 @@ export const trainCommand: Command = {
     };
     const started = performance.now();
     if (views && data.kind !== 'features') throw new EnoseError('bad-option', '--views is for feature files, not frames');
-    const bundle = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
+    const fitted = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
+    const bundle = modelRig ? withModelRig(fitted, modelRig) : fitted; // the rig check's reference (src/engine/rigCheck.ts)
     const fitMs = performance.now() - started;
     writeModelFile(out, bundle);
 

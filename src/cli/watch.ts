@@ -54,7 +54,7 @@ export const watchCommand: Command = {
     const json = parsed.values['json'] === true;
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
-    const print = eventPrinter(ctx, json);
+    const print = eventPrinter(ctx, json, 'watch');
     const engine = createEngine({
       model: model.value,
       source,

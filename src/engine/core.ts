@@ -35,6 +35,7 @@ import {
   type AdaptationOptions,
   type AdaptationState,
 } from '../model/adaptation.js';
+import { RigCheck, rigValuesOf } from './rigCheck.js';
 import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictKind, VerdictReason } from '../types.js';
 
 export interface EngineCoreOptions {
@@ -71,6 +72,8 @@ export interface CycleFeaturesRecord {
   readonly exposureS: number;
   /** The largest baseline drift of the gas channels over the B phase, share of R0 (the baseline-unstable gate's measure). */
   readonly baselineDrift: number;
+  /** What a rig fingerprint is fitted on: ln R0 and the peak response per channel (src/engine/rigCheck.ts). */
+  readonly rigValues: Float64Array;
 }
 
 const GATE_REASON: Record<string, VerdictReason> = {
@@ -132,6 +135,8 @@ export class EngineCore {
   /** With adaptation: the parent model, compiled once, that the watchdog judges each sample with. */
   private readonly parentModel: CompiledModel | null;
   private readonly parentProbs: Float64Array;
+  /** The model's rig check (null for a model without a rig fingerprint). */
+  private readonly rigCheck: RigCheck | null;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -160,6 +165,7 @@ export class EngineCore {
     this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
     this.parentModel = this.adaptation && bundle ? compileModel(bundle) : null;
     this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
+    this.rigCheck = bundle?.rig && bundle.input.kind === 'frames' ? new RigCheck(bundle.rig, bundle.input.channels) : null;
   }
 
   /** After a verdict: the watchdog (when the parent judged the sample too), then the sample offered to adaptation. */
@@ -266,6 +272,8 @@ export class EngineCore {
       this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
     }
     this.sink({ type: 'info', atMs, reboot, ...info });
+    const warning = this.rigCheck?.identityWarning(info, atMs);
+    if (warning) this.sink(warning);
   }
 
   private frame(event: Extract<SourceEvent, { type: 'frame' }>): void {
@@ -361,7 +369,7 @@ export class EngineCore {
     };
     // Every cycle's features go to onFeatures when it is set, with a model too (the quality reasons then include
     // the model's own range checks: `enose calibrate --method threshold` gates its samples as the model would).
-    this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons: [...reasons], quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN });
+    this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons: [...reasons], quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN, rigValues: rigValuesOf(features, this.info!.channels) });
     if (!this.bundle) return;
     const bundle = this.bundle;
     let verdict: VerdictEvent['verdict'];
@@ -389,6 +397,11 @@ export class EngineCore {
         verdict = 'inconclusive';
         reasons.push('adaptation-disagrees');
       }
+      // Data far outside the training rig's: never clear (a suspicious verdict stays, with the reason).
+      if (this.rigCheck?.check(features)) {
+        reasons.push('rig-mismatch');
+        if (verdict === 'clear') verdict = 'inconclusive';
+      }
     } else {
       verdict = this.policy ? 'inconclusive' : null;
       if (reasons.length === 0) reasons.push('features-invalid');
@@ -413,6 +426,8 @@ export class EngineCore {
     };
     this.verdicts++;
     this.sink(event);
+    const rigWarning = predicted ? this.rigCheck?.dataWarning(t.id, atMs) : null;
+    if (rigWarning) this.sink(rigWarning);
     // After the verdict (which used the model as it stood): the watchdog compares it with the parent model's,
     // then the sample is offered, and the model moves if it is accepted.
     if (this.adaptation && predicted && !this.adaptation.stopped) this.adapt(buf, t.id, verdict, modelVerdict, parentVerdict, score, novelty);

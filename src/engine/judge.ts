@@ -10,14 +10,18 @@ export interface JudgedRecordings {
   readonly verdicts: VerdictEvent[];
   /** Verdicts without a label (cycles outside the labelled samples): not scored. */
   readonly unlabelled: number;
+  /** The rig warnings (`rig-mismatch` events) of the recordings, in order: at most one a recording. */
+  readonly rigWarnings: string[];
 }
 
 export function judgeRecordings(bundle: ModelBundle, recordings: readonly TrainingRecording[]): JudgedRecordings {
   const samples: JudgedSample[] = [];
   const verdicts: VerdictEvent[] = [];
   let unlabelled = 0;
+  const rigWarnings: string[] = [];
   for (const recording of recordings) {
     const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
+      if (e.type === 'rig-mismatch') rigWarnings.push(`${recording.group}: ${e.message}`);
       if (e.type !== 'verdict') return;
       verdicts.push(e);
       if (e.label === undefined) {
@@ -29,5 +33,5 @@ export function judgeRecordings(bundle: ModelBundle, recordings: readonly Traini
     for (const event of recording.events) core.push(event);
     core.end();
   }
-  return { samples, verdicts, unlabelled };
+  return { samples, verdicts, unlabelled, rigWarnings };
 }

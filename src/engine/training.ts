@@ -10,6 +10,8 @@ import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
 import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
 import { EngineCore, type CycleFeaturesRecord } from './core.js';
+import { modelRigOf } from './rigFit.js';
+import type { ModelRig } from '../model/rigFingerprint.js';
 
 export type GateReason = 'channel-saturated' | 'channel-dead' | 'channel-spiking' | 'baseline-unstable';
 export const GATE_REASONS: readonly GateReason[] = ['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'];
@@ -39,6 +41,8 @@ export interface TrainingSet {
   readonly limits: ModelLimits;
   readonly skipped: readonly SkippedCycle[];
   readonly rig: RigInfo;
+  /** The rig's identity and the fingerprint of the training cycles (null without a gas channel). */
+  readonly modelRig: ModelRig | null;
 }
 
 /** One recording's events (info first, then frames) and the group its cycles belong to (its file name). */
@@ -184,5 +188,6 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
     },
     skipped,
     rig,
+    modelRig: modelRigOf(rig, rows.map((r) => r.record.rigValues), table.source),
   };
 }

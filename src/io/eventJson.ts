@@ -25,6 +25,7 @@ export const ENGINE_EVENT_TYPES: readonly EngineEventType[] = [
   'verdict',
   'over-budget',
   'adaptation-stopped',
+  'rig-mismatch',
 ];
 
 type FrameEvent = Extract<EngineEvent, { type: 'frame' }>;
@@ -145,6 +146,7 @@ const schemas = {
     accepted: uint,
     largestShiftSd: num,
   }),
+  'rig-mismatch': z.looseObject({ type: z.literal('rig-mismatch'), atMs: num, basis: z.enum(['identity', 'data']), sample: z.string(), message: text }),
 } satisfies Record<EngineEventType, z.ZodType>;
 
 /**

@@ -30,7 +30,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { EnoseError, fail, ok, type DataIssue, type Result } from '../errors.js';
-import type { FrameSource, Phase, RecordedFrame, RigCommand, RigInfo, SourceEvent } from '../types.js';
+import type { FrameSource, FramesRecording, Phase, RecordedFrame, RigCommand, RigInfo, SourceEvent } from '../types.js';
+import { delimiterMismatch, toCommaCsv, type Delimiter } from './datasets/delimited.js';
+import { importKindOf, readRecordings } from './datasets/imported.js';
 import { parseFramesCsv } from './datasets/framesCsv.js';
 import { baseName, textLines } from './datasets/text.js';
 import { parseEventValue } from './eventJson.js';
@@ -47,6 +49,8 @@ export interface ReplayOptions {
   readonly baselineS?: number;
   /** Events emitted between two turns of the event loop at speed `max`. @default 1000 */
   readonly yieldEvery?: number;
+  /** Cell delimiter of a plain frames file or of recordings of one CSV each (datasets/delimited.ts). @default ',' */
+  readonly delimiter?: Delimiter;
 }
 
 export interface ReplaySource extends FrameSource {
@@ -105,7 +109,7 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   const yieldEvery = options.yieldEvery ?? 1000;
   if (!Number.isInteger(yieldEvery) || yieldEvery < 1) throw new EnoseError('bad-option', `yieldEvery ${String(yieldEvery)} is not a positive integer`);
 
-  const loaded = await loadReplay(path, baselineS);
+  const loaded = await loadReplay(path, baselineS, options.delimiter ?? ',');
   if (!loaded.ok) return loaded;
   const data = loaded.value;
   let running = false;
@@ -207,21 +211,26 @@ function rigTimeOf(tS: number): number {
 // ---------------------------------------------------------------------------------------------------------
 // Loading
 
-async function loadReplay(path: string, baselineS: number): Promise<Result<Loaded>> {
+async function loadReplay(path: string, baselineS: number, delimiter: Delimiter): Promise<Result<Loaded>> {
+  // Recordings of one CSV each (a file, or a folder of them): a plain frames file whose samples are the files.
+  if ((await importKindOf(path, delimiter)) === 'recordings') {
+    const read = await readRecordings(path, delimiter);
+    return read.ok ? ok(plainLoaded(read.value, baselineS, [])) : read;
+  }
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
   } catch (error) {
     return fail({ file: path, line: 0, reason: describeFsError(error) });
   }
-  if (!isFolder) return loadPlainCsv(path, baselineS, []);
+  if (!isFolder) return loadPlainCsv(path, baselineS, [], delimiter);
   const metaPath = join(path, 'meta.json');
   const metaText = await readText(metaPath);
   if (!metaText.ok) {
     const framesPath = join(path, 'frames.csv');
     if (metaText.error.reason !== 'no such file or directory') return metaText;
     const warning = { file: metaPath, line: 0, reason: 'no meta.json: replaying frames.csv as a plain frames file (no rig info, no recorded events)' };
-    return loadPlainCsv(framesPath, baselineS, [warning]);
+    return loadPlainCsv(framesPath, baselineS, [warning], delimiter);
   }
   return loadRecording(path, metaText.value, baselineS);
 }
@@ -236,27 +245,27 @@ async function readText(path: string): Promise<Result<string>> {
   }
 }
 
-async function loadPlainCsv(path: string, baselineS: number, warnings: DataIssue[]): Promise<Result<Loaded>> {
+async function loadPlainCsv(path: string, baselineS: number, warnings: DataIssue[], delimiter: Delimiter): Promise<Result<Loaded>> {
   const text = await readText(path);
   if (!text.ok) return text;
-  const read = parseFramesCsv(text.value, path, { tolerateCutLastLine: true });
+  const mismatch = delimiterMismatch(text.value, delimiter);
+  if (mismatch !== null) return fail({ file: path, line: 0, reason: mismatch });
+  const read = parseFramesCsv(toCommaCsv(text.value, delimiter), path, { tolerateCutLastLine: true });
   if (!read.ok) return read;
   for (const w of read.value.warnings) warnings.push(w);
-  const { channels, frames } = read.value.recording;
+  return ok(plainLoaded(read.value.recording, baselineS, warnings));
+}
+
+/** A recording without meta.json: the info made up (see the file's comment), phases host-timed without a phase column. */
+function plainLoaded(recording: FramesRecording, baselineS: number, warnings: DataIssue[]): Loaded {
+  const path = recording.source;
+  const { channels, frames } = recording;
   const stepS = medianStepS([frames]);
   const rateHz = Number((1 / stepS).toPrecision(9));
   const info: RigInfo = { proto: 'file', rig: baseName(path), fw: 'file', rateHz, unit: 'ohm', channels };
   const hostTimed = frames[0].phase === null;
   const segment: Segment = { channels, frames, firstFrame: 0, phases: hostTimed ? hostTimedPhases(frames, baselineS) : null };
-  return ok({
-    info,
-    segments: [segment],
-    events: [{ afterFrame: -1, event: { type: 'info', atMs: 0, ...info } }],
-    warnings,
-    frameCount: frames.length,
-    hostTimed,
-    stepS,
-  });
+  return { info, segments: [segment], events: [{ afterFrame: -1, event: { type: 'info', atMs: 0, ...info } }], warnings, frameCount: frames.length, hostTimed, stepS };
 }
 
 async function loadRecording(dir: string, metaText: string, baselineS: number): Promise<Result<Loaded>> {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
+import { modelRigSchema, type ModelRig } from './rigFingerprint.js';
 
 export const MODEL_KIND = 'enose-model';
 export const MODEL_VERSION = 1;
@@ -137,6 +138,8 @@ export const modelBundleSchema = z.object({
   limits: limitsSchema.nullable(),
   training: trainingSchema,
   lineage: z.object({ parent: z.string().nullable(), method: z.string(), reference: z.string().nullable() }).optional(),
+  /** The training rig's identity and data fingerprint (src/model/rigFingerprint.ts); absent in older models. */
+  rig: modelRigSchema.optional(),
 });
 
 export type ModelBundle = z.infer<typeof modelBundleSchema>;
@@ -182,6 +185,15 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * The bundle with the rig it was trained on (replacing any): everything else as it was, so the same verdicts;
+ * a new id, since the hash covers the whole document.
+ */
+export function withModelRig(bundle: ModelBundle, rig: ModelRig): ModelBundle {
+  const { id: _id, hash: _hash, rig: _old, ...rest } = bundle;
+  return signBundle({ ...rest, rig });
 }
 
 /** The bundle as written to disk: stable key order, one JSON document. */

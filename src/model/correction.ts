@@ -211,9 +211,12 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
     });
     classifier = { ...cl, intercept: intercept.slice(0, classCount) };
   }
-  const { id: _id, hash: _hash, ...rest } = parent;
+  // A corrected or transferred model reads other data than its training rig's, so it keeps no rig fingerprint;
+  // adaptation during operation stays on the same rig and keeps it.
+  const { id: _id, hash: _hash, rig, ...rest } = parent;
   const unsigned: UnsignedBundle = {
     ...rest,
+    ...(rig && lineage.method.startsWith('online-adaptation') && { rig }),
     scaler: { mean: Array.from(scaler.mean), scale: Array.from(scaler.scale) },
     pca: { ...parent.pca, axes: Array.from(axes) },
     classifier,

@@ -23,6 +23,10 @@ export interface EvaluationReport {
   readonly unknownOdour: number;
   /** Accuracy per group (the file each sample came from, e.g. `batch2`). */
   readonly perGroup: Readonly<Record<string, { readonly n: number; readonly accuracy: number }>>;
+  /** Samples whose verdict carries `rig-mismatch` (data far outside the model's training rig). */
+  readonly rigMismatch: number;
+  /** Samples that got no class (a cut or too short cycle, invalid features): counted in `n`, listed here. */
+  readonly unpredicted: readonly string[];
 }
 
 /** One judged sample, from a feature row or from the streaming engine's verdict. */
@@ -67,12 +71,15 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
   let correct = 0;
   let inconclusive = 0;
   let unknownOdour = 0;
+  let rigMismatch = 0;
   let suspiciousN = 0;
   let detected = 0;
   let clearN = 0;
   let alarms = 0;
   const groups = new Map<string, { n: number; correct: number }>();
+  const unpredicted: string[] = [];
   for (const s of samples) {
+    if (s.predicted === null) unpredicted.push(s.sample);
     const hit = s.predicted === s.label;
     if (hit) correct++;
     confusion[index.get(s.label)!]![index.get(s.predicted ?? NONE)!]!++;
@@ -82,6 +89,7 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
     groups.set(s.group, group);
     if (s.verdict === 'inconclusive') inconclusive++;
     if (s.reasons.includes('unknown-odour')) unknownOdour++;
+    if (s.reasons.includes('rig-mismatch')) rigMismatch++;
     if (bundle.policy) {
       if (isSuspiciousLabel(bundle.policy, s.label)) {
         suspiciousN++;
@@ -111,7 +119,9 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
     falseAlarmRate: bundle.policy && clearN > 0 ? alarms / clearN : null,
     inconclusive,
     unknownOdour,
+    rigMismatch,
     perGroup,
+    unpredicted,
   };
 }
 

@@ -388,6 +388,16 @@ export class CycleFeatures {
     return this.rCount >= this.rWindows * this.rWindowFrames - Math.floor(this.rWindowFrames / 2);
   }
 
+  /** Channel i's baseline R0 of this cycle (NaN before the exposure starts, and for environment channels): the rig check reads it. */
+  baselineOf(i: number): number {
+    return this.r0[i]!;
+  }
+
+  /** Channel i's response farthest from neutral over the exposure (the `peak` feature, kept with or without summary features). */
+  peakOf(i: number): number {
+    return this.peak[i]!;
+  }
+
   /** The largest baseline drift of the gas channels (share of R0), known once the exposure has started. */
   get largestBaselineDrift(): number {
     let m = 0;

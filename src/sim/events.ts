@@ -2,9 +2,18 @@
 import type { RigInfo, SourceEvent } from '../types.js';
 import type { Simulation } from './simulate.js';
 
+/**
+ * A simulated rig's name. Its sensor units (and their drift) are drawn from the rig id and the rig seed, so the
+ * name carries both and two different rigs never share one: the default id with rig seed s is `SIM<s>` (the
+ * shipped models' training rig, seed 1, stays `SIM1`); another id X is `X-s<s>`.
+ */
+export function simulatedRigName(options: { readonly rigId: string; readonly rigSeed: number }): string {
+  return options.rigId === 'SIM1' ? `SIM${options.rigSeed}` : `${options.rigId}-s${options.rigSeed}`;
+}
+
 /** The rig info line of a simulated rig. */
 export function simulatedRigInfo(sim: Simulation): RigInfo {
-  return { proto: 'ENL/1', rig: sim.rig.id, fw: 'sim', rateHz: sim.rig.rateHz, unit: sim.rig.unit, channels: [...sim.rig.channels] };
+  return { proto: 'ENL/1', rig: simulatedRigName(sim.options), fw: 'sim', rateHz: sim.rig.rateHz, unit: sim.rig.unit, channels: [...sim.rig.channels] };
 }
 
 export interface SimulationEventOptions {

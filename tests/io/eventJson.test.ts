@@ -10,6 +10,7 @@ describe('eventToJson / parseEventJson', () => {
     const extra: EngineEvent[] = [
       { type: 'over-budget', atMs: 12.5, sample: 'c1', latencyMs: 7.25, budgetMs: 5 },
       { type: 'adaptation-stopped', atMs: 13, sample: 'c2', addedAlarms: 5, watchSamples: 200, accepted: 223, largestShiftSd: 0.4775 },
+      { type: 'rig-mismatch', atMs: 14, basis: 'data', sample: 'c3', message: '3 of the last 3 cycles are far outside the model\'s training data' },
     ];
     const seen = new Set<string>();
     for (const event of [...events, ...extra]) {

@@ -88,7 +88,8 @@ describe('enose serve --replay: the API over HTTP', () => {
     const body = (await res.json()) as { status: string; rig: { connected: boolean; id: string }; model: { id: string }; lastFrameAgeS: number };
     expect(res.status).toBe(200);
     expect(body.status).toBe('ok');
-    expect(body.rig).toMatchObject({ connected: true, id: 'SIM1' });
+    // The recording is the simulator's rig of seed 7: named after its rig seed (enose simulate), SIM7.
+    expect(body.rig).toMatchObject({ connected: true, id: 'SIM7' });
     expect(body.model.id).toBe(expected[0]!.modelId);
     expect(body.lastFrameAgeS).toBeLessThan(5);
   });

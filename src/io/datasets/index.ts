@@ -10,6 +10,9 @@ import type { FeatureTable, FramesRecording } from '../../types.js';
 import { parseFeatureCsv } from './featureCsv.js';
 import { isFramesCsvHeader, parseFramesCsv, type FramesCsvOptions } from './framesCsv.js';
 import { parseLibsvm } from './libsvm.js';
+import { BME_EXTENSION } from './bmeRawData.js';
+import { delimiterMismatch, toCommaCsv, type Delimiter } from './delimited.js';
+import { importKindOf, readBmeFile, readRecordings } from './imported.js';
 import { isBlankLine, isCommentLine, splitCsvLine, textLines } from './text.js';
 
 export { parseFeatureCsv } from './featureCsv.js';
@@ -29,10 +32,15 @@ export { parseDecimal } from './text.js';
 
 /** File extensions read as libsvm-style feature files. */
 export const LIBSVM_EXTENSIONS: readonly string[] = ['.dat', '.libsvm', '.svm'];
-/** All extensions a folder is scanned for (`.csv` is a frames or a feature file, told by its header). */
-export const DATASET_EXTENSIONS: readonly string[] = [...LIBSVM_EXTENSIONS, '.csv'];
+/** All extensions a folder is scanned for (`.csv` and `.tsv` are frames or feature files, told by the header). */
+export const DATASET_EXTENSIONS: readonly string[] = [...LIBSVM_EXTENSIONS, '.csv', '.tsv', BME_EXTENSION];
 
-export type DatasetOptions = FramesCsvOptions;
+export interface DatasetOptions extends FramesCsvOptions {
+  /** Cell delimiter of the text files (comma, semicolon or tab; with the others a decimal comma is read). @default ',' */
+  readonly delimiter?: Delimiter;
+}
+
+type FileKind = 'libsvm' | 'csv' | 'bme' | 'recordings';
 
 /** What `readDataset` read: one feature table, or the recordings of frames files (reduce them in signal/). */
 export type Dataset =
@@ -40,7 +48,7 @@ export type Dataset =
   | { readonly kind: 'frames'; readonly recordings: readonly FramesRecording[]; readonly warnings: readonly DataIssue[] };
 
 type FileRead =
-  | { readonly kind: 'features'; readonly table: FeatureTable }
+  | { readonly kind: 'features'; readonly table: FeatureTable; readonly warnings?: readonly DataIssue[] }
   | { readonly kind: 'frames'; readonly recording: FramesRecording; readonly warnings: readonly DataIssue[] };
 
 const byName = new Intl.Collator('en', { numeric: true });
@@ -61,9 +69,9 @@ export async function readDataset(paths: string | readonly string[], options: Da
   const list = typeof paths === 'string' ? [paths] : paths;
   if (list.length === 0) return fail({ file: '', line: 0, reason: 'no data path given' });
 
-  const files: { path: string; kind: 'libsvm' | 'csv' }[] = [];
+  const files: { path: string; kind: FileKind }[] = [];
   for (const path of list) {
-    const expanded = await expandPath(path);
+    const expanded = await expandPath(path, options.delimiter ?? ',');
     if (!expanded.ok) return expanded;
     files.push(...expanded.value);
   }
@@ -96,10 +104,13 @@ export async function readDataset(paths: string | readonly string[], options: Da
   const tables = reads.flatMap((read) => (read.kind === 'features' ? [read.table] : []));
   const joined = concatFeatureTables(tables, list.join(','));
   if (!joined.ok) return joined;
-  return ok({ kind: 'features', table: joined.value, warnings: [] });
+  return ok({ kind: 'features', table: joined.value, warnings: reads.flatMap((read) => (read.kind === 'features' ? (read.warnings ?? []) : [])) });
 }
 
-async function expandPath(path: string): Promise<Result<{ path: string; kind: 'libsvm' | 'csv' }[]>> {
+async function expandPath(path: string, delimiter: Delimiter): Promise<Result<{ path: string; kind: FileKind }[]>> {
+  // The files real rigs write (imported.ts): a .bmerawdata file, recordings of one CSV each.
+  const imported = await importKindOf(path, delimiter);
+  if (imported !== null) return ok([{ path, kind: imported }]);
   let info;
   try {
     info = await stat(path);
@@ -120,7 +131,7 @@ async function expandPath(path: string): Promise<Result<{ path: string; kind: 'l
   } catch (error) {
     return fail({ file: path, line: 0, reason: systemReason(error, 'cannot list the folder') });
   }
-  const found: { path: string; kind: 'libsvm' | 'csv' }[] = [];
+  const found: { path: string; kind: FileKind }[] = [];
   for (const name of names.sort(byName.compare)) {
     const kind = extensionKind(name);
     if (kind !== null) found.push({ path: join(path, name), kind });
@@ -129,13 +140,22 @@ async function expandPath(path: string): Promise<Result<{ path: string; kind: 'l
   return ok(found);
 }
 
-function extensionKind(path: string): 'libsvm' | 'csv' | null {
+function extensionKind(path: string): FileKind | null {
   const ext = extname(path).toLowerCase();
   if (LIBSVM_EXTENSIONS.includes(ext)) return 'libsvm';
-  return ext === '.csv' ? 'csv' : null;
+  if (ext === BME_EXTENSION) return 'bme';
+  return ext === '.csv' || ext === '.tsv' ? 'csv' : null;
 }
 
-async function readDataFile(path: string, kind: 'libsvm' | 'csv', options: DatasetOptions): Promise<Result<FileRead>> {
+async function readDataFile(path: string, kind: FileKind, options: DatasetOptions): Promise<Result<FileRead>> {
+  if (kind === 'bme') {
+    const read = await readBmeFile(path);
+    return read.ok ? ok({ kind: 'features', table: read.value.table, warnings: read.value.warnings }) : read;
+  }
+  if (kind === 'recordings') {
+    const read = await readRecordings(path, options.delimiter ?? ',');
+    return read.ok ? ok({ kind: 'frames', recording: read.value, warnings: [] }) : read;
+  }
   const tooLarge = await tooLargeToRead(path);
   if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
   let text: string;
@@ -148,6 +168,9 @@ async function readDataFile(path: string, kind: 'libsvm' | 'csv', options: Datas
     const table = parseLibsvm(text, path);
     return table.ok ? ok({ kind: 'features', table: table.value }) : table;
   }
+  const mismatch = delimiterMismatch(text, options.delimiter ?? ',');
+  if (mismatch !== null) return fail({ file: path, line: 0, reason: mismatch });
+  text = toCommaCsv(text, options.delimiter ?? ',');
   if (csvIsFrames(text)) {
     const read = parseFramesCsv(text, path, options);
     return read.ok ? ok({ kind: 'frames', recording: read.value.recording, warnings: read.value.warnings }) : read;
