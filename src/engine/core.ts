@@ -274,7 +274,7 @@ export class EngineCore {
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample)) {
       this.judge(event.atMs);
-      t.close();
+      t.finish();
     }
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
