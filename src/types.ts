@@ -173,7 +173,15 @@ export interface CycleQuality {
 
 export interface VerdictEvent {
   readonly type: 'verdict';
+  /** The host's monotonic clock (performance.now()) at the verdict: for latencies, not a date. */
   readonly atMs: number;
+  /**
+   * The wall-clock time of the verdict, ISO 8601 UTC (`2026-12-07T09:15:02.113Z`), from the engine's `wallClock`.
+   * Always set by the engine; absent only in verdicts recorded by versions before it.
+   */
+  readonly wallTime?: string;
+  /** The station that judged the sample: the engine's `stationId`, by default the rig's id. Set as `wallTime` is. */
+  readonly station?: string;
   readonly sample: string;
   /** Null when the model has no suspicious/clear policy: the verdict then carries the class only. */
   readonly verdict: VerdictKind | null;

@@ -112,6 +112,8 @@ const schemas = {
   'sample-started': z.looseObject({ type: z.literal('sample-started'), atMs: num, sample: text, seq: uint, requested: z.boolean() }),
   verdict: z.looseObject({
     type: z.literal('verdict'),
+    wallTime: z.iso.datetime().optional(),
+    station: text.optional(),
     atMs: num,
     sample: text,
     verdict: z.enum(['suspicious', 'clear', 'inconclusive']).nullable(),

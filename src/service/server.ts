@@ -49,6 +49,10 @@ export interface ScannerServiceOptions {
   readonly token?: string | null;
   /** @default 5 */
   readonly latencyBudgetMs?: number;
+  /** The station each verdict names. @default the rig's id */
+  readonly stationId?: string;
+  /** Wall clock in epoch ms (verdicts' `wallTime`, sample times). @default Date.now */
+  readonly wallClock?: () => number;
   /** A requested cycle the rig has not started by then fails (the rig is free again). @default 15000 */
   readonly startTimeoutMs?: number;
   /** Default frame rate of `/v1/events` (the page's). @default 25 */
@@ -237,6 +241,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     queue: false,
     emitFrames: true,
     latencyBudgetMs: options.latencyBudgetMs ?? 5,
+    ...(options.stationId !== undefined && { stationId: options.stationId }),
+    ...(options.wallClock !== undefined && { wallClock: options.wallClock }),
     onEvent: onEngineEvent,
   });
 

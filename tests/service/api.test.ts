@@ -41,7 +41,7 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
     expect(expected).toHaveLength(3);
     [open, guarded] = await Promise.all([
       startServe(['--replay', recording, '--model', MODEL, '--speed', '100']),
-      startServe(['--replay', recording, '--model', MODEL, '--speed', 'max', '--token', TOKEN]),
+      startServe(['--replay', recording, '--model', MODEL, '--speed', 'max', '--token', TOKEN, '--station', 'quay-7']),
     ]);
   });
 
@@ -52,7 +52,7 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
 
   /** The verdict's content, without what differs by nature between two runs (the id, times, latency). */
   function content(v: VerdictEvent | Record<string, unknown>): Record<string, unknown> {
-    const { sample: _s, atMs: _a, latencyMs: _l, ...rest } = v as Record<string, unknown>;
+    const { sample: _s, atMs: _a, latencyMs: _l, wallTime: _w, station: _st, ...rest } = v as Record<string, unknown>;
     return rest;
   }
 
@@ -112,6 +112,9 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
       expect(done['containerId']).toBe('MSCU1234567');
       const verdict = done['verdict'] as Record<string, unknown>;
       expect(verdict['sample']).toBe(id);
+      // Without --station, the station is the rig (the recording's rig id).
+      expect(verdict['station']).toBe('SIM1');
+      expect(verdict['wallTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       // Field for field, the recorded cycle's verdict: class, probabilities to the last bit, reasons, quality, frames.
       expect(content(verdict)).toEqual(content(expected[0]!));
       const pca = done['pca'] as number[];
@@ -245,6 +248,11 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
       expect(started.status).toBe(202);
       const done = await awaitSample(guarded.url, started.json['id'] as string, bearer);
       expect(content(done['verdict'] as Record<string, unknown>)).toEqual(content(expected[0]!));
+      // --station names the station; the wall-clock time lies between the request and the answer.
+      const verdict = done['verdict'] as { station: string; wallTime: string };
+      expect(verdict.station).toBe('quay-7');
+      expect(Date.parse(verdict.wallTime)).toBeGreaterThanOrEqual(Date.parse(started.json['requestedAt'] as string));
+      expect(Date.parse(verdict.wallTime)).toBeLessThanOrEqual(Date.parse(done['finishedAt'] as string));
     });
 
     it('the page takes a session cookie from /login; the cookie opens the page and its stream, not the API writes', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { EngineCore } from '../../src/engine/core.js';
 import { readModelFile } from '../../src/io/modelFile.js';
-import { createReplayRig, cutCycles } from '../../src/service/replayRig.js';
+import { createReplayRig, cutCycles } from '../../src/io/replayRig.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
@@ -27,7 +27,7 @@ describe.each(SHIPPED_MODELS)('the replay rig with the $name model', ({ path }) 
     return out;
   }
 
-  const content = ({ sample: _s, atMs: _a, latencyMs: _l, ...rest }: VerdictEvent) => rest;
+  const content = ({ sample: _s, atMs: _a, latencyMs: _l, wallTime: _w, ...rest }: VerdictEvent) => rest;
 
   describe('cutCycles', () => {
     it('cuts a recording into its cycles, with the info line before them', () => {
