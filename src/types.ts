@@ -107,7 +107,8 @@ export type SourceEvent =
       readonly sample?: string;
       readonly label?: string;
     }
-  | { readonly type: 'issue'; readonly atMs: number; readonly kind: LinkIssueKind; readonly line: string; readonly detail: string }
+  /** A line-level problem; `count` (absent: 1) when a run of identical ones (kind and detail) is reported once, `line` its first. */
+  | { readonly type: 'issue'; readonly atMs: number; readonly kind: LinkIssueKind; readonly line: string; readonly detail: string; readonly count?: number }
   | { readonly type: 'gap'; readonly atMs: number; readonly fromSeq: number; readonly toSeq: number; readonly lost: number }
   | { readonly type: 'state'; readonly atMs: number; readonly state: LinkState; readonly detail: string }
   /** The rig restarted (a new info line): a cycle in progress is cut. */

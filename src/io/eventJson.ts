@@ -100,6 +100,7 @@ const schemas = {
     kind: z.enum(['too-long', 'bad-checksum', 'malformed', 'wrong-channel-count', 'repeated-seq', 'no-info']),
     line: text,
     detail: text,
+    count: z.number().int().min(2).optional(),
   }),
   gap: z.looseObject({ type: z.literal('gap'), atMs: num, fromSeq: uint, toSeq: uint, lost: uint }),
   state: z.looseObject({
