@@ -14,6 +14,22 @@ export { judgeRecordings } from './engine/judge.js';
 // Sources, recordings and files
 export { createMemorySource, framesToSourceEvents, type MemorySource, type MemorySourceOptions } from './io/memory.js';
 export { createReplaySource, type ReplaySource, type ReplayOptions, type ReplaySpeed } from './io/replay.js';
+export { createReplayRig, openReplayRig, cutCycles, type ReplayRig, type ReplayRigOptions, type OpenReplayRigOptions, type OpenedReplayRig, type RecordedCycles } from './io/replayRig.js';
+export {
+  createSerialSource,
+  describePortError,
+  listPorts,
+  resolveAutoPort,
+  type ListPortsOptions,
+  type SerialPortInfo,
+  type CsvModeOptions,
+  type PortFactory,
+  type SerialPortLike,
+  type SerialProtocol,
+  type SerialSource,
+  type SerialSourceOptions,
+  type SerialSourceStats,
+} from './io/serial.js';
 export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
 export { eventToJson, parseEventJson } from './io/eventJson.js';
 export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset } from './io/datasets/index.js';

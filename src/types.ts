@@ -107,7 +107,8 @@ export type SourceEvent =
       readonly sample?: string;
       readonly label?: string;
     }
-  | { readonly type: 'issue'; readonly atMs: number; readonly kind: LinkIssueKind; readonly line: string; readonly detail: string }
+  /** A line-level problem; `count` (absent: 1) when a run of identical ones (kind and detail) is reported once, `line` its first. */
+  | { readonly type: 'issue'; readonly atMs: number; readonly kind: LinkIssueKind; readonly line: string; readonly detail: string; readonly count?: number }
   | { readonly type: 'gap'; readonly atMs: number; readonly fromSeq: number; readonly toSeq: number; readonly lost: number }
   | { readonly type: 'state'; readonly atMs: number; readonly state: LinkState; readonly detail: string }
   /** The rig restarted (a new info line): a cycle in progress is cut. */
@@ -175,7 +176,15 @@ export interface CycleQuality {
 
 export interface VerdictEvent {
   readonly type: 'verdict';
+  /** The host's monotonic clock (performance.now()) at the verdict: for latencies, not a date. */
   readonly atMs: number;
+  /**
+   * The wall-clock time of the verdict, ISO 8601 UTC (`2026-12-07T09:15:02.113Z`), from the engine's `wallClock`.
+   * Always set by the engine; absent only in verdicts recorded by versions before it.
+   */
+  readonly wallTime?: string;
+  /** The station that judged the sample: the engine's `stationId`, by default the rig's id. Set as `wallTime` is. */
+  readonly station?: string;
   readonly sample: string;
   /** Null when the model has no suspicious/clear policy: the verdict then carries the class only. */
   readonly verdict: VerdictKind | null;

@@ -46,7 +46,7 @@ export function sourceEventToText(event: SourceEvent): string {
     case 'info':
       return `info   rig ${event.rig} fw ${event.fw} ${event.proto} ${event.rateHz} Hz ${event.unit}, ${event.channels.length} channels: ${event.channels.join(' ')}`;
     case 'issue':
-      return `issue  ${event.kind}: ${event.detail} | ${event.line}`;
+      return `issue  ${event.kind}${event.count === undefined ? '' : ` x${event.count}`}: ${event.detail} | ${event.line}`;
     case 'gap':
       return `gap    seq ${event.fromSeq}..${event.toSeq}: ${event.lost} frame${event.lost === 1 ? '' : 's'} lost`;
     case 'state':

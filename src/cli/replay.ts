@@ -44,7 +44,7 @@ export function verdictText(v: VerdictEvent): string {
 export function otherEventText(e: EngineEvent): string | null {
   switch (e.type) {
     case 'issue':
-      return `issue ${e.kind}: ${e.detail}`;
+      return `issue ${e.kind}${e.count === undefined ? '' : ` x${e.count}`}: ${e.detail}`;
     case 'gap':
       return `gap: ${e.lost} frame(s) lost (${e.fromSeq}..${e.toSeq})`;
     case 'state':

@@ -1,11 +1,11 @@
 /** `enose serve`: the engine behind an HTTP API, with the operator page, on a rig or a replayed recording. */
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
-import { createReplaySource } from '../io/replay.js';
 import { isLoopbackAddress } from '../service/auth.js';
-import { createReplayRig } from '../service/replayRig.js';
+import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
-import type { FrameSource, SourceEvent } from '../types.js';
+import type { FrameSource } from '../types.js';
+import { stationOption } from './stationOption.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
@@ -36,6 +36,7 @@ Options:
                          cookie from GET /login?token=<secret> (or set ENOSE_TOKEN)
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
+  --station <id>         the station each verdict names (field station)         [default: the rig's id]
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
   -h, --help             this help
 `;
@@ -75,6 +76,7 @@ export const serveCommand: Command = {
       token: { type: 'string' },
       record: { type: 'string' },
       'latency-budget-ms': { type: 'string' },
+      station: { type: 'string' },
       'start-timeout-s': { type: 'string' },
     });
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose serve --help)`);
@@ -94,13 +96,10 @@ export const serveCommand: Command = {
     let source: FrameSource;
     if (replayPath !== undefined) {
       const speed = parseSpeed(stringOption(parsed, 'speed') ?? 'realtime');
-      const replay = await createReplaySource(replayPath, { speed: 'max', baselineS });
-      if (!replay.ok) throw EnoseError.fromIssue('bad-data', replay.error);
-      for (const w of replay.value.warnings) ctx.stderr(`enose serve: warning: ${formatIssue(w)}\n`);
-      const events: SourceEvent[] = [];
-      await replay.value.run((e) => events.push(e), new AbortController().signal);
-      const rig = createReplayRig(events, `replay:${replayPath}`, { speed });
-      if (rig.cycleCount === 0) throw new EnoseError('bad-data', `${replayPath}: no sampling cycle in the recording`);
+      const opened = await openReplayRig(replayPath, { speed, baselineS });
+      if (!opened.ok) throw EnoseError.fromIssue('bad-data', opened.error);
+      for (const w of opened.value.warnings) ctx.stderr(`enose serve: warning: ${formatIssue(w)}\n`);
+      const rig = opened.value.rig;
       ctx.stderr(`enose serve: replaying ${rig.cycleCount} cycle(s) of ${replayPath}, one per request\n`);
       source = rig;
     } else {
@@ -121,6 +120,7 @@ export const serveCommand: Command = {
         port: listen.port,
         token,
         latencyBudgetMs,
+        ...stationOption(parsed),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);

@@ -2,6 +2,7 @@
 import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
+import { stationOption } from './stationOption.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
@@ -18,6 +19,7 @@ Options:
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --cycle-every <s>      start a cycle (START) every s seconds, for unattended runs
   --latency-budget-ms <ms>  verdict latency budget                                   [default: 5]
+  --station <id>         the station each verdict names (field station)      [default: the rig's id]
   --adapt                adaptation during operation: the scaler follows the slow drift of confidently
                          clear samples (guarded: suspicious or odd ones are ignored, steps and total capped);
                          each verdict carries how far it has moved; replay --adapt gives the same verdicts.
@@ -42,6 +44,7 @@ export const watchCommand: Command = {
       record: { type: 'string' },
       'cycle-every': { type: 'string' },
       'latency-budget-ms': { type: 'string' },
+      station: { type: 'string' },
       json: { type: 'boolean' },
       adapt: { type: 'boolean' },
       'adapted-out': { type: 'string' },
@@ -61,6 +64,7 @@ export const watchCommand: Command = {
       queue: false,
       signal: ctx.signal,
       latencyBudgetMs,
+      ...stationOption(parsed),
       adaptation: adapt.on,
       emitFrames: json || recorder !== null,
       onEvent: (e) => {

@@ -49,6 +49,14 @@ export interface EngineCoreOptions {
   readonly emitFrames?: boolean;
   /** Monotonic clock in ms. @default performance.now */
   readonly now?: () => number;
+  /** Wall clock in epoch ms, for each verdict's `wallTime` (tests inject a fixed one). @default Date.now */
+  readonly wallClock?: () => number;
+  /**
+   * The station each verdict names (`station`): where the rig stands, e.g. `antwerp-quay-7`. @default the rig's
+   * id from its info line (a station is its rig: one engine per rig, and the id stays with the rig when the
+   * host computer is replaced)
+   */
+  readonly stationId?: string;
   /** Feature-only mode: channel gates to report but not act on (a model's own list is used otherwise). */
   readonly ignoreGates?: readonly string[];
   /**
@@ -123,6 +131,8 @@ export class EngineCore {
   private readonly budgetMs: number;
   private readonly emitFrames: boolean;
   private readonly now: () => number;
+  private readonly wallClock: () => number;
+  private readonly stationId: string | null;
   readonly tracker = new CycleTracker();
   private info: RigInfo | null = null;
   private features: CycleFeatures | null = null;
@@ -159,6 +169,11 @@ export class EngineCore {
     this.budgetMs = options.latencyBudgetMs ?? 5;
     this.emitFrames = options.emitFrames ?? true;
     this.now = options.now ?? (() => performance.now());
+    this.wallClock = options.wallClock ?? Date.now;
+    if (options.stationId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.stationId)) {
+      throw new EnoseError('bad-option', `stationId must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit: ${JSON.stringify(options.stationId)}`);
+    }
+    this.stationId = options.stationId ?? null;
     this.ignoreGates = new Set(bundle?.limits?.ignoreGates ?? options.ignoreGates ?? []);
     const adapt = options.adaptation ?? false;
     if (adapt !== false && (!bundle || !this.model)) throw new EnoseError('bad-option', 'adaptation needs a model');
@@ -282,7 +297,7 @@ export class EngineCore {
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample)) {
       this.judge(event.atMs);
-      t.close();
+      t.finish();
     }
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
@@ -411,6 +426,8 @@ export class EngineCore {
     const event: VerdictEvent = {
       type: 'verdict',
       atMs,
+      wallTime: new Date(this.wallClock()).toISOString(),
+      station: this.stationId ?? this.info!.rig,
       sample: t.id,
       verdict,
       class: predicted ? bundle.classes[best]! : null,

@@ -101,6 +101,7 @@ const schemas = {
     kind: z.enum(['too-long', 'bad-checksum', 'malformed', 'wrong-channel-count', 'repeated-seq', 'no-info']),
     line: text,
     detail: text,
+    count: z.number().int().min(2).optional(),
   }),
   gap: z.looseObject({ type: z.literal('gap'), atMs: num, fromSeq: uint, toSeq: uint, lost: uint }),
   state: z.looseObject({
@@ -113,6 +114,8 @@ const schemas = {
   'sample-started': z.looseObject({ type: z.literal('sample-started'), atMs: num, sample: text, seq: uint, requested: z.boolean() }),
   verdict: z.looseObject({
     type: z.literal('verdict'),
+    wallTime: z.iso.datetime().optional(),
+    station: text.optional(),
     atMs: num,
     sample: text,
     verdict: z.enum(['suspicious', 'clear', 'inconclusive']).nullable(),

@@ -125,7 +125,7 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   }
 
   async function send(command: RigCommand): Promise<void> {
-    throw new EnoseError('bad-usage', `a replay cannot send commands to a rig (${command.command})`);
+    throw new EnoseError('bad-usage', `a replay cannot send commands to a rig (${command.command}): it plays its recorded cycles as recorded; for a recording that answers START with its next cycle, use openReplayRig(path)`);
   }
 
   return ok({

@@ -5,11 +5,10 @@
  *   line (socat and USB adapters can hold stale bytes).
  * - Every chunk is stamped `atMs = performance.now()` when it arrives and pushed, raw, into the ENL/1 codec
  *   (`createDecoder`) or the plain csv decoder; their outputs become `SourceEvent`s in wire order. A timer
- *   polls the codec so that frames held back for want of an info line time out as `no-info`; when the codec
- *   asks for the info line (`need-info`, at the first frame without one) the source sends `INFO` and tells
- *   the codec (`infoRequested`). It sends no INFO of its own at connect: a rig that resets when the port
- *   opens (Uno, Nano) prints its boot info line anyway, and a second, unasked-for identical line would read
- *   as a reboot.
+ *   polls the codec so that frames held back for want of an info line time out as `no-info`. The source sends
+ *   `INFO` (and tells the codec, `infoRequested`) when the port opens and when the codec asks (`need-info`),
+ *   one at a time (src/io/infoRequests.ts); a board that resets on open loses it in its reset and prints its
+ *   boot line. Runs of identical issues go out as one event with a `count` (src/io/issueRuns.ts).
  * - Link states are events: `connected`, `disconnected`, `reconnecting`. A port that closes (unplugged,
  *   `close` with `disconnected`, or any error) is not the end: the source keeps running and reopens it with
  *   capped exponential back-off (100 ms doubling, at most `maxDelayMs`, 5 s by default), resetting the codec.
@@ -38,6 +37,8 @@ import { writeSync } from 'node:fs';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
+import { InfoRequests } from './infoRequests.js';
+import { IssueRuns } from './issueRuns.js';
 import { EnoseError } from '../errors.js';
 import { sameRigInfo, type FrameSource, type LinkState, type Phase, type RigCommand, type RigInfo, type SourceEvent } from '../types.js';
 import {
@@ -107,6 +108,8 @@ export interface SerialSourceOptions {
   readonly pollMs?: number;
   /** How long frames wait for an info line. @default 2000 (the protocol's) */
   readonly holdBackMs?: number;
+  /** Send INFO when the port opens (enl). Off for a rig that would answer it and also print a boot line. @default true */
+  readonly infoOnOpen?: boolean;
   /**
    * A connected port that delivers no byte for this long (and for at least 20 frame periods of the rig's
    * announced rate) is closed and reopened like a lost one: rigs stream idle frames all the time, so silence
@@ -187,6 +190,9 @@ class SerialSourceImpl implements SerialSource {
   private readonly csvOptions: Required<Omit<CsvModeOptions, 'channels'>> & { channels: readonly string[] | null };
 
   private readonly decoder: Enl1Decoder | null;
+  private readonly infoRequests: InfoRequests;
+  private readonly infoOnOpen: boolean;
+  private issueRuns: IssueRuns | null = null;
   private csvDecoder: CsvDecoder | null = null;
   private csvTotals: CsvCounters = { lines: 0, frames: 0, issues: { 'too-long': 0, malformed: 0, 'wrong-channel-count': 0 } };
   private csvChannels: readonly string[] | null;
@@ -234,6 +240,8 @@ class SerialSourceImpl implements SerialSource {
     if (csv.channels !== undefined && csv.channels.length === 0) throw new EnoseError('bad-option', 'csv.channels must not be empty');
     this.csvChannels = this.csvOptions.channels;
     this.decoder = this.protocol === 'enl' ? createDecoder(options.holdBackMs === undefined ? {} : { holdBackMs: options.holdBackMs }) : null;
+    this.infoRequests = new InfoRequests(options.holdBackMs ?? 2000);
+    this.infoOnOpen = options.infoOnOpen ?? true;
     this.description = `serial:${this.path}`;
   }
 
@@ -250,7 +258,9 @@ class SerialSourceImpl implements SerialSource {
   async run(emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<void> {
     if (this.running) throw new EnoseError('bad-usage', `${this.description}: run() called while the source is already running`);
     this.running = true;
-    this.emitFn = emit;
+    const runs = new IssueRuns(emit);
+    this.issueRuns = runs;
+    this.emitFn = (event) => runs.push(event);
     try {
       let first = true;
       let attempt = 0;
@@ -275,6 +285,7 @@ class SerialSourceImpl implements SerialSource {
         await this.session(port, signal);
       }
     } finally {
+      runs.flush();
       this.running = false;
       this.emitFn = null;
       this.port = null;
@@ -391,6 +402,8 @@ class SerialSourceImpl implements SerialSource {
         }
         const at = performance.now();
         this.setState('connected', this.path, at);
+        this.infoRequests.reset();
+        if (this.decoder !== null && this.infoOnOpen) this.requestInfo(at);
         if (this.protocol === 'csv' && this.csvChannels !== null) this.csvInfo(this.csvChannels, at, false);
         port.on('data', (chunk: Buffer) => this.onChunk(chunk));
         // A read of 0 bytes (a pty whose other end went away, at times) ends the stream without a 'close'.
@@ -412,6 +425,7 @@ class SerialSourceImpl implements SerialSource {
         const decoder = this.decoder;
         poll = setInterval(() => {
           if (!this.connected) return;
+          this.issueRuns?.flushDue(performance.now());
           if (hungUp === null && isHungUp(port)) {
             hungUp = new Error('the device went away (hung up)');
             port.close(() => undefined);
@@ -449,7 +463,7 @@ class SerialSourceImpl implements SerialSource {
 
   private requestInfo(atMs: number): void {
     const port = this.port;
-    if (port === null || !this.connected) return;
+    if (port === null || !this.connected || !this.infoRequests.ask(atMs)) return;
     this.decoder!.infoRequested(atMs);
     this.counts.commandsSent++;
     writeAndDrain(port, encodeCommand({ command: 'INFO' })).catch(() => undefined); // a failed write shows as a close
@@ -526,6 +540,7 @@ class SerialSourceImpl implements SerialSource {
         return;
       }
       case 'info':
+        this.infoRequests.answered();
         this.lastInfo = out.info;
         emit({ type: 'info', atMs, ...out.info });
         return;

@@ -109,7 +109,7 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
           frames.inc();
           return;
         case 'issue':
-          issues.inc({ kind: event.kind });
+          issues.inc({ kind: event.kind }, event.count ?? 1);
           return;
         case 'gap':
           lost.inc(event.lost);

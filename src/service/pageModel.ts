@@ -4,11 +4,15 @@
  *
  * A kNN model stores its training points with their labels: those are drawn with their true classes. Other
  * models keep the novelty limit's training points (bundle.novelty.points) without labels: each is given the
- * class the model itself predicts for it (said on the page: "coloured by the model's class").
+ * class the model itself predicts for it (said on the page: "coloured by the model's class"), where the model
+ * can classify a point from what is kept of it. An MLP's points cannot be (the novelty limit keeps 20 of its
+ * 110 or 218 components, and the page does not run the network): they are drawn unclassified (class -1), with
+ * no class centres, and the page says why.
  */
 import type { ModelBundle } from '../model/bundle.js';
 import { predictLinearInto } from '../model/lda.js';
 import { isSuspiciousLabel } from '../model/policy.js';
+import { decidesAfterRecovery, DEFAULT_EXTRACTOR, recoveryWindowsS, type ExtractorConfig } from '../signal/features.js';
 
 export interface PageModel {
   readonly id: string;
@@ -22,17 +26,25 @@ export interface PageModel {
   readonly threshold: number | null;
   readonly channels: readonly string[];
   readonly cloud: {
-    /** `label`: true training labels (kNN); `predicted`: the model's class of each point; `none`: no points. */
+    /** `label`: true training labels (kNN); `predicted`: the model's class of each point; `none`: not classified (or no points). */
     readonly colouring: 'label' | 'predicted' | 'none';
+    /** With `none` and points: why they are not coloured by class. */
+    readonly uncolouredBecause: string | null;
     /** x0, y0, x1, y1, ... on PC1 and PC2. */
     readonly xy: readonly number[];
-    /** Class index of each point. */
+    /** Class index of each point; -1 for a point the page cannot classify (colouring `none`). */
     readonly classIndex: readonly number[];
     /** Points the model holds; the page gets at most `maxPoints` of them (an even stride). */
     readonly total: number;
   };
   /** Mean PC1/PC2 of each class's cloud points (null for a class with none). */
   readonly centroids: readonly ({ readonly x: number; readonly y: number; readonly n: number } | null)[];
+  /**
+   * When the verdict comes, for the page's "verdict in ... s": after the exposure or after the recovery, and the
+   * phase lengths the model's features were made for (null where they do not say; the rig's own phase lengths,
+   * once the page has seen a cycle, take their place). Null for a model that does not read frames.
+   */
+  readonly cycle: { readonly decidesAfter: 'exposure' | 'recovery'; readonly baselineS: number; readonly exposureS: number | null; readonly recoveryS: number | null } | null;
 }
 
 /** The page's view of a model; `maxPoints` caps the cloud. @default 4000 */
@@ -42,6 +54,7 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   let points: readonly number[] = [];
   let labels: readonly number[] | null = null;
   let colouring: PageModel['cloud']['colouring'] = 'none';
+  let uncolouredBecause: string | null = null;
   if (bundle.classifier.type === 'knn') {
     points = bundle.classifier.points;
     labels = bundle.classifier.labels;
@@ -50,7 +63,14 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     points = bundle.novelty.points;
     // Points kept in fewer components than the classifier reads cannot be classified: plotted uncoloured.
     // An MLP's plot is left uncoloured too (the page colours by a linear classifier's prediction).
-    colouring = (bundle.novelty.components ?? k) === k && bundle.classifier.type !== 'mlp' ? 'predicted' : 'none';
+    const kept = bundle.novelty.components ?? k;
+    colouring = kept === k && bundle.classifier.type !== 'mlp' ? 'predicted' : 'none';
+    if (colouring === 'none') {
+      uncolouredBecause =
+        bundle.classifier.type === 'mlp'
+          ? `the ${bundle.classifier.type.toUpperCase()} reads ${k} components; the plot's training points keep ${kept}`
+          : `the classifier reads ${k} components; the plot's training points keep ${kept}`;
+    }
   }
   const dims = bundle.classifier.type === 'knn' ? k : (bundle.novelty?.components ?? k);
   const total = points.length / dims;
@@ -69,7 +89,7 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     if (labels) {
       cls = labels[i]!;
     } else if (colouring === 'none') {
-      cls = 0;
+      cls = -1;
     } else {
       predictLinearInto(coef!, intercept!, k, row, probs);
       cls = 0;
@@ -79,6 +99,7 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     const y = dims > 1 ? row[1]! : 0;
     xy.push(x, y);
     classIndex.push(cls);
+    if (cls < 0) continue;
     sums[cls]!.x += x;
     sums[cls]!.y += y;
     sums[cls]!.n++;
@@ -93,7 +114,20 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     varianceRatio: [bundle.pca.varianceRatio[0] ?? 0, bundle.pca.varianceRatio[1] ?? 0],
     threshold: policy ? policy.threshold : null,
     channels: bundle.input.kind === 'frames' ? bundle.input.channels : [],
-    cloud: { colouring, xy, classIndex, total },
+    cloud: { colouring, uncolouredBecause, xy, classIndex, total },
     centroids: sums.map((s) => (s.n > 0 ? { x: s.x / s.n, y: s.y / s.n, n: s.n } : null)),
+    cycle: cycleOf(bundle),
+  };
+}
+
+function cycleOf(bundle: ModelBundle): PageModel['cycle'] {
+  if (bundle.input.kind !== 'frames') return null;
+  const e = { ...DEFAULT_EXTRACTOR, ...(bundle.input.extractor as Partial<ExtractorConfig>) } as ExtractorConfig;
+  const recovery = decidesAfterRecovery(e);
+  return {
+    decidesAfter: recovery ? 'recovery' : 'exposure',
+    baselineS: e.baselineS,
+    exposureS: (e.windowS ?? 0) * (e.windowCount ?? 0) || null,
+    recoveryS: recovery ? recoveryWindowsS(e) : null,
   };
 }

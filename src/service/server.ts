@@ -49,6 +49,10 @@ export interface ScannerServiceOptions {
   readonly token?: string | null;
   /** @default 5 */
   readonly latencyBudgetMs?: number;
+  /** The station each verdict names. @default the rig's id */
+  readonly stationId?: string;
+  /** Wall clock in epoch ms (verdicts' `wallTime`, sample times). @default Date.now */
+  readonly wallClock?: () => number;
   /** A requested cycle the rig has not started by then fails (the rig is free again). @default 15000 */
   readonly startTimeoutMs?: number;
   /** Default frame rate of `/v1/events` (the page's). @default 25 */
@@ -186,7 +190,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
         broadcast(event.type, eventToJson(event));
         break;
       case 'phase':
-        if (cycle && event.sample === cycle.sample) cycle.phase = event.phase;
+        // The rig going idle after a cycle comes with sample '' (the cycle is over): the cycle's phase is I then.
+        if (cycle && (event.sample === cycle.sample || (event.sample === '' && event.phase === 'I'))) cycle.phase = event.phase;
         broadcast(event.type, eventToJson(event));
         break;
       case 'verdict': {
@@ -237,6 +242,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     queue: false,
     emitFrames: true,
     latencyBudgetMs: options.latencyBudgetMs ?? 5,
+    ...(options.stationId !== undefined && { stationId: options.stationId }),
+    ...(options.wallClock !== undefined && { wallClock: options.wallClock }),
     onEvent: onEngineEvent,
   });
 
@@ -494,17 +501,20 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       sendJson(res, 409, { error: `the rig is busy with ${booked.sample || 'a cycle'} (${booked.state}, phase ${booked.phase})`, busy: booked }, { 'retry-after': '5' });
       return;
     }
+    // Announced before the START goes out: the rig can start the cycle before the START's write returns, and
+    // a page that saw the start must not then see the request as still waiting.
+    broadcast('sample-requested', JSON.stringify({ type: 'sample-requested', id: booked.id, containerId: booked.containerId }));
     try {
       tap.requestSample(booked.id);
       await engine.startSample(booked.id);
     } catch (error) {
       book.withdraw(booked.id);
+      broadcast('sample-failed', JSON.stringify({ type: 'sample-failed', id: booked.id, containerId: booked.containerId, error: 'the START could not be sent' }));
       metrics.sampleRequest('unavailable');
       sendJson(res, 503, { error: `could not start a cycle: ${(error as Error).message.split('\n')[0]}` });
       return;
     }
     metrics.sampleRequest('accepted');
-    broadcast('sample-requested', JSON.stringify({ type: 'sample-requested', id: booked.id, containerId: booked.containerId }));
     sendJson(res, 202, sampleJson(book.get(booked.id) ?? booked), { location: `/v1/samples/${encodeURIComponent(booked.id)}` });
   };
 

@@ -189,11 +189,20 @@ export class CycleTracker {
     return wasOpen;
   }
 
-  /** Forgets the cycle after its verdict was given for a cut. */
+  /** Forgets the cycle after its verdict was given for a cut: the phase before the cut is unknown, so the next frame's phase counts as a change. */
   close(): void {
+    this.finish();
+    this.prevPhase = 'I';
+  }
+
+  /**
+   * Forgets the cycle whose verdict the coming frame triggered (`endsCycle`). The previous frame's phase stays:
+   * that frame's own phase change (R to I after a recovery, E to R after an exposure) is still reported, so a
+   * listener following phases (the service's rig-busy state) sees the rig go idle.
+   */
+  finish(): void {
     this.id = '';
     this.phase = 'I';
-    this.prevPhase = 'I';
   }
 
   get lostShare(): number {

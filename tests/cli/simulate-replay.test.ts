@@ -96,7 +96,7 @@ describe('enose replay', () => {
     const a = runEnose(['replay', join(dir, 'a'), '--model', MODEL, '--json']).stdout.split('\n').filter((l) => l.includes('"verdict"'));
     const b = runEnose(['replay', join(dir, 'a'), '--model', MODEL, '--json']).stdout.split('\n').filter((l) => l.includes('"verdict"'));
     const strip = (l: string) => {
-      const { atMs: _a, latencyMs: _l, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      const { atMs: _a, latencyMs: _l, wallTime: _w, ...rest } = JSON.parse(l) as Record<string, unknown>;
       return rest;
     };
     expect(a.map(strip)).toEqual(b.map(strip));

@@ -139,8 +139,8 @@ describe('adaptation during operation in the engine', () => {
 
   it('gives the same verdicts for the same stream, and none of its fields when off', () => {
     const events = degrading(mostlyClear.slice(0, 80), 7, 0.4);
-    const a = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, ...v }) => v);
-    const b = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, ...v }) => v);
+    const a = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, wallTime: _w, ...v }) => v);
+    const b = run(events, true).verdicts.map(({ atMs: _a, latencyMs: _l, wallTime: _w, ...v }) => v);
     expect(a).toEqual(b);
     const off = run(events, false).verdicts;
     expect(off.every((v) => v.adaptation === undefined)).toBe(true);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
+import { SampleBook } from '../../src/service/samples.js';
 import { extractTrainingSet } from '../../src/engine/training.js';
 import { fitModel } from '../../src/model/pipeline.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
@@ -116,6 +117,25 @@ describe('a model that decides after the recovery', () => {
     const idx = late.events.findIndex((e) => e.type === 'verdict');
     const before = late.events.slice(0, idx).filter((e) => e.type === 'frame');
     expect((before.at(-1) as { phase: string }).phase).toBe('R');
+  });
+
+  it('after its verdict, the phase events follow the rig back to idle (what frees the service for the next container)', () => {
+    const cycles = rigStream([{ label: 'cocaine', recovery: 40 }, { label: 'clear', recovery: 40 }], { seed: 5 });
+    const last = cycles.filter((e): e is Extract<SourceEvent, { type: 'frame' }> => e.type === 'frame').at(-1)!;
+    const stream = [...cycles, { ...last, seq: last.seq + 1, tMs: last.tMs + 100, phase: 'I' as const }];
+    for (const model of [exposureModel, recoveryModel]) {
+      const { events } = run(model, stream);
+      const book = new SampleBook();
+      const phases: string[] = [];
+      for (const e of events) {
+        book.onEvent(e);
+        if (e.type === 'phase') phases.push(e.phase);
+        if (e.type === 'verdict') phases.push('verdict');
+      }
+      // Every phase change of the frames is reported, the R to I after a recovery-end verdict included.
+      expect(phases).toEqual(model === recoveryModel ? ['B', 'E', 'R', 'verdict', 'I', 'B', 'E', 'R', 'verdict', 'I'] : ['B', 'E', 'verdict', 'R', 'I', 'B', 'E', 'verdict', 'R', 'I']);
+      expect(book.busy()).toBeNull();
+    }
   });
 
   it('a recovery cut short is inconclusive (too-short), never clear', () => {

@@ -23,7 +23,7 @@ const CYCLES = 5;
 
 /** A verdict without the fields that differ by nature between two runs (arrival times, latency). */
 function comparable(line: string): Record<string, unknown> {
-  const { atMs: _a, latencyMs: _l, ...rest } = JSON.parse(line) as Record<string, unknown>;
+  const { atMs: _a, latencyMs: _l, wallTime: _w, ...rest } = JSON.parse(line) as Record<string, unknown>;
   return rest;
 }
 

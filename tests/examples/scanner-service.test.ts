@@ -10,7 +10,7 @@ import { startScannerService } from './scanner-service.js';
 
 describe('embedding the engine in a scanner service', () => {
   it('imports the built package by its name, with the documented API', () => {
-    for (const name of ['createEngine', 'createReplaySource', 'createMemorySource', 'fitModel', 'readModelFile', 'EnoseError']) {
+    for (const name of ['createEngine', 'createSerialSource', 'openReplayRig', 'createReplayRig', 'createReplaySource', 'createMemorySource', 'fitModel', 'readModelFile', 'EnoseError']) {
       expect(typeof (byName as Record<string, unknown>)[name]).toBe('function');
     }
   });

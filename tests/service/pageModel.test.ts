@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { fitModel } from '../../src/model/pipeline.js';
 import { pageModelOf } from '../../src/service/pageModel.js';
+import { readModelFile } from '../../src/io/modelFile.js';
+import { SHIPPED_MODELS } from '../helpers/models.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const table = makeClusters({ seed: 6, classes: ['clear', 'coca', 'hero'], perClass: 40, width: 6, separation: 4 });
@@ -35,5 +37,20 @@ describe('pageModelOf', () => {
     expect(page.cloud.classIndex.length).toBeGreaterThan(30);
     // Well separated clusters: the model's class of a training point is mostly its own, so all classes show.
     expect(new Set(page.cloud.classIndex).size).toBe(3);
+  });
+
+  it.each(SHIPPED_MODELS)('the shipped $name model (an MLP): its points are drawn unclassified, with no class centres, and the page is told why', ({ path, decidesAfter }) => {
+    const model = readModelFile(path);
+    if (!model.ok) throw new Error(model.error.reason);
+    const page = pageModelOf(model.value);
+    expect(page.classifier).toBe('mlp');
+    expect(page.cloud.total).toBeGreaterThan(0);
+    expect(page.cloud.colouring).toBe('none');
+    // Not one class (the first, "cannabis") for every point, as before: no class at all.
+    expect(new Set(page.cloud.classIndex)).toEqual(new Set([-1]));
+    expect(page.centroids.every((c) => c === null)).toBe(true);
+    expect(page.cloud.uncolouredBecause).toMatch(new RegExp(`reads ${model.value.pca.components} components; the plot's training points keep ${model.value.novelty!.components}`));
+    // When the verdict comes, for the page's countdown.
+    expect(page.cycle).toEqual({ decidesAfter: decidesAfter === 'R' ? 'recovery' : 'exposure', baselineS: 30, exposureS: 60, recoveryS: decidesAfter === 'R' ? 60 : null });
   });
 });

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { fitModel } from '../../src/model/pipeline.js';
 import { warmUp } from '../../src/service/warmup.js';
+import { SHIPPED_MODELS } from '../helpers/models.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 describe('warmUp', () => {
-  it('runs the given number of made-up cycles to a verdict through a frames model', () => {
-    const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
+  it.each(SHIPPED_MODELS)('runs the given number of made-up cycles to a verdict through a frames model ($name model)', ({ path }) => {
+    const model = readModelFile(path);
     if (!model.ok) throw new Error(model.error.reason);
     expect(warmUp(model.value, 2)).toBe(2);
     expect(warmUp(model.value, 5)).toBe(5);

@@ -35,8 +35,9 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section id="verdict-panel" class="panel">
     <h2>Verdict</h2>
-    <div id="latest-verdict" class="verdict-card empty" data-sample="" data-verdict="">
-      <p class="muted">No verdict yet. A cycle's verdict shows here when its exposure ends.</p>
+    <div id="now" class="now" data-state="idle" data-sample="" data-eta-s=""></div>
+    <div id="latest-verdict" class="verdict-card empty" data-sample="" data-verdict="" data-action="">
+      <p class="muted">No verdict yet.</p>
     </div>
   </section>
   <section id="pca-panel" class="panel">
@@ -94,6 +95,15 @@ canvas { display: block; width: 100%; }
 .verdict-card dt { color: var(--muted); } .verdict-card dd { margin: 0; }
 .verdict-card ul { margin: .2rem 0 0; padding-left: 1.1rem; }
 .pending { color: var(--muted); margin-top: .4rem; }
+.now { border-left: 4px solid #94a3b8; background: #f1f5f9; padding: .35rem .6rem; margin-bottom: .6rem; border-radius: 4px; }
+.now[data-state="running"] { border-color: #2563eb; background: #eff6ff; }
+.now[data-state="pending"] { border-color: #d97706; }
+.now .eta { font-size: 1.3rem; font-weight: 700; }
+.verdict-card.previous { opacity: .6; }
+.verdict-card.previous::before { content: "previous container"; display: block; color: var(--muted); font-size: .8rem; margin-bottom: .2rem; }
+.instruction { margin: .5rem 0 0; padding: .35rem .6rem; border-radius: 4px; font-weight: 700; }
+.instruction.hold { background: #fee2e2; color: #991b1b; } .instruction.resample { background: #fef3c7; color: #92400e; }
+.instruction.release { background: #dcfce7; color: #166534; } .instruction.decide { background: #f1f5f9; color: #334155; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 500; }

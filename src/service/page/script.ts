@@ -47,13 +47,22 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     'features-invalid': 'features could not be computed',
     'adaptation-disagrees': 'adaptation would clear what the unadapted model flags: re-sample'
   };
+  // What the operator does with a container, by verdict.
+  var ACTIONS = {
+    suspicious: { key: 'hold', text: 'Hold the container for inspection' },
+    inconclusive: { key: 'resample', text: 'Re-sample the container (the cycle could not be trusted)' },
+    clear: { key: 'release', text: 'Release the container' },
+    none: { key: 'decide', text: 'No verdict policy in this model: decide from the class' }
+  };
+  var PHASE_KEY = { B: 'baselineS', E: 'exposureS', R: 'recoveryS' };
   var IDLE_WINDOW_S = 60;
   var IDLE_AFTER_CYCLE_S = 20;
   var MAX_FRAMES = 8000;
 
   var st = {
     model: null, channels: [], gas: [], env: [], frames: [], t0: null, cycle: '', inCycle: false, phase: 'I',
-    lastVerdictT: null, verdicts: [], points: {}, pending: null, lastFrameAt: 0, link: 'connecting', rig: null, dirty: true
+    lastVerdictT: null, verdicts: [], points: {}, pending: null, lastFrameAt: 0, link: 'connecting', rig: null, dirty: true,
+    judged: false, phaseStartT: 0, measured: {}, nowText: ''
   };
 
   function $(id) { return document.getElementById(id); }
@@ -78,7 +87,62 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   function resetCycle(sample) {
     st.frames = []; st.t0 = null; st.cycle = sample; st.inCycle = sample !== ''; st.lastVerdictT = null; st.dirty = true;
+    st.judged = false; st.phaseStartT = 0;
     $('cycle-id').textContent = sample || '–';
+    showNow();
+  }
+
+  // Seconds (of rig time) until the running cycle's verdict: the rest of this phase and the phases after it, up
+  // to the one whose end brings the verdict (the exposure or the recovery, by model). Phase lengths as the rig
+  // ran them in the last cycle, else as the model's features expect them. Null when not known.
+  function etaS() {
+    var m = st.model;
+    if (!m || !m.cycle || !st.inCycle || st.judged || st.frames.length === 0) return null;
+    var order = ['B', 'E', 'R'];
+    var last = m.cycle.decidesAfter === 'recovery' ? 2 : 1;
+    var at = order.indexOf(st.phase);
+    if (at < 0 || at > last) return null;
+    var left = 0;
+    for (var i = at; i <= last; i++) {
+      var p = order[i];
+      var d = st.measured[p] !== undefined ? st.measured[p] : m.cycle[PHASE_KEY[p]];
+      if (d === null || d === undefined) return null;
+      left += i === at ? Math.max(0, d - (st.frames[st.frames.length - 1].t - st.phaseStartT)) : d;
+    }
+    return left;
+  }
+
+  // The panel's first line: what the rig is doing for whom, and how long until the verdict.
+  function showNow() {
+    var box = $('now'); var m = st.model;
+    var state, text, eta = null;
+    if (st.inCycle && !st.judged) {
+      state = 'running'; eta = etaS();
+      var ends = m && m.cycle ? (m.cycle.decidesAfter === 'recovery' ? 'when the recovery ends' : 'when the exposure ends') : '';
+      text = [st.cycle, (PHASE_NAME[st.phase] || st.phase), eta === null ? 'verdict ' + ends : 'verdict in ' + Math.ceil(eta) + ' s', ends && eta !== null ? '(' + ends + ')' : ''];
+    } else if (st.pending) {
+      state = 'pending'; text = [st.pending, 'requested', 'waiting for the rig to start the cycle'];
+    } else if (st.inCycle) {
+      state = 'recovering'; text = [st.cycle, 'judged', 'the rig finishes the recovery before the next cycle'];
+    } else {
+      state = 'idle'; text = ['rig idle', 'ready for the next container'];
+    }
+    var key = state + '|' + text.join('|') + '|' + st.verdicts.length;
+    if (key === st.nowText) return;
+    st.nowText = key;
+    box.dataset.state = state; box.dataset.sample = state === 'running' || state === 'recovering' ? st.cycle : state === 'pending' ? st.pending : '';
+    box.dataset.etaS = eta === null ? '' : String(Math.ceil(eta));
+    // While another container is sampled, the last verdict is the previous container's: shown as such.
+    $('latest-verdict').classList.toggle('previous', (state === 'running' || state === 'pending') && st.verdicts.length > 0);
+    box.textContent = '';
+    if (state === 'running') {
+      box.appendChild(el('div', 'small', 'sampling ' + text[0] + ' · ' + text[1]));
+      box.appendChild(el('div', 'eta', text[2]));
+      if (text[3]) box.appendChild(el('div', 'small muted', text[3]));
+      box.appendChild(el('div', 'small', 'Keep the probe in the container until the verdict.'));
+    } else {
+      box.appendChild(el('div', 'small', text.join(' · ')));
+    }
   }
 
   function addFrame(f) {
@@ -92,7 +156,12 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       while (st.frames.length > 1 && t - st.frames[0].t > IDLE_WINDOW_S) st.frames.shift();
     }
     if (st.frames.length > MAX_FRAMES) st.frames.splice(0, st.frames.length - MAX_FRAMES);
-    if (f.phase !== st.phase) setPhase(f.phase);
+    if (f.phase !== st.phase) {
+      // The rig's own length of the phase that ends, for the next cycles' "verdict in".
+      if (st.inCycle && st.frames.length > 1 && PHASE_KEY[st.phase] && t > st.phaseStartT) st.measured[st.phase] = t - st.phaseStartT;
+      st.phaseStartT = t;
+      setPhase(f.phase);
+    }
     if (st.env.length > 0) {
       var parts = [];
       st.env.forEach(function (c) {
@@ -102,6 +171,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       $('env').textContent = parts.join('  ');
     }
     $('cycle-time').textContent = st.cycle !== '' ? t.toFixed(0) + ' s' : '';
+    showNow();
     st.dirty = true;
   }
 
@@ -211,7 +281,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     axes(g, box, niceTicks(xMin, xMax, 6), niceTicks(yMin, yMax, 6), 'PC1 (' + pct(m.varianceRatio[0]) + ')', 'PC2 (' + pct(m.varianceRatio[1]) + ')', xmap, ymap);
     g.globalAlpha = 0.35;
     for (var j = 0; j < xy.length; j += 2) {
-      g.fillStyle = classColours[m.cloud.classIndex[j / 2]];
+      var ci = m.cloud.classIndex[j / 2];
+      g.fillStyle = ci >= 0 ? classColours[ci] : '#94a3b8';
       g.beginPath(); g.arc(xmap(xy[j]), ymap(xy[j + 1]), 2.2, 0, 2 * Math.PI); g.fill();
     }
     g.globalAlpha = 1;
@@ -237,13 +308,22 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   function classLegend() {
     var m = st.model; var legend = $('class-legend'); legend.textContent = '';
-    m.classes.forEach(function (name, k) {
+    if (m.cloud.colouring === 'none') {
+      // Points not coloured by class: one grey key, and the classes named without colours of their own.
+      var g0 = el('span'); var d0 = el('i', 'dot'); d0.style.background = '#94a3b8';
+      g0.appendChild(d0); g0.appendChild(document.createTextNode('training sample')); legend.appendChild(g0);
+      legend.appendChild(el('span', 'muted', 'classes: ' + m.classes.map(function (name, k) { return name + (m.suspicious[k] ? ' (suspicious)' : ''); }).join(', ')));
+    } else m.classes.forEach(function (name, k) {
       var s = el('span'); var i = el('i', 'dot'); i.style.background = classColours[k];
       s.appendChild(i); s.appendChild(document.createTextNode(name + (m.suspicious[k] ? ' (suspicious)' : '')));
       legend.appendChild(s);
     });
-    var note = m.cloud.colouring === 'label' ? 'training samples by class' : m.cloud.colouring === 'predicted' ? 'training samples, coloured by the model\u2019s class' : 'no training points in the model';
-    $('pca-note').textContent = note + '; squares: class centres';
+    var note = m.cloud.colouring === 'label' ? 'training samples by class; squares: class centres'
+      : m.cloud.colouring === 'predicted' ? 'training samples, coloured by the model\u2019s class; squares: class centres'
+      : m.cloud.total > 0 ? 'training samples in grey, not by class (' + m.cloud.uncolouredBecause + ')'
+      : 'no training points in the model';
+    $('pca-note').textContent = note;
+    $('pca').dataset.colouring = m.cloud.colouring;
   }
 
   // ------------------------------------------------------------------ verdicts
@@ -253,14 +333,20 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     card.textContent = '';
     if (!v) {
       card.className = 'verdict-card empty';
-      card.appendChild(el('p', 'muted', 'No verdict yet. A cycle\u2019s verdict shows here when its exposure ends.'));
+      var when = st.model && st.model.cycle ? (st.model.cycle.decidesAfter === 'recovery' ? 'its recovery' : 'its exposure') : 'the cycle';
+      card.appendChild(el('p', 'muted', 'No verdict yet. A cycle\u2019s verdict shows here when ' + when + ' ends.'));
     } else {
       card.className = 'verdict-card';
       card.dataset.sample = v.sample; card.dataset.verdict = verdictName(v);
+      var action = ACTIONS[verdictClass(v)];
+      card.dataset.action = action.key;
       card.appendChild(el('span', 'badge big ' + verdictClass(v), verdictName(v)));
+      card.appendChild(el('p', 'instruction ' + action.key, action.text));
       var dl = el('dl');
       function row(k, val) { dl.appendChild(el('dt', '', k)); var dd = el('dd'); if (typeof val === 'string') dd.textContent = val; else dd.appendChild(val); dl.appendChild(dd); }
       row('sample', v.sample);
+      if (v.station !== undefined) row('station', v.station);
+      if (v.wallTime !== undefined) row('time', new Date(v.wallTime).toLocaleString());
       row('class', v.class === null ? 'none' : v.class + ' (' + pct(v.probabilities[v.class]) + ')');
       if (v.score !== null) row('score', num(v.score, 3) + (st.model && st.model.threshold !== null ? ' (threshold ' + num(st.model.threshold, 3) + ')' : ''));
       var ul = el('ul'); v.reasons.forEach(function (r) { ul.appendChild(el('li', '', REASONS[r] || r)); }); row('reasons', ul);
@@ -270,7 +356,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       if (v.label !== undefined) row('recorded label', v.label);
       card.appendChild(dl);
     }
-    if (st.pending) card.appendChild(el('p', 'pending', 'requested: ' + st.pending + ' (waiting for the rig)'));
+    st.nowText = ''; // the card was redrawn: showNow marks it again
+    showNow();
   }
 
   function showHistory() {
@@ -292,6 +379,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     v.receivedAt = receivedAt;
     st.verdicts = [v].concat(st.verdicts.filter(function (o) { return o.sample !== v.sample; })).slice(0, 50);
     if (st.pending === v.sample) st.pending = null;
+    if (v.sample === st.cycle) st.judged = true;
     showLatest(); showHistory(); st.dirty = true;
   }
 
@@ -320,7 +408,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   fetch('/v1/model', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (m) {
     st.model = m; assignClassColours(m); $('model').textContent = m.id + ' (' + m.classifier + ')';
     if (st.channels.length === 0 && m.channels.length > 0) setChannels(m.channels);
-    classLegend(); st.dirty = true;
+    classLegend(); showLatest(); st.dirty = true;
   });
   // 50 frames a second at most: every frame of a real rig (10 Hz), enough of a fast replay.
   var es = new EventSource('/v1/events?frames=50');
@@ -333,15 +421,17 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     s.verdicts.slice().reverse().forEach(function (r) { if (r.verdict) { if (r.pca) st.points[r.id] = r.pca; addVerdict(r.verdict, Date.parse(r.finishedAt)); } });
     st.pending = s.pending ? s.pending.id : null;
     resetCycle(s.cycle ? s.cycle.sample : '');
-    if (s.cycle && s.cycle.verdict) st.lastVerdictT = 0;
+    if (s.cycle && s.cycle.verdict) { st.lastVerdictT = 0; st.judged = true; }
+    if (s.cycle && s.cycle.phase === 'I') st.inCycle = false;
     s.frames.forEach(addFrame);
     showLatest();
   });
   es.addEventListener('info', function (e) { var i = json(e); setChannels(i.channels); $('rig').textContent = i.rig; });
   es.addEventListener('frame', function (e) { addFrame(json(e)); });
   es.addEventListener('sample-started', function (e) { var s = json(e); resetCycle(s.sample); if (st.pending === s.sample) { st.pending = null; showLatest(); } });
-  es.addEventListener('phase', function (e) { var p = json(e); setPhase(p.phase); if (p.phase === 'I') st.inCycle = false; });
-  es.addEventListener('sample-requested', function (e) { st.pending = json(e).id; showLatest(); });
+  es.addEventListener('phase', function (e) { var p = json(e); if (p.phase === 'I') st.inCycle = false; showNow(); });
+  // A request the rig has started already (its start can overtake this event) is not pending.
+  es.addEventListener('sample-requested', function (e) { var id = json(e).id; if (id !== st.cycle) st.pending = id; showNow(); });
   es.addEventListener('sample-failed', function (e) { var s = json(e); if (st.pending === s.id) st.pending = null; showLatest(); });
   es.addEventListener('pca-point', function (e) { var p = json(e); st.points[p.sample] = p.scores; });
   es.addEventListener('verdict', function (e) {

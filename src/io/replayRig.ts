@@ -7,10 +7,14 @@
  * The cycle's frames keep their recorded seq, rig time, phase and values, and the engine segments and judges
  * them as `enose replay` does, so a cycle's verdict (class, probabilities, reasons, frames) is the one `enose
  * replay` gives for it. Only `sample` (the requested id) and the times differ.
+ *
+ * This is how a program tries its rig loop (`engine.startSample`, then the verdict) before the rig exists:
+ * `openReplayRig(path)` in place of `createSerialSource({ path })`. A plain replay (`createReplaySource`) is
+ * the other thing: it plays the whole recording as recorded and takes no commands.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EnoseError } from '../errors.js';
-import type { ReplaySpeed } from '../io/replay.js';
+import { EnoseError, fail, ok, type DataIssue, type Result } from '../errors.js';
+import { createReplaySource, type ReplaySpeed } from './replay.js';
 import type { FrameSource, Phase, RigCommand, SourceEvent } from '../types.js';
 
 type FrameEvent = Extract<SourceEvent, { type: 'frame' }>;
@@ -224,4 +228,30 @@ export function createReplayRig(events: readonly SourceEvent[], description: str
 function firstValues(cycles: readonly (readonly SourceEvent[])[], channels: number): Float64Array {
   for (const cycle of cycles) for (const e of cycle) if (e.type === 'frame') return e.values;
   return new Float64Array(channels);
+}
+
+export interface OpenReplayRigOptions extends ReplayRigOptions {
+  /** Host-timed phases of a frames CSV without a `phase` column: seconds of baseline per sample. @default 30 */
+  readonly baselineS?: number;
+}
+
+/** A replay rig read from a recording folder or frames CSV, and what was tolerated while reading it. */
+export interface OpenedReplayRig {
+  readonly rig: ReplayRig;
+  readonly warnings: readonly DataIssue[];
+}
+
+/**
+ * Reads a recording (a `watch --record` or `simulate` folder, or a frames CSV) into a replay rig: a FrameSource
+ * that answers START with the recording's next cycle. A file that cannot be read, or holds no cycle, is an
+ * `{ ok: false }` value.
+ */
+export async function openReplayRig(path: string, options: OpenReplayRigOptions = {}): Promise<Result<OpenedReplayRig>> {
+  const replay = await createReplaySource(path, { speed: 'max', ...(options.baselineS !== undefined && { baselineS: options.baselineS }) });
+  if (!replay.ok) return replay;
+  const events: SourceEvent[] = [];
+  await replay.value.run((e) => events.push(e), new AbortController().signal);
+  const description = `replay:${path}`;
+  if (cutCycles(events).cycles.length === 0) return fail({ file: path, line: 0, reason: 'no sampling cycle in the recording' });
+  return ok({ rig: createReplayRig(events, description, options), warnings: replay.value.warnings });
 }

@@ -1,0 +1,13 @@
+/** `--station <id>`: the station each verdict names; absent, the engine names the rig (its default). */
+import { EnoseError } from '../errors.js';
+import { stringOption, type Parsed } from './args.js';
+
+/** Station ids: what an MQTT topic level and a URL path carry without escaping. */
+export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function stationOption(parsed: Parsed): { stationId?: string } {
+  const station = stringOption(parsed, 'station');
+  if (station === undefined) return {};
+  if (!STATION_ID.test(station)) throw new EnoseError('bad-option', `--station must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit: ${JSON.stringify(station)}`);
+  return { stationId: station };
+}

@@ -1,0 +1,18 @@
+/**
+ * The two shipped models. Every user-facing path (service, page, embedding) is tested with both: the default
+ * model decides when the recovery ends, the exposure model when the exposure ends, so a cycle's verdict and
+ * the rig's state after it differ between them.
+ */
+export interface ShippedModel {
+  /** `default` or `exposure`: the name in test titles. */
+  readonly name: 'default' | 'exposure';
+  /** Path from the repository root. */
+  readonly path: string;
+  /** The phase whose end brings the verdict. */
+  readonly decidesAfter: 'R' | 'E';
+}
+
+export const SHIPPED_MODELS: readonly ShippedModel[] = [
+  { name: 'default', path: 'datasets/container-sim/default-model.json.gz', decidesAfter: 'R' },
+  { name: 'exposure', path: 'datasets/container-sim/exposure-model.json.gz', decidesAfter: 'E' },
+];

@@ -1,0 +1,87 @@
+/**
+ * The host asks for the info line when the port opens, over a real link: the rig emulator (its own process)
+ * streams on one end of a socat pty pair before the host opens the other. A rig found streaming is identified
+ * with one INFO; a backlog read in one burst gives one `no-info` event with a count, not one line per frame;
+ * after an unplug and a replug the host asks again, and the rig's answer is not taken for a reboot.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSerialSource } from '../../src/io/serial.js';
+import type { SourceEvent } from '../../src/types.js';
+import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor, type EmulatorProcess, type TestPty } from '../helpers/pty.js';
+
+const socat = haveSocat();
+let pty: TestPty | null = null;
+let emu: EmulatorProcess | null = null;
+afterEach(async () => {
+  await emu?.stop();
+  await pty?.close();
+  emu = null;
+  pty = null;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function listen(path: string, until: (events: SourceEvent[]) => boolean, onEvent?: (e: SourceEvent, all: SourceEvent[]) => void) {
+  const source = createSerialSource({ path });
+  const events: SourceEvent[] = [];
+  const controller = new AbortController();
+  const running = source.run((e) => {
+    events.push(e);
+    onEvent?.(e, events);
+  }, controller.signal);
+  await waitFor(() => until(events), 'the expected events', 30_000);
+  controller.abort();
+  await running;
+  return { events, stats: source.stats() };
+}
+
+describe.skipIf(!socat)('INFO on open over a socat pty', () => {
+  it('a rig already streaming is identified with one INFO, with no issue, and its frames flow', async () => {
+    ensureBuilt();
+    pty = await startPty();
+    emu = startEmulator(['--link', pty.rig, '--speed', '1']);
+    await sleep(1500); // the rig streams idle frames; nobody reads them yet
+    const { events, stats } = await listen(pty.host, (ev) => ev.filter((e) => e.type === 'frame').length >= 5);
+    expect(events[0]).toMatchObject({ type: 'state', state: 'connected' });
+    expect(events.filter((e) => e.type === 'info')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'issue' || e.type === 'reboot')).toEqual([]);
+    // One INFO: the one sent at open; the codec's own request (first frame without info) found it waiting.
+    expect(stats.commandsSent).toBe(1);
+  });
+
+  it('a backlog too long to hold is one no-info event with a count, then the info and the frames', async () => {
+    pty = await startPty();
+    emu = startEmulator(['--link', pty.rig, '--speed', '50', '--auto-cycle', '--containers', '3']);
+    await sleep(4000); // at 50x, 2,000 frames pile up in the link: more than the 1,024 a host holds for want of an info line
+    const { events, stats } = await listen(pty.host, (ev) => ev.some((e) => e.type === 'info') && ev.filter((e) => e.type === 'frame').length >= 20);
+    const issues = events.filter((e): e is Extract<SourceEvent, { type: 'issue' }> => e.type === 'issue');
+    const noInfo = stats.decoder!.issues['no-info'];
+    expect(noInfo).toBeGreaterThan(100);
+    // However many frames were dropped, they are one event that counts them all.
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ kind: 'no-info', count: noInfo });
+    expect(events.findIndex((e) => e.type === 'issue')).toBeLessThan(events.findIndex((e) => e.type === 'info'));
+    expect(stats.commandsSent).toBe(1);
+  });
+
+  it('after an unplug and a replug the host asks again; the answer is the rig info, not a reboot', async () => {
+    pty = await startPty();
+    emu = startEmulator(['--link', pty.rig, '--speed', '1', '--on-disconnect', 'wait']);
+    let replugged = false;
+    const { events, stats } = await listen(
+      pty.host,
+      (ev) => replugged && ev.filter((e) => e.type === 'info').length >= 2 && ev.filter((e) => e.type === 'frame').length >= 20,
+      (e, all) => {
+        if (!replugged && e.type === 'frame' && all.filter((x) => x.type === 'frame').length === 5) {
+          replugged = true;
+          void pty!.unplug().then(() => sleep(300)).then(() => pty!.replug());
+        }
+      },
+    );
+    const kinds = events.filter((e) => e.type !== 'frame' && e.type !== 'gap').map((e) => (e.type === 'state' ? `state:${e.state}` : e.type));
+    expect(kinds.filter((k) => k === 'state:connected')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'info')).toHaveLength(2);
+    expect(kinds).not.toContain('reboot');
+    expect(stats.commandsSent).toBe(2);
+  });
+});
