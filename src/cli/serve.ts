@@ -10,6 +10,7 @@ import { numberOption, parseCommand, requireString, stringOption, type Command }
 import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
+import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
 
 const usage = `Usage: enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]
 
@@ -38,7 +39,8 @@ Options:
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
   -h, --help             this help
-`;
+
+${STATION_USAGE}`;
 
 /** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). Throws EnoseError('bad-option'). */
 export function parseListen(raw: string): { host: string; port: number } {
@@ -68,6 +70,7 @@ export const serveCommand: Command = {
   async run(argv, ctx) {
     const parsed = parseCommand('serve', argv, {
       ...SERIAL_OPTIONS,
+      ...STATION_OPTIONS,
       replay: { type: 'string' },
       speed: { type: 'string' },
       model: { type: 'string' },
@@ -112,6 +115,8 @@ export const serveCommand: Command = {
 
     const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
 
+    const slot = lateEngine(model.value.id);
+    const station = stationFromArgs('serve', parsed, slot, ctx);
     let service;
     try {
       service = await startScannerService({
@@ -124,6 +129,7 @@ export const serveCommand: Command = {
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);
+          station?.onEvent(e);
           if (e.type === 'verdict') {
             ctx.stdout(`${verdictText(e)}\n`);
           } else if (e.type !== 'frame') {
@@ -134,12 +140,14 @@ export const serveCommand: Command = {
       });
     } catch (error) {
       await recorder?.close();
+      await station?.close({ waitMs: 0 });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new EnoseError('bad-option', `cannot listen on ${listen.host}:${listen.port}: ${code}`);
       }
       throw error;
     }
+    slot.attach(service.engine);
     ctx.stdout(`enose serve: listening on ${service.url} (model ${model.value.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
     const stop = () => void service.close();
     ctx.signal.addEventListener('abort', stop);
@@ -149,6 +157,7 @@ export const serveCommand: Command = {
       ctx.signal.removeEventListener('abort', stop);
       await service.close();
       await recorder?.close();
+      await station?.close();
     }
     ctx.stderr('enose serve: stopped\n');
     return 0;

@@ -6,6 +6,7 @@ import { numberOption, parseCommand, requireString, stringOption, type Command }
 import { liveRecorder } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
+import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
 
 const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
 
@@ -29,7 +30,8 @@ Options:
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help
 
-${SERIAL_USAGE}`;
+${SERIAL_USAGE}
+${STATION_USAGE}`;
 
 export const watchCommand: Command = {
   name: 'watch',
@@ -38,6 +40,7 @@ export const watchCommand: Command = {
   async run(argv, ctx) {
     const parsed = parseCommand('watch', argv, {
       ...SERIAL_OPTIONS,
+      ...STATION_OPTIONS,
       model: { type: 'string' },
       record: { type: 'string' },
       'cycle-every': { type: 'string' },
@@ -55,6 +58,8 @@ export const watchCommand: Command = {
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
     const print = eventPrinter(ctx, json);
+    const slot = lateEngine(model.value.id);
+    const station = stationFromArgs('watch', parsed, slot, ctx);
     const engine = createEngine({
       model: model.value,
       source,
@@ -66,8 +71,10 @@ export const watchCommand: Command = {
       onEvent: (e) => {
         recorder?.write(e);
         print(e);
+        station?.onEvent(e);
       },
     });
+    slot.attach(engine);
     let timer: NodeJS.Timeout | null = null;
     if (cycleEveryS !== undefined) {
       let n = 0;
@@ -81,6 +88,7 @@ export const watchCommand: Command = {
     } finally {
       if (timer) clearInterval(timer);
       await recorder?.close();
+      await station?.close();
       writeAdapted('watch', adapt.out, engine, ctx);
     }
     return 0;
