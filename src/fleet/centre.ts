@@ -40,6 +40,8 @@ export interface FleetCentre {
   /** Log lines read back on start. */
   readonly replayed: number;
   brokerConnected(): boolean;
+  /** Resolves once the centre's subscriptions are acknowledged (the first time). */
+  readonly subscribed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -168,10 +170,15 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     done();
   };
   let lastError = '';
+  let resolveSubscribed!: () => void;
+  const subscribed = new Promise<void>((r) => (resolveSubscribed = r));
   client.on('connect', (connack) => {
     lastError = '';
     say(`connected to ${options.broker.url}${connack.sessionPresent ? ' (session resumed)' : ''}`);
-    client!.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } });
+    client!.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } }, (error) => {
+      if (error) say(`subscribe: ${error.message}`);
+      else resolveSubscribed();
+    });
   });
   client.on('error', (error) => {
     if (error.message !== lastError) say(`broker: ${error.message}`);
@@ -187,6 +194,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     state,
     replayed,
     brokerConnected,
+    subscribed,
     async close() {
       clearInterval(keepAlive);
       for (const res of streams) res.end();
