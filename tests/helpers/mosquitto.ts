@@ -64,7 +64,9 @@ export async function startBroker(dir: string, options: BrokerOptions = {}): Pro
   const port = options.port ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
   const extra = options.extra ?? ['allow_anonymous true'];
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'persistence true', `persistence_location ${join(dir, 'db')}/`, 'log_dest stderr', 'log_type error', 'log_type warning', ...extra, ''].join('\n'));
+  // Started as root, mosquitto drops to the `mosquitto` user, which cannot read the test's private temp folder.
+  const user = process.getuid?.() === 0 ? ['user root'] : [];
+  writeFileSync(conf, [...user, `listener ${port} 127.0.0.1`, 'persistence true', `persistence_location ${join(dir, 'db')}/`, 'log_dest stderr', 'log_type error', 'log_type warning', ...extra, ''].join('\n'));
   let proc: ChildProcess | null = null;
   let output = '';
   const broker: Broker = {
