@@ -14,7 +14,7 @@
  * the order of the file is the order of publication.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EnoseError } from '../errors.js';
 
@@ -128,7 +128,7 @@ export class Spool {
     const message = build(seq);
     const json = JSON.stringify(message);
     writeSync(this.fd, `{"t":"v","seq":${seq},"m":${json}}\n`);
-    if (this.doFsync) fsyncSync(this.fd);
+    if (this.doFsync) fdatasyncSync(this.fd);
     this.seq = seq + 1;
     this.unacked.set(seq, json);
     return { seq, json };

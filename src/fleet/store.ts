@@ -7,7 +7,7 @@
  *   {"t":"verdict","at":"<received ISO>","m":{...}}
  *   {"t":"status","at":"<received ISO>","m":{...}}
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { healthMessageSchema, statusMessageSchema, verdictMessageSchema } from './message.js';
 import { applyFleetEvent, type FleetEvent, type FleetState } from './state.js';
@@ -60,7 +60,7 @@ export function openFleetLog(dir: string, state: FleetState): { log: FleetLog; r
       path,
       append(event) {
         writeSync(fd, `${JSON.stringify({ t: event.type, at: event.receivedAt, m: event.message })}\n`);
-        fsyncSync(fd);
+        fdatasyncSync(fd); // the data and the file's size (an append needs no other metadata)
       },
       close: () => closeSync(fd),
     },
