@@ -91,7 +91,7 @@ main(async () => {
   let centre: ChildProcess | null = null;
   const drivers: Driver[] = [];
   try {
-    broker = await startBroker(join(dir, 'broker'), { extra: ['allow_anonymous true', 'max_queued_messages 0'] });
+    broker = await startBroker(join(dir, 'broker'), { extra: ['allow_anonymous true', 'max_queued_messages 0', ...(process.env['ENOSE_FLEET_AUTOSAVE'] ? ['autosave_on_changes true', `autosave_interval ${process.env['ENOSE_FLEET_AUTOSAVE']}`] : [])] });
     centre = spawn(process.execPath, [cli, 'fleet', '--mqtt', broker.url, '--listen', '127.0.0.1:0', '--data', join(dir, 'centre'), '--keep', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let centreOut = '';
     centre.stderr!.on('data', (d: Buffer) => (centreOut += d.toString()));

@@ -54,7 +54,8 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   if (skipped > 0) say(`warning: ${skipped} unreadable line(s) in ${log.path} skipped`);
   const startedAt = Date.now();
   let client: MqttClient | null = null;
-  const brokerConnected = () => client?.connected ?? false;
+  let isSubscribed = false;
+  const brokerConnected = () => (client?.connected ?? false) && isSubscribed;
   const metrics = createFleetMetrics(state, brokerConnected, options.processMetrics ?? true);
   const streams = new Set<ServerResponse>();
 
@@ -177,7 +178,10 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     say(`connected to ${options.broker.url}${connack.sessionPresent ? ' (session resumed)' : ''}`);
     client!.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } }, (error) => {
       if (error) say(`subscribe: ${error.message}`);
-      else resolveSubscribed();
+      else {
+        isSubscribed = true;
+        resolveSubscribed();
+      }
     });
   });
   client.on('error', (error) => {
@@ -185,6 +189,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     lastError = error.message;
   });
   client.on('close', () => {
+    isSubscribed = false;
     if (lastError === '') say('broker connection lost; reconnecting');
     lastError = lastError || 'closed';
   });

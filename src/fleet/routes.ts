@@ -9,7 +9,7 @@
  *   GET /v1/stations/:id/verdicts   its last verdicts, newest first (?limit=, at most the kept number)
  *   GET /v1/holds                   containers to hold (suspicious) or re-sample (inconclusive), newest first
  *   GET /v1/events                  server-sent events: verdict, status, health (and snapshot first)
- *   GET /v1/health                  200 while connected to the broker, else 503
+ *   GET /v1/health                  200 while connected to the broker and subscribed, else 503
  *   GET /metrics                    Prometheus text format
  */
 import type { ServerResponse } from 'node:http';
