@@ -23,6 +23,7 @@ const MODELS = {
   exposure: 'datasets/container-sim/exposure-model.json.gz',
 } as const;
 const have = haveMosquitto('fleet CLI tests');
+const SECRET = 'pw-never-in-a-log-0451';
 const dir = mkdtempSync(join(tmpdir(), 'enose-fleet-cli-'));
 const recording = join(dir, 'rec');
 let broker: Broker;
@@ -100,7 +101,7 @@ describe.runIf(have)('enose serve --mqtt and enose fleet', () => {
       // fixed on another branch), so it runs one container here and the exposure model two.
       const containers = name === 'default' ? ['MSCU1111111'] : ['MSCU2222222', 'TGHU3333333'];
       const sub = subscribe(`enose/${station}/verdict`, containers.length);
-      const serve = await startServe(['--replay', recording, '--model', path, '--speed', 'max', '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`)]);
+      const serve = await startServe(['--replay', recording, '--model', path, '--speed', 'max', '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`)], { ENOSE_MQTT_USERNAME: station, ENOSE_MQTT_PASSWORD: SECRET });
       serves.push(serve);
       await until('the station online', () => statusOf(station), (s) => s?.['state'] === 'online' && s['rig'] === 'SIM1');
       const verdicts: Record<string, unknown>[] = [];
@@ -154,6 +155,7 @@ describe.runIf(have)('enose serve --mqtt and enose fleet', () => {
       expect(await serve.stop()).toBe(0);
       serves.splice(serves.indexOf(serve), 1);
       expect(statusOf(station)).toMatchObject({ state: 'offline', reason: 'stopped' });
+      expect(`${serve.stdout()}${serve.stderr()}`).not.toContain(SECRET); // credentials are never logged
     });
   }
 
