@@ -57,7 +57,11 @@ export function lateEngine(modelId: string): StationEngine & { attach(engine: En
   return {
     attach(created) {
       engine = created;
-      if (held) created.setModel(held);
+      try {
+        if (held) created.setModel(held);
+      } catch {
+        // checked again against the rig when the roll-out is next delivered (every reconnect: it is retained)
+      }
       held = null;
     },
     setModel(model) {

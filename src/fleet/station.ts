@@ -186,7 +186,7 @@ export function startStation(options: StationOptions): StationLink {
       station,
       time: new Date(now()).toISOString(),
       uptimeS: Math.round((now() - startedAt) / 1000),
-      link: link,
+      link,
       verdicts: engine.stats().verdicts,
       spoolPending: queue.size,
       lastFrameAgeS: Number.isNaN(lastFrameAt) ? null : Math.round(performance.now() - lastFrameAt) / 1000,
