@@ -66,7 +66,12 @@ function discover(): Bench[] {
       source: `benchmarks/${file}.ts`,
       compiled: resolve(compiledDir, `${file}.js`),
       args: name === 'link-latency' && QUICK ? ['400'] : [],
-      missing: (): string | null => (LINK_BENCHES.includes(name) && !onPath('socat') ? 'socat not found on PATH (apt-get install socat)' : null),
+      missing: (): string | null =>
+        LINK_BENCHES.includes(name) && !onPath('socat')
+          ? 'socat not found on PATH (apt-get install socat)'
+          : name === 'fleet' && !onPath('mosquitto') && !existsSync('/usr/sbin/mosquitto')
+            ? 'mosquitto not installed (apt-get install mosquitto)'
+            : null,
     };
   });
   const rank = (n: string): number => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
@@ -259,9 +264,9 @@ async function runAll(): Promise<void> {
   console.log(`# enose benchmarks${QUICK ? ' (quick)' : ''}: ${benches.map((b) => b.name).join(', ')}`);
   console.log(`# host: ${hostLine(h)}`);
   if (h.loadavg1 > h.cores * 0.5) console.log(`# warning: load average ${h.loadavg1} on ${h.cores} cores: other work shares the CPUs, figures will be noisy`);
-  const needsDist = benches.some((b) => LINK_BENCHES.includes(b.name) && b.missing() === null);
+  const needsDist = benches.some((b) => (LINK_BENCHES.includes(b.name) || b.name === 'fleet') && b.missing() === null);
   if (needsDist && !distIsFresh()) {
-    console.log('# building dist/ (npx tsc -p tsconfig.json) for the link benchmarks');
+    console.log('# building dist/ (npx tsc -p tsconfig.json) for the link and fleet benchmarks');
     const build = spawnSync(process.execPath, [resolve(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('the build failed');
   }

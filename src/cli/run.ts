@@ -5,6 +5,7 @@ import { calibrateCommand } from './calibrate.js';
 import { demoCommand } from './demo.js';
 import { emulateRigCommand } from './emulateRig.js';
 import { evaluateCommand } from './evaluate.js';
+import { fleetCommand } from './fleet.js';
 import { monitorCommand } from './monitor.js';
 import { portsCommand } from './ports.js';
 import { replayCommand } from './replay.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   replayCommand,
   watchCommand,
   serveCommand,
+  fleetCommand,
   simulateCommand,
   portsCommand,
   monitorCommand,

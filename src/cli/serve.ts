@@ -10,6 +10,7 @@ import { numberOption, parseCommand, requireString, stringOption, type Command }
 import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
+import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
 
 const usage = `Usage: enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]
 
@@ -37,9 +38,11 @@ Options:
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --station <id>         the station each verdict names (field station)         [default: the rig's id]
+                         with --mqtt also its topics enose/<id>/...         [required with --mqtt]
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
   -h, --help             this help
-`;
+
+${STATION_USAGE}`;
 
 /** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). Throws EnoseError('bad-option'). */
 export function parseListen(raw: string): { host: string; port: number } {
@@ -69,6 +72,7 @@ export const serveCommand: Command = {
   async run(argv, ctx) {
     const parsed = parseCommand('serve', argv, {
       ...SERIAL_OPTIONS,
+      ...STATION_OPTIONS,
       replay: { type: 'string' },
       speed: { type: 'string' },
       model: { type: 'string' },
@@ -111,6 +115,8 @@ export const serveCommand: Command = {
 
     const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
 
+    const slot = lateEngine(model.value.id);
+    const station = stationFromArgs('serve', parsed, slot, ctx);
     let service;
     try {
       service = await startScannerService({
@@ -126,6 +132,7 @@ export const serveCommand: Command = {
           recorder?.write(e);
           // Once a run: also on the event stream (/v1/events, type rig-mismatch) for the page and clients.
           if (e.type === 'rig-mismatch') ctx.stderr(`enose serve: warning: ${e.message}\n`);
+          station?.onEvent(e);
           if (e.type === 'verdict') {
             ctx.stdout(`${verdictText(e)}\n`);
           } else if (e.type !== 'frame') {
@@ -136,12 +143,14 @@ export const serveCommand: Command = {
       });
     } catch (error) {
       await recorder?.close();
+      await station?.close({ waitMs: 0 });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new EnoseError('bad-option', `cannot listen on ${listen.host}:${listen.port}: ${code}`);
       }
       throw error;
     }
+    slot.attach(service.engine);
     ctx.stdout(`enose serve: listening on ${service.url} (model ${model.value.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
     const stop = () => void service.close();
     ctx.signal.addEventListener('abort', stop);
@@ -151,6 +160,7 @@ export const serveCommand: Command = {
       ctx.signal.removeEventListener('abort', stop);
       await service.close();
       await recorder?.close();
+      await station?.close();
     }
     ctx.stderr('enose serve: stopped\n');
     return 0;

@@ -7,6 +7,7 @@ import { numberOption, parseCommand, requireString, stringOption, type Command }
 import { liveRecorder } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
+import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
 
 const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
 
@@ -20,6 +21,7 @@ Options:
   --cycle-every <s>      start a cycle (START) every s seconds, for unattended runs
   --latency-budget-ms <ms>  verdict latency budget                                   [default: 5]
   --station <id>         the station each verdict names (field station)      [default: the rig's id]
+                         with --mqtt also its topics enose/<id>/...         [required with --mqtt]
   --adapt                adaptation during operation: the scaler follows the slow drift of confidently
                          clear samples (guarded: suspicious or odd ones are ignored, steps and total capped);
                          each verdict carries how far it has moved; replay --adapt gives the same verdicts.
@@ -31,7 +33,8 @@ Options:
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help
 
-${SERIAL_USAGE}`;
+${SERIAL_USAGE}
+${STATION_USAGE}`;
 
 export const watchCommand: Command = {
   name: 'watch',
@@ -40,6 +43,7 @@ export const watchCommand: Command = {
   async run(argv, ctx) {
     const parsed = parseCommand('watch', argv, {
       ...SERIAL_OPTIONS,
+      ...STATION_OPTIONS,
       model: { type: 'string' },
       record: { type: 'string' },
       'cycle-every': { type: 'string' },
@@ -58,6 +62,8 @@ export const watchCommand: Command = {
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
     const print = eventPrinter(ctx, json, 'watch');
+    const slot = lateEngine(model.value.id);
+    const station = stationFromArgs('watch', parsed, slot, ctx);
     const engine = createEngine({
       model: model.value,
       source,
@@ -70,8 +76,10 @@ export const watchCommand: Command = {
       onEvent: (e) => {
         recorder?.write(e);
         print(e);
+        station?.onEvent(e);
       },
     });
+    slot.attach(engine);
     let timer: NodeJS.Timeout | null = null;
     if (cycleEveryS !== undefined) {
       let n = 0;
@@ -85,6 +93,7 @@ export const watchCommand: Command = {
     } finally {
       if (timer) clearInterval(timer);
       await recorder?.close();
+      await station?.close();
       writeAdapted('watch', adapt.out, engine, ctx);
     }
     return 0;

@@ -122,12 +122,12 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
 export class EngineCore {
   private readonly sink: (event: EngineEvent) => void;
   private readonly onFeatures: ((record: CycleFeaturesRecord) => void) | null;
-  private readonly bundle: ModelBundle | null;
-  private readonly model: CompiledModel | null;
-  private readonly policy: CompiledPolicy | null;
-  private readonly probs: Float64Array;
-  private readonly extractorConfig: ExtractorConfig;
-  private readonly cycleLimits: CycleLimits;
+  private bundle: ModelBundle | null;
+  private model: CompiledModel | null;
+  private policy: CompiledPolicy | null;
+  private probs: Float64Array;
+  private extractorConfig: ExtractorConfig;
+  private cycleLimits: CycleLimits;
   private readonly budgetMs: number;
   private readonly emitFrames: boolean;
   private readonly now: () => number;
@@ -140,7 +140,10 @@ export class EngineCore {
   private gates = new Uint8Array(0);
   private labelHint: string | undefined;
   private envIndex: { channel: string; feature: number }[] = [];
-  private readonly ignoreGates: ReadonlySet<string>;
+  private ignoreGates: ReadonlySet<string>;
+  private readonly options: EngineCoreOptions;
+  /** A model to switch to at the next cycle start (setModel), never within a cycle. */
+  private nextModel: ModelBundle | null = null;
   private readonly adaptation: AdaptationState | null;
   /** With adaptation: the parent model, compiled once, that the watchdog judges each sample with. */
   private readonly parentModel: CompiledModel | null;
@@ -158,6 +161,7 @@ export class EngineCore {
     onFeatures?: (record: CycleFeaturesRecord) => void,
   ) {
     this.sink = sink;
+    this.options = options;
     this.onFeatures = onFeatures ?? null;
     this.bundle = bundle;
     this.model = bundle ? compileModel(bundle) : null;
@@ -212,6 +216,36 @@ export class EngineCore {
     return this.adaptation && this.bundle ? adaptedBundle(this.bundle, this.adaptation) : null;
   }
 
+  /**
+   * Switches to `bundle` at the next cycle start (at once when no cycle is open at the next frame), never within a
+   * cycle. Throws EnoseError('model-mismatch') for a model the engine cannot run on this rig, and 'bad-option'
+   * with adaptation on (its state belongs to the model it started with).
+   */
+  setModel(bundle: ModelBundle): void {
+    if (this.adaptation) throw new EnoseError('bad-option', 'a model cannot be switched while adaptation is on');
+    extractorOf(bundle);
+    if (this.info) this.checkChannels(bundle, this.info);
+    this.nextModel = bundle.id === this.bundle?.id ? null : bundle;
+  }
+
+  /** The id of the model that judges the next verdict, or null in feature-only mode. */
+  get modelId(): string | null {
+    return this.bundle?.id ?? null;
+  }
+
+  private switchModel(bundle: ModelBundle): void {
+    this.nextModel = null;
+    this.bundle = bundle;
+    this.model = compileModel(bundle);
+    this.policy = compilePolicy(bundle);
+    this.probs = new Float64Array(bundle.classes.length);
+    this.extractorConfig = extractorOf(bundle);
+    this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
+    this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...this.options.cycle, ...(bundle.limits?.cycle ?? {}) };
+    this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
+    if (this.info) this.buildFeatures(this.info);
+  }
+
   get rig(): RigInfo | null {
     return this.info;
   }
@@ -264,31 +298,34 @@ export class EngineCore {
   private setInfo(event: Extract<SourceEvent, { type: 'info' }>): void {
     const reboot = this.info !== null;
     const { type: _t, atMs, ...info } = event;
-    if (this.bundle) {
-      const input = this.bundle.input;
-      const expected = input.kind === 'frames' ? input.channels : [];
-      if (expected.length !== info.channels.length || expected.some((c, i) => c !== info.channels[i])) {
-        throw new EnoseError(
-          'model-mismatch',
-          `the model is for ${expected.length} channels (${expected.join(',')}), the rig ${info.rig} has ${info.channels.length} (${info.channels.join(',')})`,
-        );
-      }
-    }
+    if (this.bundle) this.checkChannels(this.bundle, info);
     if (reboot) this.cut('reboot', atMs);
     const changed = !this.info || this.info.rateHz !== info.rateHz || this.info.unit !== info.unit || this.info.channels.join() !== info.channels.join();
     this.info = info;
     this.tracker.setRig(info.rig);
-    if (changed) {
-      const limits: GateLimits = (this.bundle?.limits?.gates as GateLimits | null | undefined) ?? defaultGateLimits(info.unit);
-      this.features = new CycleFeatures(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits);
-      this.featureBuf = new Float64Array(this.features.width);
-      this.gates = new Uint8Array(info.channels.length);
-      const names = featureNames(info.channels, this.extractorConfig);
-      this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
-    }
+    if (changed) this.buildFeatures(info);
     this.sink({ type: 'info', atMs, reboot, ...info });
     const warning = this.rigCheck?.identityWarning(info, atMs);
     if (warning) this.sink(warning);
+  }
+
+  private checkChannels(bundle: ModelBundle, info: RigInfo): void {
+    const expected = bundle.input.kind === 'frames' ? bundle.input.channels : [];
+    if (expected.length !== info.channels.length || expected.some((c, i) => c !== info.channels[i])) {
+      throw new EnoseError(
+        'model-mismatch',
+        `the model is for ${expected.length} channels (${expected.join(',')}), the rig ${info.rig} has ${info.channels.length} (${info.channels.join(',')})`,
+      );
+    }
+  }
+
+  private buildFeatures(info: RigInfo): void {
+    const limits: GateLimits = (this.bundle?.limits?.gates as GateLimits | null | undefined) ?? defaultGateLimits(info.unit);
+    this.features = new CycleFeatures(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits);
+    this.featureBuf = new Float64Array(this.features.width);
+    this.gates = new Uint8Array(info.channels.length);
+    const names = featureNames(info.channels, this.extractorConfig);
+    this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
   }
 
   private frame(event: Extract<SourceEvent, { type: 'frame' }>): void {
@@ -299,6 +336,7 @@ export class EngineCore {
       this.judge(event.atMs);
       t.finish();
     }
+    if (this.nextModel && t.id === '') this.switchModel(this.nextModel);
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
       features.reset();

@@ -32,6 +32,13 @@ export interface Engine extends AsyncIterable<EngineEvent> {
   readonly done: Promise<void>;
   /** Counters for health and metrics. */
   stats(): { verdicts: number; overBudget: number; rig: string | null };
+  /**
+   * Switches to another model at the next cycle start, never within a cycle (a fleet's model roll-out). Throws
+   * EnoseError('model-mismatch') for a model this rig cannot run, 'bad-option' with adaptation on.
+   */
+  setModel(model: ModelBundle): void;
+  /** The id of the model that judges the next cycle (after a setModel: once that cycle has started). */
+  modelId(): string;
   /** With `adaptation` on: the model as adaptation has moved it, a bundle with its own id and lineage; else null. */
   adaptedModel(): ModelBundle | null;
 }
@@ -115,6 +122,8 @@ export function createEngine(options: EngineOptions): Engine {
     done,
     stats: () => ({ verdicts: core.verdicts, overBudget: core.overBudget, rig: core.rig?.rig ?? null }),
     adaptedModel: () => core.adaptedModel(),
+    setModel: (next) => core.setModel(next),
+    modelId: () => core.modelId ?? model.id,
     [Symbol.asyncIterator](): AsyncIterator<EngineEvent> {
       return {
         async next(): Promise<IteratorResult<EngineEvent>> {

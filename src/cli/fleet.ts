@@ -1,0 +1,111 @@
+/** `enose fleet`: the central service of a fleet of stations over MQTT, and `enose fleet publish-model`. */
+import { connect } from 'mqtt';
+import { gzipSync } from 'node:zlib';
+import { EnoseError, formatIssue } from '../errors.js';
+import { startFleetCentre } from '../fleet/centre.js';
+import { brokerAddress, clientOptions } from '../fleet/connection.js';
+import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
+import { readModelFile } from '../io/modelFile.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
+import { parseListen } from './serve.js';
+
+const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
+       enose fleet publish-model <model.json[.gz]> --rig <id> --mqtt <url>
+
+The central service of a fleet of stations (enose watch|serve --mqtt <url> --station <id>): subscribes to
+enose/+/verdict, enose/+/status and enose/+/health, writes every distinct verdict and status to an append-only
+log in --data before acknowledging it to the broker (so it survives a restart of the centre; duplicates are
+dropped by message id), and serves:
+
+  GET /                              the fleet page: stations, their state and model, containers to hold
+  GET /v1/stations[/<id>]            stations
+  GET /v1/stations/<id>/verdicts     a station's last verdicts (the last --keep in memory; all in the log)
+  GET /v1/holds                      containers to hold (suspicious) or re-sample (inconclusive)
+  GET /v1/events                     server-sent events: verdict, status, health
+  GET /v1/health, /metrics           health (503 while the broker is unreachable), Prometheus metrics
+
+publish-model publishes a model (retained, QoS 1) on enose/models/<rig>: stations on that rig started with
+--follow-models check it (hash, rig, channels) and switch to it between cycles.
+
+Credentials come from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD. SIGINT or SIGTERM stops it cleanly.
+
+Options:
+  --mqtt <url>           the broker (mqtt://127.0.0.1:1883)                              [required]
+  --listen <host:port>   address of the page and API; port 0 picks one      [default: 127.0.0.1:8090]
+  --data <dir>           the centre's log                                   [default: ./enose-fleet]
+  --keep <n>             verdicts kept in memory per station                          [default: 50]
+  --client-id <id>       MQTT client id of the centre's persistent session [default: enose-fleet-centre]
+  --rig <id>             publish-model: the rig the model is for
+  -h, --help             this help
+`;
+
+export const fleetCommand: Command = {
+  name: 'fleet',
+  summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
+  usage,
+  async run(argv, ctx) {
+    const parsed = parseCommand('fleet', argv, {
+      mqtt: { type: 'string' },
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      keep: { type: 'string' },
+      'client-id': { type: 'string' },
+      rig: { type: 'string' },
+    });
+    const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
+    const [sub, ...rest] = parsed.positionals;
+    if (sub === 'publish-model') return publishModel(rest, stringOption(parsed, 'rig'), broker, ctx);
+    if (sub !== undefined) throw new EnoseError('bad-usage', `unexpected argument "${sub}" (see enose fleet --help)`);
+    const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
+    const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
+    const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
+    let centre;
+    try {
+      centre = await startFleetCentre({
+        broker,
+        dataDir,
+        host: listen.host,
+        port: listen.port,
+        recentPerStation: keep,
+        clientId: stringOption(parsed, 'client-id') ?? 'enose-fleet-centre',
+        log: (line) => ctx.stderr(`enose fleet: ${line}\n`),
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new EnoseError('bad-option', `cannot listen on ${listen.host}:${listen.port}: ${code}`);
+      throw error;
+    }
+    ctx.stdout(`enose fleet: listening on ${centre.url} (broker ${broker.url}, data ${dataDir}, ${centre.state.stations.size} station(s) and ${centre.state.received} verdict(s) from the log)\n`);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await centre.close();
+    ctx.stderr('enose fleet: stopped\n');
+    return 0;
+  },
+};
+
+async function publishModel(files: string[], rig: string | undefined, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
+  if (files.length !== 1) throw new EnoseError('bad-usage', 'publish-model takes one model file (see enose fleet --help)');
+  if (rig === undefined || !STATION_ID.test(rig)) throw new EnoseError('bad-usage', 'publish-model needs --rig <id> (letters, digits, . _ -)');
+  const model = readModelFile(files[0]!);
+  if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+  const rollout: Rollout = { kind: 'enose-model-rollout', rig, publishedAt: new Date().toISOString(), model: model.value };
+  const payload = gzipSync(JSON.stringify(rollout), { level: 9 });
+  const client = connect(broker.url, clientOptions(broker, `enose-publish-${process.pid}`, { reconnectPeriod: 0 }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+      ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+    await client.publishAsync(topics.model(rig), payload, { qos: 1, retain: true });
+  } catch (error) {
+    throw new EnoseError('bad-option', `cannot publish to ${broker.url}: ${(error as Error).message}`);
+  } finally {
+    await client.endAsync(true);
+  }
+  ctx.stdout(`enose fleet: model ${model.value.id} published (retained) on ${topics.model(rig)} (${payload.length} bytes)\n`);
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * The fleet options of `enose watch` and `enose serve`: `--mqtt <url> --station <id> [--spool <file>]
+ * [--follow-models]`, turned into a station link (src/fleet/station.ts) that the command feeds its engine's events.
+ */
+import { resolve } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import type { ModelBundle } from '../model/bundle.js';
+import { EnoseError } from '../errors.js';
+import { brokerAddress } from '../fleet/connection.js';
+import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';
+import { stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+
+export const STATION_OPTIONS: OptionSpec = {
+  mqtt: { type: 'string' },
+  station: { type: 'string' },
+  spool: { type: 'string' },
+  'follow-models': { type: 'boolean' },
+};
+
+export const STATION_USAGE = `Fleet options (MQTT; credentials from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD):
+  --mqtt <url>           publish verdicts, status and health to this broker (mqtt://host:1883)
+  --spool <file>         the store-and-forward spool: verdicts wait here until the broker acknowledges
+                         them                                     [default: ./enose-spool/<station>.jsonl]
+  --follow-models        run the model published (retained) on enose/models/<rig> (enose fleet
+                         publish-model): checked (hash, rig, channels), switched between cycles
+`;
+
+/** The station link the options ask for, or null without --mqtt. */
+export function stationFromArgs(command: string, parsed: Parsed, engine: StationEngine, ctx: CommandContext): StationLink | null {
+  const url = stringOption(parsed, 'mqtt');
+  const station = stringOption(parsed, 'station');
+  const follow = parsed.values['follow-models'] === true;
+  if (url === undefined) {
+    if (follow || stringOption(parsed, 'spool') !== undefined) {
+      throw new EnoseError('bad-usage', `--spool and --follow-models need --mqtt (see enose ${command} --help)`);
+    }
+    return null;
+  }
+  if (station === undefined) throw new EnoseError('bad-usage', `--mqtt needs --station <id> (see enose ${command} --help)`);
+  const broker = brokerAddress(url);
+  const spoolPath = resolve(stringOption(parsed, 'spool') ?? `enose-spool/${station}.jsonl`);
+  return startStation({
+    station,
+    broker,
+    spoolPath,
+    engine,
+    followModels: follow,
+    log: (line) => ctx.stderr(`enose ${command}: fleet: ${line}\n`),
+  });
+}
+
+/** A StationEngine whose engine is attached once created (the link starts first, so that it sees every event). */
+export function lateEngine(modelId: string): StationEngine & { attach(engine: Engine): void } {
+  let engine: Engine | null = null;
+  let held: ModelBundle | null = null;
+  return {
+    attach(created) {
+      engine = created;
+      try {
+        if (held) created.setModel(held);
+      } catch {
+        // checked again against the rig when the roll-out is next delivered (every reconnect: it is retained)
+      }
+      held = null;
+    },
+    setModel(model) {
+      if (engine) engine.setModel(model);
+      else held = model;
+    },
+    modelId: () => engine?.modelId() ?? modelId,
+    stats: () => engine?.stats() ?? { verdicts: 0 },
+  };
+}

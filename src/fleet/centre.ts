@@ -1,0 +1,215 @@
+/**
+ * `enose fleet`'s central service: subscribes to every station (`enose/+/verdict`, `enose/+/status`,
+ * `enose/+/health`) over one persistent MQTT session (clean: false, so the broker queues what arrives while the
+ * centre is down), writes each distinct verdict and status to its log before the broker gets the PUBACK, keeps
+ * the state in the reducer, and serves the page, the API, the event stream and /metrics over node:http.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect, type MqttClient } from 'mqtt';
+import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
+import { clientOptions, type BrokerAddress } from './connection.js';
+import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
+import { createFleetMetrics } from './metrics.js';
+import { FLEET_ROUTES, matchRoute } from './routes.js';
+import { applyFleetEvent, createFleetState, isDuplicate, type FleetEvent, type FleetState } from './state.js';
+import { openFleetLog } from './store.js';
+
+export interface FleetCentreOptions {
+  readonly broker: BrokerAddress;
+  /** Folder of the centre's log. */
+  readonly dataDir: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 8090 */
+  readonly port?: number;
+  /** Verdicts kept in memory per station (all of them are in the log). @default 50 */
+  readonly recentPerStation?: number;
+  /** The MQTT client id of the centre's persistent session. @default 'enose-fleet-centre' */
+  readonly clientId?: string;
+  readonly log?: (line: string) => void;
+  /** @default true */
+  readonly processMetrics?: boolean;
+  /** Called for each distinct verdict once it is on disk (benchmarks). */
+  readonly onVerdict?: (event: Extract<FleetEvent, { type: 'verdict' }>) => void;
+}
+
+export interface FleetCentre {
+  readonly url: string;
+  readonly state: FleetState;
+  /** Log lines read back on start. */
+  readonly replayed: number;
+  brokerConnected(): boolean;
+  /** Resolves once the centre's subscriptions are acknowledged (the first time). */
+  readonly subscribed: Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_SSE_BUFFER = 4 * 1024 * 1024;
+
+export async function startFleetCentre(options: FleetCentreOptions): Promise<FleetCentre> {
+  const say = options.log ?? (() => undefined);
+  const state = createFleetState({ recentPerStation: options.recentPerStation ?? 50 });
+  const { log, replayed, skipped } = openFleetLog(options.dataDir, state);
+  if (skipped > 0) say(`warning: ${skipped} unreadable line(s) in ${log.path} skipped`);
+  const startedAt = Date.now();
+  let client: MqttClient | null = null;
+  let isSubscribed = false;
+  const brokerConnected = () => (client?.connected ?? false) && isSubscribed;
+  const metrics = createFleetMetrics(state, brokerConnected, options.processMetrics ?? true);
+  const streams = new Set<ServerResponse>();
+
+  const broadcast = (type: string, data: string) => {
+    const message = sseMessage(type, data);
+    for (const res of streams) {
+      if (res.writableLength > MAX_SSE_BUFFER) {
+        res.destroy();
+        streams.delete(res);
+      } else res.write(message);
+    }
+  };
+
+  const onMessage = (topic: string, payload: Buffer) => {
+    const where = parseStationTopic(topic);
+    if (!where) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      metrics.invalid(where.kind);
+      return;
+    }
+    const receivedAt = new Date().toISOString();
+    const schema = where.kind === 'verdict' ? verdictMessageSchema : where.kind === 'status' ? statusMessageSchema : healthMessageSchema;
+    const parsed = schema.safeParse(json);
+    // A station may speak only for itself: the payload must name the station of its topic.
+    if (!parsed.success || parsed.data.station !== where.station) {
+      metrics.invalid(parsed.success ? 'station-mismatch' : where.kind);
+      return;
+    }
+    const event = { type: where.kind, receivedAt, message: parsed.data } as FleetEvent;
+    if (event.type === 'verdict') {
+      if (isDuplicate(state, event.message)) {
+        applyFleetEvent(state, event);
+        metrics.duplicate();
+        return;
+      }
+      log.append(event);
+      applyFleetEvent(state, event);
+      metrics.verdict(event.message.station, event.message.verdict, (Date.parse(receivedAt) - Date.parse(event.message.time)) / 1000);
+      options.onVerdict?.(event);
+      broadcast('verdict', JSON.stringify({ ...event.message, receivedAt }));
+      return;
+    }
+    if (event.type === 'status') log.append(event);
+    applyFleetEvent(state, event);
+    broadcast(event.type, JSON.stringify(event.message));
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = matchRoute(FLEET_ROUTES, req.method ?? 'GET', url.pathname);
+    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'" };
+    if (typeof match === 'number') {
+      res.writeHead(match, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: match === 404 ? `no route ${req.method} ${url.pathname}` : `method ${req.method} not allowed` }));
+      return;
+    }
+    try {
+      const reply = await match.route.handler({
+        state,
+        metrics,
+        params: match.params,
+        query: url.searchParams,
+        brokerConnected,
+        startedAt,
+        res,
+        openStream: (out) => {
+          out.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+          const recent = [...state.stations.values()]
+            .flatMap((s) => s.recent.slice(-20).map((r) => ({ ...r.message, receivedAt: r.receivedAt })))
+            .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
+            .slice(0, 100);
+          out.write(sseMessage('snapshot', JSON.stringify({ type: 'snapshot', stations: state.stations.size, verdicts: recent })));
+          streams.add(out);
+          out.on('close', () => streams.delete(out));
+        },
+      });
+      if (reply === 'stream') return;
+      res.writeHead(reply.status, { ...headers, 'content-type': reply.type });
+      res.end(req.method === 'HEAD' ? undefined : reply.body);
+    } catch (error) {
+      say(`http: ${(error as Error).message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+    }
+  };
+  const keepAlive = setInterval(() => {
+    for (const res of streams) res.write(SSE_KEEPALIVE);
+  }, 15_000);
+  keepAlive.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8090, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  client = connect(options.broker.url, clientOptions(options.broker, options.clientId ?? 'enose-fleet-centre', { clean: false }));
+  // The PUBACK goes out when the callback runs: after the verdict is on disk (a crash before it: the broker resends).
+  client.handleMessage = (packet, done) => {
+    try {
+      onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+    } catch (error) {
+      say(`message on ${packet.topic}: ${(error as Error).message}`);
+    }
+    done();
+  };
+  let lastError = '';
+  let resolveSubscribed!: () => void;
+  const subscribed = new Promise<void>((r) => (resolveSubscribed = r));
+  client.on('connect', (connack) => {
+    lastError = '';
+    say(`connected to ${options.broker.url}${connack.sessionPresent ? ' (session resumed)' : ''}`);
+    client!.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } }, (error) => {
+      if (error) say(`subscribe: ${error.message}`);
+      else {
+        isSubscribed = true;
+        resolveSubscribed();
+      }
+    });
+  });
+  client.on('error', (error) => {
+    if (error.message !== lastError) say(`broker: ${error.message}`);
+    lastError = error.message;
+  });
+  client.on('close', () => {
+    isSubscribed = false;
+    if (lastError === '') say('broker connection lost; reconnecting');
+    lastError = lastError || 'closed';
+  });
+
+  return {
+    url: `http://${host}:${address.port}`,
+    state,
+    replayed,
+    brokerConnected,
+    subscribed,
+    async close() {
+      clearInterval(keepAlive);
+      for (const res of streams) res.end();
+      streams.clear();
+      await client!.endAsync();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      log.close();
+    },
+  };
+}
+

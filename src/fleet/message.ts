@@ -1,0 +1,146 @@
+/**
+ * The fleet's MQTT vocabulary: topics and the JSON messages a station publishes (verdict, status, health) and
+ * the centre publishes (a model roll-out), each with a zod schema so that what arrives is checked as data.
+ *
+ *   enose/<station>/verdict   QoS 1, one message per verdict (the spool's record, resent until PUBACK)
+ *   enose/<station>/status    QoS 1, retained: online / offline (the last will), the model, the rig
+ *   enose/<station>/health    QoS 0, every 10 s
+ *   enose/models/<rig>        QoS 1, retained: the model the stations on that rig should run
+ */
+import { z } from 'zod';
+import type { VerdictEvent } from '../types.js';
+
+/** A station or rig id: what may stand in one topic level (no `/`, `+`, `#`), readable in logs. */
+export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const topics = {
+  verdict: (station: string) => `enose/${station}/verdict`,
+  status: (station: string) => `enose/${station}/status`,
+  health: (station: string) => `enose/${station}/health`,
+  model: (rig: string) => `enose/models/${rig}`,
+} as const;
+
+/** `enose/<station>/<kind>` -> its parts, or null for any other topic (the models' topics included). */
+export function parseStationTopic(topic: string): { station: string; kind: 'verdict' | 'status' | 'health' } | null {
+  const m = /^enose\/([^/]+)\/(verdict|status|health)$/.exec(topic);
+  if (!m || m[1] === 'models' || !STATION_ID.test(m[1]!)) return null;
+  return { station: m[1]!, kind: m[2] as 'verdict' | 'status' | 'health' };
+}
+
+const qualitySchema = z.looseObject({
+  framesB: z.number(),
+  framesE: z.number(),
+  lostFrames: z.number(),
+  lostShare: z.number(),
+  maxGapS: z.number(),
+  cut: z.enum(['disconnect', 'reboot', 'stopped']).nullable(),
+  channels: z.array(z.object({ channel: z.string(), gate: z.string() })),
+  novelty: z.number().nullable(),
+});
+
+/** The verdict message. `id` is `<spool epoch>-<seq>`: unique per station spool, the centre's dedup key. */
+export const verdictMessageSchema = z.object({
+  kind: z.literal('enose-verdict'),
+  v: z.literal(1),
+  id: z.string().regex(/^[0-9a-f]{16}-\d+$/),
+  /** The station's spool: a new epoch starts when a spool file is created (a new or wiped station). */
+  epoch: z.string().regex(/^[0-9a-f]{16}$/),
+  /** 1, 2, 3 ... within the epoch: the order the station produced its verdicts in. */
+  seq: z.number().int().positive(),
+  station: z.string().regex(STATION_ID),
+  /** The cycle's sample id, and the container id when the sample was requested for one (enose serve). */
+  sample: z.string().min(1).max(64),
+  containerId: z.string().nullable(),
+  /** Wall-clock time of the verdict, ISO 8601 with milliseconds (the engine's atMs is monotonic). */
+  time: z.string().datetime(),
+  rig: z.string().nullable(),
+  modelId: z.string(),
+  verdict: z.enum(['suspicious', 'clear', 'inconclusive']).nullable(),
+  class: z.string().nullable(),
+  probabilities: z.record(z.string(), z.number()),
+  score: z.number().nullable(),
+  reasons: z.array(z.string()),
+  quality: qualitySchema,
+  latencyMs: z.number(),
+});
+export type VerdictMessage = z.infer<typeof verdictMessageSchema>;
+
+export const statusMessageSchema = z.object({
+  kind: z.literal('enose-status'),
+  station: z.string().regex(STATION_ID),
+  state: z.enum(['online', 'offline']),
+  time: z.string(),
+  modelId: z.string().nullable(),
+  rig: z.string().nullable(),
+  /** With --follow-models: the topic followed, and the last roll-out refused with why (null when none). */
+  follow: z.object({ topic: z.string().nullable(), pending: z.string().optional(), refused: z.object({ modelId: z.string().nullable(), reason: z.string(), time: z.string() }).nullable() }).nullable(),
+  /** Why the station is offline ("connection lost" from the last will, "stopped" on a clean exit). */
+  reason: z.string().optional(),
+});
+export type StatusMessage = z.infer<typeof statusMessageSchema>;
+
+export const healthMessageSchema = z.object({
+  kind: z.literal('enose-health'),
+  station: z.string().regex(STATION_ID),
+  time: z.string(),
+  uptimeS: z.number(),
+  link: z.string(),
+  verdicts: z.number(),
+  /** Verdicts in the spool not yet acknowledged by the broker. */
+  spoolPending: z.number(),
+  lastFrameAgeS: z.number().nullable(),
+});
+export type HealthMessage = z.infer<typeof healthMessageSchema>;
+
+/** What `enose fleet publish-model` publishes (gzip-compressed JSON): the rig it is for and the model bundle. */
+export const rolloutSchema = z.object({
+  kind: z.literal('enose-model-rollout'),
+  rig: z.string().regex(STATION_ID),
+  publishedAt: z.string(),
+  model: z.unknown(),
+});
+export type Rollout = z.infer<typeof rolloutSchema>;
+
+/** `MSCU1234567-20261126T160405Z[.2]` (an id the scanner service books) -> `MSCU1234567`; null for other ids. */
+export function containerIdOf(sample: string): string | null {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,39})-\d{8}T\d{6}Z(\.\d+)*$/.exec(sample);
+  return m ? m[1]! : null;
+}
+
+export interface VerdictContext {
+  readonly station: string;
+  readonly epoch: string;
+  readonly seq: number;
+  readonly rig: string | null;
+  /** Wall-clock ms of the verdict. */
+  readonly wallMs: number;
+}
+
+/** The verdict message of an engine verdict event. */
+export function verdictMessage(event: VerdictEvent, ctx: VerdictContext): VerdictMessage {
+  return {
+    kind: 'enose-verdict',
+    v: 1,
+    id: `${ctx.epoch}-${ctx.seq}`,
+    epoch: ctx.epoch,
+    seq: ctx.seq,
+    station: ctx.station,
+    sample: event.sample,
+    containerId: containerIdOf(event.sample),
+    time: new Date(ctx.wallMs).toISOString(),
+    rig: ctx.rig,
+    modelId: event.modelId,
+    verdict: event.verdict,
+    class: event.class,
+    probabilities: { ...event.probabilities },
+    score: event.score,
+    reasons: [...event.reasons],
+    quality: { ...event.quality, channels: event.quality.channels.map((c) => ({ ...c })) },
+    latencyMs: event.latencyMs,
+  };
+}
+
+/** What the operator should do about a verdict: hold a suspicious container, re-sample an inconclusive one. */
+export function actionOf(verdict: VerdictMessage['verdict']): 'hold' | 'resample' | null {
+  return verdict === 'suspicious' ? 'hold' : verdict === 'inconclusive' ? 'resample' : null;
+}

@@ -1,0 +1,254 @@
+/**
+ * A station's link to the fleet: the engine's events in, MQTT out. Each verdict goes to the spool (fsync'd)
+ * first, then to `enose/<station>/verdict` at QoS 1; the broker's PUBACK takes it out of the spool. A retained
+ * status (online; offline through the last will or on a clean stop) and a health message every 10 s go beside.
+ * With `followModels`, the station follows `enose/models/<its rig>`: a model whose hash, rig and channels check
+ * out replaces the engine's at the next cycle start; one that does not is refused and the status says why.
+ */
+import { connect, type MqttClient } from 'mqtt';
+import { gunzipSync } from 'node:zlib';
+import { EnoseError } from '../errors.js';
+import { parseBundle, type ModelBundle } from '../model/bundle.js';
+import type { EngineEvent, LinkState } from '../types.js';
+import { clientOptions, type BrokerAddress } from './connection.js';
+import { rolloutSchema, STATION_ID, topics, verdictMessage, type HealthMessage, type StatusMessage } from './message.js';
+import { Spool, type SpoolRecord } from './spool.js';
+
+/** What the station needs of the engine (a subset of Engine, so that a benchmark can stand in for it). */
+export interface StationEngine {
+  setModel(model: ModelBundle): void;
+  modelId(): string;
+  stats(): { verdicts: number };
+}
+
+export interface StationOptions {
+  readonly station: string;
+  readonly broker: BrokerAddress;
+  /** The spool file (one per station). */
+  readonly spoolPath: string;
+  readonly engine: StationEngine;
+  /** Follow `enose/models/<rig>` (the rig id from the rig's info line). @default false */
+  readonly followModels?: boolean;
+  /** @default 10000 */
+  readonly healthIntervalMs?: number;
+  /** Verdicts published and not yet acknowledged at most. @default 64 */
+  readonly maxInFlight?: number;
+  /** One line of news for the log (connects, refusals); never carries credentials. */
+  readonly log?: (line: string) => void;
+  /** Wall clock in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Called with each verdict's message id and seq once it is in the spool (benchmarks count what was produced). */
+  readonly onSpooled?: (record: SpoolRecord) => void;
+  /** Called when the broker acknowledged a verdict. */
+  readonly onAcked?: (seq: number) => void;
+}
+
+export interface StationLink {
+  /** The engine's event hook. */
+  onEvent(event: EngineEvent): void;
+  /** Resolves once connected for the first time (tests, benchmarks). */
+  readonly connected: Promise<void>;
+  readonly spool: Spool;
+  stats(): { connected: boolean; inFlight: number; pending: number; acked: number; refused: string | null };
+  /** Publishes the offline status, waits a little for acknowledgements, disconnects and closes the spool. */
+  close(options?: { waitMs?: number }): Promise<void>;
+}
+
+const GZIP = (b: Buffer) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+export function startStation(options: StationOptions): StationLink {
+  const { station, engine } = options;
+  if (!STATION_ID.test(station)) throw new EnoseError('bad-option', `--station must be 1 to 64 letters, digits, dots, dashes or underscores, got "${station}"`);
+  const log = options.log ?? (() => undefined);
+  const now = options.now ?? Date.now;
+  const maxInFlight = options.maxInFlight ?? 64;
+  const startedAt = now();
+  const spool = Spool.open(options.spoolPath);
+  const queue = new Map<number, string>();
+  for (const r of spool.pending()) queue.set(r.seq, r.json);
+  const inFlight = new Set<number>();
+  let acked = 0;
+  let rig: string | null = null;
+  let link: LinkState | 'unknown' = 'unknown';
+  let lastFrameAt = NaN;
+  let reportedModel = engine.modelId();
+  let followTopic: string | null = null;
+  let pendingModel: string | null = null;
+  let refused: NonNullable<StatusMessage['follow']>['refused'] = null;
+  let closing = false;
+  let lastError = '';
+
+  const status = (state: 'online' | 'offline', reason?: string): StatusMessage => ({
+    kind: 'enose-status',
+    station,
+    state,
+    time: new Date(now()).toISOString(),
+    modelId: reportedModel,
+    rig,
+    follow: options.followModels ? { topic: followTopic, refused, ...(pendingModel !== null && { pending: pendingModel }) } : null,
+    ...(reason !== undefined && { reason }),
+  });
+  const will = () => ({ topic: topics.status(station), payload: Buffer.from(JSON.stringify(status('offline', 'connection lost'))), qos: 1 as const, retain: true });
+
+  const client: MqttClient = connect(options.broker.url, clientOptions(options.broker, `enose-station-${station}`, { clean: true, will: will() }));
+  let resolveConnected!: () => void;
+  const connected = new Promise<void>((r) => (resolveConnected = r));
+
+  const publishStatus = () => {
+    // The will is what the broker says when the link is lost: keep it as current as the status.
+    client.options.will = will();
+    if (client.connected) client.publish(topics.status(station), JSON.stringify(status('online')), { qos: 1, retain: true });
+  };
+
+  const pump = () => {
+    if (!client.connected || closing) return;
+    for (const [seq, json] of queue) {
+      if (inFlight.size >= maxInFlight) return;
+      if (inFlight.has(seq)) continue;
+      inFlight.add(seq);
+      client.publish(topics.verdict(station), json, { qos: 1 }, (error) => {
+        inFlight.delete(seq);
+        if (error) return; // stays queued and in the spool: sent again on the next pump or restart
+        queue.delete(seq);
+        spool.ack(seq);
+        acked++;
+        options.onAcked?.(seq);
+        pump();
+      });
+    }
+  };
+
+  const follow = () => {
+    if (!options.followModels || rig === null) return;
+    const topic = topics.model(rig);
+    if (topic === followTopic) return;
+    if (followTopic !== null) client.unsubscribe(followTopic);
+    followTopic = topic;
+    client.subscribe(topic, { qos: 1 });
+    publishStatus();
+  };
+
+  const refuse = (modelId: string | null, reason: string) => {
+    refused = { modelId, reason, time: new Date(now()).toISOString() };
+    log(`model refused${modelId ? ` (${modelId})` : ''}: ${reason}`);
+    publishStatus();
+  };
+
+  const onRollout = (payload: Buffer) => {
+    if (payload.length === 0) return; // a cleared retained message
+    let json: unknown;
+    try {
+      json = JSON.parse((GZIP(payload) ? gunzipSync(payload) : payload).toString('utf8'));
+    } catch (error) {
+      return refuse(null, `not a model roll-out: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const rollout = rolloutSchema.safeParse(json);
+    if (!rollout.success) return refuse(null, 'not a model roll-out message');
+    const modelId = typeof (rollout.data.model as { id?: unknown })?.id === 'string' ? ((rollout.data.model as { id: string }).id) : null;
+    if (rollout.data.rig !== rig) return refuse(modelId, `the roll-out is for rig ${rollout.data.rig}, this station's rig is ${rig ?? 'unknown'}`);
+    const bundle = parseBundle(rollout.data.model, topics.model(rollout.data.rig));
+    if (!bundle.ok) return refuse(modelId, bundle.error.reason);
+    if (bundle.value.id === engine.modelId() && pendingModel === null) return;
+    try {
+      engine.setModel(bundle.value);
+    } catch (error) {
+      return refuse(bundle.value.id, (error as Error).message);
+    }
+    refused = null;
+    pendingModel = bundle.value.id === engine.modelId() ? null : bundle.value.id;
+    log(`model ${bundle.value.id} accepted: it judges from the next cycle on`);
+    publishStatus();
+  };
+
+  client.on('connect', () => {
+    lastError = '';
+    log(`connected to ${options.broker.url} as station ${station} (${queue.size} verdict(s) in the spool)`);
+    publishStatus();
+    follow();
+    pump();
+    resolveConnected();
+  });
+  client.on('close', () => {
+    if (!closing && link !== 'unknown') log('broker connection lost: verdicts wait in the spool');
+  });
+  client.on('error', (error) => {
+    if (error.message !== lastError) log(`broker: ${error.message}`);
+    lastError = error.message;
+  });
+  client.on('message', (topic, payload) => {
+    if (topic === followTopic) onRollout(payload);
+  });
+
+  const healthTimer = setInterval(() => {
+    if (!client.connected) return;
+    const health: HealthMessage = {
+      kind: 'enose-health',
+      station,
+      time: new Date(now()).toISOString(),
+      uptimeS: Math.round((now() - startedAt) / 1000),
+      link,
+      verdicts: engine.stats().verdicts,
+      spoolPending: queue.size,
+      lastFrameAgeS: Number.isNaN(lastFrameAt) ? null : Math.round(performance.now() - lastFrameAt) / 1000,
+    };
+    client.publish(topics.health(station), JSON.stringify(health), { qos: 0 });
+  }, options.healthIntervalMs ?? 10_000);
+  healthTimer.unref();
+
+  return {
+    connected,
+    spool,
+    onEvent(event) {
+      switch (event.type) {
+        case 'verdict': {
+          const record = spool.append((seq) => verdictMessage(event, { station, epoch: spool.epoch, seq, rig, wallMs: now() }));
+          queue.set(record.seq, record.json);
+          options.onSpooled?.(record);
+          pump();
+          return;
+        }
+        case 'info':
+          if (rig !== event.rig) {
+            rig = event.rig;
+            publishStatus();
+            follow();
+          }
+          return;
+        case 'state':
+          link = event.state;
+          return;
+        case 'frame':
+          lastFrameAt = event.atMs;
+          return;
+        case 'sample-started':
+          if (engine.modelId() !== reportedModel) {
+            reportedModel = engine.modelId();
+            if (pendingModel === reportedModel) pendingModel = null;
+            log(`model ${reportedModel} judges from cycle ${event.sample} on`);
+            publishStatus();
+          }
+          return;
+        default:
+          return;
+      }
+    },
+    stats: () => ({ connected: client.connected, inFlight: inFlight.size, pending: queue.size, acked, refused: refused?.reason ?? null }),
+    async close({ waitMs = 2000 } = {}) {
+      clearInterval(healthTimer);
+      const deadline = performance.now() + waitMs;
+      while (client.connected && inFlight.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      closing = true;
+      if (client.connected) {
+        await new Promise<void>((resolve) => {
+          client.publish(topics.status(station), JSON.stringify(status('offline', 'stopped')), { qos: 1, retain: true }, () => resolve());
+          setTimeout(resolve, 2000).unref();
+        });
+      }
+      // A clean DISCONNECT (so the broker does not send the will over the 'stopped' status); forced when it hangs.
+      const ended = client.endAsync(false).then(() => true);
+      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref());
+      if (!(await Promise.race([ended, timeout]))) await client.endAsync(true);
+      spool.close();
+    },
+  };
+}
