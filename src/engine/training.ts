@@ -39,6 +39,7 @@ export interface TrainingSetOptions {
 export interface SkippedCycle {
   readonly group: string;
   readonly sample: string;
+  readonly label?: string;
   readonly reasons: readonly (VerdictReason | 'no-label')[];
 }
 
@@ -127,7 +128,7 @@ export function extractRecordingCycles(recording: TrainingRecording, options: Tr
   const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGatesOf(options), ...(learned && { channelLimits: learned }) }, () => undefined, (record) => {
     const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
     if (record.label === undefined || record.label === '') reasons.push('no-label');
-    if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
+    if (reasons.length > 0) skipped.push({ group, sample: record.sample, ...(record.label !== undefined && { label: record.label }), reasons });
     else candidates.push(record);
   });
   for (const event of recording.events) {
@@ -179,7 +180,7 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
     if (q > gates.maxBaselineDrift) gates.maxBaselineDrift = q;
     rows = [];
     for (const r of candidates) {
-      if (r.record.baselineDrift > gates.maxBaselineDrift) skipped.push({ group: r.group, sample: r.record.sample, reasons: ['baseline-unstable'] });
+      if (r.record.baselineDrift > gates.maxBaselineDrift) skipped.push({ group: r.group, sample: r.record.sample, label: r.record.label!, reasons: ['baseline-unstable'] });
       else rows.push(r);
     }
   }

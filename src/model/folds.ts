@@ -23,3 +23,23 @@ export function stratifiedFolds(labels: Int32Array, folds: number, seed: number)
   }
   return out;
 }
+
+/**
+ * Folds that keep every group (a recording) whole: each group goes to one fold, stratified by the group's first
+ * label (groups of a class shuffled with `seed`, then dealt round-robin, continuing across classes).
+ */
+export function groupedFolds(groups: readonly string[], labels: Int32Array, folds: number, seed: number): Int32Array {
+  const ids = new Map<string, number>();
+  const groupLabel: number[] = [];
+  const groupOf = Int32Array.from(groups, (g, i) => {
+    let id = ids.get(g);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(g, id);
+      groupLabel.push(labels[i]!);
+    }
+    return id;
+  });
+  const groupFold = stratifiedFolds(Int32Array.from(groupLabel), folds, seed);
+  return Int32Array.from(groupOf, (g) => groupFold[g]!);
+}
