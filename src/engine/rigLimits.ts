@@ -1,7 +1,8 @@
 /**
  * Learns each channel's limits from the training recordings' frames (one pass, bounded memory): its resolution
  * (smallest nonzero step between consecutive readings of a cycle), its normal range (0.5 % and 99.5 %
- * quantiles of the readings), its ordinary movement (90 % quantile of |step|) and the share of cycles in which
+ * quantiles of the readings), its ordinary out-and-back movement (99 % quantile of the smaller of two opposite
+ * consecutive steps: what a spike must clearly exceed) and the share of cycles in which
  * it did not move. A channel with no finite reading, or a single value, in all of training is dead: the model
  * leaves it out (`dropChannels`). See src/signal/channelGates.ts for how the gates use these.
  */
@@ -56,6 +57,7 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
   const flat = new Int32Array(n);
   const cycles = new Int32Array(n);
   const prev = new Float64Array(n);
+  const prev2 = new Float64Array(n);
   const closeCycle = () => {
     for (let i = 0; i < n; i++) {
       if (cycleValid[i]! > 1) {
@@ -67,6 +69,7 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
     cycleMax.fill(-Infinity);
     cycleValid.fill(0);
     prev.fill(NaN);
+    prev2.fill(NaN);
   };
   closeCycle();
   cycles.fill(0);
@@ -94,9 +97,13 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
         const p = prev[i]!;
         if (p === p) {
           const d = Math.abs(v - p);
-          steps[i]!.push(d);
           if (d > 0 && d < resolution[i]!) resolution[i] = d;
+          const pp = prev2[i]!;
+          const up = p - pp;
+          const back = p - v;
+          if (pp === pp && up * back > 0) steps[i]!.push(Math.min(Math.abs(up), Math.abs(back)));
         }
+        prev2[i] = p;
         prev[i] = v;
       }
     }
@@ -113,7 +120,7 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
       resolution: Number.isFinite(resolution[i]!) ? resolution[i]! : 0,
       low: sortedQuantile(r, 0.005),
       high: sortedQuantile(r, 0.995),
-      step: s.length > 0 ? sortedQuantile(s, 0.9) : 0,
+      step: s.length > 0 ? sortedQuantile(s, 0.99) : 0,
       flatShare: cycles[i]! > 0 ? flat[i]! / cycles[i]! : 0,
     };
     return undefined;

@@ -6,8 +6,9 @@
  *
  * - Rails: a rail value inside the channel's normal range (a gas channel that reads 0 counts in clean air, an
  *   MQ board's 0) is a reading, not a dropout; a rail outside it still is.
- * - Spikes: an out-and-back jump must also exceed `SPIKE_STEPS` times the channel's ordinary step and
- *   resolution, so an integer channel that moves by a few counts is not spiking.
+ * - Spikes: an out-and-back jump must also exceed `SPIKE_STEPS` resolutions and `SPIKE_MOVES` times the
+ *   channel's ordinary out-and-back movement, so an integer channel that moves by a few counts, or a channel
+ *   that always jitters, is not spiking.
  * - Flat: a channel that was flat in at least `FLAT_NORMAL_SHARE` of the training cycles may be flat.
  * - A baseline below one resolution step (0 counts, or negative) is replaced by one step (`r0Floor`), so the
  *   responses stay finite and the cycle is judged instead of becoming `features-invalid`.
@@ -22,7 +23,7 @@ export interface LearnedChannel {
   /** 0.5 % and 99.5 % quantiles of the training readings: the channel's normal range. */
   readonly low: number;
   readonly high: number;
-  /** 90 % quantile of |step| between consecutive readings: the channel's ordinary movement. */
+  /** 99 % quantile of the out-and-back movement (the smaller of two opposite consecutive steps). */
   readonly step: number;
   /** Share of the training cycles in which the channel did not move. */
   readonly flatShare: number;
@@ -41,8 +42,9 @@ export interface ChannelGateLimits {
   readonly r0Floor: number;
 }
 
-/** A jump must exceed this many ordinary steps (and resolutions) to be a spike. */
+/** A spike's jump exceeds this many resolutions, and this many times the ordinary out-and-back movement. */
 export const SPIKE_STEPS = 4;
+export const SPIKE_MOVES = 2;
 /** A channel flat in at least this share of the training cycles may be flat. */
 export const FLAT_NORMAL_SHARE = 0.02;
 
@@ -55,7 +57,7 @@ export function channelGates(channels: readonly string[], limits: GateLimits, le
     return {
       railLow: gas && l.low <= limits.railLow ? -Infinity : limits.railLow,
       railHigh: gas && l.high >= limits.railHigh ? Infinity : limits.railHigh,
-      spikeFloor: SPIKE_STEPS * Math.max(l.resolution, l.step),
+      spikeFloor: Math.max(SPIKE_STEPS * l.resolution, SPIKE_MOVES * l.step),
       flatIsNormal: l.flatShare >= FLAT_NORMAL_SHARE,
       r0Floor: gas ? l.resolution : 0,
     };
