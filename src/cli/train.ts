@@ -7,7 +7,7 @@ import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTra
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData } from './data.js';
 import { extractTrainingSet, GATE_REASONS, type GateReason, type TrainingSet } from '../engine/training.js';
-import { FEATURE_FAMILIES, selectModel, type Selection } from '../engine/selection.js';
+import { cvGroupsOf, DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel, type Selection, type UserFit } from '../engine/selection.js';
 import type { ExtractorConfig, ResponseKind } from '../signal/features.js';
 import { selectionTable, trainingProblems } from './trainReport.js';
 
@@ -205,6 +205,9 @@ export const trainCommand: Command = {
     let limits = null;
     let selection: Selection | null = null;
     let frameSet: TrainingSet | null = null;
+    // The user's fit settings override the chosen family's (the windows families fit every component).
+    const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
+    let chosenFit: UserFit = userFit;
     if (data.kind === 'features') {
       table = data.table;
       input = { kind: 'features' as const, featureNames: [...table.featureNames] };
@@ -226,10 +229,10 @@ export const trainCommand: Command = {
         const started = performance.now();
         selection = selectModel(data.recordings, {
           families: featuresFixed
-            ? [{ name: family ?? 'given', extractor: { ...(family !== undefined ? FEATURE_FAMILIES[family] : {}), ...explicit } }]
-            : Object.entries(FEATURE_FAMILIES).map(([name, extractor]) => ({ name, extractor })),
+            ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
+            : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name })),
           transforms: given('transform') ? [transform as FeatureTransform] : TRANSFORMS,
-          classifiers: given('classifier') ? [classifier as ClassifierKind] : ['lda', 'logreg', 'knn'],
+          classifiers: given('classifier') ? [classifier as ClassifierKind] : DEFAULT_CLASSIFIERS,
           folds: cvFolds >= 2 ? cvFolds : 5,
           ...(seed !== undefined && { seed }),
           ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
@@ -237,7 +240,7 @@ export const trainCommand: Command = {
           ...(clear && { clear }),
           extractor: { baselineS },
           training,
-          fit: { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }) },
+          fit: userFit,
           onProgress: (done, total, what) => {
             const secs = ((performance.now() - started) / 1000).toFixed(0);
             ctx.stderr(`${ctx.isTty ? '\r\x1b[2K' : ''}enose train: choosing a model: ${done}/${total} candidates scored, ${secs} s (${what})${ctx.isTty ? '' : '\n'}`);
@@ -245,10 +248,12 @@ export const trainCommand: Command = {
         });
         if (ctx.isTty) ctx.stderr('\r\x1b[2K');
         set = selection.set;
+        chosenFit = selection.fit;
         classifier = selection.best.classifier;
         transform = selection.best.transform;
       } else {
-        set = extractTrainingSet(data.recordings, { extractor: { baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]), ...explicit }, ...training });
+        set = extractTrainingSet(data.recordings, { extractor: { baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit }, ...training });
+        chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family]!.fit), ...userFit };
       }
       const shown = 20;
       for (const s of set.skipped.slice(0, shown)) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
@@ -268,8 +273,9 @@ export const trainCommand: Command = {
     const options: FitOptions = {
       classifier: classifier as ClassifierKind,
       cvFolds,
-      ...(k !== undefined && { k }),
-      ...(c !== undefined && { c }),
+      ...chosenFit,
+      // Frames: the folds the selection used (by recording, or by cycle), so cvAccuracy and the policy's figures are the table's.
+      ...(frameSet && { cvGroups: selection?.cvGroups ?? cvGroupsOf(frameSet.table, cvFolds).groups }),
       ...(classifier === 'mlp' && {
         mlp: {
           ...(hidden && { hidden }),
@@ -284,13 +290,10 @@ export const trainCommand: Command = {
           }),
         },
       }),
-      ...(components !== undefined && { components }),
-      ...(variance !== undefined && { variance }),
       ...(suspicious && { suspicious }),
       ...(clear && { clear }),
       ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
       ...(seed !== undefined && { seed }),
-      ...(noveltyQuantile !== undefined && { noveltyQuantile }),
       ...(parsed.values['novelty-whiten'] === true && { noveltyWhiten: true }),
       transform: transform as FeatureTransform,
       limits,

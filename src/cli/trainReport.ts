@@ -51,10 +51,10 @@ export function selectionTable(selection: Selection): string {
   const policy = selection.rows.some((r) => r.detectionRate !== null);
   const head = `chose from ${selection.rows.length} candidates by ${selection.folds}-fold cross-validation grouped by ${selection.grouping}` +
     (policy ? ' (score: detection at the false-alarm target, then accuracy)' : ' (score: accuracy)');
-  const lines = [head, `  ${'features'.padEnd(12)} ${'transform'.padEnd(10)} ${'classifier'.padEnd(10)} samples accuracy${policy ? ' detection false-alarms' : ''}`];
+  const lines = [head, `  ${'features'.padEnd(16)} ${'transform'.padEnd(10)} ${'classifier'.padEnd(10)} samples accuracy${policy ? ' detection false-alarms' : ''}`];
   for (const r of selection.rows) {
     const mark = r === selection.best ? '*' : ' ';
-    const cells = `${r.family.padEnd(12)} ${r.transform.padEnd(10)} ${r.classifier.padEnd(10)} ${String(r.samples).padStart(7)}   ${pct(r.accuracy)}`;
+    const cells = `${r.family.padEnd(16)} ${r.transform.padEnd(10)} ${r.classifier.padEnd(10)} ${String(r.samples).padStart(7)}   ${pct(r.accuracy)}`;
     lines.push(`${mark} ${cells}${policy ? `    ${pct(r.detectionRate)}       ${pct(r.falseAlarmRate)}` : ''}${r.error ? `  (${r.error})` : ''}`);
   }
   return `${lines.join('\n')}\n`;

@@ -1,34 +1,75 @@
 /**
  * `enose train` choosing by itself: feature families x transforms x classifiers compared by cross-validation
  * grouped by recording (every cycle of a recording in one fold; each cycle its own group when there are fewer
- * recordings than folds), the best kept. With a verdict policy the score is the detection at the false-alarm
- * target (accuracy breaks ties); without one, the accuracy. Each family is extracted once through the engine's
+ * recordings than folds), the best kept. Each candidate is scored as the final model will decide: with a
+ * verdict policy, every held-out fold is judged at the threshold the other folds give for the false-alarm
+ * target, the unknown-odour limit's alarms counted (`heldOutAlarmRates`), and the score is the detection there
+ * (accuracy breaks ties; the target bounds the expected rate on unseen containers, FalseAlarmBasis 'unseen');
+ * without a policy, the accuracy. Each family is extracted once through the engine's
  * own feature path (`extractTrainingSet`), so the chosen model sees live what it was chosen on.
  */
 import { EnoseError } from '../errors.js';
 import { groupedFolds } from '../model/folds.js';
-import { compileModel, fitModel, predictCompiled, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
-import { isSuspiciousLabel, resolvePolicyRule, thresholdForTarget, type PolicyOptions } from '../model/policy.js';
+import { compileModel, fitModel, noveltyOfLast, predictCompiled, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
+import { heldOutAlarmRates, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from '../model/policy.js';
 import type { ExtractorConfig } from '../signal/features.js';
 import type { FeatureTable } from '../types.js';
 import { extractTrainingSet, withRigLimits, type TrainingRecording, type TrainingSet, type TrainingSetOptions } from './training.js';
 
+/** Fit settings a family brings with it (the user's options override them). */
+export type FamilyFit = Pick<FitOptions, 'c' | 'variance' | 'noveltyComponents'>;
+
+/** A feature family: how the extractor reads a cycle, and the fit settings that suit those features. */
+export interface FeatureFamily {
+  readonly extractor: Partial<ExtractorConfig>;
+  readonly fit?: FamilyFit;
+  /** Compared only when the recordings have a recovery (R) phase. */
+  readonly needsRecovery?: boolean;
+}
+
+/**
+ * The shipped models' fit (src/cli/demo.ts LINEAR_MODEL_RECIPE): every principal component (the drug markers
+ * live in low-variance directions that PCA at 99 % drops), weak regularisation, the unknown-odour distance in
+ * the 20 leading components.
+ */
+const WINDOWS_FIT: FamilyFit = { variance: 1, c: 100, noveltyComponents: 20 };
+
 /** The feature families compared, by name (`enose train --features <name>` forces one). */
-export const FEATURE_FAMILIES: Readonly<Record<string, Partial<ExtractorConfig>>> = {
+export const FEATURE_FAMILIES: Readonly<Record<string, FeatureFamily>> = {
   /** Responses against the baseline: ss, peak, area, slope, EMA transients (the engine's default since 0.1). */
-  phase: {},
+  phase: { extractor: {} },
   /** Absolute levels and shape over the whole sample (src/signal/wholeSample.ts): rigs without a baseline. */
-  whole: { summaryFeatures: false, wholeSample: true },
-  'phase+whole': { wholeSample: true },
-  /** The shipped default model's features: log response over six 10 s windows of the exposure. */
-  windows: { response: 'log', windowS: 10, windowCount: 6, summaryFeatures: false },
+  whole: { extractor: { summaryFeatures: false, wholeSample: true } },
+  'phase+whole': { extractor: { wholeSample: true } },
+  /** The shipped exposure model's features: log response over six 10 s windows of the exposure. */
+  windows: { extractor: { response: 'log', windowS: 10, windowCount: 6, summaryFeatures: false }, fit: WINDOWS_FIT },
+  /** The shipped default model's: the exposure windows and six 10 s windows of the recovery. */
+  'windows+recovery': {
+    extractor: { response: 'log', windowS: 10, windowCount: 6, summaryFeatures: false, recoveryWindowS: 10, recoveryWindowCount: 6 },
+    fit: WINDOWS_FIT,
+    needsRecovery: true,
+  },
 };
 
-/** A feature family to compare: its name and its extractor settings. */
-export interface FamilyChoice {
-  readonly name: string;
-  readonly extractor: Partial<ExtractorConfig>;
+/** The classifiers `enose train` compares when none is given. */
+export const DEFAULT_CLASSIFIERS: readonly ClassifierKind[] = ['lda', 'logreg', 'knn'];
+
+/**
+ * The unknown-odour quantile of a model with a verdict policy when the user gives none: the limit may spend
+ * half the false-alarm budget (0.995 at 1 %, the shipped models' value); the 0.95 default alone would flag
+ * about 5 % of clear containers.
+ */
+export function policyNoveltyQuantile(maxFalseAlarm: number): number {
+  return 1 - maxFalseAlarm / 2;
 }
+
+/** A feature family to compare: its name, its extractor settings and the fit settings that suit it. */
+export interface FamilyChoice extends FeatureFamily {
+  readonly name: string;
+}
+
+/** Fit settings the user gave: they override the families' own. */
+export type UserFit = Pick<FitOptions, 'k' | 'c' | 'components' | 'variance' | 'noveltyQuantile' | 'noveltyComponents' | 'noveltyWhiten' | 'falseAlarmBasis'>;
 
 export interface SelectionOptions extends PolicyOptions {
   readonly families: readonly FamilyChoice[];
@@ -43,8 +84,8 @@ export interface SelectionOptions extends PolicyOptions {
   /** Extractor settings shared by every family (baselineS). */
   readonly extractor?: Partial<ExtractorConfig>;
   readonly training: Omit<TrainingSetOptions, 'extractor'>;
-  /** Fit settings every candidate shares (k, c, components, variance). */
-  readonly fit?: Pick<FitOptions, 'k' | 'c' | 'components' | 'variance'>;
+  /** Fit settings every candidate shares (k, c, components, variance, the novelty limit's). */
+  readonly fit?: UserFit;
   /** Called as the work goes (a progress line). */
   readonly onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -56,7 +97,10 @@ export interface SelectionRow {
   /** Cycles the family kept (skipped ones are not scored). */
   readonly samples: number;
   readonly accuracy: number | null;
-  /** With a policy: detection and false alarms at the threshold for the target, out of fold. */
+  /**
+   * With a policy: detection and false alarms out of fold, each fold at the threshold the other folds chose
+   * for the target, the unknown-odour limit's alarms included.
+   */
   readonly detectionRate: number | null;
   readonly falseAlarmRate: number | null;
   /** Why the candidate could not be scored. */
@@ -69,6 +113,26 @@ export interface Selection {
   readonly set: TrainingSet;
   readonly grouping: 'recording' | 'sample';
   readonly folds: number;
+  /** The group of each row of `set.table` the folds kept whole: the final model's cross-validation uses them. */
+  readonly cvGroups: readonly string[];
+  /** The fit settings the best candidate was scored with (its family's, the user's, the novelty quantile). */
+  readonly fit: UserFit;
+}
+
+/** Rows grouped by recording when there are at least `folds` recordings, else each cycle its own group. */
+export function cvGroupsOf(table: FeatureTable, folds: number): { grouping: Selection['grouping']; groups: readonly string[] } {
+  if (new Set(table.groups).size >= folds) return { grouping: 'recording', groups: table.groups };
+  return { grouping: 'sample', groups: table.samples.map((s, i) => `${table.groups[i]}\u0000${s}`) };
+}
+
+/** True when some frame of the first recording within its first `limit` events is in the recovery (R) phase. */
+function hasRecovery(recordings: readonly TrainingRecording[], limit = 50_000): boolean {
+  let seen = 0;
+  for (const e of recordings[0]?.events ?? []) {
+    if (e.type === 'frame' && e.phase === 'R') return true;
+    if (++seen >= limit) break;
+  }
+  return false;
 }
 
 /** Compares the candidates and returns the table, the best row and its family's training set. */
@@ -76,12 +140,12 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
   const folds = options.folds ?? 5;
   const seed = options.seed ?? 1;
   const training = withRigLimits(recordings, options.training);
-  const total = options.families.length * options.transforms.length * options.classifiers.length;
+  const families = options.families.filter((f) => !f.needsRecovery || options.families.length === 1 || hasRecovery(recordings));
+  const total = families.length * options.transforms.length * options.classifiers.length;
   let done = 0;
   const rows: SelectionRow[] = [];
-  const sets = new Map<string, TrainingSet>();
-  let grouping: Selection['grouping'] = 'recording';
-  for (const { name: family, extractor } of options.families) {
+  const sets = new Map<string, { set: TrainingSet; groups: readonly string[]; fit: UserFit; grouping: Selection['grouping'] }>();
+  for (const { name: family, extractor, fit: familyFit } of families) {
     options.onProgress?.(done, total, `extracting the ${family} features`);
     let set: TrainingSet;
     try {
@@ -96,17 +160,25 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
       }
       continue;
     }
-    sets.set(family, set);
     const table = set.table;
     const classes = [...new Set(table.labels)].sort();
     const labelIndex = Int32Array.from(table.labels, (l) => classes.indexOf(l));
-    const recordingsSeen = new Set(table.groups).size;
-    grouping = recordingsSeen >= folds ? 'recording' : 'sample';
-    const foldOf = groupedFolds(grouping === 'recording' ? table.groups : table.samples, labelIndex, folds, seed);
+    const { grouping, groups } = cvGroupsOf(table, folds);
+    const foldOf = groupedFolds(groups, labelIndex, folds, seed);
+    const rule = resolvePolicyRule(classes, options);
+    const fit: UserFit = {
+      ...familyFit,
+      ...options.fit,
+      noveltyQuantile: options.fit?.noveltyQuantile ?? (rule ? policyNoveltyQuantile(options.maxFalseAlarm ?? 0.01) : 0.95),
+      // The target bounds the false alarms on containers the model has not seen (a few hundred clear training
+      // samples would otherwise give about half as many again on new ones).
+      ...(rule && { falseAlarmBasis: 'unseen' as const }),
+    };
+    sets.set(family, { set, groups, fit, grouping });
     for (const transform of options.transforms) {
       for (const classifier of options.classifiers) {
         options.onProgress?.(done, total, `${family}, ${transform}, ${classifier}`);
-        rows.push(scoreCandidate(table, set, foldOf, folds, { family, transform, classifier }, options));
+        rows.push(scoreCandidate(set, foldOf, folds, fit, { family, transform, classifier }, options));
         done++;
       }
     }
@@ -122,20 +194,25 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
     const [c, d] = key(best);
     if (a! > c! + 1e-12 || (Math.abs(a! - c!) <= 1e-12 && b! > d! + 1e-12)) best = r;
   }
-  return { rows, best, set: sets.get(best.family)!, grouping, folds };
+  const chosen = sets.get(best.family)!;
+  return { rows, best, set: chosen.set, grouping: chosen.grouping, folds, cvGroups: chosen.groups, fit: chosen.fit };
 }
 
 function scoreCandidate(
-  table: FeatureTable,
   set: TrainingSet,
   foldOf: Int32Array,
   folds: number,
+  fit: UserFit,
   which: { family: string; transform: FeatureTransform; classifier: ClassifierKind },
   options: SelectionOptions,
 ): SelectionRow {
+  const table = set.table;
   const base = { ...which, samples: table.count };
   const classes = [...new Set(table.labels)].sort();
+  const rule = resolvePolicyRule(classes, options);
   const probs = new Float64Array(table.count * classes.length);
+  // Whether the fold's model's unknown-odour limit flags the held-out sample: an alarm whatever its score.
+  const novel = rule ? new Uint8Array(table.count) : null;
   try {
     for (let f = 0; f < folds; f++) {
       const train: number[] = [];
@@ -146,9 +223,9 @@ function scoreCandidate(
         classifier: which.classifier,
         transform: which.transform,
         cvFolds: 0,
-        noveltyQuantile: 0,
         seed: options.seed ?? 1,
-        ...options.fit,
+        ...fit,
+        noveltyQuantile: rule ? fit.noveltyQuantile! : 0,
       });
       const compiled = compileModel(model);
       const out = new Float64Array(model.classes.length);
@@ -157,6 +234,7 @@ function scoreCandidate(
       for (const i of test) {
         predictCompiled(compiled, table.x, i * table.width, out);
         for (let c = 0; c < at.length; c++) probs[i * classes.length + at[c]!] = out[c]!;
+        if (novel && noveltyOfLast(compiled) > 1) novel[i] = 1;
       }
     }
   } catch (error) {
@@ -170,16 +248,14 @@ function scoreCandidate(
     if (classes[best] === table.labels[i]) correct++;
   }
   const accuracy = correct / table.count;
-  const rule = resolvePolicyRule(classes, options);
   if (!rule) return { ...base, accuracy, detectionRate: null, falseAlarmRate: null };
   const mask = classes.map((c) => isSuspiciousLabel(rule, c));
   const scores = new Float64Array(table.count);
   const suspicious = table.labels.map((l) => mask[classes.indexOf(l)]!);
   for (let i = 0; i < table.count; i++) for (let c = 0; c < classes.length; c++) if (mask[c]) scores[i]! += probs[i * classes.length + c]!;
-  const choice = thresholdForTarget(scores, suspicious, null, options.maxFalseAlarm ?? 0.01);
-  return { ...base, accuracy, detectionRate: choice.detectionRate, falseAlarmRate: choice.falseAlarmRate };
+  const rates = heldOutAlarmRates(scores, suspicious, novel, foldOf, folds, options.maxFalseAlarm ?? 0.01, fit.falseAlarmBasis);
+  return { ...base, accuracy, ...rates };
 }
-
 function subTable(table: FeatureTable, rows: readonly number[]): FeatureTable {
   const w = table.width;
   const x = new Float64Array(rows.length * w);

@@ -1,5 +1,6 @@
 /** Deterministic stratified fold assignment for cross-validation. */
 import { mulberry32 } from './rng.js';
+import { EnoseError } from '../errors.js';
 
 /** Returns the fold (0..folds-1) of each sample: each class is shuffled with `seed`, then dealt round-robin. */
 export function stratifiedFolds(labels: Int32Array, folds: number, seed: number): Int32Array {
@@ -42,4 +43,11 @@ export function groupedFolds(groups: readonly string[], labels: Int32Array, fold
   });
   const groupFold = stratifiedFolds(Int32Array.from(groupLabel), folds, seed);
   return Int32Array.from(groupOf, (g) => groupFold[g]!);
+}
+
+/** `groupedFolds` when the rows have groups, else `stratifiedFolds` (every row its own group: the same folds). */
+export function assignFolds(labels: Int32Array, folds: number, seed: number, groups?: readonly string[]): Int32Array {
+  if (!groups) return stratifiedFolds(labels, folds, seed);
+  if (groups.length !== labels.length) throw new EnoseError('bad-usage', `cvGroups: ${groups.length} groups for ${labels.length} rows`);
+  return groupedFolds(groups, labels, folds, seed);
 }
