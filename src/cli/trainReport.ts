@@ -50,7 +50,7 @@ const pct = (v: number | null) => (v === null ? '   n/a' : `${(100 * v).toFixed(
 export function selectionTable(selection: Selection): string {
   const policy = selection.rows.some((r) => r.detectionRate !== null);
   const head = `chose from ${selection.rows.length} candidates by ${selection.folds}-fold cross-validation grouped by ${selection.grouping}` +
-    (policy ? ' (score: detection at the false-alarm target, then accuracy)' : ' (score: accuracy)');
+    (policy ? ' (score: detection at the false-alarm target' : ' (score: accuracy') + '; kept: the first within one standard error of the best)';
   const lines = [head, `  ${'features'.padEnd(16)} ${'transform'.padEnd(10)} ${'classifier'.padEnd(10)} samples accuracy${policy ? ' detection false-alarms' : ''}`];
   for (const r of selection.rows) {
     const mark = r === selection.best ? '*' : ' ';

@@ -1,7 +1,7 @@
 /**
  * `enose train` choosing by itself: feature families x transforms x classifiers compared by cross-validation
  * grouped by recording (every cycle of a recording in one fold; each cycle its own group when there are fewer
- * recordings than folds), the best kept. Each candidate is scored as the final model will decide: with a
+ * recordings than folds), the best kept (the simplest within one standard error of the top score). Each candidate is scored as the final model will decide: with a
  * verdict policy, every held-out fold is judged at the threshold the other folds give for the false-alarm
  * target, the unknown-odour limit's alarms counted (`heldOutAlarmRates`), and the score is the detection there
  * (accuracy breaks ties; the target bounds the expected rate on unseen containers, FalseAlarmBasis 'unseen');
@@ -103,6 +103,8 @@ export interface SelectionRow {
    */
   readonly detectionRate: number | null;
   readonly falseAlarmRate: number | null;
+  /** Binomial standard error of the score (the detection with a policy, else the accuracy); 0 unscored. */
+  readonly standardError: number;
   /** Why the candidate could not be scored. */
   readonly error?: string;
 }
@@ -154,7 +156,7 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
       if (!(error instanceof EnoseError)) throw error;
       for (const transform of options.transforms) {
         for (const classifier of options.classifiers) {
-          rows.push({ family, transform, classifier, samples: 0, accuracy: null, detectionRate: null, falseAlarmRate: null, error: error.message });
+          rows.push({ family, transform, classifier, samples: 0, accuracy: null, detectionRate: null, falseAlarmRate: null, standardError: 0, error: error.message });
           done++;
         }
       }
@@ -186,14 +188,13 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
   options.onProgress?.(done, total, 'done');
   const scored = rows.filter((r) => r.accuracy !== null);
   if (scored.length === 0) throw new EnoseError('empty-data', `no candidate could be trained: ${rows[0]?.error ?? 'no candidates'}`);
-  // Highest score; ties go to the earlier (simpler) candidate.
-  const key = (r: SelectionRow) => [r.detectionRate ?? r.accuracy!, r.accuracy!];
-  let best = scored[0]!;
-  for (const r of scored) {
-    const [a, b] = key(r);
-    const [c, d] = key(best);
-    if (a! > c! + 1e-12 || (Math.abs(a! - c!) <= 1e-12 && b! > d! + 1e-12)) best = r;
-  }
+  // The one-standard-error rule (Breiman et al., Classification and Regression Trees, 1984, 3.4.3): the first
+  // (simplest) candidate whose score is within one standard error of the best's, so that a difference of a few
+  // samples between near-equal candidates does not decide.
+  const score = (r: SelectionRow) => r.detectionRate ?? r.accuracy!;
+  let top = scored[0]!;
+  for (const r of scored) if (score(r) > score(top) + 1e-12 || (Math.abs(score(r) - score(top)) <= 1e-12 && r.accuracy! > top.accuracy! + 1e-12)) top = r;
+  const best = scored.find((r) => score(r) >= score(top) - top.standardError - 1e-12)!;
   const chosen = sets.get(best.family)!;
   return { rows, best, set: chosen.set, grouping: chosen.grouping, folds, cvGroups: chosen.groups, fit: chosen.fit };
 }
@@ -239,7 +240,7 @@ function scoreCandidate(
     }
   } catch (error) {
     if (!(error instanceof EnoseError)) throw error;
-    return { ...base, accuracy: null, detectionRate: null, falseAlarmRate: null, error: error.message };
+    return { ...base, accuracy: null, detectionRate: null, falseAlarmRate: null, standardError: 0, error: error.message };
   }
   let correct = 0;
   for (let i = 0; i < table.count; i++) {
@@ -248,13 +249,14 @@ function scoreCandidate(
     if (classes[best] === table.labels[i]) correct++;
   }
   const accuracy = correct / table.count;
-  if (!rule) return { ...base, accuracy, detectionRate: null, falseAlarmRate: null };
+  const se = (p: number, n: number) => (n > 0 ? Math.sqrt((p * (1 - p)) / n) : 0);
+  if (!rule) return { ...base, accuracy, detectionRate: null, falseAlarmRate: null, standardError: se(accuracy, table.count) };
   const mask = classes.map((c) => isSuspiciousLabel(rule, c));
   const scores = new Float64Array(table.count);
   const suspicious = table.labels.map((l) => mask[classes.indexOf(l)]!);
   for (let i = 0; i < table.count; i++) for (let c = 0; c < classes.length; c++) if (mask[c]) scores[i]! += probs[i * classes.length + c]!;
   const rates = heldOutAlarmRates(scores, suspicious, novel, foldOf, folds, options.maxFalseAlarm ?? 0.01, fit.falseAlarmBasis);
-  return { ...base, accuracy, ...rates };
+  return { ...base, accuracy, ...rates, standardError: se(rates.detectionRate ?? 0, suspicious.filter(Boolean).length) };
 }
 function subTable(table: FeatureTable, rows: readonly number[]): FeatureTable {
   const w = table.width;
