@@ -9,8 +9,10 @@ import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTra
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData } from './data.js';
 import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
-import { extractTrainingSet, GATE_REASONS, type GateReason } from '../engine/training.js';
-import type { ResponseKind } from '../signal/features.js';
+import { extractTrainingSet, GATE_REASONS, type GateReason, type TrainingSet } from '../engine/training.js';
+import { cvGroupsOf, DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel, type Selection, type UserFit } from '../engine/selection.js';
+import type { ExtractorConfig, ResponseKind } from '../signal/features.js';
+import { selectionTable, trainingProblems } from './trainReport.js';
 
 const usage = `Usage: enose train <data...> --out model.json [options]
 
@@ -20,9 +22,23 @@ frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vect
 write: recordings of one CSV each (a header row, a row per time step; a folder of label folders, or labels from
 the file names) and Bosch BME AI-Studio .bmerawdata (one heater-profile pass a sample).
 
+With no choice of features, transform or classifier on a frames file, it chooses by itself: it compares
+the feature families (phase, whole, phase+whole, windows), the transforms (none, signed-log) and the
+classifiers (lda, logreg, knn) by cross-validation grouped by recording, keeps the best and prints the
+table it chose from. Any of --features, the feature options, --transform or --classifier fixes that choice.
+
 Options:
   --out <file>              model file to write, atomically; gzip if *.gz     [required]
-  --classifier <name>       knn | lda | logreg | mlp                           [default: lda]
+  --classifier <name>       knn | lda | logreg | mlp         [default: chosen; feature files: lda]
+  --features <family>       frames: phase (responses against the baseline: ss, peak, area, slope,
+                            EMAs) | whole (levels and shape over the whole sample: mean, std, min,
+                            max, first 30 s, last 60 s, slope per minute) | phase+whole | windows
+                            (log response over six 10 s windows)             [default: chosen]
+  --fixed-gates             frames: the fixed quality-gate limits instead of limits learned from
+                            the training data (each channel's resolution, range, movement)
+  --strict                  refuse (exit 2) when classes are lost to the gates, a class has fewer
+                            than --min-class-samples samples, or a gate skips over 10% of the cycles
+  --min-class-samples <n>   frames: fewer samples in a class is a problem     [default: 5]
   --k <n>                   neighbours for knn                                 [default: 5]
   --c <C>                   logreg: inverse L2 regularisation (scikit-learn's C) [default: 1]
   --hidden <n,n,...>        mlp: hidden layer sizes                            [default: 128,64]
@@ -44,7 +60,8 @@ Options:
   --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
   --cv <n>                  same as --cv-folds
   --seed <n>                seed of the fold assignment and of the MLP networks [default: 1]
-  --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature   [default: none]
+  --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature
+                                                       [default: chosen; feature files: none]
   --views <v,v,...>         feature files: one lda/logreg per view of the features (none, signed-log,
                             log-abs), logits averaged, one model file; with "enose calibrate" the
                             drift data's best unlabelled recalibration (datasets/README.md). No policy
@@ -119,10 +136,15 @@ export const trainCommand: Command = {
       'steady-state-s': { type: 'string' },
       'steady-state-share': { type: 'string' },
       'ignore-gates': { type: 'string' },
+      features: { type: 'string' },
+      'fixed-gates': { type: 'boolean' },
+      strict: { type: 'boolean' },
+      'min-class-samples': { type: 'string' },
       json: { type: 'boolean' },
     });
+    const given = (name: string) => parsed.values[name] !== undefined;
     const out = requireString('train', parsed, 'out');
-    const classifier = stringOption(parsed, 'classifier') ?? 'lda';
+    let classifier = stringOption(parsed, 'classifier') ?? 'lda';
     if (!CLASSIFIERS.includes(classifier as ClassifierKind)) {
       throw new EnoseError('bad-option', `--classifier must be one of ${CLASSIFIERS.join(', ')}, got "${classifier}"`);
     }
@@ -141,7 +163,7 @@ export const trainCommand: Command = {
     const maxFalseAlarm = numberOption('train', parsed, 'max-false-alarm', { min: 0, max: 1 });
     const seed = numberOption('train', parsed, 'seed', { integer: true, min: 0 });
     const noveltyQuantile = numberOption('train', parsed, 'novelty-quantile', { min: 0, max: 1 });
-    const transform = stringOption(parsed, 'transform') ?? 'none';
+    let transform = stringOption(parsed, 'transform') ?? 'none';
     if (!TRANSFORMS.includes(transform as FeatureTransform)) {
       throw new EnoseError('bad-option', `--transform must be one of ${TRANSFORMS.join(', ')}, got "${transform}"`);
     }
@@ -174,6 +196,11 @@ export const trainCommand: Command = {
     if (views && views.some((v) => !FEATURE_VIEWS.includes(v as FeatureView))) {
       throw new EnoseError('bad-option', `--views must list views from ${FEATURE_VIEWS.join(', ')}, got "${views.join(',')}"`);
     }
+    const family = stringOption(parsed, 'features');
+    if (family !== undefined && !(family in FEATURE_FAMILIES)) {
+      throw new EnoseError('bad-option', `--features must be one of ${Object.keys(FEATURE_FAMILIES).join(', ')}, got "${family}"`);
+    }
+    const minClassSamples = numberOption('train', parsed, 'min-class-samples', { integer: true, min: 1 }) ?? 5;
     const ignoreGates = listOption(parsed, 'ignore-gates') ?? [];
     const badGate = ignoreGates.find((g) => !GATE_REASONS.includes(g as GateReason));
     if (badGate) throw new EnoseError('bad-option', `--ignore-gates: unknown gate "${badGate}" (gates: ${GATE_REASONS.join(', ')})`);
@@ -184,27 +211,70 @@ export const trainCommand: Command = {
     let input;
     let limits = null;
     let modelRig: ModelRig | null = null;
+    let selection: Selection | null = null;
+    let frameSet: TrainingSet | null = null;
+    // The user's fit settings override the chosen family's (the windows families fit every component).
+    const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
+    let chosenFit: UserFit = userFit;
     if (data.kind === 'features') {
       table = data.table;
       input = { kind: 'features' as const, featureNames: [...table.featureNames] };
     } else {
-      const set = extractTrainingSet(data.recordings, {
-        extractor: {
-          baselineS,
-          response: response as ResponseKind,
-          steadyStateS,
-          steadyStateShare,
-          ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
-          ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
-          ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
-        },
-        ignoreGates: ignoreGates as GateReason[],
-      });
-      for (const s of set.skipped) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
+      const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'];
+      const explicit: Partial<ExtractorConfig> = {
+        ...(given('response') && { response: response as ResponseKind }),
+        ...(given('steady-state-s') && { steadyStateS }),
+        ...(given('steady-state-share') && { steadyStateShare }),
+        ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
+        ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
+        ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
+      };
+      const featuresFixed = family !== undefined || featureOptions.some(given);
+      const training = { ignoreGates: ignoreGates as GateReason[], learnGates: parsed.values['fixed-gates'] !== true };
+      const choose = !(featuresFixed && given('classifier') && given('transform')) && !views;
+      let set: TrainingSet;
+      if (choose) {
+        const started = performance.now();
+        selection = selectModel(data.recordings, {
+          families: featuresFixed
+            ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
+            : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name })),
+          transforms: given('transform') ? [transform as FeatureTransform] : TRANSFORMS,
+          classifiers: given('classifier') ? [classifier as ClassifierKind] : DEFAULT_CLASSIFIERS,
+          folds: cvFolds >= 2 ? cvFolds : 5,
+          ...(seed !== undefined && { seed }),
+          ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
+          ...(suspicious && { suspicious }),
+          ...(clear && { clear }),
+          extractor: { baselineS },
+          training,
+          fit: userFit,
+          onProgress: (done, total, what) => {
+            const secs = ((performance.now() - started) / 1000).toFixed(0);
+            ctx.stderr(`${ctx.isTty ? '\r\x1b[2K' : ''}enose train: choosing a model: ${done}/${total} candidates scored, ${secs} s (${what})${ctx.isTty ? '' : '\n'}`);
+          },
+        });
+        if (ctx.isTty) ctx.stderr('\r\x1b[2K');
+        set = selection.set;
+        chosenFit = selection.fit;
+        classifier = selection.best.classifier;
+        transform = selection.best.transform;
+      } else {
+        set = extractTrainingSet(data.recordings, { extractor: { baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit }, ...training });
+        chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family]!.fit), ...userFit };
+      }
+      const shown = 20;
+      for (const s of set.skipped.slice(0, shown)) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
+      if (set.skipped.length > shown) ctx.stderr(`enose train: warning: ... and ${set.skipped.length - shown} more cycles skipped (see the summary)\n`);
+      frameSet = set;
       table = set.table;
       input = set.input;
       limits = set.limits;
       modelRig = set.modelRig;
+    }
+    const problems = frameSet ? trainingProblems(frameSet, minClassSamples) : { problems: [], notes: [] };
+    if (parsed.values['strict'] === true && problems.problems.length > 0) {
+      throw new EnoseError('bad-data', `--strict: ${problems.problems.join('; ')}`);
     }
     if (components !== undefined && components > table.width) {
       throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
@@ -212,8 +282,9 @@ export const trainCommand: Command = {
     const options: FitOptions = {
       classifier: classifier as ClassifierKind,
       cvFolds,
-      ...(k !== undefined && { k }),
-      ...(c !== undefined && { c }),
+      ...chosenFit,
+      // Frames: the folds the selection used (by recording, or by cycle), so cvAccuracy and the policy's figures are the table's.
+      ...(frameSet && { cvGroups: selection?.cvGroups ?? cvGroupsOf(frameSet.table, cvFolds).groups }),
       ...(classifier === 'mlp' && {
         mlp: {
           ...(hidden && { hidden }),
@@ -228,13 +299,10 @@ export const trainCommand: Command = {
           }),
         },
       }),
-      ...(components !== undefined && { components }),
-      ...(variance !== undefined && { variance }),
       ...(suspicious && { suspicious }),
       ...(clear && { clear }),
       ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
       ...(seed !== undefined && { seed }),
-      ...(noveltyQuantile !== undefined && { noveltyQuantile }),
       ...(parsed.values['novelty-whiten'] === true && { noveltyWhiten: true }),
       transform: transform as FeatureTransform,
       limits,
@@ -266,6 +334,15 @@ export const trainCommand: Command = {
         cvDetectionRate: bundle.policy.calibration.detectionRate,
       },
       fitMs: Math.round(fitMs),
+      ...(selection && {
+        selection: {
+          folds: selection.folds,
+          groupedBy: selection.grouping,
+          chosen: { features: selection.best.family, transform: selection.best.transform, classifier: selection.best.classifier },
+          candidates: selection.rows,
+        },
+      }),
+      ...(frameSet && { skipped: frameSet.skipped.length, problems: problems.problems, notes: problems.notes }),
     };
     const cal = bundle.policy?.calibration;
     if (bundle.policy && cal && cal.falseAlarmRate !== null && cal.falseAlarmRate > bundle.policy.maxFalseAlarm) {
@@ -281,6 +358,7 @@ export const trainCommand: Command = {
     }
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
     const lines = [
+      ...(selection ? [selectionTable(selection).trimEnd(), `chosen: features ${selection.best.family}, transform ${selection.best.transform}, classifier ${selection.best.classifier}`] : []),
       `trained ${bundle.classifier.type} on ${summary.samples} samples x ${summary.features} features, ${bundle.classes.length} classes (${Object.entries(summary.classes).map(([c, n]) => `${c}: ${n}`).join(', ')})`,
       `PCA: ${summary.components} components, ${pct(explained)} of the variance${bundle.transform !== 'none' ? ` (features ${bundle.transform})` : ''}`,
       bundle.novelty
@@ -295,6 +373,9 @@ export const trainCommand: Command = {
         ? `policy: ${bundle.policy.rule === 'clear-listed' ? 'clear' : 'suspicious'} = ${bundle.policy.labels.join(',')}; threshold P(suspicious) > ${bundle.policy.threshold.toPrecision(4)} (cross-validated false alarms ${pct(bundle.policy.calibration.falseAlarmRate)}, detection ${pct(bundle.policy.calibration.detectionRate)}, target <= ${pct(bundle.policy.maxFalseAlarm)})`
         : 'policy: none (no label named clear and no --suspicious/--clear): verdicts carry the class only',
       `model ${bundle.id} written to ${out} (${summary.fitMs} ms)`,
+      ...(frameSet ? [`cycles: ${table.count} trained on, ${frameSet.skipped.length} skipped`] : []),
+      ...problems.notes.map((n) => `note: ${n}`),
+      ...problems.problems.map((p) => `warning: ${p} (--strict refuses this)`),
     ];
     ctx.stdout(`${lines.join('\n')}\n`);
     return 0;

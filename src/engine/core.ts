@@ -15,16 +15,9 @@ import {
   type CompiledPolicy,
 } from '../model/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
-import {
-  CycleFeatures,
-  decidesAfterRecovery,
-  DEFAULT_EXTRACTOR,
-  defaultGateLimits,
-  featureNames,
-  GATE_BITS,
-  type ExtractorConfig,
-  type GateLimits,
-} from '../signal/features.js';
+import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, GATE_BITS, type ExtractorConfig, type GateLimits } from '../signal/features.js';
+import type { LearnedChannel } from '../signal/channelGates.js';
+import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
 import {
   adaptedBundle,
   applyAdaptation,
@@ -59,6 +52,10 @@ export interface EngineCoreOptions {
   readonly stationId?: string;
   /** Feature-only mode: channel gates to report but not act on (a model's own list is used otherwise). */
   readonly ignoreGates?: readonly string[];
+  /** Feature-only mode: per-channel limits learned from training data (a model's own are used otherwise). */
+  readonly channelLimits?: Readonly<Record<string, LearnedChannel>>;
+  /** Feature-only mode: the gate limits (a model's own are used otherwise). @default defaultGateLimits(unit) */
+  readonly gates?: GateLimits;
   /**
    * Adaptation during operation (optional per deployment; see src/model/adaptation.ts): the scaler follows the
    * slow drift of confidently clear samples, guarded so that suspicious or odd ones cannot drag it. `true`
@@ -99,14 +96,18 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
   const e = bundle.input.extractor as Partial<ExtractorConfig> & { method: string };
   if (e.method !== 'stream-v1') throw new EnoseError('model-mismatch', `the model's feature extractor "${e.method}" is not this engine's (stream-v1): retrain it`);
   const config = { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
-  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount', 'baselineWindowS', 'baselineWindowCount'] as const) {
+  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount', 'baselineWindowS', 'baselineWindowCount', 'wholeFirstS', 'wholeLastS'] as const) {
     const v = config[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
       throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);
     }
   }
+  const drop = config.dropChannels;
+  if (drop !== undefined && !(Array.isArray(drop) && drop.every((c) => typeof c === 'string'))) {
+    throw new EnoseError('model-mismatch', `the model's extractor setting dropChannels is ${JSON.stringify(drop)}, not a list of channel names`);
+  }
   // The features the settings make must be the ones the model was fitted on, name for name.
-  const names = featureNames(bundle.input.channels, config);
+  const names = sampleFeatureNames(bundle.input.channels, config);
   const fitted = bundle.input.featureNames;
   const at = names.findIndex((n, i) => n !== fitted[i]);
   if (names.length !== fitted.length || at >= 0) {
@@ -135,12 +136,14 @@ export class EngineCore {
   private readonly stationId: string | null;
   readonly tracker = new CycleTracker();
   private info: RigInfo | null = null;
-  private features: CycleFeatures | null = null;
+  private features: SampleExtractor | null = null;
   private featureBuf = new Float64Array(0);
   private gates = new Uint8Array(0);
   private labelHint: string | undefined;
   private envIndex: { channel: string; feature: number }[] = [];
   private ignoreGates: ReadonlySet<string>;
+  private channelLimits: Readonly<Record<string, LearnedChannel>> | null;
+  private gateLimits: GateLimits | null;
   private readonly options: EngineCoreOptions;
   /** A model to switch to at the next cycle start (setModel), never within a cycle. */
   private nextModel: ModelBundle | null = null;
@@ -149,7 +152,7 @@ export class EngineCore {
   private readonly parentModel: CompiledModel | null;
   private readonly parentProbs: Float64Array;
   /** The model's rig check (null for a model without a rig fingerprint). */
-  private readonly rigCheck: RigCheck | null;
+  private rigCheck: RigCheck | null;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -179,6 +182,8 @@ export class EngineCore {
     }
     this.stationId = options.stationId ?? null;
     this.ignoreGates = new Set(bundle?.limits?.ignoreGates ?? options.ignoreGates ?? []);
+    this.channelLimits = bundle ? (bundle.limits?.channels ?? null) : (options.channelLimits ?? null);
+    this.gateLimits = bundle ? ((bundle.limits?.gates as GateLimits | null | undefined) ?? null) : (options.gates ?? null);
     const adapt = options.adaptation ?? false;
     if (adapt !== false && (!bundle || !this.model)) throw new EnoseError('bad-option', 'adaptation needs a model');
     this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
@@ -243,6 +248,9 @@ export class EngineCore {
     this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...this.options.cycle, ...(bundle.limits?.cycle ?? {}) };
     this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
+    this.channelLimits = bundle.limits?.channels ?? null;
+    this.gateLimits = (bundle.limits?.gates as GateLimits | null | undefined) ?? null;
+    this.rigCheck = bundle.rig && bundle.input.kind === 'frames' ? new RigCheck(bundle.rig, bundle.input.channels) : null;
     if (this.info) this.buildFeatures(this.info);
   }
 
@@ -320,11 +328,11 @@ export class EngineCore {
   }
 
   private buildFeatures(info: RigInfo): void {
-    const limits: GateLimits = (this.bundle?.limits?.gates as GateLimits | null | undefined) ?? defaultGateLimits(info.unit);
-    this.features = new CycleFeatures(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits);
+    const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
+    this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
-    this.gates = new Uint8Array(info.channels.length);
-    const names = featureNames(info.channels, this.extractorConfig);
+    this.gates = new Uint8Array(this.features.channels.length);
+    const names = sampleFeatureNames(info.channels, this.extractorConfig);
     this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
   }
 
@@ -344,9 +352,9 @@ export class EngineCore {
       this.sink({ type: 'sample-started', atMs: event.atMs, sample: t.id, seq: event.seq, requested: t.requested });
     }
     if (flags & EXPOSURE) features.startExposure(t.tS);
-    if (t.role === 'baseline') features.baselineFrame(event.values);
+    if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
-    else if (t.role === 'recovery') features.recoveryFrame(event.values);
+    else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
       this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
@@ -379,8 +387,8 @@ export class EngineCore {
     let novelty = NaN;
     const buf = this.featureBuf;
     if (exposed) {
-      features.finish(buf, 0, this.gates);
-      const names = this.info!.channels;
+      features.finish(buf, this.gates);
+      const names = features.channels;
       for (let i = 0; i < names.length; i++) {
         const g = this.gates[i]!;
         if (g === 0) continue;

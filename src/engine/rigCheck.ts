@@ -13,7 +13,12 @@
  */
 import { isEnvironmentChannel, type EngineEvent, type RigInfo } from '../types.js';
 import { identityDifference, type ModelRig } from '../model/rigFingerprint.js';
-import type { CycleFeatures } from '../signal/features.js';
+
+/** What the rig check reads of a cycle: per rig channel (its index in the rig's list), R0 and the peak response. */
+export interface ChannelLevels {
+  baselineOf(i: number): number;
+  peakOf(i: number): number;
+}
 
 /** A cycle whose median channel lies farther than this many training ranges outside them is `rig-mismatch`. */
 export const RIG_MISMATCH_LIMIT = 0.5;
@@ -62,7 +67,7 @@ export class RigCheck {
    * The cycle's distance from the training data (see the file's comment), from the extractor's state once the
    * cycle is finished; NaN when fewer than half the channels have a value.
    */
-  distance(features: CycleFeatures): number {
+  distance(features: ChannelLevels): number {
     this.measure(features);
     return this.result[2]!;
   }
@@ -71,7 +76,7 @@ export class RigCheck {
    * Writes the baseline and response medians and the distance into `result` (0, 1, 2). Allocation-free: no
    * double crosses a call boundary (V8 boxes a returned double that is not inlined: a heap number per cycle).
    */
-  private measure(features: CycleFeatures): void {
+  private measure(features: ChannelLevels): void {
     this.medianExcess(features, true, 0);
     this.medianExcess(features, false, 1);
     const r = this.result;
@@ -80,7 +85,7 @@ export class RigCheck {
     r[2] = baseline === baseline && response === response ? Math.max(baseline, response) : baseline === baseline ? baseline : response;
   }
 
-  private medianExcess(features: CycleFeatures, baseline: boolean, slot: number): void {
+  private medianExcess(features: ChannelLevels, baseline: boolean, slot: number): void {
     const low = baseline ? this.bLow : this.rLow;
     const high = baseline ? this.bHigh : this.rHigh;
     const width = baseline ? this.bWidth : this.rWidth;
@@ -116,7 +121,7 @@ export class RigCheck {
   }
 
   /** Checks a finished cycle and records the outcome for the warning: true when the verdict must carry `rig-mismatch`. */
-  check(features: CycleFeatures): boolean {
+  check(features: ChannelLevels): boolean {
     this.measure(features);
     const mismatch = this.result[2]! > RIG_MISMATCH_LIMIT;
     this.recent = ((this.recent << 1) | (mismatch ? 1 : 0)) & ((1 << RIG_WARN_WINDOW) - 1);
@@ -162,7 +167,7 @@ export class RigCheck {
 }
 
 /** Per cycle, the values a rig fingerprint is fitted on (`rigValuesWidth`): ln R0, then the peak response, per channel. */
-export function rigValuesOf(features: CycleFeatures, channels: readonly string[]): Float64Array {
+export function rigValuesOf(features: ChannelLevels, channels: readonly string[]): Float64Array {
   const n = channels.length;
   const out = new Float64Array(2 * n).fill(NaN);
   for (let i = 0; i < n; i++) {

@@ -7,11 +7,13 @@ import { EnoseError } from '../errors.js';
 import type { ModelInput, ModelLimits } from '../model/bundle.js';
 import { sortedQuantile } from '../model/quantile.js';
 import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
-import { DEFAULT_EXTRACTOR, defaultGateLimits, featureNames, type ExtractorConfig, type GateLimits } from '../signal/features.js';
+import { sampleFeatureNames } from '../signal/extractor.js';
+import { DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
 import { EngineCore, type CycleFeaturesRecord } from './core.js';
 import { modelRigOf } from './rigFit.js';
 import type { ModelRig } from '../model/rigFingerprint.js';
+import { learnRigLimits, type RigLimits } from './rigLimits.js';
 
 export type GateReason = 'channel-saturated' | 'channel-dead' | 'channel-spiking' | 'baseline-unstable';
 export const GATE_REASONS: readonly GateReason[] = ['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'];
@@ -27,11 +29,19 @@ export interface TrainingSetOptions {
    * the training baselines did is `baseline-unstable`. 0 keeps the default limit. @default 0.99
    */
   readonly baselineDriftQuantile?: number;
+  /**
+   * Gates that fit the rig: learn each channel's limits from the recordings (`learnRigLimits`), leave out the
+   * channels dead in all of them, and store both in the model. Off: the fixed limits (the shipped models). @default false
+   */
+  readonly learnGates?: boolean;
+  /** Limits already learned (by `extractTrainingSet` with `learnGates`, or by a caller running workers). */
+  readonly rigLimits?: RigLimits;
 }
 
 export interface SkippedCycle {
   readonly group: string;
   readonly sample: string;
+  readonly label?: string;
   readonly reasons: readonly (VerdictReason | 'no-label')[];
 }
 
@@ -43,6 +53,8 @@ export interface TrainingSet {
   readonly rig: RigInfo;
   /** The rig's identity and the fingerprint of the training cycles (null without a gas channel). */
   readonly modelRig: ModelRig | null;
+  /** Channels dead in all of training, left out of the model (with `learnGates`). */
+  readonly dropped: RigLimits['dead'];
 }
 
 /** One recording's events (info first, then frames) and the group its cycles belong to (its file name). */
@@ -62,7 +74,39 @@ function environmentMargin(channel: string, min: number, max: number): number {
  * skipped and listed (never silently). All recordings must have the same channels.
  */
 export function extractTrainingSet(recordings: readonly TrainingRecording[], options: TrainingSetOptions = {}): TrainingSet {
-  return assembleTrainingSet(recordings.map((r) => extractRecordingCycles(r, options)), options);
+  const withLimits = withRigLimits(recordings, options);
+  return assembleTrainingSet(recordings.map((r) => extractRecordingCycles(r, withLimits)), withLimits);
+}
+
+/** The options with the rig's limits learned from the recordings, when `learnGates` asks for them. */
+export function withRigLimits(recordings: readonly TrainingRecording[], options: TrainingSetOptions): TrainingSetOptions {
+  if (options.learnGates !== true || options.rigLimits) return options;
+  let channels: readonly string[] | null = null;
+  for (const r of recordings) {
+    for (const e of r.events) {
+      if (e.type === 'info') channels ??= e.channels;
+      break;
+    }
+  }
+  if (!channels) return options;
+  return { ...options, rigLimits: learnRigLimits(channels, recordings.map((r) => r.events)) };
+}
+
+/** The extractor settings of a training run: the defaults, the options, and the dead channels left out. */
+function extractorOfOptions(options: TrainingSetOptions): ExtractorConfig {
+  const dead = options.rigLimits?.dead ?? [];
+  return { ...DEFAULT_EXTRACTOR, ...options.extractor, ...(dead.length > 0 && { dropChannels: dead.map((d) => d.channel) }) };
+}
+
+/** True when some feature is measured against the baseline (a whole-sample-only model reads none). */
+function usesBaseline(e: ExtractorConfig): boolean {
+  return (e.summaryFeatures ?? true) || (e.windowS ?? 0) > 0 || (e.recoveryWindowS ?? 0) > 0 || (e.baselineWindowS ?? 0) > 0;
+}
+
+/** The gates a model reports but does not act on: the options', and the baseline's when no feature uses it. */
+function ignoredGatesOf(options: TrainingSetOptions): GateReason[] {
+  const given = [...(options.ignoreGates ?? [])];
+  return usesBaseline(extractorOfOptions(options)) || given.includes('baseline-unstable') ? given : [...given, 'baseline-unstable'];
 }
 
 /** What one recording gave (`extractRecordingCycles`): candidate cycles, skipped ones, the rig it was made on. */
@@ -79,15 +123,16 @@ export interface RecordingCycles {
  * results, in recording order, to `assembleTrainingSet`: the training set is then the same, bit for bit.
  */
 export function extractRecordingCycles(recording: TrainingRecording, options: TrainingSetOptions = {}): RecordingCycles {
-  const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
+  const extractor = extractorOfOptions(options);
   const candidates: CycleFeaturesRecord[] = [];
   const skipped: SkippedCycle[] = [];
   let rig: RigInfo | null = null;
   const group = recording.group;
-  const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGatesOf(options) }, () => undefined, (record) => {
+  const learned = options.rigLimits?.channels;
+  const core = new EngineCore(null, { extractor, emitFrames: false, ignoreGates: passGatesOf(options), ...(learned && { channelLimits: learned }) }, () => undefined, (record) => {
     const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
     if (record.label === undefined || record.label === '') reasons.push('no-label');
-    if (reasons.length > 0) skipped.push({ group, sample: record.sample, reasons });
+    if (reasons.length > 0) skipped.push({ group, sample: record.sample, ...(record.label !== undefined && { label: record.label }), reasons });
     else candidates.push(record);
   });
   for (const event of recording.events) {
@@ -106,15 +151,15 @@ export function extractRecordingCycles(recording: TrainingRecording, options: Tr
 
 /** The gates training passes over: the ignored ones, and the baseline gate (applied once its limit is fitted). */
 function passGatesOf(options: TrainingSetOptions): GateReason[] {
-  const ignoreGates = options.ignoreGates ?? [];
+  const ignoreGates = ignoredGatesOf(options);
   const driftQuantile = options.baselineDriftQuantile ?? 0.99;
   return driftQuantile > 0 && !ignoreGates.includes('baseline-unstable') ? [...ignoreGates, 'baseline-unstable'] : [...ignoreGates];
 }
 
 /** The cheap half of `extractTrainingSet`: the recordings' cycles (in recording order) into one training set. */
 export function assembleTrainingSet(parts: readonly RecordingCycles[], options: TrainingSetOptions = {}): TrainingSet {
-  const extractor: ExtractorConfig = { ...DEFAULT_EXTRACTOR, ...options.extractor };
-  const ignoreGates = options.ignoreGates ?? [];
+  const extractor = extractorOfOptions(options);
+  const ignoreGates = ignoredGatesOf(options);
   const driftQuantile = options.baselineDriftQuantile ?? 0.99;
   const passGates = passGatesOf(options);
   const candidates: { record: CycleFeaturesRecord; group: string }[] = [];
@@ -139,7 +184,7 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
     if (q > gates.maxBaselineDrift) gates.maxBaselineDrift = q;
     rows = [];
     for (const r of candidates) {
-      if (r.record.baselineDrift > gates.maxBaselineDrift) skipped.push({ group: r.group, sample: r.record.sample, reasons: ['baseline-unstable'] });
+      if (r.record.baselineDrift > gates.maxBaselineDrift) skipped.push({ group: r.group, sample: r.record.sample, label: r.record.label!, reasons: ['baseline-unstable'] });
       else rows.push(r);
     }
   }
@@ -147,7 +192,7 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
     const why = skipped.slice(0, 3).map((s) => `${s.sample}: ${s.reasons.join('+')}`).join('; ');
     throw new EnoseError('empty-data', `no usable cycle to train on (${skipped.length} skipped${why ? `: ${why}` : ''})`);
   }
-  const names = featureNames(rig.channels, extractor);
+  const names = sampleFeatureNames(rig.channels, extractor);
   const width = names.length;
   const x = new Float64Array(rows.length * width);
   rows.forEach((r, i) => x.set(r.record.features, i * width));
@@ -177,17 +222,24 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
   };
   return {
     table,
-    input: { kind: 'frames', channels: [...rig.channels], featureNames: names, extractor: { ...extractor, emaAlphas: [...extractor.emaAlphas] } },
+    input: {
+      kind: 'frames',
+      channels: [...rig.channels],
+      featureNames: names,
+      extractor: { ...extractor, emaAlphas: [...extractor.emaAlphas], ...(extractor.dropChannels && { dropChannels: [...extractor.dropChannels] }) },
+    },
     limits: {
       environment,
       // a loop, not Math.min(...exposures): a spread of 140,000 samples overflows the call stack
       exposureS: { min: exposures.reduce((a, b) => Math.min(a, b), Infinity), max: exposures.reduce((a, b) => Math.max(a, b), -Infinity) },
       gates,
       cycle: { ...DEFAULT_CYCLE_LIMITS },
-      ignoreGates: [...(options.ignoreGates ?? [])],
+      ignoreGates,
+      ...(options.rigLimits && { channels: options.rigLimits.channels }),
     },
     skipped,
     rig,
     modelRig: modelRigOf(rig, rows.map((r) => r.record.rigValues), table.source),
+    dropped: options.rigLimits?.dead ?? [],
   };
 }

@@ -110,6 +110,10 @@ const limitsSchema = z.object({
   cycle: z.object({ maxLostShare: finite, maxGapS: finite, minBaselineS: finite, minExposureS: finite }).nullable(),
   /** Quality reasons this model was told to ignore (`enose train --ignore-gates`): reported, not acted on. */
   ignoreGates: z.array(z.enum(['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'])).readonly(),
+  /** Per-channel limits learned from the training data (src/signal/channelGates.ts); absent: the fixed limits. */
+  channels: z
+    .record(z.string(), z.object({ resolution: finite.nonnegative(), low: finite, high: finite, step: finite.nonnegative(), flatShare: z.number().min(0).max(1) }))
+    .optional(),
 });
 
 const trainingSchema = z.object({

@@ -1,5 +1,6 @@
 /** Deterministic stratified fold assignment for cross-validation. */
 import { mulberry32 } from './rng.js';
+import { EnoseError } from '../errors.js';
 
 /** Returns the fold (0..folds-1) of each sample: each class is shuffled with `seed`, then dealt round-robin. */
 export function stratifiedFolds(labels: Int32Array, folds: number, seed: number): Int32Array {
@@ -22,4 +23,31 @@ export function stratifiedFolds(labels: Int32Array, folds: number, seed: number)
     for (const idx of list) out[idx] = dealt++ % folds;
   }
   return out;
+}
+
+/**
+ * Folds that keep every group (a recording) whole: each group goes to one fold, stratified by the group's first
+ * label (groups of a class shuffled with `seed`, then dealt round-robin, continuing across classes).
+ */
+export function groupedFolds(groups: readonly string[], labels: Int32Array, folds: number, seed: number): Int32Array {
+  const ids = new Map<string, number>();
+  const groupLabel: number[] = [];
+  const groupOf = Int32Array.from(groups, (g, i) => {
+    let id = ids.get(g);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(g, id);
+      groupLabel.push(labels[i]!);
+    }
+    return id;
+  });
+  const groupFold = stratifiedFolds(Int32Array.from(groupLabel), folds, seed);
+  return Int32Array.from(groupOf, (g) => groupFold[g]!);
+}
+
+/** `groupedFolds` when the rows have groups, else `stratifiedFolds` (every row its own group: the same folds). */
+export function assignFolds(labels: Int32Array, folds: number, seed: number, groups?: readonly string[]): Int32Array {
+  if (!groups) return stratifiedFolds(labels, folds, seed);
+  if (groups.length !== labels.length) throw new EnoseError('bad-usage', `cvGroups: ${groups.length} groups for ${labels.length} rows`);
+  return groupedFolds(groups, labels, folds, seed);
 }

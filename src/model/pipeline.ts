@@ -8,7 +8,7 @@
 import { EnoseError } from '../errors.js';
 import type { FeatureTable, VerdictKind } from '../types.js';
 import { signBundle, type ModelBundle, type ModelInput, type ModelLimits, type UnsignedBundle } from './bundle.js';
-import { stratifiedFolds } from './folds.js';
+import { assignFolds } from './folds.js';
 import { compileKnn, fitKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { fitLda, predictLinearInto } from './lda.js';
 import { affineRowsInto } from './linalg.js';
@@ -17,7 +17,7 @@ import { createAffine, type AffineKernel } from './gemmWasm.js';
 import { compileMlp, fitMlp, foldMlpInput, mlpSettings, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp, type MlpOptions } from './mlp.js';
 import { fitNovelty, noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints, trainingNoveltyFlags } from './novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
-import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type PolicyOptions } from './policy.js';
+import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type FalseAlarmBasis, type PolicyOptions } from './policy.js';
 import { applyScaler, fitScaler } from './scaler.js';
 
 export type ClassifierKind = 'knn' | 'lda' | 'logreg' | 'mlp';
@@ -55,6 +55,8 @@ export interface FitOptions extends PolicyOptions {
   readonly variance?: number;
   /** Largest false-alarm rate the threshold may allow on cross-validated training scores. @default 0.01 */
   readonly maxFalseAlarm?: number;
+  /** Whether that rate is the training samples' or the expected one on unseen samples (FalseAlarmBasis). @default 'training' */
+  readonly falseAlarmBasis?: FalseAlarmBasis;
   /**
    * Folds of the cross-validation that picks the threshold and reports accuracy (0: none). For an MLP, whose
    * training is too slow to repeat per fold, one stratified fold of these is held out instead: the networks
@@ -63,6 +65,8 @@ export interface FitOptions extends PolicyOptions {
   readonly cvFolds?: number;
   /** Seed of the fold assignment. @default 1 */
   readonly seed?: number;
+  /** Group of each row (a recording): rows of one group share a fold. @default each row its own group */
+  readonly cvGroups?: readonly string[];
   /** Quantile of leave-one-out nearest-sample distances that sets the novelty limit; 0 disables it. @default 0.95 */
   readonly noveltyQuantile?: number;
   /** Measure the novelty distance in the first n principal components only. @default all the model keeps */
@@ -145,7 +149,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   const folds = Math.min(options.cvFolds ?? 5, table.count);
   // An MLP holds one fold out (see FitOptions.cvFolds): trained on the other rows, calibrated on that fold.
   const holdout = (options.classifier ?? 'lda') === 'mlp' && folds >= 2;
-  const foldOf = holdout ? stratifiedFolds(labelIndex, folds, options.seed ?? 1) : null;
+  const foldOf = holdout ? assignFolds(labelIndex, folds, options.seed ?? 1, options.cvGroups) : null;
   const fitRows = foldOf ? Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] !== 0)) : undefined;
   const core = fitCore(table, classes, labelIndex, options, fitRows);
   const fitted = fitRows ? Array.from(fitRows, (i) => table.labels[i]!) : table.labels;
@@ -207,7 +211,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
         suspicious[r] = mask[labelIndex[i]!]!;
         if (novelScored) novelScored[r] = novel![i]!;
       });
-      const choice = thresholdForTarget(scores, suspicious, novelScored, maxFalseAlarm);
+      const choice = thresholdForTarget(scores, suspicious, novelScored, maxFalseAlarm, undefined, options.falseAlarmBasis);
       policy = {
         ...rule,
         threshold: choice.threshold,
@@ -220,8 +224,8 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
           detectionRate: choice.detectionRate,
           note:
             (foldOf
-              ? `threshold on P(suspicious) of one held-out fold of ${folds} (stratified; the MLP trained on the others)`
-              : `threshold on out-of-fold P(suspicious) of a ${folds}-fold stratified cross-validation`) +
+              ? `threshold on P(suspicious) of one held-out fold of ${folds} (${options.cvGroups ? 'grouped' : 'stratified'}; the MLP trained on the others)`
+              : `threshold on out-of-fold P(suspicious) of a ${folds}-fold ${options.cvGroups ? 'grouped' : 'stratified'} cross-validation`) +
             (novel === null
               ? ''
               : choice.joint
@@ -230,23 +234,10 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
         },
       };
     } else {
-      policy = {
-        ...rule,
-        threshold: 0.5,
-        maxFalseAlarm,
-        calibration: {
-          folds: 0,
-          clearSamples: 0,
-          suspiciousSamples: 0,
-          falseAlarmRate: null,
-          detectionRate: null,
-          note: 'too few samples per class to cross-validate: threshold left at 0.5, false-alarm target not checked',
-        },
-      };
+      const note = 'too few samples per class to cross-validate: threshold left at 0.5, false-alarm target not checked';
+      policy = { ...rule, threshold: 0.5, maxFalseAlarm, calibration: { folds: 0, clearSamples: 0, suspiciousSamples: 0, falseAlarmRate: null, detectionRate: null, note } };
     }
   }
-
-
   const unsigned: UnsignedBundle = {
     kind: 'enose-model',
     version: 1,
@@ -290,6 +281,7 @@ function trainingOptions(options: FitOptions): Record<string, unknown> {
   if (options.noveltyComponents !== undefined) out['noveltyComponents'] = options.noveltyComponents;
   if (options.noveltyWhiten === true) out['noveltyWhiten'] = true;
   out['transform'] = options.transform ?? 'none';
+  if (options.falseAlarmBasis === 'unseen') out['falseAlarmBasis'] = 'unseen';
   if (options.suspicious) out['suspicious'] = [...options.suspicious];
   if (options.clear) out['clear'] = [...options.clear];
   return out;
@@ -305,7 +297,7 @@ function compareLabels(a: string, b: string): number {
 
 /** Out-of-fold class probabilities (count x classes, row-major) of a stratified k-fold cross-validation. */
 function crossValidate(table: FeatureTable, classes: readonly string[], labelIndex: Int32Array, options: FitOptions, folds: number): Float64Array {
-  const fold = stratifiedFolds(labelIndex, folds, options.seed ?? 1);
+  const fold = assignFolds(labelIndex, folds, options.seed ?? 1, options.cvGroups);
   const out = new Float64Array(table.count * classes.length);
   for (let f = 0; f < folds; f++) {
     const train: number[] = [];

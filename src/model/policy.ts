@@ -69,6 +69,15 @@ export function chooseThreshold(
   return { threshold, falseAlarmRate: rate(clearScores), detectionRate: rate(suspiciousScores) };
 }
 
+/**
+ * What a false-alarm target bounds. `training`: the share of the scored clear samples above the threshold (the
+ * target's share of them may be alarms). `unseen`: the expected share of new clear samples: with the threshold
+ * at the (k+1)-th highest of n exchangeable clear scores, a new one lies above it with probability (k+1)/(n+1),
+ * so k = floor(target (n+1)) - 1 (at least 0). On 200 clear samples at 1 %, `training` allows 2 alarms and
+ * gives about 1.5 % on new samples, `unseen` allows 1 (1.0 %).
+ */
+export type FalseAlarmBasis = 'training' | 'unseen';
+
 /** What `thresholdForTarget` chose, and the samples it chose it on. */
 export interface TargetThreshold {
   readonly threshold: number;
@@ -99,6 +108,7 @@ export function thresholdForTarget(
   novel: ArrayLike<number> | null,
   maxFalseAlarm: number,
   confidence?: number,
+  basis: FalseAlarmBasis = 'training',
 ): TargetThreshold {
   const clearScores: number[] = [];
   const suspiciousScores: number[] = [];
@@ -114,7 +124,7 @@ export function thresholdForTarget(
     }
   }
   const clearNovel = clearMarked.filter((x) => x === Infinity).length;
-  const allowed = allowedAlarms(clearScores.length, maxFalseAlarm, confidence);
+  const allowed = allowedAlarms(clearScores.length, maxFalseAlarm, confidence, basis);
   if (allowed < 0) {
     throw new EnoseError(
       'too-few-samples',
@@ -134,14 +144,15 @@ export function thresholdForTarget(
 }
 
 /**
- * How many of `n` clear samples may be alarms. Without `confidence`: the target's share of them, rounded down.
+ * How many of `n` clear samples may be alarms. Without `confidence`: the target's share of them, rounded down
+ * (`basis` unseen: the most for which the expected share of new clear samples meets the target, FalseAlarmBasis).
  * With it (e.g. 0.95): the most alarms k for which the one-sided upper confidence bound of the false-alarm
  * rate (Wilson score interval) is still within the target, so that "at most maxFalseAlarm" holds at that
  * confidence for the containers the samples stand for, not only for the samples; -1 when even no alarm
  * cannot show it (too few samples).
  */
-export function allowedAlarms(n: number, maxFalseAlarm: number, confidence?: number): number {
-  const plain = Math.floor(maxFalseAlarm * n + 1e-9);
+export function allowedAlarms(n: number, maxFalseAlarm: number, confidence?: number, basis: FalseAlarmBasis = 'training'): number {
+  const plain = basis === 'unseen' ? Math.max(0, Math.floor(maxFalseAlarm * (n + 1) + 1e-9) - 1) : Math.floor(maxFalseAlarm * n + 1e-9);
   if (confidence === undefined) return plain;
   if (!(confidence > 0.5 && confidence < 1)) throw new EnoseError('bad-option', `--confidence must be in (0.5, 1), got ${confidence}`);
   const z = normalQuantile(confidence);
@@ -190,6 +201,40 @@ export function alarmRates(
     const kind = suspicious[i] ? 1 : 0;
     n[kind]!++;
     if ((novel && novel[i]) || scores[i]! > threshold) alarms[kind]!++;
+  }
+  return { falseAlarmRate: n[0]! > 0 ? alarms[0]! / n[0]! : null, detectionRate: n[1]! > 0 ? alarms[1]! / n[1]! : null };
+}
+
+/**
+ * Detection and false alarms of a cross-validated model as its policy decides, every fold judged with a
+ * threshold it had no part in: for each fold, `thresholdForTarget` on the scored samples of the other folds
+ * (their novelty alarms counted as fitModel counts them), then the fold's own alarms at that threshold. The
+ * arguments as for `thresholdForTarget`, with `foldOf[i]` the fold sample i was held out in (scores and novelty
+ * flags are out of fold). Rates over all folds together; null for a kind with no sample.
+ */
+export function heldOutAlarmRates(
+  scores: ArrayLike<number>,
+  suspicious: ArrayLike<boolean>,
+  novel: ArrayLike<number> | null,
+  foldOf: Int32Array,
+  folds: number,
+  maxFalseAlarm: number,
+  basis: FalseAlarmBasis = 'training',
+): { falseAlarmRate: number | null; detectionRate: number | null } {
+  const n = [0, 0];
+  const alarms = [0, 0];
+  for (let f = 0; f < folds; f++) {
+    const rest: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < foldOf.length; i++) (foldOf[i] === f ? held : rest).push(i);
+    if (held.length === 0) continue;
+    const pick = <T>(a: ArrayLike<T>, rows: number[]) => rows.map((i) => a[i]!);
+    const { threshold } = thresholdForTarget(pick(scores, rest), pick(suspicious, rest), novel && pick(novel, rest), maxFalseAlarm, undefined, basis);
+    for (const i of held) {
+      const kind = suspicious[i] ? 1 : 0;
+      n[kind]!++;
+      if ((novel && novel[i]) || scores[i]! > threshold) alarms[kind]!++;
+    }
   }
   return { falseAlarmRate: n[0]! > 0 ? alarms[0]! / n[0]! : null, detectionRate: n[1]! > 0 ? alarms[1]! / n[1]! : null };
 }

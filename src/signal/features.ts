@@ -43,6 +43,10 @@
  * Quality gates are computed alongside (see `CycleGates`).
  */
 import { isEnvironmentChannel } from '../types.js';
+import type { ChannelGateLimits } from './channelGates.js';
+import { median } from './median.js';
+
+export { median } from './median.js';
 
 export type ResponseKind = 'fractional' | 'relative' | 'log';
 
@@ -86,6 +90,13 @@ export interface ExtractorConfig {
   readonly baselineWindowS?: number;
   /** Number of baseline windows. @default 3 */
   readonly baselineWindowCount?: number;
+  /** Add the whole-sample family (src/signal/wholeSample.ts) after the others. @default false */
+  readonly wholeSample?: boolean;
+  /** Whole-sample family: seconds of the `whole-first` window, and of the `whole-last` one. @default 30, 60 */
+  readonly wholeFirstS?: number;
+  readonly wholeLastS?: number;
+  /** Channels left out of features and gates (dead in all of training; src/signal/extractor.ts). @default none */
+  readonly dropChannels?: readonly string[];
 }
 
 export const DEFAULT_EXTRACTOR: ExtractorConfig = Object.freeze({
@@ -268,13 +279,17 @@ export class CycleFeatures {
   private neutral: number;
   /** The response kind and the gate limits read per reading, as plain fields. */
   private readonly responseKind: number;
-  private readonly railLow: number;
-  private readonly railHigh: number;
+  /** Per-channel rails, spike floor, flat-is-normal and R0 floor (`channelGates`; the fixed limits by default). */
+  private readonly railLow: Float64Array;
+  private readonly railHigh: Float64Array;
+  private readonly spikeFloor: Float64Array;
+  private readonly flatNormal: Uint8Array;
+  private readonly r0Floor: Float64Array;
   private readonly spikeShare: number;
   /** 1 - alpha of each EMA, computed once (the same double as computing it per reading). */
   private readonly emaKeep: Float64Array;
 
-  constructor(channels: readonly string[], rateHz: number, config: ExtractorConfig, limits: GateLimits) {
+  constructor(channels: readonly string[], rateHz: number, config: ExtractorConfig, limits: GateLimits, perChannel?: readonly ChannelGateLimits[]) {
     this.channels = channels;
     this.config = config;
     this.limits = limits;
@@ -332,8 +347,12 @@ export class CycleFeatures {
     this.bWin = new Float64Array(n * this.bWindows);
     this.neutral = config.response === 'relative' ? 1 : 0;
     this.responseKind = config.response === 'relative' ? RESPONSE_RELATIVE : config.response === 'log' ? RESPONSE_LOG : RESPONSE_FRACTIONAL;
-    this.railLow = limits.railLow;
-    this.railHigh = limits.railHigh;
+    const gate = (i: number): ChannelGateLimits | undefined => perChannel?.[i];
+    this.railLow = Float64Array.from(channels, (_, i) => gate(i)?.railLow ?? limits.railLow);
+    this.railHigh = Float64Array.from(channels, (_, i) => gate(i)?.railHigh ?? limits.railHigh);
+    this.spikeFloor = Float64Array.from(channels, (_, i) => gate(i)?.spikeFloor ?? 0);
+    this.flatNormal = Uint8Array.from(channels, (_, i) => (gate(i)?.flatIsNormal ? 1 : 0));
+    this.r0Floor = Float64Array.from(channels, (_, i) => gate(i)?.r0Floor ?? 0);
     this.spikeShare = limits.spikeShare;
     this.emaKeep = this.emaAlpha.map((a) => 1 - a);
     this.reset();
@@ -436,7 +455,7 @@ export class CycleFeatures {
       const i = gas[k]!;
       const v = values[i]!;
       if (v !== v) continue;
-      if (v <= railLow || v >= railHigh) this.railCount[i]!++;
+      if (v <= railLow[i]! || v >= railHigh[i]!) this.railCount[i]!++;
       // Spike: the previous reading jumped away from both its neighbours by more than spikeShare of the level.
       const p = prev[i]!;
       const pp = prev2[i]!;
@@ -444,7 +463,8 @@ export class CycleFeatures {
         const level = Math.abs(pp) > 0 ? Math.abs(pp) : 1;
         const up = p - pp;
         const back = p - v;
-        if (Math.abs(up) > spikeShare * level && Math.abs(back) > spikeShare * level && up * back > 0) this.spikes[i]!++;
+        const jump = Math.max(spikeShare * level, this.spikeFloor[i]!);
+        if (Math.abs(up) > jump && Math.abs(back) > jump && up * back > 0) this.spikes[i]!++;
       }
       prev2[i] = p;
       prev[i] = v;
@@ -482,7 +502,7 @@ export class CycleFeatures {
       const v = values[i]!;
       // Not `cond ? v : NaN`: TurboFan boxes v into a new HeapNumber for that phi (one allocation a reading).
       let stored = NaN;
-      if (v > railLow && v < railHigh) stored = v;
+      if (v > railLow[i]! && v < railHigh[i]!) stored = v;
       bBuf[row + i] = stored;
     }
     this.bCount++;
@@ -501,7 +521,9 @@ export class CycleFeatures {
         const v = this.bBuf[j * n + i]!;
         if (v === v) this.scratch[m++] = v;
       }
-      const r0 = m > 0 ? median(this.scratch, m) : NaN;
+      let r0 = m > 0 ? median(this.scratch, m) : NaN;
+      // A baseline below one resolution step (0 counts) is one step: a defined response, not an infinite one.
+      if (this.r0Floor[i]! > 0 && r0 < this.r0Floor[i]!) r0 = this.r0Floor[i]!;
       this.r0[i] = r0;
       // Drift over the baseline: mean of its last third against its first third, in chronological order.
       const third = Math.floor(stored / 3);
@@ -599,7 +621,7 @@ export class CycleFeatures {
       const v = values[i]!;
       // A reading on a rail (a dropout to 0, an open circuit) is a failed reading, not a response.
       let r = NaN;
-      if (v === v && v > railLow && v < railHigh) r = responseOf(kind, v, r0s[i]!);
+      if (v === v && v > railLow[i]! && v < railHigh[i]!) r = responseOf(kind, v, r0s[i]!);
       const valid = r === r && Number.isFinite(r);
       steadySum[steadyRow + i] = steadySum[prevRow + i]! + (valid ? r : 0);
       steadyN[steadyRow + i] = steadyN[prevRow + i]! + (valid ? 1 : 0);
@@ -652,7 +674,7 @@ export class CycleFeatures {
     for (let k = 0; k < gas.length; k++) {
       const i = gas[k]!;
       const v = values[i]!;
-      if (!(v === v && v > railLow && v < railHigh)) continue;
+      if (!(v === v && v > railLow[i]! && v < railHigh[i]!)) continue;
       const r = responseOf(kind, v, r0s[i]!);
       if (!Number.isFinite(r)) continue;
       rSum[i * rW + window]! += r;
@@ -707,7 +729,7 @@ export class CycleFeatures {
       let g = 0;
       if (total > 0 && this.railCount[i]! / total > limits.maxRailShare) g |= 1;
       const valid = total - this.nanCount[i]!;
-      if (total === 0 || this.nanCount[i]! / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i])) g |= 2;
+      if (total === 0 || this.nanCount[i]! / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i] && this.flatNormal[i] === 0)) g |= 2;
       if (this.spikes[i]! > limits.maxSpikes) g |= 4;
       if (!isEnvironmentChannel(this.channels[i]!)) {
         const r0 = this.r0[i]!;
@@ -717,41 +739,6 @@ export class CycleFeatures {
       gates[i] = g;
     }
   }
-}
-
-/** Median of the first `n` entries of `a`, by quickselect in place (reorders them). */
-export function median(a: Float64Array, n: number): number {
-  if (n === 0) return NaN;
-  const mid = n >> 1;
-  const hi = select(a, 0, n - 1, mid);
-  if (n % 2 === 1) return hi;
-  // The lower middle is the largest entry left of mid after selection.
-  let lo = -Infinity;
-  for (let i = 0; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
-  return (lo + hi) / 2;
-}
-
-function select(a: Float64Array, left: number, right: number, k: number): number {
-  while (right > left) {
-    const pivot = a[(left + right) >> 1]!;
-    let i = left;
-    let j = right;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) right = j;
-    else if (k >= i) left = i;
-    else return a[k]!;
-  }
-  return a[left]!;
 }
 
 export const GATE_BITS: readonly [number, ChannelGate][] = [
