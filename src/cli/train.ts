@@ -231,7 +231,8 @@ export const trainCommand: Command = {
       };
       const featuresFixed = family !== undefined || featureOptions.some(given);
       const training = { ignoreGates: ignoreGates as GateReason[], learnGates: parsed.values['fixed-gates'] !== true };
-      const choose = !(featuresFixed && given('classifier') && given('transform')) && !views;
+      // Features and classifier given: the user has chosen (transform none unless given), as before the selection.
+      const choose = !(featuresFixed && given('classifier')) && !views;
       let set: TrainingSet;
       if (choose) {
         const started = performance.now();

@@ -2,8 +2,8 @@
  * `enose train` choosing by itself on real recordings nobody here produced (issue 19, items 2 and 4), with the
  * figures the report states. SmellNet: 88 % of the 50 test recordings (scikit-learn's peer, LDA on the seven
  * statistics with signed-log: 88 %, research/smellnet_reference.py); one test recording is 2 points, the
- * binomial standard error at 88 % of 50 is 4.6 points. Beverage: 57.6 % in 5-fold CV of 33 samples (standard
- * error about 8.6 points).
+ * binomial standard error at 88 % of 50 is 4.6 points. Beverage: 54.5 % in 5-fold CV of 33 samples (standard
+ * error about 8.7 points; 57.6 % before the selection kept the simplest candidate within one standard error).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,7 @@ describe('enose train with no options on real recordings', () => {
     expect(summary.selection.groupedBy).toBe('sample');
     console.info(`beverage, enose train --cv 5 with no other option: 5-fold CV accuracy ${(100 * summary.cvAccuracy).toFixed(1)}%`);
     expect(summary.cvAccuracy).toBeGreaterThanOrEqual(0.42);
-    expect(Math.abs(summary.cvAccuracy - 0.576)).toBeLessThanOrEqual(2 * 0.086);
+    expect(Math.abs(summary.cvAccuracy - 0.545)).toBeLessThanOrEqual(2 * 0.087);
     expect(summary.problems.join('\n')).toMatch(/fewer than 5 samples: beer \(3\), liquor \(3\), wine \(3\)/);
     const strict = runEnose(['train', BEVERAGE, '--out', out, '--features', 'whole', '--classifier', 'lda', '--transform', 'signed-log', '--strict']);
     expect(strict.code).toBe(2);
