@@ -6,7 +6,7 @@
 import { EnoseError } from '../../errors.js';
 import { sameRigInfo, type Frame, type RigCommand, type RigInfo } from '../../types.js';
 import { MAX_LINE_BYTES, type Ack, type IssueKind } from './enl1.js';
-import { LineParser, T_ACK, T_COMMAND, T_FRAME, T_INFO } from './lineParser.js';
+import { LineParser } from './lineParser.js';
 import { LineSplitter, type LineSink } from './lineSplitter.js';
 import { excerpt } from './text.js';
 
@@ -231,20 +231,20 @@ class StreamDecoder implements Enl1Decoder, LineSink {
     const p = this.parser;
     const channelCount = this.trusted && this.current !== null ? this.current.channels.length : -1;
     switch (p.parse(buf, s, e, channelCount)) {
-      case T_FRAME: {
+      case 'frame': {
         const frame: Frame = { seq: p.seq, tMs: p.tMs, phase: p.phase, values: this.takeValues(p) };
         if (channelCount < 0) this.hold(frame, excerpt(buf, s, e));
         else this.sequence(frame, buf, s, e, null);
         return;
       }
-      case T_INFO:
+      case 'info':
         this.onInfo(p.info!);
         return;
-      case T_ACK:
+      case 'ack':
         this.stats.acks++;
         this.emit({ type: 'ack', ack: p.ack! });
         return;
-      case T_COMMAND:
+      case 'command':
         this.stats.commands++;
         this.emit({ type: 'command', command: p.command! });
         return;
