@@ -189,7 +189,7 @@ export class EngineCore {
     this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
     this.parentModel = this.adaptation && bundle ? compileModel(bundle) : null;
     this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
-    this.rigCheck = bundle?.rig && bundle.input.kind === 'frames' ? new RigCheck(bundle.rig, bundle.input.channels) : null;
+    this.rigCheck = null;
   }
 
   /** After a verdict: the watchdog (when the parent judged the sample too), then the sample offered to adaptation. */
@@ -250,7 +250,6 @@ export class EngineCore {
     this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
     this.channelLimits = bundle.limits?.channels ?? null;
     this.gateLimits = (bundle.limits?.gates as GateLimits | null | undefined) ?? null;
-    this.rigCheck = bundle.rig && bundle.input.kind === 'frames' ? new RigCheck(bundle.rig, bundle.input.channels) : null;
     if (this.info) this.buildFeatures(this.info);
   }
 
@@ -334,6 +333,9 @@ export class EngineCore {
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
     this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
+    // Over the kept channels, so the check reads the phase features by their own index (one monomorphic call).
+    const bundle = this.bundle;
+    this.rigCheck = bundle?.rig && bundle.input.kind === 'frames' ? new RigCheck(bundle.rig, this.features.channels) : null;
   }
 
   private frame(event: Extract<SourceEvent, { type: 'frame' }>): void {
@@ -459,7 +461,7 @@ export class EngineCore {
         reasons.push('adaptation-disagrees');
       }
       // Data far outside the training rig's: never clear (a suspicious verdict stays, with the reason).
-      if (this.rigCheck?.check(features)) {
+      if (this.rigCheck?.check(features.levels)) {
         reasons.push('rig-mismatch');
         if (verdict === 'clear') verdict = 'inconclusive';
       }

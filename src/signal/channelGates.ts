@@ -14,7 +14,7 @@
  *   responses stay finite and the cycle is judged instead of becoming `features-invalid`.
  */
 import { isEnvironmentChannel } from '../types.js';
-import type { GateLimits } from './features.js';
+import type { GateLimits } from './gateLimits.js';
 
 /** What training learned about one channel (stored in the model as `limits.channels[name]`). */
 export interface LearnedChannel {

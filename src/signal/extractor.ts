@@ -110,6 +110,11 @@ export class SampleExtractor {
     return this.cycle.largestBaselineDrift;
   }
 
+  /** The phase features of the kept channels: R0 and peaks by kept-channel index, read on the verdict path. */
+  get levels(): CycleFeatures {
+    return this.cycle;
+  }
+
   /** Baseline R0 of the rig's channel `i` (its index in the rig's channel list); NaN for a dropped channel. */
   baselineOf(i: number): number {
     const k = this.keptIndex[i]!;

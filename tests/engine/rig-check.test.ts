@@ -119,7 +119,7 @@ describe('the rig check allocates nothing per cycle', () => {
       const model = readModelFile('${MODELS[0][1]}').value;
       const core = new EngineCore(model, { emitFrames: false }, () => {});
       for (const e of simulationEvents(createSimulation({ seed: 7, containers: 2 }))) core.push(e);
-      const check = core.rigCheck, f = core.features;
+      const check = core.rigCheck, f = core.features.levels;
       let n = 0;
       for (let i = 0; i < 100000; i++) if (check.check(f)) n++;
       globalThis.gc();

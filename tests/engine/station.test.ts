@@ -16,7 +16,7 @@ import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js'
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 
-const events: SourceEvent[] = [...simulationEvents(createSimulation({ seed: 5, containers: 2, startDay: 22, idleS: 2 }))];
+const events: SourceEvent[] = [...simulationEvents(createSimulation({ seed: 5, containers: 2, startDay: 22, idleS: 2 }))]; // rig SIM5: a simulated rig is named after its rig seed
 
 function verdictsOf(path: string, options: { stationId?: string; wallClock?: () => number }): VerdictEvent[] {
   const model = readModelFile(path);
@@ -39,7 +39,7 @@ describe.each(SHIPPED_MODELS)('station and wall-clock time of a verdict ($name m
     expect(verdicts).toHaveLength(2);
     expect(verdicts.map((v) => v.wallTime)).toEqual(['2026-12-07T09:15:03.113Z', '2026-12-07T09:15:04.113Z']);
     expect(verdicts.every((v) => v.atMs > 1000 && v.atMs < 1e7)).toBe(true);
-    expect(verdicts.map((v) => v.station)).toEqual(['SIM1', 'SIM1']);
+    expect(verdicts.map((v) => v.station)).toEqual(['SIM5', 'SIM5']);
   });
 
   it('stationId names the station; a station id a topic or URL cannot carry is refused', () => {
