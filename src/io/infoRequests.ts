@@ -1,29 +1,43 @@
 /**
- * When the host asks the rig for its info line (`INFO`): when the port opens (and after every reconnect), so a
- * rig that was already streaming is identified before its frames wait, and when the codec asks (`need-info`).
- * One request at a time: an INFO while another is unanswered within the answer window would bring two identical
- * info lines, and the codec reads the second as a reboot (hardware/PROTOCOL.md, "Reboots").
+ * The host's INFO requests on one connection. The host asks for the info line when the port opens (and after
+ * every reconnect), so a rig that was already streaming is identified before its frames wait, and again when
+ * the codec asks (`need-info`: frames came without an info line, so the first INFO may have been lost, e.g.
+ * sent while a powered rig was still reopening its end). Two requests can bring two identical info lines; the
+ * codec reads the second as an answer (it is re-armed with `infoRequested` for each request still open) and the
+ * source passes only the first on: a repeated info line would look like a reboot to the engine.
  */
 export class InfoRequests {
-  private askedAtMs = -Infinity;
+  private open = 0;
+  private seen = false;
+  private reboot = false;
 
-  /** @param windowMs how long an INFO waits for its answer (the codec's hold time). */
-  constructor(private readonly windowMs: number) {}
-
-  /** True when an INFO should go out now (none is waiting for its answer); records it as sent. */
-  ask(nowMs: number): boolean {
-    if (nowMs - this.askedAtMs < this.windowMs) return false;
-    this.askedAtMs = nowMs;
-    return true;
+  /** An INFO went out. */
+  sent(): void {
+    this.open++;
   }
 
-  /** An info line came: the request, if any, is answered. */
-  answered(): void {
-    this.askedAtMs = -Infinity;
+  /** The codec reported a reboot: the info line that follows it is a new one, passed on. */
+  rebooted(): void {
+    this.reboot = true;
   }
 
-  /** A new connection: nothing is waiting. */
+  /**
+   * An info line came. `deliver`: pass it on (the connection's first, or one after a reboot); otherwise it answers
+   * a repeated request. `rearm`: requests are still open, so the codec must take the next identical line as an
+   * answer too (call `infoRequested`).
+   */
+  onInfo(): { readonly deliver: boolean; readonly rearm: boolean } {
+    const deliver = !this.seen || this.reboot;
+    this.seen = true;
+    this.reboot = false;
+    if (this.open > 0) this.open--;
+    return { deliver, rearm: this.open > 0 };
+  }
+
+  /** A new connection: nothing asked, nothing seen. */
   reset(): void {
-    this.askedAtMs = -Infinity;
+    this.open = 0;
+    this.seen = false;
+    this.reboot = false;
   }
 }

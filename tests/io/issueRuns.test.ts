@@ -54,15 +54,15 @@ describe('IssueRuns', () => {
 });
 
 describe('InfoRequests', () => {
-  it('one INFO at a time: another only after an answer or once the window has passed; a new connection starts afresh', () => {
-    const r = new InfoRequests(2000);
-    expect(r.ask(0)).toBe(true);
-    expect(r.ask(100)).toBe(false);
-    expect(r.ask(1999)).toBe(false);
-    expect(r.ask(2000)).toBe(true);
-    r.answered();
-    expect(r.ask(2100)).toBe(true);
+  it('passes on the connection\'s first info line and one after a reboot; a repeat answering a second INFO is dropped, with the codec re-armed for it', () => {
+    const r = new InfoRequests();
+    r.sent(); // at open
+    r.sent(); // the codec asked too: frames came first
+    expect(r.onInfo()).toEqual({ deliver: true, rearm: true });
+    expect(r.onInfo()).toEqual({ deliver: false, rearm: false });
+    r.rebooted();
+    expect(r.onInfo()).toEqual({ deliver: true, rearm: false });
     r.reset();
-    expect(r.ask(2200)).toBe(true);
+    expect(r.onInfo()).toEqual({ deliver: true, rearm: false });
   });
 });
