@@ -70,6 +70,11 @@ export interface ScannerServiceOptions {
   readonly processMetrics?: boolean;
   /** Version named in the OpenAPI document. @default '0' */
   readonly version?: string;
+  /**
+   * One JSON line per request (`{"type":"access","time","method","path","route","status","ms"}`): the path
+   * without its query (a `/login?token=` query holds the secret), and no header (no bearer token, no cookie).
+   */
+  readonly accessLog?: (line: string) => void;
 }
 
 export interface ScannerService {
@@ -231,9 +236,13 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   // ---------------------------------------------------------------------------------------------------
   // HTTP: the route table decides; 403 (loopback Host), 404, 405 and 401 are answered here.
 
+  const accessLog = options.accessLog;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    const t0 = performance.now();
+    const logged = (route: string) =>
+      accessLog?.(JSON.stringify({ type: 'access', time: new Date().toISOString(), method, path: url.pathname, route, status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)) }));
     const handle = async (): Promise<string> => {
       if (loopback && !isLoopbackHost(req.headers.host)) {
         sendJson(res, 403, { error: 'this service listens on loopback: the Host header must name a loopback address' });
@@ -262,11 +271,15 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       }
     };
     handle().then(
-      (route) => metrics.httpRequest(route, res.statusCode),
+      (route) => {
+        metrics.httpRequest(route, res.statusCode);
+        logged(route);
+      },
       (error: unknown) => {
         metrics.httpRequest('unknown', 500);
         if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${(error as Error).message.split('\n')[0]}` });
         else res.destroy();
+        logged('unknown');
       },
     );
   });
