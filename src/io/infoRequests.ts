@@ -2,42 +2,81 @@
  * The host's INFO requests on one connection. The host asks for the info line when the port opens (and after
  * every reconnect), so a rig that was already streaming is identified before its frames wait, and again when
  * the codec asks (`need-info`: frames came without an info line, so the first INFO may have been lost, e.g.
- * sent while a powered rig was still reopening its end). Two requests can bring two identical info lines; the
- * codec reads the second as an answer (it is re-armed with `infoRequested` for each request still open) and the
- * source passes only the first on: a repeated info line would look like a reboot to the engine.
+ * sent while a powered rig was still reopening its end). Two requests can bring two identical info lines. The
+ * codec takes the second for an answer while its window lasts (re-armed with `infoRequested` for each request
+ * still open); when the second comes later than that (a long backlog read first), the codec reports a reboot
+ * before it, and this class takes a reboot followed by the same info line, while a request younger than
+ * `openMs` is unanswered, for that answer too. Only the connection's first info line, and the line after a
+ * reboot that changed it or came with no request open, are passed on: a repeated info line would look like a
+ * reboot to the engine.
  */
+import type { RigInfo } from '../types.js';
+
+const sameInfo = (a: RigInfo, b: RigInfo): boolean =>
+  a.proto === b.proto && a.rig === b.rig && a.fw === b.fw && a.rateHz === b.rateHz && a.unit === b.unit && a.channels.join('\n') === b.channels.join('\n');
+
+export interface InfoDecision {
+  /** Pass the info line on. */
+  readonly deliver: boolean;
+  /** Pass a reboot held back by `onReboot` on first. */
+  readonly reboot: boolean;
+  /** Requests are still open: the codec must take the next identical line as an answer too (`infoRequested`). */
+  readonly rearm: boolean;
+}
+
 export class InfoRequests {
-  private open = 0;
-  private seen = false;
-  private reboot = false;
+  private sentAtMs: number[] = [];
+  private current: RigInfo | null = null;
+  private held = false;
+  private passed = false;
 
-  /** An INFO went out. */
-  sent(): void {
-    this.open++;
+  /** @param openMs how long a request may wait for its answer (a backlog read before it). */
+  constructor(private readonly openMs = 10_000) {}
+
+  /** An INFO went out at `nowMs`. */
+  sent(nowMs: number): void {
+    this.sentAtMs.push(nowMs);
   }
 
-  /** The codec reported a reboot: the info line that follows it is a new one, passed on. */
-  rebooted(): void {
-    this.reboot = true;
+  /** The codec reported a reboot. True: pass it on now; false: held until the info line says what it was. */
+  onReboot(nowMs: number): boolean {
+    this.expire(nowMs);
+    if (this.current !== null && this.sentAtMs.length > 0) {
+      this.held = true;
+      return false;
+    }
+    this.passed = true;
+    return true;
   }
 
-  /**
-   * An info line came. `deliver`: pass it on (the connection's first, or one after a reboot); otherwise it answers
-   * a repeated request. `rearm`: requests are still open, so the codec must take the next identical line as an
-   * answer too (call `infoRequested`).
-   */
-  onInfo(): { readonly deliver: boolean; readonly rearm: boolean } {
-    const deliver = !this.seen || this.reboot;
-    this.seen = true;
-    this.reboot = false;
-    if (this.open > 0) this.open--;
-    return { deliver, rearm: this.open > 0 };
+  onInfo(info: RigInfo, nowMs: number): InfoDecision {
+    this.expire(nowMs);
+    const answered = this.sentAtMs.length > 0;
+    if (answered) this.sentAtMs.shift();
+    const rearm = this.sentAtMs.length > 0;
+    const first = this.current === null;
+    const held = this.held;
+    const passed = this.passed;
+    this.held = false;
+    this.passed = false;
+    if (first || passed) {
+      this.current = info;
+      return { deliver: true, reboot: false, rearm };
+    }
+    if (sameInfo(this.current!, info) && (answered || !held)) return { deliver: false, reboot: false, rearm };
+    this.current = info;
+    return { deliver: true, reboot: held, rearm };
   }
 
   /** A new connection: nothing asked, nothing seen. */
   reset(): void {
-    this.open = 0;
-    this.seen = false;
-    this.reboot = false;
+    this.sentAtMs = [];
+    this.current = null;
+    this.held = false;
+    this.passed = false;
+  }
+
+  private expire(nowMs: number): void {
+    while (this.sentAtMs.length > 0 && nowMs - this.sentAtMs[0]! > this.openMs) this.sentAtMs.shift();
   }
 }

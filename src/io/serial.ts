@@ -464,7 +464,7 @@ class SerialSourceImpl implements SerialSource {
   private requestInfo(atMs: number): void {
     const port = this.port;
     if (port === null || !this.connected) return;
-    this.infoRequests.sent();
+    this.infoRequests.sent(atMs);
     this.decoder!.infoRequested(atMs);
     this.counts.commandsSent++;
     writeAndDrain(port, encodeCommand({ command: 'INFO' })).catch(() => undefined); // a failed write shows as a close
@@ -541,15 +541,19 @@ class SerialSourceImpl implements SerialSource {
         return;
       }
       case 'info': {
-        const { deliver, rearm } = this.infoRequests.onInfo();
+        const { deliver, reboot, rearm } = this.infoRequests.onInfo(out.info, atMs);
         if (rearm) this.decoder!.infoRequested(atMs);
+        if (reboot) {
+          this.bridgeFrom = null;
+          emit({ type: 'reboot', atMs });
+        }
         if (!deliver) return; // the same line again, answering a repeated INFO
         this.lastInfo = out.info;
         emit({ type: 'info', atMs, ...out.info });
         return;
       }
       case 'reboot':
-        this.infoRequests.rebooted();
+        if (!this.infoRequests.onReboot(atMs)) return; // held: it may be the answer to a second INFO (infoRequests.ts)
         this.bridgeFrom = null; // a restarted rig's seq says nothing about what was lost
         emit({ type: 'reboot', atMs });
         return;

@@ -28,7 +28,10 @@ describe('embedding the engine in a scanner service', () => {
       onCommand: (command, emit) => {
         if (command.command !== 'START') return;
         emit({ type: 'ack', atMs: 0, command: 'START', ok: true, detail: '' });
-        for (const frame of sim.cycleAt(next++).frames()) emit({ type: 'frame', atMs: 0, seq: frame.seq, tMs: frame.tMs, phase: frame.phase, values: frame.values } satisfies SourceEvent);
+        let last: SourceEvent | null = null;
+        for (const frame of sim.cycleAt(next++).frames()) emit((last = { type: 'frame', atMs: 0, seq: frame.seq, tMs: frame.tMs, phase: frame.phase, values: frame.values } satisfies SourceEvent));
+        // Then idle, as a rig is: the frame that ends the recovery brings the default model's verdict.
+        if (last?.type === 'frame') emit({ ...last, seq: last.seq + 1, tMs: last.tMs + 100, phase: 'I' });
       },
     });
     const service = await startScannerService(model.value, source);

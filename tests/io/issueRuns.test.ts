@@ -54,15 +54,37 @@ describe('IssueRuns', () => {
 });
 
 describe('InfoRequests', () => {
-  it('passes on the connection\'s first info line and one after a reboot; a repeat answering a second INFO is dropped, with the codec re-armed for it', () => {
+  const rig = { proto: 'ENL/1', rig: 'R1', fw: '1', rateHz: 10, unit: 'ohm' as const, channels: ['a', 'b'] };
+  it('passes the first info line on; a repeat answering a second INFO is dropped, with the codec re-armed for it', () => {
     const r = new InfoRequests();
-    r.sent(); // at open
-    r.sent(); // the codec asked too: frames came first
-    expect(r.onInfo()).toEqual({ deliver: true, rearm: true });
-    expect(r.onInfo()).toEqual({ deliver: false, rearm: false });
-    r.rebooted();
-    expect(r.onInfo()).toEqual({ deliver: true, rearm: false });
+    r.sent(0); // at open
+    r.sent(50); // the codec asked too: frames came first
+    expect(r.onInfo(rig, 100)).toEqual({ deliver: true, reboot: false, rearm: true });
+    expect(r.onInfo(rig, 150)).toEqual({ deliver: false, reboot: false, rearm: false });
+  });
+
+  it('a reboot the codec reports before the same line, while a request is open, is that answer (a late one): both dropped', () => {
+    const r = new InfoRequests(10_000);
+    r.sent(0);
+    r.sent(50);
+    r.onInfo(rig, 100);
+    expect(r.onReboot(3000)).toBe(false);
+    expect(r.onInfo(rig, 3000)).toEqual({ deliver: false, reboot: false, rearm: false });
+  });
+
+  it('a real reboot passes: with no request open, or with an info line that changed', () => {
+    const r = new InfoRequests(10_000);
+    r.sent(0);
+    r.onInfo(rig, 10);
+    expect(r.onReboot(20)).toBe(true);
+    expect(r.onInfo(rig, 20)).toEqual({ deliver: true, reboot: false, rearm: false });
+    r.sent(30);
+    expect(r.onReboot(40)).toBe(false);
+    expect(r.onInfo({ ...rig, fw: '2' }, 40)).toEqual({ deliver: true, reboot: true, rearm: false });
+    // A request older than openMs is no longer waited for: the reboot passes.
+    r.sent(100);
+    expect(r.onReboot(20_000)).toBe(true);
     r.reset();
-    expect(r.onInfo()).toEqual({ deliver: true, rearm: false });
+    expect(r.onInfo(rig, 0).deliver).toBe(true);
   });
 });
