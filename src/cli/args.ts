@@ -11,6 +11,8 @@ export interface CommandContext {
   readonly isTty: boolean;
   /** Cancelled on SIGINT/SIGTERM by main.ts. */
   readonly signal: AbortSignal;
+  /** The environment (main.ts: process.env): serve and watch take ENOSE_<FLAG> from it (envOptions.ts). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Command {

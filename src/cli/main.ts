@@ -16,5 +16,6 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   isTty: Boolean(process.stdout.isTTY),
   signal: controller.signal,
+  env: process.env,
 });
 process.exitCode = code;

@@ -6,7 +6,8 @@ import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource } from '../types.js';
 import { stationOption } from './stationOption.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { envArguments } from './envOptions.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
@@ -39,8 +40,14 @@ Options:
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --station <id>         the station each verdict names (field station)         [default: the rig's id]
                          with --mqtt also its topics enose/<id>/...         [required with --mqtt]
+  --access-log           one JSON line per HTTP request on stderr (method, path without the query,
+                         status, route, ms; never a token or cookie)
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
   -h, --help             this help
+
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
+ENOSE_LISTEN, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line wins. ENOSE_PORT and
+ENOSE_REPLAY are used only when neither --port nor --replay is given.
 
 ${STATION_USAGE}`;
 
@@ -65,24 +72,29 @@ export function parseListen(raw: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const SERVE_OPTIONS: OptionSpec = {
+  ...SERIAL_OPTIONS,
+  ...STATION_OPTIONS,
+  replay: { type: 'string' },
+  speed: { type: 'string' },
+  model: { type: 'string' },
+  listen: { type: 'string' },
+  token: { type: 'string' },
+  record: { type: 'string' },
+  'access-log': { type: 'boolean' },
+  'latency-budget-ms': { type: 'string' },
+  station: { type: 'string' },
+  'start-timeout-s': { type: 'string' },
+};
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the engine behind an HTTP API with a live operator page (a rig or a replayed recording)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('serve', argv, {
-      ...SERIAL_OPTIONS,
-      ...STATION_OPTIONS,
-      replay: { type: 'string' },
-      speed: { type: 'string' },
-      model: { type: 'string' },
-      listen: { type: 'string' },
-      token: { type: 'string' },
-      record: { type: 'string' },
-      'latency-budget-ms': { type: 'string' },
-      station: { type: 'string' },
-      'start-timeout-s': { type: 'string' },
-    });
+    const env = ctx.env ?? {};
+    const parsed = parseCommand('serve', [...envArguments('serve', SERVE_OPTIONS, argv, env, [['port', 'replay']]), ...argv], SERVE_OPTIONS);
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose serve --help)`);
     const replayPath = stringOption(parsed, 'replay');
     const portGiven = stringOption(parsed, 'port') !== undefined;
@@ -90,7 +102,7 @@ export const serveCommand: Command = {
     const model = readModelFile(requireString('serve', parsed, 'model'));
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
-    const token = stringOption(parsed, 'token') ?? process.env['ENOSE_TOKEN'] ?? null;
+    const token = stringOption(parsed, 'token') ?? null; // or ENOSE_TOKEN, as every flag (envOptions.ts)
     if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
     const latencyBudgetMs = numberOption('serve', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const startTimeoutS = numberOption('serve', parsed, 'start-timeout-s', { above: 0 }) ?? 15;
@@ -127,6 +139,7 @@ export const serveCommand: Command = {
         token,
         latencyBudgetMs,
         ...stationOption(parsed),
+        ...(parsed.values['access-log'] === true && { accessLog: (line: string) => ctx.stderr(`${line}\n`) }),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);

@@ -3,7 +3,8 @@ import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
 import { stationOption } from './stationOption.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { envArguments } from './envOptions.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
@@ -33,26 +34,33 @@ Options:
   --json                 one engine event per line (all types), else one line per verdict and link event
   -h, --help             this help
 
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_PORT, ENOSE_MODEL, ENOSE_STATION,
+ENOSE_JSON=1, ...); the command line wins.
+
 ${SERIAL_USAGE}
 ${STATION_USAGE}`;
+
+/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const WATCH_OPTIONS: OptionSpec = {
+  ...SERIAL_OPTIONS,
+  ...STATION_OPTIONS,
+  model: { type: 'string' },
+  record: { type: 'string' },
+  'cycle-every': { type: 'string' },
+  'latency-budget-ms': { type: 'string' },
+  station: { type: 'string' },
+  json: { type: 'boolean' },
+  adapt: { type: 'boolean' },
+  'adapted-out': { type: 'string' },
+};
 
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'run the engine live on a serial rig (verdicts as cycles end; --record to keep the data)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('watch', argv, {
-      ...SERIAL_OPTIONS,
-      ...STATION_OPTIONS,
-      model: { type: 'string' },
-      record: { type: 'string' },
-      'cycle-every': { type: 'string' },
-      'latency-budget-ms': { type: 'string' },
-      station: { type: 'string' },
-      json: { type: 'boolean' },
-      adapt: { type: 'boolean' },
-      'adapted-out': { type: 'string' },
-    });
+    const env = ctx.env ?? {};
+    const parsed = parseCommand('watch', [...envArguments('watch', WATCH_OPTIONS, argv, env), ...argv], WATCH_OPTIONS);
     const adapt = adaptOptions(parsed);
     const model = readModelFile(requireString('watch', parsed, 'model'));
     if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));

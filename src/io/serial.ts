@@ -6,9 +6,9 @@
  * - Every chunk is stamped `atMs = performance.now()` when it arrives and pushed, raw, into the ENL/1 codec
  *   (`createDecoder`) or the plain csv decoder; their outputs become `SourceEvent`s in wire order. A timer
  *   polls the codec so that frames held back for want of an info line time out as `no-info`. The source sends
- *   `INFO` (and tells the codec, `infoRequested`) when the port opens and when the codec asks (`need-info`),
- *   one at a time (src/io/infoRequests.ts); a board that resets on open loses it in its reset and prints its
- *   boot line. Runs of identical issues go out as one event with a `count` (src/io/issueRuns.ts).
+ *   `INFO` (and tells the codec, `infoRequested`) when the port opens and when the codec asks (`need-info`);
+ *   a repeated answer is not passed on (src/io/infoRequests.ts). A board that resets on open loses the first
+ *   INFO in its reset and prints its boot line. Runs of identical issues go out as one event with a `count` (src/io/issueRuns.ts).
  * - Link states are events: `connected`, `disconnected`, `reconnecting`. A port that closes (unplugged,
  *   `close` with `disconnected`, or any error) is not the end: the source keeps running and reopens it with
  *   capped exponential back-off (100 ms doubling, at most `maxDelayMs`, 5 s by default), resetting the codec.
@@ -240,7 +240,7 @@ class SerialSourceImpl implements SerialSource {
     if (csv.channels !== undefined && csv.channels.length === 0) throw new EnoseError('bad-option', 'csv.channels must not be empty');
     this.csvChannels = this.csvOptions.channels;
     this.decoder = this.protocol === 'enl' ? createDecoder(options.holdBackMs === undefined ? {} : { holdBackMs: options.holdBackMs }) : null;
-    this.infoRequests = new InfoRequests(options.holdBackMs ?? 2000);
+    this.infoRequests = new InfoRequests();
     this.infoOnOpen = options.infoOnOpen ?? true;
     this.description = `serial:${this.path}`;
   }
@@ -463,7 +463,8 @@ class SerialSourceImpl implements SerialSource {
 
   private requestInfo(atMs: number): void {
     const port = this.port;
-    if (port === null || !this.connected || !this.infoRequests.ask(atMs)) return;
+    if (port === null || !this.connected) return;
+    this.infoRequests.sent(atMs);
     this.decoder!.infoRequested(atMs);
     this.counts.commandsSent++;
     writeAndDrain(port, encodeCommand({ command: 'INFO' })).catch(() => undefined); // a failed write shows as a close
@@ -539,12 +540,20 @@ class SerialSourceImpl implements SerialSource {
         emit({ type: 'frame', atMs, seq: f.seq, tMs: f.tMs, phase: f.phase, values: f.values });
         return;
       }
-      case 'info':
-        this.infoRequests.answered();
+      case 'info': {
+        const { deliver, reboot, rearm } = this.infoRequests.onInfo(out.info, atMs);
+        if (rearm) this.decoder!.infoRequested(atMs);
+        if (reboot) {
+          this.bridgeFrom = null;
+          emit({ type: 'reboot', atMs });
+        }
+        if (!deliver) return; // the same line again, answering a repeated INFO
         this.lastInfo = out.info;
         emit({ type: 'info', atMs, ...out.info });
         return;
+      }
       case 'reboot':
+        if (!this.infoRequests.onReboot(atMs)) return; // held: it may be the answer to a second INFO (infoRequests.ts)
         this.bridgeFrom = null; // a restarted rig's seq says nothing about what was lost
         emit({ type: 'reboot', atMs });
         return;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as byName from 'enose';
 import { createMemorySource, createSimulation, readModelFile, simulatedRigInfo, type SourceEvent } from 'enose';
+import { SHIPPED_MODELS } from '../helpers/models.js';
 import { startScannerService } from './scanner-service.js';
 
 describe('embedding the engine in a scanner service', () => {
@@ -15,8 +16,8 @@ describe('embedding the engine in a scanner service', () => {
     }
   });
 
-  it('POST a container id, get its verdict as a server-sent event', async () => {
-    const model = readModelFile('datasets/container-sim/exposure-model.json.gz');
+  it.each(SHIPPED_MODELS)('POST a container id, get its verdict as a server-sent event ($name model)', async ({ path }) => {
+    const model = readModelFile(path);
     if (!model.ok) throw new Error(model.error.reason);
     const sim = createSimulation({ seed: 3, containers: 2, startDay: 25 });
     const info = simulatedRigInfo(sim);
@@ -27,7 +28,10 @@ describe('embedding the engine in a scanner service', () => {
       onCommand: (command, emit) => {
         if (command.command !== 'START') return;
         emit({ type: 'ack', atMs: 0, command: 'START', ok: true, detail: '' });
-        for (const frame of sim.cycleAt(next++).frames()) emit({ type: 'frame', atMs: 0, seq: frame.seq, tMs: frame.tMs, phase: frame.phase, values: frame.values } satisfies SourceEvent);
+        let last: SourceEvent | null = null;
+        for (const frame of sim.cycleAt(next++).frames()) emit((last = { type: 'frame', atMs: 0, seq: frame.seq, tMs: frame.tMs, phase: frame.phase, values: frame.values } satisfies SourceEvent));
+        // Then idle, as a rig is: the frame that ends the recovery brings the default model's verdict.
+        if (last?.type === 'frame') emit({ ...last, seq: last.seq + 1, tMs: last.tMs + 100, phase: 'I' });
       },
     });
     const service = await startScannerService(model.value, source);

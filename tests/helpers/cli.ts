@@ -8,13 +8,14 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function runEnose(args: readonly string[], options: { cwd?: string; input?: string } = {}): CliRun {
+export function runEnose(args: readonly string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): CliRun {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',
     input: options.input ?? '',
     timeout: 120_000,
     maxBuffer: 256 * 1024 * 1024,
+    ...(options.env && { env: { ...process.env, ...options.env } }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,7 +1,8 @@
 /**
  * The host asks for the info line when the port opens, over a real link: the rig emulator (its own process)
  * streams on one end of a socat pty pair before the host opens the other. A rig found streaming is identified
- * with one INFO; a backlog read in one burst gives one `no-info` event with a count, not one line per frame;
+ * at once, with one info event and no reboot (the codec's own request, when frames came first, is answered too,
+ * and that repeated answer is not passed on); a backlog read in one burst gives one `no-info` event with a count;
  * after an unplug and a replug the host asks again, and the rig's answer is not taken for a reboot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,7 +37,7 @@ async function listen(path: string, until: (events: SourceEvent[]) => boolean, o
 }
 
 describe.skipIf(!socat)('INFO on open over a socat pty', () => {
-  it('a rig already streaming is identified with one INFO, with no issue, and its frames flow', async () => {
+  it('a rig already streaming is identified at once, with one info event, no issue, no reboot, and its frames flow', async () => {
     ensureBuilt();
     pty = await startPty();
     emu = startEmulator(['--link', pty.rig, '--speed', '1']);
@@ -45,8 +46,9 @@ describe.skipIf(!socat)('INFO on open over a socat pty', () => {
     expect(events[0]).toMatchObject({ type: 'state', state: 'connected' });
     expect(events.filter((e) => e.type === 'info')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'issue' || e.type === 'reboot')).toEqual([]);
-    // One INFO: the one sent at open; the codec's own request (first frame without info) found it waiting.
-    expect(stats.commandsSent).toBe(1);
+    // The INFO sent at open, and at most one more from the codec (frames that came before the answer).
+    expect(stats.commandsSent).toBeGreaterThanOrEqual(1);
+    expect(stats.commandsSent).toBeLessThanOrEqual(2);
   });
 
   it('a backlog too long to hold is one no-info event with a count, then the info and the frames', async () => {
@@ -61,7 +63,8 @@ describe.skipIf(!socat)('INFO on open over a socat pty', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ kind: 'no-info', count: noInfo });
     expect(events.findIndex((e) => e.type === 'issue')).toBeLessThan(events.findIndex((e) => e.type === 'info'));
-    expect(stats.commandsSent).toBe(1);
+    expect(events.filter((e) => e.type === 'info')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'reboot')).toEqual([]);
   });
 
   it('after an unplug and a replug the host asks again; the answer is the rig info, not a reboot', async () => {
@@ -82,6 +85,8 @@ describe.skipIf(!socat)('INFO on open over a socat pty', () => {
     expect(kinds.filter((k) => k === 'state:connected')).toHaveLength(2);
     expect(kinds.filter((k) => k === 'info')).toHaveLength(2);
     expect(kinds).not.toContain('reboot');
-    expect(stats.commandsSent).toBe(2);
+    // At each connect the host asked (once, or twice when frames came before the answer).
+    expect(stats.commandsSent).toBeGreaterThanOrEqual(2);
+    expect(stats.commandsSent).toBeLessThanOrEqual(4);
   });
 });

@@ -54,15 +54,37 @@ describe('IssueRuns', () => {
 });
 
 describe('InfoRequests', () => {
-  it('one INFO at a time: another only after an answer or once the window has passed; a new connection starts afresh', () => {
-    const r = new InfoRequests(2000);
-    expect(r.ask(0)).toBe(true);
-    expect(r.ask(100)).toBe(false);
-    expect(r.ask(1999)).toBe(false);
-    expect(r.ask(2000)).toBe(true);
-    r.answered();
-    expect(r.ask(2100)).toBe(true);
+  const rig = { proto: 'ENL/1', rig: 'R1', fw: '1', rateHz: 10, unit: 'ohm' as const, channels: ['a', 'b'] };
+  it('passes the first info line on; a repeat answering a second INFO is dropped, with the codec re-armed for it', () => {
+    const r = new InfoRequests();
+    r.sent(0); // at open
+    r.sent(50); // the codec asked too: frames came first
+    expect(r.onInfo(rig, 100)).toEqual({ deliver: true, reboot: false, rearm: true });
+    expect(r.onInfo(rig, 150)).toEqual({ deliver: false, reboot: false, rearm: false });
+  });
+
+  it('a reboot the codec reports before the same line, while a request is open, is that answer (a late one): both dropped', () => {
+    const r = new InfoRequests(10_000);
+    r.sent(0);
+    r.sent(50);
+    r.onInfo(rig, 100);
+    expect(r.onReboot(3000)).toBe(false);
+    expect(r.onInfo(rig, 3000)).toEqual({ deliver: false, reboot: false, rearm: false });
+  });
+
+  it('a real reboot passes: with no request open, or with an info line that changed', () => {
+    const r = new InfoRequests(10_000);
+    r.sent(0);
+    r.onInfo(rig, 10);
+    expect(r.onReboot(20)).toBe(true);
+    expect(r.onInfo(rig, 20)).toEqual({ deliver: true, reboot: false, rearm: false });
+    r.sent(30);
+    expect(r.onReboot(40)).toBe(false);
+    expect(r.onInfo({ ...rig, fw: '2' }, 40)).toEqual({ deliver: true, reboot: true, rearm: false });
+    // A request older than openMs is no longer waited for: the reboot passes.
+    r.sent(100);
+    expect(r.onReboot(20_000)).toBe(true);
     r.reset();
-    expect(r.ask(2200)).toBe(true);
+    expect(r.onInfo(rig, 0).deliver).toBe(true);
   });
 });

@@ -108,20 +108,25 @@ describe('serial source on MockBinding', () => {
     expect(h.source.stats().state).toBe('idle');
   });
 
-  it('asks for INFO once, at connect, when frames come without an info line, and releases them when it comes', async () => {
+  it('asks for INFO at connect and again when frames come without an info line; releases them when it comes; the repeated answer is not a second info', async () => {
     const h = harness();
     await connected(h);
     // Sent at connect: a rig already streaming is identified before its frames wait.
     await waitFor(() => h.written().includes('ENC,INFO'), 'INFO written at connect');
     h.emit(frame(40) + frame(41));
+    // The codec asks too (the first INFO may have been lost): once per hold time.
+    await waitFor(() => h.written() === encodeCommand({ command: 'INFO' }).repeat(2), 'INFO written again');
     h.emit(frame(42));
     await new Promise((r) => setTimeout(r, 30));
-    // The codec asked too (frames without an info line), but one INFO was already waiting for its answer.
-    expect(h.written()).toBe(encodeCommand({ command: 'INFO' }));
+    expect(h.written()).toBe(encodeCommand({ command: 'INFO' }).repeat(2));
     expect(ofType(h.events, 'frame')).toHaveLength(0);
     h.emit(encodeInfo(INFO));
     await waitFor(() => ofType(h.events, 'frame').length === 3, 'held frames released');
     expect(ofType(h.events, 'frame').map((f) => f.seq)).toEqual([40, 41, 42]);
+    // The rig answers both requests: the second, identical line is neither an info event nor a reboot.
+    h.emit(encodeInfo(INFO) + frame(43));
+    await waitFor(() => ofType(h.events, 'frame').length === 4, 'the next frame');
+    expect(ofType(h.events, 'info')).toHaveLength(1);
     expect(ofType(h.events, 'reboot')).toHaveLength(0);
     await h.stop();
   });
