@@ -95,7 +95,8 @@ describe.each(MODELS)('--delimiter semicolon gives the comma file\'s verdicts (%
         .split('\n')
         .filter((l) => l.startsWith('{"type":"verdict"'))
         .map((l) => {
-          const { atMs: _a, latencyMs: _l, wallTime: _w, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          // station: the rig's id, which for a frames file is the file's name.
+          const { atMs: _a, latencyMs: _l, wallTime: _w, station: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
           return rest;
         });
     const comma = runEnose(['replay', join(sim, 'frames.csv'), '--model', model, '--json']);
