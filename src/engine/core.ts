@@ -29,7 +29,10 @@ import {
   type AdaptationState,
 } from '../model/adaptation.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
+import { extractorOf } from './modelExtractor.js';
 import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictKind, VerdictReason } from '../types.js';
+
+export { extractorOf } from './modelExtractor.js';
 
 export interface EngineCoreOptions {
   /** Verdict latency budget from the frame that ends the exposure (the recovery, for a model with recovery windows). @default 5 */
@@ -87,38 +90,6 @@ const GATE_REASON: Record<string, VerdictReason> = {
   spiking: 'channel-spiking',
   'baseline-unstable': 'baseline-unstable',
 };
-
-/** The extractor settings a bundle was trained with, or an error naming what is wrong. */
-export function extractorOf(bundle: ModelBundle): ExtractorConfig {
-  if (bundle.input.kind !== 'frames') {
-    throw new EnoseError('model-mismatch', 'this model was trained on feature files; the streaming engine needs a model trained on frames (enose train <frames.csv>)');
-  }
-  const e = bundle.input.extractor as Partial<ExtractorConfig> & { method: string };
-  if (e.method !== 'stream-v1') throw new EnoseError('model-mismatch', `the model's feature extractor "${e.method}" is not this engine's (stream-v1): retrain it`);
-  const config = { ...DEFAULT_EXTRACTOR, ...e } as ExtractorConfig;
-  for (const key of ['windowS', 'windowCount', 'recoveryWindowS', 'recoveryWindowCount', 'baselineWindowS', 'baselineWindowCount', 'wholeFirstS', 'wholeLastS'] as const) {
-    const v = config[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
-      throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);
-    }
-  }
-  const drop = config.dropChannels;
-  if (drop !== undefined && !(Array.isArray(drop) && drop.every((c) => typeof c === 'string'))) {
-    throw new EnoseError('model-mismatch', `the model's extractor setting dropChannels is ${JSON.stringify(drop)}, not a list of channel names`);
-  }
-  // The features the settings make must be the ones the model was fitted on, name for name.
-  const names = sampleFeatureNames(bundle.input.channels, config);
-  const fitted = bundle.input.featureNames;
-  const at = names.findIndex((n, i) => n !== fitted[i]);
-  if (names.length !== fitted.length || at >= 0) {
-    throw new EnoseError(
-      'model-mismatch',
-      `the model's extractor settings make ${names.length} features, it was fitted on ${fitted.length}` +
-        (at >= 0 ? ` (feature ${at + 1}: "${names[at]}" against "${fitted[at] ?? ''}")` : ''),
-    );
-  }
-  return config;
-}
 
 export class EngineCore {
   private readonly sink: (event: EngineEvent) => void;

@@ -33,142 +33,37 @@
  * Commands are not written to a csv rig (it has no command language); `START` and `STOP` are answered with
  * `ack` events made up by the host.
  */
-import { writeSync } from 'node:fs';
-import { readdir, readFile, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { InfoRequests } from './infoRequests.js';
 import { IssueRuns } from './issueRuns.js';
 import { EnoseError } from '../errors.js';
-import { sameRigInfo, type FrameSource, type LinkState, type Phase, type RigCommand, type RigInfo, type SourceEvent } from '../types.js';
-import {
-  createCsvDecoder,
-  createDecoder,
-  encodeCommand,
-  type CsvCounters,
-  type CsvDecoder,
-  type CsvOutput,
-  type DecoderCounters,
-  type DecoderOutput,
-  type Enl1Decoder,
-} from './protocol.js';
+import { sameRigInfo, type LinkState, type RigCommand, type RigInfo, type SourceEvent } from '../types.js';
+import { createDecoder, encodeCommand, type DecoderOutput, type Enl1Decoder } from './protocol.js';
+import { SerialCsvMode, looksLikeHeader } from './serialCsv.js';
+import { describePortError, isHungUp, sleep, writeAndDrain } from './serialPortIo.js';
+import { positiveNumber, type PortFactory, type SerialPortLike, type SerialProtocol, type SerialSource, type SerialSourceOptions, type SerialSourceStats } from './serialSourceOptions.js';
 
-export type SerialProtocol = 'enl' | 'csv';
-
-/** Host-timed cycles of the plain csv mode. */
-export interface CsvModeOptions {
-  /** @default 30 */
-  readonly baselineS?: number;
-  /** @default 60 */
-  readonly exposureS?: number;
-  /** @default 60 */
-  readonly recoveryS?: number;
-  /** Channel names when the rig prints no header line (a header line, when one comes, replaces them). */
-  readonly channels?: readonly string[];
-  /** Frame rate announced in the made-up info (the engine scales its smoothing constants by it). @default 10 */
-  readonly rateHz?: number;
-  /** @default 'ohm' */
-  readonly unit?: 'ohm' | 'adc';
-}
-
-/** The part of a serialport stream the source uses; `SerialPort` and `SerialPortMock` both fit. */
-export interface SerialPortLike {
-  open(callback: (error: Error | null) => void): void;
-  close(callback?: (error: Error | null) => void): void;
-  flush(callback?: (error: Error | null) => void): void;
-  write(data: string | Buffer, callback?: (error: Error | null | undefined) => void): boolean;
-  drain(callback?: (error: Error | null) => void): void;
-  readonly isOpen: boolean;
-  /** The binding's port; on Unix it carries the file descriptor (used to notice a hung-up device). */
-  readonly port?: unknown;
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  removeAllListeners(event?: string): unknown;
-}
-
-/** Makes an unopened port; the default is the real `serialport` (`new SerialPort({ ..., autoOpen: false })`). */
-export type PortFactory = (options: { readonly path: string; readonly baudRate: number }) => SerialPortLike;
-
-export interface SerialSourceOptions {
-  /** Device path, e.g. `/dev/ttyACM0` (see `resolveAutoPort` for `--port auto`). */
-  readonly path: string;
-  /** @default 115200 (a pty ignores it) */
-  readonly baudRate?: number;
-  /** @default 'enl' */
-  readonly protocol?: SerialProtocol;
-  readonly csv?: CsvModeOptions;
-  readonly reconnect?: {
-    /** First wait before reopening a lost port; doubles each failed try. @default 100 */
-    readonly initialDelayMs?: number;
-    /** Longest wait between tries. @default 5000 */
-    readonly maxDelayMs?: number;
-  };
-  /** An open that has not finished by then fails. @default 5000 */
-  readonly openTimeoutMs?: number;
-  /** Period of the codec's poll timer (held frames time out as `no-info`). @default 250 */
-  readonly pollMs?: number;
-  /** How long frames wait for an info line. @default 2000 (the protocol's) */
-  readonly holdBackMs?: number;
-  /** Send INFO when the port opens (enl). Off for a rig that would answer it and also print a boot line. @default true */
-  readonly infoOnOpen?: boolean;
-  /**
-   * A connected port that delivers no byte for this long (and for at least 20 frame periods of the rig's
-   * announced rate) is closed and reopened like a lost one: rigs stream idle frames all the time, so silence
-   * means a hung rig or link (reopening also resets an Arduino). 0 turns the watchdog off. @default 10000
-   */
-  readonly silenceTimeoutMs?: number;
-  /** Port factory (tests pass one that makes `SerialPortMock`s). */
-  readonly openPort?: PortFactory;
-}
-
-export interface SerialSourceStats {
-  readonly state: LinkState | 'idle';
-  /** Successful opens, and closes that were not ours. */
-  readonly connects: number;
-  readonly disconnects: number;
-  /** Failed reopen tries. */
-  readonly openFailures: number;
-  readonly bytesIn: number;
-  /** Stale bytes dropped after an open (the first partial line). */
-  readonly bytesDropped: number;
-  readonly framesDelivered: number;
-  readonly commandsSent: number;
-  /** Gaps reported across a disconnect (the codec's own gaps are in `decoder.gaps`). */
-  readonly bridgedGaps: number;
-  readonly bridgedLostFrames: number;
-  /** ENL/1 codec counters (null in csv mode). */
-  readonly decoder: DecoderCounters | null;
-  /** Csv decoder counters, summed over connections (null in enl mode). */
-  readonly csv: CsvCounters | null;
-}
-
-export interface SerialSource extends FrameSource {
-  readonly path: string;
-  readonly protocol: SerialProtocol;
-  stats(): SerialSourceStats;
-}
+export type { CsvModeOptions, PortFactory, SerialPortLike, SerialProtocol, SerialSource, SerialSourceOptions, SerialSourceStats } from './serialSourceOptions.js';
+export { describePortError } from './serialPortIo.js';
+export {
+  DEFAULT_RIG_IDS,
+  configuredRigIds,
+  formatUsbId,
+  listPorts,
+  matchesRigIds,
+  parseRigIds,
+  pickRigPort,
+  resolveAutoPort,
+  type ListPortsOptions,
+  type SerialPortInfo,
+  type UsbId,
+} from './serialPorts.js';
 
 const DEFAULT_BAUD = 115200;
-const UINT32 = 4294967296;
 const DOLLAR = 0x24;
 const NEWLINE = 0x0a;
 /** Longest first line kept in csv mode while deciding whether it is a header. */
 const MAX_FIRST_LINE = 4096;
-
-function positiveNumber(name: string, v: number | undefined, fallback: number, allowZero = false): number {
-  const x = v ?? fallback;
-  if (!Number.isFinite(x) || x < 0 || (!allowZero && x === 0)) throw new EnoseError('bad-option', `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(x)}`);
-  return x;
-}
-
-/** One line saying why an open failed, from serialport's messages ("Error: No such file or directory, cannot open ..."). */
-export function describePortError(error: unknown): string {
-  const raw = error instanceof Error ? error.message : String(error);
-  const text = raw.split('\n')[0]!.replace(/^Error:?\s*/, '').trim();
-  if (/no such file|ENOENT|does not exist/i.test(text)) return 'no such device';
-  if (/cannot lock|locked|resource temporarily unavailable|EBUSY|busy/i.test(text)) return 'port is busy (another program has it open)';
-  if (/permission denied|EACCES/i.test(text)) return 'permission denied (add the user to the dialout group: see hardware/README.md)';
-  return text || 'unknown error';
-}
 
 /** Creates the source; nothing is opened before `run()`. Throws `EnoseError('bad-option')` on bad options. */
 export function createSerialSource(options: SerialSourceOptions): SerialSource {
@@ -187,22 +82,17 @@ class SerialSourceImpl implements SerialSource {
   private readonly silenceTimeoutMs: number;
   private lastByteAtMs = 0;
   private readonly openPort: PortFactory;
-  private readonly csvOptions: Required<Omit<CsvModeOptions, 'channels'>> & { channels: readonly string[] | null };
 
   private readonly decoder: Enl1Decoder | null;
   private readonly infoRequests: InfoRequests;
   private readonly infoOnOpen: boolean;
   private issueRuns: IssueRuns | null = null;
-  private csvDecoder: CsvDecoder | null = null;
-  private csvTotals: CsvCounters = { lines: 0, frames: 0, issues: { 'too-long': 0, malformed: 0, 'wrong-channel-count': 0 } };
-  private csvChannels: readonly string[] | null;
-  private csvInfoSent: readonly string[] | null = null;
-  private csvSeq = 0;
-  private csvCycleStartMs: number | null = null;
+  private readonly csv: SerialCsvMode;
 
-  private emitFn: ((event: SourceEvent) => void) | null = null;
+  // emitFn, connected and counts are read by the csv mode (CsvHost).
+  emitFn: ((event: SourceEvent) => void) | null = null;
   private port: SerialPortLike | null = null;
-  private connected = false;
+  connected = false;
   private running = false;
   private state: LinkState | 'idle' = 'idle';
   /** Dropping the stale first line after an open: 0 no, 1 yes (enl: until '$' or '\n'), 2 csv: collecting it. */
@@ -213,7 +103,7 @@ class SerialSourceImpl implements SerialSource {
   private lastInfo: RigInfo | null = null;
   private bridgeFrom: { seq: number; info: RigInfo } | null = null;
 
-  private counts = { connects: 0, disconnects: 0, openFailures: 0, bytesIn: 0, bytesDropped: 0, framesDelivered: 0, commandsSent: 0, bridgedGaps: 0, bridgedLostFrames: 0 };
+  counts = { connects: 0, disconnects: 0, openFailures: 0, bytesIn: 0, bytesDropped: 0, framesDelivered: 0, commandsSent: 0, bridgedGaps: 0, bridgedLostFrames: 0 };
 
   constructor(options: SerialSourceOptions) {
     if (typeof options.path !== 'string' || options.path === '') throw new EnoseError('bad-option', 'a serial source needs a port path');
@@ -228,17 +118,7 @@ class SerialSourceImpl implements SerialSource {
     this.pollMs = positiveNumber('pollMs', options.pollMs, 250);
     this.silenceTimeoutMs = positiveNumber('silenceTimeoutMs', options.silenceTimeoutMs, 10_000, true);
     this.openPort = options.openPort ?? ((o) => new SerialPort({ path: o.path, baudRate: o.baudRate, autoOpen: false }));
-    const csv = options.csv ?? {};
-    this.csvOptions = {
-      baselineS: positiveNumber('csv.baselineS', csv.baselineS, 30, true),
-      exposureS: positiveNumber('csv.exposureS', csv.exposureS, 60, true),
-      recoveryS: positiveNumber('csv.recoveryS', csv.recoveryS, 60, true),
-      rateHz: positiveNumber('csv.rateHz', csv.rateHz, 10),
-      unit: csv.unit ?? 'ohm',
-      channels: csv.channels ?? null,
-    };
-    if (csv.channels !== undefined && csv.channels.length === 0) throw new EnoseError('bad-option', 'csv.channels must not be empty');
-    this.csvChannels = this.csvOptions.channels;
+    this.csv = new SerialCsvMode(options.csv ?? {}, this);
     this.decoder = this.protocol === 'enl' ? createDecoder(options.holdBackMs === undefined ? {} : { holdBackMs: options.holdBackMs }) : null;
     this.infoRequests = new InfoRequests();
     this.infoOnOpen = options.infoOnOpen ?? true;
@@ -246,7 +126,7 @@ class SerialSourceImpl implements SerialSource {
   }
 
   stats(): SerialSourceStats {
-    const csv = this.csvDecoder ? addCsv(this.csvTotals, this.csvDecoder.counters()) : this.csvTotals;
+    const csv = this.csv.counters();
     return {
       state: this.state,
       ...this.counts,
@@ -296,7 +176,7 @@ class SerialSourceImpl implements SerialSource {
 
   async send(command: RigCommand): Promise<void> {
     if (this.protocol === 'csv') {
-      this.csvCommand(command);
+      this.csv.command(command);
       return;
     }
     const line = encodeCommand(command); // throws bad-usage for an id the protocol cannot carry
@@ -397,14 +277,13 @@ class SerialSourceImpl implements SerialSource {
           if (this.lastSeq >= 0 && this.lastInfo !== null) this.bridgeFrom = { seq: this.lastSeq, info: this.lastInfo };
           this.lastSeq = -1;
         } else {
-          this.csvDecoder = createCsvDecoder(this.csvChannels === null ? {} : { channels: this.csvChannels });
-          this.csvCycleStartMs = null;
+          this.csv.connect();
         }
         const at = performance.now();
         this.setState('connected', this.path, at);
         this.infoRequests.reset();
         if (this.decoder !== null && this.infoOnOpen) this.requestInfo(at);
-        if (this.protocol === 'csv' && this.csvChannels !== null) this.csvInfo(this.csvChannels, at, false);
+        if (this.protocol === 'csv' && this.csv.channels !== null) this.csv.info(this.csv.channels, at, false);
         port.on('data', (chunk: Buffer) => this.onChunk(chunk));
         // A read of 0 bytes (a pty whose other end went away, at times) ends the stream without a 'close'.
         port.on('end', () => {
@@ -413,7 +292,7 @@ class SerialSourceImpl implements SerialSource {
         this.lastByteAtMs = at;
         if (this.silenceTimeoutMs > 0) {
           watchdog = setInterval(() => {
-            const rateHz = this.decoder?.info?.rateHz ?? (this.protocol === 'csv' ? this.csvOptions.rateHz : 0);
+            const rateHz = this.decoder?.info?.rateHz ?? (this.protocol === 'csv' ? this.csv.options.rateHz : 0);
             const limitMs = Math.max(this.silenceTimeoutMs, rateHz > 0 ? 20_000 / rateHz : 0);
             const quietMs = performance.now() - this.lastByteAtMs;
             if (quietMs >= limitMs && silence === null && port.isOpen) {
@@ -446,12 +325,8 @@ class SerialSourceImpl implements SerialSource {
     if (this.decoder) {
       // The end of this stream: a line cut in half is reported, held frames time out as no-info.
       this.deliverAll(this.decoder.end(at), at);
-    } else if (this.csvDecoder) {
-      // A cut csv line is not decoded (no checksum could tell a cut number from a whole one).
-      this.csvTotals = addCsv(this.csvTotals, this.csvDecoder.counters());
-      this.csvChannels = this.csvDecoder.channels ?? this.csvChannels;
-      this.csvDecoder = null;
-      this.csvCycleStartMs = null;
+    } else {
+      this.csv.disconnect();
     }
     this.setState('disconnected', error ? describePortError(error) : 'port closed', at);
   }
@@ -510,7 +385,7 @@ class SerialSourceImpl implements SerialSource {
     }
     if (data.length === 0) return;
     if (this.decoder) this.deliverAll(this.decoder.push(data, atMs), atMs);
-    else if (this.csvDecoder) this.deliverCsv(this.csvDecoder.push(data), atMs);
+    else if (this.csv.decoder) this.csv.deliver(this.csv.decoder.push(data), atMs);
   }
 
   private deliverAll(outputs: readonly DecoderOutput[], atMs: number): void {
@@ -573,301 +448,4 @@ class SerialSourceImpl implements SerialSource {
         return; // a host-to-rig line coming back (an echoing adapter): not ours to act on
     }
   }
-
-  // -------------------------------------------------------------------------------------------------------
-  // Plain csv mode
-
-  private deliverCsv(outputs: readonly CsvOutput[], atMs: number): void {
-    const emit = this.emitFn;
-    if (emit === null) return;
-    for (const out of outputs) {
-      switch (out.type) {
-        case 'header':
-          this.csvChannels = out.channels;
-          this.csvInfo(out.channels, atMs, true);
-          break;
-        case 'values': {
-          const seq = this.csvSeq;
-          this.csvSeq = (this.csvSeq + 1) % UINT32;
-          this.counts.framesDelivered++;
-          emit({ type: 'frame', atMs, seq, tMs: Math.round(atMs) % UINT32, phase: this.csvPhase(atMs), values: out.values });
-          break;
-        }
-        case 'issue':
-          emit({ type: 'issue', atMs, kind: out.kind, line: out.line, detail: out.detail });
-          break;
-      }
-    }
-  }
-
-  /** The made-up info of a csv rig; a header line after data had flowed means the rig restarted. */
-  private csvInfo(channels: readonly string[], atMs: number, fromHeader: boolean): void {
-    const emit = this.emitFn;
-    if (emit === null) return;
-    if (fromHeader && this.csvInfoSent !== null && this.connected && this.counts.framesDelivered > 0) {
-      this.csvCycleStartMs = null;
-      emit({ type: 'reboot', atMs });
-    }
-    this.csvInfoSent = channels;
-    const o = this.csvOptions;
-    emit({ type: 'info', atMs, proto: 'csv', rig: `csv:${this.path}`, fw: 'csv', rateHz: o.rateHz, unit: o.unit, channels: [...channels] });
-  }
-
-  private csvPhase(atMs: number): Phase {
-    const start = this.csvCycleStartMs;
-    if (start === null) return 'I';
-    const o = this.csvOptions;
-    const s = (atMs - start) / 1000;
-    if (s < o.baselineS) return 'B';
-    if (s < o.baselineS + o.exposureS) return 'E';
-    if (s < o.baselineS + o.exposureS + o.recoveryS) return 'R';
-    this.csvCycleStartMs = null;
-    return 'I';
-  }
-
-  private csvCommand(command: RigCommand): void {
-    encodeCommand(command); // the same validation as enl mode
-    const emit = this.emitFn;
-    if (emit === null || !this.connected) throw new EnoseError('port-error', `${this.path} is not connected: ${command.command} not sent`);
-    const atMs = performance.now();
-    this.counts.commandsSent++;
-    switch (command.command) {
-      case 'START':
-        if (this.csvCycleStartMs !== null && this.csvPhase(atMs) !== 'I') {
-          emit({ type: 'ack', atMs, command: 'START', ok: false, detail: 'busy' });
-          return;
-        }
-        this.csvCycleStartMs = atMs;
-        emit({ type: 'ack', atMs, command: 'START', ok: true, detail: 'host-timed' });
-        return;
-      case 'STOP':
-        this.csvCycleStartMs = null;
-        emit({ type: 'ack', atMs, command: 'STOP', ok: true, detail: 'host-timed' });
-        return;
-      case 'INFO':
-        return; // nothing to ask a csv rig; its info is made up from the header
-    }
-  }
-}
-
-const NO_BYTES = Buffer.alloc(0);
-
-/**
- * True when the port's device has hung up: a zero-byte write, a no-op on a live tty, fails with EIO on one
- * whose other end went away. Needed because after a hang-up the poller that serialport's pending read waits
- * on is not always woken (seen on Linux ptys when socat dies: no 'close', no 'end', for ever), while a read
- * would return 0 and a write EIO. Ports without a file descriptor (mocks, Windows) are never hung up here.
- */
-function isHungUp(port: SerialPortLike): boolean {
-  const fd = (port.port as { readonly fd?: unknown } | null | undefined)?.fd;
-  if (typeof fd !== 'number' || fd < 0) return false;
-  try {
-    writeSync(fd, NO_BYTES, 0, 0);
-    return false;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EIO' || code === 'ENXIO' || code === 'ENODEV';
-  }
-}
-
-function looksLikeHeader(text: string): boolean {
-  const fields = text.replace(/\r$/, '').split(',').map((f) => f.trim());
-  return fields.length > 0 && fields.every((f) => /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(f));
-}
-
-function addCsv(a: CsvCounters, b: CsvCounters): CsvCounters {
-  return {
-    lines: a.lines + b.lines,
-    frames: a.frames + b.frames,
-    issues: {
-      'too-long': a.issues['too-long'] + b.issues['too-long'],
-      malformed: a.issues.malformed + b.issues.malformed,
-      'wrong-channel-count': a.issues['wrong-channel-count'] + b.issues['wrong-channel-count'],
-    },
-  };
-}
-
-/**
- * Writes and then waits for the OS to transmit (tcdrain). The write's own callback decides success: a drain
- * that fails afterwards (the port closed meanwhile) does not unsend what the OS already took.
- */
-function writeAndDrain(port: SerialPortLike, data: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    port.write(data, (error) => {
-      if (error) reject(error);
-      else if (!port.isOpen) resolve();
-      else port.drain(() => resolve());
-    });
-  });
-}
-
-/** Sleeps; resolves false when the signal aborted first. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Listing ports and `--port auto`
-
-/** A serial port as `enose ports` shows it. USB ids are 4 lower-case hex digits, null when unknown. */
-export interface SerialPortInfo {
-  readonly path: string;
-  readonly manufacturer: string | null;
-  readonly vendorId: string | null;
-  readonly productId: string | null;
-  readonly serialNumber: string | null;
-  /** How the port was found: serialport's udev listing, or the fallback scan of /dev and sysfs. */
-  readonly via: 'serialport' | 'scan';
-}
-
-export interface ListPortsOptions {
-  /** @default SerialPort.list */
-  readonly list?: () => Promise<readonly { path: string; manufacturer?: string | undefined; vendorId?: string | undefined; productId?: string | undefined; serialNumber?: string | undefined }[]>;
-  /** Where the fallback scan looks. @default '/dev' */
-  readonly devDir?: string;
-  /** @default '/sys/class/tty' */
-  readonly sysTtyDir?: string;
-}
-
-/**
- * The serial ports of this machine. `SerialPort.list()` needs `udevadm` on Linux and throws `spawn udevadm
- * ENOENT` where udev is absent (containers): the fallback then scans `/dev/ttyUSB*` and `/dev/ttyACM*` and
- * reads their USB ids from sysfs.
- */
-export async function listPorts(options: ListPortsOptions = {}): Promise<SerialPortInfo[]> {
-  const list = options.list ?? (() => SerialPort.list());
-  try {
-    const ports = await list();
-    return ports.map((p) => ({
-      path: p.path,
-      manufacturer: p.manufacturer ?? null,
-      vendorId: normaliseId(p.vendorId),
-      productId: normaliseId(p.productId),
-      serialNumber: p.serialNumber ?? null,
-      via: 'serialport' as const,
-    }));
-  } catch {
-    return scanPorts(options.devDir ?? '/dev', options.sysTtyDir ?? '/sys/class/tty');
-  }
-}
-
-function normaliseId(id: string | undefined | null): string | null {
-  if (id === undefined || id === null || id === '') return null;
-  const t = id.trim().toLowerCase().replace(/^0x/, '');
-  return /^[0-9a-f]{1,4}$/.test(t) ? t.padStart(4, '0') : null;
-}
-
-async function scanPorts(devDir: string, sysTtyDir: string): Promise<SerialPortInfo[]> {
-  let names: string[];
-  try {
-    names = await readdir(devDir);
-  } catch {
-    return [];
-  }
-  const ttys = names.filter((n) => /^tty(USB|ACM)\d+$/.test(n)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const out: SerialPortInfo[] = [];
-  for (const name of ttys) {
-    const usb = await usbAttributes(join(sysTtyDir, name, 'device'));
-    out.push({ path: join(devDir, name), ...usb, via: 'scan' });
-  }
-  return out;
-}
-
-/** Walks up from the tty's sysfs device to the USB device that holds idVendor/idProduct. */
-async function usbAttributes(deviceLink: string): Promise<Pick<SerialPortInfo, 'manufacturer' | 'vendorId' | 'productId' | 'serialNumber'>> {
-  const none = { manufacturer: null, vendorId: null, productId: null, serialNumber: null };
-  let dir: string;
-  try {
-    dir = await realpath(deviceLink);
-  } catch {
-    return none;
-  }
-  const read = async (file: string): Promise<string | null> => {
-    try {
-      return (await readFile(join(dir, file), 'utf8')).trim() || null;
-    } catch {
-      return null;
-    }
-  };
-  for (let up = 0; up < 5 && dir !== '/' && dir !== '.'; up++) {
-    const vendor = await read('idVendor');
-    if (vendor !== null) {
-      return { manufacturer: await read('manufacturer'), vendorId: normaliseId(vendor), productId: normaliseId((await read('idProduct')) ?? undefined), serialNumber: await read('serial') };
-    }
-    dir = join(dir, '..');
-  }
-  return none;
-}
-
-/** A USB id to match; `productId` null matches any product of the vendor. */
-export interface UsbId {
-  readonly vendorId: string;
-  readonly productId: string | null;
-}
-
-/** Common USB-serial chips of Arduino-class rigs: Arduino (any product), CH340, FTDI FT232R, CP210x. */
-export const DEFAULT_RIG_IDS: readonly UsbId[] = Object.freeze([
-  { vendorId: '2341', productId: null },
-  { vendorId: '1a86', productId: '7523' },
-  { vendorId: '0403', productId: '6001' },
-  { vendorId: '10c4', productId: 'ea60' },
-]);
-
-/** Parses `vvvv:pppp,vvvv,...` (as in ENOSE_RIG_IDS; `vvvv` or `vvvv:*` matches any product). */
-export function parseRigIds(text: string, origin = 'ENOSE_RIG_IDS'): UsbId[] {
-  const ids: UsbId[] = [];
-  for (const raw of text.split(',')) {
-    const item = raw.trim();
-    if (item === '') continue;
-    const m = /^([0-9a-fA-F]{4})(?::([0-9a-fA-F]{4}|\*))?$/.exec(item);
-    if (!m) throw new EnoseError('bad-option', `${origin}: "${item}" is not a USB id of the form vvvv:pppp (4 hex digits each) or vvvv`);
-    ids.push({ vendorId: m[1]!.toLowerCase(), productId: m[2] === undefined || m[2] === '*' ? null : m[2].toLowerCase() });
-  }
-  if (ids.length === 0) throw new EnoseError('bad-option', `${origin} holds no USB id`);
-  return ids;
-}
-
-/** The rig ids in force: ENOSE_RIG_IDS when set, else DEFAULT_RIG_IDS. */
-export function configuredRigIds(env: Readonly<Record<string, string | undefined>> = process.env): readonly UsbId[] {
-  const text = env['ENOSE_RIG_IDS'];
-  return text === undefined || text.trim() === '' ? DEFAULT_RIG_IDS : parseRigIds(text);
-}
-
-export function formatUsbId(port: Pick<SerialPortInfo, 'vendorId' | 'productId'>): string {
-  return port.vendorId === null ? 'no USB ids' : `${port.vendorId}:${port.productId ?? '????'}`;
-}
-
-export function matchesRigIds(port: Pick<SerialPortInfo, 'vendorId' | 'productId'>, ids: readonly UsbId[]): boolean {
-  return ids.some((id) => port.vendorId === id.vendorId && (id.productId === null || port.productId === id.productId));
-}
-
-/** The one port whose USB ids match; none or several: `EnoseError('port-error')` naming the candidates. */
-export function pickRigPort(ports: readonly SerialPortInfo[], ids: readonly UsbId[]): SerialPortInfo {
-  const matches = ports.filter((p) => matchesRigIds(p, ids));
-  const wanted = ids.map((id) => `${id.vendorId}:${id.productId ?? '*'}`).join(', ');
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) {
-    const seen = ports.length === 0 ? 'no serial ports found' : `ports seen: ${ports.map((p) => `${p.path} (${formatUsbId(p)})`).join(', ')}`;
-    throw new EnoseError('port-error', `--port auto: no port matches the rig ids ${wanted} (${seen}); give --port <path> or set ENOSE_RIG_IDS`);
-  }
-  throw new EnoseError('port-error', `--port auto: ${matches.length} ports match the rig ids: ${matches.map((p) => `${p.path} (${formatUsbId(p)})`).join(', ')}; give --port <path>`);
-}
-
-/** `--port auto`: lists the ports and picks the one rig whose ids match `knownIds` (default: `configuredRigIds()`). */
-export async function resolveAutoPort(knownIds?: readonly UsbId[], options: ListPortsOptions = {}): Promise<SerialPortInfo> {
-  return pickRigPort(await listPorts(options), knownIds ?? configuredRigIds());
 }
