@@ -6,6 +6,7 @@ import { startFleetCentre } from '../fleet/centre.js';
 import { brokerAddress, clientOptions } from '../fleet/connection.js';
 import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
 import { readModelFile } from '../io/modelFile.js';
+import { isLoopbackAddress } from '../service/auth.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
 import { parseListen } from './serve.js';
 
@@ -27,6 +28,13 @@ dropped by message id), and serves:
 publish-model publishes a model (retained, QoS 1) on enose/models/<rig>: stations on that rig started with
 --follow-models check it (hash, rig, channels) and switch to it between cycles.
 
+  GET /login?token=<secret>          with --token: a session cookie for the page
+
+Access is that of enose serve: without --token everything is open (it listens on loopback by default); with
+it the API needs "Authorization: Bearer <secret>", and the page, /v1/stations, /v1/holds, /v1/events and
+/v1/health also take the session cookie of GET /login?token=<secret>. A loopback listener refuses (403) a
+request whose Host header is not a loopback name.
+
 Credentials come from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD. SIGINT or SIGTERM stops it cleanly.
 
 Options:
@@ -35,6 +43,8 @@ Options:
   --data <dir>           the centre's log                                   [default: ./enose-fleet]
   --keep <n>             verdicts kept in memory per station                          [default: 50]
   --client-id <id>       MQTT client id of the centre's persistent session [default: enose-fleet-centre]
+  --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
+                         cookie from GET /login?token=<secret> (or set ENOSE_TOKEN; at least 8 characters)
   --rig <id>             publish-model: the rig the model is for
   -h, --help             this help
 `;
@@ -50,6 +60,7 @@ export const fleetCommand: Command = {
       data: { type: 'string' },
       keep: { type: 'string' },
       'client-id': { type: 'string' },
+      token: { type: 'string' },
       rig: { type: 'string' },
     });
     const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
@@ -59,6 +70,11 @@ export const fleetCommand: Command = {
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
+    const token = stringOption(parsed, 'token') ?? (ctx.env?.['ENOSE_TOKEN'] || null);
+    if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
+    if (token === null && !isLoopbackAddress(listen.host)) {
+      ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
+    }
     let centre;
     try {
       centre = await startFleetCentre({
@@ -66,6 +82,7 @@ export const fleetCommand: Command = {
         dataDir,
         host: listen.host,
         port: listen.port,
+        token,
         recentPerStation: keep,
         clientId: stringOption(parsed, 'client-id') ?? 'enose-fleet-centre',
         log: (line) => ctx.stderr(`enose fleet: ${line}\n`),
@@ -75,7 +92,7 @@ export const fleetCommand: Command = {
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new EnoseError('bad-option', `cannot listen on ${listen.host}:${listen.port}: ${code}`);
       throw error;
     }
-    ctx.stdout(`enose fleet: listening on ${centre.url} (broker ${broker.url}, data ${dataDir}, ${centre.state.stations.size} station(s) and ${centre.state.received} verdict(s) from the log)\n`);
+    ctx.stdout(`enose fleet: listening on ${centre.url} (broker ${broker.url}, data ${dataDir}, ${centre.state.stations.size} station(s) and ${centre.state.received} verdict(s) from the log${token !== null ? ', token required' : ''})\n`);
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });

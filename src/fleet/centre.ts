@@ -3,15 +3,19 @@
  * `enose/+/health`) over one persistent MQTT session (clean: false, so the broker queues what arrives while the
  * centre is down), writes each distinct verdict and status to its log before the broker gets the PUBACK, keeps
  * the state in the reducer, and serves the page, the API, the event stream and /metrics over node:http.
+ * Access as `enose serve` (service/auth.ts): with a token, `Authorization: Bearer` for the API and a session
+ * cookie from `/login?token=` for the page and what it reads; a loopback listener answers only requests whose
+ * Host names a loopback address (DNS rebinding).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
+import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
 import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
 import { createFleetMetrics } from './metrics.js';
-import { FLEET_ROUTES, matchRoute } from './routes.js';
+import { FLEET_ROUTES, fleetLoginReply, matchRoute } from './routes.js';
 import { applyFleetEvent, createFleetState, isDuplicate, type FleetEvent, type FleetState } from './state.js';
 import { openFleetLog } from './store.js';
 
@@ -21,6 +25,8 @@ export interface FleetCentreOptions {
   readonly dataDir: string;
   /** @default '127.0.0.1' */
   readonly host?: string;
+  /** Bearer token of the API (and, through /login, the page's session); null or absent: no authentication. */
+  readonly token?: string | null;
   /** 0 picks a free port. @default 8090 */
   readonly port?: number;
   /** Verdicts kept in memory per station (all of them are in the log). @default 50 */
@@ -58,6 +64,9 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   const brokerConnected = () => (client?.connected ?? false) && isSubscribed;
   const metrics = createFleetMetrics(state, brokerConnected, options.processMetrics ?? true);
   const streams = new Set<ServerResponse>();
+  const token = options.token ?? null;
+  const sessions = new SessionStore();
+  const loopback = isLoopbackAddress(options.host ?? '127.0.0.1');
 
   const broadcast = (type: string, data: string) => {
     const message = sseMessage(type, data);
@@ -111,13 +120,32 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = matchRoute(FLEET_ROUTES, req.method ?? 'GET', url.pathname);
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'" };
+    if (loopback && !isLoopbackHost(req.headers.host)) {
+      res.writeHead(403, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'this centre listens on loopback: the Host header must name a loopback address' }));
+      return;
+    }
     if (typeof match === 'number') {
       res.writeHead(match, { ...headers, 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ error: match === 404 ? `no route ${req.method} ${url.pathname}` : `method ${req.method} not allowed` }));
       return;
     }
+    const access = match.route.access;
+    if (access !== 'open' && accessOf(token, req.headers, sessions, access !== 'bearer') === 'denied') {
+      if (access === 'page') {
+        const login = fleetLoginReply('This fleet centre needs its access token.');
+        res.writeHead(login.status, { ...headers, 'content-type': login.type });
+        res.end(req.method === 'HEAD' ? undefined : login.body);
+      } else {
+        res.writeHead(401, { ...headers, 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer realm="enose"' });
+        res.end(JSON.stringify({ error: 'authentication required: Authorization: Bearer <token>' }));
+      }
+      return;
+    }
     try {
       const reply = await match.route.handler({
+        token,
+        sessions,
         state,
         metrics,
         params: match.params,
@@ -137,7 +165,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
         },
       });
       if (reply === 'stream') return;
-      res.writeHead(reply.status, { ...headers, 'content-type': reply.type });
+      res.writeHead(reply.status, { ...headers, 'content-type': reply.type, ...reply.headers });
       res.end(req.method === 'HEAD' ? undefined : reply.body);
     } catch (error) {
       say(`http: ${(error as Error).message}`);

@@ -114,11 +114,13 @@ main.login { display: block; max-width: 32rem; }
 `;
 
 /** The page shown instead when a token is set and the browser has no session yet. */
-export function loginPage(message: string): string {
-  const safe = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export function loginPage(message: string, product = 'e-nose scanner'): string {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const safe = escape(message);
+  const name = escape(product);
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>e-nose scanner: sign in</title><link rel="stylesheet" href="/page.css"></head>
-<body><header><h1>e-nose scanner</h1></header><main class="login">
+<html lang="en"><head><meta charset="utf-8"><title>${name}: sign in</title><link rel="stylesheet" href="/page.css"></head>
+<body><header><h1>${name}</h1></header><main class="login">
 <section class="panel"><h2>Sign in</h2><p>${safe}</p>
 <form method="get" action="/login"><label>Token <input type="password" name="token" autocomplete="current-password" required></label>
 <button type="submit">Open the page</button></form></section></main></body></html>
