@@ -24,11 +24,10 @@ dropped by message id), and serves:
   GET /v1/holds                      containers to hold (suspicious) or re-sample (inconclusive)
   GET /v1/events                     server-sent events: verdict, status, health
   GET /v1/health, /metrics           health (503 while the broker is unreachable), Prometheus metrics
+  GET /login?token=<secret>          with --token: a session cookie for the page
 
 publish-model publishes a model (retained, QoS 1) on enose/models/<rig>: stations on that rig started with
 --follow-models check it (hash, rig, channels) and switch to it between cycles.
-
-  GET /login?token=<secret>          with --token: a session cookie for the page
 
 Access is that of enose serve: without --token everything is open (it listens on loopback by default); with
 it the API needs "Authorization: Bearer <secret>", and the page, /v1/stations, /v1/holds, /v1/events and
