@@ -11,6 +11,9 @@ export function isEnvironmentChannel(name: string): boolean {
   return ENVIRONMENT_CHANNELS.includes(name);
 }
 
+/** A station or rig id (verdicts' `station`, MQTT topic levels, URL paths): safe in each without escaping. */
+export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** One reading of every channel of the array; `NaN` marks a failed reading. */
 export interface Frame {
   /** Rig sequence number (uint32, wraps), or the row index for data without one. */

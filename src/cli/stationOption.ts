@@ -1,9 +1,8 @@
 /** `--station <id>`: the station each verdict names; absent, the engine names the rig (its default). */
 import { EnoseError } from '../errors.js';
+import { STATION_ID } from '../types.js';
 import { stringOption, type Parsed } from './args.js';
 
-/** Station ids: what an MQTT topic level and a URL path carry without escaping. */
-export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function stationOption(parsed: Parsed): { stationId?: string } {
   const station = stringOption(parsed, 'station');

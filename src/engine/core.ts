@@ -30,7 +30,7 @@ import {
 } from '../model/adaptation.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { extractorOf } from './modelExtractor.js';
-import type { CycleQuality, EngineEvent, RigInfo, SourceEvent, VerdictEvent, VerdictKind, VerdictReason } from '../types.js';
+import { STATION_ID, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 
 export { extractorOf } from './modelExtractor.js';
 
@@ -148,7 +148,7 @@ export class EngineCore {
     this.emitFrames = options.emitFrames ?? true;
     this.now = options.now ?? (() => performance.now());
     this.wallClock = options.wallClock ?? Date.now;
-    if (options.stationId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.stationId)) {
+    if (options.stationId !== undefined && !STATION_ID.test(options.stationId)) {
       throw new EnoseError('bad-option', `stationId must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit: ${JSON.stringify(options.stationId)}`);
     }
     this.stationId = options.stationId ?? null;

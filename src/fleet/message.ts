@@ -8,10 +8,10 @@
  *   enose/models/<rig>        QoS 1, retained: the model the stations on that rig should run
  */
 import { z } from 'zod';
-import type { VerdictEvent } from '../types.js';
+import { STATION_ID, type VerdictEvent } from '../types.js';
 
-/** A station or rig id: what may stand in one topic level (no `/`, `+`, `#`), readable in logs. */
-export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A station or rig id may stand in one topic level (no `/`, `+`, `#`): the engine's own rule, `STATION_ID`. */
+export { STATION_ID };
 
 export const topics = {
   verdict: (station: string) => `enose/${station}/verdict`,
