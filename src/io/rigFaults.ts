@@ -12,6 +12,7 @@
  * round trip stays testable under any fault rate.
  */
 import { EnoseError } from '../errors.js';
+import { mulberry32 } from '../model/rng.js';
 
 export const RATE_FAULTS = ['bitflip', 'drop-byte', 'truncate', 'garbage', 'repeat-seq', 'skip-seq'] as const;
 export const EVENT_FAULTS = ['reboot-at', 'disconnect-at', 'clock-jump', 'stall'] as const;
@@ -77,17 +78,14 @@ export function lineHash(line: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** A small seeded generator (mulberry32), one stream per fault kind so that adding a fault changes no other's draws. */
+/**
+ * The model layer's mulberry32 with one stream per fault kind (seeded from a hash of the kind and the seed), so that
+ * adding a fault changes no other's draws.
+ */
 export class Rng {
-  private a: number;
+  readonly next: () => number;
   constructor(seed: number, stream: string) {
-    this.a = Number.parseInt(lineHash(`${stream}:${seed}`), 16) >>> 0;
-  }
-  next(): number {
-    let t = (this.a = (this.a + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(Number.parseInt(lineHash(`${stream}:${seed}`), 16) >>> 0);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -1,4 +1,8 @@
-/** A small seeded generator for the model layer's shuffles and subsamples (fold assignment, novelty points). */
+/**
+ * A small seeded generator for shuffles and subsamples (fold assignment, novelty points) and the rig emulator's fault
+ * draws. The simulator keeps its own (sim/random.ts: sfc32 with named sub-streams); merging the two would change
+ * every simulated container and so the shipped models' ids.
+ */
 
 /** mulberry32 (Tommy Ettinger's 32-bit generator): uniform in [0, 1), well mixed, enough for shuffling. */
 export function mulberry32(seed: number): () => number {
