@@ -5,7 +5,7 @@
  * response forms, transients, quality gates), and `enose train` on frames then goes through that one path.
  */
 import { EnoseError, fail, ok, type DataIssue, type Result } from '../errors.js';
-import { isEnvironmentChannel, type FeatureTable, type FramesRecording, type Phase, type RecordedFrame } from '../types.js';
+import { isEnvironmentChannel, sameChannels, type FeatureTable, type FramesRecording, type Phase, type RecordedFrame } from '../types.js';
 
 export interface ReduceOptions {
   /**
@@ -195,8 +195,4 @@ function meanOf(frames: readonly RecordedFrame[], from: number, c: number): numb
 
 function lineNote(frame: RecordedFrame): string {
   return frame.line === undefined ? '' : ` at line ${frame.line}`;
-}
-
-function sameChannels(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
