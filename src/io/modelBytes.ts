@@ -8,9 +8,9 @@ import { fail, ok, type Result } from '../errors.js';
 import { gunzipSync } from 'node:zlib';
 
 export interface ModelSizeLimits {
-  /** Largest model file or message, compressed or not. @default 64 MiB */
+  /** Largest model file or message, compressed or not. @default 128 MiB */
   readonly maxFileBytes: number;
-  /** Largest model JSON text after decompression. @default 256 MiB */
+  /** Largest model JSON text after decompression. @default 128 MiB */
   readonly maxJsonBytes: number;
   /** Most JSON values (numbers, strings, ...) in one model. @default 16 M (a parsed number array of 128 MB) */
   readonly maxJsonValues: number;
@@ -19,12 +19,13 @@ export interface ModelSizeLimits {
 }
 
 /**
- * The shipped models are 2.0 and 1.5 MB compressed, 4.5 and 3.2 MB of JSON, about 0.3 M values, depth 7: the
- * bounds leave a model 50 times larger room, and keep the worst accepted file's parse near 1 GB.
+ * The shipped models are 2.0 and 1.5 MB compressed, 4.5 and 3.2 MB of JSON, 0.22 M values, depth 7: the bounds
+ * leave room for a model 28 times larger than the default one, and keep the reading of a refused file (a gzip
+ * bomb: the output stops at the bound) near 0.25 GB of memory.
  */
 export const MODEL_SIZE_LIMITS: ModelSizeLimits = Object.freeze({
-  maxFileBytes: 64 * 1024 * 1024,
-  maxJsonBytes: 256 * 1024 * 1024,
+  maxFileBytes: 128 * 1024 * 1024,
+  maxJsonBytes: 128 * 1024 * 1024,
   maxJsonValues: 16 * 1024 * 1024,
   maxJsonDepth: 32,
 });
