@@ -7,7 +7,7 @@ import { brokerAddress, clientOptions } from '../fleet/connection.js';
 import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
 import { readSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
-import { verifyModelSignature } from '../model/signature.js';
+import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import { parseListen } from './serve.js';
@@ -121,8 +121,8 @@ async function publishModel(files: string[], parsed: Parsed, broker: ReturnType<
   if (signature.value === undefined && stringOption(parsed, 'signature') !== undefined) throw new EnoseError('bad-option', `${signaturePath}: no such file`);
   // A signature for another model would only be refused by every station: say so here.
   if (signature.value !== undefined) {
-    const self = verifyModelSignature(model.value, signature.value, []);
-    if (!self.ok && !self.error.includes('not a trusted key')) throw new EnoseError('bad-model', `${signaturePath}: ${self.error}`);
+    const self = signatureFor(model.value, signature.value);
+    if (!self.ok) throw new EnoseError('bad-model', `${signaturePath}: ${self.error}`);
   }
   const rollout: Rollout = {
     kind: 'enose-model-rollout',

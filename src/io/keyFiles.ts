@@ -74,8 +74,9 @@ export function readPrivateKey(path: string): Result<{ key: KeyObject; keyId: st
 
 /** A detached signature file as parsed JSON (checked by verifyModelSignature), or undefined when there is none. */
 export function readSignatureFile(path: string): Result<unknown> {
+  if (!existsSync(path)) return ok(undefined);
   const file = readSmall(path, 64 * 1024);
-  if (!file.ok) return file.error.reason === 'no such file or directory' ? ok(undefined) : file;
+  if (!file.ok) return file;
   try {
     return ok(JSON.parse(file.value.text) as unknown);
   } catch {

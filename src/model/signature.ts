@@ -58,6 +58,16 @@ export function signModel(model: { readonly id: string; readonly hash: string },
   };
 }
 
+/** `signature` as a signature of this model (its form and the hash it names), before any key is consulted. */
+export function signatureFor(model: { readonly id: string; readonly hash: string }, signature: unknown): Result<ModelSignature, string> {
+  if (signature === undefined || signature === null) return fail('the model is not signed, and only signed models are trusted here (enose sign)');
+  const parsed = modelSignatureSchema.safeParse(signature);
+  if (!parsed.success) return fail('its signature is not an e-nose model signature (enose sign)');
+  const s = parsed.data;
+  if (s.modelHash !== model.hash) return fail(`the model was changed after it was signed (the signature is for model ${s.modelId}, this is ${model.id})`);
+  return ok(s);
+}
+
 /**
  * Checks that `signature` (parsed JSON, or undefined when there is none) signs this model with one of `keys`:
  * the trusted key that signed it, or one line saying why the model is refused. `model` must have passed
@@ -68,11 +78,9 @@ export function verifyModelSignature(
   signature: unknown,
   keys: readonly TrustedKey[],
 ): Result<TrustedKey, string> {
-  if (signature === undefined || signature === null) return fail('the model is not signed, and only signed models are trusted here (enose sign)');
-  const parsed = modelSignatureSchema.safeParse(signature);
-  if (!parsed.success) return fail('its signature is not an e-nose model signature (enose sign)');
-  const s = parsed.data;
-  if (s.modelHash !== model.hash) return fail(`the model was changed after it was signed (the signature is for model ${s.modelId}, this is ${model.id})`);
+  const checked = signatureFor(model, signature);
+  if (!checked.ok) return checked;
+  const s = checked.value;
   const key = keys.find((k) => k.keyId === s.keyId);
   if (!key) return fail(`the model is signed by key ${s.keyId}, which is not a trusted key (${keys.map((k) => k.keyId).join(', ')})`);
   let good = false;
