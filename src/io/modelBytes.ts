@@ -36,7 +36,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 const MIB = 1024 * 1024;
-const mib = (n: number) => `${Math.round((n / MIB) * 10) / 10} MiB`;
+const mib = (n: number) => (n >= MIB ? `${Math.round((n / MIB) * 10) / 10} MiB` : `${n} bytes`);
 
 /** Why a model of `size` bytes is refused for its size, or null. */
 export function fileSizeIssue(size: number, limits: ModelSizeLimits = MODEL_SIZE_LIMITS): string | null {
