@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPrivateKey, writeKeyPair, writeSignatureFile } from '../../src/io/keyFiles.js';
+import { signModel } from '../../src/model/signature.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
@@ -26,10 +28,42 @@ const key = (n: string) => join(dir, n);
 let broker: Broker | null = null;
 const serves: ServeProcess[] = [];
 
+/** The files of the attacks, per shipped model: made once with the library, so that each test stands alone. */
+const files = (name: string) => ({
+  signed: join(dir, `${name}.json.gz`),
+  unsigned: join(dir, `${name}-unsigned.json.gz`),
+  changed: join(dir, `${name}-changed.json`),
+  foreign: join(dir, `${name}-foreign.json.gz`),
+  forged: join(dir, `${name}-forged.json`),
+});
+
+function signWith(keyName: string, model: string): void {
+  const k = readPrivateKey(key(`${keyName}.key`));
+  if (!k.ok) throw new Error(k.error.reason);
+  writeSignatureFile(`${model}.sig`, signModel(loadShipped(model), k.value.key));
+}
+
 beforeAll(() => {
   ensureBuilt();
   const sim = runEnose(['simulate', '--containers', '3', '--seed', '7', '--rig-seed', '1', '--start-day', '22', '--out', recording]);
   expect(sim.code, sim.stderr).toBe(0);
+  for (const name of ['release', 'other']) expect(writeKeyPair(key(name)).ok).toBe(true);
+  // A trusted-keys file may hold several keys, with comments between them.
+  writeFileSync(key('trusted.pub'), `${readFileSync(key('other.pub'), 'utf8')}\n# the release key\n${readFileSync(key('release.pub'), 'utf8')}`);
+  for (const { name, path } of SHIPPED_MODELS) {
+    const f = files(name);
+    const model = loadShipped(path);
+    for (const copy of [f.signed, f.unsigned, f.foreign]) copyFileSync(join(REPO_ROOT, path), copy);
+    signWith('release', f.signed);
+    signWith('other', f.foreign);
+    // Changed after signing (hash recomputed, the old signature beside it); and a signature edited to name the
+    // changed model's hash.
+    const tampered = rehashed(model, f.changed, (b) => (b['policy']['threshold'] = 0.999));
+    copyFileSync(`${f.signed}.sig`, `${f.changed}.sig`);
+    rehashed(model, f.forged, (b) => (b['policy']['threshold'] = 0.999));
+    const sig = JSON.parse(readFileSync(`${f.signed}.sig`, 'utf8')) as Record<string, string>;
+    writeFileSync(`${f.forged}.sig`, JSON.stringify({ ...sig, modelId: tampered.id, modelHash: tampered.hash }));
+  }
 });
 afterAll(async () => {
   for (const s of serves) await s.stop();
@@ -59,58 +93,43 @@ describe('enose keygen and enose sign', () => {
     const again = runEnose(['keygen', '--out', key('k1')]);
     expectOneLineRefusal(again, /k1\.key: already exists: not overwritten/);
     expect(readFileSync(key('k1.key'), 'utf8')).toBe(before);
-    // A trusted-keys file may hold several keys, with comments between them.
-    writeFileSync(key('both.pub'), `${readFileSync(key('k2.pub'), 'utf8')}\n# the release key\n${readFileSync(key('k1.pub'), 'utf8')}`);
   });
 
   it('sign refuses a private key that is not one, and a model that would be refused', () => {
     const model = join(dir, 'sign-check.json.gz');
     copyFileSync(join(REPO_ROOT, SHIPPED_MODELS[0]!.path), model);
-    expectOneLineRefusal(runEnose(['sign', model, '--key', key('k1.pub')]), /not a private key/);
+    expectOneLineRefusal(runEnose(['sign', model, '--key', key('release.pub')]), /not a private key/);
     const bad = join(dir, 'sign-bad.json');
     rehashed(loadShipped(SHIPPED_MODELS[0]!.path), bad, (b) => (b['input']['extractor']['windowCount'] = 1e9));
-    expectOneLineRefusal(runEnose(['sign', bad, '--key', key('k1.key')]), /windowCount/);
+    expectOneLineRefusal(runEnose(['sign', bad, '--key', key('release.key')]), /windowCount/);
   });
 });
 
 describe.each(SHIPPED_MODELS)('--trusted-keys ($name model)', ({ name, path }) => {
-  const signed = join(dir, `${name}.json.gz`);
-  const unsigned = join(dir, `${name}-unsigned.json.gz`);
-  const changed = join(dir, `${name}-changed.json`);
-  const foreign = join(dir, `${name}-foreign.json.gz`);
-  const forged = join(dir, `${name}-forged.json`);
-  let refusals: { file: string; reason: RegExp }[] = [];
+  const f = files(name);
+  const refusals = () => {
+    const model = loadShipped(path);
+    return [
+      { file: f.unsigned, reason: /refused: the model is not signed.*\(no .*unsigned\.json\.gz\.sig\)/ },
+      { file: f.changed, reason: new RegExp(`refused: the model was changed after it was signed \\(the signature is for model ${model.id}, this is ${loadShipped(f.changed).id}\\)`) },
+      { file: f.foreign, reason: /refused: the model is signed by key [0-9a-f]{16}, which is not a trusted key/ },
+      { file: f.forged, reason: /refused: the signature by key [0-9a-f]{16} does not verify \(forged or corrupt\)/ },
+    ];
+  };
 
-  it('a model signed with enose sign runs under replay --trusted-keys (the signature holds for the file as it is)', () => {
-    copyFileSync(join(REPO_ROOT, path), signed);
-    const s = runEnose(['sign', signed, '--key', key('k1.key')]);
+  it('enose sign signs the model; replay --trusted-keys runs it (a file of two keys, comments between them)', () => {
+    const mine = join(dir, `${name}-cli-signed.json.gz`);
+    copyFileSync(join(REPO_ROOT, path), mine);
+    const s = runEnose(['sign', mine, '--key', key('release.key')]);
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toMatch(new RegExp(`model ${loadShipped(path).id} signed with key [0-9a-f]{16}: ${signed}\\.sig`));
-    const run = runEnose(['replay', recording, '--model', signed, '--trusted-keys', key('both.pub')]);
+    expect(s.stdout).toMatch(new RegExp(`model ${loadShipped(path).id} signed with key [0-9a-f]{16}: ${mine}\\.sig`));
+    const run = runEnose(['replay', recording, '--model', mine, '--trusted-keys', key('trusted.pub')]);
     expect(run.code, run.stderr).toBe(0);
     expect(lines(run.stdout).filter((l) => /: (clear|suspicious|inconclusive),/.test(l))).toHaveLength(3);
-
-    // The attacks: no signature; changed after signing (hash recomputed, the old signature beside it); signed by a
-    // key not trusted; a signature edited to name the changed model's hash.
-    copyFileSync(join(REPO_ROOT, path), unsigned);
-    const model = loadShipped(path);
-    const tampered = rehashed(model, changed, (b) => (b['policy']['threshold'] = 0.999));
-    copyFileSync(`${signed}.sig`, `${changed}.sig`);
-    copyFileSync(join(REPO_ROOT, path), foreign);
-    expect(runEnose(['sign', foreign, '--key', key('k2.key')]).code).toBe(0);
-    rehashed(model, forged, (b) => (b['policy']['threshold'] = 0.999));
-    const sig = JSON.parse(readFileSync(`${signed}.sig`, 'utf8')) as Record<string, string>;
-    writeFileSync(`${forged}.sig`, JSON.stringify({ ...sig, modelId: tampered.id, modelHash: tampered.hash }));
-    refusals = [
-      { file: unsigned, reason: /refused: the model is not signed.*\(no .*unsigned\.json\.gz\.sig\)/ },
-      { file: changed, reason: new RegExp(`refused: the model was changed after it was signed \\(the signature is for model ${model.id}, this is ${tampered.id}\\)`) },
-      { file: foreign, reason: /refused: the model is signed by key [0-9a-f]{16}, which is not a trusted key/ },
-      { file: forged, reason: /refused: the signature by key [0-9a-f]{16} does not verify \(forged or corrupt\)/ },
-    ];
   });
 
   it('serve --trusted-keys runs the signed model and answers with its verdicts', async () => {
-    const serve = await startServe(['--replay', recording, '--model', signed, '--trusted-keys', key('k1.pub'), '--speed', 'max']);
+    const serve = await startServe(['--replay', recording, '--model', f.signed, '--trusted-keys', key('release.pub'), '--speed', 'max']);
     serves.push(serve);
     const posted = await postSample(serve.url, { containerId: 'MSCU7654321' });
     expect(posted.status).toBe(202);
@@ -121,25 +140,24 @@ describe.each(SHIPPED_MODELS)('--trusted-keys ($name model)', ({ name, path }) =
   });
 
   it('serve and watch refuse an unsigned, changed, foreign-signed or forged model in one line (exit 2)', () => {
-    expect(refusals).toHaveLength(4);
-    for (const { file, reason } of refusals) {
-      const serve = runEnose(['serve', '--replay', recording, '--model', file, '--trusted-keys', key('k1.pub'), '--listen', '127.0.0.1:0']);
+    for (const { file, reason } of refusals()) {
+      const serve = runEnose(['serve', '--replay', recording, '--model', file, '--trusted-keys', key('release.pub'), '--listen', '127.0.0.1:0']);
       expectOneLineRefusal(serve, reason);
       expect(serve.stderr).toMatch(/^enose serve: /);
       // The model is checked before the port is opened: no rig is needed to see the refusal.
-      const watch = runEnose(['watch', '--port', join(dir, 'no-such-port'), '--model', file, '--trusted-keys', key('k1.pub')]);
+      const watch = runEnose(['watch', '--port', join(dir, 'no-such-port'), '--model', file, '--trusted-keys', key('release.pub')]);
       expectOneLineRefusal(watch, reason);
       expect(watch.stderr).toMatch(/^enose watch: /);
     }
-    // Without --trusted-keys nothing changes for an unsigned model; a bad trusted-keys file is one line too.
-    expectOneLineRefusal(runEnose(['watch', '--port', join(dir, 'no-such-port'), '--model', unsigned, '--trusted-keys', key('k1.key')]), /no public key/);
+    // A trusted-keys file without a public key (here: the private key given by mistake) is one line too.
+    expectOneLineRefusal(runEnose(['watch', '--port', join(dir, 'no-such-port'), '--model', f.unsigned, '--trusted-keys', key('release.key')]), /no public key/);
   });
 
   it.runIf(haveSocat())('watch --trusted-keys runs the signed model on a live rig (pty) and stops cleanly', async () => {
     const emu = startEmulator(['--sim-seed', '3', '--containers', '2', '--sim-start-day', '22', '--speed', '50', '--auto-cycle', '--rig-id', 'R7']);
     try {
       const device = (await emu.waitForLine(/^device: /)).slice('device: '.length);
-      const watch = spawn(process.execPath, [CLI, 'watch', '--port', device, '--model', signed, '--trusted-keys', key('k1.pub')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const watch = spawn(process.execPath, [CLI, 'watch', '--port', device, '--model', f.signed, '--trusted-keys', key('release.pub')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -176,7 +194,7 @@ describe.runIf(haveBroker)('a station with --trusted-keys following roll-outs', 
     const [dflt, expo] = [SHIPPED_MODELS[0]!, SHIPPED_MODELS[1]!];
     const station = 'st-trust';
     // The station runs the signed exposure model; the roll-out is the default model.
-    const serve = await startServe(['--replay', recording, '--model', join(dir, 'exposure.json.gz'), '--trusted-keys', key('k1.pub'), '--speed', 'max', '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`), '--follow-models']);
+    const serve = await startServe(['--replay', recording, '--model', files('exposure').signed, '--trusted-keys', key('release.pub'), '--speed', 'max', '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`), '--follow-models']);
     serves.push(serve);
     const running = loadShipped(expo.path).id;
     const rollout = loadShipped(dflt.path);
@@ -191,18 +209,18 @@ describe.runIf(haveBroker)('a station with --trusted-keys following roll-outs', 
       expect(s!['follow']['pending']).toBeUndefined();
     };
 
-    const unsignedPublish = runEnose(['fleet', 'publish-model', join(dir, 'default-unsigned.json.gz'), '--rig', 'SIM1', '--mqtt', broker.url]);
+    const unsignedPublish = runEnose(['fleet', 'publish-model', files('default').unsigned, '--rig', 'SIM1', '--mqtt', broker.url]);
     expect(unsignedPublish.code, unsignedPublish.stderr).toBe(0);
     expect(unsignedPublish.stdout).toMatch(/published \(retained, unsigned\)/);
     await expectRefusal('the unsigned roll-out refused', /not signed/);
 
-    const foreignPublish = runEnose(['fleet', 'publish-model', join(dir, 'default-foreign.json.gz'), '--rig', 'SIM1', '--mqtt', broker.url]);
+    const foreignPublish = runEnose(['fleet', 'publish-model', files('default').foreign, '--rig', 'SIM1', '--mqtt', broker.url]);
     expect(foreignPublish.code, foreignPublish.stderr).toBe(0);
     await expectRefusal('the foreign-signed roll-out refused', /not a trusted key/);
 
     // Changed after signing, hash recomputed, sent with the original's signature (publish-model would refuse it).
-    const changed = loadShipped(join(dir, 'default-changed.json'));
-    const signature = JSON.parse(readFileSync(join(dir, 'default.json.gz.sig'), 'utf8')) as unknown;
+    const changed = loadShipped(files('default').changed);
+    const signature = JSON.parse(readFileSync(`${files('default').signed}.sig`, 'utf8')) as unknown;
     const message = { kind: 'enose-model-rollout', rig: 'SIM1', publishedAt: new Date().toISOString(), model: changed, signature };
     await admin.publishAsync('enose/models/SIM1', gzipSync(JSON.stringify(message)), { qos: 1, retain: true });
     await expectRefusal('the changed roll-out refused', /changed after it was signed/);
@@ -212,7 +230,7 @@ describe.runIf(haveBroker)('a station with --trusted-keys following roll-outs', 
     await expectRefusal('the bomb refused', /decompresses to more than the 128 MiB/);
     expect(serve.proc.exitCode).toBeNull();
 
-    const good = runEnose(['fleet', 'publish-model', join(dir, 'default.json.gz'), '--rig', 'SIM1', '--mqtt', broker.url]);
+    const good = runEnose(['fleet', 'publish-model', files('default').signed, '--rig', 'SIM1', '--mqtt', broker.url]);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/published \(retained, signed\)/);
     await until('the signed roll-out accepted', () => statusOf(station), (s) => s?.['follow']?.['pending'] === rollout.id && refusedReason(s) === '');
