@@ -33,7 +33,9 @@ export {
 export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
 export { eventToJson, parseEventJson } from './io/eventJson.js';
 export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset } from './io/datasets/index.js';
-export { readModelFile, writeModelFile } from './io/modelFile.js';
+export { readModelFile, writeModelFile, type ReadModelOptions } from './io/modelFile.js';
+export { MODEL_SIZE_LIMITS, type ModelSizeLimits } from './io/modelBytes.js';
+export { readTrustedKeys, readPrivateKey, readSignatureFile, writeSignatureFile } from './io/keyFiles.js';
 export { createDecoder, decodeLine, encodeCommand, encodeFrame, encodeInfo, crc16CcittFalse, type DecoderOutput } from './io/protocol.js';
 
 // Signal processing
@@ -41,7 +43,9 @@ export { CycleFeatures, DEFAULT_EXTRACTOR, decidesAfterRecovery, featureNames, t
 export { CycleTracker, DEFAULT_CYCLE_LIMITS, type CycleLimits } from './signal/cycle.js';
 
 // Models
-export { parseBundle, serializeBundle, MODEL_KIND, MODEL_VERSION, type ModelBundle, type ModelInput, type ModelPolicy } from './model/bundle.js';
+export { parseBundle, serializeBundle, MODEL_KIND, MODEL_VERSION, type BundleCheckOptions, type ModelBundle, type ModelInput, type ModelPolicy } from './model/bundle.js';
+export { MODEL_BOUNDS, EXTRACTOR_BOUNDS } from './model/modelBounds.js';
+export { signModel, verifyModelSignature, keyIdOf, type ModelSignature, type TrustedKey } from './model/signature.js';
 export {
   CLASSIFIERS,
   compileModel,

@@ -1,6 +1,6 @@
 /** `enose evaluate`: scores a model on labelled data. */
 import { EnoseError, formatIssue } from '../errors.js';
-import { readModelFile } from '../io/modelFile.js';
+import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
@@ -25,26 +25,26 @@ Options:
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
 ${DELIMITER_HELP}
   -h, --help       this help
-`;
+
+${MODEL_TRUST_USAGE}`;
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION });
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION, ...MODEL_TRUST_OPTIONS });
     const modelPath = requireString('evaluate', parsed, 'model');
-    const model = readModelFile(modelPath);
-    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-    const input = model.value.input;
-    const data = matchModel(model.value, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed)), parsed.positionals.join(','));
+    const model = loadModel(parsed, modelPath);
+    const input = model.input;
+    const data = matchModel(model, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed)), parsed.positionals.join(','));
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {
       if (data.table.count === 0) throw new EnoseError('empty-data', `${parsed.positionals.join(', ')}: no samples to evaluate`);
-      report = evaluateModel(model.value, data.table).report;
+      report = evaluateModel(model, data.table).report;
     } else {
-      const judged = judgeRecordings(model.value, data.recordings);
+      const judged = judgeRecordings(model, data.recordings);
       if (judged.samples.length === 0) {
         throw new EnoseError(
           'empty-data',
@@ -57,19 +57,19 @@ export const evaluateCommand: Command = {
         ctx.stderr(`enose evaluate: warning: ${judged.rigWarnings[0]}${more > 0 ? ` (and ${more} more file(s))` : ''}\n`);
       }
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
-      report = reportOf(model.value, judged.samples);
+      report = reportOf(model, judged.samples);
     }
     const reportPath = stringOption(parsed, 'report');
     if (reportPath !== undefined) {
       // Loaded only here: Vega is large, and the other commands do not need it.
       const { writeReport } = await import('../report/write.js');
-      await writeReport(reportPath, model.value, data, parsed.positionals);
+      await writeReport(reportPath, model, data, parsed.positionals);
       ctx.stderr(`enose evaluate: report written to ${reportPath}\n`);
     }
     if (parsed.values['json']) {
-      ctx.stdout(`${JSON.stringify({ ...report, modelId: model.value.id })}\n`);
+      ctx.stdout(`${JSON.stringify({ ...report, modelId: model.id })}\n`);
     } else {
-      ctx.stdout(formatReport(report, model.value.id));
+      ctx.stdout(formatReport(report, model.id));
     }
     return 0;
   },

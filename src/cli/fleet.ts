@@ -5,9 +5,11 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { startFleetCentre } from '../fleet/centre.js';
 import { brokerAddress, clientOptions } from '../fleet/connection.js';
 import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
+import { readSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
+import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import { parseListen } from './serve.js';
 
 const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
@@ -26,8 +28,9 @@ dropped by message id), and serves:
   GET /v1/health, /metrics           health (503 while the broker is unreachable), Prometheus metrics
   GET /login?token=<secret>          with --token: a session cookie for the page
 
-publish-model publishes a model (retained, QoS 1) on enose/models/<rig>: stations on that rig started with
---follow-models check it (hash, rig, channels) and switch to it between cycles.
+publish-model publishes a model (retained, QoS 1) on enose/models/<rig>, with its signature (<model>.sig, or
+--signature <file>; enose sign) when it has one: stations on that rig started with --follow-models check it
+(hash, rig, channels; with --trusted-keys the signature too) and switch to it between cycles.
 
 Access is that of enose serve: without --token everything is open (it listens on loopback by default); with
 it the API needs "Authorization: Bearer <secret>", and the page, /v1/stations, /v1/holds, /v1/events and
@@ -45,6 +48,8 @@ Options:
   --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
                          cookie from GET /login?token=<secret> (or set ENOSE_TOKEN; at least 8 characters)
   --rig <id>             publish-model: the rig the model is for
+  --signature <file>     publish-model: the model's signature                 [default: <model>.sig]
+  --allow-no-suspicious-class  publish-model: publish a model whose policy makes no class suspicious
   -h, --help             this help
 `;
 
@@ -61,10 +66,12 @@ export const fleetCommand: Command = {
       'client-id': { type: 'string' },
       token: { type: 'string' },
       rig: { type: 'string' },
+      signature: { type: 'string' },
+      'allow-no-suspicious-class': { type: 'boolean' },
     });
     const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
     const [sub, ...rest] = parsed.positionals;
-    if (sub === 'publish-model') return publishModel(rest, stringOption(parsed, 'rig'), broker, ctx);
+    if (sub === 'publish-model') return publishModel(rest, parsed, broker, ctx);
     if (sub !== undefined) throw new EnoseError('bad-usage', `unexpected argument "${sub}" (see enose fleet --help)`);
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
@@ -102,12 +109,28 @@ export const fleetCommand: Command = {
   },
 };
 
-async function publishModel(files: string[], rig: string | undefined, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
+async function publishModel(files: string[], parsed: Parsed, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
+  const rig = stringOption(parsed, 'rig');
   if (files.length !== 1) throw new EnoseError('bad-usage', 'publish-model takes one model file (see enose fleet --help)');
   if (rig === undefined || !STATION_ID.test(rig)) throw new EnoseError('bad-usage', 'publish-model needs --rig <id> (letters, digits, . _ -)');
-  const model = readModelFile(files[0]!);
+  const model = readModelFile(files[0]!, { allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true });
   if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-  const rollout: Rollout = { kind: 'enose-model-rollout', rig, publishedAt: new Date().toISOString(), model: model.value };
+  const signaturePath = stringOption(parsed, 'signature') ?? `${files[0]!}.sig`;
+  const signature = readSignatureFile(signaturePath);
+  if (!signature.ok) throw new EnoseError('bad-model', formatIssue(signature.error));
+  if (signature.value === undefined && stringOption(parsed, 'signature') !== undefined) throw new EnoseError('bad-option', `${signaturePath}: no such file`);
+  // A signature for another model would only be refused by every station: say so here.
+  if (signature.value !== undefined) {
+    const self = signatureFor(model.value, signature.value);
+    if (!self.ok) throw new EnoseError('bad-model', `${signaturePath}: ${self.error}`);
+  }
+  const rollout: Rollout = {
+    kind: 'enose-model-rollout',
+    rig,
+    publishedAt: new Date().toISOString(),
+    model: model.value,
+    ...(signature.value !== undefined && { signature: signature.value }),
+  };
   const payload = gzipSync(JSON.stringify(rollout), { level: 9 });
   const client = connect(broker.url, clientOptions(broker, `enose-publish-${process.pid}`, { reconnectPeriod: 0 }));
   try {
@@ -122,6 +145,7 @@ async function publishModel(files: string[], rig: string | undefined, broker: Re
   } finally {
     await client.endAsync(true);
   }
-  ctx.stdout(`enose fleet: model ${model.value.id} published (retained) on ${topics.model(rig)} (${payload.length} bytes)\n`);
+  const signed = signature.value === undefined ? 'unsigned' : 'signed';
+  ctx.stdout(`enose fleet: model ${model.value.id} published (retained, ${signed}) on ${topics.model(rig)} (${payload.length} bytes)\n`);
   return 0;
 }

@@ -2,7 +2,8 @@
 import { createEngine, type Engine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
-import { readModelFile, writeModelFile } from '../io/modelFile.js';
+import { writeModelFile } from '../io/modelFile.js';
+import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
 import { parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
@@ -25,7 +26,8 @@ Options:
   --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
 ${DELIMITER_HELP}
   -h, --help         this help
-`;
+
+${MODEL_TRUST_USAGE}`;
 
 export function parseSpeed(raw: string | undefined): ReplaySpeed {
   if (raw === undefined || raw === 'max') return 'max';
@@ -103,13 +105,13 @@ export const replayCommand: Command = {
       adapt: { type: 'boolean' },
       'adapted-out': { type: 'string' },
       ...DELIMITER_OPTION,
+      ...MODEL_TRUST_OPTIONS,
     });
     const adapt = adaptOptions(parsed);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
     const modelPath = requireString('replay', parsed, 'model');
-    const model = readModelFile(modelPath);
-    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-    const input = model.value.input;
+    const model = loadModel(parsed, modelPath);
+    const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
     const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
@@ -118,7 +120,7 @@ export const replayCommand: Command = {
     let verdicts = 0;
     const print = eventPrinter(ctx, json, 'replay');
     const engine = createEngine({
-      model: model.value,
+      model: model,
       source: source.value,
       queue: false,
       signal: ctx.signal,

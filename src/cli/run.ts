@@ -6,10 +6,12 @@ import { demoCommand } from './demo.js';
 import { emulateRigCommand } from './emulateRig.js';
 import { evaluateCommand } from './evaluate.js';
 import { fleetCommand } from './fleet.js';
+import { keygenCommand } from './keygen.js';
 import { monitorCommand } from './monitor.js';
 import { portsCommand } from './ports.js';
 import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
+import { signCommand } from './sign.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 import { watchCommand } from './watch.js';
@@ -22,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   serveCommand,
   fleetCommand,
+  keygenCommand,
+  signCommand,
   simulateCommand,
   portsCommand,
   monitorCommand,

@@ -1,6 +1,6 @@
 /** `enose serve`: the engine behind an HTTP API, with the operator page, on a rig or a replayed recording. */
 import { EnoseError, formatIssue } from '../errors.js';
-import { readModelFile } from '../io/modelFile.js';
+import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
@@ -49,6 +49,7 @@ Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, EN
 ENOSE_LISTEN, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line wins. ENOSE_PORT and
 ENOSE_REPLAY are used only when neither --port nor --replay is given.
 
+${MODEL_TRUST_USAGE}
 ${STATION_USAGE}`;
 
 /** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). Throws EnoseError('bad-option'). */
@@ -76,6 +77,7 @@ export function parseListen(raw: string): { host: string; port: number } {
 export const SERVE_OPTIONS: OptionSpec = {
   ...SERIAL_OPTIONS,
   ...STATION_OPTIONS,
+  ...MODEL_TRUST_OPTIONS,
   replay: { type: 'string' },
   speed: { type: 'string' },
   model: { type: 'string' },
@@ -99,14 +101,13 @@ export const serveCommand: Command = {
     const replayPath = stringOption(parsed, 'replay');
     const portGiven = stringOption(parsed, 'port') !== undefined;
     if ((replayPath !== undefined) === portGiven) throw new EnoseError('bad-usage', 'give one of --port or --replay (see enose serve --help)');
-    const model = readModelFile(requireString('serve', parsed, 'model'));
-    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+    const model = loadModel(parsed, requireString('serve', parsed, 'model'));
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
     const token = stringOption(parsed, 'token') ?? null; // or ENOSE_TOKEN, as every flag (envOptions.ts)
     if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
     const latencyBudgetMs = numberOption('serve', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const startTimeoutS = numberOption('serve', parsed, 'start-timeout-s', { above: 0 }) ?? 15;
-    const input = model.value.input;
+    const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
 
     let source: FrameSource;
@@ -125,14 +126,14 @@ export const serveCommand: Command = {
       ctx.stderr(`enose serve: warning: listening on ${listen.host} without --token: anyone who reaches this address can start cycles\n`);
     }
 
-    const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
+    const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.id, source.description, ctx);
 
-    const slot = lateEngine(model.value.id);
+    const slot = lateEngine(model.id);
     const station = stationFromArgs('serve', parsed, slot, ctx);
     let service;
     try {
       service = await startScannerService({
-        model: model.value,
+        model: model,
         source,
         host: listen.host,
         port: listen.port,
@@ -164,7 +165,7 @@ export const serveCommand: Command = {
       throw error;
     }
     slot.attach(service.engine);
-    ctx.stdout(`enose serve: listening on ${service.url} (model ${model.value.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
+    ctx.stdout(`enose serve: listening on ${service.url} (model ${model.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
     const stop = () => void service.close();
     ctx.signal.addEventListener('abort', stop);
     try {

@@ -8,6 +8,7 @@ import type { ModelBundle } from '../model/bundle.js';
 import { EnoseError } from '../errors.js';
 import { brokerAddress } from '../fleet/connection.js';
 import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';
+import { trustedKeysFromArgs } from './modelOption.js';
 import { stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
 
 export const STATION_OPTIONS: OptionSpec = {
@@ -22,7 +23,8 @@ export const STATION_USAGE = `Fleet options (MQTT; credentials from ENOSE_MQTT_U
   --spool <file>         the store-and-forward spool: verdicts wait here until the broker acknowledges
                          them                                     [default: ./enose-spool/<station>.jsonl]
   --follow-models        run the model published (retained) on enose/models/<rig> (enose fleet
-                         publish-model): checked (hash, rig, channels), switched between cycles
+                         publish-model): checked (hash, rig, channels; with --trusted-keys its
+                         signature too), switched between cycles
 `;
 
 /** The station link the options ask for, or null without --mqtt. */
@@ -45,6 +47,8 @@ export function stationFromArgs(command: string, parsed: Parsed, engine: Station
     spoolPath,
     engine,
     followModels: follow,
+    trustedKeys: trustedKeysFromArgs(parsed),
+    allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true,
     log: (line) => ctx.stderr(`enose ${command}: fleet: ${line}\n`),
   });
 }

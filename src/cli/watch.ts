@@ -1,7 +1,7 @@
 /** `enose watch`: the live engine on a serial rig, with optional recording and unattended cycles. */
 import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
-import { readModelFile } from '../io/modelFile.js';
+import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 import { stationOption } from './stationOption.js';
 import { envArguments } from './envOptions.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
@@ -37,6 +37,7 @@ Options:
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_PORT, ENOSE_MODEL, ENOSE_STATION,
 ENOSE_JSON=1, ...); the command line wins.
 
+${MODEL_TRUST_USAGE}
 ${SERIAL_USAGE}
 ${STATION_USAGE}`;
 
@@ -44,6 +45,7 @@ ${STATION_USAGE}`;
 export const WATCH_OPTIONS: OptionSpec = {
   ...SERIAL_OPTIONS,
   ...STATION_OPTIONS,
+  ...MODEL_TRUST_OPTIONS,
   model: { type: 'string' },
   record: { type: 'string' },
   'cycle-every': { type: 'string' },
@@ -62,18 +64,17 @@ export const watchCommand: Command = {
     const env = ctx.env ?? {};
     const parsed = parseCommand('watch', [...envArguments('watch', WATCH_OPTIONS, argv, env), ...argv], WATCH_OPTIONS);
     const adapt = adaptOptions(parsed);
-    const model = readModelFile(requireString('watch', parsed, 'model'));
-    if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
+    const model = loadModel(parsed, requireString('watch', parsed, 'model'));
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });
     const latencyBudgetMs = numberOption('watch', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const json = parsed.values['json'] === true;
     const source = await serialSourceFromArgs('watch', parsed, ctx);
-    const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.value.id, source.description, ctx);
+    const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.id, source.description, ctx);
     const print = eventPrinter(ctx, json, 'watch');
-    const slot = lateEngine(model.value.id);
+    const slot = lateEngine(model.id);
     const station = stationFromArgs('watch', parsed, slot, ctx);
     const engine = createEngine({
-      model: model.value,
+      model: model,
       source,
       queue: false,
       signal: ctx.signal,

@@ -92,12 +92,14 @@ export const healthMessageSchema = z.object({
 });
 export type HealthMessage = z.infer<typeof healthMessageSchema>;
 
-/** What `enose fleet publish-model` publishes (gzip-compressed JSON): the rig it is for and the model bundle. */
+/** What `enose fleet publish-model` publishes (gzip-compressed JSON): the rig it is for, the model bundle and its signature. */
 export const rolloutSchema = z.object({
   kind: z.literal('enose-model-rollout'),
   rig: z.string().regex(STATION_ID),
   publishedAt: z.string(),
   model: z.unknown(),
+  /** The model's signature (src/model/signature.ts), when it has one: stations with --trusted-keys require it. */
+  signature: z.unknown().optional(),
 });
 export type Rollout = z.infer<typeof rolloutSchema>;
 

@@ -4,11 +4,13 @@
  * status (online; offline through the last will or on a clean stop) and a health message every 10 s go beside.
  * With `followModels`, the station follows `enose/models/<its rig>`: a model whose hash, rig and channels check
  * out replaces the engine's at the next cycle start; one that does not is refused and the status says why.
+ * With `trustedKeys`, a roll-out must also carry a signature by one of them (src/model/signature.ts).
  */
 import { connect, type MqttClient } from 'mqtt';
-import { gunzipSync } from 'node:zlib';
 import { EnoseError } from '../errors.js';
+import { parseModelBytes } from '../io/modelBytes.js';
 import { parseBundle, type ModelBundle } from '../model/bundle.js';
+import { verifyModelSignature, type TrustedKey } from '../model/signature.js';
 import type { EngineEvent, LinkState } from '../types.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { rolloutSchema, STATION_ID, topics, verdictMessage, type HealthMessage, type StatusMessage } from './message.js';
@@ -29,6 +31,10 @@ export interface StationOptions {
   readonly engine: StationEngine;
   /** Follow `enose/models/<rig>` (the rig id from the rig's info line). @default false */
   readonly followModels?: boolean;
+  /** Accept only roll-outs signed by one of these keys (--trusted-keys); null: any model whose hash checks out. @default null */
+  readonly trustedKeys?: readonly TrustedKey[] | null;
+  /** Accept a rolled-out model whose policy makes no class suspicious (--allow-no-suspicious-class). @default false */
+  readonly allowNoSuspiciousClass?: boolean;
   /** @default 10000 */
   readonly healthIntervalMs?: number;
   /** Verdicts published and not yet acknowledged at most. @default 64 */
@@ -53,8 +59,6 @@ export interface StationLink {
   /** Publishes the offline status, waits a little for acknowledgements, disconnects and closes the spool. */
   close(options?: { waitMs?: number }): Promise<void>;
 }
-
-const GZIP = (b: Buffer) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 export function startStation(options: StationOptions): StationLink {
   const { station, engine } = options;
@@ -136,18 +140,19 @@ export function startStation(options: StationOptions): StationLink {
 
   const onRollout = (payload: Buffer) => {
     if (payload.length === 0) return; // a cleared retained message
-    let json: unknown;
-    try {
-      json = JSON.parse((GZIP(payload) ? gunzipSync(payload) : payload).toString('utf8'));
-    } catch (error) {
-      return refuse(null, `not a model roll-out: ${(error as Error).message.split('\n')[0]}`);
-    }
-    const rollout = rolloutSchema.safeParse(json);
+    // Bounded like a model file: a roll-out bomb is refused, not decompressed (src/io/modelBytes.ts).
+    const json = parseModelBytes(payload);
+    if (!json.ok) return refuse(null, `not a model roll-out: ${json.error.reason}`);
+    const rollout = rolloutSchema.safeParse(json.value);
     if (!rollout.success) return refuse(null, 'not a model roll-out message');
     const modelId = typeof (rollout.data.model as { id?: unknown })?.id === 'string' ? ((rollout.data.model as { id: string }).id) : null;
     if (rollout.data.rig !== rig) return refuse(modelId, `the roll-out is for rig ${rollout.data.rig}, this station's rig is ${rig ?? 'unknown'}`);
-    const bundle = parseBundle(rollout.data.model, topics.model(rollout.data.rig));
+    const bundle = parseBundle(rollout.data.model, topics.model(rollout.data.rig), { allowNoSuspiciousClass: options.allowNoSuspiciousClass === true });
     if (!bundle.ok) return refuse(modelId, bundle.error.reason);
+    if (options.trustedKeys) {
+      const signed = verifyModelSignature(bundle.value, rollout.data.signature, options.trustedKeys);
+      if (!signed.ok) return refuse(bundle.value.id, signed.error);
+    }
     if (bundle.value.id === engine.modelId() && pendingModel === null) return;
     try {
       engine.setModel(bundle.value);

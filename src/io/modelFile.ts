@@ -1,52 +1,54 @@
 /** Reading and writing model bundles. */
-import { fail, ok, type DataIssue, type Result } from '../errors.js';
-import { parseBundle, serializeBundle, type ModelBundle } from '../model/bundle.js';
-import { readFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { fail, type DataIssue, type Result } from '../errors.js';
+import { parseBundle, serializeBundle, type BundleCheckOptions, type ModelBundle } from '../model/bundle.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { describeFsError, writeFileAtomic } from './files.js';
+import { fileSizeIssue, MODEL_SIZE_LIMITS, parseModelBytes, type ModelSizeLimits } from './modelBytes.js';
 
-/** A gzip stream starts with these two bytes (RFC 1952). */
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
+export interface ReadModelOptions extends BundleCheckOptions {
+  /** Size bounds of the file and its JSON (src/io/modelBytes.ts). @default MODEL_SIZE_LIMITS */
+  readonly limits?: ModelSizeLimits;
+}
 
-/**
- * The text of a model file: plain JSON, or gzip-compressed JSON (recognised by its first two bytes, whatever the
- * name). The shipped models are compressed (`.json.gz`): their numbers are most of their size, and gzip halves it
- * without changing one bit of the model.
- */
-function readModelText(path: string): Result<string, DataIssue> {
-  let bytes: Buffer;
+/** The file's bytes, refused before reading when larger than `maxBytes` (the size is taken from the open file). */
+function readBounded(path: string, maxBytes: number): Result<Buffer, string> {
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (error) {
-    return fail({ file: path, line: 0, reason: describeFsError(error) });
+    return fail(describeFsError(error));
   }
-  if (bytes.length < 2 || bytes[0] !== GZIP_MAGIC[0] || bytes[1] !== GZIP_MAGIC[1]) return ok(bytes.toString('utf8'));
   try {
-    return ok(gunzipSync(bytes).toString('utf8'));
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return fail('not a regular file, expected a model');
+    const tooLarge = fileSizeIssue(stat.size, { ...MODEL_SIZE_LIMITS, maxFileBytes: maxBytes });
+    if (tooLarge !== null) return fail(tooLarge);
+    // One byte past the bound is read, so a file that grew since the stat is caught too.
+    const bytes = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
+    let length = 0;
+    for (let n; length < bytes.length && (n = readSync(fd, bytes, length, bytes.length - length, null)) > 0; ) length += n;
+    return { ok: true, value: bytes.subarray(0, length) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return fail({ file: path, line: 0, reason: `a gzip file that does not decompress (${message.split('\n')[0]}), expected a model (JSON or gzip JSON)` });
+    return fail(describeFsError(error));
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
- * Reads and validates a model file (JSON, or gzip-compressed JSON); every problem is a value naming the file (and
- * the JSON line).
+ * Reads and validates a model file (JSON, or gzip-compressed JSON, recognised by its first two bytes, whatever
+ * the name); every problem is a value naming the file (and the JSON line). Every size is bounded
+ * (`MODEL_SIZE_LIMITS`) and every setting checked for meaning (src/model/modelBounds.ts). The shipped models are
+ * compressed (`.json.gz`): their numbers are most of their size, and gzip halves it without changing one bit.
  */
-export function readModelFile(path: string): Result<ModelBundle, DataIssue> {
-  const text = readModelText(path);
-  if (!text.ok) return text;
-  if (text.value.trim() === '') return fail({ file: path, line: 0, reason: 'empty file, expected a model (JSON)' });
-  let json: unknown;
-  try {
-    json = JSON.parse(text.value);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message);
-    const line = position ? text.value.slice(0, Number(position[1])).split('\n').length : 0;
-    return fail({ file: path, line, reason: `not valid JSON: ${message.split('\n')[0]}` });
-  }
-  return parseBundle(json, path);
+export function readModelFile(path: string, options: ReadModelOptions = {}): Result<ModelBundle, DataIssue> {
+  const limits = options.limits ?? MODEL_SIZE_LIMITS;
+  const bytes = readBounded(path, limits.maxFileBytes);
+  if (!bytes.ok) return fail({ file: path, line: 0, reason: bytes.error });
+  const json = parseModelBytes(bytes.value, limits);
+  if (!json.ok) return fail({ file: path, ...json.error });
+  return parseBundle(json.value, path, options);
 }
 
 /** Writes a model file: gzip-compressed JSON when `path` ends in `.gz`, plain JSON otherwise. */

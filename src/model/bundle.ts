@@ -6,20 +6,25 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
+import { checkMeaning, MODEL_BOUNDS } from './modelBounds.js';
 import { modelRigSchema, type ModelRig } from './rigFingerprint.js';
 
 export const MODEL_KIND = 'enose-model';
 export const MODEL_VERSION = 1;
 
+const B = MODEL_BOUNDS;
 const finite = z.number().finite();
-const finiteArray = z.array(finite).readonly();
+/** Every array is bounded, so that no length read from a file can ask for gigabytes (see MODEL_BOUNDS). */
+const finiteArray = z.array(finite).max(B.maxNumbers).readonly();
+const name = z.string().max(B.maxNameLength);
+const names = (max: number) => z.array(name).max(max);
 
-const scalerSchema = z.object({ mean: finiteArray, scale: z.array(finite.positive()).readonly() });
+const scalerSchema = z.object({ mean: finiteArray, scale: z.array(finite.positive()).max(B.maxFeatures).readonly() });
 
 const pcaSchema = z.object({
   axes: finiteArray,
-  width: z.number().int().positive(),
-  components: z.number().int().positive(),
+  width: z.number().int().positive().max(B.maxFeatures),
+  components: z.number().int().positive().max(B.maxFeatures),
   variance: finiteArray,
   varianceRatio: finiteArray,
 });
@@ -27,9 +32,9 @@ const pcaSchema = z.object({
 const classifierSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('knn'),
-    k: z.number().int().positive(),
+    k: z.number().int().positive().max(B.maxNeighbours),
     points: finiteArray,
-    labels: z.array(z.number().int().nonnegative()).readonly(),
+    labels: z.array(z.number().int().nonnegative()).max(B.maxNumbers).readonly(),
   }),
   z.object({ type: z.literal('lda'), coef: finiteArray, intercept: finiteArray }),
   z.object({ type: z.literal('logreg'), coef: finiteArray, intercept: finiteArray }),
@@ -40,21 +45,30 @@ const classifierSchema = z.discriminatedUnion('type', [
       .array(
         z.object({
           layers: z
-            .array(z.object({ inputs: z.number().int().positive(), outputs: z.number().int().positive(), weights: finiteArray, bias: finiteArray }))
-            .min(1),
+            .array(
+              z.object({
+                inputs: z.number().int().positive().max(B.maxFeatures),
+                outputs: z.number().int().positive().max(B.maxFeatures),
+                weights: finiteArray,
+                bias: finiteArray,
+              }),
+            )
+            .min(1)
+            .max(B.maxLayers),
           epochs: z.number().int().nonnegative(),
           bestEpoch: z.number().int().nonnegative(),
           validationAccuracy: z.number().min(0).max(1),
         }),
       )
-      .min(1),
+      .min(1)
+      .max(B.maxNetworks),
   }),
 ]);
 
 const policySchema = z.object({
   /** `suspicious-listed`: the listed labels are suspicious, all others clear; `clear-listed`: the reverse. */
   rule: z.enum(['suspicious-listed', 'clear-listed']),
-  labels: z.array(z.string()).readonly(),
+  labels: names(B.maxClasses).readonly(),
   /** A sample is suspicious when P(suspicious classes) > threshold. */
   threshold: z.number().min(0).max(1),
   maxFalseAlarm: z.number().min(0).max(1),
@@ -65,16 +79,16 @@ const policySchema = z.object({
     suspiciousSamples: z.number().int().nonnegative(),
     falseAlarmRate: z.number().nullable(),
     detectionRate: z.number().nullable(),
-    note: z.string(),
+    note: z.string().max(B.maxTextLength),
   }),
 });
 
 const inputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('features'), featureNames: z.array(z.string()).min(1) }),
+  z.object({ kind: z.literal('features'), featureNames: names(B.maxFeatures).min(1) }),
   z.object({
     kind: z.literal('frames'),
-    channels: z.array(z.string()).min(1),
-    featureNames: z.array(z.string()).min(1),
+    channels: names(B.maxChannels).min(1),
+    featureNames: names(B.maxFeatures).min(1),
     extractor: z.object({ method: z.string(), baselineS: finite.nonnegative() }).catchall(z.unknown()),
   }),
 ]);
@@ -84,8 +98,8 @@ const noveltySchema = z.object({
   points: finiteArray,
   threshold: finite.nonnegative(),
   quantile: z.number().min(0).max(1),
-  components: z.number().int().positive().optional(),
-  scale: z.array(finite.positive()).optional(),
+  components: z.number().int().positive().max(B.maxFeatures).optional(),
+  scale: z.array(finite.positive()).max(B.maxFeatures).optional(),
 });
 
 const rangeSchema = z.object({ min: finite, max: finite });
@@ -109,7 +123,7 @@ const limitsSchema = z.object({
     .nullable(),
   cycle: z.object({ maxLostShare: finite, maxGapS: finite, minBaselineS: finite, minExposureS: finite }).nullable(),
   /** Quality reasons this model was told to ignore (`enose train --ignore-gates`): reported, not acted on. */
-  ignoreGates: z.array(z.enum(['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'])).readonly(),
+  ignoreGates: z.array(z.enum(['channel-saturated', 'channel-dead', 'channel-spiking', 'baseline-unstable'])).max(4).readonly(),
   /** Per-channel limits learned from the training data (src/signal/channelGates.ts); absent: the fixed limits. */
   channels: z
     .record(z.string(), z.object({ resolution: finite.nonnegative(), low: finite, high: finite, step: finite.nonnegative(), flatShare: z.number().min(0).max(1) }))
@@ -119,7 +133,7 @@ const limitsSchema = z.object({
 const trainingSchema = z.object({
   count: z.number().int().positive(),
   perClass: z.record(z.string(), z.number().int().nonnegative()),
-  sources: z.array(z.string()),
+  sources: z.array(z.string().max(B.maxTextLength)).max(B.maxSources),
   options: z.record(z.string(), z.unknown()),
   cvAccuracy: z.number().nullable(),
   cvFolds: z.number().int().nonnegative(),
@@ -131,7 +145,7 @@ export const modelBundleSchema = z.object({
   id: z.string(),
   hash: z.string(),
   input: inputSchema,
-  classes: z.array(z.string()).min(1).readonly(),
+  classes: names(B.maxClasses).min(1).readonly(),
   /** Per-feature transform before the scaler: none, or sign(x) ln(1 + |x|) for heavy-tailed features. */
   transform: z.enum(['none', 'signed-log']),
   scaler: scalerSchema,
@@ -205,11 +219,19 @@ export function serializeBundle(bundle: ModelBundle): string {
   return `${JSON.stringify(bundle)}\n`;
 }
 
+export interface BundleCheckOptions {
+  /**
+   * Accept a verdict policy under which no class is suspicious (every verdict clear or inconclusive): refused
+   * by default, since such a model clears every container (CLI: --allow-no-suspicious-class). @default false
+   */
+  readonly allowNoSuspiciousClass?: boolean;
+}
+
 /**
- * Validates parsed JSON as a model bundle: kind, version, schema, the consistency of every array length, and
- * the content hash. Returns the frozen bundle or one reason.
+ * Validates parsed JSON as a model bundle: kind, version, schema, the consistency of every array length, the
+ * content hash, and the meaning of every setting (src/model/modelBounds.ts). Returns the frozen bundle or one reason.
  */
-export function parseBundle(json: unknown, file: string): Result<ModelBundle> {
+export function parseBundle(json: unknown, file: string, options: BundleCheckOptions = {}): Result<ModelBundle> {
   const bad = (reason: string) => fail({ file, line: 0, reason });
   if (!json || typeof json !== 'object' || Array.isArray(json)) return bad('not a model: expected a JSON object');
   const head = json as Record<string, unknown>;
@@ -229,6 +251,8 @@ export function parseBundle(json: unknown, file: string): Result<ModelBundle> {
   const { id, hash, ...unsigned } = b;
   const expected = hashBundle(unsigned as UnsignedBundle);
   if (hash !== expected || id !== expected.slice(0, 16)) return bad('model content does not match its hash (the file was changed or is corrupt)');
+  const meaningError = checkMeaning(b, options);
+  if (meaningError) return bad(`invalid model: ${meaningError}`);
   return ok(deepFreeze(b));
 }
 
