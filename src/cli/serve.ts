@@ -174,6 +174,7 @@ export const serveCommand: Command = {
     ctx.stdout(`enose serve: listening on ${service.url} (model ${model.value.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
     const stop = () => void service.close();
     ctx.signal.addEventListener('abort', stop);
+    if (ctx.signal.aborted) stop(); // SIGTERM during the start (model warm-up, replay loading): stop now
     try {
       await service.done;
     } finally {

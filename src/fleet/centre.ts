@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
-import { parseRequestTarget } from '../service/requestTarget.js';
+import { answerClientError, parseRequestTarget } from '../service/requestTarget.js';
 import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
@@ -117,6 +117,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   };
 
   const server = createServer((req, res) => void handle(req, res));
+  server.on('clientError', answerClientError);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'" };
     const target = parseRequestTarget(req.url);

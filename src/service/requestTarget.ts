@@ -9,6 +9,7 @@
  *   (the Host header stays what the loopback check reads);
  * - anything else (asterisk-form, authority-form, a bare word): not a target this service answers.
  */
+import type { Duplex } from 'node:stream';
 import { fail, ok, type Result } from '../errors.js';
 
 const BASE = 'http://localhost';
@@ -39,4 +40,39 @@ export function parseRequestTarget(raw: string | undefined): Result<URL, string>
 /** At most 80 characters of the target, JSON-quoted (one line whatever it holds). */
 function quote(target: string): string {
   return JSON.stringify(target.length > 80 ? `${target.slice(0, 80)}...` : target);
+}
+
+/** What Node's parser reports for a request it cannot read (the server's `clientError` event). */
+export interface ClientError extends Error {
+  readonly code?: string;
+}
+
+/**
+ * The answer to a request Node's parser refused (an invalid request target such as `example.com:443`, a bad
+ * method, headers too large, a request that did not arrive in time): Node's own choice of status (431, 408,
+ * else 400) with a one-line JSON error in place of its empty body, then the connection closes. A reset socket,
+ * or one whose answer has begun already, is only closed.
+ */
+export function clientErrorReply(error: ClientError): string {
+  const [status, text, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : error.code === 'HPE_INVALID_URL'
+          ? [400, 'Bad Request', 'the request target is not valid']
+          : [400, 'Bad Request', `malformed request (${error.code ?? 'unknown'})`];
+  const body = JSON.stringify({ error: message });
+  return `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/** Answers a refused request on its socket (see clientErrorReply); for `server.on('clientError', ...)`. */
+export function answerClientError(error: ClientError, socket: Duplex): void {
+  // `_httpMessage`: the response in progress on this socket (Node's own handler checks the same), if any.
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(clientErrorReply(error));
 }

@@ -37,7 +37,7 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { pageModelOf } from './pageModel.js';
 import { matchRoute, ROUTES, sendJson, type ServiceContext } from './routes.js';
-import { parseRequestTarget } from './requestTarget.js';
+import { answerClientError, parseRequestTarget } from './requestTarget.js';
 import { postSample } from './samplesPost.js';
 import type { SampleRecord } from './samples.js';
 import { ServiceState } from './state.js';
@@ -297,6 +297,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       },
     );
   });
+
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
