@@ -4,7 +4,9 @@
  *
  * The engine never waits for a client: `broadcast` only appends the message to each stream's queue (frames are
  * thinned per stream, and skipped for a stream that is behind), and the queues go to the sockets after the
- * engine's turn (setImmediate), one write per stream. The number of streams is capped (`admit`), and a stream
+ * engine's turn (setImmediate), one write per stream. Snapshots go out a few at a time (at most
+ * SNAPSHOT_BYTES_PER_TURN a turn of the event loop), so that a burst of new clients leaves room between turns
+ * for the other requests and the rig's data; a stream's events wait in its queue until its snapshot is out. The number of streams is capped (`admit`), and a stream
  * that falls behind and does not catch up within `stallMs`, or whose unsent bytes pass its bound, is cut: a
  * client that does not read costs a bounded amount of memory and no engine time.
  */
@@ -13,6 +15,15 @@ import { FrameThinner, SSE_KEEPALIVE, sseMessage } from './sse.js';
 
 /** Unsent bytes above which a stream gets no frames (only the other events) until it has caught up. */
 export const SKIP_FRAMES_ABOVE = 256 * 1024;
+
+/** Snapshot bytes written in one turn of the event loop at most (at least one snapshot a turn). */
+export const SNAPSHOT_BYTES_PER_TURN = 1024 * 1024;
+
+/** A snapshot to write: pieces in order (strings and shared Buffers), and their size. */
+export interface PendingSnapshot {
+  readonly parts: readonly (string | Buffer)[];
+  readonly bytes: number;
+}
 
 export type StreamCut = 'slow' | 'buffer';
 
@@ -37,6 +48,8 @@ interface Stream {
   /** Messages not yet written (flushed after the engine's turn). */
   queue: string[];
   queuedChars: number;
+  /** The snapshot not yet written (the stream's queue waits for it). */
+  snapshot: PendingSnapshot | null;
   /** Unsent bytes at the last sweep, and since when the stream has been behind without catching up. */
   lastLength: number;
   stalledSince: number;
@@ -51,6 +64,8 @@ export class EventHub {
   private readonly onCut: ((reason: StreamCut) => void) | undefined;
   private readonly now: () => number;
   private flushScheduled = false;
+  private readonly snapshots: Stream[] = [];
+  private pumpScheduled = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(options: EventHubOptions = {}) {
@@ -73,21 +88,51 @@ export class EventHub {
   }
 
   /**
-   * Adds an open stream whose head and snapshot (`snapshotBytes`) are already written; it leaves when the
-   * client goes or is cut.
+   * Adds an open stream (its head written): its snapshot goes out in a coming turn, then its events. It leaves
+   * when the client goes or is cut.
    */
-  addStream(res: ServerResponse, frameHz: number, snapshotBytes = 0): void {
+  addStream(res: ServerResponse, frameHz: number, snapshot: PendingSnapshot | null = null): void {
     const stream: Stream = {
       res,
       thinner: new FrameThinner(frameHz),
-      allowance: snapshotBytes + this.maxBufferBytes,
+      allowance: (snapshot?.bytes ?? 0) + this.maxBufferBytes,
       queue: [],
       queuedChars: 0,
+      snapshot,
       lastLength: 0,
       stalledSince: NaN,
     };
     this.streams.add(stream);
     res.once('close', () => this.streams.delete(stream));
+    if (snapshot) {
+      this.snapshots.push(stream);
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => this.pump());
+      }
+    }
+  }
+
+  /** Writes waiting snapshots, up to SNAPSHOT_BYTES_PER_TURN this turn; the rest in the next turns. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    let bytes = 0;
+    while (this.snapshots.length > 0 && bytes < SNAPSHOT_BYTES_PER_TURN) {
+      const stream = this.snapshots.shift()!;
+      const snapshot = stream.snapshot;
+      stream.snapshot = null;
+      if (!snapshot || !this.streams.has(stream)) continue;
+      const res = stream.res;
+      res.cork();
+      for (const part of snapshot.parts) res.write(part);
+      res.uncork();
+      bytes += snapshot.bytes;
+      if (stream.queue.length > 0) this.scheduleFlush();
+    }
+    if (this.snapshots.length > 0) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pump());
+    }
   }
 
   /**
@@ -97,7 +142,7 @@ export class EventHub {
   broadcast(type: string, data: string | (() => string), frameAtMs?: number): void {
     let message: string | null = null;
     for (const stream of this.streams) {
-      if (frameAtMs !== undefined && (!stream.thinner.accept(frameAtMs) || stream.res.writableLength + stream.queuedChars > SKIP_FRAMES_ABOVE)) continue;
+      if (frameAtMs !== undefined && (!stream.thinner.accept(frameAtMs) || stream.snapshot !== null || stream.res.writableLength + stream.queuedChars > SKIP_FRAMES_ABOVE)) continue;
       message ??= sseMessage(type, typeof data === 'string' ? data : data());
       this.enqueue(stream, message);
     }
@@ -110,6 +155,10 @@ export class EventHub {
   private enqueue(stream: Stream, message: string): void {
     stream.queue.push(message);
     stream.queuedChars += message.length;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -120,7 +169,7 @@ export class EventHub {
   flush(): void {
     this.flushScheduled = false;
     for (const stream of this.streams) {
-      if (stream.queue.length === 0) continue;
+      if (stream.queue.length === 0 || stream.snapshot !== null) continue;
       const text = stream.queue.length === 1 ? stream.queue[0]! : stream.queue.join('');
       stream.queue = [];
       stream.queuedChars = 0;
@@ -180,6 +229,7 @@ export class EventHub {
   /** Ends every stream (after what is queued) and wakes every waiter (the service is closing). */
   close(): void {
     clearInterval(this.sweepTimer);
+    while (this.snapshots.length > 0) this.pump();
     this.flush();
     for (const stream of this.streams) stream.res.end();
     this.streams.clear();

@@ -210,14 +210,10 @@ export const ROUTES: readonly Route[] = [
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      // The snapshot goes out as shared pieces (its head made once per change, its frames as shared Buffers).
+      // The snapshot as it is now, in shared pieces (its head made once per change, its frames shared Buffers);
+      // the hub writes it with the head of the answer in a coming turn, a few snapshots a turn, then the events.
       const snap = s.state.snapshotParts(s.model.id);
-      res.cork();
-      res.write(`retry: 2000\n\n${snap.head}`);
-      for (const part of snap.frames) res.write(part);
-      res.write(snap.end);
-      res.uncork();
-      s.hub.addStream(res, hz, snap.bytes);
+      s.hub.addStream(res, hz, { parts: [`retry: 2000\n\n${snap.head}`, ...snap.frames, snap.end], bytes: snap.bytes });
     },
   },
   {
