@@ -143,7 +143,7 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     .flatMap((r) => (r.ok && r.value.type === 'verdict' ? [r.value] : []));
   check(expected.length === 3, `enose replay gave ${expected.length} verdicts, expected 3`);
 
-  const server = spawn(process.execPath, [...(process.env['SSE_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/h24/prof'] : []), self, '--server', recording, modelPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [self, '--server', recording, modelPath], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((ok, fail) => {
       createInterface({ input: server.stdout! }).on('line', (line) => {
