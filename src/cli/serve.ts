@@ -36,8 +36,8 @@ Options:
   --model <file>         model file                                                     [required]
   --listen <host:port>   address to listen on; port 0 picks a free one     [default: 127.0.0.1:8080]
 ${TOKEN_USAGE}
-  --max-sse-clients <n>  event streams (/v1/events) open at most; past it 503 with Retry-After  [default: 100]
-  --sse-stall-s <s>      an event stream that is behind and takes nothing for this long is cut [default: 10]
+  --max-sse-clients <n>  event streams (/v1/events) open at most; past it 503, Retry-After   [default: 100]
+  --sse-stall-s <s>      an event stream that is behind and takes nothing this long is cut  [default: 10]
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --station <id>         the station each verdict names (field station)         [default: the rig's id]
@@ -48,8 +48,9 @@ ${TOKEN_USAGE}
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
-ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line wins. ENOSE_PORT and
-ENOSE_REPLAY are used only when neither --port nor --replay is given.
+ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line
+wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given, ENOSE_TOKEN and
+ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
 
 ${STATION_USAGE}`;
 
