@@ -47,7 +47,23 @@ if (process.argv[2] === '--server') {
   if (!rig.ok) throw new Error('the recording does not open');
   const service = await startScannerService({ model: model.value, source: rig.value.rig, port: 0, maxSseClients: CLIENTS + 100, maxFrameHz: 1000, processMetrics: false });
   console.log(`listening on ${service.url}`);
-  process.once('SIGINT', () => void service.close().then(() => process.exit(0)));
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gcs: number[] = [];
+  const kinds: Record<string, number> = {};
+  new PerformanceObserver((list) =>
+    list.getEntries().forEach((e) => {
+      gcs.push(e.duration);
+      const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind);
+      kinds[kind] = Math.max(kinds[kind] ?? 0, e.duration);
+    }),
+  ).observe({ entryTypes: ['gc'] });
+  process.once('SIGINT', () => {
+    gcs.sort((a, b) => b - a);
+    console.error(`# service: event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ${gcs.length} GC pauses, longest ${gcs.slice(0, 5).map((d) => d.toFixed(1)).join(', ')} ms; longest by kind ${JSON.stringify(kinds)}; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB`);
+    void service.close().then(() => process.exit(0));
+  });
 } else if (process.argv[2] === '--clients') {
   await clientWaves(process.argv[3]!, Number(process.argv[4]));
 } else {
