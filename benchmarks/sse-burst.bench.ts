@@ -2,7 +2,8 @@
  * Issue 24 "Must show": `/v1/health` latency while 400 event-stream clients connect in a burst, and the engine's
  * verdict latency meanwhile. Three processes, so that no figure measures its own client's load:
  * - the service (this file with `--server`): `startScannerService`, what `enose serve --replay` runs, on a
- *   simulated recording replayed 20 times faster than real time, with a shipped model, `maxSseClients` 500, and
+ *   simulated recording replayed 20 times faster than real time, with a shipped model, `maxSseClients` 500 (then
+ *   the default 100: the rest of each wave gets 503), and
  *   the snapshot keeping every frame (`maxFrameHz` 1000 instead of 25: the cycle's whole 1,500 frames, about
  *   0.6 MB, are in every snapshot after seconds instead of minutes);
  * - the burst (this file with `--clients`): waves of 400 connections at once to `/v1/events?frames=25` (the
@@ -12,7 +13,7 @@
  * Each round plays one recorded cycle under continuous waves, from the request to its verdict; the quiet rounds
  * before them play the same cycles without clients.
  *
- * Checks before it reports: every client of every wave got a snapshot (status 200, the whole message framed as one
+ * Checks before it reports: every admitted client of every wave got a snapshot (status 200, the whole message framed as one
  * snapshot; every 8th parsed as JSON with its frames), and every verdict, quiet or under the burst, equals the one `enose replay` gives for that cycle.
  *
  * Run after a build (about 3 minutes; --quick: the exposure model, 2 rounds):
@@ -40,12 +41,12 @@ const MODELS = QUICK ? ['exposure'] : ['default', 'exposure'];
 // ------------------------------------------------------------------------------------------------ roles
 
 if (process.argv[2] === '--server') {
-  const [, , , recording, modelPath] = process.argv;
+  const [, , , recording, modelPath, cap] = process.argv;
   const model = readModelFile(modelPath!);
   if (!model.ok) throw new Error('the model does not load');
   const rig = await openReplayRig(recording!, { speed: SPEED });
   if (!rig.ok) throw new Error('the recording does not open');
-  const service = await startScannerService({ model: model.value, source: rig.value.rig, port: 0, maxSseClients: CLIENTS + 100, maxFrameHz: 1000, processMetrics: false });
+  const service = await startScannerService({ model: model.value, source: rig.value.rig, port: 0, maxSseClients: Number(cap), maxFrameHz: 1000, processMetrics: false });
   console.log(`listening on ${service.url}`);
   const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -83,6 +84,7 @@ async function clientWaves(url: string, count: number): Promise<void> {
       JSON.stringify({
         clients: results.length,
         ok: ok.length,
+        refused: results.filter((r) => r.status === 503).length,
         parsed: ok.filter((r) => r.parsed).length,
         samples: [...new Set(ok.map((r) => r.sample))],
         minBytes: Math.min(...ok.map((r) => r.bytes)),
@@ -143,13 +145,16 @@ async function run(): Promise<void> {
   const sim = spawnSync(process.execPath, [cli, 'simulate', '--containers', '3', '--seed', '7', '--start-day', '22', '--out', recording], { encoding: 'utf8' });
   check(sim.status === 0, `enose simulate failed: ${sim.stderr}`);
   try {
-    for (const name of MODELS) await runModel(name, resolve(root, 'datasets', 'container-sim', `${name}-model.json.gz`), recording, cli);
+    const model = (name: string) => resolve(root, 'datasets', 'container-sim', `${name}-model.json.gz`);
+    for (const name of MODELS) await runModel(name, model(name), recording, cli, CLIENTS + 100);
+    // With the default cap (100): the first 99 get their snapshot (the prober's stream holds one place), 301 a 503.
+    if (!QUICK) await runModel('exposure', model('exposure'), recording, cli, 100);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function runModel(name: string, modelPath: string, recording: string, cli: string): Promise<void> {
+async function runModel(name: string, modelPath: string, recording: string, cli: string, cap: number): Promise<void> {
   const replay = spawnSync(process.execPath, [cli, 'replay', recording, '--model', modelPath, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   check(replay.status === 0, `enose replay failed: ${replay.stderr}`);
   const expected = replay.stdout
@@ -159,7 +164,7 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     .flatMap((r) => (r.ok && r.value.type === 'verdict' ? [r.value] : []));
   check(expected.length === 3, `enose replay gave ${expected.length} verdicts, expected 3`);
 
-  const server = spawn(process.execPath, [self, '--server', recording, modelPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [self, '--server', recording, modelPath, String(cap)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((ok, fail) => {
       createInterface({ input: server.stdout! }).on('line', (line) => {
@@ -171,7 +176,7 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     const verdicts = followVerdicts(url);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const quiet = { health: [] as number[], verdict: [] as number[] };
-    const burst = { health: [] as number[], verdict: [] as number[], waves: 0, clients: 0, maxBytes: 0, minBytes: Infinity };
+    const burst = { health: [] as number[], verdict: [] as number[], waves: 0, fullWaves: 0, clients: 0, maxBytes: 0, minBytes: Infinity };
 
     // Quiet: each recorded cycle once, health probed meanwhile.
     for (let i = 0; i < 3; i++) {
@@ -180,13 +185,19 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
       quiet.verdict.push(v.latencyMs);
     }
     // Under the burst: the waves run from each request to its verdict.
+    const admitted = Math.min(CLIENTS, cap - 1);
     for (let i = 0; i < ROUNDS; i++) {
       const waves: Wave[] = [];
       const v = await playCycle(url, agent, verdicts, `BURST${i}`, burst.health, (wave) => waves.push(wave));
       for (const wave of waves) {
-        check(wave.ok === wave.clients && wave.parsed === wave.clients, `a wave of ${wave.clients}: ${wave.ok} got 200, ${wave.parsed} a snapshot that parses`);
+        check(
+          wave.parsed === wave.ok && wave.ok + wave.refused === wave.clients && wave.ok <= admitted,
+          `a wave of ${wave.clients} (cap ${cap}): ${wave.ok} got 200 (at most ${admitted}), ${wave.parsed} a snapshot that parses, ${wave.refused} a 503`,
+        );
+        // The previous wave's streams may not all be closed on the service's side yet: the cap counts them.
+        burst.fullWaves += wave.ok === admitted ? 1 : 0;
         burst.waves++;
-        burst.clients += wave.clients;
+        burst.clients += wave.ok;
         burst.maxBytes = Math.max(burst.maxBytes, wave.maxBytes);
         burst.minBytes = Math.min(burst.minBytes, wave.minBytes);
       }
@@ -195,11 +206,12 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     }
     agent.destroy();
     check(burst.waves >= ROUNDS, `only ${burst.waves} waves in ${ROUNDS} rounds`);
+    check(burst.fullWaves > 0, `no wave had all of its ${admitted} admitted clients served`);
 
     const group = 'SSE burst: /v1/health and verdict latency';
-    const config = (what: string) => `${name} model, ${what}`;
+    const config = (what: string) => `${name} model, cap ${cap}, ${what}`;
     const p = (xs: number[], q: number) => quantileSorted(Float64Array.from(xs).sort(), q);
-    const note = `${burst.waves} waves of ${CLIENTS} clients (${burst.clients} snapshots of ${(burst.minBytes / 1e6).toFixed(2)} to ${(burst.maxBytes / 1e6).toFixed(2)} MB, all checked)`;
+    const note = `${burst.waves} waves of ${CLIENTS} clients (${burst.clients} snapshots${admitted < CLIENTS ? ` and ${burst.waves * (CLIENTS - admitted)} answers 503` : ''} of ${(burst.minBytes / 1e6).toFixed(2)} to ${(burst.maxBytes / 1e6).toFixed(2)} MB, all checked)`;
     report([
       { group, name: config('quiet'), metric: 'health p50', value: p(quiet.health, 0.5), unit: 'ms', n: quiet.health.length },
       { group, name: config('quiet'), metric: 'health p99', value: p(quiet.health, 0.99), unit: 'ms', n: quiet.health.length },
@@ -241,6 +253,7 @@ function followVerdicts(url: string): Map<string, VerdictEvent> & { wait(id: str
 interface Wave {
   clients: number;
   ok: number;
+  refused: number;
   parsed: number;
   samples: (string | null)[];
   minBytes: number;
