@@ -48,6 +48,8 @@ if (process.argv[2] === '--server') {
   if (!rig.ok) throw new Error('the recording does not open');
   const service = await startScannerService({ model: model.value, source: rig.value.rig, port: 0, maxSseClients: Number(cap), maxFrameHz: 1000, processMetrics: false });
   console.log(`listening on ${service.url}`);
+  let requests = 0;
+  service.server.on('request', () => requests++);
   const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -62,7 +64,7 @@ if (process.argv[2] === '--server') {
   ).observe({ entryTypes: ['gc'] });
   process.once('SIGINT', () => {
     gcs.sort((a, b) => b - a);
-    console.error(`# service: event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ${gcs.length} GC pauses, longest ${gcs.slice(0, 5).map((d) => d.toFixed(1)).join(', ')} ms; longest by kind ${JSON.stringify(kinds)}; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB`);
+    console.error(`# service: event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ${gcs.length} GC pauses, longest ${gcs.slice(0, 5).map((d) => d.toFixed(1)).join(', ')} ms; longest by kind ${JSON.stringify(kinds)}; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB; CPU ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)} s, ${service.server.listenerCount('request') > 0 ? requests : 0} requests`);
     void service.close().then(() => process.exit(0));
   });
 } else if (process.argv[2] === '--clients') {
