@@ -11,6 +11,7 @@ import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import { parseListen } from './serve.js';
+import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 
 const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
        enose fleet publish-model <model.json[.gz]> --rig <id> --mqtt <url>
@@ -45,8 +46,7 @@ Options:
   --data <dir>           the centre's log                                   [default: ./enose-fleet]
   --keep <n>             verdicts kept in memory per station                          [default: 50]
   --client-id <id>       MQTT client id of the centre's persistent session [default: enose-fleet-centre]
-  --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
-                         cookie from GET /login?token=<secret> (or set ENOSE_TOKEN; at least 8 characters)
+${TOKEN_USAGE}
   --rig <id>             publish-model: the rig the model is for
   --signature <file>     publish-model: the model's signature                 [default: <model>.sig]
   --allow-no-suspicious-class  publish-model: publish a model whose policy makes no class suspicious
@@ -64,7 +64,7 @@ export const fleetCommand: Command = {
       data: { type: 'string' },
       keep: { type: 'string' },
       'client-id': { type: 'string' },
-      token: { type: 'string' },
+      ...TOKEN_OPTIONS,
       rig: { type: 'string' },
       signature: { type: 'string' },
       'allow-no-suspicious-class': { type: 'boolean' },
@@ -76,8 +76,7 @@ export const fleetCommand: Command = {
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
-    const token = stringOption(parsed, 'token') ?? (ctx.env?.['ENOSE_TOKEN'] || null);
-    if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
+    const token = tokenFromArgs('fleet', parsed, ctx.env ?? {});
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
     }

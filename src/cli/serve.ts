@@ -6,6 +6,7 @@ import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource } from '../types.js';
 import { stationOption } from './stationOption.js';
+import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 import { envArguments } from './envOptions.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
@@ -34,8 +35,9 @@ Source (one of):
 Options:
   --model <file>         model file                                                     [required]
   --listen <host:port>   address to listen on; port 0 picks a free one     [default: 127.0.0.1:8080]
-  --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
-                         cookie from GET /login?token=<secret> (or set ENOSE_TOKEN)
+${TOKEN_USAGE}
+  --max-sse-clients <n>  event streams (/v1/events) open at most; past it 503, Retry-After   [default: 100]
+  --sse-stall-s <s>      an event stream that is behind and takes nothing this long is cut  [default: 10]
   --record <dir>         record every frame, the link events and the verdicts to a new folder
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --station <id>         the station each verdict names (field station)         [default: the rig's id]
@@ -46,8 +48,9 @@ Options:
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
-ENOSE_LISTEN, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line wins. ENOSE_PORT and
-ENOSE_REPLAY are used only when neither --port nor --replay is given.
+ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line
+wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given, ENOSE_TOKEN and
+ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
 
 ${MODEL_TRUST_USAGE}
 ${STATION_USAGE}`;
@@ -82,7 +85,9 @@ export const SERVE_OPTIONS: OptionSpec = {
   speed: { type: 'string' },
   model: { type: 'string' },
   listen: { type: 'string' },
-  token: { type: 'string' },
+  ...TOKEN_OPTIONS,
+  'max-sse-clients': { type: 'string' },
+  'sse-stall-s': { type: 'string' },
   record: { type: 'string' },
   'access-log': { type: 'boolean' },
   'latency-budget-ms': { type: 'string' },
@@ -96,15 +101,16 @@ export const serveCommand: Command = {
   usage,
   async run(argv, ctx) {
     const env = ctx.env ?? {};
-    const parsed = parseCommand('serve', [...envArguments('serve', SERVE_OPTIONS, argv, env, [['port', 'replay']]), ...argv], SERVE_OPTIONS);
+    const parsed = parseCommand('serve', [...envArguments('serve', SERVE_OPTIONS, argv, env, [['port', 'replay'], ['token', 'token-file']]), ...argv], SERVE_OPTIONS);
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose serve --help)`);
     const replayPath = stringOption(parsed, 'replay');
     const portGiven = stringOption(parsed, 'port') !== undefined;
     if ((replayPath !== undefined) === portGiven) throw new EnoseError('bad-usage', 'give one of --port or --replay (see enose serve --help)');
     const model = loadModel(parsed, requireString('serve', parsed, 'model'));
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
-    const token = stringOption(parsed, 'token') ?? null; // or ENOSE_TOKEN, as every flag (envOptions.ts)
-    if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
+    const token = tokenFromArgs('serve', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
+    const maxSseClients = numberOption('serve', parsed, 'max-sse-clients', { integer: true, min: 1, max: 100_000 }) ?? 100;
+    const sseStallS = numberOption('serve', parsed, 'sse-stall-s', { above: 0, max: 3600 }) ?? 10;
     const latencyBudgetMs = numberOption('serve', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const startTimeoutS = numberOption('serve', parsed, 'start-timeout-s', { above: 0 }) ?? 15;
     const input = model.input;
@@ -138,6 +144,8 @@ export const serveCommand: Command = {
         host: listen.host,
         port: listen.port,
         token,
+        maxSseClients,
+        sseStallS,
         latencyBudgetMs,
         ...stationOption(parsed),
         ...(parsed.values['access-log'] === true && { accessLog: (line: string) => ctx.stderr(`${line}\n`) }),
@@ -168,6 +176,7 @@ export const serveCommand: Command = {
     ctx.stdout(`enose serve: listening on ${service.url} (model ${model.id}, ${source.description}${token !== null ? ', token required' : ''})\n`);
     const stop = () => void service.close();
     ctx.signal.addEventListener('abort', stop);
+    if (ctx.signal.aborted) stop(); // SIGTERM during the start (model warm-up, replay loading): stop now
     try {
       await service.done;
     } finally {

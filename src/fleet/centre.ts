@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
+import { answerClientError, parseRequestTarget } from '../service/requestTarget.js';
 import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
@@ -116,10 +117,17 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   };
 
   const server = createServer((req, res) => void handle(req, res));
+  server.on('clientError', answerClientError);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = matchRoute(FLEET_ROUTES, req.method ?? 'GET', url.pathname);
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'" };
+    const target = parseRequestTarget(req.url);
+    if (!target.ok) {
+      res.writeHead(400, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: target.error }));
+      return;
+    }
+    const url = target.value;
+    const match = matchRoute(FLEET_ROUTES, req.method ?? 'GET', url.pathname);
     if (loopback && !isLoopbackHost(req.headers.host)) {
       res.writeHead(403, { ...headers, 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ error: 'this centre listens on loopback: the Host header must name a loopback address' }));

@@ -13,6 +13,8 @@
  *   enose_over_budget_total                  verdicts over the latency budget
  *   enose_sample_requests_total{result}      POST /v1/samples: accepted, invalid, conflict, unavailable
  *   enose_http_requests_total{route,code}    requests by route and status
+ *   enose_sse_refused_total                  /v1/events answered 503 (the cap on streams)
+ *   enose_sse_cut_total{reason}              streams cut: slow (behind, not catching up), buffer (unsent bytes)
  *   enose_rig_connected, enose_last_frame_age_seconds, enose_sse_clients, enose_model_info{model_id,classifier}
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -41,6 +43,10 @@ export interface ServiceMetrics {
   observe(event: EngineEvent): void;
   sampleRequest(result: (typeof SAMPLE_RESULTS)[number]): void;
   httpRequest(route: string, code: number): void;
+  /** An event stream refused (503, the cap). */
+  sseRefused(): void;
+  /** An event stream cut by the service. */
+  sseCut(reason: 'slow' | 'buffer'): void;
   /** The exposition text. */
   render(): Promise<string>;
 }
@@ -64,6 +70,8 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
   const overBudget = new Counter({ name: 'enose_over_budget_total', help: 'Verdicts over the latency budget.', registers });
   const requests = new Counter({ name: 'enose_sample_requests_total', help: 'POST /v1/samples, by result.', labelNames: ['result'], registers });
   const http = new Counter({ name: 'enose_http_requests_total', help: 'HTTP requests, by route and status code.', labelNames: ['route', 'code'], registers });
+  const sseRefused = new Counter({ name: 'enose_sse_refused_total', help: 'Event streams refused with 503 (the cap on streams).', registers });
+  const sseCut = new Counter({ name: 'enose_sse_cut_total', help: 'Event streams cut by the service, by reason (slow: behind and not catching up; buffer: too many unsent bytes).', labelNames: ['reason'], registers });
   new Gauge({
     name: 'enose_rig_connected',
     help: '1 while the rig link is up and has sent its info line.',
@@ -98,6 +106,7 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
   for (const result of SAMPLE_RESULTS) requests.inc({ result }, 0);
   for (const requested of ['true', 'false']) started.inc({ requested }, 0);
   for (const state of ['connected', 'disconnected', 'reconnecting']) states.inc({ state }, 0);
+  for (const reason of ['slow', 'buffer']) sseCut.inc({ reason }, 0);
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   return {
@@ -137,6 +146,12 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     },
     httpRequest(route, code) {
       http.inc({ route, code: String(code) });
+    },
+    sseRefused() {
+      sseRefused.inc();
+    },
+    sseCut(reason) {
+      sseCut.inc({ reason });
     },
     // prom-client writes NaN as `Nan`; the text format spells it `NaN` (Prometheus itself reads both).
     render: async () => (await registry.metrics()).replace(/ Nan$/gm, ' NaN'),

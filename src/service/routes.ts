@@ -17,7 +17,7 @@ import type { ServiceMetrics } from './metrics.js';
 import { loginPage, PAGE_CSS, PAGE_HTML } from './page/html.js';
 import { PAGE_SCRIPT } from './page/script.js';
 import { sampleJson } from './samples.js';
-import { parseFrameRate, sseMessage } from './sse.js';
+import { parseFrameRate } from './sse.js';
 import type { ServiceState } from './state.js';
 
 export type RouteAccess = 'open' | 'page' | 'session' | 'bearer';
@@ -70,6 +70,8 @@ export interface Route {
 }
 
 const MAX_WAIT_S = 60;
+/** Retry-After of a 503 past the cap on event streams, seconds. */
+const SSE_RETRY_AFTER_S = 5;
 
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -193,7 +195,7 @@ export const ROUTES: readonly Route[] = [
     doc: {
       summary: 'Engine events as server-sent events (snapshot first; frames thinned)',
       query: [{ name: 'frames', description: 'all, none, or a rate in Hz (0 < rate <= 1000); default 25' }],
-      responses: { '200': 'an event stream', '400': 'a bad frames value', ...UNAUTHORIZED },
+      responses: { '200': 'an event stream', '400': 'a bad frames value', '503': 'as many streams are open as --max-sse-clients allows (Retry-After)', ...UNAUTHORIZED },
       produces: 'text/event-stream',
     },
     handle({ res, url }, s) {
@@ -202,9 +204,16 @@ export const ROUTES: readonly Route[] = [
         sendJson(res, 400, { error: 'frames must be all, none or a rate in Hz (0 < rate <= 1000)' });
         return;
       }
+      if (!s.hub.admit()) {
+        s.metrics.sseRefused();
+        sendJson(res, 503, { error: `too many event streams open (${s.hub.streamCount}): try again later` }, { 'retry-after': String(SSE_RETRY_AFTER_S) });
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      res.write(`retry: 2000\n\n${sseMessage('snapshot', s.state.snapshot(s.model.id))}`);
-      s.hub.addStream(res, hz);
+      // The snapshot as it is now, in shared pieces (its head made once per change, its frames shared Buffers);
+      // the hub writes it with the head of the answer in a coming turn, a few snapshots a turn, then the events.
+      const snap = s.state.snapshotParts(s.model.id);
+      s.hub.addStream(res, hz, { parts: [`retry: 2000\n\n${snap.head}`, ...snap.frames, snap.end], bytes: snap.bytes });
     },
   },
   {

@@ -54,6 +54,8 @@ export class SampleBook {
   private rigSample = '';
   private lastStamp = '';
   private sameStamp = 0;
+  /** Bumped by each change made outside `onEvent` (requests, failures, PCA points): a cached view is stale. */
+  revision = 0;
 
   constructor(options: SampleBookOptions = {}) {
     this.capacity = options.capacity ?? 1000;
@@ -75,6 +77,7 @@ export class SampleBook {
   request(containerId: string): SampleRecord | Busy {
     const busy = this.busy();
     if (busy) return busy;
+    this.revision++;
     const at = this.now();
     const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     this.sameStamp = stamp === this.lastStamp ? this.sameStamp + 1 : 1;
@@ -99,6 +102,7 @@ export class SampleBook {
 
   /** A request the rig refused or never started: final, and the rig is free again. */
   fail(id: string, error: string): void {
+    this.revision++;
     const record = this.records.get(id);
     if (record && record.state === 'pending') {
       record.state = 'failed';
@@ -110,6 +114,7 @@ export class SampleBook {
 
   /** Forgets a request that never reached the rig (its START could not be sent). */
   withdraw(id: string): void {
+    this.revision++;
     if (this.records.get(id)?.state === 'pending') this.records.delete(id);
     if (this.pendingId === id) this.pendingId = null;
   }
@@ -168,6 +173,7 @@ export class SampleBook {
 
   /** Sets the PCA point of a cycle (the page's marker). */
   setPca(id: string, scores: readonly number[] | null): void {
+    this.revision++;
     const record = this.records.get(id);
     if (record) record.pca = scores;
   }

@@ -8,7 +8,7 @@
  *   GET  /v1/samples[?limit=20]                      the newest samples
  *   GET  /v1/events[?frames=all|none|<hz>]           server-sent events: engine events (frames thinned to 25 Hz
  *                                                     by default) plus snapshot, sample-requested, sample-failed,
- *                                                     pca-point
+ *                                                     pca-point; 503 past --max-sse-clients streams
  *   GET  /v1/health                                  200 when the rig is connected and frames are fresh, else 503
  *   GET  /v1/model                                   the model as the page draws it (classes, PCA cloud)
  *   GET  /metrics                                    Prometheus text format
@@ -37,6 +37,7 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { pageModelOf } from './pageModel.js';
 import { matchRoute, ROUTES, sendJson, type ServiceContext } from './routes.js';
+import { answerClientError, parseRequestTarget } from './requestTarget.js';
 import { postSample } from './samplesPost.js';
 import type { SampleRecord } from './samples.js';
 import { ServiceState } from './state.js';
@@ -62,6 +63,10 @@ export interface ScannerServiceOptions {
   readonly startTimeoutMs?: number;
   /** Default frame rate of `/v1/events` (the page's). @default 25 */
   readonly maxFrameHz?: number;
+  /** Open `/v1/events` streams at most; past it the route answers 503 with Retry-After. @default 100 */
+  readonly maxSseClients?: number;
+  /** An event stream that is behind and takes nothing for this long is cut. @default 10 */
+  readonly sseStallS?: number;
   /** Frames older than this make `/v1/health` answer 503. @default 5 */
   readonly staleFrameS?: number;
   /** Every engine event, after the service has handled it (the CLI prints and records from here). */
@@ -100,7 +105,6 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
 
   const state = new ServiceState({ maxFrameHz, ...(options.wallClock && { wallClock: options.wallClock }) });
   const book = state.book;
-  const hub = new EventHub();
   const sessions = new SessionStore();
   const awaitingScores = new Map<string, VerdictEvent>();
   const pageModelJson = JSON.stringify(pageModelOf(model));
@@ -110,6 +114,11 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     classifier: model.classifier.type,
     processMetrics: options.processMetrics ?? true,
     gauges: () => ({ rigConnected: state.rigConnected(), lastFrameAgeS: state.lastFrameAgeS(performance.now()), sseClients: hub.streamCount }),
+  });
+  const hub = new EventHub({
+    maxClients: options.maxSseClients ?? 100,
+    stallMs: (options.sseStallS ?? 10) * 1000,
+    onCut: (reason) => metrics.sseCut(reason),
   });
 
   // The tap runs after the engine on each source event (its work must not count in the verdict's latency),
@@ -238,12 +247,17 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
 
   const accessLog = options.accessLog;
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = parseRequestTarget(req.url);
+    const url = target.ok ? target.value : new URL('http://localhost/');
     const method = req.method ?? 'GET';
     const t0 = performance.now();
     const logged = (route: string) =>
-      accessLog?.(JSON.stringify({ type: 'access', time: new Date().toISOString(), method, path: url.pathname, route, status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)) }));
+      accessLog?.(JSON.stringify({ type: 'access', time: new Date().toISOString(), method, path: target.ok ? url.pathname : null, route, status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)) }));
     const handle = async (): Promise<string> => {
+      if (!target.ok) {
+        sendJson(res, 400, { error: target.error });
+        return 'unknown';
+      }
       if (loopback && !isLoopbackHost(req.headers.host)) {
         sendJson(res, 403, { error: 'this service listens on loopback: the Host header must name a loopback address' });
         return 'unknown';
@@ -283,6 +297,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       },
     );
   });
+
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

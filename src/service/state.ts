@@ -6,8 +6,20 @@
  */
 import { eventToJson } from '../io/eventJson.js';
 import type { EngineEvent, LinkState, RigInfo } from '../types.js';
+import { FrameLog } from './frameLog.js';
 import { SampleBook, sampleJson } from './samples.js';
-import { FrameThinner } from './sse.js';
+import { FrameThinner, sseMessage } from './sse.js';
+
+/**
+ * The first message of an event stream as pieces to write in order: `head` (the state without its frames, built
+ * once per change of state), then `frames` (Buffers shared by every client), then `end`. `bytes` in all.
+ */
+export interface SnapshotParts {
+  readonly head: string;
+  readonly frames: readonly Buffer[];
+  readonly end: string;
+  readonly bytes: number;
+}
 
 /** The cycle the page shows: its id, phase, and whether its verdict came. */
 export interface CycleView {
@@ -30,9 +42,12 @@ export class ServiceState {
   /** Monotonic time of the last frame (NaN before the first). */
   lastFrameAt = NaN;
   cycle: CycleView | null = null;
-  /** The cycle's frames as JSON lines, thinned (idle frames before a cycle: the last 600). */
-  cycleFrames: string[] = [];
+  /** The cycle's frames as JSON lines, thinned (idle frames before a cycle: about the last 600). */
+  readonly cycleFrames = new FrameLog();
   private readonly thinner: FrameThinner;
+  /** Bumped by every event but a frame: the snapshot's head is built again only after a change. */
+  private revision = 0;
+  private head: { key: string; text: string } | null = null;
 
   constructor(options: ServiceStateOptions = {}) {
     this.thinner = new FrameThinner(options.maxFrameHz ?? 25);
@@ -45,13 +60,13 @@ export class ServiceState {
    */
   apply(event: EngineEvent, frameJson?: () => string): void {
     this.book.onEvent(event);
+    if (event.type !== 'frame') this.revision++;
     switch (event.type) {
       case 'frame':
         this.lastFrameAt = event.atMs;
         if (this.thinner.accept(event.atMs)) {
           this.cycleFrames.push(frameJson ? frameJson() : eventToJson(event));
-          const cap = this.cycle === null ? 600 : 6000;
-          if (this.cycleFrames.length > cap) this.cycleFrames.splice(0, this.cycleFrames.length - cap);
+          this.cycleFrames.trim(this.cycle === null ? 600 : 6000);
         }
         return;
       case 'info':
@@ -63,7 +78,7 @@ export class ServiceState {
         return;
       case 'sample-started':
         this.cycle = { sample: event.sample, phase: 'B', verdict: false };
-        this.cycleFrames = [];
+        this.cycleFrames.clear();
         return;
       case 'phase':
         // The rig going idle after a cycle comes with sample '' (the cycle is over): the cycle's phase is I then.
@@ -86,19 +101,34 @@ export class ServiceState {
     return Number.isNaN(this.lastFrameAt) ? null : (nowMs - this.lastFrameAt) / 1000;
   }
 
-  /** The first message of an event stream: everything a page needs to draw the present. */
+  /** The first message of an event stream (`event: snapshot`): everything a page needs to draw the present. */
+  snapshotParts(modelId: string): SnapshotParts {
+    const key = `${modelId}:${this.revision}:${this.book.revision}`;
+    if (this.head?.key !== key) {
+      const pending = this.book.busy();
+      const pendingRecord = pending?.state === 'pending' ? this.book.get(pending.sample) : undefined;
+      const json = JSON.stringify({
+        type: 'snapshot',
+        modelId,
+        rig: this.rig,
+        link: this.link,
+        cycle: this.cycle,
+        pending: pendingRecord ? sampleJson(pendingRecord) : null,
+        verdicts: this.book.recent(20, (r) => r.state === 'done').map(sampleJson),
+      });
+      // `event: snapshot\ndata: {...,"frames":[` ... `]}\n\n`: one SSE message, cut around the frames.
+      const message = sseMessage('snapshot', `${json.slice(0, -1)},"frames":[`);
+      this.head = { key, text: message.slice(0, -2) };
+    }
+    const frames = this.cycleFrames.parts();
+    const end = ']}\n\n';
+    return { head: this.head.text, frames, end, bytes: Buffer.byteLength(this.head.text) + this.cycleFrames.bytes + end.length };
+  }
+
+  /** The snapshot's data line (the JSON alone), for tests. */
   snapshot(modelId: string): string {
-    const pending = this.book.busy();
-    const pendingRecord = pending?.state === 'pending' ? this.book.get(pending.sample) : undefined;
-    const head = JSON.stringify({
-      type: 'snapshot',
-      modelId,
-      rig: this.rig,
-      link: this.link,
-      cycle: this.cycle,
-      pending: pendingRecord ? sampleJson(pendingRecord) : null,
-      verdicts: this.book.recent(20, (r) => r.state === 'done').map(sampleJson),
-    });
-    return `${head.slice(0, -1)},"frames":[${this.cycleFrames.join(',')}]}`;
+    const { head, frames, end } = this.snapshotParts(modelId);
+    const text = head + Buffer.concat(frames).toString('utf8') + end;
+    return text.slice(text.indexOf('data: ') + 6, -2);
   }
 }
