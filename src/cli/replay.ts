@@ -53,6 +53,8 @@ export function otherEventText(e: EngineEvent): string | null {
       return `${e.reboot ? 'rig rebooted: ' : ''}rig ${e.rig} fw ${e.fw}, ${e.rateHz} Hz, ${e.channels.length} channels (${e.unit})`;
     case 'over-budget':
       return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
+    case 'rig-changed':
+      return `rig changed (${e.change}): ${e.judging ? 'judging' : 'NOT judging'}: ${e.reason}`;
     case 'adaptation-stopped':
       return `adaptation stopped after ${e.sample}: ${e.addedAlarms} of the last ${e.watchSamples} samples flagged by the adapted model were clear for the parent (${e.accepted} clear samples accepted, largest shift ${e.largestShiftSd.toFixed(2)} sd); the parent model judges from now on`;
     default:
@@ -65,6 +67,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean, command: string
   return (e) => {
     // The rig warning (once a run) is a warning line on stderr as well as an event of the stream.
     if (e.type === 'rig-mismatch') ctx.stderr(`enose ${command}: warning: ${e.message}\n`);
+    if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose ${command}: warning: not judging: ${e.reason}\n`);
     if (json) {
       ctx.stdout(`${eventToJson(e)}\n`);
       return;
