@@ -119,6 +119,7 @@ export const replayCommand: Command = {
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
     let verdicts = 0;
+    let unjudged: string | null = null;
     const print = eventPrinter(ctx, json, 'replay');
     const engine = createEngine({
       model: model.value,
@@ -129,10 +130,13 @@ export const replayCommand: Command = {
       adaptation: adapt.on,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
+        if (e.type === 'rig-changed' && !e.judging) unjudged ??= e.reason;
         print(e);
       },
     });
     await engine.done;
+    // Offline, a recording the model could judge nowhere is a wrong model for it (the live engine stays up instead).
+    if (unjudged !== null && verdicts === 0) throw new EnoseError('model-mismatch', `${parsed.positionals[0]}: ${unjudged}`);
     writeAdapted('replay', adapt.out, engine, ctx);
     if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
     return 0;

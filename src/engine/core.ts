@@ -28,12 +28,14 @@ import {
   type AdaptationOptions,
   type AdaptationState,
 } from '../model/adaptation.js';
+import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
 import { STATION_ID, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 
 export { extractorOf } from './modelExtractor.js';
+export type { CycleFeaturesRecord } from './cycleRecord.js';
 
 export interface EngineCoreOptions {
   /** Verdict latency budget from the frame that ends the exposure (the recovery, for a model with recovery windows). @default 5 */
@@ -67,22 +69,6 @@ export interface EngineCoreOptions {
    * setting gives the same verdicts (the state starts empty and sees the same samples). @default off
    */
   readonly adaptation?: boolean | AdaptationOptions;
-}
-
-/** A finished cycle in feature-only mode: what training collects. */
-export interface CycleFeaturesRecord {
-  readonly sample: string;
-  readonly label: string | undefined;
-  /** A copy of the feature vector (the core's buffer is reused). */
-  readonly features: Float64Array;
-  /** Quality problems: empty when the cycle is fit for training. */
-  readonly reasons: readonly VerdictReason[];
-  readonly quality: CycleQuality;
-  readonly exposureS: number;
-  /** The largest baseline drift of the gas channels over the B phase, share of R0 (the baseline-unstable gate's measure). */
-  readonly baselineDrift: number;
-  /** What a rig fingerprint is fitted on: ln R0 and the peak response per channel (src/engine/rigCheck.ts). */
-  readonly rigValues: Float64Array;
 }
 
 const GATE_REASON: Record<string, VerdictReason> = {

@@ -367,9 +367,11 @@ describe.skipIf(!socat).each(SHIPPED_MODELS)('live engine with the $name model: 
       console.log(`${kind} ${model}: RSS ${Math.round(rssBeforeKb / 1024)} MB before the changed line, peak ${Math.round(peakKb / 1024)} MB (bounds: ${RSS_BOUND_KB / 1024} MB, growth ${RSS_GROWTH_KB / 1024} MB)`);
       expect(peakKb).toBeLessThan(RSS_BOUND_KB);
       expect(peakKb - rssBeforeKb).toBeLessThan(RSS_GROWTH_KB);
+      // It was running all along: SIGINT stops it cleanly.
+      expect(await h.stop()).toBe(0);
     } finally {
       clearInterval(sampler);
-      expect(await h.stop()).toBe(0);
+      await h.stop();
       host = null;
       await r.close();
       rig = null;
