@@ -223,7 +223,7 @@ function simulatedCycles(): { info: RigInfo; cycles: { phase: Phase; values: Flo
 
 /** Resident memory a live process may reach during the attack (it idles at about 100 to 150 MB). */
 const RSS_BOUND_KB = 400 * 1024;
-/** Growth from just before the changed info line to the peak (measured: 1 to 5 MB). */
+/** Growth from just before the changed info line to the peak (measured: 1 to 13 MB). */
 const RSS_GROWTH_KB = 64 * 1024;
 
 interface LiveHost {
