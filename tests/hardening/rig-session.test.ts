@@ -204,6 +204,40 @@ describe.skipIf(!socat)('serial source over a socat pty: the first line after op
   });
 });
 
+describe.skipIf(!socat)('serial source over a socat pty: stale frames', () => {
+  it('three stale frames (valid CRC, old seqs) while the rig streams: repeated-seq x3, no reboot, no gap, no stale frame taken', async () => {
+    const pty = await startPty();
+    const rig = await ScriptedRig.open(pty.rig, encodeInfo(INFO));
+    const events: SourceEvent[] = [];
+    const controller = new AbortController();
+    const source = createSerialSource({ path: pty.host });
+    const done = source.run((e) => events.push(e), controller.signal);
+    const frames = () => events.flatMap((e) => (e.type === 'frame' ? [e.seq] : []));
+    try {
+      await waitFor(() => rig.infoRequests > 0 && events.some((e) => e.type === 'info'), 'the info line', 20_000);
+      let text = '';
+      for (let s = 990; s <= 1000; s++) text += f(s);
+      rig.write(text);
+      await waitFor(() => frames().includes(1000), 'frame 1000', 20_000);
+      const asked = rig.infoRequests;
+      rig.write(f(1) + f(2) + f(3));
+      // The host asks for INFO (the rig answers with its unchanged line), then the rig goes on.
+      await waitFor(() => rig.infoRequests > asked, 'INFO after the stale run', 20_000);
+      rig.write(f(1001) + f(1002));
+      await waitFor(() => frames().includes(1002), 'frame 1002', 20_000);
+      expect(frames().filter((s) => s < 990)).toEqual([]);
+      expect(events.filter((e) => e.type === 'reboot' || e.type === 'gap')).toEqual([]);
+      expect(source.stats().decoder!.issues['repeated-seq']).toBe(3);
+      expect(source.stats().decoder!).toMatchObject({ reboots: 0, gaps: 0, lostFrames: 0 });
+    } finally {
+      controller.abort();
+      await done.catch(() => undefined);
+      await rig.close();
+      await pty.close();
+    }
+  });
+});
+
 /** The resident set of a process, kB (0 once it is gone). */
 function rssKb(pid: number): number {
   try {
