@@ -89,6 +89,12 @@ export type RigCommand =
 /** The fixed names of line-level problems, used in events, metrics and tests. */
 export type LinkIssueKind = 'too-long' | 'bad-checksum' | 'malformed' | 'wrong-channel-count' | 'repeated-seq' | 'no-info';
 
+/**
+ * What the engine takes from a rig's info line, bounded: its buffers are sized by the rate (frames per window)
+ * and the channel count. The ENL/1 codec refuses lines beyond these (`malformed`), the engine any other source's.
+ */
+export const RIG_INFO_LIMITS = Object.freeze({ minRateHz: 0.001, maxRateHz: 1000, maxChannels: 256, maxNameChars: 64 });
+
 /** Link state of a source. */
 export type LinkState = 'connected' | 'disconnected' | 'reconnecting';
 
@@ -251,7 +257,14 @@ export type EngineEvent =
    * Once per run: the rig is not the model's by its identity (at its info line, `sample` ''), or the last cycles'
    * data is far outside the model's training data (after the verdict on `sample`). One readable line in `message`.
    */
-  | { readonly type: 'rig-mismatch'; readonly atMs: number; readonly basis: 'identity' | 'data'; readonly sample: string; readonly message: string };
+  | { readonly type: 'rig-mismatch'; readonly atMs: number; readonly basis: 'identity' | 'data'; readonly sample: string; readonly message: string }
+  /**
+   * A new rig session the engine has to decide on: the info line changed within the run (channels, rate or unit;
+   * the cycle in progress was cut, `cut-reboot`, never clear), or the first info line when its cycles cannot be
+   * judged. `judging` says whether cycles are judged from now on; when false, `reason` says why (channels not the
+   * model's, a rate or channel count beyond RIG_INFO_LIMITS) and frames are ignored until an info line that fits.
+   */
+  | { readonly type: 'rig-changed'; readonly atMs: number; readonly judging: boolean; readonly change: string; readonly reason: string };
 
 export type EngineEventType = EngineEvent['type'];
 

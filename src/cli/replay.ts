@@ -55,6 +55,8 @@ export function otherEventText(e: EngineEvent): string | null {
       return `${e.reboot ? 'rig rebooted: ' : ''}rig ${e.rig} fw ${e.fw}, ${e.rateHz} Hz, ${e.channels.length} channels (${e.unit})`;
     case 'over-budget':
       return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
+    case 'rig-changed':
+      return `rig changed (${e.change}): ${e.judging ? 'judging' : 'NOT judging'}: ${e.reason}`;
     case 'adaptation-stopped':
       return `adaptation stopped after ${e.sample}: ${e.addedAlarms} of the last ${e.watchSamples} samples flagged by the adapted model were clear for the parent (${e.accepted} clear samples accepted, largest shift ${e.largestShiftSd.toFixed(2)} sd); the parent model judges from now on`;
     default:
@@ -67,6 +69,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean, command: string
   return (e) => {
     // The rig warning (once a run) is a warning line on stderr as well as an event of the stream.
     if (e.type === 'rig-mismatch') ctx.stderr(`enose ${command}: warning: ${e.message}\n`);
+    if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose ${command}: warning: not judging: ${e.reason}\n`);
     if (json) {
       ctx.stdout(`${eventToJson(e)}\n`);
       return;
@@ -118,6 +121,7 @@ export const replayCommand: Command = {
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
     let verdicts = 0;
+    let unjudged: string | null = null;
     const print = eventPrinter(ctx, json, 'replay');
     const engine = createEngine({
       model: model,
@@ -128,10 +132,13 @@ export const replayCommand: Command = {
       adaptation: adapt.on,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
+        if (e.type === 'rig-changed' && !e.judging) unjudged ??= e.reason;
         print(e);
       },
     });
     await engine.done;
+    // Offline, a recording the model could judge nowhere is a wrong model for it (the live engine stays up instead).
+    if (unjudged !== null && verdicts === 0) throw new EnoseError('model-mismatch', `${parsed.positionals[0]}: ${unjudged}`);
     writeAdapted('replay', adapt.out, engine, ctx);
     if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
     return 0;

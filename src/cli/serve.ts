@@ -154,6 +154,7 @@ export const serveCommand: Command = {
           recorder?.write(e);
           // Once a run: also on the event stream (/v1/events, type rig-mismatch) for the page and clients.
           if (e.type === 'rig-mismatch') ctx.stderr(`enose serve: warning: ${e.message}\n`);
+          if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose serve: warning: not judging: ${e.reason}\n`);
           station?.onEvent(e);
           if (e.type === 'verdict') {
             ctx.stdout(`${verdictText(e)}\n`);

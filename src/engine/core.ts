@@ -28,11 +28,14 @@ import {
   type AdaptationOptions,
   type AdaptationState,
 } from '../model/adaptation.js';
+import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
+import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
 import { STATION_ID, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 
 export { extractorOf } from './modelExtractor.js';
+export type { CycleFeaturesRecord } from './cycleRecord.js';
 
 export interface EngineCoreOptions {
   /** Verdict latency budget from the frame that ends the exposure (the recovery, for a model with recovery windows). @default 5 */
@@ -66,22 +69,6 @@ export interface EngineCoreOptions {
    * setting gives the same verdicts (the state starts empty and sees the same samples). @default off
    */
   readonly adaptation?: boolean | AdaptationOptions;
-}
-
-/** A finished cycle in feature-only mode: what training collects. */
-export interface CycleFeaturesRecord {
-  readonly sample: string;
-  readonly label: string | undefined;
-  /** A copy of the feature vector (the core's buffer is reused). */
-  readonly features: Float64Array;
-  /** Quality problems: empty when the cycle is fit for training. */
-  readonly reasons: readonly VerdictReason[];
-  readonly quality: CycleQuality;
-  readonly exposureS: number;
-  /** The largest baseline drift of the gas channels over the B phase, share of R0 (the baseline-unstable gate's measure). */
-  readonly baselineDrift: number;
-  /** What a rig fingerprint is fitted on: ln R0 and the peak response per channel (src/engine/rigCheck.ts). */
-  readonly rigValues: Float64Array;
 }
 
 const GATE_REASON: Record<string, VerdictReason> = {
@@ -124,6 +111,8 @@ export class EngineCore {
   private readonly parentProbs: Float64Array;
   /** The model's rig check (null for a model without a rig fingerprint). */
   private rigCheck: RigCheck | null;
+  /** Why the rig's cycles are not judged now (rigSession.ts), or null while they are. */
+  notJudging: string | null = null;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -200,7 +189,8 @@ export class EngineCore {
   setModel(bundle: ModelBundle): void {
     if (this.adaptation) throw new EnoseError('bad-option', 'a model cannot be switched while adaptation is on');
     extractorOf(bundle);
-    if (this.info) this.checkChannels(bundle, this.info);
+    const mismatch = this.info && channelMismatch(bundle, this.info);
+    if (mismatch) throw new EnoseError('model-mismatch', mismatch);
     this.nextModel = bundle.id === this.bundle?.id ? null : bundle;
   }
 
@@ -209,7 +199,7 @@ export class EngineCore {
     return this.bundle?.id ?? null;
   }
 
-  private switchModel(bundle: ModelBundle): void {
+  private switchModel(bundle: ModelBundle, atMs: number): void {
     this.nextModel = null;
     this.bundle = bundle;
     this.model = compileModel(bundle);
@@ -221,7 +211,8 @@ export class EngineCore {
     this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
     this.channelLimits = bundle.limits?.channels ?? null;
     this.gateLimits = (bundle.limits?.gates as GateLimits | null | undefined) ?? null;
-    if (this.info) this.buildFeatures(this.info);
+    if (this.info && this.notJudging === null) this.buildFeatures(this.info);
+    else if (this.info) this.startSession(this.info, this.info, atMs, `model ${bundle.id}`);
   }
 
   get rig(): RigInfo | null {
@@ -274,26 +265,27 @@ export class EngineCore {
   }
 
   private setInfo(event: Extract<SourceEvent, { type: 'info' }>): void {
-    const reboot = this.info !== null;
+    const previous = this.info;
     const { type: _t, atMs, ...info } = event;
-    if (this.bundle) this.checkChannels(this.bundle, info);
-    if (reboot) this.cut('reboot', atMs);
-    const changed = !this.info || this.info.rateHz !== info.rateHz || this.info.unit !== info.unit || this.info.channels.join() !== info.channels.join();
+    if (previous) this.cut('reboot', atMs);
     this.info = info;
     this.tracker.setRig(info.rig);
-    if (changed) this.buildFeatures(info);
-    this.sink({ type: 'info', atMs, reboot, ...info });
-    const warning = this.rigCheck?.identityWarning(info, atMs);
+    this.sink({ type: 'info', atMs, reboot: previous !== null, ...info });
+    if (!previous || !sameSession(previous, info)) this.startSession(previous, info, atMs);
+    const warning = this.features ? this.rigCheck?.identityWarning(info, atMs) : null;
     if (warning) this.sink(warning);
   }
 
-  private checkChannels(bundle: ModelBundle, info: RigInfo): void {
-    const expected = bundle.input.kind === 'frames' ? bundle.input.channels : [];
-    if (expected.length !== info.channels.length || expected.some((c, i) => c !== info.channels[i])) {
-      throw new EnoseError(
-        'model-mismatch',
-        `the model is for ${expected.length} channels (${expected.join(',')}), the rig ${info.rig} has ${info.channels.length} (${info.channels.join(',')})`,
-      );
+  /** A new rig session (rigSession.ts): judged when it fits, else paused with the reason; never a throw. */
+  private startSession(previous: RigInfo | null, info: RigInfo, atMs: number, change = describeChange(previous, info)): void {
+    const problem = rigProblem(info, this.bundle);
+    const paused = this.notJudging !== null;
+    this.notJudging = problem;
+    if (problem === null) this.buildFeatures(info);
+    else this.features = null;
+    if (problem !== null || previous !== null || paused) {
+      const reason = problem ?? (paused ? 'the rig fits the model again: judging resumes' : 'the rig fits the model: judging goes on');
+      this.sink({ type: 'rig-changed', atMs, judging: problem === null, change, reason });
     }
   }
 
@@ -310,14 +302,15 @@ export class EngineCore {
   }
 
   private frame(event: Extract<SourceEvent, { type: 'frame' }>): void {
-    const features = this.features;
-    if (!features) return; // sources hold frames back until an info line; nothing to do without one
+    // Sources hold frames back until an info line; a session that is not judged ignores its frames.
+    if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample)) {
       this.judge(event.atMs);
       t.finish();
     }
-    if (this.nextModel && t.id === '') this.switchModel(this.nextModel);
+    if (this.nextModel && t.id === '') this.switchModel(this.nextModel, event.atMs);
+    const features = this.features;
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
       features.reset();

@@ -21,7 +21,8 @@ export interface EngineOptions extends EngineCoreOptions {
 export interface Engine extends AsyncIterable<EngineEvent> {
   /**
    * Starts a sampling cycle for a container: the next cycle the rig runs carries `sampleId`. Sends START to
-   * the rig; rejects for a source that cannot send (a replay) or an id the protocol cannot carry.
+   * the rig; rejects for a source that cannot send (a replay), an id the protocol cannot carry, or while the
+   * rig's cycles are not judged (`stats().notJudging`: EnoseError('model-mismatch')).
    */
   startSample(sampleId: string): Promise<void>;
   /** Aborts the cycle in progress (STOP to the rig); the cycle's verdict is `inconclusive`, `cut-stopped`. */
@@ -30,8 +31,8 @@ export interface Engine extends AsyncIterable<EngineEvent> {
   close(): Promise<void>;
   /** Resolves when the source has ended and every event was delivered; rejects with the engine's error. */
   readonly done: Promise<void>;
-  /** Counters for health and metrics. */
-  stats(): { verdicts: number; overBudget: number; rig: string | null };
+  /** Counters for health and metrics; `notJudging` says why the rig's cycles are not judged now (null while they are). */
+  stats(): { verdicts: number; overBudget: number; rig: string | null; notJudging: string | null };
   /**
    * Switches to another model at the next cycle start, never within a cycle (a fleet's model roll-out). Throws
    * EnoseError('model-mismatch') for a model this rig cannot run, 'bad-option' with adaptation on.
@@ -108,6 +109,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!SAMPLE_ID.test(sampleId) || /[,;*$]/.test(sampleId)) {
         throw new EnoseError('bad-usage', `sample id must be 1 to 64 printable ASCII characters without , ; * $: ${JSON.stringify(sampleId)}`);
       }
+      if (core.notJudging !== null) throw new EnoseError('model-mismatch', `not judging this rig: ${core.notJudging}`);
       core.requestSample(sampleId);
       await source.send({ command: 'START', sampleId });
     },
@@ -120,7 +122,7 @@ export function createEngine(options: EngineOptions): Engine {
       await done.catch(() => undefined);
     },
     done,
-    stats: () => ({ verdicts: core.verdicts, overBudget: core.overBudget, rig: core.rig?.rig ?? null }),
+    stats: () => ({ verdicts: core.verdicts, overBudget: core.overBudget, rig: core.rig?.rig ?? null, notJudging: core.notJudging }),
     adaptedModel: () => core.adaptedModel(),
     setModel: (next) => core.setModel(next),
     modelId: () => core.modelId ?? model.id,

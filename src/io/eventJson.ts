@@ -26,6 +26,7 @@ export const ENGINE_EVENT_TYPES: readonly EngineEventType[] = [
   'over-budget',
   'adaptation-stopped',
   'rig-mismatch',
+  'rig-changed',
 ];
 
 type FrameEvent = Extract<EngineEvent, { type: 'frame' }>;
@@ -150,6 +151,7 @@ const schemas = {
     largestShiftSd: num,
   }),
   'rig-mismatch': z.looseObject({ type: z.literal('rig-mismatch'), atMs: num, basis: z.enum(['identity', 'data']), sample: z.string(), message: text }),
+  'rig-changed': z.looseObject({ type: z.literal('rig-changed'), atMs: num, judging: z.boolean(), change: text, reason: text }),
 } satisfies Record<EngineEventType, z.ZodType>;
 
 /**

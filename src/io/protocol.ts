@@ -35,8 +35,12 @@
  * - The checksum field is what follows the LAST '*' of the line.
  * - A frame older than the last accepted one (serial-number arithmetic on uint32, RFC 1982: 2^31 or more
  *   behind) is `repeated-seq`, like the same seq again, and is dropped. When 3 such frames in a row count
- *   up by one, the rig evidently restarted without an info line the host could read: the decoder stops
- *   trusting its info, emits `need-info` and holds frames back until an info line comes (a reboot).
+ *   up by one, the rig may have restarted without an info line the host could read: the decoder emits
+ *   `need-info` and holds the run from its third frame. A frame continuing the old sequence makes the run
+ *   stale (its held frames `repeated-seq`); an unrequested info line is a reboot as always; and 3 more frames
+ *   of the run after the info line that answered the INFO make it a restart (`reboot`, `info`, the frames).
+ * - Info lines are bounded (INFO_LIMITS): rate_hz from 0.001 to 1000, at most 256 channels, names, rig and fw
+ *   at most 64 characters. A line beyond them is `malformed` and the last info line stays.
  * - Every info line after the first is a reboot (`reboot` then `info`; seq may restart anywhere), except
  *   the identical line answering an INFO the caller announced with `infoRequested` within the hold time.
  * - `gap` names the lost seqs themselves: after 3, frame 12 gives `{ fromSeq: 4, toSeq: 11, lost: 8 }`;
@@ -47,12 +51,13 @@
 
 export type { RigCommand, RigInfo } from '../types.js';
 export { crc16CcittFalse } from './codec/crc.js';
-export { ISSUE_KINDS, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineIssue, type LineResult, type Message } from './codec/enl1.js';
+export { INFO_LIMITS, ISSUE_KINDS, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineIssue, type LineResult, type Message } from './codec/enl1.js';
 export { encodeAck, encodeCommand, encodeFrame, encodeInfo, encodeLine, formatValue } from './codec/encode.js';
 export { decodeLine } from './codec/lineParser.js';
 export {
   createDecoder,
   DEFAULT_HOLD_BACK_MS,
+  RESTART_CONFIRM_FRAMES,
   RESTART_RUN_FRAMES,
   type DecoderCounters,
   type DecoderOptions,

@@ -1,8 +1,8 @@
 /**
  * A rig on a serial port as a `FrameSource`, through the real `serialport` package.
  *
- * - Opens the port (path, baud rate), discards what the OS buffered before (`flush`) and the first partial
- *   line (socat and USB adapters can hold stale bytes).
+ * - Opens the port (path, baud rate), discards what the OS buffered before (`flush`) and a first line that is
+ *   not a complete valid one (socat and USB adapters can hold stale bytes; src/io/firstLine.ts).
  * - Every chunk is stamped `atMs = performance.now()` when it arrives and pushed, raw, into the ENL/1 codec
  *   (`createDecoder`) or the plain csv decoder; their outputs become `SourceEvent`s in wire order. A timer
  *   polls the codec so that frames held back for want of an info line time out as `no-info`. The source sends
@@ -34,6 +34,7 @@
  * `ack` events made up by the host.
  */
 import { SerialPort } from 'serialport';
+import { FirstLineGate } from './firstLine.js';
 import { InfoRequests } from './infoRequests.js';
 import { IssueRuns } from './issueRuns.js';
 import { EnoseError } from '../errors.js';
@@ -60,7 +61,6 @@ export {
 } from './serialPorts.js';
 
 const DEFAULT_BAUD = 115200;
-const DOLLAR = 0x24;
 const NEWLINE = 0x0a;
 /** Longest first line kept in csv mode while deciding whether it is a header. */
 const MAX_FIRST_LINE = 4096;
@@ -95,8 +95,9 @@ class SerialSourceImpl implements SerialSource {
   connected = false;
   private running = false;
   private state: LinkState | 'idle' = 'idle';
-  /** Dropping the stale first line after an open: 0 no, 1 yes (enl: until '$' or '\n'), 2 csv: collecting it. */
+  /** Dropping the stale first line after an open: 0 no, 2 csv: collecting it (enl: firstEnl). */
   private skipFirst = 0;
+  private readonly firstEnl = new FirstLineGate();
   private firstLine: number[] = [];
   /** Last accepted frame and the info it came under, kept across a disconnect to bridge the gap. */
   private lastSeq = -1;
@@ -270,7 +271,8 @@ class SerialSourceImpl implements SerialSource {
         this.port = port;
         this.connected = true;
         this.counts.connects++;
-        this.skipFirst = this.protocol === 'enl' ? 1 : 2;
+        this.skipFirst = this.protocol === 'enl' ? 0 : 2;
+        if (this.protocol === 'enl') this.firstEnl.arm();
         this.firstLine = [];
         if (this.decoder) {
           this.decoder.reset();
@@ -353,19 +355,13 @@ class SerialSourceImpl implements SerialSource {
     this.lastByteAtMs = atMs;
     this.counts.bytesIn += chunk.length;
     let data: Buffer = chunk;
-    if (this.skipFirst === 1) {
-      // enl: a first line holding a '$' is kept (the codec ignores bytes before it); one without is a stale tail.
-      let i = 0;
-      while (i < data.length && data[i] !== DOLLAR && data[i] !== NEWLINE) i++;
-      if (i === data.length) {
-        this.counts.bytesDropped += data.length;
-        return;
-      }
-      this.skipFirst = 0;
-      if (data[i] === NEWLINE) {
-        this.counts.bytesDropped += i + 1;
-        data = data.subarray(i + 1);
-      }
+    if (this.firstEnl.active) {
+      // enl: the first line is passed on only when it is a complete valid line (firstLine.ts).
+      const dropped = this.firstEnl.dropped;
+      const passed = this.firstEnl.take(data);
+      this.counts.bytesDropped += this.firstEnl.dropped - dropped;
+      if (passed === null) return;
+      data = passed;
     } else if (this.skipFirst === 2) {
       // csv: the first line is kept only when it is a header; a data line may be a stale tail.
       let i = 0;

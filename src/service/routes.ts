@@ -165,7 +165,7 @@ export const ROUTES: readonly Route[] = [
     path: '/v1/health',
     name: 'health',
     access: 'session',
-    doc: { summary: 'Rig, model and frame freshness', responses: { '200': 'the rig is connected and frames are fresh', '503': 'the rig is down or silent', ...UNAUTHORIZED } },
+    doc: { summary: 'Rig, model and frame freshness', responses: { '200': 'the rig is connected and frames are fresh', '503': 'the rig is down or silent, or its cycles are not judged (notJudging says why)', ...UNAUTHORIZED } },
     handle({ res }, s) {
       const h = s.health();
       sendJson(res, h.ok ? 200 : 503, h.body);

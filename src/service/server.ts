@@ -9,7 +9,8 @@
  *   GET  /v1/events[?frames=all|none|<hz>]           server-sent events: engine events (frames thinned to 25 Hz
  *                                                     by default) plus snapshot, sample-requested, sample-failed,
  *                                                     pca-point; 503 past --max-sse-clients streams
- *   GET  /v1/health                                  200 when the rig is connected and frames are fresh, else 503
+ *   GET  /v1/health                                  200 when the rig is connected, frames are fresh and its cycles
+ *                                                     are judged, else 503 (`notJudging` says why they are not)
  *   GET  /v1/model                                   the model as the page draws it (classes, PCA cloud)
  *   GET  /metrics                                    Prometheus text format
  *   GET  /v1/openapi.json                            the OpenAPI 3 document of these routes
@@ -200,12 +201,16 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   const health = () => {
     const age = state.lastFrameAgeS(performance.now());
     const connected = state.rigConnected();
-    const ok = connected && age !== null && age <= staleFrameS;
+    const { notJudging } = engine.stats();
+    const ok = connected && age !== null && age <= staleFrameS && notJudging === null;
     const rig = state.rig;
     return {
       ok,
       body: {
         status: ok ? 'ok' : 'degraded',
+        // A rig whose info line does not fit the model (src/engine/rigSession.ts): up, but no cycle is judged.
+        judging: notJudging === null,
+        notJudging,
         station: options.stationId ?? rig?.rig ?? null,
         rig: {
           connected,

@@ -104,10 +104,11 @@ describe('engine core on synthetic rig streams', () => {
     }
   });
 
-  it('rejects a rig whose channels differ from the model', () => {
-    const core = new EngineCore(model, {}, () => undefined);
-    expect(() => core.push({ type: 'info', atMs: 0, proto: 'ENL/1', rig: 'X', fw: '1', rateHz: 10, unit: 'ohm', channels: ['a', 'b'] })).toThrow(
-      /model is for 6 channels/,
-    );
+  it('does not judge a rig whose channels differ from the model, and says why (never a throw)', () => {
+    const events: EngineEvent[] = [];
+    const core = new EngineCore(model, {}, (e) => events.push(e));
+    core.push({ type: 'info', atMs: 0, proto: 'ENL/1', rig: 'X', fw: '1', rateHz: 10, unit: 'ohm', channels: ['a', 'b'] });
+    expect(events.find((e) => e.type === 'rig-changed')).toMatchObject({ judging: false, reason: expect.stringMatching(/model is for 6 channels/) });
+    expect(core.notJudging).toMatch(/model is for 6 channels/);
   });
 });

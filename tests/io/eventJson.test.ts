@@ -11,6 +11,7 @@ describe('eventToJson / parseEventJson', () => {
       { type: 'over-budget', atMs: 12.5, sample: 'c1', latencyMs: 7.25, budgetMs: 5 },
       { type: 'adaptation-stopped', atMs: 13, sample: 'c2', addedAlarms: 5, watchSamples: 200, accepted: 223, largestShiftSd: 0.4775 },
       { type: 'rig-mismatch', atMs: 14, basis: 'data', sample: 'c3', message: '3 of the last 3 cycles are far outside the model\'s training data' },
+      { type: 'rig-changed', atMs: 15, judging: false, change: 'channels 18 -> 17', reason: 'the model is for 18 channels, the rig SIM1 has 17 (without rh_pct)' },
     ];
     const seen = new Set<string>();
     for (const event of [...events, ...extra]) {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnoseError } from '../../src/errors.js';
 import {
+  INFO_LIMITS,
   MAX_LINE_BYTES,
   crc16CcittFalse,
   createCsvDecoder,
@@ -379,7 +380,7 @@ describe('round trips', () => {
     const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,11}$/);
     const text = fc.stringMatching(/^[A-Za-z0-9 ._:/-]{1,20}$/);
     fc.assert(
-      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 16 }), text, text, fc.double({ min: 0.01, max: 10000, noNaN: true }), (channels, rig, fw, rateHz) => {
+      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 16 }), text, text, fc.double({ min: 0.01, max: INFO_LIMITS.maxRateHz, noNaN: true }), (channels, rig, fw, rateHz) => {
         const info: RigInfo = { proto: 'ENL/1', rig, fw, rateHz, unit: 'adc', channels };
         const r = decodeLine(encodeInfo(info));
         expect(r).toEqual({ ok: true, message: { type: 'info', info } });

@@ -8,12 +8,13 @@ import { sameRigInfo, type Frame, type RigCommand, type RigInfo } from '../../ty
 import { MAX_LINE_BYTES, type Ack, type IssueKind } from './enl1.js';
 import { LineParser } from './lineParser.js';
 import { LineSplitter, type LineSink } from './lineSplitter.js';
+import { RESTART_RUN_FRAMES, RestartRun } from './restartRun.js';
 import { excerpt } from './text.js';
+
+export { RESTART_CONFIRM_FRAMES, RESTART_RUN_FRAMES } from './restartRun.js';
 
 /** Default time frames wait for an info line before they are reported as `no-info`. */
 export const DEFAULT_HOLD_BACK_MS = 2000;
-/** Consecutive older frames counting up by one that mean "the rig restarted silently". */
-export const RESTART_RUN_FRAMES = 3;
 
 /** What the streaming decoder reports, in wire order. */
 export type DecoderOutput =
@@ -70,7 +71,7 @@ export interface Enl1Decoder {
   reset(): void;
   /** The last info line accepted, or null. */
   readonly info: RigInfo | null;
-  /** True while frames are being held back for want of a trusted info line. */
+  /** True while frames are being held back for want of a trusted info line (or while a silent restart is suspected). */
   readonly needsInfo: boolean;
   /** Bytes of an unfinished line buffered now (at most MAX_LINE_BYTES + 1). */
   readonly pendingBytes: number;
@@ -120,16 +121,15 @@ class StreamDecoder implements Enl1Decoder, LineSink {
   private nowMs = 0;
 
   private current: RigInfo | null = null;
-  /** False before the first info line and after a silent restart: frames are held back. */
+  /** False before the first info line: frames are held back. */
   private trusted = false;
   /** Seq of the last accepted frame, -1 for none since the last info line. */
   private lastSeq = -1;
   private held: HeldFrame[] = [];
   private lastNeedInfoMs = -Infinity;
   private infoAnswerUntilMs = -Infinity;
-  /** Older frames in a row that count up by one (a silent restart shows as such a run). */
-  private olderRun = 0;
-  private olderRunSeq = 0;
+  /** Older frames in a row that count up by one: a silent restart, or stale frames (restartRun.ts). */
+  private readonly run = new RestartRun();
 
   constructor(options: DecoderOptions) {
     this.holdBackMs = options.holdBackMs ?? DEFAULT_HOLD_BACK_MS;
@@ -145,7 +145,7 @@ class StreamDecoder implements Enl1Decoder, LineSink {
   }
 
   get needsInfo(): boolean {
-    return !this.trusted;
+    return !this.trusted || this.run.suspected;
   }
 
   get pendingBytes(): number {
@@ -170,6 +170,7 @@ class StreamDecoder implements Enl1Decoder, LineSink {
   end(nowMs: number): readonly DecoderOutput[] {
     this.begin(nowMs);
     this.splitter.flush();
+    this.dropRun('the stream ended before a restart was confirmed');
     this.expireHeld(Infinity, 'no info line before the end of the stream');
     return this.finish();
   }
@@ -186,7 +187,7 @@ class StreamDecoder implements Enl1Decoder, LineSink {
     this.held = [];
     this.lastNeedInfoMs = -Infinity;
     this.infoAnswerUntilMs = -Infinity;
-    this.olderRun = 0;
+    this.run.clear();
   }
 
   private begin(nowMs: number): void {
@@ -272,11 +273,16 @@ class StreamDecoder implements Enl1Decoder, LineSink {
     return out;
   }
 
-  private hold(frame: Frame, text: string): void {
+  /** Asks the caller for INFO, at most once per hold time. */
+  private askInfo(reason: 'no-info' | 'restart'): void {
     if (this.nowMs - this.lastNeedInfoMs >= this.holdBackMs || this.lastNeedInfoMs > this.nowMs) {
       this.lastNeedInfoMs = this.nowMs;
-      this.emit({ type: 'need-info', reason: this.current === null ? 'no-info' : 'restart' });
+      this.emit({ type: 'need-info', reason });
     }
+  }
+
+  private hold(frame: Frame, text: string): void {
+    this.askInfo(this.current === null ? 'no-info' : 'restart');
     if (this.held.length >= this.holdBackFrames) {
       const oldest = this.held.shift()!;
       this.issue('no-info', oldest.text, `more than ${this.holdBackFrames} frames waiting for an info line`);
@@ -292,23 +298,15 @@ class StreamDecoder implements Enl1Decoder, LineSink {
       if (delta === 0 || delta >= 0x80000000) {
         const line = text ?? excerpt(buf!, s, e);
         if (delta === 0) {
-          this.olderRun = 0;
+          this.dropRun(`the sequence went on at ${seq}`);
           this.issue('repeated-seq', line, `seq ${seq} again`);
           return;
         }
-        this.olderRun = this.olderRun > 0 && seq === ((this.olderRunSeq + 1) >>> 0) ? this.olderRun + 1 : 1;
-        this.olderRunSeq = seq;
-        if (this.olderRun >= RESTART_RUN_FRAMES) {
-          // The rig restarted without an info line we could read: stop trusting it and ask.
-          this.olderRun = 0;
-          this.trusted = false;
-          this.lastNeedInfoMs = -Infinity;
-          this.hold(frame, line);
-          return;
-        }
-        this.issue('repeated-seq', line, `seq ${seq} is behind the last accepted ${this.lastSeq}`);
+        this.older(frame, line);
         return;
       }
+      // The old sequence goes on: a run of older frames was stale, not a restart.
+      this.dropRun(`the sequence went on at ${seq}`);
       if (delta > 1) {
         const lost = delta - 1;
         this.stats.gaps++;
@@ -316,10 +314,45 @@ class StreamDecoder implements Enl1Decoder, LineSink {
         this.emit({ type: 'gap', fromSeq: (this.lastSeq + 1) >>> 0, toSeq: (seq - 1) >>> 0, lost });
       }
     }
-    this.olderRun = 0;
     this.lastSeq = seq;
     this.stats.frames++;
     this.emit({ type: 'frame', frame });
+  }
+
+  /**
+   * A frame behind the last accepted one: `repeated-seq`, unless it extends a run of older frames counting up by
+   * one (restartRun.ts): from the run's third frame on it is held and INFO is asked for; once the rig's info line
+   * has answered and the run has gone on for RESTART_CONFIRM_FRAMES more frames, the rig restarted.
+   */
+  private older(frame: Frame, line: string): void {
+    const run = this.run;
+    if (!run.continues(frame.seq)) this.dropRun(`a new run began at ${frame.seq}`);
+    if (!run.add(frame, line)) {
+      this.issue('repeated-seq', line, `seq ${frame.seq} is behind the last accepted ${this.lastSeq}`);
+      return;
+    }
+    if (run.held.length > this.holdBackFrames) {
+      const oldest = run.held.shift()!;
+      this.issue('repeated-seq', oldest.text, `seq ${oldest.frame.seq} is behind the last accepted ${this.lastSeq}; more than ${this.holdBackFrames} frames held`);
+    }
+    if (run.confirmed) {
+      const held = run.clear();
+      this.stats.reboots++;
+      this.emit({ type: 'reboot', lastSeq: this.lastSeq });
+      this.emit({ type: 'info', info: this.current! });
+      this.lastSeq = -1;
+      for (const h of held) this.sequence(h.frame, null, 0, 0, h.text);
+      return;
+    }
+    if (run.answered) return;
+    if (run.length === RESTART_RUN_FRAMES) this.lastNeedInfoMs = -Infinity; // just suspected: ask now
+    this.askInfo('restart');
+  }
+
+  /** Ends a run of older frames as stale: its held frames are `repeated-seq`. */
+  private dropRun(why: string): void {
+    if (this.run.length === 0) return;
+    for (const h of this.run.clear()) this.issue('repeated-seq', h.text, `seq ${h.frame.seq} is behind the last accepted ${this.lastSeq}: stale (${why})`);
   }
 
   private onInfo(info: RigInfo): void {
@@ -327,18 +360,24 @@ class StreamDecoder implements Enl1Decoder, LineSink {
     const previous = this.current;
     const answer = this.trusted && previous !== null && this.nowMs <= this.infoAnswerUntilMs && sameRigInfo(previous, info);
     this.infoAnswerUntilMs = -Infinity;
-    if (previous !== null && !answer) {
+    if (answer) {
+      // The answer to our INFO: while a restart is suspected, the frames after it decide (older()).
+      if (this.run.suspected) this.run.answered = true;
+      this.emit({ type: 'info', info });
+      return;
+    }
+    // A reboot the rig announced: a run of older frames held so far belongs to the new session.
+    const runHeld = this.run.clear();
+    if (previous !== null) {
       this.stats.reboots++;
       this.emit({ type: 'reboot', lastSeq: this.lastSeq >= 0 ? this.lastSeq : null });
     }
     this.current = info;
     this.emit({ type: 'info', info });
-    if (answer) return;
     this.trusted = true;
     this.lastSeq = -1;
-    this.olderRun = 0;
     this.lastNeedInfoMs = -Infinity;
-    const held = this.held;
+    const held = runHeld.length === 0 ? this.held : [...runHeld, ...this.held];
     this.held = [];
     const n = info.channels.length;
     for (const h of held) {

@@ -3,7 +3,7 @@
  * rules for free-text and name fields that encoders and the parser share (hardware/PROTOCOL.md).
  */
 
-import type { Frame, LinkIssueKind, RigCommand, RigInfo } from '../../types.js';
+import { RIG_INFO_LIMITS, type Frame, type LinkIssueKind, type RigCommand, type RigInfo } from '../../types.js';
 
 /** The protocol name and version carried in the info line. */
 export const PROTOCOL_NAME = 'ENL/1';
@@ -44,6 +44,13 @@ export type Message =
   | { readonly type: 'command'; readonly command: RigCommand };
 
 export type LineResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly issue: LineIssue };
+
+/**
+ * Bounds of what an info line may announce (the shared RIG_INFO_LIMITS): the engine sizes buffers by the rate
+ * and the channel count, so a line beyond them is `malformed`, never a huge allocation. 1000 Hz is 100 times
+ * the reference rig; a 4096-byte frame line holds about 256 readings of 15 characters.
+ */
+export const INFO_LIMITS = RIG_INFO_LIMITS;
 
 /** Longest sample id a command may carry (firmware buffers are sized for it). */
 export const MAX_SAMPLE_ID_CHARS = 64;

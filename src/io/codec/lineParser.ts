@@ -5,7 +5,7 @@
 
 import type { Phase, RigCommand, RigInfo } from '../../types.js';
 import { crc16CcittFalse } from './crc.js';
-import { isNameField, isTextField, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineResult } from './enl1.js';
+import { INFO_LIMITS, isNameField, isTextField, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineResult } from './enl1.js';
 import { NOT_A_NUMBER, NumberScanner, POW10 } from './numbers.js';
 import { excerpt, HEX, latin1, toBytes } from './text.js';
 
@@ -175,17 +175,24 @@ export class LineParser {
     const rig = kv.get('rig')!;
     const fw = kv.get('fw')!;
     if (!isTextField(rig) || !isTextField(fw)) return this.fail('malformed', 'rig or fw is empty or not printable');
+    const maxName = INFO_LIMITS.maxNameChars;
+    if (rig.length > maxName || fw.length > maxName) return this.fail('malformed', `rig or fw is longer than ${maxName} characters`);
     const rateText = kv.get('rate_hz')!;
     const rb = new Uint8Array(rateText.length);
     for (let i = 0; i < rateText.length; i++) rb[i] = rateText.charCodeAt(i) & 0xff;
     const rateHz = this.num.field(rb, 0, rb.length);
     if (rateHz === NOT_A_NUMBER || !(rateHz > 0) || !Number.isFinite(rateHz)) return this.fail('malformed', `rate_hz ${JSON.stringify(rateText)} is not a positive number`);
+    if (rateHz < INFO_LIMITS.minRateHz || rateHz > INFO_LIMITS.maxRateHz) {
+      return this.fail('malformed', `rate_hz ${excerptText(rateText)} is outside ${INFO_LIMITS.minRateHz} to ${INFO_LIMITS.maxRateHz}`);
+    }
     const unit = kv.get('unit')!;
     if (unit !== 'ohm' && unit !== 'adc') return this.fail('malformed', `unit ${JSON.stringify(unit)} is not ohm or adc`);
     const channels = kv.get('channels')!.split(';');
+    if (channels.length > INFO_LIMITS.maxChannels) return this.fail('malformed', `${channels.length} channels, more than ${INFO_LIMITS.maxChannels}`);
     const seen = new Set<string>();
     for (const c of channels) {
-      if (!isNameField(c)) return this.fail('malformed', `bad channel name ${JSON.stringify(c)}`);
+      if (!isNameField(c)) return this.fail('malformed', `bad channel name ${excerptText(c)}`);
+      if (c.length > maxName) return this.fail('malformed', `channel name ${excerptText(c)} is longer than ${maxName} characters`);
       if (seen.has(c)) return this.fail('malformed', `channel ${c} named twice`);
       seen.add(c);
     }
@@ -227,6 +234,11 @@ export class LineParser {
     this.type = 'command';
     return 'command';
   }
+}
+
+/** A field quoted for a detail, cut to 40 characters (a detail never carries a whole 4 KiB field). */
+function excerptText(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
 }
 
 function lineEnd(buf: Uint8Array, s: number, e: number): number {
