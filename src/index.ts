@@ -32,7 +32,7 @@ export {
 } from './io/serial.js';
 export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
 export { eventToJson, parseEventJson } from './io/eventJson.js';
-export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset } from './io/datasets/index.js';
+export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset, type DatasetOptions, DEFAULT_DATA_LIMITS, type DataLimits } from './io/datasets/index.js';
 export { readModelFile, writeModelFile } from './io/modelFile.js';
 export { createDecoder, decodeLine, encodeCommand, encodeFrame, encodeInfo, crc16CcittFalse, type DecoderOutput } from './io/protocol.js';
 
