@@ -329,17 +329,10 @@ async function loadRecording(dir: string, metaText: string, baselineS: number, l
 
 /** Reads events.jsonl: the info/issue/gap/state events with their `afterFrame`, in file order. */
 async function readEvents(path: string, warnings: DataIssue[], limits: DataLimits): Promise<Result<Placed[]>> {
-  let text: string;
-  const tooLarge = await fileTooLarge(path, limits);
-  if (tooLarge !== null) return fail(tooLarge);
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = describeFsError(error);
-    if (reason !== 'no such file or directory') return fail({ file: path, line: 0, reason });
-    warnings.push({ file: path, line: 0, reason: 'absent: issues, gaps, link states and reboots of the live run are not replayed' });
-    return ok([]);
-  }
+  const read = await readText(path, limits);
+  if (!read.ok && read.error.reason !== 'no such file or directory') return read;
+  if (!read.ok) warnings.push({ file: path, line: 0, reason: 'absent: issues, gaps, link states and reboots of the live run are not replayed' });
+  const text = read.ok ? read.value : '';
   const placed: Placed[] = [];
   for (const line of textLines(text)) {
     if (line.text.trim() === '') continue;
