@@ -47,7 +47,7 @@ export function columnsReason(columns: number, limits: DataLimits, what = 'colum
 export function fileSizeReason(bytes: number, limits: DataLimits): string | null {
   if (bytes <= limits.maxFileBytes) return null;
   const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 0);
-  return `${mib(bytes)} MiB, more than the ${mib(limits.maxFileBytes)} MiB a data file may have (--max-file-mb raises the bound, up to 500; split larger files: enose simulate and --record start frames-2.csv, ... by themselves)`;
+  return `${mib(bytes)} MiB: too large to read whole (at most ${mib(limits.maxFileBytes)} MiB); split it into files below that (enose simulate and --record start frames-2.csv, ... by themselves), or raise the bound with --max-file-mb (up to 500)`;
 }
 
 /**
