@@ -14,7 +14,8 @@ import type { DataLimits } from '../io/datasets/limits.js';
 import { extractTrainingSet, type GateReason, type TrainingSet } from '../engine/training.js';
 import { cvGroupsOf, DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel, type Selection, type SelectionRow, type UserFit } from '../engine/selection.js';
 import { checkSuspiciousClass, cycleLabels } from '../engine/trainingClasses.js';
-import type { ExtractorConfig } from '../signal/features.js';
+import { DEFAULT_EXTRACTOR, type ExtractorConfig } from '../signal/features.js';
+import { sampleFeatureNames } from '../signal/extractor.js';
 import { TRANSFORMS } from '../model/pipeline.js';
 import { trainingProblems } from './trainReport.js';
 
@@ -64,6 +65,16 @@ export interface TrainOutcome {
   readonly fitMs: number;
 }
 
+/**
+ * The features a cycle gives with `extractor` from `channels`: past --max-columns, the reason to refuse (the PCA
+ * of that width costs width^2 doubles and width^3 steps, as a feature file of that width would), else null.
+ */
+function featureWidthReason(channels: readonly string[], extractor: Partial<ExtractorConfig>, what: string, limits: DataLimits): string | null {
+  const width = sampleFeatureNames(channels, { ...DEFAULT_EXTRACTOR, ...extractor }).length;
+  if (width <= limits.maxColumns) return null;
+  return `${width.toLocaleString('en-US')} features a cycle (${what}, ${channels.length} channels), more than the ${limits.maxColumns.toLocaleString('en-US')} columns a training table may have (--max-columns raises the bound)`;
+}
+
 /** Runs the job; `say` takes stderr text (warnings, progress). Throws EnoseError for bad data or options. */
 export async function runTrainJob(job: TrainJob, say: (text: string) => void): Promise<TrainOutcome> {
   const tty = job.progress === 'tty';
@@ -96,10 +107,15 @@ export async function runTrainJob(job: TrainJob, say: (text: string) => void): P
     let set: TrainingSet;
     if (choose) {
       const started = performance.now();
+      const candidates = job.featuresFixed
+        ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
+        : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name }));
+      const tooWide = candidates.map((f) => featureWidthReason(data.channels, { baselineS: job.baselineS, ...f.extractor }, f.name, job.limits));
+      const families = candidates.filter((_, i) => tooWide[i] === null);
+      if (families.length === 0) throw new EnoseError('bad-data', `${where}: ${tooWide[0]}`);
+      tooWide.forEach((why, i) => why !== null && say(`enose train: warning: feature family ${candidates[i]!.name} left out: ${why}\n`));
       selection = selectModel(data.recordings, {
-        families: job.featuresFixed
-          ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
-          : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name })),
+        families,
         transforms: job.transformGiven ? [transform] : TRANSFORMS,
         classifiers: job.classifierGiven ? [classifier] : DEFAULT_CLASSIFIERS,
         folds: job.cvFolds >= 2 ? job.cvFolds : 5,
@@ -121,7 +137,10 @@ export async function runTrainJob(job: TrainJob, say: (text: string) => void): P
       transform = selection.best.transform;
     } else {
       stage('extracting the features');
-      set = extractTrainingSet(data.recordings, { extractor: { baselineS: job.baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit }, ...training });
+      const extractor = { baselineS: job.baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit };
+      const tooWide = featureWidthReason(data.channels, extractor, family ?? 'the features given', job.limits);
+      if (tooWide !== null) throw new EnoseError('bad-data', `${where}: ${tooWide}`);
+      set = extractTrainingSet(data.recordings, { extractor, ...training });
       chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family]!.fit), ...job.userFit };
     }
     const shown = 20;

@@ -80,6 +80,13 @@ describe('enose train: width, rows and size of the data are bounded', () => {
     expectRefused(runEnose(['train', path, '--out', out, '--max-columns', '5']), out, /channels\.csv:1: 6 channels, more than the 5 .*--max-columns/);
   });
 
+  it('frames whose cycles give more features than --max-columns are refused before extraction (chosen or fixed features)', () => {
+    const path = file('many-features.csv', framesCsv(4, 12, ['clear', 'cocaine']));
+    const out = join(dir, 'many-features.json');
+    expectRefused(runEnose(['train', path, '--out', out, '--max-columns', '20']), out, /many-features\.csv: \d+ features a cycle \(phase, 12 channels\), more than the 20 columns .*--max-columns raises the bound/);
+    expectRefused(runEnose(['train', path, '--out', out, '--max-columns', '20', '--features', 'whole', '--classifier', 'lda']), out, /\d+ features a cycle \(whole, 12 channels\)/);
+  });
+
   it('more rows than --max-rows (samples of feature files, frames of frames files) are refused at the first row past it', () => {
     const features = file('rows.csv', featureCsv(3, 30, ['clear', 'cocaine']));
     const out = join(dir, 'rows.json');
