@@ -32,7 +32,7 @@ export {
 } from './io/serial.js';
 export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
 export { eventToJson, parseEventJson } from './io/eventJson.js';
-export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset } from './io/datasets/index.js';
+export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset, type DatasetOptions, DEFAULT_DATA_LIMITS, type DataLimits } from './io/datasets/index.js';
 export { readModelFile, writeModelFile, type ReadModelOptions } from './io/modelFile.js';
 export { MODEL_SIZE_LIMITS, type ModelSizeLimits } from './io/modelBytes.js';
 export { readTrustedKeys, readPrivateKey, readSignatureFile, writeSignatureFile } from './io/keyFiles.js';

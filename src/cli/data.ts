@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readDataset } from '../io/datasets/index.js';
 import type { Delimiter } from '../io/datasets/delimited.js';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../io/datasets/limits.js';
 import { createReplaySource } from '../io/replay.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { TrainingRecording } from '../engine/training.js';
@@ -20,14 +21,21 @@ function replayPath(file: string): string {
   return /^frames(-\d+)?\.csv$/.test(basename(file)) && existsSync(join(dir, 'meta.json')) ? dir : file;
 }
 
+/** How data is read: the bounds (io/datasets/limits.ts), and whether a feature row may lack a label (training: no). */
+export interface ReadSettings {
+  readonly limits?: DataLimits;
+  readonly requireLabels?: boolean;
+}
+
 /**
  * Reads data paths. Feature files come back as one table; frames files as recordings, each replayed (at full
  * speed, in memory) into the source events the live engine would see, so training and evaluation run on the
  * engine's own feature path. Bad input throws EnoseError naming the file, the line and the reason.
  */
-export async function loadData(paths: readonly string[], baselineS: number, delimiter: Delimiter = ','): Promise<LoadedData> {
+export async function loadData(paths: readonly string[], baselineS: number, delimiter: Delimiter = ',', read: ReadSettings = {}): Promise<LoadedData> {
   if (paths.length === 0) throw new EnoseError('bad-usage', 'no data path given');
-  const listed = await listData(paths, delimiter);
+  const limits = read.limits ?? DEFAULT_DATA_LIMITS;
+  const listed = await listData(paths, delimiter, { ...read, limits });
   if (listed.kind === 'features') return listed;
   // The frames files were parsed once to check them and to find the recordings; that parse is out of reach
   // here (listData returned only the file names), so the replay below does not hold the data twice (3.5 GB
@@ -40,7 +48,7 @@ export async function loadData(paths: readonly string[], baselineS: number, deli
     const path = replayPath(file);
     if (seen.has(path)) continue;
     seen.add(path);
-    const source = await createReplaySource(path, { speed: 'max', baselineS, delimiter });
+    const source = await createReplaySource(path, { speed: 'max', baselineS, delimiter, limits });
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) warnings.push(formatIssue(w));
     const events: SourceEvent[] = [];
@@ -54,8 +62,9 @@ export async function loadData(paths: readonly string[], baselineS: number, deli
 async function listData(
   paths: readonly string[],
   delimiter: Delimiter,
+  settings: ReadSettings,
 ): Promise<LoadedData & { kind: 'features' } | { kind: 'frames'; sources: string[]; channels: string[]; warnings: string[] }> {
-  const read = await readDataset(paths, { delimiter });
+  const read = await readDataset(paths, { delimiter, ...settings });
   if (!read.ok) throw EnoseError.fromIssue('bad-data', read.error);
   const warnings = read.value.warnings.map(formatIssue);
   if (read.value.kind === 'features') {

@@ -5,6 +5,7 @@ import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { parseCommand, requireString, stringOption, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
 import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { DATA_LIMIT_OPTIONS, DATA_LIMITS_HELP, dataLimitsOf } from './dataLimitsOption.js';
 import { judgeRecordings } from '../engine/judge.js';
 import { reportOf } from '../model/evaluation.js';
 
@@ -24,6 +25,7 @@ Options:
   --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
                    matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
 ${DELIMITER_HELP}
+${DATA_LIMITS_HELP}
   -h, --help       this help
 
 ${MODEL_TRUST_USAGE}`;
@@ -33,11 +35,11 @@ export const evaluateCommand: Command = {
   summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION, ...MODEL_TRUST_OPTIONS });
+    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION, ...DATA_LIMIT_OPTIONS, ...MODEL_TRUST_OPTIONS });
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = loadModel(parsed, modelPath);
     const input = model.input;
-    const data = matchModel(model, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed)), parsed.positionals.join(','));
+    const data = matchModel(model, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed), { limits: dataLimitsOf('evaluate', parsed) }), parsed.positionals.join(','));
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {

@@ -1,18 +1,18 @@
 /** `enose train`: fits scaler, PCA, classifier and verdict policy on data files and writes a model bundle. */
-import { withModelRig } from '../model/bundle.js';
-import type { ModelRig } from '../model/rigFingerprint.js';
 import { availableParallelism } from 'node:os';
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
-import { FEATURE_VIEWS, fitViewsModel, type FeatureView } from '../model/views.js';
-import { CLASSIFIERS, fitModel, TRANSFORMS, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
+import { FEATURE_VIEWS, type FeatureView } from '../model/views.js';
+import { CLASSIFIERS, TRANSFORMS, type ClassifierKind, type FeatureTransform } from '../model/pipeline.js';
 import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
-import { loadData } from './data.js';
+import { DATA_LIMIT_OPTIONS, DATA_LIMITS_HELP, dataLimitsOf } from './dataLimitsOption.js';
 import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
-import { extractTrainingSet, GATE_REASONS, type GateReason, type TrainingSet } from '../engine/training.js';
-import { cvGroupsOf, DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel, type Selection, type UserFit } from '../engine/selection.js';
+import { GATE_REASONS, type GateReason } from '../engine/training.js';
+import { FEATURE_FAMILIES, type UserFit } from '../engine/selection.js';
 import type { ExtractorConfig, ResponseKind } from '../signal/features.js';
-import { selectionTable, trainingProblems } from './trainReport.js';
+import { selectionTable } from './trainReport.js';
+import type { TrainJob } from './trainJob.js';
+import { runTraining } from './trainRunner.js';
 
 const usage = `Usage: enose train <data...> --out model.json [options]
 
@@ -56,6 +56,8 @@ Options:
   --clear <a,b,...>         these labels are clear, all others suspicious
                             (neither: a label named "clear" is clear, all others suspicious;
                              no such label: no policy, verdicts carry the class only)
+  --allow-no-suspicious-class  train on data in which no class is suspicious (refused otherwise:
+                            such a model can only clear)
   --max-false-alarm <r>     false-alarm rate the threshold must meet in cross-validation [default: 0.01]
   --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
   --cv <n>                  same as --cv-folds
@@ -92,7 +94,13 @@ Options:
                             model's verdicts: channel-saturated, channel-dead, channel-spiking,
                             baseline-unstable (for data whose known defects you accept)
   --json                    print the training summary as one JSON object
+  --progress                progress lines on stderr (stages, candidates, MLP epochs) also when
+                            stdout is not a terminal
 ${DELIMITER_HELP}
+${DATA_LIMITS_HELP}
+Every label is checked as it is read: a feature row without one, a label over 128 characters, or more
+classes than --max-classes is refused in one line naming the file and the line. SIGINT or SIGTERM stops
+training at once (exit 130 or 143); no model file is written.
   -h, --help                this help
 `;
 
@@ -103,6 +111,9 @@ export const trainCommand: Command = {
   async run(argv, ctx) {
     const parsed = parseCommand('train', argv, {
       ...DELIMITER_OPTION,
+      ...DATA_LIMIT_OPTIONS,
+      'allow-no-suspicious-class': { type: 'boolean' },
+      progress: { type: 'boolean' },
       out: { type: 'string' },
       classifier: { type: 'string' },
       hidden: { type: 'string' },
@@ -144,7 +155,7 @@ export const trainCommand: Command = {
     });
     const given = (name: string) => parsed.values[name] !== undefined;
     const out = requireString('train', parsed, 'out');
-    let classifier = stringOption(parsed, 'classifier') ?? 'lda';
+    const classifier = stringOption(parsed, 'classifier') ?? 'lda';
     if (!CLASSIFIERS.includes(classifier as ClassifierKind)) {
       throw new EnoseError('bad-option', `--classifier must be one of ${CLASSIFIERS.join(', ')}, got "${classifier}"`);
     }
@@ -163,7 +174,7 @@ export const trainCommand: Command = {
     const maxFalseAlarm = numberOption('train', parsed, 'max-false-alarm', { min: 0, max: 1 });
     const seed = numberOption('train', parsed, 'seed', { integer: true, min: 0 });
     const noveltyQuantile = numberOption('train', parsed, 'novelty-quantile', { min: 0, max: 1 });
-    let transform = stringOption(parsed, 'transform') ?? 'none';
+    const transform = stringOption(parsed, 'transform') ?? 'none';
     if (!TRANSFORMS.includes(transform as FeatureTransform)) {
       throw new EnoseError('bad-option', `--transform must be one of ${TRANSFORMS.join(', ')}, got "${transform}"`);
     }
@@ -205,114 +216,52 @@ export const trainCommand: Command = {
     const badGate = ignoreGates.find((g) => !GATE_REASONS.includes(g as GateReason));
     if (badGate) throw new EnoseError('bad-option', `--ignore-gates: unknown gate "${badGate}" (gates: ${GATE_REASONS.join(', ')})`);
 
-    const data = await loadData(parsed.positionals, baselineS, delimiterOf(parsed));
-    for (const w of data.warnings) ctx.stderr(`enose train: warning: ${w}\n`);
-    let table;
-    let input;
-    let limits = null;
-    let modelRig: ModelRig | null = null;
-    let selection: Selection | null = null;
-    let frameSet: TrainingSet | null = null;
     // The user's fit settings override the chosen family's (the windows families fit every component).
     const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
-    let chosenFit: UserFit = userFit;
-    if (data.kind === 'features') {
-      table = data.table;
-      input = { kind: 'features' as const, featureNames: [...table.featureNames] };
-    } else {
-      const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'];
-      const explicit: Partial<ExtractorConfig> = {
-        ...(given('response') && { response: response as ResponseKind }),
-        ...(given('steady-state-s') && { steadyStateS }),
-        ...(given('steady-state-share') && { steadyStateShare }),
-        ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
-        ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
-        ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
-      };
-      const featuresFixed = family !== undefined || featureOptions.some(given);
-      const training = { ignoreGates: ignoreGates as GateReason[], learnGates: parsed.values['fixed-gates'] !== true };
-      // Features and classifier given: the user has chosen (transform none unless given), as before the selection.
-      const choose = !(featuresFixed && given('classifier')) && !views;
-      let set: TrainingSet;
-      if (choose) {
-        const started = performance.now();
-        selection = selectModel(data.recordings, {
-          families: featuresFixed
-            ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
-            : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name })),
-          transforms: given('transform') ? [transform as FeatureTransform] : TRANSFORMS,
-          classifiers: given('classifier') ? [classifier as ClassifierKind] : DEFAULT_CLASSIFIERS,
-          folds: cvFolds >= 2 ? cvFolds : 5,
-          ...(seed !== undefined && { seed }),
-          ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
-          ...(suspicious && { suspicious }),
-          ...(clear && { clear }),
-          extractor: { baselineS },
-          training,
-          fit: userFit,
-          onProgress: (done, total, what) => {
-            const secs = ((performance.now() - started) / 1000).toFixed(0);
-            ctx.stderr(`${ctx.isTty ? '\r\x1b[2K' : ''}enose train: choosing a model: ${done}/${total} candidates scored, ${secs} s (${what})${ctx.isTty ? '' : '\n'}`);
-          },
-        });
-        if (ctx.isTty) ctx.stderr('\r\x1b[2K');
-        set = selection.set;
-        chosenFit = selection.fit;
-        classifier = selection.best.classifier;
-        transform = selection.best.transform;
-      } else {
-        set = extractTrainingSet(data.recordings, { extractor: { baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit }, ...training });
-        chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family]!.fit), ...userFit };
-      }
-      const shown = 20;
-      for (const s of set.skipped.slice(0, shown)) ctx.stderr(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);
-      if (set.skipped.length > shown) ctx.stderr(`enose train: warning: ... and ${set.skipped.length - shown} more cycles skipped (see the summary)\n`);
-      frameSet = set;
-      table = set.table;
-      input = set.input;
-      limits = set.limits;
-      modelRig = set.modelRig;
-    }
-    const problems = frameSet ? trainingProblems(frameSet, minClassSamples) : { problems: [], notes: [] };
-    if (parsed.values['strict'] === true && problems.problems.length > 0) {
-      throw new EnoseError('bad-data', `--strict: ${problems.problems.join('; ')}`);
-    }
-    if (components !== undefined && components > table.width) {
-      throw new EnoseError('bad-option', `--components ${components} is more than the ${table.width} features of the data`);
-    }
-    const options: FitOptions = {
+    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'];
+    const explicit: Partial<ExtractorConfig> = {
+      ...(given('response') && { response: response as ResponseKind }),
+      ...(given('steady-state-s') && { steadyStateS }),
+      ...(given('steady-state-share') && { steadyStateShare }),
+      ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly }),
+      ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
+      ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
+    };
+    const job: TrainJob = {
+      paths: parsed.positionals,
+      baselineS,
+      delimiter: delimiterOf(parsed),
+      limits: dataLimitsOf('train', parsed),
       classifier: classifier as ClassifierKind,
+      transform: transform as FeatureTransform,
+      classifierGiven: given('classifier'),
+      transformGiven: given('transform'),
+      ...(family !== undefined && { family }),
+      explicit,
+      featuresFixed: family !== undefined || featureOptions.some(given),
+      training: { ignoreGates: ignoreGates as GateReason[], learnGates: parsed.values['fixed-gates'] !== true },
+      ...(views && { views: views as FeatureView[] }),
       cvFolds,
-      ...chosenFit,
-      // Frames: the folds the selection used (by recording, or by cycle), so cvAccuracy and the policy's figures are the table's.
-      ...(frameSet && { cvGroups: selection?.cvGroups ?? cvGroupsOf(frameSet.table, cvFolds).groups }),
-      ...(classifier === 'mlp' && {
-        mlp: {
-          ...(hidden && { hidden }),
-          ...(alpha !== undefined && { alpha }),
-          ...(networks !== undefined && { networks }),
-          ...(maxEpochs !== undefined && { maxEpochs }),
-          threads,
-          // An MLP on tens of thousands of cycles trains for minutes: on a terminal, say how it goes.
-          ...(ctx.isTty && {
-            onEpoch: (n: number, epoch: number, loss: number, accuracy: number) =>
-              ctx.stderr(`enose train: network ${n + 1}, epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`),
-          }),
-        },
-      }),
+      ...(seed !== undefined && { seed }),
+      ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
       ...(suspicious && { suspicious }),
       ...(clear && { clear }),
-      ...(maxFalseAlarm !== undefined && { maxFalseAlarm }),
-      ...(seed !== undefined && { seed }),
-      ...(parsed.values['novelty-whiten'] === true && { noveltyWhiten: true }),
-      transform: transform as FeatureTransform,
-      limits,
+      allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true,
+      userFit,
+      ...(components !== undefined && { components }),
+      minClassSamples,
+      strict: parsed.values['strict'] === true,
+      noveltyWhiten: parsed.values['novelty-whiten'] === true,
+      ...(classifier === 'mlp' && { mlp: { ...(hidden && { hidden }), ...(alpha !== undefined && { alpha }), ...(networks !== undefined && { networks }), ...(maxEpochs !== undefined && { maxEpochs }), threads } }),
+      progress: ctx.isTty ? 'tty' : parsed.values['progress'] === true ? 'lines' : 'off',
     };
-    const started = performance.now();
-    if (views && data.kind !== 'features') throw new EnoseError('bad-option', '--views is for feature files, not frames');
-    const fitted = views ? fitViewsModel(table, views as FeatureView[], options) : fitModel(table, input, options);
-    const bundle = modelRig ? withModelRig(fitted, modelRig) : fitted; // the rig check's reference (src/engine/rigCheck.ts)
-    const fitMs = performance.now() - started;
+    const run = await runTraining(job, ctx.stderr, ctx.signal);
+    if (!run.ok) {
+      ctx.stderr(`enose train: stopped by ${run.stoppedBy}: no model written\n`);
+      return run.stoppedBy === 'SIGINT' ? 130 : 143;
+    }
+    const { bundle, selection, width, count, skipped, fitMs } = run.outcome;
+    const problems = run.outcome;
     writeModelFile(out, bundle);
 
     const explained = bundle.pca.varianceRatio.reduce((s, v) => s + v, 0);
@@ -320,7 +269,7 @@ export const trainCommand: Command = {
       model: out,
       id: bundle.id,
       samples: bundle.training.count,
-      features: table.width,
+      features: width,
       classes: bundle.training.perClass,
       classifier: bundle.classifier.type,
       components: bundle.pca.components,
@@ -343,7 +292,7 @@ export const trainCommand: Command = {
           candidates: selection.rows,
         },
       }),
-      ...(frameSet && { skipped: frameSet.skipped.length, problems: problems.problems, notes: problems.notes }),
+      ...(skipped !== null && { skipped, problems: problems.problems, notes: problems.notes }),
     };
     const cal = bundle.policy?.calibration;
     if (bundle.policy && cal && cal.falseAlarmRate !== null && cal.falseAlarmRate > bundle.policy.maxFalseAlarm) {
@@ -374,7 +323,7 @@ export const trainCommand: Command = {
         ? `policy: ${bundle.policy.rule === 'clear-listed' ? 'clear' : 'suspicious'} = ${bundle.policy.labels.join(',')}; threshold P(suspicious) > ${bundle.policy.threshold.toPrecision(4)} (cross-validated false alarms ${pct(bundle.policy.calibration.falseAlarmRate)}, detection ${pct(bundle.policy.calibration.detectionRate)}, target <= ${pct(bundle.policy.maxFalseAlarm)})`
         : 'policy: none (no label named clear and no --suspicious/--clear): verdicts carry the class only',
       `model ${bundle.id} written to ${out} (${summary.fitMs} ms)`,
-      ...(frameSet ? [`cycles: ${table.count} trained on, ${frameSet.skipped.length} skipped`] : []),
+      ...(skipped !== null ? [`cycles: ${count} trained on, ${skipped} skipped`] : []),
       ...problems.notes.map((n) => `note: ${n}`),
       ...problems.problems.map((p) => `warning: ${p} (--strict refuses this)`),
     ];

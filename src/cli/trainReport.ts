@@ -47,7 +47,7 @@ export function trainingProblems(set: TrainingSet, minClassSamples: number): Tra
 const pct = (v: number | null) => (v === null ? '   n/a' : `${(100 * v).toFixed(1).padStart(5)}%`);
 
 /** The table the model was chosen from, best row marked. */
-export function selectionTable(selection: Selection): string {
+export function selectionTable(selection: Pick<Selection, 'rows' | 'best' | 'folds' | 'grouping'>): string {
   const policy = selection.rows.some((r) => r.detectionRate !== null);
   const head = `chose from ${selection.rows.length} candidates by ${selection.folds}-fold cross-validation grouped by ${selection.grouping}` +
     (policy ? ' (score: detection at the false-alarm target' : ' (score: accuracy') + '; kept: the first within one standard error of the best)';

@@ -1,6 +1,5 @@
 /** File helpers of the io layer: atomic writes, and OS errors as one-line reasons. */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -41,24 +40,4 @@ export function describeFsError(error: unknown): string {
     default:
       return error instanceof Error ? error.message : String(error);
   }
-}
-
-/** Largest file the whole-file readers take: V8 caps a string near 512 MiB; beyond this, a one-line reason. */
-export const READABLE_FILE_MAX_BYTES = 500 * 1024 * 1024;
-
-/**
- * Why `path` is too large to be read whole into one string, or null when it is not (or cannot be stat'ed: the
- * read that follows reports that). The data readers read a file whole; without this check V8 fails with
- * "Invalid string length".
- */
-export async function tooLargeToRead(path: string, limitBytes = READABLE_FILE_MAX_BYTES): Promise<string | null> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return null;
-  }
-  if (size <= limitBytes) return null;
-  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-  return `${mib(size)} MiB: too large to read whole (at most ${mib(limitBytes)} MiB); split it into files below that (enose simulate and --record recordings start frames-2.csv, ... by themselves)`;
 }

@@ -22,9 +22,8 @@
  * A recording cut by a crash is read up to the cut: a cut last line of a frames file or of events.jsonl
  * is dropped, and every such fact lands in `warnings` (nothing is written to stderr; the caller reports).
  * The files are read whole into memory (about the file's size again for a recording of hours at 10 Hz x 18
- * channels, ~100 MB): acceptable for now; a streaming reader is the step beyond. A file over 500 MiB is refused
- * in one line (V8 cannot hold it as one string); the writers start a new frames file after 256 MiB. Frame values are views
- * into the reader's arrays, handed to the receiver without a copy.
+ * channels, ~100 MB), within `limits` (datasets/limits.ts: a file over 500 MiB, which V8 cannot hold as one string, is
+ * refused in one line; the writers start a new frames file after 256 MiB). Frame values are views into the reader's arrays.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,11 +31,12 @@ import { join } from 'node:path';
 import { EnoseError, fail, ok, type DataIssue, type Result } from '../errors.js';
 import type { FrameSource, FramesRecording, Phase, RecordedFrame, RigCommand, RigInfo, SourceEvent } from '../types.js';
 import { delimiterMismatch, toCommaCsv, type Delimiter } from './datasets/delimited.js';
-import { importKindOf, readRecordings } from './datasets/imported.js';
+import { fileTooLarge, importKindOf, readRecordings } from './datasets/imported.js';
 import { parseFramesCsv } from './datasets/framesCsv.js';
 import { baseName, textLines } from './datasets/text.js';
 import { parseEventValue } from './eventJson.js';
-import { describeFsError, tooLargeToRead } from './files.js';
+import { describeFsError } from './files.js';
+import { DEFAULT_DATA_LIMITS, ReadBudget, type DataLimits } from './datasets/limits.js';
 import { parseRecordingMeta } from './recording.js';
 
 /** `max`: as fast as possible; `realtime`: paced by the recorded `t_s`; a number: that many times faster. */
@@ -51,6 +51,8 @@ export interface ReplayOptions {
   readonly yieldEvery?: number;
   /** Cell delimiter of a plain frames file or of recordings of one CSV each (datasets/delimited.ts). @default ',' */
   readonly delimiter?: Delimiter;
+  /** Bounds on each file's size, channels and frames (datasets/limits.ts). @default DEFAULT_DATA_LIMITS */
+  readonly limits?: DataLimits;
 }
 
 export interface ReplaySource extends FrameSource {
@@ -109,7 +111,7 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   const yieldEvery = options.yieldEvery ?? 1000;
   if (!Number.isInteger(yieldEvery) || yieldEvery < 1) throw new EnoseError('bad-option', `yieldEvery ${String(yieldEvery)} is not a positive integer`);
 
-  const loaded = await loadReplay(path, baselineS, options.delimiter ?? ',');
+  const loaded = await loadReplay(path, baselineS, options.delimiter ?? ',', options.limits ?? DEFAULT_DATA_LIMITS);
   if (!loaded.ok) return loaded;
   const data = loaded.value;
   let running = false;
@@ -211,10 +213,10 @@ function rigTimeOf(tS: number): number {
 // ---------------------------------------------------------------------------------------------------------
 // Loading
 
-async function loadReplay(path: string, baselineS: number, delimiter: Delimiter): Promise<Result<Loaded>> {
+async function loadReplay(path: string, baselineS: number, delimiter: Delimiter, limits: DataLimits): Promise<Result<Loaded>> {
   // Recordings of one CSV each (a file, or a folder of them): a plain frames file whose samples are the files.
   if ((await importKindOf(path, delimiter)) === 'recordings') {
-    const read = await readRecordings(path, delimiter);
+    const read = await readRecordings(path, delimiter, new ReadBudget(limits));
     return read.ok ? ok(plainLoaded(read.value, baselineS, [])) : read;
   }
   let isFolder: boolean;
@@ -223,21 +225,21 @@ async function loadReplay(path: string, baselineS: number, delimiter: Delimiter)
   } catch (error) {
     return fail({ file: path, line: 0, reason: describeFsError(error) });
   }
-  if (!isFolder) return loadPlainCsv(path, baselineS, [], delimiter);
+  if (!isFolder) return loadPlainCsv(path, baselineS, [], delimiter, limits);
   const metaPath = join(path, 'meta.json');
-  const metaText = await readText(metaPath);
+  const metaText = await readText(metaPath, limits);
   if (!metaText.ok) {
     const framesPath = join(path, 'frames.csv');
     if (metaText.error.reason !== 'no such file or directory') return metaText;
     const warning = { file: metaPath, line: 0, reason: 'no meta.json: replaying frames.csv as a plain frames file (no rig info, no recorded events)' };
-    return loadPlainCsv(framesPath, baselineS, [warning], delimiter);
+    return loadPlainCsv(framesPath, baselineS, [warning], delimiter, limits);
   }
-  return loadRecording(path, metaText.value, baselineS);
+  return loadRecording(path, metaText.value, baselineS, limits);
 }
 
-async function readText(path: string): Promise<Result<string>> {
-  const tooLarge = await tooLargeToRead(path);
-  if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
+async function readText(path: string, limits: DataLimits): Promise<Result<string>> {
+  const tooLarge = await fileTooLarge(path, limits);
+  if (tooLarge !== null) return fail(tooLarge);
   try {
     return ok(await readFile(path, 'utf8'));
   } catch (error) {
@@ -245,12 +247,12 @@ async function readText(path: string): Promise<Result<string>> {
   }
 }
 
-async function loadPlainCsv(path: string, baselineS: number, warnings: DataIssue[], delimiter: Delimiter): Promise<Result<Loaded>> {
-  const text = await readText(path);
+async function loadPlainCsv(path: string, baselineS: number, warnings: DataIssue[], delimiter: Delimiter, limits: DataLimits): Promise<Result<Loaded>> {
+  const text = await readText(path, limits);
   if (!text.ok) return text;
   const mismatch = delimiterMismatch(text.value, delimiter);
   if (mismatch !== null) return fail({ file: path, line: 0, reason: mismatch });
-  const read = parseFramesCsv(toCommaCsv(text.value, delimiter), path, { tolerateCutLastLine: true });
+  const read = parseFramesCsv(toCommaCsv(text.value, delimiter), path, { tolerateCutLastLine: true, budget: new ReadBudget(limits) });
   if (!read.ok) return read;
   for (const w of read.value.warnings) warnings.push(w);
   return ok(plainLoaded(read.value.recording, baselineS, warnings));
@@ -268,7 +270,8 @@ function plainLoaded(recording: FramesRecording, baselineS: number, warnings: Da
   return { info, segments: [segment], events: [{ afterFrame: -1, event: { type: 'info', atMs: 0, ...info } }], warnings, frameCount: frames.length, hostTimed, stepS };
 }
 
-async function loadRecording(dir: string, metaText: string, baselineS: number): Promise<Result<Loaded>> {
+async function loadRecording(dir: string, metaText: string, baselineS: number, limits: DataLimits): Promise<Result<Loaded>> {
+  const budget = new ReadBudget(limits);
   const metaPath = join(dir, 'meta.json');
   const parsedMeta = parseRecordingMeta(metaText);
   if (!parsedMeta.ok) return fail({ file: metaPath, line: 0, reason: parsedMeta.error });
@@ -284,7 +287,7 @@ async function loadRecording(dir: string, metaText: string, baselineS: number): 
   for (let k = 0; k < meta.frameFiles.length; k++) {
     const entry = meta.frameFiles[k];
     const file = join(dir, entry.file);
-    const text = await readText(file);
+    const text = await readText(file, limits);
     if (!text.ok) {
       if (text.error.reason === 'no such file or directory' && k === meta.frameFiles.length - 1) {
         warnings.push({ file, line: 0, reason: 'listed in meta.json but absent: the recorder stopped before creating it' });
@@ -296,7 +299,7 @@ async function loadRecording(dir: string, metaText: string, baselineS: number): 
       warnings.push({ file, line: 0, reason: 'empty: the recorder stopped before writing its header' });
       continue;
     }
-    const read = parseFramesCsv(text.value, file, { tolerateCutLastLine: true });
+    const read = parseFramesCsv(text.value, file, { tolerateCutLastLine: true, budget });
     if (!read.ok) {
       // A header and no frames is a legitimate file (a reboot right after another); anything else is not.
       if (read.error.line === 0 && read.error.reason === 'no frames after the header') continue;
@@ -317,7 +320,7 @@ async function loadRecording(dir: string, metaText: string, baselineS: number): 
   if (frameCount === 0) return fail({ file: join(dir, meta.frameFiles[0].file), line: 0, reason: 'the recording holds no frames' });
 
   const eventsPath = join(dir, 'events.jsonl');
-  const recorded = await readEvents(eventsPath, warnings);
+  const recorded = await readEvents(eventsPath, warnings, limits);
   if (!recorded.ok) return recorded;
   const events = planEvents(meta.rig, segments, recorded.value, eventsPath, warnings);
   const stepS = medianStepS(segments.map((segment) => segment.frames));
@@ -325,16 +328,11 @@ async function loadRecording(dir: string, metaText: string, baselineS: number): 
 }
 
 /** Reads events.jsonl: the info/issue/gap/state events with their `afterFrame`, in file order. */
-async function readEvents(path: string, warnings: DataIssue[]): Promise<Result<Placed[]>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = describeFsError(error);
-    if (reason !== 'no such file or directory') return fail({ file: path, line: 0, reason });
-    warnings.push({ file: path, line: 0, reason: 'absent: issues, gaps, link states and reboots of the live run are not replayed' });
-    return ok([]);
-  }
+async function readEvents(path: string, warnings: DataIssue[], limits: DataLimits): Promise<Result<Placed[]>> {
+  const read = await readText(path, limits);
+  if (!read.ok && read.error.reason !== 'no such file or directory') return read;
+  if (!read.ok) warnings.push({ file: path, line: 0, reason: 'absent: issues, gaps, link states and reboots of the live run are not replayed' });
+  const text = read.ok ? read.value : '';
   const placed: Placed[] = [];
   for (const line of textLines(text)) {
     if (line.text.trim() === '') continue;

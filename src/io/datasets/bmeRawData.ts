@@ -12,6 +12,7 @@
  */
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
 import type { FeatureTable } from '../../types.js';
+import { columnsReason, ReadBudget } from './limits.js';
 import { baseName, fileName } from './text.js';
 
 export const BME_EXTENSION = '.bmerawdata';
@@ -43,7 +44,13 @@ export function labelNames(json: unknown): Map<number, string> {
  * Parses a `.bmerawdata` text (and the parsed `.bmelabelinfo`, when there is one) into a feature table of one
  * row per heater-profile pass.
  */
-export function parseBmeRawData(text: string, source: string, labelInfo: unknown = null): Result<{ table: FeatureTable; warnings: DataIssue[] }> {
+export function parseBmeRawData(
+  text: string,
+  source: string,
+  labelInfo: unknown = null,
+  budget: ReadBudget = new ReadBudget(),
+  labelsRequired = false,
+): Result<{ table: FeatureTable; warnings: DataIssue[] }> {
   const bad = (reason: string) => fail({ file: source, line: 0, reason });
   let json: unknown;
   try {
@@ -69,23 +76,27 @@ export function parseBmeRawData(text: string, source: string, labelInfo: unknown
   const names = labelNames(labelInfo);
   for (const [tag, name] of labelNames(json)) if (!names.has(tag)) names.set(tag, name);
   const rows = body.dataBlock as unknown[];
+  if (rows.length > budget.limits.maxRows) return bad(`rawDataBody.dataBlock: ${rows.length.toLocaleString('en-US')} readings, more than ${budget.limits.maxRows.toLocaleString('en-US')} (--max-rows raises the bound)`);
   let steps = 0;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (!Array.isArray(row) || row.length !== columns.length) return bad(`rawDataBody.dataBlock row ${r + 1}: ${Array.isArray(row) ? `${row.length} values, dataColumns has ${columns.length}` : 'not an array'}`);
     const step = row[col.step];
-    if (!(Number.isInteger(step) && step >= 0 && step < 1000)) return bad(`rawDataBody.dataBlock row ${r + 1}: heater profile step index ${JSON.stringify(step)} is not an integer from 0`);
+    if (!(Number.isInteger(step) && step >= 0 && step < 1_000_000)) return bad(`rawDataBody.dataBlock row ${r + 1}: heater profile step index ${JSON.stringify(step)} is not an integer from 0`);
     const gas = row[col.gas];
     if (typeof gas !== 'number') return bad(`rawDataBody.dataBlock row ${r + 1}: gas resistance ${JSON.stringify(gas)} is not a number`);
     steps = Math.max(steps, step + 1);
   }
   if (rows.length === 0) return bad('rawDataBody.dataBlock holds no readings');
+  const wide = columnsReason(steps, budget.limits, 'heater-profile steps');
+  if (wide !== null) return bad(wide);
 
   const featureNames = Array.from({ length: steps }, (_, k) => `gas_step${k}`);
   const x: number[] = [];
   const labels: string[] = [];
   const samples: string[] = [];
   const file = fileName(source);
+  let overBudget: string | null = null;
   let cut = 0;
   let flagged = 0;
   let mixed = 0;
@@ -99,7 +110,9 @@ export function parseBmeRawData(text: string, source: string, labelInfo: unknown
     if (pass.error) return void flagged++;
     if (pass.tags.size > 1) return void mixed++;
     const tag = [...pass.tags][0] ?? 0;
-    labels.push(names.get(tag) ?? (tag === 0 ? '' : `tag${tag}`));
+    const label = names.get(tag) ?? (tag === 0 ? '' : `tag${tag}`);
+    overBudget ??= budget.addRow(steps) ?? budget.checkLabel(label, !labelsRequired);
+    labels.push(label);
     samples.push(`${file}#s${sensor}-${pass.count}`);
     for (const v of pass.values) x.push(v);
   };
@@ -128,6 +141,7 @@ export function parseBmeRawData(text: string, source: string, labelInfo: unknown
     if (pass.next === steps) close(sensor);
   }
   for (const sensor of [...open.keys()]) close(sensor);
+  if (overBudget !== null) return bad(`rawDataBody.dataBlock: ${overBudget}`);
   const warnings: DataIssue[] = [];
   if (cut > 0) warnings.push({ file: source, line: 0, reason: `${cut} heater-profile pass(es) cut short (not all ${steps} steps in order) left out` });
   if (flagged > 0) warnings.push({ file: source, line: 0, reason: `${flagged} pass(es) with a reading flagged by its error code left out` });

@@ -4,6 +4,7 @@
  */
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
 import type { FeatureTable } from '../../types.js';
+import { columnsReason, ReadBudget } from './limits.js';
 import { baseName, fileName, isBlankLine, isCommentLine, parseDecimal, quoteCell, splitCsvLine, textLines } from './text.js';
 
 /**
@@ -14,12 +15,13 @@ import { baseName, fileName, isBlankLine, isCommentLine, parseDecimal, quoteCell
  *   non-empty.
  * - Every row has as many cells as the header; feature cells are finite decimal numbers (`nan` is
  *   refused here: a feature table feeds the model, which has no use for a missing feature).
- * - The label may be empty (unlabelled samples); the sample id defaults to `<file name>#<line>`.
+ * - The label may be empty (unlabelled samples) unless `labelsRequired`; the sample id defaults to `<file name>#<line>`.
+ * - `budget` bounds the features, the rows, the numbers and the labels (limits.ts): past one, an issue.
  * - Blank lines and `#` comment lines are skipped anywhere; unquoted cells lose surrounding spaces;
  *   cells may be double-quoted (RFC 4180) but not span lines.
  * - The group of every row is the file's base name.
  */
-export function parseFeatureCsv(text: string, source: string): Result<FeatureTable> {
+export function parseFeatureCsv(text: string, source: string, budget: ReadBudget = new ReadBudget(), labelsRequired = false): Result<FeatureTable> {
   const file = fileName(source);
   const issue = (line: number, reason: string): { ok: false; error: DataIssue } => fail({ file: source, line, reason });
 
@@ -39,6 +41,8 @@ export function parseFeatureCsv(text: string, source: string): Result<FeatureTab
     if (header === null) {
       const checked = checkHeader(cells);
       if (typeof checked === 'string') return issue(line.number, checked);
+      const wide = columnsReason(checked.featureColumns.length, budget.limits, 'feature columns');
+      if (wide !== null) return issue(line.number, wide);
       header = cells;
       labelColumn = checked.labelColumn;
       sampleColumn = checked.sampleColumn;
@@ -50,6 +54,8 @@ export function parseFeatureCsv(text: string, source: string): Result<FeatureTab
       return issue(line.number, `ragged row: ${cells.length} cells, the header has ${header.length}`);
     }
     const width = featureColumns.length;
+    const over = budget.addRow(width) ?? budget.checkLabel(cells[labelColumn], !labelsRequired);
+    if (over !== null) return issue(line.number, over);
     if ((count + 1) * width > x.length) {
       const bigger = new Float64Array(x.length * 2);
       bigger.set(x);

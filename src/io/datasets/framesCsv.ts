@@ -6,6 +6,7 @@
  */
 import { EnoseError, fail, ok, type DataIssue, type Result } from '../../errors.js';
 import { PHASES, type FramesRecording, type Phase, type RecordedFrame } from '../../types.js';
+import { columnsReason, ReadBudget } from './limits.js';
 import { isBlankLine, isCommentLine, isNanCell, parseDecimal, quoteCell, splitCsvLine, textLines } from './text.js';
 
 /** The three columns every frames CSV starts with, in this order. */
@@ -24,6 +25,8 @@ export interface FramesCsvOptions {
    * @default false
    */
   readonly tolerateCutLastLine?: boolean;
+  /** Bounds on the channels, the frames, the numbers and the labels (limits.ts). @default a budget with the default limits */
+  readonly budget?: ReadBudget;
 }
 
 export interface FramesCsvRead {
@@ -62,6 +65,7 @@ export function isFramesCsvHeader(cells: readonly string[]): boolean {
  */
 export function parseFramesCsv(text: string, source: string, options: FramesCsvOptions = {}): Result<FramesCsvRead> {
   const tolerateCut = options.tolerateCutLastLine === true;
+  const budget = options.budget ?? new ReadBudget();
   const issue = (line: number, reason: string): { ok: false; error: DataIssue } => fail({ file: source, line, reason });
 
   let layout: FramesLayout | null = null;
@@ -79,6 +83,8 @@ export function parseFramesCsv(text: string, source: string, options: FramesCsvO
       if (typeof cells === 'string') return issue(line.number, cells);
       const checked = readHeader(cells);
       if (typeof checked === 'string') return issue(line.number, checked);
+      const wide = columnsReason(checked.channels.length, budget.limits, 'channels');
+      if (wide !== null) return issue(line.number, wide);
       layout = checked;
       chunk = new Float64Array(layout.channels.length * VALUE_CHUNK_FRAMES);
       continue;
@@ -96,7 +102,8 @@ export function parseFramesCsv(text: string, source: string, options: FramesCsvO
       if (typeof parsed === 'string') reason = parsed;
       else frame = parsed;
     }
-    if (frame !== null && frame.sample !== '') {
+    if (frame !== null) reason ??= budget.addRow(width) ?? budget.checkLabel(frame.label, true);
+    if (frame !== null && reason === null && frame.sample !== '') {
       const last = lastOfSample.get(frame.sample);
       if (last !== undefined && frame.sample !== currentSample) {
         reason = `sample ${quoteCell(frame.sample)} appears again after other samples (first at line ${last.line}): a sample's frames must be contiguous`;

@@ -5,13 +5,14 @@
  * formats (frames CSV, feature CSV, libsvm, recording folders with meta.json), which it leaves to the callers.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
 import type { FeatureTable, FramesRecording, RecordedFrame } from '../../types.js';
-import { describeFsError, tooLargeToRead } from '../files.js';
+import { describeFsError } from '../files.js';
 import { BME_EXTENSION, parseBmeRawData } from './bmeRawData.js';
 import { delimiterMismatch, toCommaCsv, type Delimiter } from './delimited.js';
+import { DEFAULT_DATA_LIMITS, fileSizeReason, ReadBudget, type DataLimits } from './limits.js';
 import { isRecordingCsvHeader, joinRecordings, labelFromFileName, parseRecordingCsv } from './recordingCsv.js';
 import { baseName, fileName, isBlankLine, isCommentLine, splitCsvLine, textLines } from './text.js';
 
@@ -22,15 +23,43 @@ export const TEXT_EXTENSIONS: readonly string[] = ['.csv', '.tsv'];
 
 const byName = new Intl.Collator('en', { numeric: true });
 
-async function readText(path: string, delimiter: Delimiter): Promise<Result<string>> {
-  const tooLarge = await tooLargeToRead(path);
-  if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
+/** Why the file is too large to read (`--max-file-mb`), as an issue, or null (also when it cannot be stat'ed: the read reports that). */
+export async function fileTooLarge(path: string, limits: DataLimits): Promise<DataIssue | null> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return null;
+  }
+  const reason = fileSizeReason(size, limits);
+  return reason === null ? null : { file: path, line: 0, reason };
+}
+
+async function readText(path: string, delimiter: Delimiter, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<Result<string>> {
+  const tooLarge = await fileTooLarge(path, limits);
+  if (tooLarge !== null) return fail(tooLarge);
   try {
     const text = await readFile(path, 'utf8');
     const mismatch = delimiterMismatch(text, delimiter);
     return mismatch === null ? ok(toCommaCsv(text, delimiter)) : fail({ file: path, line: 0, reason: mismatch });
   } catch (error) {
     return fail({ file: path, line: 0, reason: describeFsError(error) });
+  }
+}
+
+async function readHead(path: string, delimiter: Delimiter): Promise<Result<string>> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const buffer = Buffer.alloc(1 << 16);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const mismatch = delimiterMismatch(text, delimiter);
+    return mismatch === null ? ok(toCommaCsv(text, delimiter)) : fail({ file: path, line: 0, reason: mismatch });
+  } catch (error) {
+    return fail({ file: path, line: 0, reason: describeFsError(error) });
+  } finally {
+    await handle?.close();
   }
 }
 
@@ -45,7 +74,8 @@ function headerOf(text: string): string[] | null {
 }
 
 async function isRecordingFile(path: string, delimiter: Delimiter): Promise<boolean> {
-  const text = await readText(path, delimiter);
+  // Only the header decides: the first 64 KiB (a file too large to read is refused when it is read).
+  const text = await readHead(path, delimiter);
   if (!text.ok) return false;
   const header = headerOf(text.value.slice(0, 1 << 16));
   return header !== null && isRecordingCsvHeader(header);
@@ -105,13 +135,13 @@ export async function importKindOf(path: string, delimiter: Delimiter = ','): Pr
 }
 
 /** A `.bmerawdata` file (and its `.bmelabelinfo`, when there is one) as a feature table. */
-export async function readBmeFile(path: string): Promise<Result<{ table: FeatureTable; warnings: DataIssue[] }>> {
-  const text = await readText(path, ',');
+export async function readBmeFile(path: string, budget: ReadBudget = new ReadBudget(), labelsRequired = false): Promise<Result<{ table: FeatureTable; warnings: DataIssue[] }>> {
+  const text = await readText(path, ',', budget.limits);
   if (!text.ok) return text;
   const infoPath = path.slice(0, -BME_EXTENSION.length) + '.bmelabelinfo';
   let labelInfo: unknown = null;
   if (existsSync(infoPath)) {
-    const info = await readText(infoPath, ',');
+    const info = await readText(infoPath, ',', budget.limits);
     if (!info.ok) return info;
     try {
       labelInfo = JSON.parse(info.value);
@@ -119,11 +149,11 @@ export async function readBmeFile(path: string): Promise<Result<{ table: Feature
       return fail({ file: infoPath, line: 0, reason: `not JSON: ${(error as Error).message}` });
     }
   }
-  return parseBmeRawData(text.value, path, labelInfo);
+  return parseBmeRawData(text.value, path, labelInfo, budget, labelsRequired);
 }
 
 /** A recording file, or a folder of them, as one frames recording whose samples are the files. */
-export async function readRecordings(path: string, delimiter: Delimiter = ','): Promise<Result<FramesRecording>> {
+export async function readRecordings(path: string, delimiter: Delimiter = ',', budget: ReadBudget = new ReadBudget()): Promise<Result<FramesRecording>> {
   let listed: Listed[];
   try {
     listed = (await stat(path)).isDirectory() ? await listRecordings(path) : [{ path, sample: baseName(path), label: labelFromFileName(fileName(path)) }];
@@ -132,9 +162,9 @@ export async function readRecordings(path: string, delimiter: Delimiter = ','): 
   }
   const files: { path: string; sample: string; channels: readonly string[]; frames: RecordedFrame[] }[] = [];
   for (const l of listed) {
-    const text = await readText(l.path, delimiter);
+    const text = await readText(l.path, delimiter, budget.limits);
     if (!text.ok) return text;
-    const read = parseRecordingCsv(text.value, l.path, l.sample, l.label);
+    const read = parseRecordingCsv(text.value, l.path, l.sample, l.label, budget);
     if (!read.ok) return read;
     files.push({ path: l.path, sample: l.sample, ...read.value });
   }

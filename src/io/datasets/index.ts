@@ -5,14 +5,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
-import { tooLargeToRead } from '../files.js';
 import type { FeatureTable, FramesRecording } from '../../types.js';
 import { parseFeatureCsv } from './featureCsv.js';
 import { isFramesCsvHeader, parseFramesCsv, type FramesCsvOptions } from './framesCsv.js';
 import { parseLibsvm } from './libsvm.js';
 import { BME_EXTENSION } from './bmeRawData.js';
 import { delimiterMismatch, toCommaCsv, type Delimiter } from './delimited.js';
-import { importKindOf, readBmeFile, readRecordings } from './imported.js';
+import { fileTooLarge, importKindOf, readBmeFile, readRecordings } from './imported.js';
+import { DEFAULT_DATA_LIMITS, ReadBudget, type DataLimits } from './limits.js';
 import { isBlankLine, isCommentLine, splitCsvLine, textLines } from './text.js';
 
 export { parseFeatureCsv } from './featureCsv.js';
@@ -28,6 +28,7 @@ export {
   type FramesCsvRow,
 } from './framesCsv.js';
 export { LIBSVM_MAX_INDEX, parseLibsvm } from './libsvm.js';
+export { DEFAULT_DATA_LIMITS, MAX_LABEL_CHARS, ReadBudget, type DataLimits } from './limits.js';
 export { parseDecimal } from './text.js';
 
 /** File extensions read as libsvm-style feature files. */
@@ -38,6 +39,10 @@ export const DATASET_EXTENSIONS: readonly string[] = [...LIBSVM_EXTENSIONS, '.cs
 export interface DatasetOptions extends FramesCsvOptions {
   /** Cell delimiter of the text files (comma, semicolon or tab; with the others a decimal comma is read). @default ',' */
   readonly delimiter?: Delimiter;
+  /** Bounds on the width, rows, numbers, file size and classes of what is read (limits.ts). @default DEFAULT_DATA_LIMITS */
+  readonly limits?: DataLimits;
+  /** Refuse a feature file's row with an empty label (training: every sample needs a class). @default false */
+  readonly requireLabels?: boolean;
 }
 
 type FileKind = 'libsvm' | 'csv' | 'bme' | 'recordings';
@@ -77,8 +82,9 @@ export async function readDataset(paths: string | readonly string[], options: Da
   }
 
   const reads: FileRead[] = [];
+  const budget = new ReadBudget(options.limits ?? DEFAULT_DATA_LIMITS);
   for (const file of files) {
-    const read = await readDataFile(file.path, file.kind, options);
+    const read = await readDataFile(file.path, file.kind, options, budget);
     if (!read.ok) return read;
     if (reads.length > 0 && reads[0].kind !== read.value.kind) {
       const first = reads[0].kind === 'features' ? reads[0].table.source : reads[0].recording.source;
@@ -104,6 +110,10 @@ export async function readDataset(paths: string | readonly string[], options: Da
   const tables = reads.flatMap((read) => (read.kind === 'features' ? [read.table] : []));
   const joined = concatFeatureTables(tables, list.join(','));
   if (!joined.ok) return joined;
+  // libsvm tables of different widths are padded to the widest: the numbers held may grow past the bound here.
+  const padded = joined.value.count * joined.value.width - tables.reduce((n, t) => n + t.count * t.width, 0);
+  const over = padded > 0 ? budget.addValues(padded) : null;
+  if (over !== null) return fail({ file: joined.value.source, line: 0, reason: over });
   return ok({ kind: 'features', table: joined.value, warnings: reads.flatMap((read) => (read.kind === 'features' ? (read.warnings ?? []) : [])) });
 }
 
@@ -147,17 +157,17 @@ function extensionKind(path: string): FileKind | null {
   return ext === '.csv' || ext === '.tsv' ? 'csv' : null;
 }
 
-async function readDataFile(path: string, kind: FileKind, options: DatasetOptions): Promise<Result<FileRead>> {
+async function readDataFile(path: string, kind: FileKind, options: DatasetOptions, budget: ReadBudget): Promise<Result<FileRead>> {
   if (kind === 'bme') {
-    const read = await readBmeFile(path);
+    const read = await readBmeFile(path, budget, options.requireLabels === true);
     return read.ok ? ok({ kind: 'features', table: read.value.table, warnings: read.value.warnings }) : read;
   }
   if (kind === 'recordings') {
-    const read = await readRecordings(path, options.delimiter ?? ',');
+    const read = await readRecordings(path, options.delimiter ?? ',', budget);
     return read.ok ? ok({ kind: 'frames', recording: read.value, warnings: [] }) : read;
   }
-  const tooLarge = await tooLargeToRead(path);
-  if (tooLarge !== null) return fail({ file: path, line: 0, reason: tooLarge });
+  const tooLarge = await fileTooLarge(path, budget.limits);
+  if (tooLarge !== null) return fail(tooLarge);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -165,17 +175,17 @@ async function readDataFile(path: string, kind: FileKind, options: DatasetOption
     return fail({ file: path, line: 0, reason: systemReason(error, 'cannot read') });
   }
   if (kind === 'libsvm') {
-    const table = parseLibsvm(text, path);
+    const table = parseLibsvm(text, path, budget);
     return table.ok ? ok({ kind: 'features', table: table.value }) : table;
   }
   const mismatch = delimiterMismatch(text, options.delimiter ?? ',');
   if (mismatch !== null) return fail({ file: path, line: 0, reason: mismatch });
   text = toCommaCsv(text, options.delimiter ?? ',');
   if (csvIsFrames(text)) {
-    const read = parseFramesCsv(text, path, options);
+    const read = parseFramesCsv(text, path, { ...options, budget });
     return read.ok ? ok({ kind: 'frames', recording: read.value.recording, warnings: read.value.warnings }) : read;
   }
-  const table = parseFeatureCsv(text, path);
+  const table = parseFeatureCsv(text, path, budget, options.requireLabels === true);
   return table.ok ? ok({ kind: 'features', table: table.value }) : table;
 }
 

@@ -4,9 +4,10 @@
  */
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
 import type { FeatureTable } from '../../types.js';
+import { ReadBudget } from './limits.js';
 import { baseName, fileName, parseDecimal, quoteCell } from './text.js';
 
-/** Indices above this are refused: the table is dense, so a stray huge index would exhaust memory. */
+/** Indices above this are refused whatever the limits: the table is dense, so a stray huge index would exhaust memory. */
 export const LIBSVM_MAX_INDEX = 1_000_000;
 
 const SPACE = 32;
@@ -29,10 +30,13 @@ function isBlank(c: number): boolean {
  * - Blank lines (anywhere) and lines starting with `#` are skipped.
  * - Sample ids are `<file name>#<line>`; the group of every row is the file's base name (`batch2`).
  *
+ * - `budget` bounds the width (the highest index: --max-columns), the rows, the numbers held dense and the labels.
+ *
  * Any other content gives `{ ok: false, error }` naming the line and the reason; a text with no sample
  * at all gives line 0.
  */
-export function parseLibsvm(text: string, source: string): Result<FeatureTable> {
+export function parseLibsvm(text: string, source: string, budget: ReadBudget = new ReadBudget()): Result<FeatureTable> {
+  const maxIndex = Math.min(LIBSVM_MAX_INDEX, budget.limits.maxColumns);
   const file = fileName(source);
   const issue = (line: number, reason: string): { ok: false; error: DataIssue } => fail({ file: source, line, reason });
 
@@ -64,6 +68,8 @@ export function parseLibsvm(text: string, source: string): Result<FeatureTable> 
       i++;
     }
     const raw = text.slice(labelStart, i);
+    const badLabel = budget.checkLabel(raw, false);
+    if (badLabel !== null) return issue(line, badLabel);
     let label = labelPool.get(raw);
     if (label === undefined) {
       // A copy, so that a label does not keep the whole file's text alive.
@@ -79,7 +85,10 @@ export function parseLibsvm(text: string, source: string): Result<FeatureTable> 
       let index = 0;
       while (i < end && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
         index = index * 10 + (c - 48);
-        if (index > LIBSVM_MAX_INDEX) return issue(line, `index in ${quoteCell(text.slice(pairStart, tokenEnd(text, pairStart, end)))} is larger than ${LIBSVM_MAX_INDEX}`);
+        if (index > maxIndex) {
+          const pair = quoteCell(text.slice(pairStart, tokenEnd(text, pairStart, end)));
+          return issue(line, `index in ${pair} is larger than the ${maxIndex.toLocaleString('en-US')} columns a data file may have${maxIndex < LIBSVM_MAX_INDEX ? ' (--max-columns raises the bound)' : ''}`);
+        }
         i++;
       }
       if (i === pairStart || i >= end || text.charCodeAt(i) !== COLON) {
@@ -106,6 +115,9 @@ export function parseLibsvm(text: string, source: string): Result<FeatureTable> 
       used++;
       previous = index;
     }
+    // The table is dense: each row holds `width` numbers, and a wider row pads every row before it.
+    const over = (previous > width ? budget.addValues((previous - width) * labels.length) : null) ?? budget.addRow(Math.max(width, previous));
+    if (over !== null) return issue(line, over);
     if (previous > width) width = previous;
     rowEnds.push(used);
     labels.push(label);

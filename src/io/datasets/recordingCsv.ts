@@ -9,6 +9,7 @@
  */
 import { fail, ok, type DataIssue, type Result } from '../../errors.js';
 import { PHASES, type FramesRecording, type Phase, type RecordedFrame } from '../../types.js';
+import { columnsReason, ReadBudget } from './limits.js';
 import { isBlankLine, isCommentLine, isNanCell, parseDecimal, quoteCell, splitCsvLine, textLines } from './text.js';
 
 const TIME_S = ['t_s', 'time_s', 'time', 'timestamp', 't', 'seconds', 'time (s)', 'time[s]'];
@@ -76,8 +77,16 @@ function readHeader(cells: readonly string[]): Layout | string {
  * One recording's frames: sample id `sample`, label `label`. Returns its channels and frames, or the line
  * and reason of the first problem (ragged row, a cell that is not a number, time that does not rise).
  */
-export function parseRecordingCsv(text: string, source: string, sample: string, label: string): Result<{ channels: readonly string[]; frames: RecordedFrame[] }> {
+export function parseRecordingCsv(
+  text: string,
+  source: string,
+  sample: string,
+  label: string,
+  budget: ReadBudget = new ReadBudget(),
+): Result<{ channels: readonly string[]; frames: RecordedFrame[] }> {
   const issue = (line: number, reason: string): { ok: false; error: DataIssue } => fail({ file: source, line, reason });
+  const badLabel = budget.checkLabel(label, true);
+  if (badLabel !== null) return issue(0, `the label its name gives: ${badLabel}`);
   let layout: Layout | null = null;
   const frames: RecordedFrame[] = [];
   let lastT = -Infinity;
@@ -88,10 +97,14 @@ export function parseRecordingCsv(text: string, source: string, sample: string, 
     if (layout === null) {
       const read = readHeader(cells);
       if (typeof read === 'string') return issue(line.number, read);
+      const wide = columnsReason(read.channels.length, budget.limits, 'channels');
+      if (wide !== null) return issue(line.number, wide);
       layout = read;
       continue;
     }
     if (cells.length !== layout.columns) return issue(line.number, `ragged row: ${cells.length} cells, the header has ${layout.columns}`);
+    const over = budget.addRow(layout.channels.length);
+    if (over !== null) return issue(line.number, over);
     let tS = frames.length;
     if (layout.timeColumn >= 0) {
       const cell = cells[layout.timeColumn]!;
