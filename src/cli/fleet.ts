@@ -7,7 +7,8 @@ import { brokerAddress, clientOptions } from '../fleet/connection.js';
 import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
 import { readModelFile } from '../io/modelFile.js';
 import { isLoopbackAddress } from '../service/auth.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext } from './args.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type OptionSpec } from './args.js';
+import { envArguments } from './envOptions.js';
 import { parseListen } from './serve.js';
 
 const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
@@ -35,6 +36,11 @@ it the API needs "Authorization: Bearer <secret>", and the page, /v1/stations, /
 request whose Host header is not a loopback name.
 
 Credentials come from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD. SIGINT or SIGTERM stops it cleanly.
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MQTT, ENOSE_LISTEN, ENOSE_DATA,
+ENOSE_KEEP, ENOSE_CLIENT_ID, ENOSE_TOKEN, ENOSE_RIG); the command line wins.
+
+Each verdict the centre has written to its log is acknowledged to its station on enose/<station>/ack
+(QoS 1): a station started with --ack centre (the default) keeps a verdict in its spool until then.
 
 Options:
   --mqtt <url>           the broker (mqtt://127.0.0.1:1883)                              [required]
@@ -48,20 +54,23 @@ Options:
   -h, --help             this help
 `;
 
+/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const FLEET_OPTIONS: OptionSpec = {
+  mqtt: { type: 'string' },
+  listen: { type: 'string' },
+  data: { type: 'string' },
+  keep: { type: 'string' },
+  'client-id': { type: 'string' },
+  token: { type: 'string' },
+  rig: { type: 'string' },
+};
+
 export const fleetCommand: Command = {
   name: 'fleet',
   summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('fleet', argv, {
-      mqtt: { type: 'string' },
-      listen: { type: 'string' },
-      data: { type: 'string' },
-      keep: { type: 'string' },
-      'client-id': { type: 'string' },
-      token: { type: 'string' },
-      rig: { type: 'string' },
-    });
+    const parsed = parseCommand('fleet', [...envArguments('fleet', FLEET_OPTIONS, argv, ctx.env ?? {}), ...argv], FLEET_OPTIONS);
     const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
     const [sub, ...rest] = parsed.positionals;
     if (sub === 'publish-model') return publishModel(rest, stringOption(parsed, 'rig'), broker, ctx);
@@ -69,7 +78,7 @@ export const fleetCommand: Command = {
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
-    const token = stringOption(parsed, 'token') ?? (ctx.env?.['ENOSE_TOKEN'] || null);
+    const token = stringOption(parsed, 'token') ?? null; // or ENOSE_TOKEN, as every flag (envOptions.ts)
     if (token !== null && token.length < 8) throw new EnoseError('bad-option', '--token must be at least 8 characters');
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
