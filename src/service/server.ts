@@ -269,7 +269,8 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       return openApiJson;
     },
     health,
-    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics, tap }),
+    // The tap read when the request is booked, not when it arrives: a roll-out may replace it while the body is read.
+    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics, tap: { requestSample: (id) => tap.requestSample(id) } }),
   };
 
   // ---------------------------------------------------------------------------------------------------
