@@ -15,7 +15,11 @@
  *
  * Run after a build (it needs dist/ and mosquitto):
  *   npm run build && npm run bench -- --only fleet [--out /tmp/fleet.json]   (about 2 minutes; --quick: 30 s)
- * ENOSE_FLEET_BROKER_SIGNAL=SIGKILL stops the broker with SIGKILL instead of SIGTERM (see benchmarks/README.md).
+ * ENOSE_FLEET_BROKER_SIGNAL=SIGKILL stops the broker with SIGKILL instead of SIGTERM (a crash; mosquitto's default
+ * persistence unless ENOSE_FLEET_AUTOSAVE=<s>); ENOSE_FLEET_ACK=broker makes the stations drop a verdict on the
+ * broker's PUBACK instead of the centre's ack (the behaviour before end-to-end acks); ENOSE_FLEET_CENTRE_RESTART=1
+ * stops the centre before the second broker stop and starts it after the broker is back (with SIGKILL: the
+ * verdicts the broker queued for the centre die with it). See benchmarks/README.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +29,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { applyFleetEvent, createFleetState } from '../src/fleet/state.js';
 import type { VerdictMessage } from '../src/fleet/message.js';
-import { startBroker, type Broker } from '../tests/helpers/mosquitto.js';
+import { freePort, startBroker, type Broker } from '../tests/helpers/mosquitto.js';
 import { announce, check, main, QUICK, quantileSorted, repoRoot, report } from './harness.js';
 
 const STATIONS = 100;
@@ -33,6 +37,10 @@ const PROCESSES = 4;
 const INTERVAL_MS = 500;
 const COUNT = QUICK ? 30 : 120;
 const BROKER_SIGNAL = (process.env['ENOSE_FLEET_BROKER_SIGNAL'] ?? 'SIGTERM') as NodeJS.Signals;
+/** Who takes a verdict out of a station's spool: the centre's end-to-end ack (the default) or the broker's PUBACK. */
+const ACK_FROM = process.env['ENOSE_FLEET_ACK'] === 'broker' ? 'broker' : 'centre';
+/** ENOSE_FLEET_CENTRE_RESTART=1: the centre is stopped before the second broker stop and started after it. */
+const CENTRE_RESTART = process.env['ENOSE_FLEET_CENTRE_RESTART'] === '1';
 /**
  * "While the broker is up": verdicts produced from MARGIN_BEFORE_MS before a broker stop (in flight when it
  * stopped) to MARGIN_AFTER_MS after its restart (100 clients reconnect within their 1 s period, then send
@@ -80,7 +88,7 @@ function reducerHeap(total: number): { early: number; late: number } {
 }
 
 main(async () => {
-  announce(`fleet: ${STATIONS} stations x ${COUNT} verdicts through one mosquitto to enose fleet, 2 broker restarts (${BROKER_SIGNAL}), every station restarted once`);
+  announce(`fleet: ${STATIONS} stations x ${COUNT} verdicts through one mosquitto to enose fleet, 2 broker restarts (${BROKER_SIGNAL}), every station restarted once${CENTRE_RESTART ? ', the centre stopped across the second broker restart' : ''}, ack from ${ACK_FROM}`);
   const root = repoRoot();
   const cli = resolve(root, 'dist', 'cli', 'main.js');
   const driverJs = resolve(root, 'tests', 'helpers', 'fleetStations.mjs');
@@ -89,39 +97,47 @@ main(async () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'enose-fleet-bench-'));
   let broker: Broker | null = null;
-  let centre: ChildProcess | null = null;
+  let centre = null as ChildProcess | null; // (assigned in startCentre: no narrowing to null here)
   const drivers: Driver[] = [];
   try {
     broker = await startBroker(join(dir, 'broker'), { extra: ['allow_anonymous true', 'max_queued_messages 0', ...(process.env['ENOSE_FLEET_AUTOSAVE'] ? ['autosave_on_changes true', `autosave_interval ${process.env['ENOSE_FLEET_AUTOSAVE']}`] : [])] });
-    centre = spawn(process.execPath, [cli, 'fleet', '--mqtt', broker.url, '--listen', '127.0.0.1:0', '--data', join(dir, 'centre'), '--keep', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let centreOut = '';
-    centre.stderr!.on('data', (d: Buffer) => (centreOut += d.toString()));
-    const url = await new Promise<string>((res, rej) => {
-      centre!.stdout!.on('data', (d: Buffer) => {
-        centreOut += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(centreOut);
-        if (m) res(m[1]!);
+    const centrePort = await freePort(); // the same address across a restart of the centre
+    const startCentre = async (): Promise<string> => {
+      const proc = spawn(process.execPath, [cli, 'fleet', '--mqtt', broker!.url, '--listen', `127.0.0.1:${centrePort}`, '--data', join(dir, 'centre'), '--keep', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      centre = proc;
+      let centreOut = '';
+      proc.stderr!.on('data', (d: Buffer) => (centreOut += d.toString()));
+      const listening = await new Promise<string>((res, rej) => {
+        proc.stdout!.on('data', (d: Buffer) => {
+          centreOut += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(centreOut);
+          if (m) res(m[1]!);
+        });
+        proc.once('exit', (code) => rej(new Error(`enose fleet exited with ${code}: ${centreOut}`)));
       });
-      centre!.once('exit', (code) => rej(new Error(`enose fleet exited with ${code}: ${centreOut}`)));
-    });
+      for (let i = 0; i < 200 && !(await (await fetch(`${listening}/v1/health`)).json() as { broker: boolean }).broker; i++) await sleep(50);
+      await sleep(300); // its subscriptions
+      return listening;
+    };
+    const url = await startCentre();
     const health = async () => (await (await fetch(`${url}/v1/health`)).json()) as { broker: boolean; verdicts: number; duplicates: number };
-    for (let i = 0; i < 200 && !(await health()).broker; i++) await sleep(50);
-    await sleep(300); // its subscriptions
     const heapMiB = async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
       return m ? Number(m[1]) / 2 ** 20 : NaN;
     };
     const heapStart = await heapMiB();
-    const rss: number[] = [rssMiBOf(centre.pid!)];
-    const rssTimer = setInterval(() => rss.push(rssMiBOf(centre!.pid!)), 1000);
+    const rss: number[] = [rssMiBOf(centre!.pid!)];
+    const rssTimer = setInterval(() => {
+      if (centre?.exitCode === null) rss.push(rssMiBOf(centre.pid!));
+    }, 1000);
 
     const names = Array.from({ length: STATIONS }, (_, i) => `st-${String(i + 1).padStart(3, '0')}`);
     const done = new Set<string>();
     /** Station -> windows [from, to] (wall ms) while it was not running or not yet reconnected. */
     const stationDown = new Map<string, [number, number][]>();
     const startDriver = (stations: string[], seed: number): Driver => {
-      const proc = spawn(process.execPath, [driverJs, '--url', broker!.url, '--stations', stations.join(','), '--spool-dir', join(dir, 'spool'), '--interval-ms', String(INTERVAL_MS), '--count', String(COUNT), '--seed', String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const proc = spawn(process.execPath, [driverJs, '--url', broker!.url, '--stations', stations.join(','), '--spool-dir', join(dir, 'spool'), '--interval-ms', String(INTERVAL_MS), '--count', String(COUNT), '--seed', String(seed), '--ack', ACK_FROM], { stdio: ['ignore', 'pipe', 'inherit'] });
       let buffer = '';
       proc.stdout!.on('data', (d: Buffer) => {
         buffer += d.toString();
@@ -170,7 +186,16 @@ main(async () => {
     await restartDriver(0);
     await restartDriver(1);
     await at(0.55);
-    await restartBroker();
+    if (CENTRE_RESTART) {
+      // The centre stops, the broker dies holding the verdicts queued for the centre's session, both come back.
+      const c = centre!;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+      await sleep(1000);
+      await restartBroker();
+      await startCentre();
+    } else await restartBroker();
     await at(0.7);
     await restartDriver(2);
     await restartDriver(3);
@@ -178,7 +203,7 @@ main(async () => {
     for (let i = 0; i < 300 && (await health()).verdicts < STATIONS * COUNT; i++) await sleep(100);
     const wallS = (Date.now() - t0) / 1000;
     clearInterval(rssTimer);
-    rss.push(rssMiBOf(centre.pid!));
+    rss.push(rssMiBOf(centre!.pid!));
     const heapEnd = await heapMiB();
     const final = await health();
 
@@ -202,11 +227,13 @@ main(async () => {
     const ids = received.map((r) => `${r.m.station}/${r.m.id}`);
     const idSet = new Set(ids);
     const lost = [...produced.keys()].filter((k) => !idSet.has(k));
-    check(done.size === STATIONS, `only ${done.size} of ${STATIONS} stations finished`);
+    // Lost and doubled are printed before the checks fail on them (the broker-crash variant is measured by them).
+    console.log(`# ${BROKER_SIGNAL}, ack from ${ACK_FROM}: produced ${produced.size}, received ${idSet.size} distinct, lost ${lost.length}, held twice ${ids.length - idSet.size}, stations finished ${done.size} of ${STATIONS}`);
     check(produced.size === STATIONS * COUNT, `the stations produced ${produced.size} verdicts, expected ${STATIONS * COUNT}`);
     check(idSet.size === ids.length, `the centre's log holds ${ids.length - idSet.size} verdict(s) twice`);
     check(lost.length === 0, `${lost.length} verdict(s) produced and never received (first: ${lost[0]})`);
     check(ids.every((k) => produced.has(k)), 'the centre holds a verdict no station produced');
+    check(done.size === STATIONS, `only ${done.size} of ${STATIONS} stations finished (their spools acknowledged)`);
 
     const inWindow = (t: number, windows: readonly [number, number][] | undefined) => (windows ?? []).some(([a, b]) => t >= a && t <= b);
     const up: number[] = [];
@@ -228,7 +255,7 @@ main(async () => {
     up.sort((a, b) => a - b);
     disturbed.sort((a, b) => a - b);
     const p99 = quantileSorted(up, 0.99);
-    const group = `fleet: ${STATIONS} stations, 1 mosquitto, 2 broker restarts (${BROKER_SIGNAL}), each station restarted once`;
+    const group = `fleet: ${STATIONS} stations, 1 mosquitto, 2 broker restarts (${BROKER_SIGNAL})${CENTRE_RESTART ? ', the centre down across the second' : ''}, each station restarted once, ack from ${ACK_FROM}`;
     const name = `${PROCESSES} station processes, verdict every ${INTERVAL_MS} ms per station`;
     report([
       { group, name, metric: 'verdicts produced', value: produced.size, unit: '', note: `${COUNT} per station, over ${wallS.toFixed(0)} s` },

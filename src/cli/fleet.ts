@@ -9,7 +9,8 @@ import { readSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
 import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
+import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+import { envArguments } from './envOptions.js';
 import { parseListen } from './serve.js';
 import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 
@@ -39,6 +40,11 @@ it the API needs "Authorization: Bearer <secret>", and the page, /v1/stations, /
 request whose Host header is not a loopback name.
 
 Credentials come from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD. SIGINT or SIGTERM stops it cleanly.
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MQTT, ENOSE_LISTEN, ENOSE_DATA,
+ENOSE_KEEP, ENOSE_CLIENT_ID, ENOSE_TOKEN, ENOSE_RIG); the command line wins.
+
+Each verdict the centre has written to its log is acknowledged to its station on enose/<station>/ack
+(QoS 1): a station started with --ack centre (the default) keeps a verdict in its spool until then.
 
 Options:
   --mqtt <url>           the broker (mqtt://127.0.0.1:1883)                              [required]
@@ -53,22 +59,25 @@ ${TOKEN_USAGE}
   -h, --help             this help
 `;
 
+/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const FLEET_OPTIONS: OptionSpec = {
+  mqtt: { type: 'string' },
+  listen: { type: 'string' },
+  data: { type: 'string' },
+  keep: { type: 'string' },
+  'client-id': { type: 'string' },
+  ...TOKEN_OPTIONS,
+  rig: { type: 'string' },
+  signature: { type: 'string' },
+  'allow-no-suspicious-class': { type: 'boolean' },
+};
+
 export const fleetCommand: Command = {
   name: 'fleet',
   summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
   usage,
   async run(argv, ctx) {
-    const parsed = parseCommand('fleet', argv, {
-      mqtt: { type: 'string' },
-      listen: { type: 'string' },
-      data: { type: 'string' },
-      keep: { type: 'string' },
-      'client-id': { type: 'string' },
-      ...TOKEN_OPTIONS,
-      rig: { type: 'string' },
-      signature: { type: 'string' },
-      'allow-no-suspicious-class': { type: 'boolean' },
-    });
+    const parsed = parseCommand('fleet', [...envArguments('fleet', FLEET_OPTIONS, argv, ctx.env ?? {}, [['token', 'token-file']]), ...argv], FLEET_OPTIONS);
     const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
     const [sub, ...rest] = parsed.positionals;
     if (sub === 'publish-model') return publishModel(rest, parsed, broker, ctx);
@@ -76,7 +85,7 @@ export const fleetCommand: Command = {
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
-    const token = tokenFromArgs('fleet', parsed, ctx.env ?? {});
+    const token = tokenFromArgs('fleet', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
     }

@@ -1,6 +1,6 @@
 /**
  * The fleet options of `enose watch` and `enose serve`: `--mqtt <url> --station <id> [--spool <file>]
- * [--follow-models]`, turned into a station link (src/fleet/station.ts) that the command feeds its engine's events.
+ * [--ack centre|broker] [--ack-timeout-s <s>] [--follow-models]`, turned into a station link (src/fleet/station.ts) that the command feeds its engine's events.
  */
 import { resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
@@ -9,19 +9,27 @@ import { EnoseError } from '../errors.js';
 import { brokerAddress } from '../fleet/connection.js';
 import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';
 import { trustedKeysFromArgs } from './modelOption.js';
-import { stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+import { numberOption, stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
 
 export const STATION_OPTIONS: OptionSpec = {
   mqtt: { type: 'string' },
   station: { type: 'string' },
   spool: { type: 'string' },
   'follow-models': { type: 'boolean' },
+  ack: { type: 'string' },
+  'ack-timeout-s': { type: 'string' },
 };
 
 export const STATION_USAGE = `Fleet options (MQTT; credentials from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD):
   --mqtt <url>           publish verdicts, status and health to this broker (mqtt://host:1883)
-  --spool <file>         the store-and-forward spool: verdicts wait here until the broker acknowledges
-                         them                                     [default: ./enose-spool/<station>.jsonl]
+  --spool <file>         the store-and-forward spool: verdicts wait here until they are acknowledged
+                                                                  [default: ./enose-spool/<station>.jsonl]
+  --ack <centre|broker>  who takes a verdict out of the spool: centre (end to end: enose fleet acks it
+                         once it is on the centre's disk; unacknowledged ones are sent again) or broker
+                         (its PUBACK: for a station without an enose fleet centre; a broker crash can
+                         lose verdicts)                                         [default: centre]
+  --ack-timeout-s <s>    send a verdict again when the centre has not acknowledged it after s seconds
+                         (doubling while the centre stays silent, up to 300 s)         [default: 10]
   --follow-models        run the model published (retained) on enose/models/<rig> (enose fleet
                          publish-model): checked (hash, rig, channels; with --trusted-keys its
                          signature too), switched between cycles
@@ -33,11 +41,14 @@ export function stationFromArgs(command: string, parsed: Parsed, engine: Station
   const station = stringOption(parsed, 'station');
   const follow = parsed.values['follow-models'] === true;
   if (url === undefined) {
-    if (follow || stringOption(parsed, 'spool') !== undefined) {
-      throw new EnoseError('bad-usage', `--spool and --follow-models need --mqtt (see enose ${command} --help)`);
+    if (follow || ['spool', 'ack', 'ack-timeout-s'].some((o) => stringOption(parsed, o) !== undefined)) {
+      throw new EnoseError('bad-usage', `--spool, --ack, --ack-timeout-s and --follow-models need --mqtt (see enose ${command} --help)`);
     }
     return null;
   }
+  const ackFrom = stringOption(parsed, 'ack') ?? 'centre';
+  if (ackFrom !== 'centre' && ackFrom !== 'broker') throw new EnoseError('bad-option', `--ack must be centre or broker, got "${ackFrom}"`);
+  const ackTimeoutS = numberOption(command, parsed, 'ack-timeout-s', { above: 0, max: 3600 }) ?? 10;
   if (station === undefined) throw new EnoseError('bad-usage', `--mqtt needs --station <id> (see enose ${command} --help)`);
   const broker = brokerAddress(url);
   const spoolPath = resolve(stringOption(parsed, 'spool') ?? `enose-spool/${station}.jsonl`);
@@ -49,6 +60,8 @@ export function stationFromArgs(command: string, parsed: Parsed, engine: Station
     followModels: follow,
     trustedKeys: trustedKeysFromArgs(parsed),
     allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true,
+    ackFrom,
+    ackTimeoutMs: ackTimeoutS * 1000,
     log: (line) => ctx.stderr(`enose ${command}: fleet: ${line}\n`),
   });
 }

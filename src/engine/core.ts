@@ -199,6 +199,11 @@ export class EngineCore {
     return this.bundle?.id ?? null;
   }
 
+  /** The model that judges the next verdict, or null in feature-only mode. */
+  get modelBundle(): ModelBundle | null {
+    return this.bundle;
+  }
+
   private switchModel(bundle: ModelBundle, atMs: number): void {
     this.nextModel = null;
     this.bundle = bundle;

@@ -40,6 +40,8 @@ export interface Engine extends AsyncIterable<EngineEvent> {
   setModel(model: ModelBundle): void;
   /** The id of the model that judges the next cycle (after a setModel: once that cycle has started). */
   modelId(): string;
+  /** The model that judges the next cycle (after a setModel: once that cycle has started). */
+  model(): ModelBundle;
   /** With `adaptation` on: the model as adaptation has moved it, a bundle with its own id and lineage; else null. */
   adaptedModel(): ModelBundle | null;
 }
@@ -126,6 +128,7 @@ export function createEngine(options: EngineOptions): Engine {
     adaptedModel: () => core.adaptedModel(),
     setModel: (next) => core.setModel(next),
     modelId: () => core.modelId ?? model.id,
+    model: () => core.modelBundle ?? model,
     [Symbol.asyncIterator](): AsyncIterator<EngineEvent> {
       return {
         async next(): Promise<IteratorResult<EngineEvent>> {

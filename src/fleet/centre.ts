@@ -1,8 +1,9 @@
 /**
  * `enose fleet`'s central service: subscribes to every station (`enose/+/verdict`, `enose/+/status`,
  * `enose/+/health`) over one persistent MQTT session (clean: false, so the broker queues what arrives while the
- * centre is down), writes each distinct verdict and status to its log before the broker gets the PUBACK, keeps
- * the state in the reducer, and serves the page, the API, the event stream and /metrics over node:http.
+ * centre is down), writes each distinct verdict and status to its log before the broker gets the PUBACK, then
+ * acknowledges each verdict (new or resent) to its station on `enose/<station>/ack` (acks.ts), keeps the state
+ * in the reducer, and serves the page, the API, the event stream and /metrics over node:http.
  * Access as `enose serve` (service/auth.ts): with a token, `Authorization: Bearer` for the API and a session
  * cookie from `/login?token=` for the page and what it reads; a loopback listener answers only requests whose
  * Host names a loopback address (DNS rebinding).
@@ -13,6 +14,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
 import { answerClientError, parseRequestTarget } from '../service/requestTarget.js';
 import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
+import { createAckSender } from './acks.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
 import { createFleetMetrics } from './metrics.js';
@@ -79,6 +81,11 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     }
   };
 
+  // mqtt.js queues a publish while the broker is away; an ack lost anyway costs a resend and a duplicate.
+  const acks = createAckSender((topic, payload) => {
+    if (client && !client.disconnecting) client.publish(topic, payload, { qos: 1 });
+  });
+
   const onMessage = (topic: string, payload: Buffer) => {
     const where = parseStationTopic(topic);
     if (!where) return;
@@ -102,9 +109,11 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
       if (isDuplicate(state, event.message)) {
         applyFleetEvent(state, event);
         metrics.duplicate();
+        acks.add(event.message.station, event.message.id); // its first copy is on disk: the ack was lost
         return;
       }
       log.append(event);
+      acks.add(event.message.station, event.message.id);
       applyFleetEvent(state, event);
       metrics.verdict(event.message.station, event.message.verdict, (Date.parse(receivedAt) - Date.parse(event.message.time)) / 1000);
       options.onVerdict?.(event);
@@ -240,6 +249,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
       clearInterval(keepAlive);
       for (const res of streams) res.end();
       streams.clear();
+      await new Promise((r) => setImmediate(r)); // the acks gathered in this turn go out before the disconnect
       await client!.endAsync();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -5,6 +5,7 @@
  *   enose/<station>/verdict   QoS 1, one message per verdict (the spool's record, resent until PUBACK)
  *   enose/<station>/status    QoS 1, retained: online / offline (the last will), the model, the rig
  *   enose/<station>/health    QoS 0, every 10 s
+ *   enose/<station>/ack       QoS 1, from the centre: the verdict ids it has on disk (the station drops them then)
  *   enose/models/<rig>        QoS 1, retained: the model the stations on that rig should run
  */
 import { z } from 'zod';
@@ -17,6 +18,7 @@ export const topics = {
   verdict: (station: string) => `enose/${station}/verdict`,
   status: (station: string) => `enose/${station}/status`,
   health: (station: string) => `enose/${station}/health`,
+  ack: (station: string) => `enose/${station}/ack`,
   model: (rig: string) => `enose/models/${rig}`,
 } as const;
 
@@ -86,11 +88,25 @@ export const healthMessageSchema = z.object({
   uptimeS: z.number(),
   link: z.string(),
   verdicts: z.number(),
-  /** Verdicts in the spool not yet acknowledged by the broker. */
+  /** Verdicts in the spool: not yet acknowledged by the centre (by the broker with --ack broker). */
   spoolPending: z.number(),
+  /** Of those, the ones the broker has and the centre has not acknowledged yet (absent from older stations). */
+  awaitingCentre: z.number().optional(),
   lastFrameAgeS: z.number().nullable(),
 });
 export type HealthMessage = z.infer<typeof healthMessageSchema>;
+
+/**
+ * The centre's end-to-end acknowledgement on `enose/<station>/ack`: the ids of verdicts it has written to its log
+ * (fdatasync'd), new ones and resent ones alike. Until it comes, a station keeps the verdict in its spool.
+ */
+export const ackMessageSchema = z.object({
+  kind: z.literal('enose-ack'),
+  station: z.string().regex(STATION_ID),
+  time: z.string(),
+  ids: z.array(z.string().regex(/^[0-9a-f]{16}-\d+$/)).max(10_000),
+});
+export type AckMessage = z.infer<typeof ackMessageSchema>;
 
 /** What `enose fleet publish-model` publishes (gzip-compressed JSON): the rig it is for, the model bundle and its signature. */
 export const rolloutSchema = z.object({

@@ -1,6 +1,7 @@
 /**
  * The station's store-and-forward spool: an append-only JSONL file. A verdict is appended and fsync'd BEFORE it
- * is published; an ack record is appended when the broker acknowledges it (PUBACK); the verdicts without an ack
+ * is published; an ack record is appended when it is acknowledged (by the centre's end-to-end ack, or with
+ * `--ack broker` by the broker's PUBACK: station.ts and outbox.ts decide which); the verdicts without an ack
  * are sent again, in order, after a restart. When every verdict is acknowledged the file is compacted (rewritten
  * to its header, atomically), so it stays small while the broker is reachable and grows only during an outage.
  *
@@ -134,7 +135,7 @@ export class Spool {
     return { seq, json };
   }
 
-  /** The broker acknowledged `seq`: the verdict leaves the spool (compacted once none is pending). */
+  /** `seq` was acknowledged: the verdict leaves the spool (compacted once none is pending). */
   ack(seq: number): void {
     if (!this.unacked.delete(seq)) return;
     writeSync(this.fd, `{"t":"a","seq":${seq}}\n`);

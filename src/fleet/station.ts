@@ -1,6 +1,8 @@
 /**
  * A station's link to the fleet: the engine's events in, MQTT out. Each verdict goes to the spool (fsync'd)
- * first, then to `enose/<station>/verdict` at QoS 1; the broker's PUBACK takes it out of the spool. A retained
+ * first, then to `enose/<station>/verdict` at QoS 1; the centre's ack on `enose/<station>/ack` (sent once the
+ * centre has it on disk) takes it out of the spool, or with `ackFrom: 'broker'` the broker's PUBACK; what the
+ * centre has not acknowledged is sent again after a reconnect and after a timeout (outbox.ts). A retained
  * status (online; offline through the last will or on a clean stop) and a health message every 10 s go beside.
  * With `followModels`, the station follows `enose/models/<its rig>`: a model whose hash, rig and channels check
  * out replaces the engine's at the next cycle start; one that does not is refused and the status says why.
@@ -13,7 +15,8 @@ import { parseBundle, type ModelBundle } from '../model/bundle.js';
 import { verifyModelSignature, type TrustedKey } from '../model/signature.js';
 import type { EngineEvent, LinkState } from '../types.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
-import { rolloutSchema, STATION_ID, topics, verdictMessage, type HealthMessage, type StatusMessage } from './message.js';
+import { ackMessageSchema, rolloutSchema, STATION_ID, topics, verdictMessage, type HealthMessage, type StatusMessage } from './message.js';
+import { Outbox, type AckFrom } from './outbox.js';
 import { Spool, type SpoolRecord } from './spool.js';
 
 /** What the station needs of the engine (a subset of Engine, so that a benchmark can stand in for it). */
@@ -37,15 +40,21 @@ export interface StationOptions {
   readonly allowNoSuspiciousClass?: boolean;
   /** @default 10000 */
   readonly healthIntervalMs?: number;
-  /** Verdicts published and not yet acknowledged at most. @default 64 */
+  /** Verdicts published and not yet acknowledged by the broker at most. @default 64 */
   readonly maxInFlight?: number;
+  /** Who takes a verdict out of the spool: the centre's ack (end to end) or the broker's PUBACK. @default 'centre' */
+  readonly ackFrom?: AckFrom;
+  /** Resend a verdict the centre has not acknowledged after this long (doubling while none comes). @default 10000 */
+  readonly ackTimeoutMs?: number;
+  /** Warn (once per silence) when the centre has acknowledged nothing for this long. @default 300000 */
+  readonly ackWarnAfterMs?: number;
   /** One line of news for the log (connects, refusals); never carries credentials. */
   readonly log?: (line: string) => void;
   /** Wall clock in ms. @default Date.now */
   readonly now?: () => number;
   /** Called with each verdict's message id and seq once it is in the spool (benchmarks count what was produced). */
   readonly onSpooled?: (record: SpoolRecord) => void;
-  /** Called when the broker acknowledged a verdict. */
+  /** Called when a verdict leaves the spool (the centre's ack; the broker's with ackFrom 'broker'). */
   readonly onAcked?: (seq: number) => void;
 }
 
@@ -55,7 +64,7 @@ export interface StationLink {
   /** Resolves once connected for the first time (tests, benchmarks). */
   readonly connected: Promise<void>;
   readonly spool: Spool;
-  stats(): { connected: boolean; inFlight: number; pending: number; acked: number; refused: string | null };
+  stats(): { connected: boolean; inFlight: number; pending: number; awaitingCentre: number; acked: number; resent: number; refused: string | null };
   /** Publishes the offline status, waits a little for acknowledgements, disconnects and closes the spool. */
   close(options?: { waitMs?: number }): Promise<void>;
 }
@@ -68,9 +77,10 @@ export function startStation(options: StationOptions): StationLink {
   const maxInFlight = options.maxInFlight ?? 64;
   const startedAt = now();
   const spool = Spool.open(options.spoolPath);
-  const queue = new Map<number, string>();
-  for (const r of spool.pending()) queue.set(r.seq, r.json);
-  const inFlight = new Set<number>();
+  const outbox = new Outbox({ ackFrom: options.ackFrom ?? 'centre', maxInFlight, ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }) });
+  for (const r of spool.pending()) outbox.add(r.seq, r.json);
+  const ackWarnAfterMs = options.ackWarnAfterMs ?? 300_000;
+  let ackWarned = false;
   let acked = 0;
   let rig: string | null = null;
   let link: LinkState | 'unknown' = 'unknown';
@@ -104,23 +114,48 @@ export function startStation(options: StationOptions): StationLink {
     if (client.connected) client.publish(topics.status(station), JSON.stringify(status('online')), { qos: 1, retain: true });
   };
 
+  const leave = (seq: number) => {
+    spool.ack(seq);
+    acked++;
+    ackWarned = false;
+    options.onAcked?.(seq);
+  };
   const pump = () => {
     if (!client.connected || closing) return;
-    for (const [seq, json] of queue) {
-      if (inFlight.size >= maxInFlight) return;
-      if (inFlight.has(seq)) continue;
-      inFlight.add(seq);
+    for (const { seq, json } of outbox.take()) {
       client.publish(topics.verdict(station), json, { qos: 1 }, (error) => {
-        inFlight.delete(seq);
-        if (error) return; // stays queued and in the spool: sent again on the next pump or restart
-        queue.delete(seq);
-        spool.ack(seq);
-        acked++;
-        options.onAcked?.(seq);
+        // A failed publish stays queued and in the spool: sent again on the next pump or restart.
+        if (outbox.published(seq, !error, performance.now())) leave(seq);
         pump();
       });
     }
   };
+  const onAck = (payload: Buffer) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return;
+    }
+    const ack = ackMessageSchema.safeParse(json);
+    if (!ack.success || ack.data.station !== station) return;
+    const prefix = `${spool.epoch}-`;
+    for (const id of ack.data.ids) if (id.startsWith(prefix) && outbox.centreAck(Number(id.slice(prefix.length)))) leave(Number(id.slice(prefix.length)));
+    pump();
+  };
+  const ackTopic = topics.ack(station);
+  // mqtt.js sends it on connect and again after every reconnect (a clean session forgets it).
+  if (outbox.ackFrom === 'centre') client.subscribe(ackTopic, { qos: 1 });
+  const resendTimer = setInterval(() => {
+    if (!client.connected || closing || outbox.ackFrom !== 'centre') return;
+    if (outbox.due(performance.now()) > 0) pump();
+    const oldest = outbox.oldestAwaitingMs();
+    if (!ackWarned && performance.now() - oldest > ackWarnAfterMs) {
+      ackWarned = true;
+      log(`no acknowledgement from a fleet centre for ${Math.round((performance.now() - oldest) / 1000)} s: ${outbox.size} verdict(s) stay in the spool and are sent again (is enose fleet running? a station without a centre: --ack broker)`);
+    }
+  }, Math.min(1000, Math.max(50, (options.ackTimeoutMs ?? 10_000) / 4)));
+  resendTimer.unref();
 
   const follow = () => {
     if (!options.followModels || rig === null) return;
@@ -167,7 +202,8 @@ export function startStation(options: StationOptions): StationLink {
 
   client.on('connect', () => {
     lastError = '';
-    log(`connected to ${options.broker.url} as station ${station} (${queue.size} verdict(s) in the spool)`);
+    log(`connected to ${options.broker.url} as station ${station} (${outbox.size} verdict(s) in the spool)`);
+    outbox.reconnected();
     publishStatus();
     follow();
     pump();
@@ -181,7 +217,8 @@ export function startStation(options: StationOptions): StationLink {
     lastError = error.message;
   });
   client.on('message', (topic, payload) => {
-    if (topic === followTopic) onRollout(payload);
+    if (topic === ackTopic) onAck(payload);
+    else if (topic === followTopic) onRollout(payload);
   });
 
   const healthTimer = setInterval(() => {
@@ -193,7 +230,8 @@ export function startStation(options: StationOptions): StationLink {
       uptimeS: Math.round((now() - startedAt) / 1000),
       link,
       verdicts: engine.stats().verdicts,
-      spoolPending: queue.size,
+      spoolPending: outbox.size,
+      awaitingCentre: outbox.awaiting,
       lastFrameAgeS: Number.isNaN(lastFrameAt) ? null : Math.round(performance.now() - lastFrameAt) / 1000,
     };
     client.publish(topics.health(station), JSON.stringify(health), { qos: 0 });
@@ -207,7 +245,7 @@ export function startStation(options: StationOptions): StationLink {
       switch (event.type) {
         case 'verdict': {
           const record = spool.append((seq) => verdictMessage(event, { station, epoch: spool.epoch, seq, rig, wallMs: now() }));
-          queue.set(record.seq, record.json);
+          outbox.add(record.seq, record.json);
           options.onSpooled?.(record);
           pump();
           return;
@@ -237,11 +275,13 @@ export function startStation(options: StationOptions): StationLink {
           return;
       }
     },
-    stats: () => ({ connected: client.connected, inFlight: inFlight.size, pending: queue.size, acked, refused: refused?.reason ?? null }),
+    stats: () => ({ connected: client.connected, inFlight: outbox.publishing, pending: outbox.size, awaitingCentre: outbox.awaiting, acked, resent: outbox.resent, refused: refused?.reason ?? null }),
     async close({ waitMs = 2000 } = {}) {
       clearInterval(healthTimer);
+      clearInterval(resendTimer);
+      // A little time for what is in flight (and, end to end, for the centre's acks): the rest stays in the spool.
       const deadline = performance.now() + waitMs;
-      while (client.connected && inFlight.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (client.connected && (outbox.ackFrom === 'centre' ? outbox.publishing + outbox.awaiting : outbox.publishing) > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       closing = true;
       if (client.connected) {
         await new Promise<void>((resolve) => {

@@ -47,6 +47,8 @@ export interface ServiceMetrics {
   sseRefused(): void;
   /** An event stream cut by the service. */
   sseCut(reason: 'slow' | 'buffer'): void;
+  /** The engine switched model (a roll-out): enose_model_info names the new one only. */
+  setModel(modelId: string, classifier: string): void;
   /** The exposition text. */
   render(): Promise<string>;
 }
@@ -96,10 +98,8 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
       this.set(options.gauges().sseClients);
     },
   });
-  new Gauge({ name: 'enose_model_info', help: 'The model in use (value 1).', labelNames: ['model_id', 'classifier'], registers }).set(
-    { model_id: options.modelId, classifier: options.classifier },
-    1,
-  );
+  const modelInfo = new Gauge({ name: 'enose_model_info', help: 'The model in use (value 1).', labelNames: ['model_id', 'classifier'], registers });
+  modelInfo.set({ model_id: options.modelId, classifier: options.classifier }, 1);
   // Every known label value from the start, so that rates exist before the first event of a kind.
   for (const kind of ISSUE_KINDS) issues.inc({ kind }, 0);
   for (const verdict of VERDICTS) verdicts.inc({ verdict }, 0);
@@ -152,6 +152,10 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     },
     sseCut(reason) {
       sseCut.inc({ reason });
+    },
+    setModel(modelId, classifier) {
+      modelInfo.reset();
+      modelInfo.set({ model_id: modelId, classifier }, 1);
     },
     // prom-client writes NaN as `Nan`; the text format spells it `NaN` (Prometheus itself reads both).
     render: async () => (await registry.metrics()).replace(/ Nan$/gm, ' NaN'),

@@ -35,7 +35,8 @@ export interface SamplePoster {
   readonly engine: Engine;
   readonly hub: EventHub;
   readonly metrics: ServiceMetrics;
-  readonly tap: ScoreTap;
+  /** The score tap the cycle will be drawn by (the one in use when the request is booked: a roll-out replaces it). */
+  readonly tap: Pick<ScoreTap, 'requestSample'>;
 }
 
 export async function postSample(req: IncomingMessage, res: ServerResponse, s: SamplePoster): Promise<void> {

@@ -30,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { eventToJson } from '../io/eventJson.js';
 import type { ModelBundle } from '../model/bundle.js';
-import { ScoreTap, sameProbabilities } from '../report/scores.js';
+import { ScoreTap, sameProbabilities, type CycleScores } from '../report/scores.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './auth.js';
 import { EventHub } from './hub.js';
@@ -108,7 +108,14 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   const book = state.book;
   const sessions = new SessionStore();
   const awaitingScores = new Map<string, VerdictEvent>();
-  const pageModelJson = JSON.stringify(pageModelOf(model));
+  // The model the engine judges with: the one it started with until a roll-out (engine.setModel) takes effect at
+  // a cycle start; /v1/model, /v1/health, the metrics, the score plot and the OpenAPI document follow it.
+  let current = model;
+  let pageModelJson = JSON.stringify(pageModelOf(model));
+  const apiJson = (m: ModelBundle) => JSON.stringify(openApiDocument(ROUTES, { version: options.version ?? '0', modelId: m.id }));
+  let openApiJson = apiJson(model);
+  /** The rig's last info line, for a new score tap (its features are built for the rig's channels). */
+  let lastInfo: SourceEvent | null = null;
 
   const metrics: ServiceMetrics = createServiceMetrics({
     modelId: model.id,
@@ -124,13 +131,35 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
 
   // The tap runs after the engine on each source event (its work must not count in the verdict's latency),
   // so a cycle's scores arrive just after its verdict, within the same source event.
-  const tap = new ScoreTap(model, (scores) => {
+  const onScores = (scores: CycleScores) => {
     const verdict = awaitingScores.get(scores.sample);
     awaitingScores.delete(scores.sample);
-    if (!verdict || verdict.class === null || !sameProbabilities(model.classes, scores.probabilities, verdict.probabilities)) return;
+    if (!verdict || verdict.class === null || !sameProbabilities(current.classes, scores.probabilities, verdict.probabilities)) return;
     book.setPca(scores.sample, scores.scores);
     hub.broadcast('pca-point', JSON.stringify({ type: 'pca-point', sample: scores.sample, scores: scores.scores }));
-  });
+  };
+  let tap = new ScoreTap(model, onScores);
+
+  /** The cycle the source event being handled started (the tap has not seen that event yet). */
+  let startedNow: Extract<EngineEvent, { type: 'sample-started' }> | null = null;
+  /**
+   * The engine switched model (it does so at a frame outside any cycle: a roll-out), before the tap sees that
+   * frame: everything that shows the model follows it, and the score tap starts afresh with the new model (its
+   * extractor may end the cycle elsewhere) from the same frame on, told the rig and the cycle requested or started.
+   */
+  const followModel = () => {
+    const next = engine.model();
+    current = next;
+    pageModelJson = JSON.stringify(pageModelOf(next));
+    openApiJson = apiJson(next);
+    metrics.setModel(next.id, next.classifier.type);
+    tap = new ScoreTap(next, onScores);
+    if (lastInfo) tap.push(lastInfo);
+    const busy = book.busy();
+    if (startedNow?.requested) tap.requestSample(startedNow.sample);
+    else if (busy?.state === 'pending') tap.requestSample(busy.sample);
+    hub.broadcast('model', JSON.stringify({ type: 'model', id: next.id, classifier: next.classifier.type }));
+  };
 
   const onEngineEvent = (event: EngineEvent) => {
     metrics.observe(event);
@@ -140,6 +169,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       state.apply(event, frameJson);
       hub.broadcast('frame', frameJson, event.atMs);
     } else {
+      if (event.type === 'sample-started') startedNow = event;
       state.apply(event);
       if (event.type === 'verdict') {
         awaitingScores.set(event.sample, event);
@@ -164,7 +194,10 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     send: (command) => source.send(command),
     run: (emit, signal) =>
       source.run((event: SourceEvent) => {
+        if (event.type === 'info') lastInfo = event;
+        startedNow = null;
         emit(event);
+        if (engine.modelId() !== current.id) followModel();
         try {
           tap.push(event);
         } catch {
@@ -222,7 +255,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
           channels: rig?.channels.length ?? null,
         },
         source: source.description,
-        model: { id: model.id, classifier: model.classifier.type, classes: model.classes, policy: model.policy !== null },
+        model: { id: current.id, classifier: current.classifier.type, classes: current.classes, policy: current.policy !== null },
         lastFrameAgeS: age === null ? null : Number(age.toFixed(3)),
         cycle: book.busy(),
         verdicts: engine.stats().verdicts,
@@ -233,7 +266,9 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   };
 
   const service: ServiceContext = {
-    model,
+    get model() {
+      return current;
+    },
     engine,
     state,
     hub,
@@ -241,10 +276,15 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     sessions,
     token,
     maxFrameHz,
-    pageModelJson,
-    openApiJson: JSON.stringify(openApiDocument(ROUTES, { version: options.version ?? '0', modelId: model.id })),
+    get pageModelJson() {
+      return pageModelJson;
+    },
+    get openApiJson() {
+      return openApiJson;
+    },
     health,
-    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics, tap }),
+    // The tap read when the request is booked, not when it arrives: a roll-out may replace it while the body is read.
+    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics, tap: { requestSample: (id) => tap.requestSample(id) } }),
   };
 
   // ---------------------------------------------------------------------------------------------------

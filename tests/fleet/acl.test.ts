@@ -79,12 +79,30 @@ describe.runIf(have)('deploy/mosquitto.conf with its ACL', () => {
       await rogue.endAsync();
     }
 
-    // Then the real station quay-1 (the station link, its spool and its credentials) publishes a verdict.
+    // The acks: quay-2 may neither read quay-1's (directly or by wildcard) nor forge one; quay-1 reads its own.
+    const seen: { spy: string[]; rogue: string[] } = { spy: [], rogue: [] };
+    const spy = await connectAsync(broker.url, { username: 'quay-1', password: USERS['quay-1'], clientId: 'quay-1-spy', reconnectPeriod: 0 });
+    spy.on('message', (_t, payload) => seen.spy.push(payload.toString()));
+    await spy.subscribeAsync('enose/quay-1/ack', { qos: 1 });
+    const reader = await connectAsync(broker.url, { username: 'quay-2', password: USERS['quay-2'], reconnectPeriod: 0 });
+    reader.on('message', (_t, payload) => seen.rogue.push(payload.toString()));
+    await reader.subscribeAsync(['enose/quay-1/ack', 'enose/+/ack'], { qos: 1 });
+    const forger = await connectAsync(broker.url, { username: 'quay-2', password: USERS['quay-2'], reconnectPeriod: 0 });
+    await forger.publishAsync('enose/quay-1/ack', JSON.stringify({ kind: 'enose-ack', station: 'quay-1', time: new Date().toISOString(), ids: ['0000000000000000-1'] }), { qos: 1 });
+    await forger.endAsync();
+
+    // Then the real station quay-1 (the station link, its spool and its credentials) publishes a verdict; it
+    // leaves the spool on the centre's ack, which passes the ACL.
     station = startStation({ station: 'quay-1', broker: { url: broker.url, username: 'quay-1', password: USERS['quay-1'] }, spoolPath: join(dir, 'spool', 'quay-1.jsonl'), engine: { setModel() {}, modelId: () => 'm0', stats: () => ({ verdicts: 0 }) } });
     await station.connected;
     station.onEvent(verdictEvent('MSCU0000001-20261207T010203Z'));
-    for (let i = 0; i < 400 && centre.state.received < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && (centre.state.received < 1 || station.stats().pending > 0); i++) await new Promise((r) => setTimeout(r, 25));
     expect(centre.state.received).toBe(1);
+    expect(station.stats()).toMatchObject({ pending: 0, acked: 1 });
+    expect(seen.spy.map((m) => (JSON.parse(m) as { ids: string[] }).ids)).toEqual([[`${station.spool.epoch}-1`]]); // the centre's, not the forged one
+    expect(seen.rogue).toEqual([]);
+    await spy.endAsync();
+    await reader.endAsync();
     expect(centre.state.stations.get('quay-1')!.recent[0]!.message.containerId).toBe('MSCU0000001');
     // The forged status was published (and acknowledged) before: had the broker passed it on, it would be here.
     expect(centre.state.stations.has('quay-2')).toBe(false);

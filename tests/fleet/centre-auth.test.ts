@@ -4,9 +4,9 @@
  * page, its stream) but not the rest of the API; a loopback listener refuses a Host that is not a loopback
  * name. Driven over HTTP on a real mosquitto, and once through the real `enose fleet --token` process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
@@ -188,6 +188,44 @@ describe.runIf(have)('enose fleet --token (the real process)', () => {
     }
     expect(out).toContain('stopped');
     expect(out).not.toContain(TOKEN);
+  });
+
+  it('takes every option from ENOSE_<OPTION> (as serve does); the command line wins', async () => {
+    ensureServiceBuilt();
+    const envData = join(dir, 'env-data');
+    const argData = join(dir, 'arg-data');
+    const proc = spawn(process.execPath, [CLI, 'fleet', '--data', argData], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ENOSE_MQTT: broker!.url, ENOSE_LISTEN: '127.0.0.1:0', ENOSE_DATA: envData, ENOSE_KEEP: '7', ENOSE_CLIENT_ID: 'env-test-cli', ENOSE_TOKEN: TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        proc.stdout!.on('data', () => {
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        proc.once('exit', (code) => reject(new Error(`enose fleet exited with ${code}: ${out}`)));
+      });
+      expect(out).toContain(`broker ${broker!.url}`);
+      expect(out).toContain(`data ${argData}`); // --data beats ENOSE_DATA
+      expect(out).toContain('token required');
+      expect((await get(url, '/v1/stations')).status).toBe(401);
+      expect((await get(url, '/v1/stations', { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    } finally {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGINT');
+      await exited;
+    }
+    expect(existsSync(join(argData, 'fleet.jsonl'))).toBe(true);
+    expect(existsSync(envData)).toBe(false);
+    expect(out).not.toContain(TOKEN);
+    const bad = spawnSync(process.execPath, [CLI, 'fleet'], { cwd: REPO_ROOT, env: { ...process.env, ENOSE_MQTT: broker!.url, ENOSE_KEEP: 'many' }, encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--keep must be a number/);
   });
 
   it('refuses a token shorter than 8 characters', () => {

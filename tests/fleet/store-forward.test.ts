@@ -45,18 +45,25 @@ interface DriverLine {
   id?: string;
 }
 
-describe.runIf(have)('store and forward through mosquitto', () => {
+/**
+ * SIGTERM: the broker writes its database (its PUBACK holds); SIGKILL, with mosquitto's default persistence
+ * (autosave every 30 min): a crash that loses what the broker held (the centre's session and its queue among
+ * it), recovered only by the centre's end-to-end acks. The SIGKILL run also kills the broker while the centre is
+ * down, so that the verdicts queued for the centre's session are lost with it.
+ */
+describe.runIf(have).each(['SIGTERM', 'SIGKILL'] as const)('store and forward through mosquitto (broker %s)', (signal) => {
   it('broker restart, station SIGKILL and restart, centre restart: the centre holds every verdict exactly once', async () => {
     ensureServiceBuilt();
-    broker = await startBroker(join(dir, 'broker'), { extra: ['allow_anonymous true', 'max_queued_messages 0'] });
-    const centreOptions = { broker: { url: broker.url, username: undefined, password: undefined }, dataDir: join(dir, 'centre'), port: 0, processMetrics: false };
+    const run = join(dir, signal);
+    broker = await startBroker(join(run, 'broker'), { extra: ['allow_anonymous true', 'max_queued_messages 0'] });
+    const centreOptions = { broker: { url: broker.url, username: undefined, password: undefined }, dataDir: join(run, 'centre'), port: 0, processMetrics: false };
     centre = await startFleetCentre(centreOptions);
     await centre.subscribed;
 
     const spooled: DriverLine[] = [];
     const done = new Set<string>();
     const startDriver = () => {
-      const child = spawn(process.execPath, [DRIVER, '--url', broker!.url, '--stations', STATIONS.join(','), '--spool-dir', join(dir, 'spool'), '--interval-ms', '40', '--count', String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [DRIVER, '--url', broker!.url, '--stations', STATIONS.join(','), '--spool-dir', join(run, 'spool'), '--interval-ms', '40', '--count', String(COUNT), '--ack-timeout-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let buffer = '';
       child.stdout!.on('data', (d: Buffer) => {
         buffer += d.toString();
@@ -72,7 +79,7 @@ describe.runIf(have)('store and forward through mosquitto', () => {
     };
     driver = startDriver();
     await until('the first verdicts', () => spooled.length >= 20);
-    await broker.stop('SIGTERM');
+    await broker.stop(signal);
     const producedWhileDown = spooled.length;
     await until('verdicts spooled while the broker is down', () => spooled.length >= producedWhileDown + 12);
     await broker.start();
@@ -84,6 +91,12 @@ describe.runIf(have)('store and forward through mosquitto', () => {
     await until('more verdicts after the station restart', () => spooled.length >= 150);
     await centre.close();
     await sleep(300); // verdicts go on; the broker queues them for the centre's session
+    if (signal === 'SIGKILL') {
+      const queued = spooled.length;
+      await until('verdicts queued for the centre', () => spooled.length >= queued + 8);
+      await broker.stop('SIGKILL'); // and the queue with it
+      await broker.start();
+    }
     centre = await startFleetCentre(centreOptions);
     expect(centre.replayed).toBeGreaterThan(0);
     await until('every station done', () => STATIONS.every((s) => done.has(s)), 60_000);
@@ -93,15 +106,15 @@ describe.runIf(have)('store and forward through mosquitto', () => {
     // its stdout line, so the spools, not the driver's lines, are the record).
     const produced = new Set<string>();
     for (const s of STATIONS) {
-      const header = JSON.parse(readFileSync(join(dir, 'spool', `${s}.jsonl`), 'utf8').split('\n')[0]!) as { epoch: string; nextSeq: number };
-      for (const line of readFileSync(join(dir, 'spool', `${s}.jsonl`), 'utf8').trim().split('\n')) {
+      const header = JSON.parse(readFileSync(join(run, 'spool', `${s}.jsonl`), 'utf8').split('\n')[0]!) as { epoch: string; nextSeq: number };
+      for (const line of readFileSync(join(run, 'spool', `${s}.jsonl`), 'utf8').trim().split('\n')) {
         const rec = JSON.parse(line) as { t: string; seq?: number };
         if (rec.t === 'v' && rec.seq! + 1 > header.nextSeq) header.nextSeq = rec.seq! + 1;
       }
       expect(header.nextSeq - 1, s).toBe(COUNT);
       for (let seq = 1; seq <= COUNT; seq++) produced.add(`${s}/${header.epoch}-${seq}`);
     }
-    const logged = readFileSync(join(dir, 'centre', 'fleet.jsonl'), 'utf8')
+    const logged = readFileSync(join(run, 'centre', 'fleet.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { t: string; m: { station: string; id: string } })
@@ -116,5 +129,9 @@ describe.runIf(have)('store and forward through mosquitto', () => {
       driver!.kill('SIGTERM');
     });
     driver = null;
+    await centre.close();
+    centre = null;
+    await broker.stop('SIGKILL');
+    broker = null;
   });
 });

@@ -8,7 +8,7 @@
  * and had acknowledged all of its verdicts. SIGTERM: a clean stop.
  *
  *   node tests/helpers/fleetStations.mjs --url mqtt://127.0.0.1:1883 --stations s1,s2 --spool-dir DIR
- *        [--interval-ms 100] [--count 50] [--seed 1]
+ *        [--interval-ms 100] [--count 50] [--seed 1] [--ack-timeout-ms 10000] [--ack centre|broker]
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ const stations = arg('stations').split(',');
 const spoolDir = arg('spool-dir');
 const intervalMs = Number(arg('interval-ms', '100'));
 const count = Number(arg('count', '50'));
+const ackTimeoutMs = Number(arg('ack-timeout-ms', '10000'));
+const ackFrom = arg('ack', 'centre');
 let seed = Number(arg('seed', '1')) >>> 0;
 const rand = () => {
   // mulberry32
@@ -44,6 +46,8 @@ const links = stations.map((station) => {
     spoolPath: join(spoolDir, `${station}.jsonl`),
     engine,
     healthIntervalMs: 10_000,
+    ackFrom,
+    ackTimeoutMs,
     onSpooled: (r) => out({ e: 'spooled', station, seq: r.seq, id: JSON.parse(r.json).id, t: JSON.parse(r.json).time }),
   });
   void link.connected.then(() => out({ e: 'connected', station }));

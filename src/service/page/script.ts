@@ -268,7 +268,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     var box = { l: 48, r: f.w - 10, t: 10, b: f.h - 40 };
     var xy = m.cloud.xy;
     var pts = [];
-    st.verdicts.forEach(function (v) { var p = st.points[v.sample]; if (p) pts.push({ v: v, x: p[0], y: p.length > 1 ? p[1] : 0 }); });
+    // Only the points of verdicts this model gave: after a roll-out the earlier ones lie in another model's space.
+    st.verdicts.forEach(function (v) { var p = st.points[v.sample]; if (p && v.modelId === m.id) pts.push({ v: v, x: p[0], y: p.length > 1 ? p[1] : 0 }); });
     var xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
     function grow(x, y) { if (x < xMin) xMin = x; if (x > xMax) xMax = x; if (y < yMin) yMin = y; if (y > yMax) yMax = y; }
     for (var i = 0; i < xy.length; i += 2) grow(xy[i], xy[i + 1]);
@@ -405,17 +406,23 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   // ------------------------------------------------------------------ wiring
   function json(e) { return JSON.parse(e.data); }
-  fetch('/v1/model', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (m) {
-    st.model = m; assignClassColours(m); $('model').textContent = m.id + ' (' + m.classifier + ')';
-    if (st.channels.length === 0 && m.channels.length > 0) setChannels(m.channels);
-    classLegend(); showLatest(); st.dirty = true;
-  });
+  // Read again when the engine switches model (a fleet roll-out: event "model", or a snapshot naming another).
+  function loadModel() {
+    fetch('/v1/model', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (m) {
+      st.model = m; assignClassColours(m); $('model').textContent = m.id + ' (' + m.classifier + ')';
+      if (st.channels.length === 0 && m.channels.length > 0) setChannels(m.channels);
+      classLegend(); showLatest(); st.dirty = true;
+    });
+  }
+  loadModel();
   // 50 frames a second at most: every frame of a real rig (10 Hz), enough of a fast replay.
   var es = new EventSource('/v1/events?frames=50');
   es.onopen = function () { setLink('live', 'ok'); };
   es.onerror = function () { setLink('reconnecting…', 'warn'); };
+  es.addEventListener('model', function () { loadModel(); });
   es.addEventListener('snapshot', function (e) {
     var s = json(e);
+    if (st.model && s.modelId && s.modelId !== st.model.id) loadModel();
     if (s.rig) { setChannels(s.rig.channels); $('rig').textContent = s.rig.rig; }
     st.verdicts = []; st.points = {};
     s.verdicts.slice().reverse().forEach(function (r) { if (r.verdict) { if (r.pca) st.points[r.id] = r.pca; addVerdict(r.verdict, Date.parse(r.finishedAt)); } });
