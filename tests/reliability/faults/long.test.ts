@@ -5,7 +5,7 @@
  * ENOSE_FAULTS_MODEL=<model>, tests/RELIABILITY-<model name>.md, the same rules for that model) and prints
  * the same table. Under plain `npm test` it skips, saying so (the short suite there covers every kind).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,7 +163,9 @@ ${t}
 `;
   // Another model's table goes beside the default one: tests/RELIABILITY-<model file name>.md.
   const custom = process.env['ENOSE_FAULTS_MODEL'];
-  writeFileSync(join(REPO_ROOT, 'tests', custom ? `RELIABILITY-${basename(custom).replace(/\.json(\.gz)?$/, '')}.md` : 'RELIABILITY.md'), md);
+  // The attacks of tests/hardening/ (written by hand from those tests' output) follow the table.
+  const attacks = readFileSync(join(REPO_ROOT, 'tests', 'hardening', 'RESULTS.md'), 'utf8');
+  writeFileSync(join(REPO_ROOT, 'tests', custom ? `RELIABILITY-${basename(custom).replace(/\.json(\.gz)?$/, '')}.md` : 'RELIABILITY.md'), `${md}\n${attacks}`);
 });
 
 describe.skipIf(!have)('fault injection over the pty link (long)', () => {
