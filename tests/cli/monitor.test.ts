@@ -24,7 +24,7 @@ function runAsync(args: readonly string[], options: { env?: Record<string, strin
     const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     // The callback may ask for a kill on every later chunk too: pass it on once. A second SIGINT would kill the
     // command outright (the CLI, like most, takes a repeated Ctrl-C as "stop now"), which is not what is tested.
     let killed = false;
@@ -178,11 +178,22 @@ describe.skipIf(!socat)('enose monitor on enose emulate-rig (its own pty pair)',
   it('monitor --start sends START; the ack and the B, E, R cycle are printed', async () => {
     const emu = emulate(['--speed', '50', '--baseline-s', '1', '--exposure-s', '1', '--recovery-s', '1']);
     const device = (await emu.waitForLine(/^device: /)).slice('device: '.length);
-    const run = await runAsync(['monitor', '--port', device, '--json', '--start', 'MSCU1234567', '--frames', '400'], {
+    // Stopped by SIGINT once the cycle after the ack is over, not by a frame count: the emulator writes 500
+    // frames/s from its start, so the frames already in the link when monitor opens it (about one per 2 ms
+    // that monitor took to start: over a thousand on a busy machine) come before the ack, and a count of 400
+    // once ended the run before it.
+    let sawCycle = false;
+    const run = await runAsync(['monitor', '--port', device, '--json', '--start', 'MSCU1234567'], {
+      timeoutMs: 60_000,
       onStdout: (all, proc) => {
-        if (/"phase":"R"[^\n]*\n(?:[^\n]*\n)*[^\n]*"phase":"I"/.test(all.slice(all.indexOf('"type":"ack"')))) proc.kill('SIGINT');
+        const ackAt = all.indexOf('"type":"ack"');
+        if (ackAt >= 0 && /"phase":"R"[^\n]*\n(?:[^\n]*\n)*[^\n]*"phase":"I"/.test(all.slice(ackAt))) {
+          sawCycle = true;
+          proc.kill('SIGINT');
+        }
       },
     });
+    expect(sawCycle, `no ack followed by a whole cycle within 60 s; stderr: ${run.stderr}`).toBe(true);
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
     const ack = lines.findIndex((l) => l['type'] === 'ack');

@@ -130,7 +130,7 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
     stderr: () => err,
     exited,
     report,
-    waitForLine(re, timeoutMs = 10_000) {
+    waitForLine(re, timeoutMs = 30_000) {
       const line = out.split('\n').find((l) => re.test(l));
       if (line !== undefined) return Promise.resolve(line);
       return new Promise<string>((resolve, reject) => {
@@ -153,7 +153,7 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
 }
 
 /** Polls `predicate` every 10 ms until it holds; rejects after `timeoutMs` with `what`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = performance.now();
   while (!predicate()) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
