@@ -71,7 +71,7 @@ describe.each(MODELS)('with %s', (model) => {
   it('serve --replay of another rig: one warning line on stderr', async () => {
     const serve = await startServe(['--replay', other, '--model', model, '--speed', 'max']);
     try {
-      await waitFor(() => warningLines(serve.stderr(), 'serve').length > 0, `serve's rig warning (stderr: ${serve.stderr()})`, 20_000);
+      await waitFor(() => warningLines(serve.stderr(), 'serve').length > 0, `serve's rig warning (stderr: ${serve.stderr()})`, 60_000);
     } finally {
       await serve.stop();
     }

@@ -118,7 +118,7 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
   args.push('--auto-cycle', '--speed', 'max', '--on-disconnect', 'wait', '--frames-log', framesLog, '--report', reportPath, '--fault-seed', String(options.faultSeed ?? 1));
   for (const f of faults) args.push('--fault', f);
   try {
-    await waitFor(() => connected > 0, `watch connected (stderr: ${err})`, 15_000);
+    await waitFor(() => connected > 0, `watch connected (stderr: ${err})`, 60_000);
     const emu = startEmulator(args);
     const disconnects = faults.filter((f) => f.startsWith('disconnect-at')).length;
     let emuDone = false;
