@@ -83,7 +83,7 @@ describe.runIf(have)('deploy/mosquitto.conf with its ACL', () => {
     station = startStation({ station: 'quay-1', broker: { url: broker.url, username: 'quay-1', password: USERS['quay-1'] }, spoolPath: join(dir, 'spool', 'quay-1.jsonl'), engine: { setModel() {}, modelId: () => 'm0', stats: () => ({ verdicts: 0 }) } });
     await station.connected;
     station.onEvent(verdictEvent('MSCU0000001-20261207T010203Z'));
-    for (let i = 0; i < 400 && centre.state.received < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && centre.state.received < 1; i++) await new Promise((r) => setTimeout(r, 25));
     expect(centre.state.received).toBe(1);
     expect(centre.state.stations.get('quay-1')!.recent[0]!.message.containerId).toBe('MSCU0000001');
     // The forged status was published (and acknowledged) before: had the broker passed it on, it would be here.

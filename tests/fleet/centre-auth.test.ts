@@ -66,7 +66,7 @@ beforeAll(async () => {
     await client.publishAsync(`enose/${station}/status`, JSON.stringify({ kind: 'enose-status', station, state: 'online', time: new Date().toISOString(), modelId: model.value.id, rig: 'SIM1', follow: null }), { qos: 1, retain: true });
   }
   await client.endAsync();
-  for (let i = 0; i < 200 && centre.state.stations.size < 2; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 2400 && centre.state.stations.size < 2; i++) await new Promise((r) => setTimeout(r, 25));
 });
 
 afterAll(async () => {

@@ -52,7 +52,7 @@ function statusOf(station: string): Record<string, unknown> | null {
   return r.stdout.trim() === '' ? null : (JSON.parse(r.stdout.trim()) as Record<string, unknown>);
 }
 
-async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 200): Promise<T> {
+async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 1200): Promise<T> {
   let v = await get();
   for (let i = 0; i < tries && !ok(v); i++) {
     await new Promise((r) => setTimeout(r, 50));
