@@ -46,10 +46,10 @@ function runAsync(args: readonly string[], options: { env?: Record<string, strin
       options.onStdout?.(stdout, once);
     });
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    proc.once('exit', (code, signal) => {
+    // 'close', not 'exit': it comes once the pipes are drained, however late a busy machine delivers them.
+    proc.once('close', (code, signal) => {
       clearTimeout(timer);
-      // Let the pipes drain.
-      setTimeout(() => resolve({ code, signal, stdout, stderr }), 20);
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }

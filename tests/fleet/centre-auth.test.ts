@@ -182,7 +182,7 @@ describe.runIf(have)('enose fleet --token (the real process)', () => {
       expect((await get(url, '/')).status).toBe(401);
       expect((await get(url, `/login?token=${TOKEN}`)).status).toBe(303);
     } finally {
-      const exited = new Promise((r) => proc.once('exit', r));
+      const exited = new Promise((r) => proc.once('close', r));
       proc.kill('SIGINT');
       await exited;
     }
@@ -195,7 +195,7 @@ describe.runIf(have)('enose fleet --token (the real process)', () => {
     let err = '';
     r.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     return new Promise<void>((resolve) =>
-      r.once('exit', (code) => {
+      r.once('close', (code) => {
         expect(code).not.toBe(0);
         expect(err).toMatch(/at least 8 characters/);
         resolve();

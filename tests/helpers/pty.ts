@@ -119,7 +119,8 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
   proc.stderr!.on('data', (d: Buffer) => {
     err += d.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': the report is the last thing on stderr, and can still be in the pipe at exit.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   const report = (): EmulatorReport | null => {
     const line = err.split('\n').find((l) => l.startsWith('{"type":"emulator-report"'));
     return line === undefined ? null : (JSON.parse(line) as EmulatorReport);

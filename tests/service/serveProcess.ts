@@ -46,7 +46,7 @@ export async function startServe(args: readonly string[], env: Record<string, st
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`enose serve did not start within 60 s; stderr: ${err}`)), 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
