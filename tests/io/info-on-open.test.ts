@@ -74,10 +74,16 @@ describe.skipIf(!socat)('INFO on open over a socat pty', () => {
     const issues = events.filter((e): e is Extract<SourceEvent, { type: 'issue' }> => e.type === 'issue');
     const noInfo = stats.decoder!.issues['no-info'];
     expect(noInfo).toBeGreaterThan(100);
-    // However many frames were dropped, they are one event that counts them all.
-    expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ kind: 'no-info', count: noInfo });
-    expect(events.findIndex((e) => e.type === 'issue')).toBeLessThan(events.findIndex((e) => e.type === 'info'));
+    // However many frames were dropped, they come as runs that count them, not one event a frame: one run when
+    // the backlog is read within the second an issue may wait for copies of itself (src/io/issueRuns.ts), a
+    // run a second where a busy machine reads it more slowly.
+    expect(issues.every((i) => i.kind === 'no-info')).toBe(true);
+    expect(issues.reduce((sum, i) => sum + (i.count ?? 1), 0)).toBe(noInfo);
+    expect(issues.length).toBeLessThan(noInfo / 20);
+    expect(issues[0]!.count).toBeGreaterThan(1);
+    if (issues.length > 1) console.warn(`info-on-open: the backlog came as ${issues.length} no-info runs (read over more than a second: a busy machine)`);
+    const infoAt = events.findIndex((e) => e.type === 'info');
+    expect(events.slice(infoAt).some((e) => e.type === 'issue')).toBe(false); // every run before the info
     expect(events.filter((e) => e.type === 'info')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'reboot')).toEqual([]);
   });
