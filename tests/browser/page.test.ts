@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEnose } from '../helpers/cli.js';
-import { haveSocat, startEmulator, startPty, type EmulatorProcess, type TestPty } from '../helpers/pty.js';
+import { haveSocat, startEmulator, startPty, waitFor, type EmulatorProcess, type TestPty } from '../helpers/pty.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
@@ -84,6 +84,10 @@ describe.skipIf(!haveChromium).each(SHIPPED_MODELS)('the operator page in headle
     // The browser logs the 401 of that page load itself; nothing else may go wrong from here on.
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
     errors.length = 0;
+    // The station is up before the operator opens its page: until the rig's first frames, /v1/health answers
+    // 503, which the page polls and Chromium logs as an error (a busy machine starts the emulator late).
+    const station = serve;
+    await waitFor(async () => (await fetch(`${station.url}/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 200, 'the rig up (/v1/health 200)', 60_000);
     await page.goto(`${serve.url}/login?token=${TOKEN}`);
     expect(new URL(page.url()).pathname).toBe('/');
     await page.waitForSelector('#link.ok', { timeout: 60_000 });

@@ -153,10 +153,13 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
   };
 }
 
-/** Polls `predicate` every 10 ms until it holds; rejects after `timeoutMs` with `what`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `predicate` every 10 ms until it holds; rejects after `timeoutMs` with `what`. The deadline is for a
+ * test that would otherwise hang: set it generously (a busy machine is slow), it costs nothing when the event comes.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = performance.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
