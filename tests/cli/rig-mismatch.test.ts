@@ -71,7 +71,7 @@ describe.each(MODELS)('with %s', (model) => {
   it('serve --replay of another rig: one warning line on stderr', async () => {
     const serve = await startServe(['--replay', other, '--model', model, '--speed', 'max']);
     try {
-      await waitFor(() => warningLines(serve.stderr(), 'serve').length > 0, `serve's rig warning (stderr: ${serve.stderr()})`, 20_000);
+      await waitFor(() => warningLines(serve.stderr(), 'serve').length > 0, `serve's rig warning (stderr: ${serve.stderr()})`, 60_000);
     } finally {
       await serve.stop();
     }
@@ -110,7 +110,7 @@ describe('enose watch over a real serial link', () => {
     let err = '';
     watch.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
     watch.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => watch.once('close', (code) => resolve(code)));
     const rig = startEmulator(['--link', pty.rig, '--sim-seed', '7', '--containers', '6', '--auto-cycle', '--speed', '100']);
     try {
       await waitFor(() => out.includes('{"type":"rig-mismatch"'), `the rig-mismatch event (watch stderr: ${err})`, 60_000);

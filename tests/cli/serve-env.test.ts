@@ -11,6 +11,7 @@ import { envArguments, envName } from '../../src/cli/envOptions.js';
 import { SERVE_OPTIONS } from '../../src/cli/serve.js';
 import { WATCH_OPTIONS } from '../../src/cli/watch.js';
 import { runEnose } from '../helpers/cli.js';
+import { waitFor } from '../helpers/pty.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe } from '../service/serveProcess.js';
 
@@ -58,7 +59,8 @@ describe.each(SHIPPED_MODELS)('enose serve configured by the environment ($name 
       const done = await awaitSample(serve.url, started.json['id'] as string, bearer);
       expect((done['verdict'] as { station: string }).station).toBe('quay-9');
       expect((await fetch(`${serve.url}/login?token=${TOKEN}`, { redirect: 'manual' })).status).toBe(303);
-      await new Promise((r) => setTimeout(r, 50));
+      // The access line of the last request comes on stderr shortly after its answer: waited for, not slept for.
+      await waitFor(() => serve.stderr().includes('"path":"/login"'), 'the access line of /login');
       const lines = serve
         .stderr()
         .split('\n')

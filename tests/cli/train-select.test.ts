@@ -30,7 +30,7 @@ describe('enose train with no options on real recordings', () => {
     console.info(`SmellNet offline, enose train with no options: test accuracy ${(100 * report.accuracy).toFixed(0)}% of 50`);
     expect(report.accuracy).toBeGreaterThanOrEqual(0.82);
     expect(Math.abs(report.accuracy - 0.88)).toBeLessThanOrEqual(2 * 0.046);
-  }, 120_000);
+  }, 300_000);
 
   it.skipIf(!haveShared('datasets', 'beverage-enose-2016-05', 'frames.csv'))('beverage: defaults, no --ignore-gates, 5-fold CV by sample; --strict refuses small classes', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'enose-bev-')), 'm.json');
@@ -49,5 +49,5 @@ describe('enose train with no options on real recordings', () => {
     expect(strict.code).toBe(2);
     expect(strict.stderr.trim().split('\n')).toHaveLength(1);
     expect(strict.stderr).toMatch(/--strict: 3 class\(es\) with fewer than 5 samples/);
-  }, 120_000);
+  }, 300_000);
 });

@@ -47,7 +47,7 @@ describe('replay equals live, over a real serial link', () => {
     let err = '';
     watch.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
     watch.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => watch.once('close', (code) => resolve(code)));
     const liveVerdicts = () => out.split('\n').filter((l) => l.startsWith('{"type":"verdict"'));
     // The rig: simulated containers of the evaluation days, 150 s cycles played 50 times faster. One more than
     // compared: the default model's verdict of a cycle needs the next cycle's first frame (the last cycle's

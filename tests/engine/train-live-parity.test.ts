@@ -60,7 +60,7 @@ describe('training path = live path, cycle for cycle, on real recordings', () =>
       expect(r.cycles).toBe(300);
       console.info(`SmellNet ${JSON.stringify(extractor)}: ${r.cycles} cycles, ${r.skipped} skipped in both paths alike`);
     }
-  }, 120_000);
+  }, 300_000);
 
   it.skipIf(!haveShared('datasets', 'beverage-enose-2016-05', 'frames.csv'))('beverage: equal features, skips and reasons', async () => {
     for (const extractor of [{ wholeSample: true }, { summaryFeatures: false, wholeSample: true }]) {
@@ -68,5 +68,5 @@ describe('training path = live path, cycle for cycle, on real recordings', () =>
       expect(r.cycles).toBe(33);
       console.info(`beverage ${JSON.stringify(extractor)}: ${r.cycles} cycles, ${r.skipped} skipped in both paths alike`);
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -75,8 +75,9 @@ describe('a consumer project that installed the packed package', () => {
         child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
         child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
         const code = await new Promise<number | null>((resolve) => {
-          const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-          child.once('exit', (c) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+          // 'close', not 'exit': the verdict line can still be in the pipe when the example exits.
+          child.once('close', (c) => {
             clearTimeout(timer);
             resolve(c);
           });

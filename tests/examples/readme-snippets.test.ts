@@ -45,7 +45,7 @@ describe.each(SOURCES)('the code blocks of $file', ({ file, heading }) => {
       const r = spawnSync(process.execPath, [js], {
         cwd: REPO_ROOT,
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: 120_000,
         env: { ...process.env, ENOSE_MODEL: join(REPO_ROOT, path), ENOSE_REPLAY: recording, ENOSE_PORT: '' },
       });
       expect(r.status, `${snippet.name} (line ${snippet.line}) exited with ${r.status}:\n${r.stderr}`).toBe(0);

@@ -96,7 +96,7 @@ describe.runIf(have)('deploy/mosquitto.conf with its ACL', () => {
     station = startStation({ station: 'quay-1', broker: { url: broker.url, username: 'quay-1', password: USERS['quay-1'] }, spoolPath: join(dir, 'spool', 'quay-1.jsonl'), engine: { setModel() {}, modelId: () => 'm0', stats: () => ({ verdicts: 0 }) } });
     await station.connected;
     station.onEvent(verdictEvent('MSCU0000001-20261207T010203Z'));
-    for (let i = 0; i < 400 && (centre.state.received < 1 || station.stats().pending > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && (centre.state.received < 1 || station.stats().pending > 0); i++) await new Promise((r) => setTimeout(r, 25));
     expect(centre.state.received).toBe(1);
     expect(station.stats()).toMatchObject({ pending: 0, acked: 1 });
     expect(seen.spy.map((m) => (JSON.parse(m) as { ids: string[] }).ids)).toEqual([[`${station.spool.epoch}-1`]]); // the centre's, not the forged one

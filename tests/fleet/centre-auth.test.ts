@@ -66,7 +66,7 @@ beforeAll(async () => {
     await client.publishAsync(`enose/${station}/status`, JSON.stringify({ kind: 'enose-status', station, state: 'online', time: new Date().toISOString(), modelId: model.value.id, rig: 'SIM1', follow: null }), { qos: 1, retain: true });
   }
   await client.endAsync();
-  for (let i = 0; i < 200 && centre.state.stations.size < 2; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 2400 && centre.state.stations.size < 2; i++) await new Promise((r) => setTimeout(r, 25));
 });
 
 afterAll(async () => {
@@ -182,7 +182,7 @@ describe.runIf(have)('enose fleet --token (the real process)', () => {
       expect((await get(url, '/')).status).toBe(401);
       expect((await get(url, `/login?token=${TOKEN}`)).status).toBe(303);
     } finally {
-      const exited = new Promise((r) => proc.once('exit', r));
+      const exited = new Promise((r) => proc.once('close', r));
       proc.kill('SIGINT');
       await exited;
     }
@@ -233,7 +233,7 @@ describe.runIf(have)('enose fleet --token (the real process)', () => {
     let err = '';
     r.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     return new Promise<void>((resolve) =>
-      r.once('exit', (code) => {
+      r.once('close', (code) => {
         expect(code).not.toBe(0);
         expect(err).toMatch(/at least 8 characters/);
         resolve();

@@ -42,7 +42,7 @@ function subscribe(topic: string, count: number): { lines: Promise<string[]>; pr
   const proc = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-v', '-q', '1', '-t', topic, '-C', String(count), '-W', '90'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const lines = new Promise<string[]>((resolve) => proc.once('exit', () => resolve(out.trim().split('\n').filter(Boolean))));
+  const lines = new Promise<string[]>((resolve) => proc.once('close', () => resolve(out.trim().split('\n').filter(Boolean))));
   return { lines, proc };
 }
 
@@ -52,7 +52,7 @@ function statusOf(station: string): Record<string, unknown> | null {
   return r.stdout.trim() === '' ? null : (JSON.parse(r.stdout.trim()) as Record<string, unknown>);
 }
 
-async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 200): Promise<T> {
+async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 1200): Promise<T> {
   let v = await get();
   for (let i = 0; i < tries && !ok(v); i++) {
     await new Promise((r) => setTimeout(r, 50));

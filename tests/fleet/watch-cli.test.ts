@@ -39,11 +39,11 @@ describe.runIf(have)('enose watch --mqtt', () => {
       const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-v', '-q', '1', '-t', `enose/${station}/verdict`, '-C', '2', '-W', '120'], { stdio: ['ignore', 'pipe', 'ignore'] });
       let subOut = '';
       sub.stdout.on('data', (d: Buffer) => (subOut += d.toString()));
-      const subDone = new Promise((r) => sub.once('exit', r));
+      const subDone = new Promise((r) => sub.once('close', r));
       const watch = spawn(process.execPath, [CLI, 'watch', '--port', device, '--model', path, '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       watch.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((r) => watch.once('exit', (code) => r(code)));
+      const exited = new Promise<number | null>((r) => watch.once('close', (code) => r(code)));
       await subDone;
       watch.kill('SIGINT');
       expect(await exited, err).toBe(0);

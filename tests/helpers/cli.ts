@@ -13,7 +13,7 @@ export function runEnose(args: readonly string[], options: { cwd?: string; input
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',
     input: options.input ?? '',
-    timeout: 120_000,
+    timeout: 280_000, // a hang, not a time limit: under the 300 s test deadline (tests/vitest.config.ts)
     maxBuffer: 256 * 1024 * 1024,
     ...(options.env && { env: { ...process.env, ...options.env } }),
   });

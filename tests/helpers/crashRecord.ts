@@ -75,7 +75,7 @@ export async function crashWatch(model: string, options: { seed: number; exposur
     }
   });
   watch.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => watch.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => watch.once('close', (_code, signal) => resolve(signal)));
   const rig = startEmulator(['--link', pty.rig, '--sim-seed', String(options.seed), '--containers', String(options.exposures + 2), '--auto-cycle', '--speed', '50']);
   let killAt = 0;
   let signal: NodeJS.Signals | null = null;

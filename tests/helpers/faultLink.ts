@@ -82,6 +82,7 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
   let runNo = 0;
   const latestRun = new Map<string, string>();
   let lastOut = performance.now();
+  let lastFrameSeq = -1;
   watch.stdout!.on('data', (d: Buffer) => {
     lastOut = performance.now();
     const parts = (partial + d.toString('utf8')).split('\n');
@@ -103,6 +104,7 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
           group = latestRun.get(sample)!;
         }
         frames.push({ key: `${line.slice(seqAt + 7, phaseAt)}|${phase}|${values}`, content: values, sample: group, phase });
+        lastFrameSeq = Number(line.slice(seqAt + 7, line.indexOf(',', seqAt + 7)));
       } else if (line.startsWith('{"type":"verdict"')) {
         const v = JSON.parse(line) as Verdict & { quality?: { lostFrames?: number } };
         verdicts.push({ sample: latestRun.get(v.sample) ?? v.sample, verdict: v.verdict, class: v.class, reasons: v.reasons, lostFrames: v.quality?.lostFrames ?? 0 });
@@ -111,14 +113,15 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
   });
   let err = '';
   watch.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': what watch printed last can still be in the pipe when it exits.
+  const exited = new Promise<number | null>((resolve) => watch.once('close', (code) => resolve(code)));
   let peakRssKb = 0;
   const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, rssKb(watch.pid!))), 100);
   const args = ['--link', pty.rig, '--sim-seed', String(plan.seed), '--containers', String(plan.containers), '--sim-start-day', String(plan.startDay)];
   args.push('--auto-cycle', '--speed', 'max', '--on-disconnect', 'wait', '--frames-log', framesLog, '--report', reportPath, '--fault-seed', String(options.faultSeed ?? 1));
   for (const f of faults) args.push('--fault', f);
   try {
-    await waitFor(() => connected > 0, `watch connected (stderr: ${err})`, 15_000);
+    await waitFor(() => connected > 0, `watch connected (stderr: ${err})`, 60_000);
     const emu = startEmulator(args);
     const disconnects = faults.filter((f) => f.startsWith('disconnect-at')).length;
     let emuDone = false;
@@ -132,8 +135,13 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
       await pty.replug();
     }
     await waitFor(() => emuDone, `the emulator to play its cycles (stderr: ${emu.stderr()})`, 900_000);
-    // Let watch take what is still in the pty, then stop it as a user would.
-    await waitFor(() => performance.now() - lastOut > 800, 'watch to go quiet', 60_000);
+    // Let watch take what is still in the pty, then stop it as a user would. When the emulator's last frame went
+    // out clean, watch has taken everything once it prints that frame (the verdicts come before it); otherwise
+    // (the last frame hit by a fault) once it has printed nothing for a while.
+    const rows = readFileSync(framesLog, 'utf8').trimEnd().split('\n');
+    const [lastSeq, , lastFaults] = (rows.at(-1) ?? '').split(',');
+    if (rows.length > 0 && (lastFaults ?? '') === '') await waitFor(() => lastFrameSeq === Number(lastSeq), `watch to print frame ${lastSeq}, the emulator's last`, 600_000);
+    else await waitFor(() => performance.now() - lastOut > 800, 'watch to go quiet', 60_000);
     watch.kill('SIGINT');
     const watchExit = await exited;
     clearInterval(sampler);

@@ -119,7 +119,8 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
   proc.stderr!.on('data', (d: Buffer) => {
     err += d.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': the report is the last thing on stderr, and can still be in the pipe at exit.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   const report = (): EmulatorReport | null => {
     const line = err.split('\n').find((l) => l.startsWith('{"type":"emulator-report"'));
     return line === undefined ? null : (JSON.parse(line) as EmulatorReport);
@@ -130,7 +131,7 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
     stderr: () => err,
     exited,
     report,
-    waitForLine(re, timeoutMs = 10_000) {
+    waitForLine(re, timeoutMs = 30_000) {
       const line = out.split('\n').find((l) => re.test(l));
       if (line !== undefined) return Promise.resolve(line);
       return new Promise<string>((resolve, reject) => {
@@ -152,10 +153,13 @@ export function startEmulator(args: readonly string[]): EmulatorProcess {
   };
 }
 
-/** Polls `predicate` every 10 ms until it holds; rejects after `timeoutMs` with `what`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls `predicate` every 10 ms until it holds; rejects after `timeoutMs` with `what`. The deadline is for a
+ * test that would otherwise hang: set it generously (a busy machine is slow), it costs nothing when the event comes.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = performance.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EnoseError } from '../../src/errors.js';
 import { createMemorySource, framesToSourceEvents, type MemoryFrame } from '../../src/io/memory.js';
 import type { Phase, RigCommand, RigInfo, SourceEvent } from '../../src/types.js';
+import { waitFor } from '../helpers/pty.js';
 
 const rig: RigInfo = { proto: 'ENL/1', rig: 'rig-M', fw: '2', rateHz: 10, unit: 'ohm', channels: ['a', 'b'] };
 
@@ -131,11 +132,12 @@ describe('createMemorySource', () => {
     const got: SourceEvent[] = [];
     let ended = false;
     const running = source.run((event) => got.push(event), controller.signal).then(() => (ended = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => got.length >= 1, 'the info');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // it stays open: nothing more, no end
     expect(got.map((e) => e.type)).toEqual(['info']);
     expect(ended).toBe(false);
     await source.send({ command: 'START', sampleId: 'late' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => got.length >= 4, 'the frames the command brought');
     expect(got.map((e) => (e.type === 'frame' ? e.sample : e.type))).toEqual(['info', 'late', 'late', 'late']);
     controller.abort();
     await running;

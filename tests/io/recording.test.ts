@@ -8,6 +8,7 @@ import { createRecorder, parseRecordingMeta, type RecorderOptions } from '../../
 import type { EngineEvent, Phase } from '../../src/types.js';
 import { DEFAULT_CHANNELS, engineStream, sameBits } from '../helpers/engineEvents.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import { waitFor } from '../helpers/pty.js';
 import { collect, expectSameSourceEvents, openReplay, record, sourceEventsOf, tempDir } from './recordingRoundTrip.js';
 
 const base: RecorderOptions = { modelId: 'm1', source: 'memory', startedAt: new Date('2026-03-04T05:06:07.089Z') };
@@ -156,8 +157,8 @@ describe('createRecorder then createReplaySource: replay sees what live saw', ()
     recorder.write(info);
     for (let i = 0; i < 10; i++) recorder.write(frame(i));
     expect(lines(join(dir, 'frames.csv')).length).toBe(1); // the header only: the frames wait in memory
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(lines(join(dir, 'frames.csv')).length).toBe(11);
+    // The timer writes them (no further write comes); when is the timer's business, and a busy machine's.
+    await waitFor(() => lines(join(dir, 'frames.csv')).length === 11, 'the frames written by the timer');
     await recorder.close();
   });
 
@@ -274,12 +275,11 @@ describe('a recorder killed with SIGKILL', () => {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    // 'close', not 'exit': the child's last lines can still be in the pipe when it exits.
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
     // Let it run for a while: many flushes, and the kill lands at an arbitrary point of a cycle.
-    const deadline = Date.now() + 10_000;
-    while (stdout.split('\n').length < 1200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => stdout.split('\n').length >= 1200, 'the child to send 1,200 frames', 60_000);
     await new Promise((resolve) => setTimeout(resolve, 37));
-    const killAt = Date.now();
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     expect(stderr).toBe('');
@@ -290,7 +290,11 @@ describe('a recorder killed with SIGKILL', () => {
       .map((line) => line.split(' ').map(Number) as [number, number]);
     expect(sent.length).toBeGreaterThan(1000);
     sent.forEach(([index], i) => expect(index).toBe(i));
-    const mustHave = sent.filter(([, at]) => at < killAt - CHILD_FLUSH_MS).length;
+    // The child's own clock, not this process's: every write flushes what is older than half the flush period,
+    // so by the child's last line everything it sent CHILD_FLUSH_MS before that line was on disk. (Measured
+    // from the kill instead, a child the scheduler had paused just before it looked as if it had lost frames.)
+    const lastAt = sent.at(-1)![1];
+    const mustHave = sent.filter(([, at]) => at < lastAt - CHILD_FLUSH_MS).length;
 
     const replay = await openReplay(dir);
     const frames = (await collect(replay)).filter((event) => event.type === 'frame');
@@ -305,7 +309,7 @@ describe('a recorder killed with SIGKILL', () => {
     }
     // Whatever the kill cut, the replay reads it; a cut line (if any) is a warning, nothing else is.
     for (const warning of replay.warnings) expect(warning.reason).toMatch(/cut short/);
-    console.info(`SIGKILL after ${sent.length} frames sent: ${frames.length} recorded, ${mustHave} required (sent more than ${CHILD_FLUSH_MS} ms before the kill)`);
+    console.info(`SIGKILL after ${sent.length} frames sent: ${frames.length} recorded, ${mustHave} required (sent more than ${CHILD_FLUSH_MS} ms before its last line)`);
     expect(existsSync(join(dir, 'meta.json'))).toBe(true);
   });
 });

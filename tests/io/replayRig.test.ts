@@ -10,6 +10,7 @@ import { createReplayRig, cutCycles } from '../../src/io/replayRig.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
+import { waitFor } from '../helpers/pty.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
 
 const events: SourceEvent[] = [...simulationEvents(createSimulation({ seed: 11, containers: 4, startDay: 23, idleS: 3 }))];
@@ -50,18 +51,20 @@ describe.each(SHIPPED_MODELS)('the replay rig with the $name model', ({ path }) 
       const rig = createReplayRig(events, 'replay:sim', { speed: 'max' });
       const verdicts: VerdictEvent[] = [];
       let wake: (() => void) | null = null;
+      let ready = false;
       const engine = createEngine({
         model: bundle,
         source: rig,
         queue: false,
         emitFrames: false,
         onEvent: (e: EngineEvent) => {
+          if (e.type === 'info') ready = true;
           if (e.type === 'verdict') verdicts.push(e);
           // The rig is free again once the cycle's recovery is over.
           if (e.type === 'phase' && e.phase === 'I') wake?.();
         },
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => ready, 'the rig to identify itself');
       for (let i = 0; i < expected.length + 1; i++) {
         const done = new Promise<void>((resolve) => (wake = resolve));
         await engine.startSample(`C${i}`);
@@ -74,8 +77,11 @@ describe.each(SHIPPED_MODELS)('the replay rig with the $name model', ({ path }) 
     });
 
     it('refuses a second START while a cycle plays; STOP cuts it (inconclusive, cut-stopped)', async () => {
-      const rig = createReplayRig(events, 'replay:sim', { speed: 5 });
+      // At speed 1 the 30 s baseline takes 30 s: the STOP sent on its first frame lands in it on any machine.
+      const rig = createReplayRig(events, 'replay:sim', { speed: 1 });
       const verdicts: VerdictEvent[] = [];
+      let ready = false;
+      let baseline = false;
       let started = false;
       const engine = createEngine({
         model: bundle,
@@ -83,22 +89,24 @@ describe.each(SHIPPED_MODELS)('the replay rig with the $name model', ({ path }) 
         queue: false,
         emitFrames: false,
         onEvent: (e) => {
+          if (e.type === 'info') ready = true;
           if (e.type === 'verdict') verdicts.push(e);
+          if (e.type === 'phase' && e.phase === 'B') baseline = true;
           if (e.type === 'phase' && e.phase === 'E') started = true;
         },
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => ready, 'the rig to identify itself');
       await engine.startSample('A1');
       await expect(rig.send({ command: 'START', sampleId: 'A2' })).rejects.toThrow(/busy/);
-      // Baseline is 30 s of rig time: 6 s at speed 5. Stop during it.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(started).toBe(false);
+      await waitFor(() => baseline, 'the baseline');
       await engine.stopSample();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitFor(() => verdicts.length > 0, 'the verdict of the cut cycle');
+      expect(started).toBe(false);
       expect(verdicts).toHaveLength(1);
       expect(verdicts[0]).toMatchObject({ sample: 'A1', verdict: 'inconclusive' });
       expect(verdicts[0]!.reasons).toContain('cut-stopped');
       await engine.close();
+      expect(verdicts).toHaveLength(1); // and no second one from the cycle it cut
     });
 
     it('sends idle frames while it waits, continuing the seq', async () => {
@@ -106,7 +114,7 @@ describe.each(SHIPPED_MODELS)('the replay rig with the $name model', ({ path }) 
       const got: SourceEvent[] = [];
       const controller = new AbortController();
       const running = rig.run((e) => got.push(e), controller.signal);
-      await new Promise((resolve) => setTimeout(resolve, 220));
+      await waitFor(() => got.filter((e) => e.type === 'frame').length >= 3, 'three idle frames');
       controller.abort();
       await running;
       const frames = got.filter((e): e is Extract<SourceEvent, { type: 'frame' }> => e.type === 'frame');

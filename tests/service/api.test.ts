@@ -74,7 +74,7 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
 
   /** Posts until the rig is free (a cycle's recovery keeps it busy for a moment after its verdict). */
   async function postWhenFree(url: string, containerId: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1200; i++) {
       const r = await postSample(url, { containerId });
       if (r.status === 202) return r.json;
       expect(r.status).toBe(409);

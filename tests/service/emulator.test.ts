@@ -58,7 +58,7 @@ describe.each(SHIPPED_MODELS)('with the $name model', ({ path: MODEL }) => {
 
       let health: { rig: { connected: boolean; id: string | null } } | null = null;
       const t0 = Date.now();
-      while (Date.now() - t0 < 15_000) {
+      while (Date.now() - t0 < 60_000) {
         health = (await (await fetch(`${serve.url}/v1/health`)).json()) as typeof health;
         if (health!.rig.connected && health!.rig.id !== null) break;
         await new Promise((r) => setTimeout(r, 100));
@@ -68,7 +68,7 @@ describe.each(SHIPPED_MODELS)('with the $name model', ({ path: MODEL }) => {
       for (let i = 0; i < expected.length; i++) {
         let started = await postSample(serve.url, { containerId: `MSCU000000${i}` });
         // The emulated rig is busy in its recovery for a moment after the previous verdict.
-        for (let k = 0; started.status === 409 && k < 100; k++) {
+        for (let k = 0; started.status === 409 && k < 600; k++) {
           await new Promise((r) => setTimeout(r, 100));
           started = await postSample(serve.url, { containerId: `MSCU000000${i}` });
         }

@@ -57,7 +57,7 @@ describe.each(SHIPPED_MODELS)('/v1/openapi.json with the $name model', ({ path }
 
   it('every documented operation answers with a documented status, with and without the token', async () => {
     // Wait until the rig is up, so that a cycle can start.
-    for (let i = 0; i < 200 && (await fetch(`${service.url}/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).status !== 200; i++) {
+    for (let i = 0; i < 2400 && (await fetch(`${service.url}/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
     let sampleId = 'nope';

@@ -46,9 +46,9 @@ export async function startServe(args: readonly string[], env: Record<string, st
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`enose serve did not start within 20 s; stderr: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`enose serve did not start within 60 s; stderr: ${err}`)), 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const match = /listening on (http:\/\/\S+)/.exec(out);
