@@ -42,7 +42,7 @@ const verdictEvent = (n: number) => ({
   latencyMs: 0.2,
   frames: { first: 0, last: 899, count: 900 },
 });
-const until = async (what: string, test: () => boolean, timeoutMs = 15_000) => {
+const until = async (what: string, test: () => boolean, timeoutMs = 60_000) => {
   const end = Date.now() + timeoutMs;
   while (!test()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
