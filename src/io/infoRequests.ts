@@ -10,10 +10,7 @@
  * reboot that changed it or came with no request open, are passed on: a repeated info line would look like a
  * reboot to the engine.
  */
-import type { RigInfo } from '../types.js';
-
-const sameInfo = (a: RigInfo, b: RigInfo): boolean =>
-  a.proto === b.proto && a.rig === b.rig && a.fw === b.fw && a.rateHz === b.rateHz && a.unit === b.unit && a.channels.join('\n') === b.channels.join('\n');
+import { sameRigInfo as sameInfo, type RigInfo } from '../types.js';
 
 export interface InfoDecision {
   /** Pass the info line on. */
