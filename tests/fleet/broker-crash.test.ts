@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startFleetCentre, type FleetCentre } from '../../src/fleet/centre.js';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
-import { ensureBuilt, haveSocat, startEmulator, type EmulatorProcess } from '../helpers/pty.js';
+import { ensureBuilt, haveSocat, startEmulator, type EmulatorProcess, waitFor } from '../helpers/pty.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
 
 const MODELS = { default: 'datasets/container-sim/default-model.json.gz', exposure: 'datasets/container-sim/exposure-model.json.gz' } as const;
@@ -34,14 +34,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** pty.ts's waitFor, with the deadline a broker restart needs. */
+const until = (what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> => waitFor(test, what, timeoutMs);
 
 /** A spool file read back: the verdicts it ever held (by seq) and those still waiting for the centre's ack. */
 function readSpool(path: string): { epoch: string; produced: number; pending: number } {

@@ -15,6 +15,7 @@ import { createAckSender } from '../../src/fleet/acks.js';
 import { ackMessageSchema } from '../../src/fleet/message.js';
 import { startStation, type StationLink } from '../../src/fleet/station.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/pty.js';
 
 const have = haveMosquitto('a station without a centre');
 const dir = mkdtempSync(join(tmpdir(), 'enose-nocentre-'));
@@ -42,13 +43,8 @@ const verdictEvent = (n: number) => ({
   latencyMs: 0.2,
   frames: { first: 0, last: 899, count: 900 },
 });
-const until = async (what: string, test: () => boolean, timeoutMs = 60_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+/** pty.ts's waitFor, with the deadline a broker restart needs. */
+const until = (what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> => waitFor(test, what, timeoutMs);
 
 describe.runIf(have)('a station without a centre', () => {
   it('--ack centre: verdicts go out live, stay in the spool, are resent, and the station says why', async () => {

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startFleetCentre, type FleetCentre } from '../../src/fleet/centre.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import { waitFor } from '../helpers/pty.js';
 import { ensureServiceBuilt } from '../service/serveProcess.js';
 
 const DRIVER = resolve(REPO_ROOT, 'tests', 'helpers', 'fleetStations.mjs');
@@ -30,13 +31,8 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** pty.ts's waitFor, with the deadline a broker restart needs. */
+const until = (what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> => waitFor(test, what, timeoutMs);
 
 interface DriverLine {
   e: string;
