@@ -8,7 +8,9 @@
 // for detection >= 95 % and false alarms <= 1 % at 95 % confidence, with no drug container of that set that the
 // full cycle does not clear cleared early; then measured on evaluation-day containers (days 21-30).
 // Run: npm run eval:early [-- --containers 2000] [-- --eval-seed S] [-- --selection 32000] [-- --purge-s 60]
-//      [-- --workers 2] [-- --no-cache]
+//      [-- --workers 2] [-- --no-cache] [-- --max-drug-cleared-early 0]
+//      [-- --early-model file --early-at 60]   (an earlier checkpoint: a model of the first part of the exposure,
+//                                              scripts/early-model.mjs; chosen after the 90 s one, the same rule)
 // Prints one JSON object. Per-container scores are cached under node_modules/.cache/enose-early/ (keyed by the
 // model ids and the set), so a rerun with other thresholds or purge times does not simulate again.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,12 +23,16 @@ import { decideEarly } from '../dist/engine/earlyDecision.js'; // not in the pub
 import { chooseEarlyThresholds } from '../dist/engine/earlyThresholds.js'; // not in the public API (yet)
 import { normalQuantile, wilsonUpper } from '../dist/model/policy.js'; // not in the public API
 
-/** Scores one simulated range with both models in one pass over its frames: [sample, label, eScore, eVerdict, fScore, fVerdict]. */
-function scoreRange(simulation) {
-  const exposure = loadShippedModel(undefined, 'exposure');
-  const final = loadShippedModel(undefined, 'default');
-  const byModel = [new Map(), new Map()];
-  const cores = [exposure, final].map((model, m) => new EngineCore(model, { emitFrames: false }, (e) => {
+/**
+ * Scores one simulated range with the models in one pass over its frames:
+ * [sample, label, eScore, eVerdict, fScore, fVerdict(, xScore, xVerdict)] (e: the exposure model, f: the default
+ * model, x: the optional earlier model).
+ */
+function scoreRange(simulation, earlyModelPath) {
+  const models = [loadShippedModel(undefined, 'exposure'), loadShippedModel(undefined, 'default')];
+  if (earlyModelPath) models.push(loadShippedModel(earlyModelPath));
+  const byModel = models.map(() => new Map());
+  const cores = models.map((model, m) => new EngineCore(model, { emitFrames: false }, (e) => {
     if (e.type === 'verdict') byModel[m].set(e.sample, [e.label ?? '', e.score, e.verdict]);
   }));
   for (const event of simulationEvents(createSimulation(simulation))) for (const core of cores) core.push(event);
@@ -34,13 +40,18 @@ function scoreRange(simulation) {
   const rows = [];
   for (const [sample, [label, fScore, fVerdict]] of byModel[1]) {
     const e = byModel[0].get(sample);
-    rows.push([sample, label, e ? e[1] : null, e ? e[2] : null, fScore, fVerdict]);
+    const row = [sample, label, e ? e[1] : null, e ? e[2] : null, fScore, fVerdict];
+    if (earlyModelPath) {
+      const x = byModel[2].get(sample);
+      row.push(x ? x[1] : null, x ? x[2] : null);
+    }
+    rows.push(row);
   }
-  return { rows, exposureId: exposure.id, finalId: final.id };
+  return { rows };
 }
 
 if (!isMainThread) {
-  parentPort.postMessage(scoreRange(workerData));
+  parentPort.postMessage(scoreRange(workerData.simulation, workerData.earlyModelPath));
 } else {
   await main();
 }
@@ -63,10 +74,15 @@ async function main() {
   const purgeS = option('purge-s', 60);
   const workers = option('workers', 2);
   const useCache = !args.includes('--no-cache');
+  const modelAt = args.indexOf('--early-model');
+  const earlyModelPath = modelAt < 0 ? undefined : resolve(args[modelAt + 1]);
+  const earlyAtS = option('early-at', 60);
+  const maxDrugClearedEarly = option('max-drug-cleared-early', 0);
   const started = performance.now();
   const exposureModel = loadShippedModel(undefined, 'exposure');
   const finalModel = loadShippedModel(undefined, 'default');
-  const ids = `${exposureModel.id.slice(0, 12)}-${finalModel.id.slice(0, 12)}`;
+  const earlyModel = earlyModelPath === undefined ? undefined : loadShippedModel(earlyModelPath);
+  const ids = `${exposureModel.id.slice(0, 12)}-${finalModel.id.slice(0, 12)}${earlyModel ? `-${earlyModel.id.slice(0, 12)}` : ''}`;
 
   const selectionSet = { ...SHIPPED_SETS.thresholdSet, containers: selectionN };
   const evalSet = { ...SHIPPED_SETS.evaluation, containers, ...(evalSeed !== SHIPPED_SETS.evaluation.seed && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }) };
@@ -75,25 +91,48 @@ async function main() {
 
   const EXPOSURE_END_S = 90;
   const RECOVERY_END_S = 150;
-  const choice = chooseEarlyThresholds(selection, { atS: EXPOSURE_END_S, minDetection: 0.95, maxFalseAlarm: 0.01, confidence: 0.95 });
-  const plan = { checkpoints: [choice.thresholds], finalAtS: RECOVERY_END_S };
+  const targets = { minDetection: 0.95, maxFalseAlarm: 0.01, confidence: 0.95, maxDrugClearedEarly };
+  const choice = chooseEarlyThresholds(selection.map((r) => ({ ...r, early: r.early[r.early.length - 1] })), { atS: EXPOSURE_END_S, ...targets });
+  let plan = { checkpoints: [choice.thresholds], finalAtS: RECOVERY_END_S };
+  let earlier = null;
+  if (earlyModel) {
+    // The earlier checkpoint, chosen last: its "final" is what the rest of the plan (90 s, then 150 s) decides.
+    const rest = plan;
+    earlier = chooseEarlyThresholds(selection.map((r) => ({ suspicious: r.suspicious, early: r.early[0], final: { score: null, verdict: decideEarly(rest, [r.early[1]], r.final).verdict } })), { atS: earlyAtS, ...targets });
+    plan = { checkpoints: [earlier.thresholds, choice.thresholds], finalAtS: RECOVERY_END_S };
+  }
   const measured = measure(evaluation, plan, purgeS, RECOVERY_END_S);
-  const finalOnly = measure(evaluation, { checkpoints: [{ atS: EXPOSURE_END_S, clearBelow: 0, suspiciousAbove: 1 }], finalAtS: RECOVERY_END_S }, purgeS, RECOVERY_END_S);
+  const never = (atS) => ({ atS, clearBelow: 0, suspiciousAbove: 1 });
+  const padded = (t) => ({ checkpoints: [...(earlyModel ? [never(earlyAtS)] : []), t], finalAtS: RECOVERY_END_S });
+  const finalOnly = measure(evaluation, padded(never(EXPOSURE_END_S)), purgeS, RECOVERY_END_S);
   // The issue's first look: clear at 90 s below 0.1, no early suspicious.
-  const firstLook = measure(evaluation, { checkpoints: [{ atS: EXPOSURE_END_S, clearBelow: 0.1, suspiciousAbove: 1 }], finalAtS: RECOVERY_END_S }, purgeS, RECOVERY_END_S);
+  const firstLook = measure(evaluation, padded({ atS: EXPOSURE_END_S, clearBelow: 0.1, suspiciousAbove: 1 }), purgeS, RECOVERY_END_S);
+  // Without the earlier checkpoint: the 90 s checkpoint's thresholds alone (the same as without --early-model).
+  const only90 = earlyModel ? measure(evaluation, padded(choice.thresholds), purgeS, RECOVERY_END_S) : null;
+  // What other clear thresholds would give (no early flag), on the selection and the evaluation containers: the
+  // price of each in drug containers cleared early that the full cycle would not have cleared.
+  const sweep = (rows) => [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2].map((clearBelow) => {
+    const t = { atS: EXPOSURE_END_S, clearBelow, suspiciousAbove: 1 };
+    const m = measure(rows, padded(t), purgeS, RECOVERY_END_S);
+    const lost = rows.filter((r) => r.suspicious && r.final.verdict !== 'clear' && decideEarly(padded(t), r.early, r.final).early).length;
+    return { clearBelow, clearClearedEarly: m.decisionTimesS.clear[EXPOSURE_END_S] ?? 0, clearContainers: m.clearContainers, drugsClearedEarlyNotClearedByFull: lost, detectionRate: m.detectionRate, falseAlarmRate: m.falseAlarmRate, meanDecisionClearS: m.meanDecisionClearS };
+  });
   const out = {
     models: { exposure: exposureModel.id, final: finalModel.id },
     plan,
     selection: {
       set: selectionSet,
       containers: selection.length,
-      rule: 'clearBelow: lowest exposure-model score of a drug container the full cycle does not clear (none cleared early), detection >= 0.95; suspiciousAbove: the lowest that keeps the Wilson 95 % upper bound of false alarms <= 1 % (never below 0.5)',
+      rule: `clearBelow: lowest exposure-model score of a drug container the full cycle does not clear (${maxDrugClearedEarly} of the drug containers may be passed), detection >= 0.95 (or no lower than the full cycle's); suspiciousAbove: the lowest that keeps the Wilson 95 % upper bound of false alarms <= 1 % (never below 0.5)`,
       finalOnly: choice.finalOnly,
       withEarly: choice.withEarly,
+      ...(earlier && { earlierCheckpoint: { model: earlyModel.id, atS: earlyAtS, withEarly: earlier.withEarly } }),
     },
     evaluation: { set: evalSet, ...measured },
     evaluationFinalOnly: finalOnly,
     evaluationFirstLook: { clearBelow: 0.1, ...firstLook },
+    ...(only90 && { evaluationExposureEndOnly: only90 }),
+    sweep: { selection: sweep(selection), evaluation: sweep(evaluation) },
     assumption: `a cycle ended early still purges ${purgeS} s before the next container's cycle (--purge-s; 60: the recovery it skipped, so the rig's cycle stays 150 s); a full cycle is 150 s`,
     host: `${cpus()[0]?.model ?? 'unknown cpu'} x ${cpus().length}, Node ${process.version}; shared and loaded (the test suite ran beside it)`,
     seconds: Math.round((performance.now() - started) / 1000),
@@ -107,7 +146,7 @@ async function main() {
     const n = Math.min(Math.max(1, workers), set.days);
     let rows;
     if (n <= 1 || set.containers % set.days !== 0) {
-      rows = scoreRange(set).rows;
+      rows = scoreRange(set, earlyModelPath).rows;
     } else {
       // The days split over worker threads (each day is drawn on its own, as make-default-model.mjs splits them).
       const perDay = set.containers / set.days;
@@ -118,7 +157,7 @@ async function main() {
         ranges.push({ ...set, startDay: set.startDay + first, days: end - first, containers: perDay * (end - first) });
       }
       const parts = await Promise.all(ranges.map((simulation) => new Promise((done, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: simulation });
+        const worker = new Worker(new URL(import.meta.url), { workerData: { simulation, earlyModelPath } });
         worker.once('message', done);
         worker.once('error', reject);
       })));
@@ -133,10 +172,11 @@ async function main() {
 function toRows(raw) {
   return raw
     .filter(([, label]) => label !== '')
-    .map(([sample, label, eScore, eVerdict, fScore, fVerdict]) => ({
+    .map(([sample, label, eScore, eVerdict, fScore, fVerdict, ...x]) => ({
       sample,
       suspicious: label !== 'clear',
-      early: { score: eScore, verdict: eVerdict },
+      // the early checkpoints in time order: the earlier model's (if any), then the exposure model's
+      early: [...(x.length > 0 ? [{ score: x[0], verdict: x[1] }] : []), { score: eScore, verdict: eVerdict }],
       final: { score: fScore, verdict: fVerdict },
     }));
 }
@@ -149,7 +189,7 @@ function measure(rows, plan, purgeS, fullCycleS) {
   const cycleS = (atS, purge) => (atS < fullCycleS ? atS + purge : fullCycleS);
   const cycleSums = { 0: 0, 30: 0, 60: 0, [purgeS]: 0 };
   for (const r of rows) {
-    const o = decideEarly(plan, [r.early], r.final);
+    const o = decideEarly(plan, r.early, r.final);
     const truth = r.suspicious ? 'suspicious' : 'clear';
     times[truth][o.atS] = (times[truth][o.atS] ?? 0) + 1;
     sumS += o.atS;

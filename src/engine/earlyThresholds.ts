@@ -6,7 +6,7 @@
  * - clearBelow: a drug container may leave early only as suspicious. So the clear threshold is the lowest
  *   early score of the drug containers that would leave early as clear and that the final verdict does not
  *   clear itself (`maxDrugClearedEarly` of them may be passed, default none), and lower still if the whole
- *   decision's detection would fall below `minDetection`.
+ *   decision's detection would fall below `minDetection` (below the final verdict's own, where that misses it).
  * - suspiciousAbove: the lowest threshold at which the alarms it adds (clear containers flagged early that the
  *   final verdict would not flag) keep the whole decision's false alarms within `maxFalseAlarm` at `confidence`
  *   (Wilson upper bound, `allowedAlarms`), and never below CLEAR_MAX_SCORE; 1 (never) when no alarm may be added.
@@ -102,11 +102,13 @@ export function chooseEarlyThresholds(rows: readonly EarlyRow[], options: EarlyT
     .filter((r) => r.suspicious && r.final.verdict !== 'clear' && r.early.verdict === 'clear' && r.early.score !== null && Number.isFinite(r.early.score))
     .map((r) => r.early.score!)
     .sort((a, b) => a - b);
+  // Where the final verdict alone misses the detection target, the early clearance may not lower it at all.
+  const needed = Math.min(minDetection, finalOnly.detectionRate);
   let passed = Math.floor(maxDrugClearedEarly * finalOnly.suspiciousN + 1e-9);
   let clearBelow = 0;
   for (; passed >= 0; passed--) {
     clearBelow = Math.min(drugScores[passed] ?? CLEAR_MAX_SCORE, CLEAR_MAX_SCORE);
-    if (earlyRates(rows, { atS, clearBelow, suspiciousAbove: 1 }, confidence).detectionRate >= minDetection) break;
+    if (earlyRates(rows, { atS, clearBelow, suspiciousAbove: 1 }, confidence).detectionRate >= needed) break;
   }
   if (passed < 0) clearBelow = 0;
   // Suspicious side: the alarms the early flag may add to those of the decision so far.
