@@ -185,6 +185,8 @@ function toRows(raw) {
 function measure(rows, plan, purgeS, fullCycleS) {
   const times = { clear: {}, suspicious: {} };
   let clearN = 0, suspiciousN = 0, detected = 0, alarms = 0, inconclusive = 0;
+  // Drug containers cleared early, and among them those the full cycle would not have cleared (the rule's price).
+  const drugsClearedEarly = { total: 0, fullCycleNotClear: 0 };
   let sumS = 0, sumClearS = 0, sumSuspiciousS = 0;
   const cycleS = (atS, purge) => (atS < fullCycleS ? atS + purge : fullCycleS);
   const cycleSums = { 0: 0, 30: 0, 60: 0, [purgeS]: 0 };
@@ -195,6 +197,10 @@ function measure(rows, plan, purgeS, fullCycleS) {
     sumS += o.atS;
     for (const p of Object.keys(cycleSums)) cycleSums[p] += cycleS(o.atS, Number(p));
     if (o.verdict === 'inconclusive') inconclusive++;
+    if (r.suspicious && o.early && o.verdict === 'clear') {
+      drugsClearedEarly.total++;
+      if (r.final.verdict !== 'clear') drugsClearedEarly.fullCycleNotClear++;
+    }
     if (r.suspicious) {
       suspiciousN++;
       sumSuspiciousS += o.atS;
@@ -216,6 +222,7 @@ function measure(rows, plan, purgeS, fullCycleS) {
     falseAlarmRate: round(alarms / clearN),
     falseAlarmUpper95: round(wilsonUpper(alarms, clearN, normalQuantile(0.95))),
     inconclusive,
+    drugsClearedEarly,
     meanDecisionS: round(sumS / n, 2),
     meanDecisionClearS: round(sumClearS / clearN, 2),
     meanDecisionSuspiciousS: round(sumSuspiciousS / suspiciousN, 2),
