@@ -134,7 +134,7 @@ async function main() {
     ...(only90 && { evaluationExposureEndOnly: only90 }),
     sweep: { selection: sweep(selection), evaluation: sweep(evaluation) },
     assumption: `a cycle ended early at t s (baseline included) purges the sensors ${purgeS} s (--purge-s; default 60: as much clean air as a full recovery), then the next container's cycle starts with its own 30 s baseline: t + ${purgeS} s a cycle (150 s at the 90 s checkpoint with the default, 120 s at 60 s); a full cycle is 150 s; no baseline is skipped after a clean recovery`,
-    host: `${cpus()[0]?.model ?? 'unknown cpu'} x ${cpus().length}, Node ${process.version}; shared and loaded (the test suite ran beside it)`,
+    host: `${cpus()[0]?.model ?? 'unknown cpu'} x ${cpus().length}, Node ${process.version}; the seconds include simulation and are not a benchmark`,
     seconds: Math.round((performance.now() - started) / 1000),
   };
   console.log(JSON.stringify(out, null, 2));
