@@ -69,7 +69,9 @@ export function eventPrinter(ctx: CommandContext, json: boolean, command: string
   return (e) => {
     // The rig warning (once a run) is a warning line on stderr as well as an event of the stream.
     if (e.type === 'rig-mismatch') ctx.stderr(`enose ${command}: warning: ${e.message}\n`);
-    if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose ${command}: warning: not judging: ${e.reason}\n`);
+    // A live engine goes on and says why it stopped judging; a replay whose rig does not fit ends with that reason
+    // as its one error line (and the event is in its output), so it gives no warning first.
+    if (e.type === 'rig-changed' && !e.judging && command !== 'replay') ctx.stderr(`enose ${command}: warning: not judging: ${e.reason}\n`);
     if (json) {
       ctx.stdout(`${eventToJson(e)}\n`);
       return;
