@@ -18,7 +18,7 @@ import type { AccessRecord } from '../../src/service/accessRecord.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
-import { waitFor } from '../helpers/pty.js';
+import { haveSocat, startEmulator, waitFor } from '../helpers/pty.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe } from '../service/serveProcess.js';
 
@@ -131,6 +131,36 @@ describe.each(SHIPPED_MODELS)('enose serve --log-format json ($name model)', ({ 
     expect(serve.stderr()).not.toContain(TOKEN);
     expect(serve.stderr()).not.toContain(MQTT_PASSWORD);
     expect(serve.stdout()).not.toContain(TOKEN);
+  });
+});
+
+describe.each(SHIPPED_MODELS)('enose watch --log-format json on a rig over a pty ($name model)', ({ name, path }) => {
+  it.runIf(have && haveSocat())('logs pino JSON lines; its fleet lines name the station', async () => {
+    const station = `watch-log-${name}`;
+    const emu = startEmulator(['--sim-seed', '3', '--containers', '4', '--sim-start-day', '22', '--speed', '50', '--auto-cycle']);
+    try {
+      const device = (await emu.waitForLine(/^device: /)).slice('device: '.length);
+      const watch = spawn(process.execPath, [CLI, 'watch', '--port', device, '--model', path, '--log-format', 'json', '--mqtt', broker!.url, '--station', station, '--ack', 'broker', '--spool', join(dir, `${station}.jsonl`)], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ENOSE_MQTT_USERNAME: station, ENOSE_MQTT_PASSWORD: MQTT_PASSWORD },
+      });
+      let err = '';
+      watch.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => watch.once('close', (code) => r(code)));
+      try {
+        await waitFor(() => err.includes(`"station":"${station}"`), `a station line (stderr: ${err})`, 60_000);
+      } finally {
+        watch.kill('SIGINT');
+      }
+      expect(await exited, err).toBe(0);
+      const lines = logLines(err);
+      expect(lines.every((l) => l.command === 'watch')).toBe(true);
+      expect(lines.find((l) => l.station === station && /connected to .* as station/.test(l.msg))).toMatchObject({ level: 30 });
+      expect(err).not.toContain(MQTT_PASSWORD);
+    } finally {
+      await emu.stop();
+    }
   });
 });
 
