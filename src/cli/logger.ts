@@ -14,8 +14,9 @@ export type LogFormat = 'text' | 'json';
 
 export const LOG_OPTIONS: OptionSpec = { 'log-format': { type: 'string' } };
 
-export const LOG_USAGE = `  --log-format <text|json>  stderr as text lines, or one JSON line (pino) per line: level, time, msg,
-                         command (and station on a fleet station's lines; warnings at level 40) [default: text]`;
+export const LOG_USAGE = `  --log-format <text|json>  stderr as text lines, or one JSON line (pino) per line: level, time,
+                         msg, command (station on a fleet station's lines; a warning is level 40)
+                                                                                [default: text]`;
 
 export const ACCESS_LOG_USAGE = `  --access-log           one line per HTTP request on stderr (type access: method, path without the
                          query, status, route, ms; never a token, a cookie or any other header)`;

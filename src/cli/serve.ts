@@ -49,9 +49,9 @@ ${LOG_USAGE}
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
-ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT, ...); the command line
-wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given, ENOSE_TOKEN and
-ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
+ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT=json, ...);
+the command line wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given,
+ENOSE_TOKEN and ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
 
 ${MODEL_TRUST_USAGE}
 ${STATION_USAGE}`;
