@@ -11,6 +11,7 @@ import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type OptionSpec, type Parsed } from './args.js';
 import { envArguments } from './envOptions.js';
+import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { parseListen } from './serve.js';
 import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 
@@ -41,7 +42,8 @@ request whose Host header is not a loopback name.
 
 Credentials come from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD. SIGINT or SIGTERM stops it cleanly.
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MQTT, ENOSE_LISTEN, ENOSE_DATA,
-ENOSE_KEEP, ENOSE_CLIENT_ID, ENOSE_TOKEN, ENOSE_RIG); the command line wins.
+ENOSE_KEEP, ENOSE_CLIENT_ID, ENOSE_TOKEN, ENOSE_RIG, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT); the command
+line wins.
 
 Each verdict the centre has written to its log is acknowledged to its station on enose/<station>/ack
 (QoS 1): a station started with --ack centre (the default) keeps a verdict in its spool until then.
@@ -56,6 +58,8 @@ ${TOKEN_USAGE}
   --rig <id>             publish-model: the rig the model is for
   --signature <file>     publish-model: the model's signature                 [default: <model>.sig]
   --allow-no-suspicious-class  publish-model: publish a model whose policy makes no class suspicious
+${ACCESS_LOG_USAGE}
+${LOG_USAGE}
   -h, --help             this help
 `;
 
@@ -70,14 +74,18 @@ export const FLEET_OPTIONS: OptionSpec = {
   rig: { type: 'string' },
   signature: { type: 'string' },
   'allow-no-suspicious-class': { type: 'boolean' },
+  'access-log': { type: 'boolean' },
+  ...LOG_OPTIONS,
 };
 
 export const fleetCommand: Command = {
   name: 'fleet',
   summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
   usage,
-  async run(argv, ctx) {
-    const parsed = parseCommand('fleet', [...envArguments('fleet', FLEET_OPTIONS, argv, ctx.env ?? {}, [['token', 'token-file']]), ...argv], FLEET_OPTIONS);
+  async run(argv, plainCtx) {
+    const parsed = parseCommand('fleet', [...envArguments('fleet', FLEET_OPTIONS, argv, plainCtx.env ?? {}, [['token', 'token-file']]), ...argv], FLEET_OPTIONS);
+    const log = commandLog('fleet', logFormatFromArgs(parsed), plainCtx);
+    const ctx = log.ctx;
     const broker = brokerAddress(requireString('fleet', parsed, 'mqtt'));
     const [sub, ...rest] = parsed.positionals;
     if (sub === 'publish-model') return publishModel(rest, parsed, broker, ctx);
@@ -100,6 +108,7 @@ export const fleetCommand: Command = {
         recentPerStation: keep,
         clientId: stringOption(parsed, 'client-id') ?? 'enose-fleet-centre',
         log: (line) => ctx.stderr(`enose fleet: ${line}\n`),
+        ...(parsed.values['access-log'] === true && { accessLog: log.access }),
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -12,6 +12,7 @@ import { portsCommand } from './ports.js';
 import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { signCommand } from './sign.js';
+import { writeErrorLine } from './logger.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 import { watchCommand } from './watch.js';
@@ -76,11 +77,11 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
     return await command.run(rest, ctx);
   } catch (error) {
     if (error instanceof EnoseError) {
-      ctx.stderr(`enose ${name}: ${error.message.split('\n')[0]}\n`);
+      writeErrorLine(ctx, `enose ${name}: ${error.message.split('\n')[0]}`, error.code);
       return EXIT.usage;
     }
     const message = error instanceof Error ? error.message : String(error);
-    ctx.stderr(`enose ${name}: internal error: ${message.split('\n')[0]} (please report it)\n`);
+    writeErrorLine(ctx, `enose ${name}: internal error: ${message.split('\n')[0]} (please report it)`, 'internal');
     if (process.env['ENOSE_DEBUG']) ctx.stderr(`${(error as Error).stack ?? ''}\n`);
     return EXIT.internal;
   }

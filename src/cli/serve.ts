@@ -8,6 +8,7 @@ import type { FrameSource } from '../types.js';
 import { stationOption } from './stationOption.js';
 import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 import { envArguments } from './envOptions.js';
+import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
@@ -42,15 +43,15 @@ ${TOKEN_USAGE}
   --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
   --station <id>         the station each verdict names (field station)         [default: the rig's id]
                          with --mqtt also its topics enose/<id>/...         [required with --mqtt]
-  --access-log           one JSON line per HTTP request on stderr (method, path without the query,
-                         status, route, ms; never a token or cookie)
+${ACCESS_LOG_USAGE}
+${LOG_USAGE}
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
-ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ...); the command line
-wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given, ENOSE_TOKEN and
-ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
+ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT=json, ...);
+the command line wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given,
+ENOSE_TOKEN and ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
 
 ${MODEL_TRUST_USAGE}
 ${STATION_USAGE}`;
@@ -90,6 +91,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'sse-stall-s': { type: 'string' },
   record: { type: 'string' },
   'access-log': { type: 'boolean' },
+  ...LOG_OPTIONS,
   'latency-budget-ms': { type: 'string' },
   station: { type: 'string' },
   'start-timeout-s': { type: 'string' },
@@ -99,9 +101,11 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the engine behind an HTTP API with a live operator page (a rig or a replayed recording)',
   usage,
-  async run(argv, ctx) {
-    const env = ctx.env ?? {};
+  async run(argv, plainCtx) {
+    const env = plainCtx.env ?? {};
     const parsed = parseCommand('serve', [...envArguments('serve', SERVE_OPTIONS, argv, env, [['port', 'replay'], ['token', 'token-file']]), ...argv], SERVE_OPTIONS);
+    const log = commandLog('serve', logFormatFromArgs(parsed), plainCtx, stringOption(parsed, 'station'));
+    const ctx = log.ctx;
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose serve --help)`);
     const replayPath = stringOption(parsed, 'replay');
     const portGiven = stringOption(parsed, 'port') !== undefined;
@@ -148,7 +152,7 @@ export const serveCommand: Command = {
         sseStallS,
         latencyBudgetMs,
         ...stationOption(parsed),
-        ...(parsed.values['access-log'] === true && { accessLog: (line: string) => ctx.stderr(`${line}\n`) }),
+        ...(parsed.values['access-log'] === true && { accessLog: log.access }),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);

@@ -4,6 +4,7 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 import { stationOption } from './stationOption.js';
 import { envArguments } from './envOptions.js';
+import { commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
@@ -32,10 +33,11 @@ Options:
                          container simulator it does so for every model measured (datasets/README.md)
   --adapted-out <file>   with --adapt: write the model as adaptation left it, at the end
   --json                 one engine event per line (all types), else one line per verdict and link event
+${LOG_USAGE}
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_PORT, ENOSE_MODEL, ENOSE_STATION,
-ENOSE_JSON=1, ...); the command line wins.
+ENOSE_JSON=1, ENOSE_LOG_FORMAT, ...); the command line wins.
 
 ${MODEL_TRUST_USAGE}
 ${SERIAL_USAGE}
@@ -54,15 +56,17 @@ export const WATCH_OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
   adapt: { type: 'boolean' },
   'adapted-out': { type: 'string' },
+  ...LOG_OPTIONS,
 };
 
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'run the engine live on a serial rig (verdicts as cycles end; --record to keep the data)',
   usage,
-  async run(argv, ctx) {
-    const env = ctx.env ?? {};
+  async run(argv, plainCtx) {
+    const env = plainCtx.env ?? {};
     const parsed = parseCommand('watch', [...envArguments('watch', WATCH_OPTIONS, argv, env), ...argv], WATCH_OPTIONS);
+    const ctx = commandLog('watch', logFormatFromArgs(parsed), plainCtx, stringOption(parsed, 'station')).ctx;
     const adapt = adaptOptions(parsed);
     const model = loadModel(parsed, requireString('watch', parsed, 'model'));
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });

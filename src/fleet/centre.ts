@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
+import { accessRecord, type AccessRecord } from '../service/accessRecord.js';
 import { answerClientError, parseRequestTarget } from '../service/requestTarget.js';
 import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
 import { createAckSender } from './acks.js';
@@ -37,6 +38,8 @@ export interface FleetCentreOptions {
   /** The MQTT client id of the centre's persistent session. @default 'enose-fleet-centre' */
   readonly clientId?: string;
   readonly log?: (line: string) => void;
+  /** One record per HTTP request (path without the query, no header): `enose fleet --access-log`. */
+  readonly accessLog?: (record: AccessRecord) => void;
   /** @default true */
   readonly processMetrics?: boolean;
   /** Called for each distinct verdict once it is on disk (benchmarks). */
@@ -125,7 +128,19 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     broadcast(event.type, JSON.stringify(event.message));
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const accessLog = options.accessLog;
+  const server = createServer((req, res) => {
+    if (accessLog) {
+      const t0 = performance.now();
+      res.once('close', () => {
+        const target = parseRequestTarget(req.url);
+        const method = req.method ?? 'GET';
+        const match = target.ok ? matchRoute(FLEET_ROUTES, method, target.value.pathname) : 404;
+        accessLog(accessRecord(method, target.ok ? target.value.pathname : null, typeof match === 'number' ? 'unknown' : match.route.path, res.statusCode, t0));
+      });
+    }
+    void handle(req, res);
+  });
   server.on('clientError', answerClientError);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'" };

@@ -32,6 +32,7 @@ import { eventToJson } from '../io/eventJson.js';
 import type { ModelBundle } from '../model/bundle.js';
 import { ScoreTap, sameProbabilities, type CycleScores } from '../report/scores.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
+import { accessRecord, type AccessRecord } from './accessRecord.js';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './auth.js';
 import { EventHub } from './hub.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
@@ -77,10 +78,10 @@ export interface ScannerServiceOptions {
   /** Version named in the OpenAPI document. @default '0' */
   readonly version?: string;
   /**
-   * One JSON line per request (`{"type":"access","time","method","path","route","status","ms"}`): the path
-   * without its query (a `/login?token=` query holds the secret), and no header (no bearer token, no cookie).
+   * One record per request (the CLI writes it as a line: accessRecord.ts): the path without its query (a
+   * `/login?token=` query holds the secret), and no header (no bearer token, no cookie).
    */
-  readonly accessLog?: (line: string) => void;
+  readonly accessLog?: (record: AccessRecord) => void;
 }
 
 export interface ScannerService {
@@ -297,7 +298,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     const method = req.method ?? 'GET';
     const t0 = performance.now();
     const logged = (route: string) =>
-      accessLog?.(JSON.stringify({ type: 'access', time: new Date().toISOString(), method, path: target.ok ? url.pathname : null, route, status: res.statusCode, ms: Number((performance.now() - t0).toFixed(2)) }));
+      accessLog?.(accessRecord(method, target.ok ? url.pathname : null, route, res.statusCode, t0));
     const handle = async (): Promise<string> => {
       if (!target.ok) {
         sendJson(res, 400, { error: target.error });
