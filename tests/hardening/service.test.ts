@@ -14,12 +14,11 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEventJson } from '../../src/io/eventJson.js';
 import type { VerdictEvent } from '../../src/types.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
-import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
+import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess, simulateAndReplay } from '../service/serveProcess.js';
 import { openStream, pausedClient, rawRequest, type StreamOpened } from './sseClients.js';
 
 const DEFAULT_CAP = 100;
@@ -57,19 +56,7 @@ describe.each(SHIPPED_MODELS)('enose serve against its clients, $name model', ({
 
   beforeAll(() => {
     ensureServiceBuilt();
-    const sim = runEnose(['simulate', '--containers', '3', '--seed', '7', '--start-day', '22', '--out', recording]);
-    expect(sim.code, sim.stderr).toBe(0);
-    const replay = runEnose(['replay', recording, '--model', MODEL, '--json']);
-    expect(replay.code, replay.stderr).toBe(0);
-    expected = replay.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const parsed = parseEventJson(line);
-        if (!parsed.ok) throw new Error(parsed.error);
-        return parsed.value;
-      })
-      .filter((e): e is VerdictEvent => e.type === 'verdict');
+    expected = simulateAndReplay(recording, MODEL);
     expect(expected).toHaveLength(3);
   });
 

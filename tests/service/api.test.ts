@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEventJson } from '../../src/io/eventJson.js';
 import type { VerdictEvent } from '../../src/types.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
-import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from './serveProcess.js';
+import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess, simulateAndReplay } from './serveProcess.js';
 
 describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL }) => {
   const TOKEN = 'quay-7-secret-token';
@@ -25,19 +24,7 @@ describe.each(SHIPPED_MODELS)('enose serve with the $name model', ({ path: MODEL
 
   beforeAll(async () => {
     ensureServiceBuilt();
-    const sim = runEnose(['simulate', '--containers', '3', '--seed', '7', '--start-day', '22', '--out', recording]);
-    expect(sim.code, sim.stderr).toBe(0);
-    const replay = runEnose(['replay', recording, '--model', MODEL, '--json']);
-    expect(replay.code, replay.stderr).toBe(0);
-    expected = replay.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const parsed = parseEventJson(line);
-        if (!parsed.ok) throw new Error(parsed.error);
-        return parsed.value;
-      })
-      .filter((e): e is VerdictEvent => e.type === 'verdict');
+    expected = simulateAndReplay(recording, MODEL);
     expect(expected).toHaveLength(3);
     [open, guarded] = await Promise.all([
       startServe(['--replay', recording, '--model', MODEL, '--speed', '100']),

@@ -3,6 +3,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
+import { parseEventJson } from '../../src/io/eventJson.js';
+import type { VerdictEvent } from '../../src/types.js';
+import { runEnose } from '../helpers/cli.js';
 
 const OWN_SOURCES = ['src/service', 'src/report', 'src/cli/serve.ts', 'src/cli/evaluate.ts', 'src/cli/run.ts'];
 
@@ -94,4 +97,24 @@ export async function awaitSample(url: string, id: string, headers: Record<strin
     if (res.status !== 202) throw new Error(`GET sample ${id}: ${res.status} ${JSON.stringify(json)}`);
     if (Date.now() - t0 > timeoutMs) throw new Error(`sample ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(json)}`);
   }
+}
+
+/**
+ * Simulates `containers` containers of rig SIM7 (day 22) into `recording` and returns the verdicts `enose replay`
+ * gives them with `model`: what a service on that recording must answer.
+ */
+export function simulateAndReplay(recording: string, model: string, containers = 3): VerdictEvent[] {
+  const sim = runEnose(['simulate', '--containers', String(containers), '--seed', '7', '--start-day', '22', '--out', recording]);
+  if (sim.code !== 0) throw new Error(`enose simulate failed: ${sim.stderr}`);
+  const replay = runEnose(['replay', recording, '--model', model, '--json']);
+  if (replay.code !== 0) throw new Error(`enose replay failed: ${replay.stderr}`);
+  return replay.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const parsed = parseEventJson(line);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.value;
+    })
+    .filter((e): e is VerdictEvent => e.type === 'verdict');
 }
