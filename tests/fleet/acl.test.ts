@@ -11,7 +11,7 @@ import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFleetCentre, type FleetCentre } from '../../src/fleet/centre.js';
 import { startStation, type StationLink } from '../../src/fleet/station.js';
-import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
+import { haveMosquitto, startBroker, type Broker, clearVerdictEvent } from '../helpers/mosquitto.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const have = haveMosquitto('ACL test');
@@ -28,20 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const verdictEvent = (sample: string) => ({
-  type: 'verdict' as const,
-  atMs: 0,
-  sample,
-  verdict: 'clear' as const,
-  class: 'clear',
-  probabilities: { clear: 0.99, cocaine: 0.01 },
-  score: 0.01,
-  reasons: ['clear-class' as const],
-  quality: { framesB: 300, framesE: 600, lostFrames: 0, lostShare: 0, maxGapS: 0.1, cut: null, channels: [], novelty: 0.3 },
-  modelId: 'm0',
-  latencyMs: 0.2,
-  frames: { first: 0, last: 899, count: 900 },
-});
+const verdictEvent = clearVerdictEvent;
 
 describe.runIf(have)('deploy/mosquitto.conf with its ACL', () => {
   it('lets a station publish under its own topic and nowhere else', async () => {

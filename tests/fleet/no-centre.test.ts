@@ -14,7 +14,7 @@ import { STATION_OPTIONS, stationFromArgs } from '../../src/cli/stationOptions.j
 import { createAckSender } from '../../src/fleet/acks.js';
 import { ackMessageSchema } from '../../src/fleet/message.js';
 import { startStation, type StationLink } from '../../src/fleet/station.js';
-import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
+import { haveMosquitto, startBroker, type Broker, clearVerdictEvent } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/pty.js';
 
 const have = haveMosquitto('a station without a centre');
@@ -29,20 +29,7 @@ afterAll(async () => {
 });
 
 const engine = { setModel() {}, modelId: () => 'm0', stats: () => ({ verdicts: 0 }) };
-const verdictEvent = (n: number) => ({
-  type: 'verdict' as const,
-  atMs: 0,
-  sample: `MSCU000000${n}-20261207T010203Z`,
-  verdict: 'clear' as const,
-  class: 'clear',
-  probabilities: { clear: 0.99, cocaine: 0.01 },
-  score: 0.01,
-  reasons: ['clear-class' as const],
-  quality: { framesB: 300, framesE: 600, lostFrames: 0, lostShare: 0, maxGapS: 0.1, cut: null, channels: [], novelty: 0.3 },
-  modelId: 'm0',
-  latencyMs: 0.2,
-  frames: { first: 0, last: 899, count: 900 },
-});
+const verdictEvent = (n: number) => clearVerdictEvent(`MSCU000000${n}-20261207T010203Z`);
 /** pty.ts's waitFor, with the deadline a broker restart needs. */
 const until = (what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> => waitFor(test, what, timeoutMs);
 

@@ -5,7 +5,6 @@
  * enose_model_info in /metrics, the OpenAPI document, and a `model` event on /v1/events so that an open page
  * reads /v1/model again; the new model's verdicts get their score-plot point. Before that cycle it shows the old.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
-import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
+import { haveMosquitto, startBroker, type Broker, retainedStatus } from '../helpers/mosquitto.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
 
 const have = haveMosquitto('serve after a roll-out');
@@ -44,10 +43,7 @@ const idOf = (path: string) => {
   return m.value.id;
 };
 
-function statusOf(station: string): Record<string, unknown> | null {
-  const r = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', `enose/${station}/status`, '-C', '1', '-W', '2'], { encoding: 'utf8' });
-  return r.stdout.trim() === '' ? null : (JSON.parse(r.stdout.trim()) as Record<string, unknown>);
-}
+const statusOf = (station: string) => retainedStatus(broker.port, station);
 
 async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 300): Promise<T> {
   let v = await get();

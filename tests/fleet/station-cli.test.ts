@@ -4,7 +4,7 @@
  * status names the model and the rig, the centre's API, page, SSE and metrics answer, and a model roll-out
  * (`enose fleet publish-model`) is taken between cycles or refused with the reason in the status.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
 import { runEnose } from '../helpers/cli.js';
-import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';
+import { haveMosquitto, startBroker, type Broker, retainedStatus } from '../helpers/mosquitto.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
 
@@ -46,11 +46,7 @@ function subscribe(topic: string, count: number): { lines: Promise<string[]>; pr
   return { lines, proc };
 }
 
-/** The retained status of a station, as an independent subscriber reads it. */
-function statusOf(station: string): Record<string, unknown> | null {
-  const r = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', `enose/${station}/status`, '-C', '1', '-W', '2'], { encoding: 'utf8' });
-  return r.stdout.trim() === '' ? null : (JSON.parse(r.stdout.trim()) as Record<string, unknown>);
-}
+const statusOf = (station: string) => retainedStatus(broker.port, station);
 
 async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, tries = 1200): Promise<T> {
   let v = await get();

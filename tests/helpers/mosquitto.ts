@@ -98,3 +98,27 @@ export async function startBroker(dir: string, options: BrokerOptions = {}): Pro
   await broker.start();
   return broker;
 }
+
+/** The retained status of a station on the broker at `port`, as an independent subscriber (`mosquitto_sub`) reads it. */
+export function retainedStatus(port: number, station: string): Record<string, unknown> | null {
+  const r = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', `enose/${station}/status`, '-C', '1', '-W', '2'], { encoding: 'utf8' });
+  return r.stdout.trim() === '' ? null : (JSON.parse(r.stdout.trim()) as Record<string, unknown>);
+}
+
+/** A clear verdict event of sample `sample`, as a station hands it to its link (fleet tests without an engine). */
+export function clearVerdictEvent(sample: string) {
+  return {
+    type: 'verdict' as const,
+    atMs: 0,
+    sample,
+    verdict: 'clear' as const,
+    class: 'clear',
+    probabilities: { clear: 0.99, cocaine: 0.01 },
+    score: 0.01,
+    reasons: ['clear-class' as const],
+    quality: { framesB: 300, framesE: 600, lostFrames: 0, lostShare: 0, maxGapS: 0.1, cut: null, channels: [], novelty: 0.3 },
+    modelId: 'm0',
+    latencyMs: 0.2,
+    frames: { first: 0, last: 899, count: 900 },
+  };
+}
