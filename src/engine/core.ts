@@ -18,16 +18,8 @@ import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, t
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, GATE_BITS, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
-import {
-  adaptedBundle,
-  applyAdaptation,
-  createAdaptation,
-  largestShiftSd,
-  watchAddedAlarms,
-  observeSample,
-  type AdaptationOptions,
-  type AdaptationState,
-} from '../model/adaptation.js';
+import type { AdaptationOptions } from '../model/adaptation.js';
+import { OnlineAdaptation } from './onlineAdaptation.js';
 import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
@@ -105,10 +97,8 @@ export class EngineCore {
   private readonly options: EngineCoreOptions;
   /** A model to switch to at the next cycle start (setModel), never within a cycle. */
   private nextModel: ModelBundle | null = null;
-  private readonly adaptation: AdaptationState | null;
-  /** With adaptation: the parent model, compiled once, that the watchdog judges each sample with. */
-  private readonly parentModel: CompiledModel | null;
-  private readonly parentProbs: Float64Array;
+  /** Adaptation during operation (onlineAdaptation.ts), called before and after each predicted verdict; null when off. */
+  private readonly adaptation: OnlineAdaptation | null;
   /** The model's rig check (null for a model without a rig fingerprint). */
   private rigCheck: RigCheck | null;
   /** Why the rig's cycles are not judged now (rigSession.ts), or null while they are. */
@@ -146,39 +136,13 @@ export class EngineCore {
     this.gateLimits = bundle ? ((bundle.limits?.gates as GateLimits | null | undefined) ?? null) : (options.gates ?? null);
     const adapt = options.adaptation ?? false;
     if (adapt !== false && (!bundle || !this.model)) throw new EnoseError('bad-option', 'adaptation needs a model');
-    this.adaptation = adapt !== false && bundle && this.model ? createAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
-    this.parentModel = this.adaptation && bundle ? compileModel(bundle) : null;
-    this.parentProbs = new Float64Array(this.parentModel ? this.probs.length : 0);
+    this.adaptation = adapt !== false && bundle && this.model ? new OnlineAdaptation(bundle, this.model, adapt === true ? {} : adapt) : null;
     this.rigCheck = null;
-  }
-
-  /** After a verdict: the watchdog (when the parent judged the sample too), then the sample offered to adaptation. */
-  private adapt(
-    buf: Float64Array,
-    sample: string,
-    verdict: VerdictKind | null,
-    modelVerdict: VerdictKind | null,
-    parentVerdict: VerdictKind | null,
-    score: number | null,
-    novelty: number,
-  ): void {
-    const state = this.adaptation!;
-    const model = this.model!;
-    // The parent judged the sample (before the verdict) exactly when adaptation had moved the model.
-    if (parentVerdict !== null) {
-      const accepted = state.accepted;
-      const shiftSd = largestShiftSd(state);
-      if (watchAddedAlarms(state, model, modelVerdict === 'suspicious', parentVerdict === 'clear')) {
-        this.sink({ type: 'adaptation-stopped', atMs: this.now(), sample, addedAlarms: state.addedCount, watchSamples: state.options.watchSamples, accepted, largestShiftSd: shiftSd });
-        return;
-      }
-    }
-    if (observeSample(state, buf, 0, verdict, score, novelty) === 'accepted') applyAdaptation(state, model);
   }
 
   /** The model as adaptation has moved it, as a bundle of its own (lineage: parent, samples), or null when off. */
   adaptedModel(): ModelBundle | null {
-    return this.adaptation && this.bundle ? adaptedBundle(this.bundle, this.adaptation) : null;
+    return this.adaptation && this.bundle ? this.adaptation.adaptedBundle(this.bundle) : null;
   }
 
   /**
@@ -411,12 +375,7 @@ export class EngineCore {
     // Once adaptation has moved the model, the parent model judges the sample too (the watchdog counts the alarms
     // adaptation adds), and adaptation may not clear on its own what the parent flags: such a sample is
     // inconclusive (re-sample), reason `adaptation-disagrees`.
-    let parentVerdict: VerdictKind | null = null;
-    if (predicted && this.adaptation && !this.adaptation.stopped && this.adaptation.accepted > 0) {
-      const parent = this.parentModel!;
-      const parentBest = predictForVerdict(parent, buf, 0, this.parentProbs);
-      parentVerdict = decideVerdict(this.policy, this.parentProbs, parentBest, noveltyOfLast(parent)).verdict;
-    }
+    const parentVerdict = predicted && this.adaptation ? this.adaptation.beforeVerdict(buf) : null;
     if (predicted) {
       const outcome = decideVerdict(this.policy, this.probs, best, novelty);
       modelVerdict = outcome.verdict;
@@ -456,7 +415,7 @@ export class EngineCore {
       latencyMs,
       frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
       ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
-      ...(this.adaptation && { adaptation: { accepted: this.adaptation.accepted, largestShiftSd: largestShiftSd(this.adaptation), stopped: this.adaptation.stopped } }),
+      ...(this.adaptation && { adaptation: this.adaptation.status() }),
     };
     this.verdicts++;
     this.sink(event);
@@ -464,7 +423,8 @@ export class EngineCore {
     if (rigWarning) this.sink(rigWarning);
     // After the verdict (which used the model as it stood): the watchdog compares it with the parent model's,
     // then the sample is offered, and the model moves if it is accepted.
-    if (this.adaptation && predicted && !this.adaptation.stopped) this.adapt(buf, t.id, verdict, modelVerdict, parentVerdict, score, novelty);
+    const stopped = predicted && this.adaptation ? this.adaptation.afterVerdict({ sample: t.id, verdict, modelVerdict, score, novelty }) : null;
+    if (stopped) this.sink({ type: 'adaptation-stopped', atMs: this.now(), ...stopped });
     if (latencyMs > this.budgetMs) {
       this.overBudget++;
       this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });
