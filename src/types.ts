@@ -183,6 +183,9 @@ export interface CycleQuality {
   readonly novelty: number | null;
 }
 
+/** How many leading PCA scores a verdict carries (`VerdictEvent.pcaScores`): what the score plot and the report draw. */
+export const VERDICT_PCA_SCORES = 3;
+
 export interface VerdictEvent {
   readonly type: 'verdict';
   /** The host's monotonic clock (performance.now()) at the verdict: for latencies, not a date. */
@@ -217,6 +220,13 @@ export interface VerdictEvent {
    * `stopped` once the watchdog has stopped adaptation (the model is the parent's again: shift 0).
    */
   readonly adaptation?: { readonly accepted: number; readonly largestShiftSd: number; readonly stopped: boolean };
+  /**
+   * The sample's first PCA scores in the space of the model that judged it (`VERDICT_PCA_SCORES` of them, fewer
+   * for a model with fewer components; adaptation's shift included): where it falls on the model's score plot.
+   * Null when no prediction was made (`class` null). Always set by the engine; absent only in verdicts recorded
+   * by versions before it.
+   */
+  readonly pcaScores?: readonly number[] | null;
 }
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */

@@ -5,17 +5,10 @@
  */
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/bundle.js';
-import {
-  compileModel,
-  compilePolicy,
-  decideVerdict,
-  noveltyOfLast,
-  predictForVerdict,
-  type CompiledModel,
-  type CompiledPolicy,
-} from '../model/pipeline.js';
+import { leadingScoresInto } from '../model/leadingScores.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
-import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, GATE_BITS, type ExtractorConfig, type GateLimits } from '../signal/features.js';
+import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
 import type { AdaptationOptions } from '../model/adaptation.js';
@@ -24,7 +17,18 @@ import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
-import { STATION_ID, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
+import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
+import {
+  channelGateReasons,
+  cycleQuality,
+  cycleReasons,
+  environmentReasons,
+  finiteFeatures,
+  isExposed,
+  policyVerdict,
+  probabilitiesOf,
+  unpredictedVerdict,
+} from './verdictSteps.js';
 
 export { extractorOf } from './modelExtractor.js';
 export type { CycleFeaturesRecord } from './cycleRecord.js';
@@ -63,13 +67,6 @@ export interface EngineCoreOptions {
   readonly adaptation?: boolean | AdaptationOptions;
 }
 
-const GATE_REASON: Record<string, VerdictReason> = {
-  saturated: 'channel-saturated',
-  dead: 'channel-dead',
-  spiking: 'channel-spiking',
-  'baseline-unstable': 'baseline-unstable',
-};
-
 export class EngineCore {
   private readonly sink: (event: EngineEvent) => void;
   private readonly onFeatures: ((record: CycleFeaturesRecord) => void) | null;
@@ -77,6 +74,12 @@ export class EngineCore {
   private model: CompiledModel | null;
   private policy: CompiledPolicy | null;
   private probs: Float64Array;
+  /** The last prediction's most probable class and novelty (NaN without a novelty limit). */
+  private best = 0;
+  private novelty = NaN;
+  /** The leading PCA scores a verdict carries, and the transformed row they are projected from (leadingScores.ts). */
+  private pcaScores: Float64Array;
+  private pcaScratch: Float64Array;
   private extractorConfig: ExtractorConfig;
   private cycleLimits: CycleLimits;
   private readonly budgetMs: number;
@@ -120,6 +123,8 @@ export class EngineCore {
     this.model = bundle ? compileModel(bundle) : null;
     this.policy = bundle ? compilePolicy(bundle) : null;
     this.probs = new Float64Array(bundle ? bundle.classes.length : 0);
+    this.pcaScores = new Float64Array(bundle ? Math.min(VERDICT_PCA_SCORES, bundle.pca.components) : 0);
+    this.pcaScratch = new Float64Array(bundle && bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = bundle ? extractorOf(bundle) : { ...DEFAULT_EXTRACTOR, ...options.extractor };
     this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...options.cycle, ...(bundle?.limits?.cycle ?? {}) };
@@ -174,6 +179,8 @@ export class EngineCore {
     this.model = compileModel(bundle);
     this.policy = compilePolicy(bundle);
     this.probs = new Float64Array(bundle.classes.length);
+    this.pcaScores = new Float64Array(Math.min(VERDICT_PCA_SCORES, bundle.pca.components));
+    this.pcaScratch = new Float64Array(bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = extractorOf(bundle);
     this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...this.options.cycle, ...(bundle.limits?.cycle ?? {}) };
@@ -303,131 +310,120 @@ export class EngineCore {
     }
   }
 
-  /** The verdict of the cycle in progress, triggered at `triggerAtMs` (arrival of the frame that ended it). */
+  /**
+   * The verdict of the cycle in progress, triggered at `triggerAtMs` (arrival of the frame that ended it), in
+   * named steps: quality gates, features and channel gates, the model (transform, classify, novelty, environment
+   * ranges, the plotted scores), the quality record, then with a model the policy, the event, and what follows it.
+   */
   private judge(triggerAtMs: number): void {
     const t = this.tracker;
     const features = this.features!;
-    const limits = this.cycleLimits;
-    const reasons: VerdictReason[] = [];
-    if (t.cut) reasons.push(t.cut === 'disconnect' ? 'cut-disconnect' : t.cut === 'reboot' ? 'cut-reboot' : 'cut-stopped');
-    const exposed = t.framesE > 1 && t.framesB > 0;
-    // Through recovery, the recovery must reach into the second half of its last window.
-    const recoveryShort = t.throughRecovery && !features.recoveryComplete;
-    if (!exposed || t.baselineS < limits.minBaselineS || t.exposureS < limits.minExposureS || recoveryShort) reasons.push('too-short');
-    if (t.lostShare > limits.maxLostShare) reasons.push('lost-frames');
-    if (t.maxGapS > limits.maxGapS) reasons.push('gap-too-long');
-    const channels: { channel: string; gate: CycleQuality['channels'][number]['gate'] }[] = [];
-    let predicted = false;
-    let best = 0;
-    let novelty = NaN;
-    const buf = this.featureBuf;
-    if (exposed) {
-      features.finish(buf, this.gates);
-      const names = features.channels;
-      for (let i = 0; i < names.length; i++) {
-        const g = this.gates[i]!;
-        if (g === 0) continue;
-        for (const [bit, gate] of GATE_BITS) {
-          if (g & bit) {
-            channels.push({ channel: names[i]!, gate });
-            const reason = GATE_REASON[gate]!;
-            if (!reasons.includes(reason) && !this.ignoreGates.has(reason)) reasons.push(reason);
-          }
-        }
-      }
-      let finite = true;
-      for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j]!)) finite = false;
-      if (!finite) {
-        if (!reasons.includes('channel-dead')) reasons.push('features-invalid');
-      } else if (this.model) {
-        best = predictForVerdict(this.model, buf, 0, this.probs);
-        novelty = noveltyOfLast(this.model);
-        predicted = true;
-        const env = this.bundle!.limits?.environment ?? {};
-        for (const { channel, feature } of this.envIndex) {
-          const range = env[channel];
-          if (range && (buf[feature]! < range.min || buf[feature]! > range.max)) {
-            reasons.push(channel === 'rh_pct' ? 'humidity-out-of-range' : 'temperature-out-of-range');
-          }
-        }
-      }
-    }
-    const quality: CycleQuality = {
-      framesB: t.framesB,
-      framesE: t.framesE,
-      ...(t.throughRecovery && { framesR: t.framesR }),
-      lostFrames: t.lost,
-      lostShare: t.lostShare,
-      maxGapS: t.maxGapS,
-      cut: t.cut,
-      channels,
-      novelty: Number.isNaN(novelty) ? null : novelty,
-    };
-    // Every cycle's features go to onFeatures when it is set, with a model too (the quality reasons then include
-    // the model's own range checks: `enose calibrate --method threshold` gates its samples as the model would).
-    this.onFeatures?.({ sample: t.id, label: this.labelHint, features: Float64Array.from(buf), reasons: [...reasons], quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN, rigValues: rigValuesOf(features, this.info!.channels) });
+    const reasons = cycleReasons(t, this.cycleLimits, features.recoveryComplete);
+    const exposed = isExposed(t);
+    const channels = exposed ? this.finishFeatures(reasons) : [];
+    const predicted = exposed && finiteFeatures(this.featureBuf, reasons) && this.predict(reasons);
+    const quality = cycleQuality(t, channels, predicted ? this.novelty : NaN);
+    this.reportFeatures(reasons, quality, exposed);
     if (!this.bundle) return;
-    const bundle = this.bundle;
-    let verdict: VerdictEvent['verdict'];
-    let score: number | null = null;
-    const probabilities: Record<string, number> = {};
-    let modelVerdict: VerdictKind | null = null;
-    // Once adaptation has moved the model, the parent model judges the sample too (the watchdog counts the alarms
-    // adaptation adds), and adaptation may not clear on its own what the parent flags: such a sample is
-    // inconclusive (re-sample), reason `adaptation-disagrees`.
-    const parentVerdict = predicted && this.adaptation ? this.adaptation.beforeVerdict(buf) : null;
-    if (predicted) {
-      const outcome = decideVerdict(this.policy, this.probs, best, novelty);
-      modelVerdict = outcome.verdict;
-      score = outcome.score;
-      for (let c = 0; c < bundle.classes.length; c++) probabilities[bundle.classes[c]!] = this.probs[c]!;
-      // Quality problems make a verdict inconclusive, never clear; an unknown odour stays a reason.
-      verdict = reasons.length > 0 ? (this.policy ? 'inconclusive' : null) : outcome.verdict;
-      reasons.push(outcome.reason);
-      if (verdict === 'clear' && parentVerdict === 'suspicious') {
-        verdict = 'inconclusive';
-        reasons.push('adaptation-disagrees');
-      }
-      // Data far outside the training rig's: never clear (a suspicious verdict stays, with the reason).
-      if (this.rigCheck?.check(features.levels)) {
-        reasons.push('rig-mismatch');
-        if (verdict === 'clear') verdict = 'inconclusive';
-      }
-    } else {
-      verdict = this.policy ? 'inconclusive' : null;
-      if (reasons.length === 0) reasons.push('features-invalid');
-    }
+    const decision = this.decide(predicted, reasons);
+    const event = this.verdictEvent(triggerAtMs, predicted, decision, reasons, quality);
+    this.verdicts++;
+    this.sink(event);
+    this.afterVerdict(event, predicted, decision);
+  }
+
+  /** Features: the cycle's row into `featureBuf`, and the channel gates that tripped (their reasons join). */
+  private finishFeatures(reasons: VerdictReason[]): CycleQuality['channels'] {
+    const features = this.features!;
+    features.finish(this.featureBuf, this.gates);
+    return channelGateReasons(this.gates, features.channels, this.ignoreGates, reasons);
+  }
+
+  /**
+   * The model on a finite feature row: transform and classify (`probs`, `best`), the novelty, the environment
+   * ranges (their reasons join), and the leading PCA scores the verdict carries. False in feature-only mode.
+   */
+  private predict(reasons: VerdictReason[]): boolean {
+    const model = this.model;
+    if (!model) return false;
+    const buf = this.featureBuf;
+    this.best = predictForVerdict(model, buf, 0, this.probs);
+    this.novelty = noveltyOfLast(model);
+    environmentReasons(buf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
+    leadingScoresInto(model, buf, 0, this.pcaScores, this.pcaScratch);
+    return true;
+  }
+
+  /**
+   * Every cycle's features go to onFeatures when it is set, with a model too (the quality reasons then include
+   * the model's own range checks: `enose calibrate --method threshold` gates its samples as the model would).
+   */
+  private reportFeatures(reasons: readonly VerdictReason[], quality: CycleQuality, exposed: boolean): void {
+    if (!this.onFeatures) return;
+    const t = this.tracker;
+    const features = this.features!;
+    this.onFeatures({ sample: t.id, label: this.labelHint, features: Float64Array.from(this.featureBuf), reasons: [...reasons], quality, exposureS: t.exposureS, baselineDrift: exposed ? features.largestBaselineDrift : NaN, rigValues: rigValuesOf(features, this.info!.channels) });
+  }
+
+  /**
+   * The policy: adaptation first (the parent model judges the sample once adaptation has moved the model), then
+   * the verdict from the model's outcome, the quality reasons, the parent's verdict and the rig check.
+   */
+  private decide(predicted: boolean, reasons: VerdictReason[]): Decision {
+    const hasPolicy = this.policy !== null;
+    if (!predicted) return { verdict: unpredictedVerdict(hasPolicy, reasons), modelVerdict: null, score: null };
+    const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf) : null;
+    const outcome = decideVerdict(this.policy, this.probs, this.best, this.novelty);
+    const rigMismatch = this.rigCheck?.check(this.features!.levels) ?? false;
+    return { verdict: policyVerdict(outcome, hasPolicy, parentVerdict, rigMismatch, reasons), modelVerdict: outcome.verdict, score: outcome.score };
+  }
+
+  private verdictEvent(triggerAtMs: number, predicted: boolean, decision: Decision, reasons: VerdictReason[], quality: CycleQuality): VerdictEvent {
+    const t = this.tracker;
+    const bundle = this.bundle!;
     const atMs = this.now();
-    const latencyMs = atMs - triggerAtMs;
-    const event: VerdictEvent = {
+    return {
       type: 'verdict',
       atMs,
       wallTime: new Date(this.wallClock()).toISOString(),
       station: this.stationId ?? this.info!.rig,
       sample: t.id,
-      verdict,
-      class: predicted ? bundle.classes[best]! : null,
-      probabilities,
-      score,
+      verdict: decision.verdict,
+      class: predicted ? bundle.classes[this.best]! : null,
+      probabilities: predicted ? probabilitiesOf(bundle.classes, this.probs) : {},
+      score: decision.score,
       reasons,
       quality,
       modelId: bundle.id,
-      latencyMs,
+      latencyMs: atMs - triggerAtMs,
       frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
       ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
       ...(this.adaptation && { adaptation: this.adaptation.status() }),
+      pcaScores: predicted ? Array.from(this.pcaScores) : null,
     };
-    this.verdicts++;
-    this.sink(event);
-    const rigWarning = predicted ? this.rigCheck?.dataWarning(t.id, atMs) : null;
+  }
+
+  /**
+   * After the verdict: the rig's data warning, adaptation (the watchdog compares the verdict with the parent
+   * model's, then the sample is offered and the model moves if it is accepted), and the latency budget.
+   */
+  private afterVerdict(event: VerdictEvent, predicted: boolean, decision: Decision): void {
+    const rigWarning = predicted ? this.rigCheck?.dataWarning(event.sample, event.atMs) : null;
     if (rigWarning) this.sink(rigWarning);
-    // After the verdict (which used the model as it stood): the watchdog compares it with the parent model's,
-    // then the sample is offered, and the model moves if it is accepted.
-    const stopped = predicted && this.adaptation ? this.adaptation.afterVerdict({ sample: t.id, verdict, modelVerdict, score, novelty }) : null;
-    if (stopped) this.sink({ type: 'adaptation-stopped', atMs: this.now(), ...stopped });
-    if (latencyMs > this.budgetMs) {
+    if (predicted && this.adaptation) {
+      const stopped = this.adaptation.afterVerdict({ sample: event.sample, verdict: decision.verdict, modelVerdict: decision.modelVerdict, score: decision.score, novelty: this.novelty });
+      if (stopped) this.sink({ type: 'adaptation-stopped', atMs: this.now(), ...stopped });
+    }
+    if (event.latencyMs > this.budgetMs) {
       this.overBudget++;
-      this.sink({ type: 'over-budget', atMs: this.now(), sample: t.id, latencyMs, budgetMs: this.budgetMs });
+      this.sink({ type: 'over-budget', atMs: this.now(), sample: event.sample, latencyMs: event.latencyMs, budgetMs: this.budgetMs });
     }
   }
+}
+
+/** What the policy step decided: the verdict given, the policy's verdict on the model alone, P(suspicious). */
+interface Decision {
+  readonly verdict: VerdictKind | null;
+  readonly modelVerdict: VerdictKind | null;
+  readonly score: number | null;
 }
