@@ -139,6 +139,7 @@ const schemas = {
     latencyMs: num,
     frames: z.looseObject({ first: uint, last: uint, count: uint }),
     label: text.optional(),
+    pcaScores: z.array(num).nullable().optional(),
   }),
   'over-budget': z.looseObject({ type: z.literal('over-budget'), atMs: num, sample: text, latencyMs: num, budgetMs: num }),
   'adaptation-stopped': z.looseObject({

@@ -9,8 +9,7 @@ import type { ModelBundle } from '../model/bundle.js';
 import { evaluateModel, reportOf, type EvaluationReport, type JudgedSample } from '../model/evaluation.js';
 import { compileModel, predictCompiled } from '../model/pipeline.js';
 import { isSuspiciousLabel } from '../model/policy.js';
-import type { FeatureTable, VerdictEvent, VerdictKind } from '../types.js';
-import { sameProbabilities, ScoreTap, type CycleScores } from './scores.js';
+import type { FeatureTable, VerdictKind } from '../types.js';
 
 export interface ReportSample {
   readonly sample: string;
@@ -72,34 +71,23 @@ export function reportDataFromTable(bundle: ModelBundle, table: FeatureTable, in
 }
 
 /**
- * Report data of recordings of frames, through the streaming engine (the verdicts `enose evaluate` scores)
- * and a score tap beside it for the PCA scores of each cycle.
+ * Report data of recordings of frames, through the streaming engine (the verdicts `enose evaluate` scores), each
+ * cycle with the PCA scores its verdict carries.
  */
 export function reportDataFromRecordings(bundle: ModelBundle, recordings: readonly TrainingRecording[], info: ReportMeta): ReportData {
   const samples: ReportSample[] = [];
   let unlabelled = 0;
   for (const recording of recordings) {
-    const verdicts: VerdictEvent[] = [];
-    const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
-      if (e.type === 'verdict') verdicts.push(e);
-    });
-    const scored = new Map<string, CycleScores>();
-    const tap = new ScoreTap(bundle, (s) => scored.set(s.sample, s));
-    for (const event of recording.events) {
-      core.push(event);
-      tap.push(event);
-    }
-    core.end();
-    tap.end();
-    for (const v of verdicts) {
+    const core = new EngineCore(bundle, { emitFrames: false }, (v) => {
+      if (v.type !== 'verdict') return;
       if (v.label === undefined) {
         unlabelled++;
-        continue;
+        return;
       }
-      const s = scored.get(v.sample);
-      const pc = s && v.class !== null && sameProbabilities(bundle.classes, s.probabilities, v.probabilities) ? s.scores : null;
-      samples.push({ sample: v.sample, label: v.label, group: recording.group, predicted: v.class, verdict: v.verdict, score: v.score, reasons: v.reasons, pc });
-    }
+      samples.push({ sample: v.sample, label: v.label, group: recording.group, predicted: v.class, verdict: v.verdict, score: v.score, reasons: v.reasons, pc: v.pcaScores ?? null });
+    });
+    for (const event of recording.events) core.push(event);
+    core.end();
   }
   const judged: JudgedSample[] = samples.map((s) => ({ sample: s.sample, label: s.label, group: s.group, predicted: s.predicted, verdict: s.verdict, reasons: s.reasons }));
   return { ...meta(info), bundle, evaluation: reportOf(bundle, judged), samples, unlabelled };

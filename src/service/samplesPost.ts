@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
-import type { ScoreTap } from '../report/scores.js';
 import type { EventHub } from './hub.js';
 import type { ServiceMetrics } from './metrics.js';
 import { sendJson } from './routes.js';
@@ -35,8 +34,6 @@ export interface SamplePoster {
   readonly engine: Engine;
   readonly hub: EventHub;
   readonly metrics: ServiceMetrics;
-  /** The score tap the cycle will be drawn by (the one in use when the request is booked: a roll-out replaces it). */
-  readonly tap: Pick<ScoreTap, 'requestSample'>;
 }
 
 export async function postSample(req: IncomingMessage, res: ServerResponse, s: SamplePoster): Promise<void> {
@@ -78,7 +75,6 @@ export async function postSample(req: IncomingMessage, res: ServerResponse, s: S
   // page that saw the start must not then see the request as still waiting.
   s.hub.broadcast('sample-requested', JSON.stringify({ type: 'sample-requested', id: booked.id, containerId: booked.containerId }));
   try {
-    s.tap.requestSample(booked.id);
     await s.engine.startSample(booked.id);
   } catch (error) {
     s.book.withdraw(booked.id);

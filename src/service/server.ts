@@ -23,14 +23,14 @@
  * a cross-site form cannot send. No endpoint reads or writes a file.
  *
  * This file wires the parts: the route table (routes.ts, with POST /v1/samples in samplesPost.ts), the state
- * that engine events leave (state.ts), the streams and waiters they go to (hub.ts), the metrics, the score tap.
+ * that engine events leave (state.ts), the streams and waiters they go to (hub.ts), the metrics. The score plot's
+ * points are the PCA scores each verdict carries (`pcaScores`): no second engine core runs beside the engine.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { eventToJson } from '../io/eventJson.js';
 import type { ModelBundle } from '../model/bundle.js';
-import { ScoreTap, sameProbabilities, type CycleScores } from '../report/scores.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
 import { accessRecord, type AccessRecord } from './accessRecord.js';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './auth.js';
@@ -108,15 +108,12 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   const state = new ServiceState({ maxFrameHz, ...(options.wallClock && { wallClock: options.wallClock }) });
   const book = state.book;
   const sessions = new SessionStore();
-  const awaitingScores = new Map<string, VerdictEvent>();
   // The model the engine judges with: the one it started with until a roll-out (engine.setModel) takes effect at
-  // a cycle start; /v1/model, /v1/health, the metrics, the score plot and the OpenAPI document follow it.
+  // a cycle start; /v1/model, /v1/health, the metrics and the OpenAPI document follow it.
   let current = model;
   let pageModelJson = JSON.stringify(pageModelOf(model));
   const apiJson = (m: ModelBundle) => JSON.stringify(openApiDocument(ROUTES, { version: options.version ?? '0', modelId: m.id }));
   let openApiJson = apiJson(model);
-  /** The rig's last info line, for a new score tap (its features are built for the rig's channels). */
-  let lastInfo: SourceEvent | null = null;
 
   const metrics: ServiceMetrics = createServiceMetrics({
     modelId: model.id,
@@ -130,23 +127,9 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     onCut: (reason) => metrics.sseCut(reason),
   });
 
-  // The tap runs after the engine on each source event (its work must not count in the verdict's latency),
-  // so a cycle's scores arrive just after its verdict, within the same source event.
-  const onScores = (scores: CycleScores) => {
-    const verdict = awaitingScores.get(scores.sample);
-    awaitingScores.delete(scores.sample);
-    if (!verdict || verdict.class === null || !sameProbabilities(current.classes, scores.probabilities, verdict.probabilities)) return;
-    book.setPca(scores.sample, scores.scores);
-    hub.broadcast('pca-point', JSON.stringify({ type: 'pca-point', sample: scores.sample, scores: scores.scores }));
-  };
-  let tap = new ScoreTap(model, onScores);
-
-  /** The cycle the source event being handled started (the tap has not seen that event yet). */
-  let startedNow: Extract<EngineEvent, { type: 'sample-started' }> | null = null;
   /**
-   * The engine switched model (it does so at a frame outside any cycle: a roll-out), before the tap sees that
-   * frame: everything that shows the model follows it, and the score tap starts afresh with the new model (its
-   * extractor may end the cycle elsewhere) from the same frame on, told the rig and the cycle requested or started.
+   * The engine switched model (it does so at a frame outside any cycle: a roll-out): everything that shows the
+   * model follows it. The score plot needs nothing: each verdict carries its scores in its own model's space.
    */
   const followModel = () => {
     const next = engine.model();
@@ -154,12 +137,15 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     pageModelJson = JSON.stringify(pageModelOf(next));
     openApiJson = apiJson(next);
     metrics.setModel(next.id, next.classifier.type);
-    tap = new ScoreTap(next, onScores);
-    if (lastInfo) tap.push(lastInfo);
-    const busy = book.busy();
-    if (startedNow?.requested) tap.requestSample(startedNow.sample);
-    else if (busy?.state === 'pending') tap.requestSample(busy.sample);
     hub.broadcast('model', JSON.stringify({ type: 'model', id: next.id, classifier: next.classifier.type }));
+  };
+
+  /** The score plot's point of a verdict the model predicted: its PCA scores, right after the verdict. */
+  const drawPoint = (verdict: VerdictEvent) => {
+    const scores = verdict.pcaScores;
+    if (verdict.class === null || !scores) return;
+    book.setPca(verdict.sample, scores);
+    hub.broadcast('pca-point', JSON.stringify({ type: 'pca-point', sample: verdict.sample, scores }));
   };
 
   const onEngineEvent = (event: EngineEvent) => {
@@ -170,14 +156,12 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       state.apply(event, frameJson);
       hub.broadcast('frame', frameJson, event.atMs);
     } else {
-      if (event.type === 'sample-started') startedNow = event;
       state.apply(event);
-      if (event.type === 'verdict') {
-        awaitingScores.set(event.sample, event);
-        if (awaitingScores.size > 16) awaitingScores.delete(awaitingScores.keys().next().value!);
-      }
       hub.broadcast(event.type, eventToJson(event));
-      if (event.type === 'verdict') hub.notify(event.sample);
+      if (event.type === 'verdict') {
+        drawPoint(event);
+        hub.notify(event.sample);
+      }
     }
     options.onEvent?.(event);
   };
@@ -188,22 +172,15 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     hub.notify(record.id);
   };
 
-  // The engine sees the source through a tap: the score tap follows the same events, and a refused START
-  // (an `ack` the engine does not pass on) fails the request at once.
+  // The engine sees the source through a tap: after each source event the service follows a model switch, and a
+  // refused START (an `ack` the engine does not pass on) fails the request at once.
   const observed: FrameSource = {
     description: source.description,
     send: (command) => source.send(command),
     run: (emit, signal) =>
       source.run((event: SourceEvent) => {
-        if (event.type === 'info') lastInfo = event;
-        startedNow = null;
         emit(event);
         if (engine.modelId() !== current.id) followModel();
-        try {
-          tap.push(event);
-        } catch {
-          // the engine reports what is wrong with the data; the tap only draws
-        }
         if (event.type === 'ack' && event.command === 'START' && !event.ok) {
           const pending = book.busy();
           const record = pending?.state === 'pending' ? book.get(pending.sample) : undefined;
@@ -284,8 +261,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
       return openApiJson;
     },
     health,
-    // The tap read when the request is booked, not when it arrives: a roll-out may replace it while the body is read.
-    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics, tap: { requestSample: (id) => tap.requestSample(id) } }),
+    createSample: (req, res) => postSample(req, res, { book, engine, hub, metrics }),
   };
 
   // ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  *
  * Each engine event goes out as `event: <type>` plus `data: <the event's JSON line>`, the same JSON as the CLI's
  * `--json` output. The service adds its own event types: `snapshot` (first, on connect), `sample-requested`,
- * `sample-failed` and `pca-point` (a cycle's PCA scores, just before its verdict).
+ * `sample-failed` and `pca-point` (a cycle's PCA scores, the verdict's `pcaScores`, just after its verdict).
  */
 
 /** One SSE message. `data` must be one line (JSON from JSON.stringify or eventToJson is). */

@@ -4,6 +4,9 @@
  * classifier. Measured here (enose serve --replay, default model, first verdict of a fresh process, 3 runs
  * each): 7.0, 4.0, 11.6 ms cold; 1.9, 11.2, 1.2 ms warmed (about 0.2 ms for later verdicts). It helps most
  * of the time, not always: a garbage collection can still land in the first verdict's window.
+ *
+ * The core is not a second one beside the engine: it runs, and is dropped, before the engine starts. Each of its
+ * verdicts takes the whole verdict path, the leading PCA scores the score plot draws included (`pcaScores`).
  */
 import { EngineCore, extractorOf } from '../engine/core.js';
 import { recoveryWindowsS } from '../signal/features.js';

@@ -119,8 +119,11 @@ describe.runIf(have).each([
     if (shown === fromId) expect(stream.events).toEqual([]);
 
     const second = await run('MSCU1000002');
-    const verdict = second['verdict'] as { modelId: string; class: string | null };
+    const verdict = second['verdict'] as { modelId: string; class: string | null; pcaScores: number[] | null };
     expect(verdict.modelId).toBe(toId);
+    // The first cycle after the switch is drawn too: its point is the scores its verdict carries.
+    if (verdict.class !== null) expect(second['pca']).toEqual(verdict.pcaScores);
+    expect(verdict.pcaScores === null).toBe(verdict.class === null);
     const pageModel = JSON.parse(await get('/v1/model')) as { id: string; classes: string[]; cycle: { decidesAfter: string } | null };
     expect(pageModel.id).toBe(toId);
     expect(pageModel.cycle?.decidesAfter).toBe(to.decidesAfter === 'R' ? 'recovery' : 'exposure');
@@ -134,10 +137,7 @@ describe.runIf(have).each([
     expect(stream.events).toEqual([expect.objectContaining({ type: 'model', id: toId })]);
     stream.stop();
 
-    // The next cycle stays with it (no second switch), and the score tap, started afresh with the new model, draws
-    // its point. (The point of the first cycle after the switch is drawn only when the tap's probabilities equal
-    // the verdict's bit for bit; when the engine switched at that cycle's first frame they differ in the last
-    // digits, cause not found, so that one is not asserted: see docs/fleet.md.)
+    // The next cycle stays with it (no second switch) and is drawn as well.
     const third = await run('MSCU1000003');
     expect((third['verdict'] as { modelId: string }).modelId).toBe(toId);
     if ((third['verdict'] as { class: string | null }).class !== null) expect(third['pca']).toEqual(expect.arrayContaining([expect.any(Number)]));
