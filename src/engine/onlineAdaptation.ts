@@ -24,7 +24,7 @@ import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVe
 import type { EngineEvent, VerdictEvent, VerdictKind } from '../types.js';
 
 /** What the core tells adaptation of a verdict it gave (on the features it passed to `beforeVerdict`). */
-export interface JudgedSample {
+export interface GivenVerdict {
   readonly sample: string;
   /** The verdict given (after quality reasons, `adaptation-disagrees` and the rig check). */
   readonly verdict: VerdictKind | null;
@@ -93,7 +93,7 @@ export class OnlineAdaptation {
    * parent's (when the parent judged the sample), then the sample is offered, and the model moves if it is
    * accepted. Returns the `adaptation-stopped` event when this call's watchdog stopped adaptation, else null.
    */
-  afterVerdict(judged: JudgedSample): AdaptationStopped | null {
+  afterVerdict(judged: GivenVerdict): AdaptationStopped | null {
     const state = this.state;
     const features = this.features;
     this.features = null;
