@@ -4,7 +4,8 @@
  *
  * `{"afterFrame":N,"type":"cycle-end","atMs":..,"sample":"C-1","reason":"clear","phase":"E","seq":1234}`:
  * the rig took END after frame N (0-based across the recording), the last frame it sent before its ack, whose
- * seq and phase are `seq` and `phase` (null: no frame yet); `sample` is the engine's cycle id, `reason` the host's.
+ * seq and phase are `seq` and `phase` (null: no frame yet); `sample` is the engine's cycle id (the last one a
+ * frame carried: after an exposure-end verdict R frames carry none), `reason` the host's.
  * The replay gives the engine the rig's `END,OK` ack after frame N again, where the live engine got it.
  */
 import { z } from 'zod';
@@ -65,7 +66,7 @@ export class RecentSeqs {
   }
 }
 
-/** Where a replay is: the last frame emitted and the first frame of its sample's run. */
+/** Where a replay is: the last frame emitted, the last cycle id a frame carried, and its first frame. */
 export interface ReplayCursor {
   index: number;
   sample: string;

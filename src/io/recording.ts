@@ -245,6 +245,8 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
   /** Bytes of frame rows in the current frames file (written or buffered). */
   let bytesInFile = 0;
   const recentSeqs = new RecentSeqs();
+  /** The last cycle id a frame carried: after an exposure-end verdict the engine's R frames carry none. */
+  let lastCycleSample = '';
 
   const failWith = (error: unknown, action: string): void => {
     if (failure !== null) return;
@@ -344,6 +346,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
           sampleCell = cell;
         }
         if (sample !== '') {
+          lastCycleSample = sample;
           currentSample = sample;
           samplesInFile.add(sample);
         }
@@ -404,7 +407,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
     if (closed) throw new EnoseError('bad-usage', `recorder ${dir}: write after close`);
     if (failure !== null) return;
     const after = ended.seq === null ? frameCount - 1 : recentSeqs.indexOf(ended.seq, frameCount);
-    const line = cycleEndLine(after, ended, lastSampleRaw);
+    const line = cycleEndLine(after, ended, lastCycleSample);
     eventsBuf += line;
     bufferedBytes += line.length;
     flush();

@@ -199,7 +199,7 @@ async function play(data: Loaded, emit: (event: SourceEvent) => void, signal: Ab
       }
       emitPlaced(index);
       cursor.index = index;
-      if (frame.sample !== cursor.sample) {
+      if (frame.sample !== '' && frame.sample !== cursor.sample) {
         cursor.sample = frame.sample;
         cursor.sampleStart = index;
       }

@@ -54,7 +54,8 @@ export function cutCycles(events: readonly SourceEvent[]): RecordedCycles {
       else between.push(event);
       continue;
     }
-    const changed = event.sample !== undefined && prevSample !== undefined && event.sample !== prevSample;
+    // A frame without an id (an exposure-end model's recovery frames, recorded after its verdict) is no other cycle.
+    const changed = event.sample !== undefined && event.sample !== '' && prevSample !== undefined && event.sample !== prevSample;
     const starts =
       (event.phase === 'B' && (!inCycle || prevPhase !== 'B' || changed)) || (event.phase === 'E' && (!inCycle || prevPhase === 'R' || changed));
     if (starts) {
@@ -69,7 +70,7 @@ export function cutCycles(events: readonly SourceEvent[]): RecordedCycles {
       current!.push(event);
     }
     prevPhase = event.phase;
-    prevSample = event.sample;
+    if (event.sample !== '' || event.phase === 'I') prevSample = event.sample;
   }
   return { prelude, cycles, samples };
 }

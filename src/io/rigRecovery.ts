@@ -20,8 +20,11 @@ export const END_RULE = Object.freeze({
   cleanTolerance: 0.05,
   /** Longest recovery (the reference rig's full recovery). */
   maxRecoveryS: 60,
-  /** Time constant of the emulator's made-up recovery after an exposure cut short. */
-  decayTauS: 5,
+  /**
+   * Time constant of the emulator's made-up recovery after an exposure cut short: the simulator's fastest decay
+   * class (its sensors' other classes are 2 and 4 times slower, so a real recovery may well be slower).
+   */
+  decayTauS: 20,
 });
 
 export class RecoveryRule {
