@@ -38,7 +38,8 @@ const RIG = ['--speed', '20', '--baseline-s', '15', '--exposure-s', '30', '--rec
 interface Link {
   readonly source: SerialSource;
   readonly events: SourceEvent[];
-  readonly emu: EmulatorProcess;
+  /** The emulator; null for a link with nothing on the rig end. */
+  readonly emu: EmulatorProcess | null;
 }
 
 /** The serial source on a fresh pty's host end (connected), the emulator on its rig end, everything stopped after the test. */
@@ -54,8 +55,8 @@ async function openLink(emulatorArgs: readonly string[], options: { endTimeoutMs
     await running;
   });
   await waitFor(() => events.some((e) => e.type === 'state' && e.state === 'connected'), 'the host end to open');
-  const emu = options.rig === false ? (null as unknown as EmulatorProcess) : startEmulator(['--link', pty.rig, ...emulatorArgs]);
-  if (options.rig !== false) {
+  const emu = options.rig === false ? null : startEmulator(['--link', pty.rig, ...emulatorArgs]);
+  if (emu !== null) {
     cleanups.push(() => emu.stop());
     await waitFor(() => events.some((e) => e.type === 'info') && frames(events).length > 2, 'info and idle frames');
   }
@@ -135,7 +136,7 @@ describe.skipIf(!socat)('END over a socat pty pair, with the rig emulator', () =
     const idle = await link.source.endCycle('clear');
     expect(idle).toEqual({ ok: false, error: { kind: 'refused', detail: 'the rig answered END,ERR,idle' } });
     expect(() => link.source.endCycle('a,b')).toThrow(EnoseError);
-    const report = (await link.emu.stop())!;
+    const report = (await link.emu!.stop())!;
     expect(report.cyclesEnded).toBe(1);
     expect(report.commands).toMatchObject({ START: 1, END: 2 });
   });
@@ -175,7 +176,7 @@ describe.skipIf(!socat)('END over a socat pty pair, with the rig emulator', () =
     const fs = frames(link.events.slice(startAt));
     expect(fs.filter((f) => f.phase === 'E')).toHaveLength(300);
     expect(fs.filter((f) => f.phase === 'R')).toHaveLength(300);
-    const report = (await link.emu.stop())!;
+    const report = (await link.emu!.stop())!;
     expect(report.commands.END).toBe(1); // the second call did not write
     expect(report.cyclesEnded).toBe(0);
   });
