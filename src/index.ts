@@ -31,6 +31,7 @@ export {
   type SerialSourceStats,
 } from './io/serial.js';
 export { createRecorder, type Recorder, type RecorderOptions } from './io/recording.js';
+export { canEndCycles, DEFAULT_END_TIMEOUT_MS, type CycleEnded, type CycleEnding, type CycleEndIssue, type CycleEndIssueKind, type CycleEndResult } from './io/cycleEnd.js';
 export { eventToJson, parseEventJson } from './io/eventJson.js';
 export { readDataset, concatFeatureTables, parseLibsvm, parseFeatureCsv, parseFramesCsv, framesCsvHeader, formatFramesCsvRow, type Dataset, type DatasetOptions, DEFAULT_DATA_LIMITS, type DataLimits } from './io/datasets/index.js';
 export { readModelFile, writeModelFile, type ReadModelOptions } from './io/modelFile.js';

@@ -84,7 +84,9 @@ export interface RigInfo {
 export type RigCommand =
   | { readonly command: 'START'; readonly sampleId: string }
   | { readonly command: 'STOP' }
-  | { readonly command: 'INFO' };
+  | { readonly command: 'INFO' }
+  /** The host's verdict is in: the rig ends the exposure now and the recovery once clean (ENL/1 `END`). */
+  | { readonly command: 'END'; readonly reason: string };
 
 /** The fixed names of line-level problems, used in events, metrics and tests. */
 export type LinkIssueKind = 'too-long' | 'bad-checksum' | 'malformed' | 'wrong-channel-count' | 'repeated-seq' | 'no-info';

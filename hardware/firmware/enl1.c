@@ -254,14 +254,19 @@ size_t enl1_format_ack(char *out, size_t cap, const char *command, int ok, const
   return w_finish_line(&w);
 }
 
-size_t enl1_format_command(char *out, size_t cap, enl1_command_kind kind, const char *sample_id) {
+size_t enl1_format_command(char *out, size_t cap, enl1_command_kind kind, const char *text) {
   writer w;
   w_init(&w, out, cap);
   switch (kind) {
     case ENL1_CMD_START:
-      if (!is_text(sample_id, ENL1_MAX_SAMPLE_ID)) return 0;
+      if (!is_text(text, ENL1_MAX_SAMPLE_ID)) return 0;
       w_str(&w, "$ENC,START,");
-      w_str(&w, sample_id);
+      w_str(&w, text);
+      break;
+    case ENL1_CMD_END:
+      if (!is_text(text, ENL1_MAX_END_REASON)) return 0;
+      w_str(&w, "$ENC,END,");
+      w_str(&w, text);
       break;
     case ENL1_CMD_STOP:
       w_str(&w, "$ENC,STOP");
@@ -295,6 +300,7 @@ enl1_status enl1_parse_command(const char *line, size_t len, enl1_command *cmd) 
 
   cmd->kind = ENL1_CMD_NONE;
   cmd->sample_id[0] = '\0';
+  cmd->reason[0] = '\0';
   cmd->word[0] = '?';
   cmd->word[1] = '\0';
 
@@ -344,6 +350,20 @@ enl1_status enl1_parse_command(const char *line, size_t len, enl1_command *cmd) 
     memcpy(cmd->sample_id, id, id_len);
     cmd->sample_id[id_len] = '\0';
     cmd->kind = ENL1_CMD_START;
+    return ENL1_OK;
+  }
+  if (strcmp(cmd->word, "END") == 0) {
+    const char *reason = body + word_len + 1;
+    size_t reason_len;
+    if (word_len == body_len) return ENL1_ERR_MALFORMED; /* no reason */
+    reason_len = body_len - word_len - 1;
+    if (reason_len == 0 || reason_len > ENL1_MAX_END_REASON) return ENL1_ERR_MALFORMED;
+    for (i = 0; i < reason_len; i++) {
+      if (!is_text_char(reason[i])) return ENL1_ERR_MALFORMED;
+    }
+    memcpy(cmd->reason, reason, reason_len);
+    cmd->reason[reason_len] = '\0';
+    cmd->kind = ENL1_CMD_END;
     return ENL1_OK;
   }
   if (strcmp(cmd->word, "STOP") == 0 || strcmp(cmd->word, "INFO") == 0) {

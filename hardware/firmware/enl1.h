@@ -21,6 +21,8 @@ extern "C" {
 #define ENL1_MAX_LINE 4096
 /** Longest sample id a START command may carry. */
 #define ENL1_MAX_SAMPLE_ID 64
+/** Longest reason an END command may carry. */
+#define ENL1_MAX_END_REASON 32
 /** Room a rig needs for one incoming command line: "$ENC,START," + id + "*HHHH" and some slack. */
 #define ENL1_READER_CAP 96
 
@@ -48,10 +50,13 @@ size_t enl1_format_frame(char *out, size_t cap, uint32_t seq, uint32_t t_ms, cha
 /** "$ENA,<command>,OK|ERR[,<detail>]*HHHH\n"; detail may be NULL. */
 size_t enl1_format_ack(char *out, size_t cap, const char *command, int ok, const char *detail);
 
-typedef enum { ENL1_CMD_NONE = 0, ENL1_CMD_START = 1, ENL1_CMD_STOP = 2, ENL1_CMD_INFO = 3 } enl1_command_kind;
+typedef enum { ENL1_CMD_NONE = 0, ENL1_CMD_START = 1, ENL1_CMD_STOP = 2, ENL1_CMD_INFO = 3, ENL1_CMD_END = 4 } enl1_command_kind;
 
-/** Host side: "$ENC,START,<id>*HHHH\n", "$ENC,STOP*HHHH\n", "$ENC,INFO*HHHH\n" (sample_id only for START). */
-size_t enl1_format_command(char *out, size_t cap, enl1_command_kind kind, const char *sample_id);
+/**
+ * Host side: "$ENC,START,<id>*HHHH\n", "$ENC,STOP*HHHH\n", "$ENC,INFO*HHHH\n", "$ENC,END,<reason>*HHHH\n".
+ * `text` is the sample id for START (1 to 64 characters), the reason for END (1 to 32), unused otherwise.
+ */
+size_t enl1_format_command(char *out, size_t cap, enl1_command_kind kind, const char *text);
 
 typedef enum {
   ENL1_OK = 0,
@@ -69,6 +74,8 @@ typedef struct {
   enl1_command_kind kind;
   /** NUL-terminated; set for START. */
   char sample_id[ENL1_MAX_SAMPLE_ID + 1];
+  /** NUL-terminated; set for END (why the host ends the cycle: "clear", "suspicious", ...). */
+  char reason[ENL1_MAX_END_REASON + 1];
   /** The command word as received (for the ack), "?" when the line could not be read. */
   char word[16];
 } enl1_command;

@@ -38,6 +38,9 @@ Rig:
   --rate-hz <n>            frames per second of rig time       [default: 10, or the recording's rate]
   --speed <x|max>          rig seconds per wall second; max: as fast as the link takes  [default: 1]
   --auto-cycle             run cycles without START
+  --no-end-command         answer END with ERR,unknown-command, as a rig from before it (the host then
+                           keeps full cycles); by default END ends the exposure and, once the sensors
+                           are clean, the recovery
   --idle-s <s>             idle rig seconds before each automatic cycle                 [default: 1]
   --first-seq <n>          seq of the first frame                                       [default: 0]
   --frames <n>             stop after n frames
@@ -87,6 +90,7 @@ export const emulateRigCommand: Command = {
       'rate-hz': { type: 'string' },
       speed: { type: 'string' },
       'auto-cycle': { type: 'boolean' },
+      'no-end-command': { type: 'boolean' },
       'idle-s': { type: 'string' },
       'first-seq': { type: 'string' },
       frames: { type: 'string' },
@@ -155,6 +159,7 @@ export const emulateRigCommand: Command = {
           rateHz,
           speed,
           autoCycle: parsed.values['auto-cycle'] === true,
+          endCommand: parsed.values['no-end-command'] !== true,
           faults,
           onDisconnect,
           ...(idleS === undefined ? {} : { idleS }),

@@ -8,7 +8,10 @@
  *   run); frames are written straight to a non-blocking descriptor of the same path (see `openLink`).
  * - The rig: it sends its info line at start and on `INFO`; `START` gets `OK` (or `ERR,busy` during a cycle,
  *   `ERR,no-data` when the script has no cycle left) and then runs the script's next cycle (B, E, R frames),
- *   then idle frames; `STOP` gets `OK` and aborts to idle; lines that fail their checks get `$ENA,?,ERR,<kind>`.
+ *   then idle frames; `STOP` gets `OK` and aborts to idle; `END` gets `OK` in a cycle (exposure cut, recovery
+ *   ended once clean: rigCycles.ts, rigRecovery.ts) and `ERR,idle` outside one, or `ERR,unknown-command` with
+ *   `endCommand: false` (a rig from before END); an unknown command word gets `ERR,unknown-command`; lines that
+ *   fail their checks get `$ENA,?,ERR,<kind>`.
  *   With `autoCycle` it runs the cycles on its own, `idleS` of idle frames before each, and ends after the
  *   last one.
  * - Pacing: frame k is due `k / (rateHz * speed)` seconds after the start (a drift-free schedule; each timer
@@ -34,8 +37,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, type WriteStream } from 'node:fs';
 import { EnoseError } from '../errors.js';
-import type { RigCommand } from '../types.js';
-import { createDecoder, encodeAck, encodeFrame, encodeInfo, type Enl1Decoder } from './protocol.js';
+import { createDecoder, encodeFrame, encodeInfo, type Enl1Decoder } from './protocol.js';
+import { answerHostLine, type CommandedRig } from './rigCommands.js';
 import { createPtyPair, type PtyPair } from './ptyPair.js';
 import { LineFaults, lineHash, noFaultsInjected, type FaultKind, type FaultSpec } from './rigFaults.js';
 import { closeLink, openRigLink, written, type FdWriter, type RigLink } from './rigLink.js';
@@ -105,6 +108,7 @@ class Emulator {
     bytesWritten: 0,
     cyclesStarted: 0,
     cyclesCompleted: 0,
+    cyclesEnded: 0,
     corruptedLines: 0,
     bitsFlipped: 0,
     bytesDropped: 0,
@@ -143,7 +147,7 @@ class Emulator {
     if (idleValues.length !== options.script.channels.length) {
       throw new EnoseError('bad-usage', `idle values have ${idleValues.length} entries for ${options.script.channels.length} channels`);
     }
-    this.cycles = new RigCycles(options.script, idleFrames, options.autoCycle, this.counts, options.log);
+    this.cycles = new RigCycles(options.script, idleFrames, options.autoCycle, this.counts, options.log, options.rateHz);
   }
 
   async run(): Promise<EmulatorReport> {
@@ -304,39 +308,14 @@ class Emulator {
 
   private onHostBytes(chunk: Buffer): void {
     for (const out of this.decoder.push(chunk, performance.now())) {
-      if (out.type === 'command') this.onCommand(out.command);
-      else if (out.type === 'issue' && (out.kind === 'too-long' || out.kind === 'bad-checksum' || out.kind === 'malformed')) {
-        this.commands['?'] = (this.commands['?'] ?? 0) + 1;
-        this.writeLine(encodeAck({ command: '?', ok: false, detail: out.kind }));
-      }
+      const answer = answerHostLine(out, this.commandedRig);
+      if (answer !== null) this.writeLine(answer);
     }
   }
 
-  private onCommand(command: RigCommand): void {
-    this.commands[command.command] = (this.commands[command.command] ?? 0) + 1;
-    switch (command.command) {
-      case 'INFO':
-        this.writeLine(this.info);
-        return;
-      case 'STOP':
-        this.writeLine(encodeAck({ command: 'STOP', ok: true }));
-        if (this.cycles.abort()) this.o.log?.('STOP: cycle aborted');
-        return;
-      case 'START': {
-        if (this.cycles.running) {
-          this.writeLine(encodeAck({ command: 'START', ok: false, detail: 'busy' }));
-          return;
-        }
-        const next = this.o.script.nextCycle();
-        if (next === null) {
-          this.writeLine(encodeAck({ command: 'START', ok: false, detail: 'no-data' }));
-          return;
-        }
-        this.writeLine(encodeAck({ command: 'START', ok: true }));
-        this.cycles.start(next, command.sampleId, this.slot);
-        return;
-      }
-    }
+  private get commandedRig(): CommandedRig {
+    const o = this.o;
+    return { cycles: this.cycles, script: o.script, info: this.info, endCommand: o.endCommand ?? true, slot: this.slot, commands: this.commands, log: o.log };
   }
 
   // -------------------------------------------------------------------------------------------------------

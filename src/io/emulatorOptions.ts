@@ -20,6 +20,11 @@ export interface EmulatorOptions {
   readonly speed: number | 'max';
   /** Run cycles on their own (else only on START). @default false */
   readonly autoCycle?: boolean;
+  /**
+   * Knows the END command (hardware/PROTOCOL.md, "Ending a cycle"). false: answers it `ERR,unknown-command`,
+   * as a rig from before END does, so that the host keeps full cycles. @default true
+   */
+  readonly endCommand?: boolean;
   /** Idle rig seconds before each automatic cycle. @default 1 */
   readonly idleS?: number;
   readonly faults?: readonly FaultSpec[];
@@ -57,6 +62,8 @@ export interface EmulatorReport {
   readonly bytesWritten: number;
   readonly cyclesStarted: number;
   readonly cyclesCompleted: number;
+  /** Cycles ended early by the host's END. */
+  readonly cyclesEnded: number;
   readonly firstSeq: number;
   /** Seq of the last frame produced, or null. */
   readonly lastSeq: number | null;

@@ -18,7 +18,7 @@
  *   - `reset()`: after a reconnect: forgets the info, the sequence and any partial line (counters stay).
  *   - `info`, `needsInfo`, `pendingBytes`, `counters()`.
  * - `decodeLine(line, { channelCount? })`: one line, stateless: `{ ok: true, message }` or `{ ok: false, issue }`.
- * - Encoders, each returning the complete line with checksum and '\n': `encodeCommand`, `encodeInfo`,
+ * - Encoders, each returning the complete line with checksum and '\n': `encodeCommand` (START, STOP, INFO, END), `encodeInfo`,
  *   `encodeFrame`, `encodeAck`, and `encodeLine(body)` for anything else (fault injection).
  * - `crc16CcittFalse(bytes, start, end)`.
  * - `createCsvDecoder(options?)`: the plain `--protocol csv` mode for do-it-yourself rigs (values only; the
@@ -51,9 +51,9 @@
 
 export type { RigCommand, RigInfo } from '../types.js';
 export { crc16CcittFalse } from './codec/crc.js';
-export { INFO_LIMITS, ISSUE_KINDS, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineIssue, type LineResult, type Message } from './codec/enl1.js';
+export { INFO_LIMITS, ISSUE_KINDS, MAX_END_REASON_CHARS, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineIssue, type LineResult, type Message } from './codec/enl1.js';
 export { encodeAck, encodeCommand, encodeFrame, encodeInfo, encodeLine, formatValue } from './codec/encode.js';
-export { decodeLine } from './codec/lineParser.js';
+export { decodeLine, unknownCommandWord } from './codec/lineParser.js';
 export {
   createDecoder,
   DEFAULT_HOLD_BACK_MS,

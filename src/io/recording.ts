@@ -20,6 +20,9 @@
  * - `events.jsonl`: the source-level events other than frames (`info` with its `reboot` flag, `issue`,
  *   `gap`, `state`), one `eventToJson` line each with `afterFrame`: the 0-based index of the last frame
  *   written before it (-1 before the first frame).
+ *   A cycle the host ended early (ENL/1 END, `endCycle`) is a `cycle-end` line there, given by `cycleEnd`:
+ *   `{"afterFrame":N,"type":"cycle-end","atMs":..,"sample":..,"reason":..,"phase":..,"seq":..}`, N being the
+ *   last frame before the rig's ack (src/io/recordedCycleEnd.ts; readers before it stop at the line).
  * - `verdicts.jsonl`: one `eventToJson` line per `verdict` event.
  * Engine-derived events (`phase`, `sample-started`, `over-budget`) are not recorded: a replay derives them.
  *
@@ -35,7 +38,9 @@ import { z } from 'zod';
 import { EnoseError, fail, ok, type Result } from '../errors.js';
 import { sameChannels, type EngineEvent, type RigInfo } from '../types.js';
 import { framesCsvHeader } from './datasets/framesCsv.js';
+import type { CycleEnded } from './cycleEnd.js';
 import { eventToJson } from './eventJson.js';
+import { cycleEndLine, RecentSeqs } from './recordedCycleEnd.js';
 import { describeFsError, writeFileAtomic } from './files.js';
 
 export const RECORDING_FORMAT = 'enose-recording';
@@ -158,6 +163,11 @@ export interface Recorder {
    * sample id with a line break. Write failures do not throw (see `onError`).
    */
   write(event: EngineEvent): void;
+  /**
+   * Records where and why the rig ended a cycle early (the value of a successful `endCycle`), after the frame
+   * it names by seq (the last frame before the rig's ack), or after the last frame when that one is gone.
+   */
+  cycleEnd(ended: CycleEnded): void;
   /** Writes everything buffered now. */
   flush(): void;
   /** Flushes, fsyncs and closes the files and completes meta.json. Idempotent. */
@@ -234,6 +244,9 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
   let samplesInFile = new Set<string>();
   /** Bytes of frame rows in the current frames file (written or buffered). */
   let bytesInFile = 0;
+  const recentSeqs = new RecentSeqs();
+  /** The last cycle id a frame carried: after an exposure-end verdict the engine's R frames carry none. */
+  let lastCycleSample = '';
 
   const failWith = (error: unknown, action: string): void => {
     if (failure !== null) return;
@@ -333,6 +346,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
           sampleCell = cell;
         }
         if (sample !== '') {
+          lastCycleSample = sample;
           currentSample = sample;
           samplesInFile.add(sample);
         }
@@ -348,6 +362,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
         framesBuf += `${row}\n`;
         bufferedBytes += row.length + 1;
         bytesInFile += row.length + 1;
+        recentSeqs.push(frameCount, event.seq);
         frameCount++;
         break;
       }
@@ -388,6 +403,16 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
     if (bufferedBytes >= FLUSH_BYTES || performance.now() - lastFlushAt >= periodMs) flush();
   }
 
+  function cycleEnd(ended: CycleEnded): void {
+    if (closed) throw new EnoseError('bad-usage', `recorder ${dir}: write after close`);
+    if (failure !== null) return;
+    const after = ended.seq === null ? frameCount - 1 : recentSeqs.indexOf(ended.seq, frameCount);
+    const line = cycleEndLine(after, ended, lastCycleSample);
+    eventsBuf += line;
+    bufferedBytes += line.length;
+    flush();
+  }
+
   function close(): Promise<void> {
     if (closing !== null) return closing;
     closed = true;
@@ -420,6 +445,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
       return frameCount;
     },
     write,
+    cycleEnd,
     flush,
     close,
   };

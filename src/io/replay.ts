@@ -6,7 +6,8 @@
  * - a recording folder written by `createRecorder` (`meta.json`, `frames.csv` [+ `frames-2.csv`, ...],
  *   `events.jsonl`): the rig info comes from meta.json, and the `info` (with a reboot before it when its
  *   `reboot` flag is set), `issue`, `gap` and `state` events of events.jsonl are re-injected after the frame
- *   they followed live, so that a replay sees what the live engine saw; or
+ *   they followed live, so that a replay sees what the live engine saw, and so is the rig's `END,OK` ack of a
+ *   cycle the host ended early (a `cycle-end` line, src/io/recordedCycleEnd.ts; `endCycle` answers from it); or
  * - a plain frames CSV (a data set such as `beverage-enose-2016-05/frames.csv`, or a folder holding only a
  *   `frames.csv`): the info is made up (rig = the file's base name, fw and proto `file`, unit `ohm`,
  *   `rateHz` from the median step of `t_s` within samples, channels from the header).
@@ -38,6 +39,8 @@ import { parseEventValue } from './eventJson.js';
 import { describeFsError } from './files.js';
 import { DEFAULT_DATA_LIMITS, ReadBudget, type DataLimits } from './datasets/limits.js';
 import { parseRecordingMeta } from './recording.js';
+import type { CycleEnding, CycleEndResult } from './cycleEnd.js';
+import { CYCLE_END_TYPE, endFromRecording, parseCycleEnd, type RecordedCycleEnd, type ReplayCursor } from './recordedCycleEnd.js';
 
 /** `max`: as fast as possible; `realtime`: paced by the recorded `t_s`; a number: that many times faster. */
 export type ReplaySpeed = 'max' | 'realtime' | number;
@@ -55,7 +58,9 @@ export interface ReplayOptions {
   readonly limits?: DataLimits;
 }
 
-export interface ReplaySource extends FrameSource {
+export interface ReplaySource extends FrameSource, CycleEnding {
+  /** Cycles the live run ended early (ENL/1 END), in recording order. */
+  readonly cycleEnds: readonly RecordedCycleEnd[];
   /** The rig info emitted first (from meta.json, or made up for a plain CSV). */
   readonly info: RigInfo;
   /** What was tolerated while reading: a cut last line, a missing events.jsonl, ... */
@@ -79,6 +84,8 @@ interface Segment {
 interface Placed {
   readonly afterFrame: number;
   readonly event: SourceEvent;
+  /** Set on the END ack a `cycle-end` line stands for. */
+  readonly cycleEnd?: RecordedCycleEnd;
 }
 
 interface Loaded {
@@ -115,12 +122,16 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   if (!loaded.ok) return loaded;
   const data = loaded.value;
   let running = false;
+  const cursor: ReplayCursor = { index: -1, sample: '', sampleStart: 0 };
+  const cycleEnds = data.events.flatMap((placed) => (placed.cycleEnd === undefined ? [] : [placed.cycleEnd]));
 
   async function run(emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<void> {
     if (running) throw new EnoseError('bad-usage', `replay of ${path}: run() called while it is already running`);
     running = true;
+    cursor.index = -1;
+    cursor.sample = '';
     try {
-      await play(data, emit, signal, factor, yieldEvery);
+      await play(data, emit, signal, factor, yieldEvery, cursor);
     } finally {
       running = false;
     }
@@ -132,6 +143,9 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
 
   return ok({
     description: `replay:${path}`,
+    cycleEnds,
+    endSupported: cycleEnds.length > 0 ? true : null,
+    endCycle: (_reason: string): Promise<CycleEndResult> => Promise.resolve(endFromRecording(cycleEnds, cursor, performance.now())),
     info: data.info,
     warnings: data.warnings,
     frameCount: data.frameCount,
@@ -141,7 +155,7 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   });
 }
 
-async function play(data: Loaded, emit: (event: SourceEvent) => void, signal: AbortSignal, factor: number, yieldEvery: number): Promise<void> {
+async function play(data: Loaded, emit: (event: SourceEvent) => void, signal: AbortSignal, factor: number, yieldEvery: number, cursor: ReplayCursor): Promise<void> {
   const events = data.events;
   let next = 0;
   let sinceYield = 0;
@@ -184,6 +198,11 @@ async function play(data: Loaded, emit: (event: SourceEvent) => void, signal: Ab
         }
       }
       emitPlaced(index);
+      cursor.index = index;
+      if (frame.sample !== '' && frame.sample !== cursor.sample) {
+        cursor.sample = frame.sample;
+        cursor.sampleStart = index;
+      }
       emit({
         type: 'frame',
         atMs: performance.now(),
@@ -360,6 +379,10 @@ function readEventLine(text: string): Placed[] | null | string {
   const afterFrame = (value as { afterFrame?: unknown } | null)?.afterFrame;
   if (typeof afterFrame !== 'number' || !Number.isInteger(afterFrame) || afterFrame < -1) {
     return 'no afterFrame (an integer >= -1) on the event';
+  }
+  if ((value as { type?: unknown }).type === CYCLE_END_TYPE) {
+    const end = parseCycleEnd(value);
+    return end.ok ? [{ afterFrame, event: { type: 'ack', atMs: 0, command: 'END', ok: true, detail: '' }, cycleEnd: end.value }] : end.error;
   }
   const parsed = parseEventValue(value);
   if (!parsed.ok) return parsed.error;

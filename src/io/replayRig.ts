@@ -8,6 +8,10 @@
  * them as `enose replay` does, so a cycle's verdict (class, probabilities, reasons, frames) is the one `enose
  * replay` gives for it. Only `sample` (the requested id) and the times differ.
  *
+ * A cycle the live run ended early (the rig's `END,OK` ack inside it, from a recording's `cycle-end` line) plays
+ * as recorded, ack included, and `endCycle` during it answers OK with where it was ended; during a cycle the
+ * recording ran to its end it answers `unsupported`: the rig keeps full cycles, as a rig without END does.
+ *
  * This is how a program tries its rig loop (`engine.startSample`, then the verdict) before the rig exists:
  * `openReplayRig(path)` in place of `createSerialSource({ path })`. A plain replay (`createReplaySource`) is
  * the other thing: it plays the whole recording as recorded and takes no commands.
@@ -16,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EnoseError, fail, ok, type DataIssue, type Result } from '../errors.js';
 import { createReplaySource, type ReplaySpeed } from './replay.js';
 import type { FrameSource, Phase, RigCommand, SourceEvent } from '../types.js';
+import { endIssue, type CycleEnding, type CycleEndResult } from './cycleEnd.js';
 
 type FrameEvent = Extract<SourceEvent, { type: 'frame' }>;
 
@@ -49,7 +54,8 @@ export function cutCycles(events: readonly SourceEvent[]): RecordedCycles {
       else between.push(event);
       continue;
     }
-    const changed = event.sample !== undefined && prevSample !== undefined && event.sample !== prevSample;
+    // A frame without an id (an exposure-end model's recovery frames, recorded after its verdict) is no other cycle.
+    const changed = event.sample !== undefined && event.sample !== '' && prevSample !== undefined && event.sample !== prevSample;
     const starts =
       (event.phase === 'B' && (!inCycle || prevPhase !== 'B' || changed)) || (event.phase === 'E' && (!inCycle || prevPhase === 'R' || changed));
     if (starts) {
@@ -64,7 +70,7 @@ export function cutCycles(events: readonly SourceEvent[]): RecordedCycles {
       current!.push(event);
     }
     prevPhase = event.phase;
-    prevSample = event.sample;
+    if (event.sample !== '' || event.phase === 'I') prevSample = event.sample;
   }
   return { prelude, cycles, samples };
 }
@@ -78,7 +84,7 @@ export interface ReplayRigOptions {
   readonly maxStepMs?: number;
 }
 
-export interface ReplayRig extends FrameSource {
+export interface ReplayRig extends FrameSource, CycleEnding {
   /** Cycles in the recording. */
   readonly cycleCount: number;
   /** Index of the cycle the next START plays. */
@@ -102,7 +108,17 @@ export function createReplayRig(events: readonly SourceEvent[], description: str
   const idleEveryMs = Math.max(50, options.idleEveryMs ?? (factor === Infinity ? 1000 : 1000 / (rateHz * factor)));
   const maxStepMs = options.maxStepMs ?? 5000;
 
+  // Where each recorded cycle was ended: the last frame before its END ack, or null for a full cycle.
+  const endOf = cycles.map((cycle) => {
+    let last: FrameEvent | null = null;
+    for (const e of cycle) {
+      if (e.type === 'frame') last = e;
+      else if (e.type === 'ack' && e.command === 'END' && e.ok) return { phase: last?.phase ?? null, seq: last?.seq ?? null };
+    }
+    return null;
+  });
   let next = 0;
+  let inPlay = -1;
   let running = false;
   let startRequested = false;
   let stopRequested = false;
@@ -136,9 +152,11 @@ export function createReplayRig(events: readonly SourceEvent[], description: str
           emit({ type: 'ack', atMs: performance.now(), command: 'START', ok: true, detail: '' });
           playing = true;
           const cycle = cycles[next]!;
+          inPlay = next;
           next = (next + 1) % cycles.length;
           lastFrame = (await play(cycle, emit, signal)) ?? lastFrame;
           playing = false;
+          inPlay = -1;
           if (stopRequested) {
             stopRequested = false;
             emit({ type: 'ack', atMs: performance.now(), command: 'STOP', ok: true, detail: '' });
@@ -211,10 +229,21 @@ export function createReplayRig(events: readonly SourceEvent[], description: str
     }
   }
 
+  function endCycle(reason: string): Promise<CycleEndResult> {
+    const end = inPlay >= 0 ? endOf[inPlay] : null;
+    if (inPlay < 0) return Promise.resolve(endIssue('refused', 'no cycle in play'));
+    if (end === null || end === undefined) return Promise.resolve(endIssue('unsupported', `the recording ran cycle ${samples[inPlay] || inPlay} to its end: it plays as recorded`));
+    return Promise.resolve({ ok: true, value: { reason, phase: end.phase, seq: end.seq, atMs: performance.now() } });
+  }
+
   return {
     description,
     run,
     send,
+    endCycle,
+    get endSupported() {
+      return endOf.some((end) => end !== null) ? true : null;
+    },
     get cycleCount() {
       return cycles.length;
     },

@@ -34,6 +34,7 @@
  * `ack` events made up by the host.
  */
 import { SerialPort } from 'serialport';
+import { CycleEnder, endIssue, type CycleEndResult } from './cycleEnd.js';
 import { FirstLineGate } from './firstLine.js';
 import { InfoRequests } from './infoRequests.js';
 import { IssueRuns } from './issueRuns.js';
@@ -88,6 +89,7 @@ class SerialSourceImpl implements SerialSource {
   private readonly infoOnOpen: boolean;
   private issueRuns: IssueRuns | null = null;
   private readonly csv: SerialCsvMode;
+  private readonly ends: CycleEnder;
 
   // emitFn, connected and counts are read by the csv mode (CsvHost).
   emitFn: ((event: SourceEvent) => void) | null = null;
@@ -123,6 +125,7 @@ class SerialSourceImpl implements SerialSource {
     this.decoder = this.protocol === 'enl' ? createDecoder(options.holdBackMs === undefined ? {} : { holdBackMs: options.holdBackMs }) : null;
     this.infoRequests = new InfoRequests();
     this.infoOnOpen = options.infoOnOpen ?? true;
+    this.ends = new CycleEnder(positiveNumber('endTimeoutMs', options.endTimeoutMs, 2000));
     this.description = `serial:${this.path}`;
   }
 
@@ -187,6 +190,22 @@ class SerialSourceImpl implements SerialSource {
     this.counts.commandsSent++;
     await writeAndDrain(port, line).catch((error: unknown) => {
       throw new EnoseError('port-error', `writing ${command.command} to ${this.path} failed: ${describePortError(error)}`, { cause: error });
+    });
+  }
+
+  get endSupported(): boolean | null {
+    return this.protocol === 'csv' ? false : this.ends.supported;
+  }
+
+  /** END to the rig, resolved on its ack as a typed result (src/io/cycleEnd.ts); throws only for a reason the protocol cannot carry. */
+  endCycle(reason: string): Promise<CycleEndResult> {
+    const line = encodeCommand({ command: 'END', reason });
+    if (this.protocol === 'csv') return Promise.resolve(endIssue('unsupported', 'a csv rig takes no commands: it runs full cycles'));
+    const port = this.port;
+    if (port === null || !this.connected) return Promise.resolve(endIssue('not-connected', `${this.path} is not connected: END not sent`));
+    return this.ends.begin(reason, () => {
+      this.counts.commandsSent++;
+      return writeAndDrain(port, line);
     });
   }
 
@@ -284,6 +303,7 @@ class SerialSourceImpl implements SerialSource {
         const at = performance.now();
         this.setState('connected', this.path, at);
         this.infoRequests.reset();
+        this.ends.forget();
         if (this.decoder !== null && this.infoOnOpen) this.requestInfo(at);
         if (this.protocol === 'csv' && this.csv.channels !== null) this.csv.info(this.csv.channels, at, false);
         port.on('data', (chunk: Buffer) => this.onChunk(chunk));
@@ -324,6 +344,7 @@ class SerialSourceImpl implements SerialSource {
   private onDisconnect(error: Error | null): void {
     const at = performance.now();
     this.counts.disconnects++;
+    this.ends.disconnected();
     if (this.decoder) {
       // The end of this stream: a line cut in half is reported, held frames time out as no-info.
       this.deliverAll(this.decoder.end(at), at);
@@ -407,6 +428,7 @@ class SerialSourceImpl implements SerialSource {
           }
         }
         this.lastSeq = f.seq;
+        this.ends.frame(f.seq, f.phase);
         this.counts.framesDelivered++;
         emit({ type: 'frame', atMs, seq: f.seq, tMs: f.tMs, phase: f.phase, values: f.values });
         return;
@@ -416,6 +438,7 @@ class SerialSourceImpl implements SerialSource {
         if (rearm) this.decoder!.infoRequested(atMs);
         if (reboot) {
           this.bridgeFrom = null;
+          this.ends.forget();
           emit({ type: 'reboot', atMs });
         }
         if (!deliver) return; // the same line again, answering a repeated INFO
@@ -426,6 +449,7 @@ class SerialSourceImpl implements SerialSource {
       case 'reboot':
         if (!this.infoRequests.onReboot(atMs)) return; // held: it may be the answer to a second INFO (infoRequests.ts)
         this.bridgeFrom = null; // a restarted rig's seq says nothing about what was lost
+        this.ends.forget();
         emit({ type: 'reboot', atMs });
         return;
       case 'gap':
@@ -435,6 +459,7 @@ class SerialSourceImpl implements SerialSource {
         emit({ type: 'issue', atMs, kind: out.kind, line: out.line, detail: out.detail });
         return;
       case 'ack':
+        this.ends.onAck(out.ack.command, out.ack.ok, out.ack.detail ?? '', atMs);
         emit({ type: 'ack', atMs, command: out.ack.command, ok: out.ack.ok, detail: out.ack.detail ?? '' });
         return;
       case 'need-info':

@@ -1,6 +1,7 @@
 /** The serial source's options, its stats and its face (`createSerialSource`), and how the options are checked. */
 import { EnoseError } from '../errors.js';
 import type { FrameSource, LinkState, RigCommand } from '../types.js';
+import type { CycleEnding } from './cycleEnd.js';
 import type { CsvCounters, DecoderCounters } from './protocol.js';
 
 export type SerialProtocol = 'enl' | 'csv';
@@ -66,6 +67,8 @@ export interface SerialSourceOptions {
    * means a hung rig or link (reopening also resets an Arduino). 0 turns the watchdog off. @default 10000
    */
   readonly silenceTimeoutMs?: number;
+  /** How long `endCycle` waits for the rig's answer to END before it reports a `timeout`. @default 2000 */
+  readonly endTimeoutMs?: number;
   /** Port factory (tests pass one that makes `SerialPortMock`s). */
   readonly openPort?: PortFactory;
 }
@@ -91,7 +94,7 @@ export interface SerialSourceStats {
   readonly csv: CsvCounters | null;
 }
 
-export interface SerialSource extends FrameSource {
+export interface SerialSource extends FrameSource, CycleEnding {
   readonly path: string;
   readonly protocol: SerialProtocol;
   stats(): SerialSourceStats;

@@ -30,6 +30,8 @@ if (!haveVectors) console.warn(`firmware vector test skipped: ${vectorsPath} is 
 let buildDir = '';
 let vectorsBin = '';
 let rigBin = '';
+/** The sketch built with SHORT_BASELINE_MS = 10 s (a baseline carried over from a clean recovery). */
+let rigBinShort = '';
 
 function compile(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -45,7 +47,9 @@ beforeAll(() => {
   vectorsBin = path.join(buildDir, 'vectors');
   compile('gcc', [...cflags, path.join(fwDir, 'host-test', 'vectors_main.c'), obj, '-lm', '-o', vectorsBin]);
   rigBin = path.join(buildDir, 'rig');
-  compile('g++', [
+  rigBinShort = path.join(buildDir, 'rig-short-baseline');
+  for (const [bin, defines] of [[rigBin, []], [rigBinShort, ['-DSHORT_BASELINE_MS=10000UL']]] as const) compile('g++', [
+    ...defines,
     '-std=c++11',
     '-Wall',
     '-Wextra',
@@ -62,7 +66,7 @@ beforeAll(() => {
     obj,
     '-lm',
     '-o',
-    rigBin,
+    bin,
   ]);
 });
 
@@ -92,7 +96,7 @@ function instructionFor(line: string): string {
     case 'ack':
       return `A ${m.ack.command} ${m.ack.ok ? 'OK' : 'ERR'}${m.ack.detail !== undefined ? ` ${m.ack.detail}` : ''}`;
     case 'command':
-      return m.command.command === 'START' ? `C START ${m.command.sampleId}` : `C ${m.command.command}`;
+      return m.command.command === 'START' ? `C START ${m.command.sampleId}` : m.command.command === 'END' ? `C END ${m.command.reason}` : `C ${m.command.command}`;
   }
 }
 
@@ -212,6 +216,14 @@ describe.skipIf(!haveCompilers)('enl1.c on the host', () => {
       'not-command NONE ? -',
       'too-long NONE ? -',
     ]);
+  });
+
+  it('formats and parses END with its reason, and refuses one without a reason or with a long one', () => {
+    const end = encodeCommand({ command: 'END', reason: 'clear' });
+    expect(runVectors(['C END clear', 'C END suspicious'])).toEqual([end.trimEnd(), encodeCommand({ command: 'END', reason: 'suspicious' }).trimEnd()]);
+    expect(runVectors(['C END', `C END ${'r'.repeat(33)}`, 'C END a;b'])).toEqual(Array(3).fill('ERROR'));
+    const lines = [end.trimEnd(), encodeLine('ENC,END').trimEnd(), encodeLine(`ENC,END,${'r'.repeat(33)}`).trimEnd(), encodeLine(`ENC,END,${'r'.repeat(32)}`).trimEnd(), encodeLine('ENC,END,a,b').trimEnd()];
+    expect(runVectors(lines.map((l) => `P ${l}`))).toEqual(['ok END END clear', 'malformed NONE END -', 'malformed NONE END -', `ok END END ${'r'.repeat(32)}`, 'malformed NONE END -']);
   });
 
   it('assembles lines from bytes, dropping noise before the $ and lines without one', () => {
@@ -356,6 +368,135 @@ describe.skipIf(!haveCompilers)('the reference sketch on the host stub', () => {
       const again = o.type === 'info' ? encodeInfo(o.info) : o.type === 'frame' ? encodeFrame(o.frame) : o.type === 'ack' ? encodeAck(o.ack) : '';
       expect(again, lines[i]).toBe(`${lines[i]}\n`);
     });
+  });
+});
+
+/** Runs a host build of the sketch on a schedule of "<ms> <line>" inputs: what it printed, decoded, and its pin changes. */
+function runSketch(bin: string, schedule: readonly string[], totalMs: number): { outputs: DecoderOutput[]; frames: Frame[]; pins: number[][] } {
+  const res = spawnSync(bin, [String(totalMs)], { input: `${schedule.join('\n')}\n`, encoding: 'latin1', maxBuffer: 64 << 20 });
+  if (res.status !== 0) throw new Error(`rig exited with ${res.status}: ${res.stderr}`);
+  const dec = createDecoder();
+  const outputs = res.stdout.split('\n').filter((l) => l !== '').flatMap((l) => dec.push(`${l}\n`, 0));
+  const frames = outputs.flatMap((o) => (o.type === 'frame' ? [o.frame] : []));
+  const pins = res.stderr.split('\n').filter((l) => l.startsWith('PIN ')).map((l) => l.split(' ').slice(1).map(Number));
+  return { outputs, frames, pins };
+}
+
+/** Runs of equal phases: [phase, first tMs, frames]. */
+function phaseRuns(frames: readonly Frame[]): [string, number, number][] {
+  const runs: [string, number, number][] = [];
+  for (const f of frames) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[0] === f.phase) last[2]++;
+    else runs.push([f.phase, f.tMs, 1]);
+  }
+  return runs;
+}
+
+/**
+ * Where a recovery after END must end by the protocol's rule, from the frames alone: the first frame at which
+ * every sensor has been within 5 % of its mean over the cycle's B frames for 3 s, and R is 10 s old.
+ */
+function cleanEndMs(frames: readonly Frame[], bStartMs: number, rStartMs: number): number | null {
+  const cycleB = frames.filter((f) => f.phase === 'B' && f.tMs >= bStartMs && f.tMs < rStartMs);
+  const r0 = Array.from(cycleB[0]!.values, (_, k) => cycleB.reduce((sum, f) => sum + f.values[k]!, 0) / cycleB.length);
+  let since: number | null = null;
+  for (const f of frames) {
+    if (f.tMs < rStartMs) continue;
+    const clean = Array.from(f.values).every((v, k) => Math.abs(v - r0[k]!) <= 0.05 * r0[k]!);
+    if (!clean) since = null;
+    else since ??= f.tMs;
+    if (since !== null && f.tMs - since >= 3000 && f.tMs - rStartMs >= 10000) return f.tMs;
+  }
+  return null;
+}
+
+describe.skipIf(!haveCompilers)('the reference sketch ends cycles on END', () => {
+  const cmd = (c: Parameters<typeof encodeCommand>[0]): string => encodeCommand(c).trimEnd();
+  // END 15 s into E; END 5 s into R of a full exposure; END in I; END during B.
+  const schedule = [
+    `1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`,
+    `46000 ${cmd({ command: 'END', reason: 'clear' })}`,
+    `47000 ${cmd({ command: 'END', reason: 'clear' })}`,
+    `100000 ${cmd({ command: 'START', sampleId: 'C-2' })}`,
+    `195000 ${cmd({ command: 'END', reason: 'suspicious' })}`,
+    `260000 ${cmd({ command: 'END', reason: 'clear' })}`,
+    `270000 ${cmd({ command: 'START', sampleId: 'C-3' })}`,
+    `275000 ${cmd({ command: 'END', reason: 'clear' })}`,
+  ];
+  const run = (): ReturnType<typeof runSketch> => runSketch(rigBin, schedule, 300000);
+
+  it('acknowledges END in B, E and R (again: OK), refuses it in I, and prints only valid lines', () => {
+    const { outputs } = run();
+    expect(outputs.filter((o) => o.type === 'issue' || o.type === 'gap' || o.type === 'reboot')).toEqual([]);
+    expect(outputs.flatMap((o) => (o.type === 'ack' ? [o.ack] : []))).toEqual([
+      { command: 'START', ok: true },
+      { command: 'END', ok: true },
+      { command: 'END', ok: true },
+      { command: 'START', ok: true },
+      { command: 'END', ok: true },
+      { command: 'END', ok: false, detail: 'idle' },
+      { command: 'START', ok: true },
+      { command: 'END', ok: true },
+    ]);
+  });
+
+  it('cuts the exposure at END and ends the recovery when the sensors are clean, at least 10 s and at most 60 s in', () => {
+    const { frames, pins } = run();
+    const runs = phaseRuns(frames);
+    expect(runs.map((r) => r[0]).join('')).toBe('IBERIBERIBRI');
+    // Cycle 1: E from 31 s, cut at 46 s by END.
+    const [, b1, e1, r1, i1] = runs;
+    expect([b1![1], e1![1], r1![1]]).toEqual([1000, 31000, 46000]);
+    const end1 = cleanEndMs(frames, b1![1], r1![1]);
+    expect(end1).not.toBeNull();
+    expect(i1![1]).toBe(end1);
+    expect(i1![1] - r1![1]).toBeGreaterThanOrEqual(10000);
+    expect(i1![1] - r1![1]).toBeLessThan(60000);
+    // Cycle 2: a full exposure; END 5 s into R: the recovery still ends when clean, earlier than 60 s.
+    const [, , , , , b2, e2, r2, i2] = runs;
+    expect([b2![1], e2![1], r2![1]]).toEqual([100000, 130000, 190000]);
+    expect(i2![1]).toBe(cleanEndMs(frames, b2![1], r2![1]));
+    expect(i2![1] - r2![1]).toBeLessThan(60000);
+    // Cycle 3: END in B: clean air all along, so R ends at its 10 s minimum.
+    const [, , , , , , , , , b3, r3, i3] = runs;
+    expect([b3![1], r3![1], i3![1]]).toEqual([270000, 275000, 285000]);
+    // The valve leaves sample air at END; the pump stops when the recovery ends.
+    expect(pins).toEqual([
+      [1000, 7, 1],
+      [31000, 8, 1],
+      [46000, 8, 0],
+      [i1![1], 7, 0],
+      [100000, 7, 1],
+      [130000, 8, 1],
+      [190000, 8, 0],
+      [i2![1], 7, 0],
+      [270000, 7, 1],
+      [285000, 7, 0],
+    ]);
+  });
+
+  it('keeps the fixed 60 s recovery of a cycle without END', () => {
+    const { frames } = runSketch(rigBin, [`1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`], 160000);
+    expect(phaseRuns(frames).map((r) => [r[0], r[1]])).toEqual([['I', 100], ['B', 1000], ['E', 31000], ['R', 91000], ['I', 151000]]);
+  });
+
+  it('with SHORT_BASELINE_MS set, shortens the baseline of a START that follows a clean recovery, and only then', () => {
+    const sched = [
+      `1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`,
+      `46000 ${cmd({ command: 'END', reason: 'clear' })}`,
+      // The recovery ends clean near 69 s; this START is within 30 s of it.
+      `80000 ${cmd({ command: 'START', sampleId: 'C-2' })}`,
+      `100000 ${cmd({ command: 'STOP' })}`,
+      // After a STOP the next baseline is full again.
+      `101000 ${cmd({ command: 'START', sampleId: 'C-3' })}`,
+    ];
+    const runs = phaseRuns(runSketch(rigBinShort, sched, 140000).frames);
+    expect(runs.map((r) => r[0]).join('')).toBe('IBERIBEIBE');
+    const b2 = runs[5]!;
+    const b3 = runs[8]!;
+    expect([b2[1], runs[6]![1]]).toEqual([80000, 90000]);
+    expect([b3[1], runs[9]![1]]).toEqual([101000, 131000]);
   });
 });
 

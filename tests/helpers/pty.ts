@@ -47,7 +47,7 @@ export async function startPty(): Promise<TestPty> {
   };
 }
 
-const SOURCES = ['src/io/emulator.ts', 'src/io/serial.ts', 'src/io/protocol.ts', 'src/cli/emulateRig.ts', 'src/cli/monitor.ts', 'src/cli/ports.ts', 'src/cli/run.ts'];
+const SOURCES = ['src/io/emulator.ts', 'src/io/rigCycles.ts', 'src/io/rigRecovery.ts', 'src/io/rigCommands.ts', 'src/io/serial.ts', 'src/io/cycleEnd.ts', 'src/io/protocol.ts', 'src/cli/emulateRig.ts', 'src/cli/monitor.ts', 'src/cli/ports.ts', 'src/cli/run.ts'];
 
 /**
  * Builds dist/ (npx tsc -p tsconfig.json) when the CLI the tests spawn is older than the sources it runs; one

@@ -1,5 +1,6 @@
 // Reference ENL/1 rig: 4 to 8 MOX gas sensors on analog pins through voltage dividers, a pump and a
-// three-way valve, driven through the baseline / exposure / recovery cycle on START.
+// three-way valve, driven through the baseline / exposure / recovery cycle on START. END (the host's verdict
+// is in) cuts the exposure and ends the recovery as soon as the sensors are back at their baseline.
 // Protocol: hardware/PROTOCOL.md. Wiring and flashing: hardware/README.md.
 // Copy ../enl1.h and ../enl1.c next to this file before building it in the Arduino IDE.
 //
@@ -46,6 +47,18 @@ static const uint32_t EXPOSURE_MS = 60000UL;
 static const uint32_t RECOVERY_MS = 60000UL;
 static const unsigned long BAUD = 115200UL;
 
+// After END: the recovery lasts until every sensor has been within CLEAN_TOLERANCE of its baseline mean for
+// CLEAN_HOLD_MS, at least END_MIN_RECOVERY_MS and at most RECOVERY_MS (hardware/PROTOCOL.md, "Ending a cycle").
+static const uint32_t END_MIN_RECOVERY_MS = 10000UL;
+static const uint32_t CLEAN_HOLD_MS = 3000UL;
+static const double CLEAN_TOLERANCE = 0.05;
+// A START within CARRY_BASELINE_MS of a clean recovery's end runs a baseline of SHORT_BASELINE_MS instead of
+// BASELINE_MS. 0 (the default) keeps every baseline full: the shipped models were trained on 30 s baselines.
+#ifndef SHORT_BASELINE_MS
+#define SHORT_BASELINE_MS 0UL
+#endif
+static const uint32_t CARRY_BASELINE_MS = 30000UL;
+
 // ---- State -------------------------------------------------------------------------------------------
 
 static char phase = 'I';
@@ -53,6 +66,14 @@ static uint32_t phaseStartMs = 0;
 static uint32_t seq = 0;
 static uint32_t nextFrameMs = 0;
 static char sampleId[ENL1_MAX_SAMPLE_ID + 1] = "";
+static uint32_t baselineMs = BASELINE_MS;  // this cycle's
+static bool cycleEnded = false;            // END taken in this cycle
+static double baseSum[8];                  // per sensor, over the B frames: the clean-air reference
+static uint16_t baseCount[8];
+static bool cleanRun = false;              // every sensor within tolerance since cleanSinceMs
+static uint32_t cleanSinceMs = 0;
+static bool lastRecoveryClean = false;     // the last cycle's recovery ended clean, at idleSinceMs
+static uint32_t idleSinceMs = 0;
 static enl1_reader reader;
 // 8 values of at most 22 characters plus the header and checksum fit in 256 bytes.
 static char line[256];
@@ -77,16 +98,44 @@ static void enterPhase(char next, uint32_t atMs) {
   digitalWrite(VALVE_PIN, next == 'E' ? HIGH : LOW);
 }
 
+static bool recoveryClean(uint32_t now) { return cleanRun && now - cleanSinceMs >= CLEAN_HOLD_MS; }
+
+static void endRecovery(uint32_t atMs, bool clean) {
+  lastRecoveryClean = clean;
+  idleSinceMs = atMs;
+  enterPhase('I', atMs);
+}
+
 // Phase boundaries are kept exact (from the START time), whatever the loop's jitter.
 static void advancePhase(uint32_t now) {
   const uint32_t in = now - phaseStartMs;
-  if (phase == 'B' && in >= BASELINE_MS) {
-    enterPhase('E', phaseStartMs + BASELINE_MS);
+  if (phase == 'B' && in >= baselineMs) {
+    enterPhase('E', phaseStartMs + baselineMs);
   } else if (phase == 'E' && in >= EXPOSURE_MS) {
     enterPhase('R', phaseStartMs + EXPOSURE_MS);
+  } else if (phase == 'R' && cycleEnded && in >= END_MIN_RECOVERY_MS && recoveryClean(now)) {
+    endRecovery(now, true);
   } else if (phase == 'R' && in >= RECOVERY_MS) {
-    enterPhase('I', phaseStartMs + RECOVERY_MS);
+    endRecovery(phaseStartMs + RECOVERY_MS, recoveryClean(now));
   }
+}
+
+// The clean-air reference and the clean check, one frame at a time (no sensor reading of its own).
+static void observe(uint32_t now, const double *values) {
+  bool clean = phase == 'R';
+  for (uint8_t i = 0; i < N_SENSORS; i++) {
+    const double v = values[i];
+    if (phase == 'B' && !isnan(v)) {
+      baseSum[i] += v;
+      baseCount[i]++;
+    }
+    if (!clean) continue;
+    const double r0 = baseCount[i] > 0 ? baseSum[i] / baseCount[i] : NAN;
+    // A failed reading or no baseline cannot show a clean sensor: the recovery then runs its full length.
+    if (isnan(v) || !(r0 > 0) || fabs(v - r0) > CLEAN_TOLERANCE * r0) clean = false;
+  }
+  if (clean && !cleanRun) cleanSinceMs = now;
+  cleanRun = clean;
 }
 
 // Rs = RL * (Vcc - Vout) / Vout with Vout = Vcc * counts / ADC_MAX, i.e. RL * (ADC_MAX - counts) / counts.
@@ -103,6 +152,7 @@ static void sendFrame(uint32_t now) {
   double values[8];
   for (uint8_t i = 0; i < N_SENSORS; i++) values[i] = readResistance(i);
   sendLine(enl1_format_frame(line, sizeof line, seq, now, phase, values, N_SENSORS));
+  observe(now, values);
   seq++;  // uint32: wraps from 4294967295 to 0 as the protocol says
 }
 
@@ -125,12 +175,36 @@ static void handleLine() {
         return;
       }
       memcpy(sampleId, cmd.sample_id, sizeof sampleId);
-      enterPhase('B', millis());
+      {
+        const uint32_t now = millis();
+        const bool carry = SHORT_BASELINE_MS > 0 && lastRecoveryClean && now - idleSinceMs <= CARRY_BASELINE_MS;
+        baselineMs = carry ? SHORT_BASELINE_MS : BASELINE_MS;
+        cycleEnded = false;
+        cleanRun = false;
+        for (uint8_t i = 0; i < N_SENSORS; i++) {
+          baseSum[i] = 0;
+          baseCount[i] = 0;
+        }
+        enterPhase('B', now);
+      }
       sendAck("START", true, NULL);
       return;
     case ENL1_CMD_STOP:
-      enterPhase('I', millis());
+      if (phase != 'I') endRecovery(millis(), false);  // aborted: the next baseline is measured in full
       sendAck("STOP", true, NULL);
+      return;
+    case ENL1_CMD_END:
+      // The verdict is in: sample air off at once; the recovery ends when the sensors are clean (advancePhase).
+      if (phase == 'I') {
+        sendAck("END", false, "idle");
+        return;
+      }
+      if (phase != 'R') {
+        enterPhase('R', millis());
+        cleanRun = false;
+      }
+      cycleEnded = true;
+      sendAck("END", true, NULL);
       return;
     case ENL1_CMD_INFO:
       sendInfo();  // the info line is the answer: no ack

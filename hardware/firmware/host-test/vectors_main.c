@@ -8,8 +8,8 @@
  *   I <rig> <fw> <rate_hz> <unit> <a;b;c>   enl1_format_info
  *   F <seq> <t_ms> <phase> <v1> ... <vN>    enl1_format_frame
  *   A <command> <OK|ERR> [<detail>]         enl1_format_ack
- *   C START <id> | C STOP | C INFO          enl1_format_command
- *   P <line>                                enl1_parse_command: "<status> <kind> <word> <sample_id>"
+ *   C START <id> | C STOP | C INFO | C END <reason>   enl1_format_command
+ *   P <line>                                enl1_parse_command: "<status> <kind> <word> <sample_id or reason>"
  *   R <text with \n written as |>           enl1_reader_feed on each byte: one "LINE <overflow> <text>" per line
  */
 #include <stdio.h>
@@ -50,6 +50,8 @@ static const char *kind_name(enl1_command_kind k) {
       return "STOP";
     case ENL1_CMD_INFO:
       return "INFO";
+    case ENL1_CMD_END:
+      return "END";
     default:
       return "NONE";
   }
@@ -120,13 +122,15 @@ int main(void) {
         if (n >= 1 && strcmp(fields[0], "START") == 0) kind = ENL1_CMD_START;
         if (n >= 1 && strcmp(fields[0], "STOP") == 0) kind = ENL1_CMD_STOP;
         if (n >= 1 && strcmp(fields[0], "INFO") == 0) kind = ENL1_CMD_INFO;
+        if (n >= 1 && strcmp(fields[0], "END") == 0) kind = ENL1_CMD_END;
         print_result(enl1_format_command(out, sizeof out, kind, n > 1 ? fields[1] : NULL));
         break;
       }
       case 'P': {
         enl1_command cmd;
         enl1_status st = enl1_parse_command(arg, strlen(arg), &cmd);
-        printf("%s %s %s %s\n", enl1_status_text(st), kind_name(cmd.kind), cmd.word, cmd.sample_id[0] ? cmd.sample_id : "-");
+        const char *text = cmd.kind == ENL1_CMD_END ? cmd.reason : cmd.sample_id;
+        printf("%s %s %s %s\n", enl1_status_text(st), kind_name(cmd.kind), cmd.word, text[0] ? text : "-");
         break;
       }
       case 'R': {

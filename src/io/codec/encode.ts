@@ -3,7 +3,7 @@
 import { EnoseError } from '../../errors.js';
 import type { Frame, RigCommand, RigInfo } from '../../types.js';
 import { crcOfString } from './crc.js';
-import { isNameField, isTextField, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack } from './enl1.js';
+import { isNameField, isTextField, MAX_END_REASON_CHARS, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack } from './enl1.js';
 import { HEX } from './text.js';
 
 /** `$<body>*HHHH\n` for any body (the body must be printable ASCII without '$', '*' or newlines). */
@@ -17,7 +17,7 @@ function misuse(message: string): EnoseError {
 }
 
 
-/** Host-to-rig command line, e.g. `$ENC,START,MSCU1234567*FDC1\n`. Throws on a sample id with `,;*$`. */
+/** Host-to-rig command line, e.g. `$ENC,START,MSCU1234567*FDC1\n`. Throws on a sample id or END reason with `,;*$`. */
 export function encodeCommand(command: RigCommand): string {
   switch (command.command) {
     case 'START':
@@ -29,6 +29,11 @@ export function encodeCommand(command: RigCommand): string {
       return encodeLine('ENC,STOP');
     case 'INFO':
       return encodeLine('ENC,INFO');
+    case 'END':
+      if (!isTextField(command.reason) || command.reason.length > MAX_END_REASON_CHARS) {
+        throw misuse(`END reason must be 1 to ${MAX_END_REASON_CHARS} printable ASCII characters without , ; * $: ${JSON.stringify(command.reason)}`);
+      }
+      return encodeLine(`ENC,END,${command.reason}`);
     default:
       throw misuse(`unknown command ${JSON.stringify((command as { command: unknown }).command)}`);
   }

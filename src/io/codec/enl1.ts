@@ -54,6 +54,8 @@ export const INFO_LIMITS = RIG_INFO_LIMITS;
 
 /** Longest sample id a command may carry (firmware buffers are sized for it). */
 export const MAX_SAMPLE_ID_CHARS = 64;
+/** Longest reason an END command may carry. */
+export const MAX_END_REASON_CHARS = 32;
 
 /** Characters allowed in a free-text field (sample id, rig id, ack detail): printable ASCII but `,;*$`. */
 export function isTextByte(b: number): boolean {

@@ -5,7 +5,7 @@
 
 import type { Phase, RigCommand, RigInfo } from '../../types.js';
 import { crc16CcittFalse } from './crc.js';
-import { INFO_LIMITS, isNameField, isTextField, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineResult } from './enl1.js';
+import { INFO_LIMITS, isNameField, isTextField, MAX_END_REASON_CHARS, MAX_LINE_BYTES, MAX_SAMPLE_ID_CHARS, PROTOCOL_NAME, type Ack, type IssueKind, type LineIssue, type LineResult } from './enl1.js';
 import { NOT_A_NUMBER, NumberScanner, POW10 } from './numbers.js';
 import { excerpt, HEX, latin1, toBytes } from './text.js';
 
@@ -225,14 +225,37 @@ export class LineParser {
         return this.fail('malformed', `START needs one sample id of 1 to ${MAX_SAMPLE_ID_CHARS} printable characters`);
       }
       this.command = Object.freeze({ command: 'START', sampleId: id });
+    } else if (word === 'END') {
+      const reason = parts[1];
+      if (parts.length !== 2 || reason === undefined || !isTextField(reason) || reason.length > MAX_END_REASON_CHARS) {
+        return this.fail('malformed', `END needs one reason of 1 to ${MAX_END_REASON_CHARS} printable characters`);
+      }
+      this.command = Object.freeze({ command: 'END', reason });
     } else if (word === 'STOP' || word === 'INFO') {
       if (parts.length !== 1) return this.fail('malformed', `${word} takes no arguments`);
       this.command = Object.freeze({ command: word });
     } else {
-      return this.fail('malformed', `unknown command ${JSON.stringify(word)}`);
+      return this.fail('malformed', `${UNKNOWN_COMMAND}${JSON.stringify(word)}`);
     }
     this.type = 'command';
     return 'command';
+  }
+}
+
+/** Detail prefix of a valid command line whose word the parser does not know. */
+const UNKNOWN_COMMAND = 'unknown command ';
+
+/**
+ * The command word of a line that passed every check but names a command this codec does not know (a rig
+ * answers it `$ENA,<word>,ERR,unknown-command`); null for any other issue.
+ */
+export function unknownCommandWord(issue: LineIssue): string | null {
+  if (issue.kind !== 'malformed' || !issue.detail.startsWith(UNKNOWN_COMMAND)) return null;
+  try {
+    const word: unknown = JSON.parse(issue.detail.slice(UNKNOWN_COMMAND.length));
+    return typeof word === 'string' && isTextField(word) && word.length <= 16 ? word : null;
+  } catch {
+    return null;
   }
 }
 
