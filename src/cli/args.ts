@@ -1,8 +1,8 @@
 /** Argument parsing shared by the commands: node:util parseArgs, strict, with typed numeric options. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { EnoseError } from '../errors.js';
-
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+import { renderHelp, type CommandHelp } from './help.js';
+import { parserOptions, type OptionTable } from './options.js';
 
 export interface CommandContext {
   readonly stdout: (text: string) => void;
@@ -18,8 +18,16 @@ export interface CommandContext {
 export interface Command {
   readonly name: string;
   readonly summary: string;
+  /** The options, declared once: the parser's and the help's (options.ts). */
+  readonly options: OptionTable;
+  /** The `--help` text, made from `options` (help.ts). */
   readonly usage: string;
   run(argv: readonly string[], ctx: CommandContext): Promise<number>;
+}
+
+/** A command whose `--help` is made from its option table. */
+export function defineCommand(def: CommandHelp & Pick<Command, 'name' | 'summary' | 'run'>): Command {
+  return { name: def.name, summary: def.summary, options: def.options, usage: renderHelp(def), run: def.run };
 }
 
 export interface Parsed {
@@ -28,11 +36,11 @@ export interface Parsed {
 }
 
 /** Parses argv strictly; an unknown option or a missing value is bad usage, reported in one line. */
-export function parseCommand(command: string, argv: readonly string[], options: OptionSpec): Parsed {
+export function parseCommand(command: string, argv: readonly string[], options: OptionTable): Parsed {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      options: parserOptions(options),
       allowPositionals: true,
       strict: true,
     });

@@ -2,7 +2,17 @@
 import { EnoseError } from '../errors.js';
 import { STATION_ID } from '../types.js';
 import { stringOption, type Parsed } from './args.js';
+import type { OptionTable } from './options.js';
 
+export const STATION_OPTION = {
+  station: {
+    type: 'string',
+    value: 'id',
+    description: 'the station each verdict names (field station); with --mqtt also its topics enose/<id>/...',
+    default: "the rig's id",
+    required: 'with --mqtt',
+  },
+} as const satisfies OptionTable;
 
 export function stationOption(parsed: Parsed): { stationId?: string } {
   const station = stringOption(parsed, 'station');
