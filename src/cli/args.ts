@@ -22,12 +22,15 @@ export interface Command {
   readonly options: OptionTable;
   /** The `--help` text, made from `options` (help.ts). */
   readonly usage: string;
+  /** What `usage` is made from: the synopsis, the prose, the table and its groups. */
+  readonly help: CommandHelp;
   run(argv: readonly string[], ctx: CommandContext): Promise<number>;
 }
 
 /** A command whose `--help` is made from its option table. */
 export function defineCommand(def: CommandHelp & Pick<Command, 'name' | 'summary' | 'run'>): Command {
-  return { name: def.name, summary: def.summary, options: def.options, usage: renderHelp(def), run: def.run };
+  const { name, summary, run, ...help } = def;
+  return { name, summary, options: def.options, usage: renderHelp(help), help, run };
 }
 
 export interface Parsed {

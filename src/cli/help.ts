@@ -107,3 +107,33 @@ export function renderHelp(help: CommandHelp): string {
   }
   return `${out.join('\n').trimEnd()}\n`;
 }
+
+/** Markdown text: `|` `<` `*` escaped, so that a description reads as it does in the terminal. */
+function markdownText(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\*/g, '\\*').replace(/\n/g, ' ');
+}
+
+/** The options of a command as markdown tables, one per help group (docs/CLI.md holds them: scripts/cli-options-doc.mjs). */
+export function optionsMarkdown(help: Pick<CommandHelp, 'options' | 'main' | 'groups'>): string {
+  const main = (help.main ?? OPTIONS_GROUP).title;
+  const out: string[] = [];
+  for (const { group, names } of groupsOf(help)) {
+    if (names.length === 0) continue;
+    if (group.title !== main) out.push('', `${markdownText(group.title)}:`, '');
+    out.push('| option | what it does |', '|---|---|');
+    for (const name of names) {
+      const row = help.options[name]!;
+      const tags = tagsOf(row).replace(/\[|\]/g, (b) => (b === '[' ? '(' : ')'));
+      out.push(`| \`${optionLabel(name, row).replace(/\|/g, '\\|')}\` | ${markdownText(row.description)}${tags === '' ? '' : ` ${markdownText(tags)}`} |`);
+    }
+  }
+  return `${out.join('\n').trim()}\n`;
+}
+
+/** A command's block of docs/CLI.md, between its markers (scripts/cli-options-doc.mjs writes it; a test checks it). */
+export function optionsDocBlock(name: string, help: Pick<CommandHelp, 'options' | 'main' | 'groups'>): { open: string; close: string; block: string } {
+  const open = `<!-- options: ${name} -->`;
+  const close = `<!-- /options: ${name} -->`;
+  const intro = `Options of \`enose ${name}\` (as \`enose ${name} --help\` lists them; written from the option table by scripts/cli-options-doc.mjs):`;
+  return { open, close, block: `${open}\n${intro}\n\n${optionsMarkdown(help)}${close}` };
+}
