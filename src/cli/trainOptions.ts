@@ -1,4 +1,4 @@
-/** The options of `enose train` (35 of its own, and the data files' delimiter and limits), declared once. */
+/** The options of `enose train` (40 of its own, and the data files' delimiter and limits), declared once. */
 import { DATA_LIMIT_OPTIONS } from './dataLimitsOption.js';
 import { DELIMITER_OPTION } from './delimiterOption.js';
 import type { OptionTable } from './options.js';
