@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { EnoseError } from '../errors.js';
 import { renderHelp, type CommandHelp } from './help.js';
-import { parserOptions, type OptionTable } from './options.js';
+import { parserOptions, type OptionTable, type OptionValues } from './options.js';
 
 export interface CommandContext {
   readonly stdout: (text: string) => void;
@@ -33,13 +33,20 @@ export function defineCommand(def: CommandHelp & Pick<Command, 'name' | 'summary
   return { name, summary, options: def.options, usage: renderHelp(help), help, run };
 }
 
-export interface Parsed {
-  readonly values: Record<string, string | boolean | string[] | undefined>;
+/**
+ * What argv gave, typed by the command's table: a command reads only the options it declares (a name that is not
+ * in its table does not compile). The shared readers (serialOptions.ts, ...) take any table's `Parsed`.
+ */
+export interface Parsed<T extends OptionTable = OptionTable> {
+  readonly values: OptionValues<T>;
   readonly positionals: string[];
 }
 
+/** An option of the table `T`. */
+export type OptionName<T extends OptionTable> = keyof T & string;
+
 /** Parses argv strictly; an unknown option or a missing value is bad usage, reported in one line. */
-export function parseCommand(command: string, argv: readonly string[], options: OptionTable): Parsed {
+export function parseCommand<T extends OptionTable>(command: string, argv: readonly string[], options: T): Parsed<T> {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -47,19 +54,19 @@ export function parseCommand(command: string, argv: readonly string[], options: 
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Parsed['values'], positionals };
+    return { values: values as OptionValues<T>, positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     throw new EnoseError('bad-usage', `${message.replace(/\. To specify a positional.*$/, '')} (see enose ${command} --help)`);
   }
 }
 
-export function stringOption(parsed: Parsed, name: string): string | undefined {
-  const v = parsed.values[name];
+export function stringOption<T extends OptionTable>(parsed: Parsed<T>, name: OptionName<T>): string | undefined {
+  const v: unknown = parsed.values[name];
   return typeof v === 'string' ? v : undefined;
 }
 
-export function requireString(command: string, parsed: Parsed, name: string): string {
+export function requireString<T extends OptionTable>(command: string, parsed: Parsed<T>, name: OptionName<T>): string {
   const v = stringOption(parsed, name);
   if (v === undefined || v === '') throw new EnoseError('bad-usage', `--${name} is required (see enose ${command} --help)`);
   return v;
@@ -73,7 +80,7 @@ export interface NumberRule {
   readonly above?: number;
 }
 
-export function numberOption(command: string, parsed: Parsed, name: string, rule: NumberRule = {}): number | undefined {
+export function numberOption<T extends OptionTable>(command: string, parsed: Parsed<T>, name: OptionName<T>, rule: NumberRule = {}): number | undefined {
   const raw = stringOption(parsed, name);
   if (raw === undefined) return undefined;
   const v = Number(raw);
@@ -86,7 +93,7 @@ export function numberOption(command: string, parsed: Parsed, name: string, rule
   return v;
 }
 
-export function listOption(parsed: Parsed, name: string): string[] | undefined {
+export function listOption<T extends OptionTable>(parsed: Parsed<T>, name: OptionName<T>): string[] | undefined {
   const raw = stringOption(parsed, name);
   if (raw === undefined) return undefined;
   return raw

@@ -20,8 +20,8 @@ export const DATA_LIMIT_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** The limits the options give (each bound past which a read stops with one line naming it). */
-export function dataLimitsOf(command: string, parsed: Parsed): DataLimits {
-  const int = (name: string, max = Number.MAX_SAFE_INTEGER) => numberOption(command, parsed, name, { integer: true, min: 1, max });
+export function dataLimitsOf(command: string, parsed: Parsed<typeof DATA_LIMIT_OPTIONS>): DataLimits {
+  const int = (name: keyof typeof DATA_LIMIT_OPTIONS, max = Number.MAX_SAFE_INTEGER) => numberOption(command, parsed, name, { integer: true, min: 1, max });
   const mib = numberOption(command, parsed, 'max-file-mb', { above: 0, max: 500 });
   return {
     maxColumns: int('max-columns', 1_000_000) ?? d.maxColumns,

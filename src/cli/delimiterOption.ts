@@ -12,7 +12,7 @@ export const DELIMITER_OPTION = {
   },
 } as const satisfies OptionTable;
 
-export function delimiterOf(parsed: Parsed): Delimiter {
+export function delimiterOf(parsed: Parsed<typeof DELIMITER_OPTION>): Delimiter {
   const raw = stringOption(parsed, 'delimiter');
   return raw === undefined ? ',' : parseDelimiter(raw);
 }

@@ -11,7 +11,7 @@ import { parseFaultSpecs, runEmulator, type RigScript, type ScriptCycle, type Sc
 import { createReplaySource } from '../io/replay.js';
 import { createSimulation } from '../sim/simulate.js';
 import type { Phase } from '../types.js';
-import { defineCommand, numberOption, parseCommand, stringOption, type Command } from './args.js';
+import { defineCommand, numberOption, parseCommand, stringOption, type Command, type NumberRule, type OptionName } from './args.js';
 import type { HelpGroup, OptionTable } from './options.js';
 
 const DATA_GROUP: HelpGroup = { title: 'Data (one of)' };
@@ -87,14 +87,14 @@ ends (Ctrl-C, SIGTERM, end of data, --frames) it prints one JSON line of what it
   async run(argv, ctx) {
     const parsed = parseCommand('emulate-rig', argv, EMULATE_RIG_OPTIONS);
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose emulate-rig --help)`);
-    const n = (name: string, rule: Parameters<typeof numberOption>[3]) => numberOption('emulate-rig', parsed, name, rule);
+    const n = (name: OptionName<typeof EMULATE_RIG_OPTIONS>, rule: NumberRule) => numberOption('emulate-rig', parsed, name, rule);
     const faults = parseFaultSpecs((parsed.values['fault'] as string[] | undefined) ?? []);
     const speedText = stringOption(parsed, 'speed') ?? '1';
     const speed = speedText === 'max' ? 'max' : n('speed', { above: 0 }) ?? 1;
     const onDisconnect = stringOption(parsed, 'on-disconnect') ?? 'exit';
     if (onDisconnect !== 'exit' && onDisconnect !== 'wait') throw new EnoseError('bad-option', `--on-disconnect must be exit or wait, got "${onDisconnect}"`);
     const from = stringOption(parsed, 'from');
-    const simOnly = ['sim-seed', 'containers', 'sim-start-day', 'baseline-s', 'exposure-s', 'recovery-s'].filter((k) => parsed.values[k] !== undefined);
+    const simOnly = (['sim-seed', 'containers', 'sim-start-day', 'baseline-s', 'exposure-s', 'recovery-s'] as const).filter((k) => parsed.values[k] !== undefined);
     if (from !== undefined && simOnly.length > 0) throw new EnoseError('bad-usage', `--${simOnly[0]} is for the simulator; it cannot be combined with --from`);
 
     let script: RigScript;

@@ -111,7 +111,7 @@ Each verdict the centre has written to its log is acknowledged to its station on
   },
 });
 
-async function publishModel(files: string[], parsed: Parsed, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
+async function publishModel(files: string[], parsed: Parsed<typeof FLEET_OPTIONS>, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
   const rig = stringOption(parsed, 'rig');
   if (files.length !== 1) throw new EnoseError('bad-usage', 'publish-model takes one model file (see enose fleet --help)');
   if (rig === undefined || !STATION_ID.test(rig)) throw new EnoseError('bad-usage', 'publish-model needs --rig <id> (letters, digits, . _ -)');

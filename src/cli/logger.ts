@@ -45,7 +45,7 @@ export function scrubMessage(text: string): string {
 }
 
 /** `--log-format` (or ENOSE_LOG_FORMAT). Throws EnoseError('bad-option'). */
-export function logFormatFromArgs(parsed: Parsed): LogFormat {
+export function logFormatFromArgs(parsed: Parsed<typeof LOG_OPTIONS>): LogFormat {
   const raw = stringOption(parsed, 'log-format') ?? 'text';
   if (raw !== 'text' && raw !== 'json') throw new EnoseError('bad-option', `--log-format must be text or json, got "${raw}"`);
   return raw;

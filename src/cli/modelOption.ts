@@ -30,7 +30,7 @@ export const MODEL_TRUST_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** The trusted keys of --trusted-keys, or null without it. */
-export function trustedKeysFromArgs(parsed: Parsed): TrustedKey[] | null {
+export function trustedKeysFromArgs(parsed: Parsed<typeof MODEL_TRUST_OPTIONS>): TrustedKey[] | null {
   const path = stringOption(parsed, 'trusted-keys');
   if (path === undefined) return null;
   if (path === '') throw new EnoseError('bad-usage', '--trusted-keys needs a file of public keys');
@@ -40,7 +40,7 @@ export function trustedKeysFromArgs(parsed: Parsed): TrustedKey[] | null {
 }
 
 /** Reads, validates and (with --trusted-keys) verifies the model at `path`; one line and exit 2 on any refusal. */
-export function loadModel(parsed: Parsed, path: string): ModelBundle {
+export function loadModel(parsed: Parsed<typeof MODEL_TRUST_OPTIONS>, path: string): ModelBundle {
   const model = readModelFile(path, { allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true });
   if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
   const keys = trustedKeysFromArgs(parsed);

@@ -46,6 +46,12 @@ export type OptionRow = BooleanRow | StringRow;
 /** Option name (without `--`, units in the name: `timeout-s`) to its row. */
 export type OptionTable = Readonly<Record<string, OptionRow>>;
 
+/** What parseArgs gives for a row: a boolean, the strings of a repeatable option, or a string. */
+export type OptionValue<R extends OptionRow> = R extends { readonly type: 'boolean' } ? boolean : R extends { readonly multiple: true } ? string[] : string;
+
+/** What parseArgs gives for a table (absent where argv did not name the option). */
+export type OptionValues<T extends OptionTable> = { readonly [K in keyof T]?: OptionValue<T[K]> };
+
 export type ParserOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** The main group of every command. */

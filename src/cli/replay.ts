@@ -81,7 +81,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean, command: string
 }
 
 /** `--adapt` and `--adapted-out` of replay and watch. */
-export function adaptOptions(parsed: Parsed): { on: boolean; out: string | undefined } {
+export function adaptOptions(parsed: Parsed<typeof REPLAY_OPTIONS>): { on: boolean; out: string | undefined } {
   const on = parsed.values['adapt'] === true;
   const out = stringOption(parsed, 'adapted-out');
   if (out !== undefined && !on) throw new EnoseError('bad-option', '--adapted-out needs --adapt');

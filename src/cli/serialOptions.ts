@@ -30,7 +30,7 @@ export const SERIAL_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** Resolves `--port` (auto: lists the ports and says which it picked) and builds the source. */
-export async function serialSourceFromArgs(command: string, parsed: Parsed, ctx: CommandContext): Promise<SerialSource> {
+export async function serialSourceFromArgs(command: string, parsed: Parsed<typeof SERIAL_OPTIONS>, ctx: CommandContext): Promise<SerialSource> {
   let path = requireString(command, parsed, 'port');
   if (path === 'auto') {
     const port = await resolveAutoPort();
@@ -40,7 +40,7 @@ export async function serialSourceFromArgs(command: string, parsed: Parsed, ctx:
   const protocol = (stringOption(parsed, 'protocol') ?? 'enl') as SerialProtocol;
   if (protocol !== 'enl' && protocol !== 'csv') throw new EnoseError('bad-option', `--protocol must be enl or csv, got "${protocol}"`);
   const baudRate = numberOption(command, parsed, 'baud', { integer: true, min: 1 }) ?? 115200;
-  const csvOnly = ['baseline-s', 'exposure-s', 'recovery-s', 'channels', 'csv-rate-hz'].filter((k) => parsed.values[k] !== undefined);
+  const csvOnly = (['baseline-s', 'exposure-s', 'recovery-s', 'channels', 'csv-rate-hz'] as const).filter((k) => parsed.values[k] !== undefined);
   if (protocol === 'enl' && csvOnly.length > 0) throw new EnoseError('bad-usage', `--${csvOnly[0]} is for --protocol csv (an ENL/1 rig times its own cycles)`);
   const baselineS = numberOption(command, parsed, 'baseline-s', { min: 0 });
   const exposureS = numberOption(command, parsed, 'exposure-s', { min: 0 });

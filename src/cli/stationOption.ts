@@ -14,7 +14,7 @@ export const STATION_OPTION = {
   },
 } as const satisfies OptionTable;
 
-export function stationOption(parsed: Parsed): { stationId?: string } {
+export function stationOption(parsed: Parsed<typeof STATION_OPTION>): { stationId?: string } {
   const station = stringOption(parsed, 'station');
   if (station === undefined) return {};
   if (!STATION_ID.test(station)) throw new EnoseError('bad-option', `--station must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit: ${JSON.stringify(station)}`);

@@ -8,7 +8,8 @@ import type { ModelBundle } from '../model/bundle.js';
 import { EnoseError } from '../errors.js';
 import { brokerAddress } from '../fleet/connection.js';
 import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';
-import { trustedKeysFromArgs } from './modelOption.js';
+import { MODEL_TRUST_OPTIONS, trustedKeysFromArgs } from './modelOption.js';
+import type { STATION_OPTION } from './stationOption.js';
 import { numberOption, stringOption, type CommandContext, type Parsed } from './args.js';
 import type { HelpGroup, OptionTable } from './options.js';
 
@@ -48,12 +49,12 @@ export const STATION_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** The station link the options ask for, or null without --mqtt. */
-export function stationFromArgs(command: string, parsed: Parsed, engine: StationEngine, ctx: CommandContext): StationLink | null {
+export function stationFromArgs(command: string, parsed: Parsed<typeof STATION_OPTIONS & typeof STATION_OPTION & typeof MODEL_TRUST_OPTIONS>, engine: StationEngine, ctx: CommandContext): StationLink | null {
   const url = stringOption(parsed, 'mqtt');
   const station = stringOption(parsed, 'station');
   const follow = parsed.values['follow-models'] === true;
   if (url === undefined) {
-    if (follow || ['spool', 'ack', 'ack-timeout-s'].some((o) => stringOption(parsed, o) !== undefined)) {
+    if (follow || (['spool', 'ack', 'ack-timeout-s'] as const).some((o) => stringOption(parsed, o) !== undefined)) {
       throw new EnoseError('bad-usage', `--spool, --ack, --ack-timeout-s and --follow-models need --mqtt (see enose ${command} --help)`);
     }
     return null;

@@ -36,7 +36,7 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
  * command that does not take its options from the environment already (envOptions.ts), and only when neither
  * flag is given. Throws EnoseError: both given, a short token, a bad or open token file.
  */
-export function tokenFromArgs(command: string, parsed: Parsed, env?: Readonly<Record<string, string | undefined>>): string | null {
+export function tokenFromArgs(command: string, parsed: Parsed<typeof TOKEN_OPTIONS>, env?: Readonly<Record<string, string | undefined>>): string | null {
   let token = stringOption(parsed, 'token');
   let file = stringOption(parsed, 'token-file');
   if (env && token === undefined && file === undefined) {

@@ -4,7 +4,7 @@ import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
 import { FEATURE_VIEWS, type FeatureView } from '../model/views.js';
 import { CLASSIFIERS, TRANSFORMS, type ClassifierKind, type FeatureTransform } from '../model/pipeline.js';
-import { defineCommand, listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { defineCommand, listOption, numberOption, parseCommand, requireString, stringOption, type Command, type OptionName } from './args.js';
 import { dataLimitsOf } from './dataLimitsOption.js';
 import { delimiterOf } from './delimiterOption.js';
 import { TRAIN_OPTIONS } from './trainOptions.js';
@@ -39,7 +39,7 @@ training at once (exit 130 or 143); no model file is written.`,
   },
   async run(argv, ctx) {
     const parsed = parseCommand('train', argv, TRAIN_OPTIONS);
-    const given = (name: string) => parsed.values[name] !== undefined;
+    const given = (name: OptionName<typeof TRAIN_OPTIONS>) => parsed.values[name] !== undefined;
     const out = requireString('train', parsed, 'out');
     const classifier = stringOption(parsed, 'classifier') ?? 'lda';
     if (!CLASSIFIERS.includes(classifier as ClassifierKind)) {
@@ -104,7 +104,7 @@ training at once (exit 130 or 143); no model file is written.`,
 
     // The user's fit settings override the chosen family's (the windows families fit every component).
     const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
-    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'];
+    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'] as const;
     const explicit: Partial<ExtractorConfig> = {
       ...(given('response') && { response: response as ResponseKind }),
       ...(given('steady-state-s') && { steadyStateS }),

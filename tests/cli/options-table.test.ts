@@ -3,7 +3,7 @@
  * nothing else, the parser takes every option of the table, and an unknown option is one line and exit code 2.
  */
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/cli/args.js';
+import { numberOption, parseCommand, stringOption } from '../../src/cli/args.js';
 import { renderHelp } from '../../src/cli/help.js';
 import type { OptionTable } from '../../src/cli/options.js';
 import { COMMANDS } from '../../src/cli/run.js';
@@ -58,6 +58,16 @@ describe('one option table per command', () => {
       for (const line of rows) expect(line.length, line).toBeLessThanOrEqual(104);
     });
   }
+
+  it('a command reads only the options its table declares (checked by tsc -p tests: a wrong name does not compile)', () => {
+    const table = { 'timeout-s': { type: 'string', value: 's', description: 'how long' }, json: { type: 'boolean', description: 'JSON' } } as const satisfies OptionTable;
+    const parsed = parseCommand('x', ['--timeout-s', '2.5', '--json'], table);
+    expect(numberOption('x', parsed, 'timeout-s', { above: 0 })).toBe(2.5);
+    const json: boolean | undefined = parsed.values.json;
+    expect(json).toBe(true);
+    // @ts-expect-error: --timeout is not in the table (the unit is part of the name)
+    expect(stringOption(parsed, 'timeout')).toBeUndefined();
+  });
 
   it('a table that changes changes the help (no second list to forget)', () => {
     const table: OptionTable = {
