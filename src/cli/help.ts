@@ -1,6 +1,6 @@
 /**
  * `enose <command> --help`, made from the command's option table (options.ts): every option of the table is
- * listed, under its group, and nothing that is not in it. Descriptions wrap at WIDTH columns; the default and
+ * listed, under its group, and nothing that is not in it. Descriptions wrap at HELP_WIDTH columns; the default and
  * `[required]` go at the right end of a row's last line.
  */
 import { HELP_ROW, OPTIONS_GROUP, type HelpGroup, type OptionRow, type OptionTable } from './options.js';
@@ -18,7 +18,7 @@ export interface CommandHelp {
   readonly options: OptionTable;
   /** The group of the rows that name none (default: "Options"); its `after` follows `-h, --help`. */
   readonly main?: HelpGroup;
-  /** The order of the other groups (default: the order in which the table first names them). */
+  /** The order of the groups (the main group first unless listed here); groups not listed follow in table order. */
   readonly groups?: readonly HelpGroup[];
 }
 
@@ -134,6 +134,6 @@ export function optionsMarkdown(help: Pick<CommandHelp, 'options' | 'main' | 'gr
 export function optionsDocBlock(name: string, help: Pick<CommandHelp, 'options' | 'main' | 'groups'>): { open: string; close: string; block: string } {
   const open = `<!-- options: ${name} -->`;
   const close = `<!-- /options: ${name} -->`;
-  const intro = `Options of \`enose ${name}\` (as \`enose ${name} --help\` lists them; written from the option table by scripts/cli-options-doc.mjs):`;
+  const intro = `Options of \`enose ${name}\` (as \`enose ${name} --help\` lists them):`;
   return { open, close, block: `${open}\n${intro}\n\n${optionsMarkdown(help)}${close}` };
 }
