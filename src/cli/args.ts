@@ -1,8 +1,8 @@
 /** Argument parsing shared by the commands: node:util parseArgs, strict, with typed numeric options. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { EnoseError } from '../errors.js';
-
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+import { renderHelp, type CommandHelp } from './help.js';
+import { parserOptions, type OptionTable, type OptionValues } from './options.js';
 
 export interface CommandContext {
   readonly stdout: (text: string) => void;
@@ -18,37 +18,55 @@ export interface CommandContext {
 export interface Command {
   readonly name: string;
   readonly summary: string;
+  /** The options, declared once: the parser's and the help's (options.ts). */
+  readonly options: OptionTable;
+  /** The `--help` text, made from `options` (help.ts). */
   readonly usage: string;
+  /** What `usage` is made from: the synopsis, the prose, the table and its groups. */
+  readonly help: CommandHelp;
   run(argv: readonly string[], ctx: CommandContext): Promise<number>;
 }
 
-export interface Parsed {
-  readonly values: Record<string, string | boolean | string[] | undefined>;
+/** A command whose `--help` is made from its option table. */
+export function defineCommand(def: CommandHelp & Pick<Command, 'name' | 'summary' | 'run'>): Command {
+  const { name, summary, run, ...help } = def;
+  return { name, summary, options: def.options, usage: renderHelp(help), help, run };
+}
+
+/**
+ * What argv gave, typed by the command's table: a command reads only the options it declares (a name that is not
+ * in its table does not compile). The shared readers (serialOptions.ts, ...) take any table's `Parsed`.
+ */
+export interface Parsed<T extends OptionTable = OptionTable> {
+  readonly values: OptionValues<T>;
   readonly positionals: string[];
 }
 
+/** An option of the table `T`. */
+export type OptionName<T extends OptionTable> = keyof T & string;
+
 /** Parses argv strictly; an unknown option or a missing value is bad usage, reported in one line. */
-export function parseCommand(command: string, argv: readonly string[], options: OptionSpec): Parsed {
+export function parseCommand<T extends OptionTable>(command: string, argv: readonly string[], options: T): Parsed<T> {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      options: parserOptions(options),
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Parsed['values'], positionals };
+    return { values: values as OptionValues<T>, positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     throw new EnoseError('bad-usage', `${message.replace(/\. To specify a positional.*$/, '')} (see enose ${command} --help)`);
   }
 }
 
-export function stringOption(parsed: Parsed, name: string): string | undefined {
-  const v = parsed.values[name];
+export function stringOption<T extends OptionTable>(parsed: Parsed<T>, name: OptionName<T>): string | undefined {
+  const v: unknown = parsed.values[name];
   return typeof v === 'string' ? v : undefined;
 }
 
-export function requireString(command: string, parsed: Parsed, name: string): string {
+export function requireString<T extends OptionTable>(command: string, parsed: Parsed<T>, name: OptionName<T>): string {
   const v = stringOption(parsed, name);
   if (v === undefined || v === '') throw new EnoseError('bad-usage', `--${name} is required (see enose ${command} --help)`);
   return v;
@@ -62,7 +80,7 @@ export interface NumberRule {
   readonly above?: number;
 }
 
-export function numberOption(command: string, parsed: Parsed, name: string, rule: NumberRule = {}): number | undefined {
+export function numberOption<T extends OptionTable>(command: string, parsed: Parsed<T>, name: OptionName<T>, rule: NumberRule = {}): number | undefined {
   const raw = stringOption(parsed, name);
   if (raw === undefined) return undefined;
   const v = Number(raw);
@@ -75,7 +93,7 @@ export function numberOption(command: string, parsed: Parsed, name: string, rule
   return v;
 }
 
-export function listOption(parsed: Parsed, name: string): string[] | undefined {
+export function listOption<T extends OptionTable>(parsed: Parsed<T>, name: OptionName<T>): string[] | undefined {
   const raw = stringOption(parsed, name);
   if (raw === undefined) return undefined;
   return raw

@@ -14,12 +14,68 @@ import { rethresholdModel, type RethresholdOptions, type RethresholdResult } fro
 import { pairTransferSamples, transferModel, TRANSFER_METHODS, type TransferMethod } from '../model/transfer.js';
 import { expandForModel, modelViews } from '../model/views.js';
 import type { FeatureTable } from '../types.js';
-import { numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
+import { defineCommand, numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
+import { OPTIONS_GROUP, type HelpGroup, type OptionTable } from './options.js';
 import { loadData, matchModel } from './data.js';
 
-const usage = `Usage: enose calibrate --model model.json <reference data...> --out model2.json [options]
+const METHODS_GROUP: HelpGroup = {
+  title: 'Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration")',
+  items: [
+    [
+      'standardise',
+      're-estimate the scaler from the reference data (per-batch standardisation); the reference data should hold the same mix of odours as the training data (the default)',
+    ],
+    [
+      'component-correction',
+      'remove the drift direction(s) found by PCA of the reference data around the training mean (Artursson et al. 2000); suits repeated cycles of one reference gas',
+    ],
+    [
+      'entropy',
+      "standardise, then fit a per-feature scale and shift that make the model's class probabilities on the reference data confident (Tent, Wang et al. 2021); lda/logreg",
+    ],
+    ['pds | ds', 'rig transfer: (piecewise) direct standardisation from paired transfer samples'],
+    [
+      'threshold',
+      "USES LABELS: re-set only the verdict threshold, so that at most the false-alarm target of the clear-labelled samples in <reference data> are alarms (the novelty limit's included), as training sets it on its held-out fold. For containers verified clear since training (at least 1 / target of them: 100 at 1%); samples labelled suspicious give the detection rate at the new threshold",
+    ],
+  ],
+};
 
-Corrects a model for sensor drift from reference data measured now: recent containers, or cycles of clean air
+/** `enose calibrate`'s options, declared once (options.ts): the parser's and the help's. */
+export const CALIBRATE_OPTIONS = {
+  model: { type: 'string', value: 'file', description: 'model to correct', required: true },
+  out: { type: 'string', value: 'file', description: 'corrected model to write (written atomically)', required: true },
+  method: { type: 'string', value: 'm', description: 'one of the methods above', default: DEFAULT_CALIBRATION_METHOD },
+  directions: { type: 'string', value: 'n', description: 'component-correction: drift directions removed', default: '1' },
+  penalty: { type: 'string', value: 'p', description: 'entropy: L2 penalty on the fitted scales and shifts', default: '0.1' },
+  master: { type: 'string', value: 'path', multiple: true, description: "pds/ds: the transfer samples measured on the model's rig (repeatable)" },
+  ridge: { type: 'string', value: 'r', description: 'pds/ds: ridge penalty of the regressions', default: '0.01' },
+  'max-false-alarm': { type: 'string', value: 'r', description: 'threshold: the false-alarm target', default: "the model's own" },
+  confidence: {
+    type: 'string',
+    value: 'c',
+    description: 'threshold: meet the target at this one-sided confidence (e.g. 0.95), not only on the samples: fewer alarms allowed on them, as their number warrants',
+    default: 'none',
+  },
+  labelled: {
+    type: 'string',
+    value: 'path',
+    multiple: true,
+    description: 'labelled samples measured now, for the fine-tune (repeatable); they may also be among the reference data',
+  },
+  'per-class': { type: 'string', value: 'n', description: '--labelled: labelled samples used per class, at most', default: String(LABELLED_PER_CLASS) },
+  lambda: { type: 'string', value: 'l', description: '--labelled: pull toward the trained weights', default: '0.001' },
+  seed: { type: 'string', value: 'n', description: '--labelled: seed of the choice of samples', default: '1' },
+  json: { type: 'boolean', description: 'print the summary as one JSON object' },
+} as const satisfies OptionTable;
+
+const TRANSFER = TRANSFER_METHODS as readonly string[];
+
+export const calibrateCommand: Command = defineCommand({
+  name: 'calibrate',
+  summary: 'correct a model for drift from unlabelled reference data, or transfer it to another rig',
+  usage: 'enose calibrate --model model.json <reference data...> --out model2.json [options]',
+  about: `Corrects a model for sensor drift from reference data measured now: recent containers, or cycles of clean air
 or a reference gas. Labels in the data are ignored: unlabelled recordings are fine (not so with --method
 threshold, which re-sets only the verdict threshold from labelled samples). With --method pds or ds,
 transfers the model to another rig instead: <reference data> are transfer samples measured on the new rig and
@@ -29,65 +85,11 @@ above): after the unlabelled method, the classifier is refitted on at most --per
 class (a seeded random choice), pulled toward its trained weights. Needs an lda or logreg model.
 The new model records its parent's hash, the method and the reference data's hash (its "lineage"); with
 --labelled, the method also names the fine-tune and the labelled data's hash (labels included).
-A views model (trained on x, signed-log x and ln|x| side by side) is given the base features: they are expanded.
-
-Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration"):
-  standardise            re-estimate the scaler from the reference data (per-batch standardisation); the
-                         reference data should hold the same mix of odours as the training data   [default]
-  component-correction   remove the drift direction(s) found by PCA of the reference data around the
-                         training mean (Artursson et al. 2000); suits repeated cycles of one reference gas
-  entropy                standardise, then fit a per-feature scale and shift that make the model's class
-                         probabilities on the reference data confident (Tent, Wang et al. 2021); lda/logreg
-  pds | ds               rig transfer: (piecewise) direct standardisation from paired transfer samples
-  threshold              USES LABELS: re-set only the verdict threshold, so that at most the false-alarm
-                         target of the clear-labelled samples in <reference data> are alarms (the novelty
-                         limit's included), as training sets it on its held-out fold. For containers
-                         verified clear since training (at least 1 / target of them: 100 at 1 %); samples
-                         labelled suspicious give the detection rate at the new threshold
-
-Options:
-  --model <file>         model to correct                                            [required]
-  --out <file>           corrected model to write (written atomically)               [required]
-  --method <m>           one of the methods above                                    [default: ${DEFAULT_CALIBRATION_METHOD}]
-  --directions <n>       component-correction: drift directions removed              [default: 1]
-  --penalty <p>          entropy: L2 penalty on the fitted scales and shifts         [default: 0.1]
-  --master <path>        pds/ds: the transfer samples measured on the model's rig (repeatable)
-  --ridge <r>            pds/ds: ridge penalty of the regressions                    [default: 0.01]
-  --max-false-alarm <r>  threshold: the false-alarm target                 [default: the model's own]
-  --confidence <c>       threshold: meet the target at this one-sided confidence (e.g. 0.95), not only
-                         on the samples: fewer alarms allowed on them, as their number warrants  [default: none]
-  --labelled <path>      labelled samples measured now, for the fine-tune (repeatable); they may also be
-                         among the reference data
-  --per-class <n>        --labelled: labelled samples used per class, at most         [default: ${LABELLED_PER_CLASS}]
-  --lambda <l>           --labelled: pull toward the trained weights                  [default: 0.001]
-  --seed <n>             --labelled: seed of the choice of samples                    [default: 1]
-  --json                 print the summary as one JSON object
-  -h, --help             this help
-`;
-
-const TRANSFER = TRANSFER_METHODS as readonly string[];
-
-export const calibrateCommand: Command = {
-  name: 'calibrate',
-  summary: 'correct a model for drift from unlabelled reference data, or transfer it to another rig',
-  usage,
+A views model (trained on x, signed-log x and ln|x| side by side) is given the base features: they are expanded.`,
+  options: CALIBRATE_OPTIONS,
+  groups: [METHODS_GROUP, OPTIONS_GROUP],
   async run(argv, ctx) {
-    const parsed = parseCommand('calibrate', argv, {
-      model: { type: 'string' },
-      out: { type: 'string' },
-      method: { type: 'string' },
-      directions: { type: 'string' },
-      penalty: { type: 'string' },
-      master: { type: 'string', multiple: true },
-      ridge: { type: 'string' },
-      'max-false-alarm': { type: 'string' },
-      confidence: { type: 'string' },
-      labelled: { type: 'string', multiple: true },
-      'per-class': { type: 'string' },
-      lambda: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const parsed = parseCommand('calibrate', argv, CALIBRATE_OPTIONS);
     const modelPath = requireString('calibrate', parsed, 'model');
     const out = requireString('calibrate', parsed, 'out');
     const method = stringOption(parsed, 'method') ?? DEFAULT_CALIBRATION_METHOD;
@@ -196,7 +198,7 @@ export const calibrateCommand: Command = {
     ctx.stdout(`${lines.join('\n')}\n`);
     return 0;
   },
-};
+});
 
 /** `--method threshold`: writes the model with its threshold re-set on the labelled reference samples, and says what moved. */
 function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, options: RethresholdOptions, json: boolean, ctx: CommandContext): number {

@@ -11,53 +11,52 @@ import { formatSummary, runSimulatedSet } from '../shipped/simulatedSet.js';
 import { decidesAfterRecovery } from '../signal/features.js';
 import type { SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
-import { numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
+import { defineCommand, numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
+import type { OptionTable } from './options.js';
 import { createProgress } from './progress.js';
 
-const usage = `Usage: enose demo [--at-exposure-end | --shipped default|exposure | --model model.json] [--containers N] [--eval-seed S] [--adapt] [--json]
-
-The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
-whose days 1 to 20 trained the shipped models), streams every frame through the streaming engine with the
-default model (datasets/container-sim/default-model.json.gz: verdict when the recovery ends, inside the
-container's 150 s cycle), prints each container's verdict and a summary: detection rate per substance,
-false-alarm rate, inconclusive count, latency p50/p99, samples per second; and the same summary for 400
-containers of the training days (in-sample).
-
-Options:
-  --model <file>      another model (trained on the simulator's channels)
-  --at-exposure-end   the shipped model that decides when the exposure ends (60 s earlier, fewer
-                      detections; datasets/container-sim/exposure-model.json.gz)
-  --shipped <name>    a shipped model by name: default or exposure (--at-exposure-end)
-  --containers <n>    evaluation containers                      [default: 200]
-  --eval-seed <s>     another draw of the evaluation days on the same rig: other containers, weather
-                      and noise, the rig's units and drift kept (a check on containers no model choice
-                      was made on)                                [default: 1, the shipped set]
-  --adapt             adaptation during operation on the evaluation set (as watch --adapt, watchdog
-                      included); the summary says whether the watchdog stopped it
-  --json              print the two summaries as one JSON object
-  -h, --help          this help
-`;
+/** `enose demo`'s options, declared once (options.ts): the parser's and the help's. */
+export const DEMO_OPTIONS = {
+  model: { type: 'string', value: 'file', description: "another model (trained on the simulator's channels)" },
+  'at-exposure-end': {
+    type: 'boolean',
+    description: 'the shipped model that decides when the exposure ends (60 s earlier, fewer detections; datasets/container-sim/exposure-model.json.gz)',
+  },
+  shipped: { type: 'string', value: 'name', description: 'a shipped model by name: default or exposure (--at-exposure-end)' },
+  containers: { type: 'string', value: 'n', description: 'evaluation containers', default: '200' },
+  'eval-seed': {
+    type: 'string',
+    value: 's',
+    description:
+      "another draw of the evaluation days on the same rig: other containers, weather and noise, the rig's units and drift kept (a check on containers no model choice was made on)",
+    default: '1, the shipped set',
+  },
+  adapt: {
+    type: 'boolean',
+    description: 'adaptation during operation on the evaluation set (as watch --adapt, watchdog included); the summary says whether the watchdog stopped it',
+  },
+  json: { type: 'boolean', description: 'print the two summaries as one JSON object' },
+  'after-recovery': { type: 'boolean', description: 'gone: the default model decides when the recovery ends (refused with a line that says so)' },
+} as const satisfies OptionTable;
 
 function verdictLine(v: VerdictEvent): string {
   const top = v.class === null ? '-' : `${v.class} ${(v.probabilities[v.class] ?? 0).toFixed(2)}`;
   return `${v.sample.padEnd(8)} ${(v.label ?? '').padEnd(9)} -> ${(v.verdict ?? 'class only').padEnd(12)} ${top.padEnd(16)} ${v.reasons.join(',')}`;
 }
 
-export const demoCommand: Command = {
+export const demoCommand: Command = defineCommand({
   name: 'demo',
   summary: 'the main job: stream the shipped evaluation set through the engine with the default model',
-  usage,
+  usage: 'enose demo [--at-exposure-end | --shipped default|exposure | --model model.json] [--containers N] [--eval-seed S] [--adapt] [--json]',
+  about: `The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
+whose days 1 to 20 trained the shipped models), streams every frame through the streaming engine with the
+default model (datasets/container-sim/default-model.json.gz: verdict when the recovery ends, inside the
+container's 150 s cycle), prints each container's verdict and a summary: detection rate per substance,
+false-alarm rate, inconclusive count, latency p50/p99, samples per second; and the same summary for 400
+containers of the training days (in-sample).`,
+  options: DEMO_OPTIONS,
   async run(argv, ctx: CommandContext) {
-    const parsed = parseCommand('demo', argv, {
-      model: { type: 'string' },
-      'at-exposure-end': { type: 'boolean' },
-      'after-recovery': { type: 'boolean' },
-      shipped: { type: 'string' },
-      containers: { type: 'string' },
-      json: { type: 'boolean' },
-      adapt: { type: 'boolean' },
-      'eval-seed': { type: 'string' },
-    });
+    const parsed = parseCommand('demo', argv, DEMO_OPTIONS);
     if (parsed.values['after-recovery'] === true) {
       throw new EnoseError('bad-option', '--after-recovery is gone: the default model decides when the recovery ends (drop the option; --at-exposure-end for the other)');
     }
@@ -114,4 +113,4 @@ export const demoCommand: Command = {
     }
     return 0;
   },
-};
+});

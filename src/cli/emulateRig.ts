@@ -11,107 +11,95 @@ import { parseFaultSpecs, runEmulator, type RigScript, type ScriptCycle, type Sc
 import { createReplaySource } from '../io/replay.js';
 import { createSimulation } from '../sim/simulate.js';
 import type { Phase } from '../types.js';
-import { numberOption, parseCommand, stringOption, type Command } from './args.js';
+import { defineCommand, numberOption, parseCommand, stringOption, type Command, type NumberRule, type OptionName } from './args.js';
+import type { HelpGroup, OptionTable } from './options.js';
 
-const usage = `Usage: enose emulate-rig [--link <path>] [--from <recording|frames.csv> | --sim-seed S --containers N
+const DATA_GROUP: HelpGroup = { title: 'Data (one of)' };
+const RIG_GROUP: HelpGroup = { title: 'Rig' };
+const FAULTS_GROUP: HelpGroup = {
+  title: 'Faults (repeat --fault or separate with commas; seeded; rates are probabilities)',
+  items: [
+    ['bitflip:<p>', 'flip one bit of a frame-line byte, per byte (never makes a line break)'],
+    ['drop-byte:<p>', 'drop a byte, per byte (line breaks too)'],
+    ['truncate:<p>', 'cut a frame line short, per line (its line break kept)'],
+    ['garbage:<p>', 'insert 1-32 random bytes into a frame line, per line'],
+    ['repeat-seq:<p>', 'send a frame twice, per frame'],
+    ['skip-seq:<p>', 'skip a seq number, per frame'],
+    ['reboot-at:<frame>', 'reboot at that frame: info line again, seq and t_ms from 0'],
+    [
+      'disconnect-at:<frame>',
+      'close the port at that frame. On its own pty pair it also stops socat and, --replug-after-ms later, starts it again with the same names. With --link it prints "disconnect-at: frame N" on stdout: the owner of the pair kills socat (and restarts it, and with --on-disconnect exit restarts the emulator too)',
+    ],
+    ['clock-jump:<frame>:<ms>', 'the rig clock (t_ms) jumps by ms at that frame'],
+    ['stall:<frame>:<ms>', 'no bytes for ms from that frame on (the stream then resumes where it was)'],
+  ],
+};
+const LOGS_GROUP: HelpGroup = { title: 'Logs' };
+
+/** `enose emulate-rig`'s options, declared once (options.ts): the parser's and the help's. */
+export const EMULATE_RIG_OPTIONS = {
+  from: { type: 'string', value: 'path', description: 'a recording folder or a frames CSV, played cycle by cycle (one per sample)', group: DATA_GROUP },
+  'sim-seed': { type: 'string', value: 'n', description: 'the container simulator with this seed', default: '1', group: DATA_GROUP },
+  containers: { type: 'string', value: 'n', description: 'simulated containers (cycles)', default: '1000', group: DATA_GROUP },
+  'sim-start-day': { type: 'string', value: 'd', description: 'first day since the sensors were installed', default: '1', group: DATA_GROUP },
+  'baseline-s': { type: 'string', value: 's', description: 'simulated baseline seconds', default: '30', group: DATA_GROUP },
+  'exposure-s': { type: 'string', value: 's', description: 'simulated exposure seconds', default: '60', group: DATA_GROUP },
+  'recovery-s': { type: 'string', value: 's', description: 'simulated recovery seconds', default: '60', group: DATA_GROUP },
+  link: { type: 'string', value: 'path', description: 'use this existing pty (the rig end of a pair you made with socat)', group: RIG_GROUP },
+  'rig-id': { type: 'string', value: 'id', description: 'rig id in the info line', default: "SIM1, or the recording's rig", group: RIG_GROUP },
+  'rate-hz': { type: 'string', value: 'n', description: 'frames per second of rig time', default: "10, or the recording's rate", group: RIG_GROUP },
+  speed: { type: 'string', value: 'x|max', description: 'rig seconds per wall second; max: as fast as the link takes', default: '1', group: RIG_GROUP },
+  'auto-cycle': { type: 'boolean', description: 'run cycles without START', group: RIG_GROUP },
+  'no-end-command': {
+    type: 'boolean',
+    description: 'answer END with ERR,unknown-command, as a rig from before it (the host then keeps full cycles); by default END ends the exposure and, once the sensors are clean, the recovery',
+    group: RIG_GROUP,
+  },
+  'idle-s': { type: 'string', value: 's', description: 'idle rig seconds before each automatic cycle', default: '1', group: RIG_GROUP },
+  'first-seq': { type: 'string', value: 'n', description: 'seq of the first frame', default: '0', group: RIG_GROUP },
+  frames: { type: 'string', value: 'n', description: 'stop after n frames', group: RIG_GROUP },
+  'on-disconnect': {
+    type: 'string',
+    value: 'm',
+    description: 'when the link goes away: exit (a USB-powered rig) or wait (a powered rig keeps counting; the link is reopened when it is back)',
+    default: 'exit',
+    group: RIG_GROUP,
+  },
+  'replug-after-ms': { type: 'string', value: 'ms', description: 'outage of a disconnect-at fault on its own pty pair', default: '2000', group: RIG_GROUP },
+  fault: { type: 'string', value: 'spec', multiple: true, description: 'a fault to inject: one of the specs above, or several separated with commas', group: FAULTS_GROUP },
+  'fault-seed': { type: 'string', value: 'n', description: 'seed of the fault draws', default: '1', group: FAULTS_GROUP },
+  report: { type: 'string', value: 'file', description: 'the JSON report goes to this file (written whole, then renamed)' },
+  timing: { type: 'string', value: 'file', description: '"seq,abs_ms" of every frame written (abs_ms: performance.timeOrigin + now)' },
+  'frames-log': { type: 'string', value: 'file', description: '"seq,hash,faults" of every frame produced (hash of the clean line)' },
+  verbose: { type: 'boolean', description: 'cycles and link events on stderr' },
+} as const satisfies OptionTable;
+
+export const emulateRigCommand: Command = defineCommand({
+  name: 'emulate-rig',
+  summary: 'an ENL/1 rig on a pseudo-terminal (simulator or recording), with fault injection',
+  usage: `enose emulate-rig [--link <path>] [--from <recording|frames.csv> | --sim-seed S --containers N
                          --sim-start-day D] [--speed 50|max] [--rate-hz 10] [--auto-cycle] [--fault <spec>]...
-                         [--rig-id R7] [--report <file>] [--timing <file>]
-
-An ENL/1 rig in software, in place of a real one. Without --link it makes its own pseudo-terminal pair with
+                         [--rig-id R7] [--report <file>] [--timing <file>]`,
+  about: `An ENL/1 rig in software, in place of a real one. Without --link it makes its own pseudo-terminal pair with
 socat and prints the host end first, as "device: <path>", for: enose monitor --port <path>. It sends its
 info line at start and on INFO, answers START (OK, then one baseline/exposure/recovery cycle, then idle
 frames) and STOP, and with --auto-cycle runs the cycles on its own and ends after the last one. When it
 ends (Ctrl-C, SIGTERM, end of data, --frames) it prints one JSON line of what it did and injected
-(frames, faults per kind) on stderr, or writes it to --report.
-
-Data (one of):
-  --from <path>            a recording folder or a frames CSV, played cycle by cycle (one per sample)
-  --sim-seed <n>           the container simulator with this seed                     [default: 1]
-  --containers <n>         simulated containers (cycles)                              [default: 1000]
-  --sim-start-day <d>      first day since the sensors were installed                 [default: 1]
-  --baseline-s, --exposure-s, --recovery-s <s>
-                           simulated cycle phases                               [default: 30, 60, 60]
-
-Rig:
-  --link <path>            use this existing pty (the rig end of a pair you made with socat)
-  --rig-id <id>            rig id in the info line             [default: SIM1, or the recording's rig]
-  --rate-hz <n>            frames per second of rig time       [default: 10, or the recording's rate]
-  --speed <x|max>          rig seconds per wall second; max: as fast as the link takes  [default: 1]
-  --auto-cycle             run cycles without START
-  --no-end-command         answer END with ERR,unknown-command, as a rig from before it (the host then
-                           keeps full cycles); by default END ends the exposure and, once the sensors
-                           are clean, the recovery
-  --idle-s <s>             idle rig seconds before each automatic cycle                 [default: 1]
-  --first-seq <n>          seq of the first frame                                       [default: 0]
-  --frames <n>             stop after n frames
-  --on-disconnect <m>      when the link goes away: exit (a USB-powered rig) or wait (a powered rig
-                           keeps counting; the link is reopened when it is back)       [default: exit]
-  --replug-after-ms <ms>   outage of a disconnect-at fault on its own pty pair          [default: 2000]
-
-Faults (repeat --fault or separate with commas; seeded; rates are probabilities):
-  bitflip:<p>              flip one bit of a frame-line byte, per byte (never makes a line break)
-  drop-byte:<p>            drop a byte, per byte (line breaks too)
-  truncate:<p>             cut a frame line short, per line (its line break kept)
-  garbage:<p>              insert 1-32 random bytes into a frame line, per line
-  repeat-seq:<p>           send a frame twice, per frame
-  skip-seq:<p>             skip a seq number, per frame
-  reboot-at:<frame>        reboot at that frame: info line again, seq and t_ms from 0
-  disconnect-at:<frame>    close the port at that frame. On its own pty pair it also stops socat and,
-                           --replug-after-ms later, starts it again with the same names. With --link it
-                           prints "disconnect-at: frame N" on stdout: the owner of the pair kills socat
-                           (and restarts it, and with --on-disconnect exit restarts the emulator too)
-  clock-jump:<frame>:<ms>  the rig clock (t_ms) jumps by ms at that frame
-  stall:<frame>:<ms>       no bytes for ms from that frame on (the stream then resumes where it was)
-  --fault-seed <n>         seed of the fault draws                                      [default: 1]
-
-Logs:
-  --report <file>          the JSON report goes to this file (written whole, then renamed)
-  --timing <file>          "seq,abs_ms" of every frame written (abs_ms: performance.timeOrigin + now)
-  --frames-log <file>      "seq,hash,faults" of every frame produced (hash of the clean line)
-  --verbose                cycles and link events on stderr
-  -h, --help               this help
-`;
-
-export const emulateRigCommand: Command = {
-  name: 'emulate-rig',
-  summary: 'an ENL/1 rig on a pseudo-terminal (simulator or recording), with fault injection',
-  usage,
+(frames, faults per kind) on stderr, or writes it to --report.`,
+  options: EMULATE_RIG_OPTIONS,
+  main: LOGS_GROUP,
+  groups: [DATA_GROUP, RIG_GROUP, FAULTS_GROUP, LOGS_GROUP],
   async run(argv, ctx) {
-    const parsed = parseCommand('emulate-rig', argv, {
-      link: { type: 'string' },
-      from: { type: 'string' },
-      'sim-seed': { type: 'string' },
-      containers: { type: 'string' },
-      'sim-start-day': { type: 'string' },
-      'baseline-s': { type: 'string' },
-      'exposure-s': { type: 'string' },
-      'recovery-s': { type: 'string' },
-      'rig-id': { type: 'string' },
-      'rate-hz': { type: 'string' },
-      speed: { type: 'string' },
-      'auto-cycle': { type: 'boolean' },
-      'no-end-command': { type: 'boolean' },
-      'idle-s': { type: 'string' },
-      'first-seq': { type: 'string' },
-      frames: { type: 'string' },
-      'on-disconnect': { type: 'string' },
-      'replug-after-ms': { type: 'string' },
-      fault: { type: 'string', multiple: true },
-      'fault-seed': { type: 'string' },
-      report: { type: 'string' },
-      timing: { type: 'string' },
-      'frames-log': { type: 'string' },
-      verbose: { type: 'boolean' },
-    });
+    const parsed = parseCommand('emulate-rig', argv, EMULATE_RIG_OPTIONS);
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose emulate-rig --help)`);
-    const n = (name: string, rule: Parameters<typeof numberOption>[3]) => numberOption('emulate-rig', parsed, name, rule);
+    const n = (name: OptionName<typeof EMULATE_RIG_OPTIONS>, rule: NumberRule) => numberOption('emulate-rig', parsed, name, rule);
     const faults = parseFaultSpecs((parsed.values['fault'] as string[] | undefined) ?? []);
     const speedText = stringOption(parsed, 'speed') ?? '1';
     const speed = speedText === 'max' ? 'max' : n('speed', { above: 0 }) ?? 1;
     const onDisconnect = stringOption(parsed, 'on-disconnect') ?? 'exit';
     if (onDisconnect !== 'exit' && onDisconnect !== 'wait') throw new EnoseError('bad-option', `--on-disconnect must be exit or wait, got "${onDisconnect}"`);
     const from = stringOption(parsed, 'from');
-    const simOnly = ['sim-seed', 'containers', 'sim-start-day', 'baseline-s', 'exposure-s', 'recovery-s'].filter((k) => parsed.values[k] !== undefined);
+    const simOnly = (['sim-seed', 'containers', 'sim-start-day', 'baseline-s', 'exposure-s', 'recovery-s'] as const).filter((k) => parsed.values[k] !== undefined);
     if (from !== undefined && simOnly.length > 0) throw new EnoseError('bad-usage', `--${simOnly[0]} is for the simulator; it cannot be combined with --from`);
 
     let script: RigScript;
@@ -186,7 +174,7 @@ export const emulateRigCommand: Command = {
     }
     return 0;
   },
-};
+});
 
 /** The simulator as a rig script: one cycle per container, lazily. */
 function simulationScript(options: Parameters<typeof createSimulation>[0]): RigScript {

@@ -6,7 +6,7 @@
  * and off for `0`, `false`, `no`, `` (anything else is bad usage).
  */
 import { EnoseError } from '../errors.js';
-import type { OptionSpec } from './args.js';
+import type { OptionTable } from './options.js';
 
 /** `latency-budget-ms` -> `ENOSE_LATENCY_BUDGET_MS`. */
 export function envName(flag: string): string {
@@ -24,7 +24,7 @@ function given(argv: readonly string[], flag: string, short: string | undefined)
  */
 export function envArguments(
   command: string,
-  options: OptionSpec,
+  options: OptionTable,
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   exclusive: readonly (readonly string[])[] = [],
@@ -43,7 +43,7 @@ export function envArguments(
       else if (!(v === '0' || v === 'false' || v === 'no' || v === '')) {
         throw new EnoseError('bad-usage', `${envName(flag)}=${JSON.stringify(value)} is not 1/true/yes or 0/false/no (see enose ${command} --help)`);
       }
-    } else if (spec.multiple) {
+    } else if (spec.multiple === true) {
       for (const part of value.split(',')) if (part.trim() !== '') out.push(`--${flag}=${part.trim()}`);
     } else {
       out.push(`--${flag}=${value}`);

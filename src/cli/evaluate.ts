@@ -1,41 +1,45 @@
 /** `enose evaluate`: scores a model on labelled data. */
 import { EnoseError, formatIssue } from '../errors.js';
-import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
+import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
-import { parseCommand, requireString, stringOption, type Command } from './args.js';
+import { defineCommand, parseCommand, requireString, stringOption, type Command } from './args.js';
+import type { OptionTable } from './options.js';
 import { loadData, matchModel } from './data.js';
-import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
-import { DATA_LIMIT_OPTIONS, DATA_LIMITS_HELP, dataLimitsOf } from './dataLimitsOption.js';
+import { DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { DATA_LIMIT_OPTIONS, dataLimitsOf } from './dataLimitsOption.js';
 import { judgeRecordings } from '../engine/judge.js';
 import { reportOf } from '../model/evaluation.js';
 
-const usage = `Usage: enose evaluate <data...> --model model.json [--json] [--report report.html]
+/** `enose evaluate`'s options, declared once (options.ts): the parser's and the help's. */
+export const EVALUATE_OPTIONS = {
+  model: { type: 'string', value: 'file', description: 'model file written by enose train', required: true },
+  json: {
+    type: 'boolean',
+    description:
+      'print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate, falseAlarmRate, inconclusive, unknownOdour, rigMismatch, perGroup, unpredicted, modelId}',
+  },
+  report: {
+    type: 'string',
+    value: 'file',
+    description: 'also write a self-contained HTML report: PCA score plot, loadings, confusion matrix, ROC curve of the suspicious score with the threshold, accuracy per batch',
+  },
+  ...DELIMITER_OPTION,
+  ...DATA_LIMIT_OPTIONS,
+  ...MODEL_TRUST_OPTIONS,
+} as const satisfies OptionTable;
 
-Predicts every labelled sample of the data with the model and reports accuracy (share of samples whose most
+export const evaluateCommand: Command = defineCommand({
+  name: 'evaluate',
+  summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
+  usage: 'enose evaluate <data...> --model model.json [--json] [--report report.html]',
+  about: `Predicts every labelled sample of the data with the model and reports accuracy (share of samples whose most
 probable class is their label), the confusion matrix, recall and precision per class, and, when the model has
 a suspicious/clear policy, the detection rate (suspicious-labelled samples with verdict suspicious), the
 false-alarm rate (clear-labelled samples with verdict suspicious) and the count of inconclusive verdicts.
-Accuracy per file (batch) is shown when the data has several files.
-
-Options:
-  --model <file>   model file written by enose train                  [required]
-  --json           print one JSON object: {n, accuracy, classes, confusion, perClass, detectionRate,
-                   falseAlarmRate, inconclusive, unknownOdour, rigMismatch, perGroup,
-                   unpredicted, modelId}
-  --report <file>  also write a self-contained HTML report: PCA score plot, loadings, confusion
-                   matrix, ROC curve of the suspicious score with the threshold, accuracy per batch
-${DELIMITER_HELP}
-${DATA_LIMITS_HELP}
-  -h, --help       this help
-
-${MODEL_TRUST_USAGE}`;
-
-export const evaluateCommand: Command = {
-  name: 'evaluate',
-  summary: 'score a model on labelled data (accuracy, confusion, detection and false-alarm rates)',
-  usage,
+Accuracy per file (batch) is shown when the data has several files.`,
+  options: EVALUATE_OPTIONS,
   async run(argv, ctx) {
-    const parsed = parseCommand('evaluate', argv, { model: { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, ...DELIMITER_OPTION, ...DATA_LIMIT_OPTIONS, ...MODEL_TRUST_OPTIONS });
+    const parsed = parseCommand('evaluate', argv, EVALUATE_OPTIONS);
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = loadModel(parsed, modelPath);
     const input = model.input;
@@ -75,7 +79,7 @@ export const evaluateCommand: Command = {
     }
     return 0;
   },
-};
+});
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 

@@ -9,16 +9,35 @@ import { readSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
 import { signatureFor } from '../model/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
+import type { OptionTable } from './options.js';
 import { envArguments } from './envOptions.js';
-import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
+import { ACCESS_LOG_OPTION, commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
 import { parseListen } from './serve.js';
-import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
+import { TOKEN_OPTIONS, tokenFromArgs } from './tokenOption.js';
 
-const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
-       enose fleet publish-model <model.json[.gz]> --rig <id> --mqtt <url>
 
-The central service of a fleet of stations (enose watch|serve --mqtt <url> --station <id>): subscribes to
+/** `enose fleet`'s options, declared once (options.ts); each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const FLEET_OPTIONS = {
+  mqtt: { type: 'string', value: 'url', description: 'the broker (mqtt://127.0.0.1:1883)', required: true },
+  listen: { type: 'string', value: 'host:port', description: 'address of the page and API; port 0 picks one', default: '127.0.0.1:8090' },
+  data: { type: 'string', value: 'dir', description: "the centre's log", default: './enose-fleet' },
+  keep: { type: 'string', value: 'n', description: 'verdicts kept in memory per station', default: '50' },
+  'client-id': { type: 'string', value: 'id', description: "MQTT client id of the centre's persistent session", default: 'enose-fleet-centre' },
+  ...TOKEN_OPTIONS,
+  rig: { type: 'string', value: 'id', description: 'publish-model: the rig the model is for' },
+  signature: { type: 'string', value: 'file', description: "publish-model: the model's signature", default: '<model>.sig' },
+  'allow-no-suspicious-class': { type: 'boolean', description: 'publish-model: publish a model whose policy makes no class suspicious' },
+  ...ACCESS_LOG_OPTION,
+  ...LOG_OPTIONS,
+} as const satisfies OptionTable;
+
+export const fleetCommand: Command = defineCommand({
+  name: 'fleet',
+  summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
+  usage: `enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
+       enose fleet publish-model <model.json[.gz]> --rig <id> --mqtt <url>`,
+  about: `The central service of a fleet of stations (enose watch|serve --mqtt <url> --station <id>): subscribes to
 enose/+/verdict, enose/+/status and enose/+/health, writes every distinct verdict and status to an append-only
 log in --data before acknowledging it to the broker (so it survives a restart of the centre; duplicates are
 dropped by message id), and serves:
@@ -46,42 +65,8 @@ ENOSE_KEEP, ENOSE_CLIENT_ID, ENOSE_TOKEN, ENOSE_RIG, ENOSE_ACCESS_LOG=1, ENOSE_L
 line wins.
 
 Each verdict the centre has written to its log is acknowledged to its station on enose/<station>/ack
-(QoS 1): a station started with --ack centre (the default) keeps a verdict in its spool until then.
-
-Options:
-  --mqtt <url>           the broker (mqtt://127.0.0.1:1883)                              [required]
-  --listen <host:port>   address of the page and API; port 0 picks one      [default: 127.0.0.1:8090]
-  --data <dir>           the centre's log                                   [default: ./enose-fleet]
-  --keep <n>             verdicts kept in memory per station                          [default: 50]
-  --client-id <id>       MQTT client id of the centre's persistent session [default: enose-fleet-centre]
-${TOKEN_USAGE}
-  --rig <id>             publish-model: the rig the model is for
-  --signature <file>     publish-model: the model's signature                 [default: <model>.sig]
-  --allow-no-suspicious-class  publish-model: publish a model whose policy makes no class suspicious
-${ACCESS_LOG_USAGE}
-${LOG_USAGE}
-  -h, --help             this help
-`;
-
-/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
-export const FLEET_OPTIONS: OptionSpec = {
-  mqtt: { type: 'string' },
-  listen: { type: 'string' },
-  data: { type: 'string' },
-  keep: { type: 'string' },
-  'client-id': { type: 'string' },
-  ...TOKEN_OPTIONS,
-  rig: { type: 'string' },
-  signature: { type: 'string' },
-  'allow-no-suspicious-class': { type: 'boolean' },
-  'access-log': { type: 'boolean' },
-  ...LOG_OPTIONS,
-};
-
-export const fleetCommand: Command = {
-  name: 'fleet',
-  summary: 'the central service of a fleet of stations over MQTT (page, API, SSE, metrics); publish-model',
-  usage,
+(QoS 1): a station started with --ack centre (the default) keeps a verdict in its spool until then.`,
+  options: FLEET_OPTIONS,
   async run(argv, plainCtx) {
     const parsed = parseCommand('fleet', [...envArguments('fleet', FLEET_OPTIONS, argv, plainCtx.env ?? {}, [['token', 'token-file']]), ...argv], FLEET_OPTIONS);
     const log = commandLog('fleet', logFormatFromArgs(parsed), plainCtx);
@@ -124,9 +109,9 @@ export const fleetCommand: Command = {
     ctx.stderr('enose fleet: stopped\n');
     return 0;
   },
-};
+});
 
-async function publishModel(files: string[], parsed: Parsed, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
+async function publishModel(files: string[], parsed: Parsed<typeof FLEET_OPTIONS>, broker: ReturnType<typeof brokerAddress>, ctx: CommandContext): Promise<number> {
   const rig = stringOption(parsed, 'rig');
   if (files.length !== 1) throw new EnoseError('bad-usage', 'publish-model takes one model file (see enose fleet --help)');
   if (rig === undefined || !STATION_ID.test(rig)) throw new EnoseError('bad-usage', 'publish-model needs --rig <id> (letters, digits, . _ -)');

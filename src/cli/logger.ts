@@ -8,18 +8,26 @@
 import { pino, type Logger } from 'pino';
 import { EnoseError } from '../errors.js';
 import { accessLine, type AccessRecord } from '../service/accessRecord.js';
-import { stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+import { stringOption, type CommandContext, type Parsed } from './args.js';
+import type { OptionTable } from './options.js';
 
 export type LogFormat = 'text' | 'json';
 
-export const LOG_OPTIONS: OptionSpec = { 'log-format': { type: 'string' } };
+export const LOG_OPTIONS = {
+  'log-format': {
+    type: 'string',
+    value: 'text|json',
+    description: "stderr as text lines, or one JSON line (pino) per line: level, time, msg, command (station on a fleet station's lines; a warning is level 40)",
+    default: 'text',
+  },
+} as const satisfies OptionTable;
 
-export const LOG_USAGE = `  --log-format <text|json>  stderr as text lines, or one JSON line (pino) per line: level, time,
-                         msg, command (station on a fleet station's lines; a warning is level 40)
-                                                                                [default: text]`;
-
-export const ACCESS_LOG_USAGE = `  --access-log           one line per HTTP request on stderr (type access: method, path without the
-                         query, status, route, ms; never a token, a cookie or any other header)`;
+export const ACCESS_LOG_OPTION = {
+  'access-log': {
+    type: 'boolean',
+    description: 'one line per HTTP request on stderr (type access: method, path without the query, status, route, ms; never a token, a cookie or any other header)',
+  },
+} as const satisfies OptionTable;
 
 /**
  * Keys whose values are censored wherever a line carries them, a second line of defence: no line is built
@@ -37,7 +45,7 @@ export function scrubMessage(text: string): string {
 }
 
 /** `--log-format` (or ENOSE_LOG_FORMAT). Throws EnoseError('bad-option'). */
-export function logFormatFromArgs(parsed: Parsed): LogFormat {
+export function logFormatFromArgs(parsed: Parsed<typeof LOG_OPTIONS>): LogFormat {
   const raw = stringOption(parsed, 'log-format') ?? 'text';
   if (raw !== 'text' && raw !== 'json') throw new EnoseError('bad-option', `--log-format must be text or json, got "${raw}"`);
   return raw;

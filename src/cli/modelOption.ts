@@ -8,23 +8,29 @@ import { readSignatureFile, readTrustedKeys } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
 import { verifyModelSignature, type TrustedKey } from '../model/signature.js';
-import { stringOption, type OptionSpec, type Parsed } from './args.js';
+import { stringOption, type Parsed } from './args.js';
+import type { HelpGroup, OptionTable } from './options.js';
 
-export const MODEL_TRUST_OPTIONS: OptionSpec = {
-  'trusted-keys': { type: 'string' },
-  signature: { type: 'string' },
-  'allow-no-suspicious-class': { type: 'boolean' },
-};
+export const MODEL_TRUST_GROUP: HelpGroup = { title: 'Model trust (docs/signed-models.md)' };
 
-export const MODEL_TRUST_USAGE = `Model trust (docs/signed-models.md):
-  --trusted-keys <file>  load only a model signed by one of these Ed25519 public keys (PEM; enose keygen,
-                         enose sign); an unsigned, changed or foreign-signed model is refused (exit 2)
-  --signature <file>     the model's signature                               [default: <model>.sig]
-  --allow-no-suspicious-class  accept a model whose policy makes no class suspicious (it clears everything)
-`;
+export const MODEL_TRUST_OPTIONS = {
+  'trusted-keys': {
+    type: 'string',
+    value: 'file',
+    description:
+      'load only a model signed by one of these Ed25519 public keys (PEM; enose keygen, enose sign); an unsigned, changed or foreign-signed model is refused (exit 2)',
+    group: MODEL_TRUST_GROUP,
+  },
+  signature: { type: 'string', value: 'file', description: "the model's signature", default: '<model>.sig', group: MODEL_TRUST_GROUP },
+  'allow-no-suspicious-class': {
+    type: 'boolean',
+    description: 'accept a model whose policy makes no class suspicious (it clears everything)',
+    group: MODEL_TRUST_GROUP,
+  },
+} as const satisfies OptionTable;
 
 /** The trusted keys of --trusted-keys, or null without it. */
-export function trustedKeysFromArgs(parsed: Parsed): TrustedKey[] | null {
+export function trustedKeysFromArgs(parsed: Parsed<typeof MODEL_TRUST_OPTIONS>): TrustedKey[] | null {
   const path = stringOption(parsed, 'trusted-keys');
   if (path === undefined) return null;
   if (path === '') throw new EnoseError('bad-usage', '--trusted-keys needs a file of public keys');
@@ -34,7 +40,7 @@ export function trustedKeysFromArgs(parsed: Parsed): TrustedKey[] | null {
 }
 
 /** Reads, validates and (with --trusted-keys) verifies the model at `path`; one line and exit 2 on any refusal. */
-export function loadModel(parsed: Parsed, path: string): ModelBundle {
+export function loadModel(parsed: Parsed<typeof MODEL_TRUST_OPTIONS>, path: string): ModelBundle {
   const model = readModelFile(path, { allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true });
   if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
   const keys = trustedKeysFromArgs(parsed);

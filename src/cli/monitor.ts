@@ -4,25 +4,21 @@
  */
 import { EnoseError } from '../errors.js';
 import type { SourceEvent } from '../types.js';
-import { numberOption, parseCommand, stringOption, type Command } from './args.js';
-import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
+import { defineCommand, numberOption, parseCommand, stringOption, type Command } from './args.js';
+import type { OptionTable } from './options.js';
+import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 
-const usage = `Usage: enose monitor --port <path|auto> [--baud 115200] [--protocol enl|csv] [--json]
-                     [--start <sample-id>] [--frames <n>]
-
-Prints what the rig sends, as it arrives: its info line, frames (seq, rig time, phase, values), rejected
-lines (issue kind and the line, shortened), gaps in the seq, command acknowledgements and link states
-(connected, disconnected, reconnecting). A rig that is unplugged is waited for and reopened; Ctrl-C stops.
-
-Options:
-  --json               one flat JSON object a line, with a type: info | frame {seq,tMs,phase,values} |
-                       issue {kind,line,detail} | gap {fromSeq,toSeq,lost} | state {state,detail} |
-                       ack {command,ok,detail} | reboot; atMs is the host's arrival time (ms); nan is null
-  --start <sample-id>  send START for this sample once the rig has identified itself
-  --frames <n>         stop after n frames
-  -h, --help           this help
-
-${SERIAL_USAGE}`;
+/** `enose monitor`'s options, declared once (options.ts): the parser's and the help's. */
+export const MONITOR_OPTIONS = {
+  json: {
+    type: 'boolean',
+    description:
+      "one flat JSON object a line, with a type: info | frame {seq,tMs,phase,values} | issue {kind,line,detail} | gap {fromSeq,toSeq,lost} | state {state,detail} | ack {command,ok,detail} | reboot; atMs is the host's arrival time (ms); nan is null",
+  },
+  start: { type: 'string', value: 'sample-id', description: 'send START for this sample once the rig has identified itself' },
+  frames: { type: 'string', value: 'n', description: 'stop after n frames' },
+  ...SERIAL_OPTIONS,
+} as const satisfies OptionTable;
 
 /** One source event as one flat JSON line (NaN and typed arrays as JSON can hold them). */
 export function sourceEventToJson(event: SourceEvent): string {
@@ -58,17 +54,17 @@ export function sourceEventToText(event: SourceEvent): string {
   }
 }
 
-export const monitorCommand: Command = {
+export const monitorCommand: Command = defineCommand({
   name: 'monitor',
   summary: 'print what a serial rig sends, live (frames, issues, gaps, link states)',
-  usage,
+  usage: `enose monitor --port <path|auto> [--baud 115200] [--protocol enl|csv] [--json]
+                     [--start <sample-id>] [--frames <n>]`,
+  about: `Prints what the rig sends, as it arrives: its info line, frames (seq, rig time, phase, values), rejected
+lines (issue kind and the line, shortened), gaps in the seq, command acknowledgements and link states
+(connected, disconnected, reconnecting). A rig that is unplugged is waited for and reopened; Ctrl-C stops.`,
+  options: MONITOR_OPTIONS,
   async run(argv, ctx) {
-    const parsed = parseCommand('monitor', argv, {
-      ...SERIAL_OPTIONS,
-      json: { type: 'boolean' },
-      start: { type: 'string' },
-      frames: { type: 'string' },
-    });
+    const parsed = parseCommand('monitor', argv, MONITOR_OPTIONS);
     if (parsed.positionals.length > 0) throw new EnoseError('bad-usage', `unexpected argument "${parsed.positionals[0]}" (see enose monitor --help)`);
     const json = parsed.values['json'] === true;
     const maxFrames = numberOption('monitor', parsed, 'frames', { integer: true, min: 1 });
@@ -99,4 +95,4 @@ export const monitorCommand: Command = {
     }
     return 0;
   },
-};
+});

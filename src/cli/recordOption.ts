@@ -4,6 +4,11 @@ import { EnoseError } from '../errors.js';
 import { createRecorder, type Recorder } from '../io/recording.js';
 import type { EngineEvent } from '../types.js';
 import type { CommandContext } from './args.js';
+import type { OptionTable } from './options.js';
+
+export const RECORD_OPTION = {
+  record: { type: 'string', value: 'dir', description: 'record every frame, the link events and the verdicts to a new folder' },
+} as const satisfies OptionTable;
 
 export interface LiveRecorder {
   write(event: EngineEvent): void;

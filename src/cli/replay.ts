@@ -3,31 +3,30 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
 import { writeModelFile } from '../io/modelFile.js';
-import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
+import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
-import { parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
-import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { defineCommand, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
+import type { OptionTable } from './options.js';
+import { DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 
-const usage = `Usage: enose replay <recording dir | frames.csv | recordings> --model model.json [--speed max|realtime|<factor>] [--json]
-
-Runs a recording (a folder written by enose watch --record) or a frames CSV through the streaming engine with
-the model, exactly as live: the same cycles, the same features, the same verdicts. Link events the recording
-saw (issues, gaps, disconnects, reboots) are replayed at the same place.
-
-Options:
-  --model <file>     model file                                          [required]
-  --speed <s>        max (as fast as possible), realtime, or a speed-up factor  [default: max]
-  --json             one engine event per line (every type: info, frame, issue, gap, state, phase,
-                     sample-started, verdict, over-budget, adaptation-stopped, rig-mismatch), else one readable
-                     line per verdict
-  --adapt            adaptation during operation, as the live run had it (watch --adapt, with its
-                     watchdog): the same recording gives the same verdicts
-  --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
-${DELIMITER_HELP}
-  -h, --help         this help
-
-${MODEL_TRUST_USAGE}`;
+/** `enose replay`'s options, declared once (options.ts): the parser's and the help's. */
+export const REPLAY_OPTIONS = {
+  model: { type: 'string', value: 'file', description: 'model file', required: true },
+  speed: { type: 'string', value: 's', description: 'max (as fast as possible), realtime, or a speed-up factor', default: 'max' },
+  json: {
+    type: 'boolean',
+    description:
+      'one engine event per line (every type: info, frame, issue, gap, state, phase, sample-started, verdict, over-budget, adaptation-stopped, rig-mismatch), else one readable line per verdict',
+  },
+  adapt: {
+    type: 'boolean',
+    description: 'adaptation during operation, as the live run had it (watch --adapt, with its watchdog): the same recording gives the same verdicts',
+  },
+  'adapted-out': { type: 'string', value: 'f', description: 'with --adapt: write the model as adaptation left it (its lineage names the parent)' },
+  ...DELIMITER_OPTION,
+  ...MODEL_TRUST_OPTIONS,
+} as const satisfies OptionTable;
 
 export function parseSpeed(raw: string | undefined): ReplaySpeed {
   if (raw === undefined || raw === 'max') return 'max';
@@ -82,7 +81,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean, command: string
 }
 
 /** `--adapt` and `--adapted-out` of replay and watch. */
-export function adaptOptions(parsed: Parsed): { on: boolean; out: string | undefined } {
+export function adaptOptions(parsed: Parsed<typeof REPLAY_OPTIONS>): { on: boolean; out: string | undefined } {
   const on = parsed.values['adapt'] === true;
   const out = stringOption(parsed, 'adapted-out');
   if (out !== undefined && !on) throw new EnoseError('bad-option', '--adapted-out needs --adapt');
@@ -98,20 +97,16 @@ export function writeAdapted(command: string, out: string | undefined, engine: E
   ctx.stderr(`enose ${command}: adapted model ${adapted.id} (${adapted.lineage?.method ?? 'adapted'}) written to ${out}\n`);
 }
 
-export const replayCommand: Command = {
+export const replayCommand: Command = defineCommand({
   name: 'replay',
   summary: 'run a recording or frames CSV through the engine, as live',
-  usage,
+  usage: 'enose replay <recording dir | frames.csv | recordings> --model model.json [--speed max|realtime|<factor>] [--json]',
+  about: `Runs a recording (a folder written by enose watch --record) or a frames CSV through the streaming engine with
+the model, exactly as live: the same cycles, the same features, the same verdicts. Link events the recording
+saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
+  options: REPLAY_OPTIONS,
   async run(argv, ctx) {
-    const parsed = parseCommand('replay', argv, {
-      model: { type: 'string' },
-      speed: { type: 'string' },
-      json: { type: 'boolean' },
-      adapt: { type: 'boolean' },
-      'adapted-out': { type: 'string' },
-      ...DELIMITER_OPTION,
-      ...MODEL_TRUST_OPTIONS,
-    });
+    const parsed = parseCommand('replay', argv, REPLAY_OPTIONS);
     const adapt = adaptOptions(parsed);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
     const modelPath = requireString('replay', parsed, 'model');
@@ -145,4 +140,4 @@ export const replayCommand: Command = {
     if (!json) ctx.stdout(`${verdicts} verdict(s) from ${source.value.frameCount} frames\n`);
     return 0;
   },
-};
+});

@@ -1,60 +1,21 @@
 /** `enose serve`: the engine behind an HTTP API, with the operator page, on a rig or a replayed recording. */
 import { EnoseError, formatIssue } from '../errors.js';
-import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
+import { loadModel, MODEL_TRUST_GROUP, MODEL_TRUST_OPTIONS } from './modelOption.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource } from '../types.js';
-import { stationOption } from './stationOption.js';
-import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
+import { STATION_OPTION, stationOption } from './stationOption.js';
+import { TOKEN_OPTIONS, tokenFromArgs } from './tokenOption.js';
 import { envArguments } from './envOptions.js';
-import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
-import { liveRecorder } from './recordOption.js';
+import { ACCESS_LOG_OPTION, commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
+import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import type { HelpGroup, OptionTable } from './options.js';
+import { liveRecorder, RECORD_OPTION } from './recordOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
-import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
-import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
-
-const usage = `Usage: enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]
-
-Runs the streaming engine and an HTTP server in one process: a scanner service posts a container id to start
-a sampling cycle and reads its verdict; an operator watches the live page. SIGINT or SIGTERM stops it cleanly.
-
-  POST /v1/samples {"containerId": "MSCU1234567"}   start a cycle: 202 + its id; 409 while one runs
-  GET  /v1/samples/<id>[?waitS=30]                   the verdict when ready (200), 202 while pending
-  GET  /v1/events                                    engine events as server-sent events
-  GET  /v1/health, /metrics (Prometheus), /          health, metrics, the operator page
-
-Source (one of):
-  --port <path|auto>     serial device of the rig, or auto (see enose watch --help)
-  --replay <path>        a recording folder or frames CSV acting as the rig: each START plays its next
-                         cycle (from the first again after the last); verdicts equal enose replay's
-  --speed <s>            replay pace: realtime, max or a speed-up factor                [default: realtime]
-  --baud <n>, --protocol <enl|csv>, --baseline-s, --exposure-s, --recovery-s <s>, --channels,
-  --csv-rate-hz          serial options, as for enose watch
-
-Options:
-  --model <file>         model file                                                     [required]
-  --listen <host:port>   address to listen on; port 0 picks a free one     [default: 127.0.0.1:8080]
-${TOKEN_USAGE}
-  --max-sse-clients <n>  event streams (/v1/events) open at most; past it 503, Retry-After   [default: 100]
-  --sse-stall-s <s>      an event stream that is behind and takes nothing this long is cut  [default: 10]
-  --record <dir>         record every frame, the link events and the verdicts to a new folder
-  --latency-budget-ms <ms>  verdict latency budget                                      [default: 5]
-  --station <id>         the station each verdict names (field station)         [default: the rig's id]
-                         with --mqtt also its topics enose/<id>/...         [required with --mqtt]
-${ACCESS_LOG_USAGE}
-${LOG_USAGE}
-  --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
-  -h, --help             this help
-
-Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
-ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT=json, ...);
-the command line wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given,
-ENOSE_TOKEN and ENOSE_TOKEN_FILE only when neither --token nor --token-file is.
-
-${MODEL_TRUST_USAGE}
-${STATION_USAGE}`;
+import { SERIAL_CSV_GROUP, SERIAL_GROUP, SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
+import { FLEET_STATION_GROUP, lateEngine, STATION_OPTIONS, stationFromArgs } from './stationOptions.js';
+import { LATENCY_BUDGET_OPTION } from './watch.js';
 
 /** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). Throws EnoseError('bad-option'). */
 export function parseListen(raw: string): { host: string; port: number } {
@@ -77,30 +38,58 @@ export function parseListen(raw: string): { host: string; port: number } {
   return { host, port };
 }
 
-/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
-export const SERVE_OPTIONS: OptionSpec = {
+const SOURCE_GROUP: HelpGroup = { title: 'Source (one of)' };
+const { required: _portRequired, ...servePort } = SERIAL_OPTIONS.port;
+
+/** `enose serve`'s options, declared once (options.ts); each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const SERVE_OPTIONS = {
   ...SERIAL_OPTIONS,
-  ...STATION_OPTIONS,
-  ...MODEL_TRUST_OPTIONS,
-  replay: { type: 'string' },
-  speed: { type: 'string' },
-  model: { type: 'string' },
-  listen: { type: 'string' },
+  port: { ...servePort, description: 'serial device of the rig, or auto (see enose watch --help)', group: SOURCE_GROUP },
+  replay: {
+    type: 'string',
+    value: 'path',
+    description: "a recording folder or frames CSV acting as the rig: each START plays its next cycle (from the first again after the last); verdicts equal enose replay's",
+    group: SOURCE_GROUP,
+  },
+  speed: { type: 'string', value: 's', description: 'replay pace: realtime, max or a speed-up factor', default: 'realtime', group: SOURCE_GROUP },
+  model: { type: 'string', value: 'file', description: 'model file', required: true },
+  listen: { type: 'string', value: 'host:port', description: 'address to listen on; port 0 picks a free one', default: '127.0.0.1:8080' },
   ...TOKEN_OPTIONS,
-  'max-sse-clients': { type: 'string' },
-  'sse-stall-s': { type: 'string' },
-  record: { type: 'string' },
-  'access-log': { type: 'boolean' },
+  'max-sse-clients': { type: 'string', value: 'n', description: 'event streams (/v1/events) open at most; past it 503, Retry-After', default: '100' },
+  'sse-stall-s': { type: 'string', value: 's', description: 'an event stream that is behind and takes nothing this long is cut', default: '10' },
+  ...RECORD_OPTION,
+  ...LATENCY_BUDGET_OPTION,
+  ...STATION_OPTION,
+  ...ACCESS_LOG_OPTION,
   ...LOG_OPTIONS,
-  'latency-budget-ms': { type: 'string' },
-  station: { type: 'string' },
-  'start-timeout-s': { type: 'string' },
+  'start-timeout-s': { type: 'string', value: 's', description: 'a requested cycle the rig has not started by then fails', default: '15' },
+  ...MODEL_TRUST_OPTIONS,
+  ...STATION_OPTIONS,
+} as const satisfies OptionTable;
+
+const SERVE_MAIN: HelpGroup = {
+  title: 'Options',
+  after: `
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
+ENOSE_LISTEN, ENOSE_TOKEN_FILE, ENOSE_TOKEN, ENOSE_STATION, ENOSE_ACCESS_LOG=1, ENOSE_LOG_FORMAT=json, ...);
+the command line wins. ENOSE_PORT and ENOSE_REPLAY are used only when neither --port nor --replay is given,
+ENOSE_TOKEN and ENOSE_TOKEN_FILE only when neither --token nor --token-file is.`,
 };
 
-export const serveCommand: Command = {
+export const serveCommand: Command = defineCommand({
   name: 'serve',
   summary: 'run the engine behind an HTTP API with a live operator page (a rig or a replayed recording)',
-  usage,
+  usage: 'enose serve (--port <path|auto> | --replay <recording|frames.csv>) --model model.json [options]',
+  about: `Runs the streaming engine and an HTTP server in one process: a scanner service posts a container id to start
+a sampling cycle and reads its verdict; an operator watches the live page. SIGINT or SIGTERM stops it cleanly.
+
+  POST /v1/samples {"containerId": "MSCU1234567"}   start a cycle: 202 + its id; 409 while one runs
+  GET  /v1/samples/<id>[?waitS=30]                   the verdict when ready (200), 202 while pending
+  GET  /v1/events                                    engine events as server-sent events
+  GET  /v1/health, /metrics (Prometheus), /          health, metrics, the operator page`,
+  options: SERVE_OPTIONS,
+  main: SERVE_MAIN,
+  groups: [SOURCE_GROUP, SERVE_MAIN, SERIAL_GROUP, SERIAL_CSV_GROUP, MODEL_TRUST_GROUP, FLEET_STATION_GROUP],
   async run(argv, plainCtx) {
     const env = plainCtx.env ?? {};
     const parsed = parseCommand('serve', [...envArguments('serve', SERVE_OPTIONS, argv, env, [['port', 'replay'], ['token', 'token-file']]), ...argv], SERVE_OPTIONS);
@@ -193,4 +182,4 @@ export const serveCommand: Command = {
     ctx.stderr('enose serve: stopped\n');
     return 0;
   },
-};
+});

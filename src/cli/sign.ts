@@ -3,29 +3,28 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { readPrivateKey, writeSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
 import { signModel, verifyModelSignature } from '../model/signature.js';
-import { parseCommand, requireString, stringOption, type Command } from './args.js';
+import { defineCommand, parseCommand, requireString, stringOption, type Command } from './args.js';
+import type { OptionTable } from './options.js';
 
-const usage = `Usage: enose sign <model.json[.gz]> --key <private.key> [--out <file>]
+/** `enose sign`'s options, declared once (options.ts): the parser's and the help's. */
+export const SIGN_OPTIONS = {
+  key: { type: 'string', value: 'file', description: 'the Ed25519 private key (enose keygen)', required: true },
+  out: { type: 'string', value: 'file', description: 'where to write the signature', default: '<model>.sig' },
+  'allow-no-suspicious-class': { type: 'boolean', description: 'sign a model whose policy makes no class suspicious' },
+} as const satisfies OptionTable;
 
-Signs a model (docs/signed-models.md): writes a detached signature, <model>.sig by default, that enose watch,
+export const signCommand: Command = defineCommand({
+  name: 'sign',
+  summary: 'sign a model with an Ed25519 key (a detached <model>.sig for --trusted-keys)',
+  usage: 'enose sign <model.json[.gz]> --key <private.key> [--out <file>]',
+  about: `Signs a model (docs/signed-models.md): writes a detached signature, <model>.sig by default, that enose watch,
 serve, replay and evaluate given --trusted-keys, and stations following roll-outs (enose fleet publish-model
 sends it along), check before they load the model. The model is validated first (a model that would be
 refused is not signed). The signature covers the model's content hash, so it holds for the model as .json or
-.json.gz; any change to the model after signing makes it fail.
-
-Options:
-  --key <file>           the Ed25519 private key (enose keygen)                         [required]
-  --out <file>           where to write the signature                         [default: <model>.sig]
-  --allow-no-suspicious-class  sign a model whose policy makes no class suspicious
-  -h, --help             this help
-`;
-
-export const signCommand: Command = {
-  name: 'sign',
-  summary: 'sign a model with an Ed25519 key (a detached <model>.sig for --trusted-keys)',
-  usage,
+.json.gz; any change to the model after signing makes it fail.`,
+  options: SIGN_OPTIONS,
   async run(argv, ctx) {
-    const parsed = parseCommand('sign', argv, { key: { type: 'string' }, out: { type: 'string' }, 'allow-no-suspicious-class': { type: 'boolean' } });
+    const parsed = parseCommand('sign', argv, SIGN_OPTIONS);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'sign takes one model file (see enose sign --help)');
     const modelPath = parsed.positionals[0]!;
     const key = readPrivateKey(requireString('sign', parsed, 'key'));
@@ -46,4 +45,4 @@ export const signCommand: Command = {
     ctx.stdout(`enose sign: model ${model.value.id} signed with key ${key.value.keyId}: ${out}\n`);
     return 0;
   },
-};
+});

@@ -7,55 +7,49 @@ import { writeFileAtomic } from '../io/files.js';
 import { FRAMES_FILE_MAX_BYTES, RECORDING_ENGINE_VERSION, RECORDING_FORMAT, RECORDING_FORMAT_VERSION } from '../io/recording.js';
 import { simulatedRigInfo } from '../sim/events.js';
 import { createSimulation } from '../sim/simulate.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import type { OptionTable } from './options.js';
 import { createProgress } from './progress.js';
 
-const usage = `Usage: enose simulate --containers N --seed S --out <dir> [options]
+/** `enose simulate`'s options, declared once (options.ts): the parser's and the help's. */
+export const SIMULATE_OPTIONS = {
+  containers: { type: 'string', value: 'n', description: 'container cycles', required: true },
+  seed: { type: 'string', value: 's', description: 'seed of everything drawn', required: true },
+  out: { type: 'string', value: 'dir', description: 'folder to create (must not exist)', required: true },
+  days: { type: 'string', value: 'd', description: 'containers spread over this many days', default: '1' },
+  'start-day': { type: 'string', value: 'd', description: 'first day since the sensors were installed', default: '1' },
+  'rig-id': {
+    type: 'string',
+    value: 'id',
+    description:
+      'rig id (another id: other sensor units). The rig is named after its id and rig seed: SIM<rig seed> for the default id (SIM1 for seed 1), <id>-s<rig seed> for another',
+    default: 'SIM1',
+  },
+  'rig-seed': {
+    type: 'string',
+    value: 's',
+    description: "seed of the rig's units and their drift: the same rig with other containers, weather and noise when --seed differs",
+    default: '--seed',
+  },
+  'unit-spread': { type: 'string', value: 'x', description: 'unit-to-unit spread, times the default', default: '1' },
+  'concentration-scale': { type: 'string', value: 'x', description: 'multiplies every marker concentration', default: '1' },
+  preconcentration: { type: 'string', value: 'x', description: 'sorbent pre-concentration factor', default: '1' },
+  'idle-s': { type: 'string', value: 's', description: 'idle seconds after each cycle', default: '0' },
+  'max-file-mb': { type: 'string', value: 'm', description: 'start the next frames file after this many MiB', default: '256' },
+} as const satisfies OptionTable;
 
-Simulates container sampling cycles (src/sim, see datasets/container-sim/README.md) and writes them as a
+export const simulateCommand: Command = defineCommand({
+  name: 'simulate',
+  summary: 'write simulated container cycles with their ground truth',
+  usage: 'enose simulate --containers N --seed S --out <dir> [options]',
+  about: `Simulates container sampling cycles (src/sim, see datasets/container-sim/README.md) and writes them as a
 recording folder: frames.csv (sample, label, t_s, phase, seq, t_rig_ms, 16 gas channels, temp_c, rh_pct;
 frames-2.csv, ... after each 256 MiB, at a container boundary, as the recorder does: the readers read a file whole),
 meta.json (the rig), an empty events.jsonl (no link events) and manifest.jsonl (the ground truth of each container: label, concentrations,
-confounders, weather, injected faults). The same options give byte-identical files.
-
-Options:
-  --containers <n>         container cycles                                 [required]
-  --seed <s>               seed of everything drawn                         [required]
-  --out <dir>              folder to create (must not exist)                [required]
-  --days <d>               containers spread over this many days            [default: 1]
-  --start-day <d>          first day since the sensors were installed       [default: 1]
-  --rig-id <id>            rig id (another id: other sensor units)          [default: SIM1]
-                           The rig is named after its id and rig seed: SIM<rig seed> for the
-                           default id (SIM1 for seed 1), <id>-s<rig seed> for another
-  --rig-seed <s>           seed of the rig's units and their drift: the same rig with other
-                           containers, weather and noise when --seed differs  [default: --seed]
-  --unit-spread <x>        unit-to-unit spread, times the default            [default: 1]
-  --concentration-scale <x>  multiplies every marker concentration          [default: 1]
-  --preconcentration <x>   sorbent pre-concentration factor                 [default: 1]
-  --idle-s <s>             idle seconds after each cycle                    [default: 0]
-  --max-file-mb <m>        start the next frames file after this many MiB   [default: 256]
-  -h, --help               this help
-`;
-
-export const simulateCommand: Command = {
-  name: 'simulate',
-  summary: 'write simulated container cycles with their ground truth',
-  usage,
+confounders, weather, injected faults). The same options give byte-identical files.`,
+  options: SIMULATE_OPTIONS,
   async run(argv, ctx) {
-    const parsed = parseCommand('simulate', argv, {
-      containers: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      days: { type: 'string' },
-      'start-day': { type: 'string' },
-      'rig-id': { type: 'string' },
-      'rig-seed': { type: 'string' },
-      'unit-spread': { type: 'string' },
-      'concentration-scale': { type: 'string' },
-      preconcentration: { type: 'string' },
-      'idle-s': { type: 'string' },
-      'max-file-mb': { type: 'string' },
-    });
+    const parsed = parseCommand('simulate', argv, SIMULATE_OPTIONS);
     const containers = numberOption('simulate', parsed, 'containers', { integer: true, min: 1 });
     const seed = numberOption('simulate', parsed, 'seed', { integer: true, min: 0 });
     if (containers === undefined || seed === undefined) throw new EnoseError('bad-usage', '--containers and --seed are required (see enose simulate --help)');
@@ -156,4 +150,4 @@ export const simulateCommand: Command = {
     ctx.stdout(`${containers} containers, ${frameCount} frames written to ${out} (${files}, manifest.jsonl, meta.json)\n`);
     return 0;
   },
-};
+});

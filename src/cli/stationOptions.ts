@@ -8,40 +8,53 @@ import type { ModelBundle } from '../model/bundle.js';
 import { EnoseError } from '../errors.js';
 import { brokerAddress } from '../fleet/connection.js';
 import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';
-import { trustedKeysFromArgs } from './modelOption.js';
-import { numberOption, stringOption, type CommandContext, type OptionSpec, type Parsed } from './args.js';
+import { MODEL_TRUST_OPTIONS, trustedKeysFromArgs } from './modelOption.js';
+import type { STATION_OPTION } from './stationOption.js';
+import { numberOption, stringOption, type CommandContext, type Parsed } from './args.js';
+import type { HelpGroup, OptionTable } from './options.js';
 
-export const STATION_OPTIONS: OptionSpec = {
-  mqtt: { type: 'string' },
-  station: { type: 'string' },
-  spool: { type: 'string' },
-  'follow-models': { type: 'boolean' },
-  ack: { type: 'string' },
-  'ack-timeout-s': { type: 'string' },
-};
+export const FLEET_STATION_GROUP: HelpGroup = { title: 'Fleet options (MQTT; credentials from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD)' };
 
-export const STATION_USAGE = `Fleet options (MQTT; credentials from ENOSE_MQTT_USERNAME and ENOSE_MQTT_PASSWORD):
-  --mqtt <url>           publish verdicts, status and health to this broker (mqtt://host:1883)
-  --spool <file>         the store-and-forward spool: verdicts wait here until they are acknowledged
-                                                                  [default: ./enose-spool/<station>.jsonl]
-  --ack <centre|broker>  who takes a verdict out of the spool: centre (end to end: enose fleet acks it
-                         once it is on the centre's disk; unacknowledged ones are sent again) or broker
-                         (its PUBACK: for a station without an enose fleet centre; a broker crash can
-                         lose verdicts)                                         [default: centre]
-  --ack-timeout-s <s>    send a verdict again when the centre has not acknowledged it after s seconds
-                         (doubling while the centre stays silent, up to 300 s)         [default: 10]
-  --follow-models        run the model published (retained) on enose/models/<rig> (enose fleet
-                         publish-model): checked (hash, rig, channels; with --trusted-keys its
-                         signature too), switched between cycles
-`;
+/** The fleet options; `--station` (stationOption.ts), which names the station's topics, is the command's own. */
+export const STATION_OPTIONS = {
+  mqtt: { type: 'string', value: 'url', description: 'publish verdicts, status and health to this broker (mqtt://host:1883)', group: FLEET_STATION_GROUP },
+  spool: {
+    type: 'string',
+    value: 'file',
+    description: 'the store-and-forward spool: verdicts wait here until they are acknowledged',
+    default: './enose-spool/<station>.jsonl',
+    group: FLEET_STATION_GROUP,
+  },
+  ack: {
+    type: 'string',
+    value: 'centre|broker',
+    description:
+      "who takes a verdict out of the spool: centre (end to end: enose fleet acks it once it is on the centre's disk; unacknowledged ones are sent again) or broker (its PUBACK: for a station without an enose fleet centre; a broker crash can lose verdicts)",
+    default: 'centre',
+    group: FLEET_STATION_GROUP,
+  },
+  'ack-timeout-s': {
+    type: 'string',
+    value: 's',
+    description: 'send a verdict again when the centre has not acknowledged it after s seconds (doubling while the centre stays silent, up to 300 s)',
+    default: '10',
+    group: FLEET_STATION_GROUP,
+  },
+  'follow-models': {
+    type: 'boolean',
+    description:
+      'run the model published (retained) on enose/models/<rig> (enose fleet publish-model): checked (hash, rig, channels; with --trusted-keys its signature too), switched between cycles',
+    group: FLEET_STATION_GROUP,
+  },
+} as const satisfies OptionTable;
 
 /** The station link the options ask for, or null without --mqtt. */
-export function stationFromArgs(command: string, parsed: Parsed, engine: StationEngine, ctx: CommandContext): StationLink | null {
+export function stationFromArgs(command: string, parsed: Parsed<typeof STATION_OPTIONS & typeof STATION_OPTION & typeof MODEL_TRUST_OPTIONS>, engine: StationEngine, ctx: CommandContext): StationLink | null {
   const url = stringOption(parsed, 'mqtt');
   const station = stringOption(parsed, 'station');
   const follow = parsed.values['follow-models'] === true;
   if (url === undefined) {
-    if (follow || ['spool', 'ack', 'ack-timeout-s'].some((o) => stringOption(parsed, o) !== undefined)) {
+    if (follow || (['spool', 'ack', 'ack-timeout-s'] as const).some((o) => stringOption(parsed, o) !== undefined)) {
       throw new EnoseError('bad-usage', `--spool, --ack, --ack-timeout-s and --follow-models need --mqtt (see enose ${command} --help)`);
     }
     return null;

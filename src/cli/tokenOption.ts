@@ -10,19 +10,23 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { EnoseError } from '../errors.js';
-import { stringOption, type OptionSpec, type Parsed } from './args.js';
+import { stringOption, type Parsed } from './args.js';
+import type { OptionTable } from './options.js';
 
-export const TOKEN_OPTIONS: OptionSpec = {
-  token: { type: 'string' },
-  'token-file': { type: 'string' },
-};
-
-/** The lines of --help for both options (27 columns of option names, as the commands' usage). */
-export const TOKEN_USAGE = `  --token-file <path>    the access token from a file (one line, at least 8 characters; refused when
-                         other users may read it: chmod 600), or set ENOSE_TOKEN_FILE
-  --token <secret>       require "Authorization: Bearer <secret>" on the API; the page takes a session
-                         cookie from GET /login?token=<secret> (or set ENOSE_TOKEN). Prefer --token-file
-                         or ENOSE_TOKEN: a command line is visible to every user of the machine (ps)`;
+export const TOKEN_OPTIONS = {
+  'token-file': {
+    type: 'string',
+    value: 'path',
+    description:
+      'the access token from a file (one line, at least 8 characters; refused when other users may read it: chmod 600), or set ENOSE_TOKEN_FILE',
+  },
+  token: {
+    type: 'string',
+    value: 'secret',
+    description:
+      'require "Authorization: Bearer <secret>" on the API; the page takes a session cookie from GET /login?token=<secret> (or set ENOSE_TOKEN). Prefer --token-file or ENOSE_TOKEN: a command line is visible to every user of the machine (ps)',
+  },
+} as const satisfies OptionTable;
 
 const MAX_TOKEN_FILE_BYTES = 4096;
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
@@ -32,7 +36,7 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
  * command that does not take its options from the environment already (envOptions.ts), and only when neither
  * flag is given. Throws EnoseError: both given, a short token, a bad or open token file.
  */
-export function tokenFromArgs(command: string, parsed: Parsed, env?: Readonly<Record<string, string | undefined>>): string | null {
+export function tokenFromArgs(command: string, parsed: Parsed<typeof TOKEN_OPTIONS>, env?: Readonly<Record<string, string | undefined>>): string | null {
   let token = stringOption(parsed, 'token');
   let file = stringOption(parsed, 'token-file');
   if (env && token === undefined && file === undefined) {

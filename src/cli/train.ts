@@ -4,9 +4,10 @@ import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
 import { FEATURE_VIEWS, type FeatureView } from '../model/views.js';
 import { CLASSIFIERS, TRANSFORMS, type ClassifierKind, type FeatureTransform } from '../model/pipeline.js';
-import { listOption, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
-import { DATA_LIMIT_OPTIONS, DATA_LIMITS_HELP, dataLimitsOf } from './dataLimitsOption.js';
-import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { defineCommand, listOption, numberOption, parseCommand, requireString, stringOption, type Command, type OptionName } from './args.js';
+import { dataLimitsOf } from './dataLimitsOption.js';
+import { delimiterOf } from './delimiterOption.js';
+import { TRAIN_OPTIONS } from './trainOptions.js';
 import { GATE_REASONS, type GateReason } from '../engine/training.js';
 import { FEATURE_FAMILIES, type UserFit } from '../engine/selection.js';
 import type { ExtractorConfig, ResponseKind } from '../signal/features.js';
@@ -14,9 +15,11 @@ import { selectionTable } from './trainReport.js';
 import type { TrainJob } from './trainJob.js';
 import { runTraining } from './trainRunner.js';
 
-const usage = `Usage: enose train <data...> --out model.json [options]
-
-Trains a model on labelled data: z-score scaler, PCA, a classifier in PCA space, and the verdict policy.
+export const trainCommand: Command = defineCommand({
+  name: 'train',
+  summary: 'train a model (scaler, PCA, classifier, verdict policy) on labelled data',
+  usage: 'enose train <data...> --out model.json [options]',
+  about: `Trains a model on labelled data: z-score scaler, PCA, a classifier in PCA space, and the verdict policy.
 <data> is a file or folder: libsvm feature files (.dat/.libsvm/.svm), feature CSV (label,<features...>) or
 frames CSV (sample,label,t_s,[phase,]<channels...>), reduced to one feature vector per sample; also what rigs
 write: recordings of one CSV each (a header row, a row per time step; a folder of label folders, or labels from
@@ -25,135 +28,18 @@ the file names) and Bosch BME AI-Studio .bmerawdata (one heater-profile pass a s
 With no choice of features, transform or classifier on a frames file, it chooses by itself: it compares
 the feature families (phase, whole, phase+whole, windows), the transforms (none, signed-log) and the
 classifiers (lda, logreg, knn) by cross-validation grouped by recording, keeps the best and prints the
-table it chose from. Any of --features, the feature options, --transform or --classifier fixes that choice.
-
-Options:
-  --out <file>              model file to write, atomically; gzip if *.gz     [required]
-  --classifier <name>       knn | lda | logreg | mlp         [default: chosen; feature files: lda]
-  --features <family>       frames: phase (responses against the baseline: ss, peak, area, slope,
-                            EMAs) | whole (levels and shape over the whole sample: mean, std, min,
-                            max, first 30 s, last 60 s, slope per minute) | phase+whole | windows
-                            (log response over six 10 s windows)             [default: chosen]
-  --fixed-gates             frames: the fixed quality-gate limits instead of limits learned from
-                            the training data (each channel's resolution, range, movement)
-  --strict                  refuse (exit 2) when classes are lost to the gates, a class has fewer
-                            than --min-class-samples samples, or a gate skips over 10% of the cycles
-  --min-class-samples <n>   frames: fewer samples in a class is a problem     [default: 5]
-  --k <n>                   neighbours for knn                                 [default: 5]
-  --c <C>                   logreg: inverse L2 regularisation (scikit-learn's C) [default: 1]
-  --hidden <n,n,...>        mlp: hidden layer sizes                            [default: 128,64]
-  --alpha <x>               mlp: L2 penalty (scikit-learn's alpha)             [default: 0.001]
-  --networks <n>            mlp: networks trained (seeds seed, seed+1, ...), probabilities averaged
-                                                                               [default: 1]
-  --threads <n>             mlp: networks trained side by side on worker threads, at most (the
-                            same model bit for bit)                 [default: the cores, up to 4]
-  --max-epochs <n>          mlp: at most this many epochs (early stopping on a 10% validation
-                            share, patience 10); the policy is calibrated on one held-out fold of
-                            --cv instead of a cross-validation                 [default: 200]
-  --components <k>          keep k principal components
-  --variance <v>            keep the fewest components explaining share v      [default: 0.99]
-  --suspicious <a,b,...>    these labels are suspicious, all others clear
-  --clear <a,b,...>         these labels are clear, all others suspicious
-                            (neither: a label named "clear" is clear, all others suspicious;
-                             no such label: no policy, verdicts carry the class only)
-  --allow-no-suspicious-class  train on data in which no class is suspicious (refused otherwise:
-                            such a model can only clear)
-  --max-false-alarm <r>     false-alarm rate the threshold must meet in cross-validation [default: 0.01]
-  --cv-folds <n>            folds of the cross-validation (2..20; 0 = none)    [default: 5]
-  --cv <n>                  same as --cv-folds
-  --seed <n>                seed of the fold assignment and of the MLP networks [default: 1]
-  --transform <t>           none | signed-log: sign(x) ln(1+|x|) per feature
-                                                       [default: chosen; feature files: none]
-  --views <v,v,...>         feature files: one lda/logreg per view of the features (none, signed-log,
-                            log-abs), logits averaged, one model file; with "enose calibrate" the
-                            drift data's best unlabelled recalibration (datasets/README.md). No policy
-                            or novelty limit yet
-  --novelty-quantile <q>    unknown-odour limit: this quantile of leave-one-out
-                            nearest-training-sample distances (0 = off)        [default: 0.95]
-  --novelty-whiten          measure that distance with each principal component divided by its
-                            training standard deviation (low-variance directions count)
-  --baseline-s <s>          frames without a phase column: baseline seconds    [default: 30]
-  --response <r>            frames: fractional (R-R0)/R0 | relative R/R0 | log [default: fractional]
-  --steady-state-share <f>  frames: share of the exposure, at its end, averaged for the steady state
-                                                                               [default: 0.333]
-  --steady-state-s <s>      frames: a fixed length in seconds instead of the share
-  --window-s <s>            frames: add the mean response over consecutive windows of s seconds of
-                            the exposure (win1, win2, ...; RH/T steps as dwin1, ...)  [default: 0, none]
-  --windows <n>             frames: how many windows                          [default: 6]
-  --windows-only            frames: windows instead of ss, peak, area, slope and EMAs
-                            (the default model's features: --response log --window-s 10 --windows-only)
-  --recovery-window-s <s>   frames: add the mean response over consecutive windows of s seconds of
-                            the recovery (rwin1, ...; RH/T as drwin1, ...). The model then gives its
-                            verdict when the recovery ends, not the exposure     [default: 0, none]
-  --recovery-windows <n>    frames: how many recovery windows                  [default: 6]
-  --baseline-window-s <s>   frames: add the mean response over the last windows of s seconds of
-                            the baseline before the exposure (bwin1, ...): what earlier cycles
-                            left on the sensors, still leaving them          [default: 0, none]
-  --baseline-windows <n>    frames: how many baseline windows                  [default: 3]
-  --ignore-gates <a,b>      frames: quality gates to report but not act on, in training and in the
-                            model's verdicts: channel-saturated, channel-dead, channel-spiking,
-                            baseline-unstable (for data whose known defects you accept)
-  --json                    print the training summary as one JSON object
-  --progress                progress lines on stderr (stages, candidates, MLP epochs) also when
-                            stdout is not a terminal
-${DELIMITER_HELP}
-${DATA_LIMITS_HELP}
+table it chose from. Any of --features, the feature options, --transform or --classifier fixes that choice.`,
+  options: TRAIN_OPTIONS,
+  main: {
+    title: 'Options',
+    after: `
 Every label is checked as it is read: a feature row without one, a label over 128 characters, or more
 classes than --max-classes is refused in one line naming the file and the line. SIGINT or SIGTERM stops
-training at once (exit 130 or 143); no model file is written.
-  -h, --help                this help
-`;
-
-export const trainCommand: Command = {
-  name: 'train',
-  summary: 'train a model (scaler, PCA, classifier, verdict policy) on labelled data',
-  usage,
+training at once (exit 130 or 143); no model file is written.`,
+  },
   async run(argv, ctx) {
-    const parsed = parseCommand('train', argv, {
-      ...DELIMITER_OPTION,
-      ...DATA_LIMIT_OPTIONS,
-      'allow-no-suspicious-class': { type: 'boolean' },
-      progress: { type: 'boolean' },
-      out: { type: 'string' },
-      classifier: { type: 'string' },
-      hidden: { type: 'string' },
-      alpha: { type: 'string' },
-      networks: { type: 'string' },
-      'max-epochs': { type: 'string' },
-      threads: { type: 'string' },
-      k: { type: 'string' },
-      c: { type: 'string' },
-      views: { type: 'string' },
-      'window-s': { type: 'string' },
-      windows: { type: 'string' },
-      'windows-only': { type: 'boolean' },
-      'recovery-window-s': { type: 'string' },
-      'recovery-windows': { type: 'string' },
-      'baseline-window-s': { type: 'string' },
-      'baseline-windows': { type: 'string' },
-      components: { type: 'string' },
-      variance: { type: 'string' },
-      suspicious: { type: 'string' },
-      clear: { type: 'string' },
-      'max-false-alarm': { type: 'string' },
-      'cv-folds': { type: 'string' },
-      cv: { type: 'string' },
-      seed: { type: 'string' },
-      transform: { type: 'string' },
-      'novelty-quantile': { type: 'string' },
-      'novelty-whiten': { type: 'boolean' },
-      'baseline-s': { type: 'string' },
-      response: { type: 'string' },
-      'steady-state-s': { type: 'string' },
-      'steady-state-share': { type: 'string' },
-      'ignore-gates': { type: 'string' },
-      features: { type: 'string' },
-      'fixed-gates': { type: 'boolean' },
-      strict: { type: 'boolean' },
-      'min-class-samples': { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    const given = (name: string) => parsed.values[name] !== undefined;
+    const parsed = parseCommand('train', argv, TRAIN_OPTIONS);
+    const given = (name: OptionName<typeof TRAIN_OPTIONS>) => parsed.values[name] !== undefined;
     const out = requireString('train', parsed, 'out');
     const classifier = stringOption(parsed, 'classifier') ?? 'lda';
     if (!CLASSIFIERS.includes(classifier as ClassifierKind)) {
@@ -218,7 +104,7 @@ export const trainCommand: Command = {
 
     // The user's fit settings override the chosen family's (the windows families fit every component).
     const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
-    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'];
+    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows'] as const;
     const explicit: Partial<ExtractorConfig> = {
       ...(given('response') && { response: response as ResponseKind }),
       ...(given('steady-state-s') && { steadyStateS }),
@@ -330,4 +216,4 @@ export const trainCommand: Command = {
     ctx.stdout(`${lines.join('\n')}\n`);
     return 0;
   },
-};
+});

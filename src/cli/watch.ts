@@ -1,68 +1,56 @@
 /** `enose watch`: the live engine on a serial rig, with optional recording and unattended cycles. */
 import { createEngine } from '../engine/engine.js';
 import { EnoseError, formatIssue } from '../errors.js';
-import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
-import { stationOption } from './stationOption.js';
+import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
+import { STATION_OPTION, stationOption } from './stationOption.js';
 import { envArguments } from './envOptions.js';
-import { commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
-import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
-import { liveRecorder } from './recordOption.js';
+import { commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
+import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
+import type { OptionTable } from './options.js';
+import { liveRecorder, RECORD_OPTION } from './recordOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
-import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
-import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
+import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
+import { lateEngine, STATION_OPTIONS, stationFromArgs } from './stationOptions.js';
 
-const usage = `Usage: enose watch --port <path|auto> --model model.json [options]
+/** `--latency-budget-ms` of the live commands (watch, serve). */
+export const LATENCY_BUDGET_OPTION = {
+  'latency-budget-ms': { type: 'string', value: 'ms', description: 'verdict latency budget', default: '5' },
+} as const satisfies OptionTable;
 
-Runs the streaming engine on a live rig: segments whatever sampling cycles the rig runs and prints a verdict
-at the end of each exposure. The link may drop: the process stays up and reconnects (at most 5 s between tries).
-SIGINT or SIGTERM stops it cleanly after flushing the recording.
-
-Options:
-  --model <file>         model file                                                  [required]
-  --record <dir>         record every frame, the link events and the verdicts to a new folder
-  --cycle-every <s>      start a cycle (START) every s seconds, for unattended runs
-  --latency-budget-ms <ms>  verdict latency budget                                   [default: 5]
-  --station <id>         the station each verdict names (field station)      [default: the rig's id]
-                         with --mqtt also its topics enose/<id>/...         [required with --mqtt]
-  --adapt                adaptation during operation: the scaler follows the slow drift of confidently
-                         clear samples (guarded: suspicious or odd ones are ignored, steps and total capped);
-                         each verdict carries how far it has moved; replay --adapt gives the same verdicts.
-                         The unadapted model judges each sample too: what it flags is never cleared by
-                         adaptation alone (inconclusive, adaptation-disagrees), and adaptation stops (event
-                         adaptation-stopped) when it added alarms to over 2% of the last 200 samples: on the
-                         container simulator it does so for every model measured (datasets/README.md)
-  --adapted-out <file>   with --adapt: write the model as adaptation left it, at the end
-  --json                 one engine event per line (all types), else one line per verdict and link event
-${LOG_USAGE}
-  -h, --help             this help
-
-Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_PORT, ENOSE_MODEL, ENOSE_STATION,
-ENOSE_JSON=1, ENOSE_LOG_FORMAT, ...); the command line wins.
-
-${MODEL_TRUST_USAGE}
-${SERIAL_USAGE}
-${STATION_USAGE}`;
-
-/** The command's options; each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
-export const WATCH_OPTIONS: OptionSpec = {
+/** `enose watch`'s options, declared once (options.ts); each also comes from ENOSE_<FLAG> in the environment (envOptions.ts). */
+export const WATCH_OPTIONS = {
+  model: { type: 'string', value: 'file', description: 'model file', required: true },
+  ...RECORD_OPTION,
+  'cycle-every': { type: 'string', value: 's', description: 'start a cycle (START) every s seconds, for unattended runs' },
+  ...LATENCY_BUDGET_OPTION,
+  ...STATION_OPTION,
+  adapt: {
+    type: 'boolean',
+    description:
+      'adaptation during operation: the scaler follows the slow drift of confidently clear samples (guarded: suspicious or odd ones are ignored, steps and total capped); each verdict carries how far it has moved; replay --adapt gives the same verdicts. The unadapted model judges each sample too: what it flags is never cleared by adaptation alone (inconclusive, adaptation-disagrees), and adaptation stops (event adaptation-stopped) when it added alarms to over 2% of the last 200 samples: on the container simulator it does so for every model measured (datasets/README.md)',
+  },
+  'adapted-out': { type: 'string', value: 'file', description: 'with --adapt: write the model as adaptation left it, at the end' },
+  json: { type: 'boolean', description: 'one engine event per line (all types), else one line per verdict and link event' },
+  ...LOG_OPTIONS,
+  ...MODEL_TRUST_OPTIONS,
   ...SERIAL_OPTIONS,
   ...STATION_OPTIONS,
-  ...MODEL_TRUST_OPTIONS,
-  model: { type: 'string' },
-  record: { type: 'string' },
-  'cycle-every': { type: 'string' },
-  'latency-budget-ms': { type: 'string' },
-  station: { type: 'string' },
-  json: { type: 'boolean' },
-  adapt: { type: 'boolean' },
-  'adapted-out': { type: 'string' },
-  ...LOG_OPTIONS,
-};
+} as const satisfies OptionTable;
 
-export const watchCommand: Command = {
+export const watchCommand: Command = defineCommand({
   name: 'watch',
   summary: 'run the engine live on a serial rig (verdicts as cycles end; --record to keep the data)',
-  usage,
+  usage: 'enose watch --port <path|auto> --model model.json [options]',
+  about: `Runs the streaming engine on a live rig: segments whatever sampling cycles the rig runs and prints a verdict
+at the end of each exposure. The link may drop: the process stays up and reconnects (at most 5 s between tries).
+SIGINT or SIGTERM stops it cleanly after flushing the recording.`,
+  options: WATCH_OPTIONS,
+  main: {
+    title: 'Options',
+    after: `
+Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_PORT, ENOSE_MODEL, ENOSE_STATION,
+ENOSE_JSON=1, ENOSE_LOG_FORMAT, ...); the command line wins.`,
+  },
   async run(argv, plainCtx) {
     const env = plainCtx.env ?? {};
     const parsed = parseCommand('watch', [...envArguments('watch', WATCH_OPTIONS, argv, env), ...argv], WATCH_OPTIONS);
@@ -111,4 +99,4 @@ export const watchCommand: Command = {
     }
     return 0;
   },
-};
+});

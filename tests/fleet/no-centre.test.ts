@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/cli/args.js';
+import { STATION_OPTION } from '../../src/cli/stationOption.js';
 import { STATION_OPTIONS, stationFromArgs } from '../../src/cli/stationOptions.js';
 import { createAckSender } from '../../src/fleet/acks.js';
 import { ackMessageSchema } from '../../src/fleet/message.js';
@@ -66,7 +67,7 @@ describe.runIf(have)('a station without a centre', () => {
 
 describe('station options', () => {
   const ctx = { stdout: () => undefined, stderr: () => undefined, signal: new AbortController().signal, isTty: false };
-  const parse = (argv: string[]) => parseCommand('watch', argv, STATION_OPTIONS);
+  const parse = (argv: string[]) => parseCommand('watch', argv, { ...STATION_OPTION, ...STATION_OPTIONS });
   it('refuses a bad --ack, a bad --ack-timeout-s, and either without --mqtt', () => {
     expect(() => stationFromArgs('watch', parse(['--mqtt', 'mqtt://127.0.0.1:1', '--station', 'a', '--ack', 'maybe']), engine, ctx)).toThrow(/--ack must be centre or broker/);
     expect(() => stationFromArgs('watch', parse(['--mqtt', 'mqtt://127.0.0.1:1', '--station', 'a', '--ack-timeout-s', '0']), engine, ctx)).toThrow(/--ack-timeout-s must be greater than 0/);

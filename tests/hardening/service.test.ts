@@ -204,7 +204,7 @@ describe.each(SHIPPED_MODELS)('enose serve against its clients, $name model', ({
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/one of --token or --token-file/);
     const help = runEnose(['serve', '--help']);
-    expect(help.stdout).toMatch(/Prefer --token-file\s+or ENOSE_TOKEN/);
+    expect(help.stdout).toMatch(/Prefer\s+--token-file\s+or\s+ENOSE_TOKEN/);
   });
 });
 
