@@ -3,9 +3,9 @@
  * transfers it to another rig from transfer samples measured on both; writes a new signed model whose lineage
  * names its parent, the method and the reference data.
  */
-import { EnoseError, formatIssue } from '../errors.js';
+import { EnoseError } from '../errors.js';
 import { extractorOf, EngineCore } from '../engine/core.js';
-import { readModelFile, writeModelFile } from '../io/modelFile.js';
+import { writeModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
 import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
 import { LABELLED_PER_CLASS, type LabelledUse } from '../model/finetune.js';
@@ -16,6 +16,7 @@ import { expandForModel, modelViews } from '../model/views.js';
 import type { FeatureTable } from '../types.js';
 import { numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
+import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
 
 const usage = `Usage: enose calibrate --model model.json <reference data...> --out model2.json [options]
 
@@ -63,7 +64,8 @@ Options:
   --seed <n>             --labelled: seed of the choice of samples                    [default: 1]
   --json                 print the summary as one JSON object
   -h, --help             this help
-`;
+
+${MODEL_TRUST_USAGE}`;
 
 const TRANSFER = TRANSFER_METHODS as readonly string[];
 
@@ -87,6 +89,7 @@ export const calibrateCommand: Command = {
       lambda: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
+      ...MODEL_TRUST_OPTIONS,
     });
     const modelPath = requireString('calibrate', parsed, 'model');
     const out = requireString('calibrate', parsed, 'out');
@@ -118,9 +121,8 @@ export const calibrateCommand: Command = {
       throw new EnoseError('bad-usage', '--per-class, --lambda and --seed are options of --labelled');
     }
 
-    const loaded = readModelFile(modelPath);
-    if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
-    const parent = loaded.value;
+    // With --trusted-keys, only a model a trusted key signed is corrected (the output is a new model: sign it anew).
+    const parent = loadModel(parsed, modelPath);
     // The threshold is for the model as it runs: its cycles are gated as the model gates them (its fitted limits).
     const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference', method === 'threshold');
     if (method === 'threshold') {
