@@ -17,6 +17,7 @@ import type { FeatureTable } from '../types.js';
 import { numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
 import { loadData, matchModel } from './data.js';
 import { loadModel, MODEL_TRUST_OPTIONS, MODEL_TRUST_USAGE } from './modelOption.js';
+import { throwIfStopped } from './stopSignal.js';
 
 const usage = `Usage: enose calibrate --model model.json <reference data...> --out model2.json [options]
 
@@ -166,6 +167,7 @@ export const calibrateCommand: Command = {
         bundle = calibrateModel(parent, reference, options);
       }
     }
+    throwIfStopped(ctx.signal, 'no model written');
     writeModelFile(out, bundle);
 
     const changed = transfer ? null : changedPredictions(parent, bundle, reference);
@@ -203,6 +205,7 @@ export const calibrateCommand: Command = {
 /** `--method threshold`: writes the model with its threshold re-set on the labelled reference samples, and says what moved. */
 function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, options: RethresholdOptions, json: boolean, ctx: CommandContext): number {
   const result: RethresholdResult = rethresholdModel(parent, reference, options);
+  throwIfStopped(ctx.signal, 'no model written');
   if (result.unlabelled > 0) ctx.stderr(`enose calibrate: warning: ${result.unlabelled} sample(s) without a label were left out\n`);
   writeModelFile(out, result.bundle);
   const { bundle, choice } = result;
@@ -226,7 +229,7 @@ function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, 
 /** Reference rows in the model's feature layout: feature files as read, frames through the engine's features. */
 async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string, gateAsModel = false): Promise<FeatureTable> {
   const input = bundle.input;
-  const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30), paths.join(','));
+  const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30, ',', { signal: ctx.signal }), paths.join(','));
   for (const w of data.warnings) ctx.stderr(`enose calibrate: warning: ${w}\n`);
   if (data.kind === 'features') return modelViews(bundle) ? expandForModel(bundle, data.table) : data.table;
   // Frames: every cycle through the engine's own feature path; no labels needed, quality problems skipped.
