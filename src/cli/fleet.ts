@@ -13,6 +13,7 @@ import { numberOption, parseCommand, requireString, stringOption, type Command, 
 import { envArguments } from './envOptions.js';
 import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { parseListen } from './serve.js';
+import { SSE_OPTIONS, SSE_USAGE, sseLimitsFromArgs } from './sseOptions.js';
 import { TOKEN_OPTIONS, TOKEN_USAGE, tokenFromArgs } from './tokenOption.js';
 
 const usage = `Usage: enose fleet --mqtt <url> [--listen <host:port>] [--data <dir>] [options]
@@ -55,6 +56,7 @@ Options:
   --keep <n>             verdicts kept in memory per station                          [default: 50]
   --client-id <id>       MQTT client id of the centre's persistent session [default: enose-fleet-centre]
 ${TOKEN_USAGE}
+${SSE_USAGE}
   --rig <id>             publish-model: the rig the model is for
   --signature <file>     publish-model: the model's signature                 [default: <model>.sig]
   --allow-no-suspicious-class  publish-model: publish a model whose policy makes no class suspicious
@@ -71,6 +73,7 @@ export const FLEET_OPTIONS: OptionSpec = {
   keep: { type: 'string' },
   'client-id': { type: 'string' },
   ...TOKEN_OPTIONS,
+  ...SSE_OPTIONS,
   rig: { type: 'string' },
   signature: { type: 'string' },
   'allow-no-suspicious-class': { type: 'boolean' },
@@ -93,6 +96,7 @@ export const fleetCommand: Command = {
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
+    const sse = sseLimitsFromArgs('fleet', parsed);
     const token = tokenFromArgs('fleet', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
@@ -106,6 +110,7 @@ export const fleetCommand: Command = {
         port: listen.port,
         token,
         recentPerStation: keep,
+        ...sse,
         clientId: stringOption(parsed, 'client-id') ?? 'enose-fleet-centre',
         log: (line) => ctx.stderr(`enose fleet: ${line}\n`),
         ...(parsed.values['access-log'] === true && { accessLog: log.access }),
