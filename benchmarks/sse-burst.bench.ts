@@ -22,7 +22,8 @@
  * ENOSE_SSE_BURST_TRACE=1 also the process CPU time and the involuntary context switches (the OS ran something
  * else) between the trigger frame and the verdict: a latency far above its CPU time with a context switch is
  * the machine, not the service. ENOSE_SSE_BURST_CAPPED=1 runs only the default cap (100), with both models;
- * ENOSE_SSE_BURST_PROF=<dir> writes a CPU profile of the service there.
+ * ENOSE_SSE_BURST_PROF=<dir> writes a CPU profile of the service there; ENOSE_SSE_BURST_NODE_ARGS passes node
+ * options to the service (e.g. --single-threaded-gc).
  *
  * Run after a build (about 3 minutes; --quick: the exposure model, 2 rounds):
  *   npm run build && npm run bench -- --only sse-burst
@@ -211,9 +212,11 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     .flatMap((r) => (r.ok && r.value.type === 'verdict' ? [r.value] : []));
   check(expected.length === 3, `enose replay gave ${expected.length} verdicts, expected 3`);
 
-  // ENOSE_SSE_BURST_PROF=<dir>: a CPU profile of the service (node --cpu-prof) into that folder.
+  // ENOSE_SSE_BURST_PROF=<dir>: a CPU profile of the service (node --cpu-prof) into that folder;
+  // ENOSE_SSE_BURST_NODE_ARGS: more node options for the service (e.g. --single-threaded-gc), space-separated.
   const prof = process.env['ENOSE_SSE_BURST_PROF'];
-  const server = spawn(process.execPath, [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), self, '--server', recording, modelPath, String(cap)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = (process.env['ENOSE_SSE_BURST_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...nodeArgs, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), self, '--server', recording, modelPath, String(cap)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((ok, fail) => {
       createInterface({ input: server.stdout! }).on('line', (line) => {
