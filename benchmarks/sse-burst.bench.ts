@@ -13,8 +13,17 @@
  * Each round plays one recorded cycle under continuous waves, from the request to its verdict; the quiet rounds
  * before them play the same cycles without clients.
  *
- * Checks before it reports: every admitted client of every wave got a snapshot (status 200, the whole message framed as one
- * snapshot; every 8th parsed as JSON with its frames), and every verdict, quiet or under the burst, equals the one `enose replay` gives for that cycle.
+ * Checks before it times: a first cycle under the waves, not timed, whose verdict must equal `enose replay`'s and
+ * whose waves must all be whole. Checks before it reports: every admitted client of every wave got a snapshot
+ * (status 200, the whole message framed as one snapshot; every 8th parsed as JSON with its frames), and every
+ * verdict, quiet or under the burst, equals the one `enose replay` gives for that cycle.
+ *
+ * The service prints each verdict's latency with the GC pauses inside it (`# verdict ...` on stderr); with
+ * ENOSE_SSE_BURST_TRACE=1 also the process CPU time and the involuntary context switches (the OS ran something
+ * else) between the trigger frame and the verdict: a latency far above its CPU time with a context switch is
+ * the machine, not the service. ENOSE_SSE_BURST_CAPPED=1 runs only the default cap (100), with both models;
+ * ENOSE_SSE_BURST_PROF=<dir> writes a CPU profile of the service there; ENOSE_SSE_BURST_NODE_ARGS passes node
+ * options to the service (e.g. --single-threaded-gc).
  *
  * Run after a build (about 3 minutes; --quick: the exposure model, 2 rounds):
  *   npm run build && npm run bench -- --only sse-burst
@@ -30,13 +39,16 @@ import { openReplayRig } from '../src/io/replayRig.js';
 import { readModelFile } from '../src/io/modelFile.js';
 import { parseEventJson } from '../src/io/eventJson.js';
 import { startScannerService } from '../src/service/server.js';
-import type { VerdictEvent } from '../src/types.js';
+import type { EngineEvent, FrameSource, VerdictEvent } from '../src/types.js';
 import { announce, check, main, QUICK, quantileSorted, repoRoot, report } from './harness.js';
 
 const CLIENTS = 400;
 const SPEED = 20;
 const ROUNDS = QUICK ? 2 : 6;
-const MODELS = QUICK ? ['exposure'] : ['default', 'exposure'];
+const MODELS_ALL = ['default', 'exposure'];
+const MODELS = QUICK ? ['exposure'] : MODELS_ALL;
+/** ENOSE_SSE_BURST_CAPPED=1: only the default cap of 100, with both models (to compare variants back to back). */
+const CAPPED_ONLY = process.env['ENOSE_SSE_BURST_CAPPED'] === '1';
 
 // ------------------------------------------------------------------------------------------------ roles
 
@@ -46,7 +58,32 @@ if (process.argv[2] === '--server') {
   if (!model.ok) throw new Error('the model does not load');
   const rig = await openReplayRig(recording!, { speed: SPEED });
   if (!rig.ok) throw new Error('the recording does not open');
-  const service = await startScannerService({ model: model.value, source: rig.value.rig, port: 0, maxSseClients: Number(cap), maxFrameHz: 1000, processMetrics: false });
+  // Attribution of each verdict's latency (printed at the end): the GC pauses inside its window, and the
+  // involuntary context switches (the OS ran something else: the machine is shared) between its trigger frame
+  // reaching the engine and the verdict.
+  // The context switches need a getrusage call per frame (about 7 % of the service's CPU here): only with
+  // ENOSE_SSE_BURST_TRACE=1.
+  const source = rig.value.rig;
+  const trace = process.env['ENOSE_SSE_BURST_TRACE'] === '1';
+  let frameRusage = process.resourceUsage();
+  const traced: FrameSource = !trace
+    ? source
+    : {
+        description: source.description,
+        send: (command) => source.send(command),
+        run: (emit, signal) =>
+          source.run((event) => {
+            if (event.type === 'frame') frameRusage = process.resourceUsage();
+            emit(event);
+          }, signal),
+      };
+  const verdictTrace: { sample: string; latencyMs: number; atMs: number; preempted: number; cpuUs: number }[] = [];
+  const onEvent = (event: EngineEvent) => {
+    if (event.type !== 'verdict') return;
+    const now = trace ? process.resourceUsage() : frameRusage;
+    verdictTrace.push({ sample: event.sample, latencyMs: event.latencyMs, atMs: event.atMs, preempted: now.involuntaryContextSwitches - frameRusage.involuntaryContextSwitches, cpuUs: now.userCPUTime + now.systemCPUTime - frameRusage.userCPUTime - frameRusage.systemCPUTime });
+  };
+  const service = await startScannerService({ model: model.value, source: traced, port: 0, maxSseClients: Number(cap), maxFrameHz: 1000, processMetrics: false, onEvent });
   console.log(`listening on ${service.url}`);
   let requests = 0;
   service.server.on('request', () => requests++);
@@ -54,15 +91,23 @@ if (process.argv[2] === '--server') {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const gcs: number[] = [];
+  const gcSpans: { start: number; end: number }[] = [];
   const kinds: Record<string, number> = {};
   new PerformanceObserver((list) =>
     list.getEntries().forEach((e) => {
       gcs.push(e.duration);
+      gcSpans.push({ start: e.startTime, end: e.startTime + e.duration });
       const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind);
       kinds[kind] = Math.max(kinds[kind] ?? 0, e.duration);
     }),
   ).observe({ entryTypes: ['gc'] });
   process.once('SIGINT', () => {
+    for (const v of verdictTrace) {
+      const from = v.atMs - v.latencyMs;
+      const gcMs = gcSpans.reduce((ms, g) => ms + Math.max(0, Math.min(g.end, v.atMs) - Math.max(g.start, from)), 0);
+      const rusage = trace ? `; process CPU ${(v.cpuUs / 1000).toFixed(2)} ms; ${v.preempted} involuntary context switches` : '';
+      console.error(`# verdict ${v.sample}: ${v.latencyMs.toFixed(2)} ms, of which GC ${gcMs.toFixed(2)} ms${rusage}`);
+    }
     gcs.sort((a, b) => b - a);
     console.error(`# service: event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ${gcs.length} GC pauses, longest ${gcs.slice(0, 5).map((d) => d.toFixed(1)).join(', ')} ms; longest by kind ${JSON.stringify(kinds)}; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB; CPU ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)} s, ${service.server.listenerCount('request') > 0 ? requests : 0} requests`);
     void service.close().then(() => process.exit(0));
@@ -148,10 +193,10 @@ async function run(): Promise<void> {
   check(sim.status === 0, `enose simulate failed: ${sim.stderr}`);
   try {
     const model = (name: string) => resolve(root, 'datasets', 'container-sim', `${name}-model.json.gz`);
-    for (const name of MODELS) await runModel(name, model(name), recording, cli, CLIENTS + 100);
+    if (!CAPPED_ONLY) for (const name of MODELS) await runModel(name, model(name), recording, cli, CLIENTS + 100);
     // With the default cap (100): 99 places (the prober's stream holds one); the rest of a wave gets 503 until
     // clients that have their snapshot leave.
-    if (!QUICK) await runModel('exposure', model('exposure'), recording, cli, 100);
+    if (!QUICK || CAPPED_ONLY) for (const name of CAPPED_ONLY ? MODELS_ALL : ['exposure']) await runModel(name, model(name), recording, cli, 100);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -167,7 +212,11 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     .flatMap((r) => (r.ok && r.value.type === 'verdict' ? [r.value] : []));
   check(expected.length === 3, `enose replay gave ${expected.length} verdicts, expected 3`);
 
-  const server = spawn(process.execPath, [self, '--server', recording, modelPath, String(cap)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // ENOSE_SSE_BURST_PROF=<dir>: a CPU profile of the service (node --cpu-prof) into that folder;
+  // ENOSE_SSE_BURST_NODE_ARGS: more node options for the service (e.g. --single-threaded-gc), space-separated.
+  const prof = process.env['ENOSE_SSE_BURST_PROF'];
+  const nodeArgs = (process.env['ENOSE_SSE_BURST_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...nodeArgs, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), self, '--server', recording, modelPath, String(cap)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((ok, fail) => {
       createInterface({ input: server.stdout! }).on('line', (line) => {
@@ -181,10 +230,22 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
     const quiet = { health: [] as number[], verdict: [] as number[] };
     const burst = { health: [] as number[], verdict: [] as number[], waves: 0, fullWaves: 0, clients: 0, refused: 0, maxBytes: 0, minBytes: Infinity };
 
-    // Quiet: each recorded cycle once, health probed meanwhile.
+    const checkWave = (wave: Wave) =>
+      check(
+        wave.parsed === wave.ok && wave.ok + wave.refused === wave.clients && wave.ok >= 1,
+        `a wave of ${wave.clients} (cap ${cap}): ${wave.ok} got 200, ${wave.parsed} a snapshot that parses, ${wave.refused} a 503`,
+      );
+    // Checked before timing: one cycle under the waves (which also warms up every path they take, the refusals
+    // included), its verdict equal to enose replay's and every wave's snapshots whole; nothing of it is timed.
+    const warmWaves: Wave[] = [];
+    const warm = await playCycle(url, agent, verdicts, 'WARMUP', [], (wave) => warmWaves.push(wave));
+    check(sameVerdict(warm, expected[0]!), "the warm-up cycle under the burst: the verdict differs from enose replay's");
+    check(warmWaves.length > 0, 'no wave ran in the warm-up cycle');
+    warmWaves.forEach(checkWave);
+    // Quiet: each recorded cycle once, health probed meanwhile (the replay goes on with the recording's next cycle).
     for (let i = 0; i < 3; i++) {
       const v = await playCycle(url, agent, verdicts, `QUIET${i}`, quiet.health, null);
-      check(sameVerdict(v, expected[i]!), `quiet cycle ${i}: the verdict differs from enose replay's`);
+      check(sameVerdict(v, expected[(1 + i) % 3]!), `quiet cycle ${i}: the verdict differs from enose replay's`);
       quiet.verdict.push(v.latencyMs);
     }
     // Under the burst: the waves run from each request to its verdict.
@@ -193,10 +254,7 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
       const waves: Wave[] = [];
       const v = await playCycle(url, agent, verdicts, `BURST${i}`, burst.health, (wave) => waves.push(wave));
       for (const wave of waves) {
-        check(
-          wave.parsed === wave.ok && wave.ok + wave.refused === wave.clients && wave.ok >= 1,
-          `a wave of ${wave.clients} (cap ${cap}): ${wave.ok} got 200, ${wave.parsed} a snapshot that parses, ${wave.refused} a 503`,
-        );
+        checkWave(wave);
         // The cap counts open streams: a client that has its snapshot and leaves frees its place within the wave
         // (so more than the cap may be served in one wave), and the previous wave's may not all be closed yet.
         burst.fullWaves += (admitted < CLIENTS ? wave.refused > 0 : wave.ok === CLIENTS) ? 1 : 0;
@@ -206,7 +264,7 @@ async function runModel(name: string, modelPath: string, recording: string, cli:
         burst.maxBytes = Math.max(burst.maxBytes, wave.maxBytes);
         burst.minBytes = Math.min(burst.minBytes, wave.minBytes);
       }
-      check(sameVerdict(v, expected[(3 + i) % 3]!), `burst cycle ${i}: the verdict differs from enose replay's`);
+      check(sameVerdict(v, expected[(4 + i) % 3]!), `burst cycle ${i}: the verdict differs from enose replay's`);
       burst.verdict.push(v.latencyMs);
     }
     agent.destroy();

@@ -3,9 +3,9 @@
  * transfers it to another rig from transfer samples measured on both; writes a new signed model whose lineage
  * names its parent, the method and the reference data.
  */
-import { EnoseError, formatIssue } from '../errors.js';
+import { EnoseError } from '../errors.js';
 import { extractorOf, EngineCore } from '../engine/core.js';
-import { readModelFile, writeModelFile } from '../io/modelFile.js';
+import { writeModelFile } from '../io/modelFile.js';
 import type { ModelBundle } from '../model/bundle.js';
 import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../model/calibration.js';
 import { LABELLED_PER_CLASS, type LabelledUse } from '../model/finetune.js';
@@ -17,6 +17,8 @@ import type { FeatureTable } from '../types.js';
 import { defineCommand, numberOption, parseCommand, requireString, stringOption, type CommandContext, type Command } from './args.js';
 import { OPTIONS_GROUP, type HelpGroup, type OptionTable } from './options.js';
 import { loadData, matchModel } from './data.js';
+import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
+import { throwIfStopped } from './stopSignal.js';
 
 const METHODS_GROUP: HelpGroup = {
   title: 'Methods (measured on the UCI drift data: datasets/README.md, "Drift calibration")',
@@ -67,6 +69,7 @@ export const CALIBRATE_OPTIONS = {
   lambda: { type: 'string', value: 'l', description: '--labelled: pull toward the trained weights', default: '0.001' },
   seed: { type: 'string', value: 'n', description: '--labelled: seed of the choice of samples', default: '1' },
   json: { type: 'boolean', description: 'print the summary as one JSON object' },
+  ...MODEL_TRUST_OPTIONS,
 } as const satisfies OptionTable;
 
 const TRANSFER = TRANSFER_METHODS as readonly string[];
@@ -120,9 +123,8 @@ A views model (trained on x, signed-log x and ln|x| side by side) is given the b
       throw new EnoseError('bad-usage', '--per-class, --lambda and --seed are options of --labelled');
     }
 
-    const loaded = readModelFile(modelPath);
-    if (!loaded.ok) throw new EnoseError('bad-model', formatIssue(loaded.error));
-    const parent = loaded.value;
+    // With --trusted-keys, only a model a trusted key signed is corrected (the output is a new model: sign it anew).
+    const parent = loadModel(parsed, modelPath);
     // The threshold is for the model as it runs: its cycles are gated as the model gates them (its fitted limits).
     const reference = await referenceFeatures(parent, parsed.positionals, ctx, 'reference', method === 'threshold');
     if (method === 'threshold') {
@@ -166,6 +168,7 @@ A views model (trained on x, signed-log x and ln|x| side by side) is given the b
         bundle = calibrateModel(parent, reference, options);
       }
     }
+    throwIfStopped(ctx.signal, 'no model written');
     writeModelFile(out, bundle);
 
     const changed = transfer ? null : changedPredictions(parent, bundle, reference);
@@ -203,6 +206,7 @@ A views model (trained on x, signed-log x and ln|x| side by side) is given the b
 /** `--method threshold`: writes the model with its threshold re-set on the labelled reference samples, and says what moved. */
 function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, options: RethresholdOptions, json: boolean, ctx: CommandContext): number {
   const result: RethresholdResult = rethresholdModel(parent, reference, options);
+  throwIfStopped(ctx.signal, 'no model written');
   if (result.unlabelled > 0) ctx.stderr(`enose calibrate: warning: ${result.unlabelled} sample(s) without a label were left out\n`);
   writeModelFile(out, result.bundle);
   const { bundle, choice } = result;
@@ -226,7 +230,7 @@ function rethreshold(parent: ModelBundle, reference: FeatureTable, out: string, 
 /** Reference rows in the model's feature layout: feature files as read, frames through the engine's features. */
 async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], ctx: CommandContext, what: string, gateAsModel = false): Promise<FeatureTable> {
   const input = bundle.input;
-  const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30), paths.join(','));
+  const data = matchModel(bundle, await loadData(paths, input.kind === 'frames' ? input.extractor.baselineS : 30, ',', { signal: ctx.signal }), paths.join(','));
   for (const w of data.warnings) ctx.stderr(`enose calibrate: warning: ${w}\n`);
   if (data.kind === 'features') return modelViews(bundle) ? expandForModel(bundle, data.table) : data.table;
   // Frames: every cycle through the engine's own feature path; no labels needed, quality problems skipped.

@@ -10,6 +10,7 @@ import { createReplaySource } from '../io/replay.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { TrainingRecording } from '../engine/training.js';
 import type { FeatureTable, SourceEvent } from '../types.js';
+import { throwIfStopped } from './stopSignal.js';
 
 export type LoadedData =
   | { readonly kind: 'features'; readonly table: FeatureTable; readonly warnings: readonly string[] }
@@ -25,6 +26,8 @@ function replayPath(file: string): string {
 export interface ReadSettings {
   readonly limits?: DataLimits;
   readonly requireLabels?: boolean;
+  /** SIGINT/SIGTERM (ctx.signal): checked after each file read and during each replay (StoppedBySignal). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -35,7 +38,9 @@ export interface ReadSettings {
 export async function loadData(paths: readonly string[], baselineS: number, delimiter: Delimiter = ',', read: ReadSettings = {}): Promise<LoadedData> {
   if (paths.length === 0) throw new EnoseError('bad-usage', 'no data path given');
   const limits = read.limits ?? DEFAULT_DATA_LIMITS;
+  const stopped = read.signal;
   const listed = await listData(paths, delimiter, { ...read, limits });
+  throwIfStopped(stopped, 'nothing written');
   if (listed.kind === 'features') return listed;
   // The frames files were parsed once to check them and to find the recordings; that parse is out of reach
   // here (listData returned only the file names), so the replay below does not hold the data twice (3.5 GB
@@ -49,10 +54,12 @@ export async function loadData(paths: readonly string[], baselineS: number, deli
     if (seen.has(path)) continue;
     seen.add(path);
     const source = await createReplaySource(path, { speed: 'max', baselineS, delimiter, limits });
+    throwIfStopped(stopped, 'nothing written');
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) warnings.push(formatIssue(w));
     const events: SourceEvent[] = [];
-    await source.value.run((e) => events.push(e), new AbortController().signal);
+    await source.value.run((e) => events.push(e), stopped ?? new AbortController().signal);
+    throwIfStopped(stopped, 'nothing written');
     recordings.push({ group: recordingGroup(file), events });
   }
   return { kind: 'frames', recordings, channels, warnings };
@@ -65,6 +72,7 @@ async function listData(
   settings: ReadSettings,
 ): Promise<LoadedData & { kind: 'features' } | { kind: 'frames'; sources: string[]; channels: string[]; warnings: string[] }> {
   const read = await readDataset(paths, { delimiter, ...settings });
+  throwIfStopped(settings.signal, 'nothing written');
   if (!read.ok) throw EnoseError.fromIssue('bad-data', read.error);
   const warnings = read.value.warnings.map(formatIssue);
   if (read.value.kind === 'features') {

@@ -1,6 +1,7 @@
 /** `enose evaluate`: scores a model on labelled data. */
 import { EnoseError, formatIssue } from '../errors.js';
 import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
+import { throwIfStopped } from './stopSignal.js';
 import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
 import { defineCommand, parseCommand, requireString, stringOption, type Command } from './args.js';
 import type { OptionTable } from './options.js';
@@ -43,7 +44,7 @@ Accuracy per file (batch) is shown when the data has several files.`,
     const modelPath = requireString('evaluate', parsed, 'model');
     const model = loadModel(parsed, modelPath);
     const input = model.input;
-    const data = matchModel(model, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed), { limits: dataLimitsOf('evaluate', parsed) }), parsed.positionals.join(','));
+    const data = matchModel(model, await loadData(parsed.positionals, input.kind === 'frames' ? input.extractor.baselineS : 30, delimiterOf(parsed), { limits: dataLimitsOf('evaluate', parsed), signal: ctx.signal }), parsed.positionals.join(','));
     for (const w of data.warnings) ctx.stderr(`enose evaluate: warning: ${w}\n`);
     let report;
     if (data.kind === 'features') {
@@ -65,6 +66,7 @@ Accuracy per file (batch) is shown when the data has several files.`,
       if (judged.unlabelled > 0) ctx.stderr(`enose evaluate: warning: ${judged.unlabelled} cycle(s) without a label were not scored\n`);
       report = reportOf(model, judged.samples);
     }
+    throwIfStopped(ctx.signal, 'no report written');
     const reportPath = stringOption(parsed, 'report');
     if (reportPath !== undefined) {
       // Loaded only here: Vega is large, and the other commands do not need it.

@@ -14,6 +14,7 @@ import type { OptionTable } from './options.js';
 import { envArguments } from './envOptions.js';
 import { ACCESS_LOG_OPTION, commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
 import { parseListen } from './serve.js';
+import { SSE_OPTIONS, sseLimitsFromArgs } from './sseOptions.js';
 import { TOKEN_OPTIONS, tokenFromArgs } from './tokenOption.js';
 
 
@@ -25,6 +26,7 @@ export const FLEET_OPTIONS = {
   keep: { type: 'string', value: 'n', description: 'verdicts kept in memory per station', default: '50' },
   'client-id': { type: 'string', value: 'id', description: "MQTT client id of the centre's persistent session", default: 'enose-fleet-centre' },
   ...TOKEN_OPTIONS,
+  ...SSE_OPTIONS,
   rig: { type: 'string', value: 'id', description: 'publish-model: the rig the model is for' },
   signature: { type: 'string', value: 'file', description: "publish-model: the model's signature", default: '<model>.sig' },
   'allow-no-suspicious-class': { type: 'boolean', description: 'publish-model: publish a model whose policy makes no class suspicious' },
@@ -78,6 +80,7 @@ Each verdict the centre has written to its log is acknowledged to its station on
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8090');
     const keep = numberOption('fleet', parsed, 'keep', { integer: true, min: 1, max: 100_000 }) ?? 50;
     const dataDir = stringOption(parsed, 'data') ?? 'enose-fleet';
+    const sse = sseLimitsFromArgs('fleet', parsed);
     const token = tokenFromArgs('fleet', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
     if (token === null && !isLoopbackAddress(listen.host)) {
       ctx.stderr(`enose fleet: warning: listening on ${listen.host} without --token: anyone who reaches this address can read the fleet's verdicts\n`);
@@ -91,6 +94,7 @@ Each verdict the centre has written to its log is acknowledged to its station on
         port: listen.port,
         token,
         recentPerStation: keep,
+        ...sse,
         clientId: stringOption(parsed, 'client-id') ?? 'enose-fleet-centre',
         log: (line) => ctx.stderr(`enose fleet: ${line}\n`),
         ...(parsed.values['access-log'] === true && { accessLog: log.access }),

@@ -4,6 +4,7 @@ import { EnoseError, formatIssue } from '../errors.js';
 import { eventToJson } from '../io/eventJson.js';
 import { writeModelFile } from '../io/modelFile.js';
 import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
+import { throwIfStopped } from './stopSignal.js';
 import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
 import { defineCommand, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
@@ -114,6 +115,7 @@ saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
     const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
     const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
+    throwIfStopped(ctx.signal, 'nothing judged');
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);
     const json = parsed.values['json'] === true;
@@ -134,6 +136,7 @@ saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
       },
     });
     await engine.done;
+    throwIfStopped(ctx.signal, `${verdicts} verdict(s) printed; no adapted model written`);
     // Offline, a recording the model could judge nowhere is a wrong model for it (the live engine stays up instead).
     if (unjudged !== null && verdicts === 0) throw new EnoseError('model-mismatch', `${parsed.positionals[0]}: ${unjudged}`);
     writeAdapted('replay', adapt.out, engine, ctx);

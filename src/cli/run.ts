@@ -13,6 +13,7 @@ import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { signCommand } from './sign.js';
 import { writeErrorLine } from './logger.js';
+import { StoppedBySignal } from './stopSignal.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 import { watchCommand } from './watch.js';
@@ -76,6 +77,10 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
   try {
     return await command.run(rest, ctx);
   } catch (error) {
+    if (error instanceof StoppedBySignal) {
+      writeErrorLine(ctx, `enose ${name}: ${error.message}`, 'stopped');
+      return error.exitCode;
+    }
     if (error instanceof EnoseError) {
       writeErrorLine(ctx, `enose ${name}: ${error.message.split('\n')[0]}`, error.code);
       return EXIT.usage;

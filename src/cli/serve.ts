@@ -6,6 +6,7 @@ import { openReplayRig } from '../io/replayRig.js';
 import { startScannerService } from '../service/server.js';
 import type { FrameSource } from '../types.js';
 import { STATION_OPTION, stationOption } from './stationOption.js';
+import { SSE_OPTIONS, sseLimitsFromArgs } from './sseOptions.js';
 import { TOKEN_OPTIONS, tokenFromArgs } from './tokenOption.js';
 import { envArguments } from './envOptions.js';
 import { ACCESS_LOG_OPTION, commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
@@ -55,8 +56,7 @@ export const SERVE_OPTIONS = {
   model: { type: 'string', value: 'file', description: 'model file', required: true },
   listen: { type: 'string', value: 'host:port', description: 'address to listen on; port 0 picks a free one', default: '127.0.0.1:8080' },
   ...TOKEN_OPTIONS,
-  'max-sse-clients': { type: 'string', value: 'n', description: 'event streams (/v1/events) open at most; past it 503, Retry-After', default: '100' },
-  'sse-stall-s': { type: 'string', value: 's', description: 'an event stream that is behind and takes nothing this long is cut', default: '10' },
+  ...SSE_OPTIONS,
   ...RECORD_OPTION,
   ...LATENCY_BUDGET_OPTION,
   ...STATION_OPTION,
@@ -102,8 +102,7 @@ a sampling cycle and reads its verdict; an operator watches the live page. SIGIN
     const model = loadModel(parsed, requireString('serve', parsed, 'model'));
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
     const token = tokenFromArgs('serve', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
-    const maxSseClients = numberOption('serve', parsed, 'max-sse-clients', { integer: true, min: 1, max: 100_000 }) ?? 100;
-    const sseStallS = numberOption('serve', parsed, 'sse-stall-s', { above: 0, max: 3600 }) ?? 10;
+    const { maxSseClients, sseStallS } = sseLimitsFromArgs('serve', parsed);
     const latencyBudgetMs = numberOption('serve', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const startTimeoutS = numberOption('serve', parsed, 'start-timeout-s', { above: 0 }) ?? 15;
     const input = model.input;

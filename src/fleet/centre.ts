@@ -14,7 +14,8 @@ import { connect, type MqttClient } from 'mqtt';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from '../service/auth.js';
 import { accessRecord, type AccessRecord } from '../service/accessRecord.js';
 import { answerClientError, parseRequestTarget } from '../service/requestTarget.js';
-import { SSE_KEEPALIVE, sseMessage } from '../service/sse.js';
+import { EventHub } from '../service/hub.js';
+import { refusedStream, sseMessage } from '../service/sse.js';
 import { createAckSender } from './acks.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { healthMessageSchema, parseStationTopic, statusMessageSchema, verdictMessageSchema } from './message.js';
@@ -42,6 +43,10 @@ export interface FleetCentreOptions {
   readonly accessLog?: (record: AccessRecord) => void;
   /** @default true */
   readonly processMetrics?: boolean;
+  /** Open `/v1/events` streams at most; past it 503 with Retry-After (as `enose serve`). @default 100 */
+  readonly maxSseClients?: number;
+  /** An event stream that is behind and takes nothing for this long is cut. @default 10 */
+  readonly sseStallS?: number;
   /** Called for each distinct verdict once it is on disk (benchmarks). */
   readonly onVerdict?: (event: Extract<FleetEvent, { type: 'verdict' }>) => void;
 }
@@ -57,8 +62,6 @@ export interface FleetCentre {
   close(): Promise<void>;
 }
 
-const MAX_SSE_BUFFER = 4 * 1024 * 1024;
-
 export async function startFleetCentre(options: FleetCentreOptions): Promise<FleetCentre> {
   const say = options.log ?? (() => undefined);
   const state = createFleetState({ recentPerStation: options.recentPerStation ?? 50 });
@@ -68,21 +71,19 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   let client: MqttClient | null = null;
   let isSubscribed = false;
   const brokerConnected = () => (client?.connected ?? false) && isSubscribed;
-  const metrics = createFleetMetrics(state, brokerConnected, options.processMetrics ?? true);
-  const streams = new Set<ServerResponse>();
+  // The event streams as `enose serve` keeps them (service/hub.ts): capped, written after the turn that made the
+  // event, a slow stream cut; a message from the broker never waits for a client.
+  const hub: EventHub = new EventHub({
+    maxClients: options.maxSseClients ?? 100,
+    stallMs: (options.sseStallS ?? 10) * 1000,
+    onCut: (reason) => metrics.sseCut(reason),
+  });
+  const metrics = createFleetMetrics(state, brokerConnected, options.processMetrics ?? true, () => hub.streamCount);
   const token = options.token ?? null;
   const sessions = new SessionStore();
   const loopback = isLoopbackAddress(options.host ?? '127.0.0.1');
 
-  const broadcast = (type: string, data: string) => {
-    const message = sseMessage(type, data);
-    for (const res of streams) {
-      if (res.writableLength > MAX_SSE_BUFFER) {
-        res.destroy();
-        streams.delete(res);
-      } else res.write(message);
-    }
-  };
+  const broadcast = (type: string, data: string) => hub.broadcast(type, data);
 
   // mqtt.js queues a publish while the broker is away; an ack lost anyway costs a resend and a duplicate.
   const acks = createAckSender((topic, payload) => {
@@ -186,14 +187,20 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
         startedAt,
         res,
         openStream: (out) => {
+          if (!hub.admit()) {
+            metrics.sseRefused();
+            const refused = refusedStream(hub.streamCount);
+            out.writeHead(refused.status, { ...headers, 'content-type': 'application/json; charset=utf-8', ...refused.headers });
+            out.end(refused.body);
+            return;
+          }
           out.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
           const recent = [...state.stations.values()]
             .flatMap((s) => s.recent.slice(-20).map((r) => ({ ...r.message, receivedAt: r.receivedAt })))
             .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
             .slice(0, 100);
-          out.write(sseMessage('snapshot', JSON.stringify({ type: 'snapshot', stations: state.stations.size, verdicts: recent })));
-          streams.add(out);
-          out.on('close', () => streams.delete(out));
+          const snapshot = sseMessage('snapshot', JSON.stringify({ type: 'snapshot', stations: state.stations.size, verdicts: recent }));
+          hub.addStream(out, 0, { parts: [snapshot], bytes: Buffer.byteLength(snapshot) });
         },
       });
       if (reply === 'stream') return;
@@ -205,9 +212,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
       res.end(JSON.stringify({ error: 'internal error' }));
     }
   };
-  const keepAlive = setInterval(() => {
-    for (const res of streams) res.write(SSE_KEEPALIVE);
-  }, 15_000);
+  const keepAlive = setInterval(() => hub.keepAlive(), 15_000);
   keepAlive.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -262,8 +267,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
     subscribed,
     async close() {
       clearInterval(keepAlive);
-      for (const res of streams) res.end();
-      streams.clear();
+      hub.close();
       await new Promise((r) => setImmediate(r)); // the acks gathered in this turn go out before the disconnect
       await client!.endAsync();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,6 +9,9 @@
  *   enose_fleet_missing_verdicts{station}         verdicts a station's sequence numbers say have not arrived
  *   enose_fleet_broker_connected                  1 while the centre is connected to the broker
  *   enose_fleet_model_info{station,model_id}      the model each station reports
+ *   enose_fleet_sse_clients                       open /v1/events streams
+ *   enose_fleet_sse_refused_total                 /v1/events answered 503 (the cap on streams)
+ *   enose_fleet_sse_cut_total{reason}             streams cut: slow (behind, not catching up), buffer (unsent bytes)
  * plus the Node.js process metrics (process_resident_memory_bytes, ...).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -19,11 +22,15 @@ export interface FleetMetrics {
   verdict(station: string, verdict: string | null, deliveryS: number): void;
   duplicate(): void;
   invalid(kind: string): void;
+  /** An event stream refused (503, the cap). */
+  sseRefused(): void;
+  /** An event stream cut by the centre. */
+  sseCut(reason: 'slow' | 'buffer'): void;
   render(): Promise<string>;
   readonly contentType: string;
 }
 
-export function createFleetMetrics(state: FleetState, brokerConnected: () => boolean, processMetrics = true): FleetMetrics {
+export function createFleetMetrics(state: FleetState, brokerConnected: () => boolean, processMetrics = true, sseClients: () => number = () => 0): FleetMetrics {
   const registry = new Registry();
   const registers = [registry];
   const verdicts = new Counter({ name: 'enose_fleet_verdicts_total', help: 'Distinct verdicts received, by station and verdict.', labelNames: ['station', 'verdict'], registers });
@@ -74,6 +81,17 @@ export function createFleetMetrics(state: FleetState, brokerConnected: () => boo
       this.set(brokerConnected() ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'enose_fleet_sse_clients',
+    help: 'Open /v1/events streams.',
+    registers,
+    collect() {
+      this.set(sseClients());
+    },
+  });
+  const sseRefused = new Counter({ name: 'enose_fleet_sse_refused_total', help: 'Event streams refused with 503 (the cap on streams).', registers });
+  const sseCut = new Counter({ name: 'enose_fleet_sse_cut_total', help: 'Event streams cut, by reason (slow: behind and not catching up; buffer: too many unsent bytes).', labelNames: ['reason'], registers });
+  for (const reason of ['slow', 'buffer']) sseCut.inc({ reason }, 0);
   if (processMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -84,6 +102,8 @@ export function createFleetMetrics(state: FleetState, brokerConnected: () => boo
     },
     duplicate: () => duplicates.inc(),
     invalid: (kind) => invalid.inc({ kind }),
+    sseRefused: () => sseRefused.inc(),
+    sseCut: (reason) => sseCut.inc({ reason }),
     render: () => registry.metrics(),
   };
 }

@@ -16,6 +16,8 @@
  *   enose_sse_refused_total                  /v1/events answered 503 (the cap on streams)
  *   enose_sse_cut_total{reason}              streams cut: slow (behind, not catching up), buffer (unsent bytes)
  *   enose_rig_connected, enose_last_frame_age_seconds, enose_sse_clients, enose_model_info{model_id,classifier}
+ *   enose_judging{reason}                    1 while the engine judges the rig's cycles; 0 with the reason
+ *                                            (/v1/health's notJudging: the rig does not fit the model, ...)
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent, LinkIssueKind, VerdictReason } from '../types.js';
@@ -31,7 +33,7 @@ export interface ServiceMetricsOptions {
   readonly modelId: string;
   readonly classifier: string;
   /** Read at each scrape. */
-  readonly gauges: () => { readonly rigConnected: boolean; readonly lastFrameAgeS: number | null; readonly sseClients: number };
+  readonly gauges: () => { readonly rigConnected: boolean; readonly lastFrameAgeS: number | null; readonly sseClients: number; readonly notJudging?: string | null };
   /** Node.js process metrics (CPU, memory, event loop lag, GC). @default true */
   readonly processMetrics?: boolean;
 }
@@ -96,6 +98,18 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     registers,
     collect() {
       this.set(options.gauges().sseClients);
+    },
+  });
+  // One series at a time: `reason` is empty while judging, else why not (a few reasons, each a short sentence).
+  new Gauge({
+    name: 'enose_judging',
+    help: "1 while the engine judges the rig's cycles; 0 with the reason when it does not (as /v1/health's notJudging).",
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      const reason = options.gauges().notJudging ?? null;
+      this.reset();
+      this.set({ reason: reason ?? '' }, reason === null ? 1 : 0);
     },
   });
   const modelInfo = new Gauge({ name: 'enose_model_info', help: 'The model in use (value 1).', labelNames: ['model_id', 'classifier'], registers });

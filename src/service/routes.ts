@@ -17,7 +17,7 @@ import type { ServiceMetrics } from './metrics.js';
 import { loginPage, PAGE_CSS, PAGE_HTML } from './page/html.js';
 import { PAGE_SCRIPT } from './page/script.js';
 import { sampleJson } from './samples.js';
-import { parseFrameRate } from './sse.js';
+import { parseFrameRate, refusedStream } from './sse.js';
 import type { ServiceState } from './state.js';
 
 export type RouteAccess = 'open' | 'page' | 'session' | 'bearer';
@@ -70,8 +70,6 @@ export interface Route {
 }
 
 const MAX_WAIT_S = 60;
-/** Retry-After of a 503 past the cap on event streams, seconds. */
-const SSE_RETRY_AFTER_S = 5;
 
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -206,7 +204,8 @@ export const ROUTES: readonly Route[] = [
       }
       if (!s.hub.admit()) {
         s.metrics.sseRefused();
-        sendJson(res, 503, { error: `too many event streams open (${s.hub.streamCount}): try again later` }, { 'retry-after': String(SSE_RETRY_AFTER_S) });
+        const refused = refusedStream(s.hub.streamCount);
+        send(res, refused.status, refused.body, 'application/json; charset=utf-8', refused.headers);
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -119,7 +119,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     modelId: model.id,
     classifier: model.classifier.type,
     processMetrics: options.processMetrics ?? true,
-    gauges: () => ({ rigConnected: state.rigConnected(), lastFrameAgeS: state.lastFrameAgeS(performance.now()), sseClients: hub.streamCount }),
+    gauges: () => ({ rigConnected: state.rigConnected(), lastFrameAgeS: state.lastFrameAgeS(performance.now()), sseClients: hub.streamCount, notJudging: engine.stats().notJudging }),
   });
   const hub = new EventHub({
     maxClients: options.maxSseClients ?? 100,

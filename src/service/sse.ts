@@ -47,3 +47,19 @@ export function parseFrameRate(raw: string | null, fallbackHz: number): number |
   const hz = Number(raw);
   return hz > 0 && hz <= 1000 ? hz : null;
 }
+
+/** Retry-After of a 503 past the cap on event streams, seconds. */
+export const SSE_RETRY_AFTER_S = 5;
+
+/**
+ * The answer to a stream past the cap (serve's and the fleet centre's): 503 with Retry-After, and
+ * `Connection: close`, so that a refused client's socket (and its parser) goes with the answer and a flood of
+ * keep-alive clients cannot hold idle sockets past the cap.
+ */
+export function refusedStream(open: number): { readonly status: 503; readonly headers: Readonly<Record<string, string>>; readonly body: string } {
+  return {
+    status: 503,
+    headers: { 'retry-after': String(SSE_RETRY_AFTER_S), connection: 'close' },
+    body: JSON.stringify({ error: `too many event streams open (${open}): try again later` }),
+  };
+}

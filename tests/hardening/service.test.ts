@@ -94,6 +94,7 @@ describe.each(SHIPPED_MODELS)('enose serve against its clients, $name model', ({
       expect(refused).toHaveLength(51);
       for (const r of refused) {
         expect(r.headers['retry-after']).toMatch(/^\d+$/);
+        expect(r.headers['connection']).toBe('close');
         expect(String(r.json['error'])).toMatch(/too many event streams/);
       }
       // Every admitted client got the whole snapshot of the cycle in play (frames and all).

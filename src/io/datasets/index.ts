@@ -43,6 +43,8 @@ export interface DatasetOptions extends FramesCsvOptions {
   readonly limits?: DataLimits;
   /** Refuse a feature file's row with an empty label (training: every sample needs a class). @default false */
   readonly requireLabels?: boolean;
+  /** Checked before each file: once aborted (SIGINT/SIGTERM), the read stops with the issue `stopped`. */
+  readonly signal?: AbortSignal;
 }
 
 type FileKind = 'libsvm' | 'csv' | 'bme' | 'recordings';
@@ -84,6 +86,7 @@ export async function readDataset(paths: string | readonly string[], options: Da
   const reads: FileRead[] = [];
   const budget = new ReadBudget(options.limits ?? DEFAULT_DATA_LIMITS);
   for (const file of files) {
+    if (options.signal?.aborted) return fail({ file: file.path, line: 0, reason: 'stopped' });
     const read = await readDataFile(file.path, file.kind, options, budget);
     if (!read.ok) return read;
     if (reads.length > 0 && reads[0].kind !== read.value.kind) {
