@@ -37,7 +37,7 @@ describe('shipped models: the kernel verdict path equals the plain one bit for b
       const model = compileModel(bundle);
       expect(model.mlp?.kernel).not.toBeNull();
       expect(model.mlpFolded?.kernel).not.toBeNull();
-      expect(model.leadingKernel).not.toBeNull();
+      expect(model.leadingScores).not.toBeNull();
       const k = bundle.classes.length;
       const fast = new Float64Array(k);
       const plain = new Float64Array(k);
