@@ -32,6 +32,7 @@ import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
+import { IsoTimeFormatter } from './wallTime.js';
 import { STATION_ID, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 
 export { extractorOf } from './modelExtractor.js';
@@ -91,6 +92,7 @@ export class EngineCore {
   private readonly emitFrames: boolean;
   private readonly now: () => number;
   private readonly wallClock: () => number;
+  private readonly wallTime = new IsoTimeFormatter();
   private readonly stationId: string | null;
   readonly tracker = new CycleTracker();
   private info: RigInfo | null = null;
@@ -443,7 +445,7 @@ export class EngineCore {
     const event: VerdictEvent = {
       type: 'verdict',
       atMs,
-      wallTime: new Date(this.wallClock()).toISOString(),
+      wallTime: this.wallTime.format(this.wallClock()),
       station: this.stationId ?? this.info!.rig,
       sample: t.id,
       verdict,
