@@ -45,11 +45,7 @@ export interface CompiledModel {
   readonly mlp: CompiledMlp | null;
   /** The MLP's first layers with scaler and projection folded in (see `foldMlpInput`), or null. */
   readonly mlpFolded: FoldedMlp | null;
-  /**
-   * For an MLP with a novelty limit in fewer components than it keeps: `scores`' first `noveltyDimensions`
-   * entries (a view), which the folded networks' kernel projects in the same pass as the networks
-   * (`foldMlpInput`'s `leading`); null otherwise.
-   */
+  /** An MLP's novelty scores: a view of `scores`' first `noveltyDimensions`, which its kernel projects (or null). */
   readonly leadingScores: Float64Array | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
@@ -236,9 +232,9 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
   if (model.knn || (dims >= model.components && !model.mlp)) return predictCompiled(model, input, inputOffset, out);
   // An MLP's kernel projects the novelty limit's scores in the same pass as its networks, when those are all asked.
   const lead = model.mlpFolded !== null && model.leadingScores !== null && leadingInKernel(model.mlpFolded) === dims ? model.leadingScores : null;
-  const best = fusedInto(model, input, inputOffset, out, lead);
+  const best = predictFused(model, input, inputOffset, out, lead);
   if (lead !== null) return best;
-  // fusedInto has already written the transformed row, when the model transforms.
+  // predictFused has already written the transformed row, when the model transforms.
   const { transformed } = model;
   projectLeading(model, transformed ?? input, transformed ? 0 : inputOffset, dims);
   return best;
@@ -251,17 +247,10 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
  * another order: probabilities within 6e-14 of it on the drift data; both paths round by up to about 2e-12 on an
  * ill-conditioned model), but it computes no PCA scores (`model.scores` keeps the last `predictCompiled`'s),
  * so `noveltyOfLast` does not apply to it. An MLP runs its networks on the row through the folded first layers
- * (`predictMlpFoldedInto`). For kNN models it is `predictCompiled`.
+ * (`predictMlpFoldedInto`); with `scores` (`model.leadingScores`, when `leadingInKernel` holds that many) its kernel
+ * also writes those leading PCA scores. For kNN models it is `predictCompiled`.
  */
-export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
-  return fusedInto(model, input, inputOffset, out, null);
-}
-
-/**
- * `predictFused`, and with `scores` (an MLP whose kernel holds the leading projection of that many scores,
- * `leadingInKernel`) also those PCA scores, into `scores`: a view of `model.scores`.
- */
-function fusedInto(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, scores: Float64Array | null): number {
+export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, scores: Float64Array | null = null): number {
   if (model.knn) return predictCompiled(model, input, inputOffset, out);
   const { width, transformed } = model;
   if (transformed) signedLogInto(input, inputOffset, width, transformed);
