@@ -10,6 +10,10 @@
  * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
  * extractor settings) to 1e-9, and at least 90% of the cycles are predicted (not cut short by a gate).
  *
+ * Then, on the feature rows of all the timed containers, the model's part of the path (shipped-stages.ts): the
+ * fast path equals the plain path (plain loops on the folded layers, a brute-force novelty scan) bit for bit, and
+ * each stage (networks, leading projection, novelty search) is timed on its own, warm and cold.
+ *
  * Also the default model with adaptation during operation on (watch --adapt): once adaptation has moved, the
  * parent model judges each sample too, before the verdict (a parent alarm is never cleared) and after it (the
  * watchdog); the time around `push` includes both. Checked first on the timed containers: as many verdicts as
@@ -25,6 +29,7 @@ import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, summarize, type Row } from './harness.js';
 import { referencePredict } from './reference.js';
+import { checkFastPath, stageRows } from './shipped-stages.js';
 
 const CONTAINERS = QUICK ? 150 : 2000;
 const CHECKED = QUICK ? 50 : 200;
@@ -106,6 +111,9 @@ main(() => {
     if (!read.ok) return;
     const bundle = read.value;
     check1(bundle, checkStream);
+    const timedRows = featuresOf(bundle, timedStream).map((r) => Float64Array.from(r.features));
+    const compared = checkFastPath(bundle, timedRows, file);
+    check(compared >= 0.9 * timedRows.length, `${file}: only ${compared} of ${timedRows.length} feature rows were finite`);
     const { times, predicted, engineP99Us } = timeVerdicts(bundle, timedStream);
     // The last container's verdict comes from the end of the stream for the default model (no frame after it).
     check(times.length >= CONTAINERS - WARMUP - 1, `${times.length} timed verdicts of ${CONTAINERS - WARMUP}`);
@@ -119,6 +127,8 @@ main(() => {
       { group, name: label, metric: 'max', value: s.max, unit: 'us', n: s.n },
     ];
     report(rows);
+    const stageGroup = `the model's part of a verdict, stage by stage (${compared} feature rows, each through the fast path equal to the plain path bit for bit; transform: ${bundle.transform})`;
+    report(stageRows(bundle, timedRows, stageGroup, name.replace(/ \(.*/, ''), QUICK ? 1 : 3));
     if (file !== 'default-model.json.gz') continue;
     // The same with adaptation on.
     const unadapted: VerdictEvent[] = [];

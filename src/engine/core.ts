@@ -17,6 +17,7 @@ import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
+import { IsoTimeFormatter } from './wallTime.js';
 import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 import {
   channelGateReasons,
@@ -86,6 +87,7 @@ export class EngineCore {
   private readonly emitFrames: boolean;
   private readonly now: () => number;
   private readonly wallClock: () => number;
+  private readonly wallTime = new IsoTimeFormatter();
   private readonly stationId: string | null;
   readonly tracker = new CycleTracker();
   private info: RigInfo | null = null;
@@ -385,7 +387,7 @@ export class EngineCore {
     return {
       type: 'verdict',
       atMs,
-      wallTime: new Date(this.wallClock()).toISOString(),
+      wallTime: this.wallTime.format(this.wallClock()),
       station: this.stationId ?? this.info!.rig,
       sample: t.id,
       verdict: decision.verdict,

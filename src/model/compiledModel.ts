@@ -7,8 +7,8 @@ import type { ModelBundle, UnsignedBundle } from './bundle.js';
 import { compileKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { predictLinearInto } from './lda.js';
 import { affineRowsInto } from './linalg.js';
-import { createAffine, type AffineKernel } from './gemmWasm.js';
 import { compileMlp, foldMlpInput, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp } from './mlp.js';
+import { leadingInKernel } from './mlpPredict.js';
 import { noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints } from './novelty.js';
 import { signedLogInto, type FeatureTransform } from './featureTransform.js';
 
@@ -45,11 +45,8 @@ export interface CompiledModel {
   readonly mlp: CompiledMlp | null;
   /** The MLP's first layers with scaler and projection folded in (see `foldMlpInput`), or null. */
   readonly mlpFolded: FoldedMlp | null;
-  /**
-   * For an MLP with a novelty limit: the projection onto the components the limit reads, through the MLP's
-   * WebAssembly kernel (`createAffine`: the same doubles as the plain loop); null otherwise or without the kernel.
-   */
-  readonly leadingKernel: AffineKernel | null;
+  /** An MLP's novelty scores: a view of `scores`' first `noveltyDimensions`, which its kernel projects (or null). */
+  readonly leadingScores: Float64Array | null;
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
   /** Novelty points (count x noveltyDimensions, scaled when the model whitens) and limit; empty without one. */
@@ -130,18 +127,20 @@ export function compileCore(
   const fusedBias = new Float64Array(linear ? classCount : 0);
   const fusedOffset = new Float64Array(linear ? k : 0);
   const mlp = cl.type === 'mlp' ? compileMlp(cl, classCount) : null;
+  const leading = mlp && novelty && noveltyDimensions < k ? noveltyDimensions : 0;
+  const scores = new Float64Array(k);
   return {
     width,
     components: k,
     classCount: core.classes.length,
     projection,
     offset,
-    scores: new Float64Array(k),
+    scores,
     transformed: transform === 'none' ? null : new Float64Array(width),
     knn: cl.type === 'knn' ? compileKnn(cl, k) : null,
     mlp,
-    mlpFolded: mlp ? foldMlpInput(mlp, projection, offset, width) : null,
-    leadingKernel: mlp && novelty && noveltyDimensions < k ? createAffine(projection.subarray(0, noveltyDimensions * width), noveltyDimensions, width) : null,
+    mlpFolded: mlp ? foldMlpInput(mlp, projection, offset, width, leading) : null,
+    leadingScores: leading > 0 ? scores.subarray(0, leading) : null,
     coef: linear ? Float64Array.from(cl.coef) : new Float64Array(0),
     intercept: linear ? Float64Array.from(cl.intercept) : new Float64Array(0),
     noveltyPoints,
@@ -209,11 +208,7 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
 
 /** The first `count` PCA scores of the (transformed) row `x` at `xOffset` into `model.scores`. Allocation-free. */
 function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, count: number): void {
-  const { width, projection, offset, scores, leadingKernel } = model;
-  if (leadingKernel !== null && leadingKernel.count === count) {
-    leadingKernel.run(x, xOffset, offset, scores);
-    return;
-  }
+  const { width, projection, offset, scores } = model;
   for (let c = 0; c < count; c++) {
     let s = offset[c]!;
     const base = c * width;
@@ -235,7 +230,10 @@ function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, 
 export function predictForVerdict(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, leading = 0): number {
   const dims = Math.min(model.components, Math.max(leading, model.noveltyCount > 0 ? model.noveltyDimensions : 0));
   if (model.knn || (dims >= model.components && !model.mlp)) return predictCompiled(model, input, inputOffset, out);
-  const best = predictFused(model, input, inputOffset, out);
+  // An MLP's kernel projects the novelty limit's scores in the same pass as its networks, when those are all asked.
+  const lead = model.mlpFolded !== null && model.leadingScores !== null && leadingInKernel(model.mlpFolded) === dims ? model.leadingScores : null;
+  const best = predictFused(model, input, inputOffset, out, lead);
+  if (lead !== null) return best;
   // predictFused has already written the transformed row, when the model transforms.
   const { transformed } = model;
   projectLeading(model, transformed ?? input, transformed ? 0 : inputOffset, dims);
@@ -249,9 +247,10 @@ export function predictForVerdict(model: CompiledModel, input: Float64Array, inp
  * another order: probabilities within 6e-14 of it on the drift data; both paths round by up to about 2e-12 on an
  * ill-conditioned model), but it computes no PCA scores (`model.scores` keeps the last `predictCompiled`'s),
  * so `noveltyOfLast` does not apply to it. An MLP runs its networks on the row through the folded first layers
- * (`predictMlpFoldedInto`). For kNN models it is `predictCompiled`.
+ * (`predictMlpFoldedInto`); with `scores` (`model.leadingScores`, when `leadingInKernel` holds that many) its kernel
+ * also writes those leading PCA scores. For kNN models it is `predictCompiled`.
  */
-export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array): number {
+export function predictFused(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, scores: Float64Array | null = null): number {
   if (model.knn) return predictCompiled(model, input, inputOffset, out);
   const { width, transformed } = model;
   if (transformed) signedLogInto(input, inputOffset, width, transformed);
@@ -260,7 +259,7 @@ export function predictFused(model: CompiledModel, input: Float64Array, inputOff
   if (model.mlp) {
     const folded = model.mlpFolded!;
     refreshFoldedBias(model.mlp, folded, model.offset);
-    predictMlpFoldedInto(model.mlp, folded, x, xOffset, out);
+    predictMlpFoldedInto(model.mlp, folded, x, xOffset, out, model.offset, scores);
     return argmax(out, 0, model.classCount);
   }
   refreshFusedBias(model);

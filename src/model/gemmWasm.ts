@@ -458,37 +458,3 @@ export function gemmPlain(mem: Float64Array, c: number, a: number, b: number, bi
     }
   }
 }
-
-/** `out[c] = bias[c] + sum_j rows[c * width + j] x[xo + j]` for c < count, through the kernel (see `createAffine`). */
-export interface AffineKernel {
-  readonly count: number;
-  readonly width: number;
-  run(x: Float64Array, xo: number, bias: Float64Array, out: Float64Array): void;
-}
-
-/**
- * An affine map of `count` outputs on rows of `width` (`rows`: count x width, row-major, copied) through the
- * kernel: each output the same double as `affineRowsInto`'s (its bias, then its terms in j order). Null where
- * WebAssembly SIMD is missing. `run` allocates nothing.
- */
-export function createAffine(rows: Float64Array, count: number, width: number): AffineKernel | null {
-  const layout = new Layout();
-  const input = layout.take(width);
-  const weights = layout.take(count * width);
-  const bias = layout.take(count);
-  const output = layout.take(count);
-  const kernel = createGemm(layout.size);
-  if (kernel === null) return null;
-  const { memory: m, gemm } = kernel;
-  for (let c = 0; c < count; c++) for (let j = 0; j < width; j++) m[weights + j * count + c] = rows[c * width + j]!;
-  return {
-    count,
-    width,
-    run(x, xo, b, out) {
-      for (let j = 0; j < width; j++) m[input + j] = x[xo + j]!;
-      for (let c = 0; c < count; c++) m[bias + c] = b[c]!;
-      gemm(output, input, weights, bias, 1, width, count, width, 1);
-      for (let c = 0; c < count; c++) out[c] = m[output + c]!;
-    },
-  };
-}

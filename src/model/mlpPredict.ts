@@ -7,44 +7,62 @@
  * on either path.
  */
 import { EnoseError } from '../errors.js';
-import { createGemm, Layout, viewAt, type Gemm } from './gemmWasm.js';
+import { Layout, viewAt } from './gemmWasm.js';
+import { createGemv, packWeights, paddedOutputs, type Gemv } from './gemvWasm.js';
 import { affineRowsInto } from './linalg.js';
 
 /** The networks in the kernel's memory: offsets in doubles. */
 export interface MlpKernel {
-  readonly gemm: Gemm;
+  readonly gemv: Gemv;
   readonly memory: Float64Array;
   /** Where the input row is copied to. */
   readonly input: number;
-  /** Two activation buffers of the widest layer, swapped layer by layer. */
+  /** Two activation buffers of the widest layer (padded to the kernel's outputs), swapped layer by layer. */
   readonly a: number;
   readonly b: number;
-  /** Per network, per layer: weights input-major (inputs x outputs, as the model file stores them) and bias. */
+  /**
+   * Per network, per layer: weights packed for the kernel (`packWeights`: inputs x `paddedOutputs(outputs)`) and
+   * bias (padded likewise, the padding zero).
+   */
   readonly layers: readonly (readonly { readonly inputs: number; readonly outputs: number; readonly weights: number; readonly bias: number }[])[];
+  /**
+   * The novelty limit's leading projection on the same input row (`foldMlpInput`'s `leading`): `count` outputs,
+   * packed weights, its bias (the projection's offset, copied in by each call) and its output; or null.
+   */
+  readonly leading: { readonly count: number; readonly weights: number; readonly bias: number; readonly output: number } | null;
 }
 
 type KernelLayer = { readonly inputs: number; readonly outputs: number; weightAt: (i: number, o: number) => number; readonly bias: ArrayLike<number> };
 
-/** Lays out the networks' layers in a kernel memory, or null where WebAssembly SIMD is missing. */
-function buildKernel(nets: readonly (readonly KernelLayer[])[]): MlpKernel | null {
+/** Lays out the networks' layers (and a leading projection) in a kernel memory, or null where WebAssembly SIMD is missing. */
+function buildKernel(nets: readonly (readonly KernelLayer[])[], leading: KernelLayer | null = null): MlpKernel | null {
   const layout = new Layout();
   let widest = 0;
-  for (const net of nets) for (const l of net) widest = Math.max(widest, l.inputs, l.outputs);
+  for (const net of nets) for (const l of net) widest = Math.max(widest, l.inputs, paddedOutputs(l.outputs));
   const input = layout.take(widest);
   const a = layout.take(widest);
   const b = layout.take(widest);
-  const at = nets.map((net) => net.map((l) => ({ inputs: l.inputs, outputs: l.outputs, weights: layout.take(l.inputs * l.outputs), bias: layout.take(l.outputs) })));
-  const kernel = createGemm(layout.size);
+  const place = (l: KernelLayer) => ({ inputs: l.inputs, outputs: l.outputs, weights: layout.take(l.inputs * paddedOutputs(l.outputs)), bias: layout.take(paddedOutputs(l.outputs)) });
+  const at = nets.map((net) => net.map(place));
+  const lead = leading === null ? null : { ...place(leading), output: layout.take(paddedOutputs(leading.outputs)) };
+  const kernel = createGemv(layout.size);
   if (kernel === null) return null;
   const m = kernel.memory;
-  nets.forEach((net, n) =>
-    net.forEach((l, k) => {
-      const { weights, bias } = at[n]![k]!;
-      for (let i = 0; i < l.inputs; i++) for (let o = 0; o < l.outputs; o++) m[weights + i * l.outputs + o] = l.weightAt(i, o);
-      for (let o = 0; o < l.outputs; o++) m[bias + o] = l.bias[o]!;
-    }),
-  );
-  return { gemm: kernel.gemm, memory: m, input, a, b, layers: at };
+  const fill = (l: KernelLayer, to: { weights: number; bias: number }) => {
+    packWeights(m, to.weights, l.inputs, l.outputs, l.weightAt);
+    for (let o = 0; o < l.outputs; o++) m[to.bias + o] = l.bias[o]!;
+  };
+  nets.forEach((net, n) => net.forEach((l, k) => fill(l, at[n]![k]!)));
+  if (leading !== null && lead !== null) fill(leading, lead);
+  return {
+    gemv: kernel.gemv,
+    memory: m,
+    input,
+    a,
+    b,
+    layers: at,
+    leading: lead === null ? null : { count: lead.outputs, weights: lead.weights, bias: lead.bias, output: lead.output },
+  };
 }
 
 /** A network as flat arrays plus scratch activations, for allocation-free prediction. */
@@ -89,7 +107,7 @@ export function compileMlp(
  * into `out`. Allocation-free.
  */
 export function predictMlpInto(mlp: CompiledMlp, input: Float64Array, offset: number, out: Float64Array): void {
-  if (mlp.kernel !== null) forwardKernel(mlp.kernel, mlp.classCount, input, offset, out);
+  if (mlp.kernel !== null) forwardKernel(mlp.kernel, mlp.classCount, input, offset, out, null, null);
   else forwardInto(mlp, null, input, offset, out);
 }
 
@@ -112,7 +130,11 @@ export interface FoldedMlp {
   readonly kernel: MlpKernel | null;
 }
 
-export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset: Float64Array, width: number): FoldedMlp {
+/**
+ * `leading` > 0 also lays out the first `leading` rows of `projection` in the kernel's memory: the PCA scores the
+ * novelty limit reads, projected from the same input row in the same pass (`predictMlpFoldedInto`'s `scores`).
+ */
+export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset: Float64Array, width: number, leading = 0): FoldedMlp {
   const k = offset.length;
   const weights = mlp.layers.map((layers) => {
     const { inputs, outputs, rows: w } = layers[0]!;
@@ -137,6 +159,7 @@ export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset:
           : { inputs: l.inputs, outputs: l.outputs, weightAt: (j: number, o: number) => l.rows[o * l.inputs + j]!, bias: l.bias },
       ),
     ),
+    leading > 0 ? { inputs: width, outputs: leading, weightAt: (j: number, c: number) => projection[c * width + j]!, bias: offset } : null,
   );
   const bias = mlp.layers.map((layers, n) => (kernel ? viewAt(kernel.memory, kernel.layers[n]![0]!.bias, layers[0]!.outputs) : new Float64Array(layers[0]!.outputs)));
   const folded: FoldedMlp = { width, weights, bias, offset: new Float64Array(k), kernel };
@@ -172,11 +195,27 @@ export function refreshFoldedBias(mlp: CompiledMlp, folded: FoldedMlp, offset: F
  * Class probabilities of one feature row (`input[offset .. offset + width)`, after the model's transform)
  * through the folded first layers (`foldMlpInput`), averaged over the networks, into `out`. The same networks as
  * `predictMlpInto` on the row's PCA scores, summed in another order (probabilities within about 1e-13 of it).
- * Allocation-free.
+ * With `scores` (and a kernel that holds the leading projection, `leadingInKernel`), also the row's first
+ * `scores.length` PCA scores: `projectionOffset[c] + sum_j projection[c][j] x[j]`, summed in j order. Returns
+ * whether it wrote them. Allocation-free.
  */
-export function predictMlpFoldedInto(mlp: CompiledMlp, folded: FoldedMlp, input: Float64Array, offset: number, out: Float64Array): void {
-  if (folded.kernel !== null) forwardKernel(folded.kernel, mlp.classCount, input, offset, out);
-  else forwardInto(mlp, folded, input, offset, out);
+export function predictMlpFoldedInto(
+  mlp: CompiledMlp,
+  folded: FoldedMlp,
+  input: Float64Array,
+  offset: number,
+  out: Float64Array,
+  projectionOffset: Float64Array | null = null,
+  scores: Float64Array | null = null,
+): boolean {
+  if (folded.kernel !== null) return forwardKernel(folded.kernel, mlp.classCount, input, offset, out, projectionOffset, scores);
+  forwardInto(mlp, folded, input, offset, out);
+  return false;
+}
+
+/** How many leading PCA scores the folded kernel projects beside the networks (0 without a kernel). */
+export function leadingInKernel(folded: FoldedMlp): number {
+  return folded.kernel?.leading?.count ?? 0;
 }
 
 /** The plain forward pass (`affineRowsInto` per layer): where the kernel is missing, and its reference. */
@@ -204,27 +243,46 @@ export function forwardInto(mlp: CompiledMlp, folded: FoldedMlp | null, input: F
   }
 }
 
-/** The forward pass through the kernel: the input row copied in once, then one kernel call per layer. */
-function forwardKernel(kernel: MlpKernel, k: number, input: Float64Array, offset: number, out: Float64Array): void {
-  const { memory: m, gemm, layers: nets } = kernel;
+/**
+ * The forward pass through the kernel: the input row copied in once, then one kernel call per layer (the ReLU
+ * applied at its store) and, with `scores`, one for the leading projection.
+ */
+function forwardKernel(
+  kernel: MlpKernel,
+  k: number,
+  input: Float64Array,
+  offset: number,
+  out: Float64Array,
+  projectionOffset: Float64Array | null,
+  scores: Float64Array | null,
+): boolean {
+  const { memory: m, gemv, layers: nets } = kernel;
   const width = nets[0]![0]!.inputs;
-  for (let j = 0; j < width; j++) m[kernel.input + j] = input[offset + j]!;
+  const at = kernel.input;
+  for (let j = 0; j < width; j++) m[at + j] = input[offset + j]!;
   for (let c = 0; c < k; c++) out[c] = 0;
   for (let n = 0; n < nets.length; n++) {
     const layers = nets[n]!;
-    let src = kernel.input;
+    let src = at;
     let dst = kernel.a;
-    for (let l = 0; l < layers.length; l++) {
+    const last = layers.length - 1;
+    for (let l = 0; l <= last; l++) {
       const layer = layers[l]!;
-      gemm(dst, src, layer.weights, layer.bias, 1, layer.inputs, layer.outputs, layer.inputs, 1);
-      if (l < layers.length - 1) {
-        for (let o = dst; o < dst + layer.outputs; o++) if (m[o]! < 0) m[o] = 0;
+      gemv(dst, src, layer.weights, layer.bias, layer.inputs, paddedOutputs(layer.outputs), l < last ? 1 : 0);
+      if (l < last) {
         src = dst;
         dst = dst === kernel.a ? kernel.b : kernel.a;
       }
     }
     addSoftmax(m, dst, k, nets.length, out);
   }
+  const lead = kernel.leading;
+  if (lead === null || scores === null || projectionOffset === null || scores.length !== lead.count) return false;
+  const count = scores.length;
+  for (let c = 0; c < count; c++) m[lead.bias + c] = projectionOffset[c]!;
+  gemv(lead.output, at, lead.weights, lead.bias, width, paddedOutputs(count), 0);
+  for (let c = 0; c < count; c++) scores[c] = m[lead.output + c]!;
+  return true;
 }
 
 /** Softmax of the logits at `logits[at .. at + k)` (each exponential taken once, kept there), added to `out` / nets. */

@@ -1,9 +1,10 @@
 /**
  * The shipped models (datasets/container-sim/default-model.json.gz and exposure-model.json.gz) through the
  * verdict path as it runs now (`predictForVerdict` + `noveltyOfLast`: the networks and the novelty limit's
- * leading projection through the WebAssembly kernel) give the same doubles as the plain loops they ran through
- * before (`forwardInto` on the folded first layers, the leading scores summed plainly, the same novelty search),
- * on the features of simulated evaluation-day containers: probabilities, class, scores and novelty, bit for bit.
+ * leading projection in one pass of the packed one-row WebAssembly kernel, gemvWasm.ts; the k-d tree search
+ * bounded at the novelty ceiling) give the same doubles as the plain loops (`forwardInto` on the folded first
+ * layers, the leading scores summed plainly, a brute-force scan of every novelty point), on the features of
+ * simulated evaluation-day containers: probabilities, class, scores and novelty, bit for bit.
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../../src/eng
 import { readModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
 import { forwardInto, refreshFoldedBias } from '../../src/model/mlpPredict.js';
-import { noveltyScore } from '../../src/model/novelty.js';
+import { NOVELTY_CEILING } from '../../src/model/novelty.js';
 import { compileModel, noveltyOfLast, predictForVerdict } from '../../src/model/pipeline.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
@@ -37,7 +38,7 @@ describe('shipped models: the kernel verdict path equals the plain one bit for b
       const model = compileModel(bundle);
       expect(model.mlp?.kernel).not.toBeNull();
       expect(model.mlpFolded?.kernel).not.toBeNull();
-      expect(model.leadingKernel).not.toBeNull();
+      expect(model.leadingScores).not.toBeNull();
       const k = bundle.classes.length;
       const fast = new Float64Array(k);
       const plain = new Float64Array(k);
@@ -60,7 +61,13 @@ describe('shipped models: the kernel verdict path equals the plain one bit for b
         }
         let plainBest = 0;
         for (let c = 1; c < k; c++) if (plain[c]! > plain[plainBest]!) plainBest = c;
-        const plainNovelty = noveltyScore(model.noveltyPoints, model.noveltyCount, dims, scores, model.noveltyThreshold);
+        let nearest = Infinity;
+        for (let i = 0; i < model.noveltyCount; i++) {
+          let d2 = 0;
+          for (let c = 0; c < dims; c++) d2 += (model.noveltyPoints[i * dims + c]! - scores[c]!) ** 2;
+          nearest = Math.min(nearest, d2);
+        }
+        const plainNovelty = Math.min(Math.sqrt(nearest) / model.noveltyThreshold, NOVELTY_CEILING);
         for (let c = 0; c < k; c++) if (!Object.is(fast[c], plain[c])) differ++;
         for (let c = 0; c < dims; c++) if (!Object.is(model.scores[c], scores[c])) differ++;
         if (best !== plainBest || !Object.is(novelty, plainNovelty)) differ++;
