@@ -241,7 +241,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
   client.on('connect', (connack) => {
     lastError = '';
     say(`connected to ${options.broker.url}${connack.sessionPresent ? ' (session resumed)' : ''}`);
-    client!.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } }, (error) => {
+    client.subscribe({ 'enose/+/verdict': { qos: 1 }, 'enose/+/status': { qos: 1 }, 'enose/+/health': { qos: 0 } }, (error) => {
       if (error) say(`subscribe: ${error.message}`);
       else {
         isSubscribed = true;
@@ -269,7 +269,7 @@ export async function startFleetCentre(options: FleetCentreOptions): Promise<Fle
       clearInterval(keepAlive);
       hub.close();
       await new Promise((r) => setImmediate(r)); // the acks gathered in this turn go out before the disconnect
-      await client!.endAsync();
+      await client.endAsync();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -25,8 +25,8 @@ export const topics = {
 /** `enose/<station>/<kind>` -> its parts, or null for any other topic (the models' topics included). */
 export function parseStationTopic(topic: string): { station: string; kind: 'verdict' | 'status' | 'health' } | null {
   const m = /^enose\/([^/]+)\/(verdict|status|health)$/.exec(topic);
-  if (!m || m[1] === 'models' || !STATION_ID.test(m[1]!)) return null;
-  return { station: m[1]!, kind: m[2] as 'verdict' | 'status' | 'health' };
+  if (!m || m[1] === 'models' || !STATION_ID.test(m[1])) return null;
+  return { station: m[1], kind: m[2] as 'verdict' | 'status' | 'health' };
 }
 
 const qualitySchema = z.looseObject({
@@ -122,7 +122,7 @@ export type Rollout = z.infer<typeof rolloutSchema>;
 /** `MSCU1234567-20261126T160405Z[.2]` (an id the scanner service books) -> `MSCU1234567`; null for other ids. */
 export function containerIdOf(sample: string): string | null {
   const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,39})-\d{8}T\d{6}Z(\.\d+)*$/.exec(sample);
-  return m ? m[1]! : null;
+  return m ? m[1] : null;
 }
 
 export interface VerdictContext {

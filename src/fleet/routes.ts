@@ -88,7 +88,7 @@ export const FLEET_ROUTES: readonly Route[] = [
     path: '/v1/stations/:id',
     access: 'bearer',
     handler: ({ state, params }) => {
-      const s = state.stations.get(params['id']!);
+      const s = state.stations.get(params['id']);
       return s ? json(200, stationSummary(s)) : json(404, { error: `no station ${params['id']}` });
     },
   },
@@ -97,7 +97,7 @@ export const FLEET_ROUTES: readonly Route[] = [
     path: '/v1/stations/:id/verdicts',
     access: 'bearer',
     handler: ({ state, params, query }) => {
-      const s = state.stations.get(params['id']!);
+      const s = state.stations.get(params['id']);
       if (!s) return json(404, { error: `no station ${params['id']}` });
       const limit = Number(query.get('limit') ?? state.recentPerStation);
       if (!Number.isInteger(limit) || limit < 1) return json(400, { error: 'limit must be a positive integer' });
@@ -137,10 +137,10 @@ export function matchRoute(routes: readonly Route[], method: string, pathname: s
     const params: Record<string, string> = {};
     let ok = true;
     for (let i = 0; i < pattern.length && ok; i++) {
-      const p = pattern[i]!;
+      const p = pattern[i];
       if (p.startsWith(':')) {
         try {
-          params[p.slice(1)] = decodeURIComponent(parts[i]!);
+          params[p.slice(1)] = decodeURIComponent(parts[i]);
         } catch {
           ok = false;
         }

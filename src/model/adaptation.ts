@@ -160,7 +160,7 @@ export function observeSample(
   const { width, row, running, start, shift, scale } = state;
   if (why === null) {
     for (let j = 0; j < width; j++) {
-      const v = features[offset + j]!;
+      const v = features[offset + j];
       if (!Number.isFinite(v)) {
         why = 'invalid';
         break;
@@ -174,26 +174,26 @@ export function observeSample(
   }
   if (state.warmup < o.warmupSamples) {
     state.warmup++;
-    for (let j = 0; j < width; j++) start[j]! += (row[j]! - start[j]!) / state.warmup;
+    for (let j = 0; j < width; j++) start[j] += (row[j] - start[j]) / state.warmup;
     if (state.warmup === o.warmupSamples) running.set(start);
     return 'warm-up';
   }
   for (let j = 0; j < width; j++) {
-    const s = scale[j]!;
+    const s = scale[j];
     const clip = o.clipSd * s;
-    let d = row[j]! - running[j]!;
+    let d = row[j] - running[j];
     if (d > clip) d = clip;
     else if (d < -clip) d = -clip;
-    running[j]! += o.rate * d;
+    running[j] += o.rate * d;
     const cap = o.maxShiftSd * s;
-    let target = running[j]! - start[j]!;
+    let target = running[j] - start[j];
     if (target > cap) target = cap;
     else if (target < -cap) target = -cap;
     const stepCap = o.maxStepSd * s;
-    let step = target - shift[j]!;
+    let step = target - shift[j];
     if (step > stepCap) step = stepCap;
     else if (step < -stepCap) step = -stepCap;
-    shift[j]! += step;
+    shift[j] += step;
   }
   state.accepted++;
   return 'accepted';
@@ -204,9 +204,9 @@ export function applyAdaptation(state: AdaptationState, model: CompiledModel): v
   const { width, shift, baseOffset } = state;
   const { projection, offset, components } = model;
   for (let c = 0; c < components; c++) {
-    let s = baseOffset[c]!;
+    let s = baseOffset[c];
     const base = c * width;
-    for (let j = 0; j < width; j++) s -= projection[base + j]! * shift[j]!;
+    for (let j = 0; j < width; j++) s -= projection[base + j] * shift[j];
     offset[c] = s;
   }
 }
@@ -215,8 +215,8 @@ export function applyAdaptation(state: AdaptationState, model: CompiledModel): v
 export function largestShiftSd(state: AdaptationState): number {
   let m = 0;
   for (let j = 0; j < state.width; j++) {
-    const s = state.scale[j]!;
-    if (s > 0) m = Math.max(m, Math.abs(state.shift[j]!) / s);
+    const s = state.scale[j];
+    if (s > 0) m = Math.max(m, Math.abs(state.shift[j]) / s);
   }
   return m;
 }
@@ -235,7 +235,7 @@ export function watchAddedAlarms(state: AdaptationState, model: CompiledModel, a
   if (state.stopped) return false;
   const { added } = state;
   const now = adaptedSuspicious && parentClear ? 1 : 0;
-  state.addedCount += now - added[state.addedIndex]!;
+  state.addedCount += now - added[state.addedIndex];
   added[state.addedIndex] = now;
   state.addedIndex = (state.addedIndex + 1) % added.length;
   if (state.addedCount > state.options.maxAddedAlarmShare * added.length) {
@@ -267,7 +267,7 @@ export function resetAdaptation(state: AdaptationState, model: CompiledModel): v
  * adaptation can name the exact model: its lineage records the parent and the samples the shift rests on.
  */
 export function adaptedBundle(parent: ModelBundle, state: AdaptationState): ModelBundle {
-  const mean = Array.from(state.mean, (m, j) => m + state.shift[j]!);
+  const mean = Array.from(state.mean, (m, j) => m + state.shift[j]);
   return withScaler(parent, { mean, scale: Array.from(state.scale) }, {
     parent: parent.hash,
     method: `online-adaptation(accepted=${state.accepted}, warmup=${state.warmup}, rate=${state.options.rate}${state.stopped ? ", stopped by its watchdog: the parent's scaler" : ""})`,

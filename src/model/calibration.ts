@@ -104,17 +104,17 @@ function componentCorrection(parent: ModelBundle, u: Float64Array, count: number
   const second = new Float64Array(width * width);
   const z = new Float64Array(width);
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < width; j++) z[j] = (u[i * width + j]! - mean[j]!) / scale[j]!;
+    for (let j = 0; j < width; j++) z[j] = (u[i * width + j] - mean[j]) / scale[j];
     for (let a = 0; a < width; a++) {
-      const za = z[a]!;
+      const za = z[a];
       if (za === 0) continue;
-      for (let b = a; b < width; b++) second[a * width + b]! += za * z[b]!;
+      for (let b = a; b < width; b++) second[a * width + b] += za * z[b];
     }
   }
   const m = new Matrix(width, width);
   for (let a = 0; a < width; a++) {
     for (let b = a; b < width; b++) {
-      const v = second[a * width + b]! / count;
+      const v = second[a * width + b] / count;
       m.set(a, b, v);
       m.set(b, a, v);
     }
@@ -127,10 +127,10 @@ function componentCorrection(parent: ModelBundle, u: Float64Array, count: number
   const linear = new Float64Array(width * width);
   for (let j = 0; j < width; j++) linear[j * width + j] = 1;
   for (let r = 0; r < directions; r++) {
-    const col = order[r]![1];
+    const col = order[r][1];
     for (let a = 0; a < width; a++) {
       const da = vectors.get(a, col);
-      for (let b = 0; b < width; b++) linear[a * width + b]! -= da * vectors.get(b, col);
+      for (let b = 0; b < width; b++) linear[a * width + b] -= da * vectors.get(b, col);
     }
   }
   return foldZMap(parent, parent.scaler, { kind: 'full', linear, offset: null }, lineage);
@@ -152,14 +152,14 @@ function entropyCalibration(parent: ModelBundle, u: Float64Array, count: number,
   const scaler: Scaler = fitScaler(u, count, width);
   const z = new Float64Array(count * width);
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < width; j++) z[i * width + j] = (u[i * width + j]! - scaler.mean[j]!) / scaler.scale[j]!;
+    for (let j = 0; j < width; j++) z[i * width + j] = (u[i * width + j] - scaler.mean[j]) / scaler.scale[j];
   }
   // Class weights on z: W = coef (classes x k) times axes^T (k x width).
   const w = new Float64Array(classes * width);
   for (let c = 0; c < classes; c++) {
     for (let j = 0; j < width; j++) {
       let s = 0;
-      for (let q = 0; q < k; q++) s += cl.coef[c * k + q]! * parent.pca.axes[j * k + q]!;
+      for (let q = 0; q < k; q++) s += cl.coef[c * k + q] * parent.pca.axes[j * k + q];
       w[c * width + j] = s;
     }
   }
@@ -185,49 +185,49 @@ export function minimiseEntropy(
   const gu = new Float64Array(width);
   const objective = (theta: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
-    for (let j = 0; j < width; j++) a[j] = Math.exp(theta[j]!);
+    for (let j = 0; j < width; j++) a[j] = Math.exp(theta[j]);
     let loss = 0;
     for (let i = 0; i < count; i++) {
       const base = i * width;
-      for (let j = 0; j < width; j++) uRow[j] = a[j]! * z[base + j]! + theta[width + j]!;
+      for (let j = 0; j < width; j++) uRow[j] = a[j] * z[base + j] + theta[width + j];
       let max = -Infinity;
       for (let c = 0; c < classes; c++) {
-        let s = intercept[c]!;
-        for (let j = 0; j < width; j++) s += w[c * width + j]! * uRow[j]!;
+        let s = intercept[c];
+        for (let j = 0; j < width; j++) s += w[c * width + j] * uRow[j];
         logits[c] = s;
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c]! - max);
+      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c] - max);
       const logSum = max + Math.log(sum);
       let h = 0;
       for (let c = 0; c < classes; c++) {
-        const lp = logits[c]! - logSum;
+        const lp = logits[c] - logSum;
         h -= Math.exp(lp) * lp;
       }
       loss += h / count;
       // dH/dlogit_c = -p_c (log p_c + H)
       for (let c = 0; c < classes; c++) {
-        const lp = logits[c]! - logSum;
+        const lp = logits[c] - logSum;
         g[c] = (-Math.exp(lp) * (lp + h)) / count;
       }
       gu.fill(0);
       for (let c = 0; c < classes; c++) {
-        const gc = g[c]!;
-        for (let j = 0; j < width; j++) gu[j]! += gc * w[c * width + j]!;
+        const gc = g[c];
+        for (let j = 0; j < width; j++) gu[j] += gc * w[c * width + j];
       }
       for (let j = 0; j < width; j++) {
-        grad[j]! += gu[j]! * z[base + j]!;
-        grad[width + j]! += gu[j]!;
+        grad[j] += gu[j] * z[base + j];
+        grad[width + j] += gu[j];
       }
     }
     for (let j = 0; j < width; j++) {
-      grad[j]! *= a[j]!;
-      const al = theta[j]!;
-      const b = theta[width + j]!;
+      grad[j] *= a[j];
+      const al = theta[j];
+      const b = theta[width + j];
       loss += penalty * (al * al + b * b);
-      grad[j]! += 2 * penalty * al;
-      grad[width + j]! += 2 * penalty * b;
+      grad[j] += 2 * penalty * al;
+      grad[width + j] += 2 * penalty * b;
     }
     return loss;
   };
@@ -235,8 +235,8 @@ export function minimiseEntropy(
   const scale = new Float64Array(width);
   const shift = new Float64Array(width);
   for (let j = 0; j < width; j++) {
-    scale[j] = Math.exp(theta[j]!);
-    shift[j] = theta[width + j]!;
+    scale[j] = Math.exp(theta[j]);
+    shift[j] = theta[width + j];
   }
   return { scale, shift };
 }

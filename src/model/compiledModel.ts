@@ -24,7 +24,7 @@ export interface CorePieces {
 
 export function argmax(values: ArrayLike<number>, offset: number, length: number): number {
   let best = 0;
-  for (let c = 1; c < length; c++) if (values[offset + c]! > values[offset + best]!) best = c;
+  for (let c = 1; c < length; c++) if (values[offset + c] > values[offset + best]) best = c;
   return best;
 }
 
@@ -96,9 +96,9 @@ export function compileCore(
   for (let c = 0; c < k; c++) {
     let o = 0;
     for (let j = 0; j < width; j++) {
-      const w = core.pca.axes[j * k + c]! / core.scaler.scale[j]!;
+      const w = core.pca.axes[j * k + c] / core.scaler.scale[j];
       projection[c * width + j] = w;
-      o -= core.scaler.mean[j]! * w;
+      o -= core.scaler.mean[j] * w;
     }
     offset[c] = o;
   }
@@ -119,7 +119,7 @@ export function compileCore(
     for (let c = 0; c < classCount; c++) {
       for (let j = 0; j < width; j++) {
         let s = 0;
-        for (let m = 0; m < k; m++) s += cl.coef[c * k + m]! * projection[m * width + j]!;
+        for (let m = 0; m < k; m++) s += cl.coef[c * k + m] * projection[m * width + j];
         fused[c * width + j] = s;
       }
     }
@@ -168,8 +168,8 @@ function foldBias(
 ): Float64Array {
   const k = offset.length;
   for (let c = 0; c < bias.length; c++) {
-    let s = intercept[c]!;
-    for (let m = 0; m < k; m++) s += coef[c * k + m]! * offset[m]!;
+    let s = intercept[c];
+    for (let m = 0; m < k; m++) s += coef[c * k + m] * offset[m];
     bias[c] = s;
   }
   used.set(offset);
@@ -210,9 +210,9 @@ export function predictCompiled(model: CompiledModel, input: Float64Array, input
 function projectLeading(model: CompiledModel, x: Float64Array, xOffset: number, count: number): void {
   const { width, projection, offset, scores } = model;
   for (let c = 0; c < count; c++) {
-    let s = offset[c]!;
+    let s = offset[c];
     const base = c * width;
-    for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
+    for (let j = 0; j < width; j++) s += projection[base + j] * x[xOffset + j];
     scores[c] = s;
   }
 }
@@ -348,8 +348,8 @@ function fusedClasses4(
   for (; c + 2 <= classCount; c += 2) {
     const wa = c * width;
     const wb = wa + width;
-    const ia = bias[c]!;
-    const ib = bias[c + 1]!;
+    const ia = bias[c];
+    const ib = bias[c + 1];
     let a0 = ia;
     let a1 = ia;
     let a2 = ia;
@@ -359,12 +359,12 @@ function fusedClasses4(
     let d2 = ib;
     let d3 = ib;
     for (let j = 0; j < width; j++) {
-      const u = w[wa + j]!;
-      const v = w[wb + j]!;
-      const r0 = x[x0 + j]!;
-      const r1 = x[x1 + j]!;
-      const r2 = x[x2 + j]!;
-      const r3 = x[x3 + j]!;
+      const u = w[wa + j];
+      const v = w[wb + j];
+      const r0 = x[x0 + j];
+      const r1 = x[x1 + j];
+      const r2 = x[x2 + j];
+      const r3 = x[x3 + j];
       a0 += u * r0;
       d0 += v * r0;
       a1 += u * r1;
@@ -385,17 +385,17 @@ function fusedClasses4(
   }
   if (c < classCount) {
     const wa = c * width;
-    const ia = bias[c]!;
+    const ia = bias[c];
     let a0 = ia;
     let a1 = ia;
     let a2 = ia;
     let a3 = ia;
     for (let j = 0; j < width; j++) {
-      const u = w[wa + j]!;
-      a0 += u * x[x0 + j]!;
-      a1 += u * x[x1 + j]!;
-      a2 += u * x[x2 + j]!;
-      a3 += u * x[x3 + j]!;
+      const u = w[wa + j];
+      a0 += u * x[x0 + j];
+      a1 += u * x[x1 + j];
+      a2 += u * x[x2 + j];
+      a3 += u * x[x3 + j];
     }
     if (a0 > m0 || c === 0) { m0 = a0; b0 = c; }
     if (a1 > m1 || c === 0) { m1 = a1; b1 = c; }
@@ -411,14 +411,14 @@ function fusedClasses4(
 /** softmax in place over out[0 .. n), as `predictLinearInto` computes it. */
 function softmaxInPlace(out: Float64Array, n: number): void {
   let max = -Infinity;
-  for (let c = 0; c < n; c++) if (out[c]! > max) max = out[c]!;
+  for (let c = 0; c < n; c++) if (out[c] > max) max = out[c];
   let sum = 0;
   for (let c = 0; c < n; c++) {
-    const e = Math.exp(out[c]! - max);
+    const e = Math.exp(out[c] - max);
     out[c] = e;
     sum += e;
   }
-  for (let c = 0; c < n; c++) out[c]! /= sum;
+  for (let c = 0; c < n; c++) out[c] /= sum;
 }
 
 /**
@@ -428,12 +428,12 @@ function softmaxInPlace(out: Float64Array, n: number): void {
  */
 export function noveltyOfLast(model: CompiledModel): number {
   if (model.noveltyCount === 0) return NaN;
-  if (model.noveltyFromKnn && model.knn) return noveltyOfDistance(Math.sqrt(model.knn.bestDistance[0]!), model.noveltyThreshold);
+  if (model.noveltyFromKnn && model.knn) return noveltyOfDistance(Math.sqrt(model.knn.bestDistance[0]), model.noveltyThreshold);
   const scale = model.noveltyScale;
   let query = model.scores;
   if (scale !== null) {
     query = model.noveltyQuery;
-    for (let j = 0; j < query.length; j++) query[j] = model.scores[j]! * scale[j]!;
+    for (let j = 0; j < query.length; j++) query[j] = model.scores[j] * scale[j];
   }
   return noveltyScore(model.noveltyPoints, model.noveltyCount, model.noveltyDimensions, query, model.noveltyThreshold);
 }

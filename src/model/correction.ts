@@ -47,7 +47,7 @@ export function modelInputRows(bundle: ModelBundle, table: Pick<FeatureTable, 'x
   const n = table.count * width;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const v = table.x[i]!;
+    const v = table.x[i];
     if (!Number.isFinite(v)) {
       throw new EnoseError('bad-data', `${table.source}: row ${Math.floor(i / width) + 1}, feature ${bundle.input.featureNames[i % width]} is not a finite number`);
     }
@@ -74,7 +74,7 @@ export type ZMap =
 
 function checkFinite(values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!)) throw new EnoseError('bad-data', `the correction gave a non-finite ${what}: the reference data is degenerate`);
+    if (!Number.isFinite(values[i])) throw new EnoseError('bad-data', `the correction gave a non-finite ${what}: the reference data is degenerate`);
   }
 }
 
@@ -89,23 +89,23 @@ export function foldZMap(parent: ModelBundle, scaler: Scaler, map: ZMap, lineage
   const axes = parent.pca.axes;
   const newAxes = new Float64Array(width * k);
   if (map.kind === 'diagonal') {
-    for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) newAxes[j * k + c] = map.diagonal[j]! * axes[j * k + c]!;
+    for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) newAxes[j * k + c] = map.diagonal[j] * axes[j * k + c];
   } else {
     // axes'[i][c] = sum_j M[j][i] axes[j][c]
     for (let j = 0; j < width; j++) {
       for (let i = 0; i < width; i++) {
-        const m = map.linear[j * width + i]!;
+        const m = map.linear[j * width + i];
         if (m === 0) continue;
-        for (let c = 0; c < k; c++) newAxes[i * k + c]! += m * axes[j * k + c]!;
+        for (let c = 0; c < k; c++) newAxes[i * k + c] += m * axes[j * k + c];
       }
     }
   }
   const shift = new Float64Array(k);
   if (map.offset) {
     for (let j = 0; j < width; j++) {
-      const v = map.offset[j]!;
+      const v = map.offset[j];
       if (v === 0) continue;
-      for (let c = 0; c < k; c++) shift[c]! += v * axes[j * k + c]!;
+      for (let c = 0; c < k; c++) shift[c] += v * axes[j * k + c];
     }
   }
   return rebuild(parent, scaler, newAxes, shift, lineage);
@@ -124,25 +124,25 @@ export function foldInputMap(parent: ModelBundle, map: InputMap, inputScaler: Sc
   if (map.kind === 'diagonal') {
     const diagonal = new Float64Array(width);
     for (let j = 0; j < width; j++) {
-      diagonal[j] = (map.diagonal[j]! * inputScaler.scale[j]!) / scale[j]!;
-      lm[j] = map.diagonal[j]! * inputScaler.mean[j]!;
+      diagonal[j] = (map.diagonal[j] * inputScaler.scale[j]) / scale[j];
+      lm[j] = map.diagonal[j] * inputScaler.mean[j];
     }
     const offset = new Float64Array(width);
-    for (let j = 0; j < width; j++) offset[j] = (lm[j]! + map.offset[j]! - mean[j]!) / scale[j]!;
+    for (let j = 0; j < width; j++) offset[j] = (lm[j] + map.offset[j] - mean[j]) / scale[j];
     return foldZMap(parent, inputScaler, { kind: 'diagonal', diagonal, offset }, lineage);
   }
   const linear = new Float64Array(width * width);
   for (let j = 0; j < width; j++) {
     let s = 0;
     for (let i = 0; i < width; i++) {
-      const l = map.linear[j * width + i]!;
-      linear[j * width + i] = (l * inputScaler.scale[i]!) / scale[j]!;
-      s += l * inputScaler.mean[i]!;
+      const l = map.linear[j * width + i];
+      linear[j * width + i] = (l * inputScaler.scale[i]) / scale[j];
+      s += l * inputScaler.mean[i];
     }
     lm[j] = s;
   }
   const offset = new Float64Array(width);
-  for (let j = 0; j < width; j++) offset[j] = (lm[j]! + map.offset[j]! - mean[j]!) / scale[j]!;
+  for (let j = 0; j < width; j++) offset[j] = (lm[j] + map.offset[j] - mean[j]) / scale[j];
   return foldZMap(parent, inputScaler, { kind: 'full', linear, offset }, lineage);
 }
 
@@ -177,7 +177,7 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
   checkFinite(axes, 'projection');
   checkFinite(shift, 'score shift');
   for (const s of scaler.scale) if (!(s > 0)) throw new EnoseError('bad-data', 'the correction gave a scale that is not positive: the reference data is degenerate');
-  const moved = (points: readonly number[], dims = k): number[] => points.map((p, i) => p - shift[i % dims]!);
+  const moved = (points: readonly number[], dims = k): number[] => points.map((p, i) => p - shift[i % dims]);
   const cl = parent.classifier;
   let classifier: UnsignedBundle['classifier'];
   if (cl.type === 'knn') {
@@ -195,7 +195,7 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
                 ...layer,
                 bias: layer.bias.map((b, o) => {
                   let s = b;
-                  for (let j = 0; j < k; j++) s += layer.weights[j * layer.outputs + o]! * shift[j]!;
+                  for (let j = 0; j < k; j++) s += layer.weights[j * layer.outputs + o] * shift[j];
                   return s;
                 }),
               },
@@ -206,7 +206,7 @@ function rebuild(parent: ModelBundle, scaler: Scaler, axes: Float64Array, shift:
     const classCount = parent.classes.length;
     const intercept = cl.intercept.map((b, c) => {
       let s = b;
-      for (let j = 0; j < k; j++) s += cl.coef[c * k + j]! * shift[j]!;
+      for (let j = 0; j < k; j++) s += cl.coef[c * k + j] * shift[j];
       return s;
     });
     classifier = { ...cl, intercept: intercept.slice(0, classCount) };

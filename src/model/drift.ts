@@ -102,8 +102,8 @@ export function driftTable(train: FeatureTable, tests: readonly DriftBatch[], op
       accuracy[batch.name] = value;
       options.onCell?.(batch.name, name, value);
     }
-    const values = tests.map((b) => accuracy[b.name]!);
-    const heldOut = tests.filter((b) => b.name !== selection).map((b) => accuracy[b.name]!);
+    const values = tests.map((b) => accuracy[b.name]);
+    const heldOut = tests.filter((b) => b.name !== selection).map((b) => accuracy[b.name]);
     rows.push({ name, ...spec, accuracy, mean: average(values), heldOutMean: average(heldOut) });
   };
   const percent = (bundle: ModelBundle, table: FeatureTable) => 100 * evaluateModel(bundle, table).report.accuracy;
@@ -156,9 +156,9 @@ export function splitRows(table: FeatureTable, chosen: Int32Array): { inside: Fe
       ...table,
       count: idx.length,
       x,
-      labels: idx.map((r) => table.labels[r]!),
-      samples: idx.map((r) => table.samples[r]!),
-      groups: idx.map((r) => table.groups[r]!),
+      labels: idx.map((r) => table.labels[r]),
+      samples: idx.map((r) => table.samples[r]),
+      groups: idx.map((r) => table.groups[r]),
     };
   };
   return { inside: pick(1), outside: pick(0) };
@@ -167,7 +167,7 @@ export function splitRows(table: FeatureTable, chosen: Int32Array): { inside: Fe
 /** The unlabelled calibration row with the highest mean over all test batches. */
 export function bestCalibrationRow(table: DriftTable): DriftRow {
   const rows = table.rows.filter((r) => r.method !== 'none' && !r.labelled);
-  return rows.reduce((best, r) => (r.mean > best.mean ? r : best), rows[0]!);
+  return rows.reduce((best, r) => (r.mean > best.mean ? r : best), rows[0]);
 }
 
 /** The table as Markdown, with the published means beside it. */
@@ -177,7 +177,7 @@ export function formatDriftTable(table: DriftTable): string {
   const lines = [head, rule];
   for (const r of table.rows) {
     const name = r.labelled ? `${r.name} **uses labels**` : r.name;
-    lines.push(`| ${name} | ${table.batches.map((b) => r.accuracy[b]!.toFixed(1)).join(' | ')} | ${r.mean.toFixed(1)} | ${r.heldOutMean.toFixed(1)} |`);
+    lines.push(`| ${name} | ${table.batches.map((b) => r.accuracy[b].toFixed(1)).join(' | ')} | ${r.mean.toFixed(1)} | ${r.heldOutMean.toFixed(1)} |`);
   }
   lines.push('');
   lines.push('Published, same protocol, mean over batches 2 to 10 (batches 7 and 10 are not in the raw files here):');

@@ -82,7 +82,7 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
     if (s.predicted === null) unpredicted.push(s.sample);
     const hit = s.predicted === s.label;
     if (hit) correct++;
-    confusion[index.get(s.label)!]![index.get(s.predicted ?? NONE)!]!++;
+    confusion[index.get(s.label)!][index.get(s.predicted ?? NONE)!]++;
     const group = groups.get(s.group) ?? { n: 0, correct: 0 };
     group.n++;
     if (hit) group.correct++;
@@ -103,9 +103,9 @@ export function reportOf(bundle: ModelBundle, samples: readonly JudgedSample[]):
   const perClass: Record<string, { recall: number | null; precision: number | null }> = {};
   classes.forEach((c, i) => {
     if (c === NONE) return;
-    const row = confusion[i]!.reduce((s, v) => s + v, 0);
-    const column = confusion.reduce((s, r) => s + r[i]!, 0);
-    perClass[c] = { recall: row > 0 ? confusion[i]![i]! / row : null, precision: column > 0 ? confusion[i]![i]! / column : null };
+    const row = confusion[i].reduce((s, v) => s + v, 0);
+    const column = confusion.reduce((s, r) => s + r[i], 0);
+    perClass[c] = { recall: row > 0 ? confusion[i][i] / row : null, precision: column > 0 ? confusion[i][i] / column : null };
   });
   const perGroup: Record<string, { n: number; accuracy: number }> = {};
   for (const [g, v] of groups) perGroup[g] = { n: v.n, accuracy: v.correct / v.n };
@@ -137,10 +137,10 @@ export function evaluateModel(bundle: ModelBundle, table: FeatureTable): { repor
     const novelty = noveltyOfLast(model);
     const outcome = decideVerdict(policy, probs, best, novelty);
     predictions.push({
-      sample: table.samples[i]!,
-      label: table.labels[i]!,
-      group: table.groups[i]!,
-      predicted: bundle.classes[best]!,
+      sample: table.samples[i],
+      label: table.labels[i],
+      group: table.groups[i],
+      predicted: bundle.classes[best],
       probabilities: Array.from(probs),
       verdict: outcome.verdict,
       score: outcome.score,

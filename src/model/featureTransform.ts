@@ -11,7 +11,7 @@ export function signedLog(x: number): number {
 
 /** `signedLog` of `n` values of `src` from `srcOffset` into `dst[0 .. n)`. */
 export function signedLogInto(src: Float64Array, srcOffset: number, n: number, dst: Float64Array): void {
-  for (let j = 0; j < n; j++) dst[j] = signedLog(src[srcOffset + j]!);
+  for (let j = 0; j < n; j++) dst[j] = signedLog(src[srcOffset + j]);
 }
 
 export function transformTable(table: FeatureTable, transform: FeatureTransform): FeatureTable {

@@ -56,11 +56,11 @@ export function selectLabelledRows(labels: readonly string[], classes: readonly 
     const take = Math.min(perClass, rows.length);
     for (let i = 0; i < take; i++) {
       const j = i + Math.floor(random() * (rows.length - i));
-      const t = rows[i]!;
-      rows[i] = rows[j]!;
+      const t = rows[i];
+      rows[i] = rows[j];
       rows[j] = t;
     }
-    for (let i = 0; i < take; i++) chosen.push(rows[i]!);
+    for (let i = 0; i < take; i++) chosen.push(rows[i]);
   }
   return Int32Array.from(chosen.sort((a, b) => a - b));
 }
@@ -107,7 +107,7 @@ export function fineTuneModel(
   rows.forEach((r, i) => x.set(labelled.x.subarray(r * width, (r + 1) * width), i * width));
   const u = modelInputRows(model, { x, count: rows.length, width: labelled.width, source: labelled.source });
   const scores = projectRows(model, u, rows.length);
-  const target = Int32Array.from(rows, (r) => model.classes.indexOf(labelled.labels[r]!));
+  const target = Int32Array.from(rows, (r) => model.classes.indexOf(labelled.labels[r]));
   const k = model.pca.components;
   const classes = model.classes.length;
   const coef0 = Float64Array.from(cl.coef);
@@ -120,8 +120,8 @@ export function fineTuneModel(
   const coef = new Float64Array(classes * k);
   const intercept = new Float64Array(classes);
   for (let c = 0; c < classes; c++) {
-    for (let q = 0; q < k; q++) coef[c * k + q] = coef0[c * k + q]! + theta[c * k + q]!;
-    intercept[c] = intercept0[c]! + theta[classes * k + c]!;
+    for (let q = 0; q < k; q++) coef[c * k + q] = coef0[c * k + q] + theta[c * k + q];
+    intercept[c] = intercept0[c] + theta[classes * k + c];
   }
   return { bundle: withLinearClassifier(model, coef, intercept, lineage), use };
 }
@@ -146,10 +146,10 @@ function projectRows(model: ModelBundle, u: Float64Array, count: number): Float6
   const out = new Float64Array(count * k);
   const z = new Float64Array(width);
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < width; j++) z[j] = (u[i * width + j]! - mean[j]!) / scale[j]!;
+    for (let j = 0; j < width; j++) z[j] = (u[i * width + j] - mean[j]) / scale[j];
     for (let q = 0; q < k; q++) {
       let s = 0;
-      for (let j = 0; j < width; j++) s += z[j]! * axes[j * k + q]!;
+      for (let j = 0; j < width; j++) s += z[j] * axes[j * k + q];
       out[i * k + q] = s;
     }
   }
@@ -178,24 +178,24 @@ function pulledCrossEntropy(
       const base = i * k;
       let max = -Infinity;
       for (let c = 0; c < classes; c++) {
-        let s = intercept0[c]! + theta[classes * k + c]!;
-        for (let q = 0; q < k; q++) s += (coef0[c * k + q]! + theta[c * k + q]!) * scores[base + q]!;
+        let s = intercept0[c] + theta[classes * k + c];
+        for (let q = 0; q < k; q++) s += (coef0[c * k + q] + theta[c * k + q]) * scores[base + q];
         logits[c] = s;
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c]! - max);
+      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c] - max);
       const logSum = max + Math.log(sum);
-      loss += (logSum - logits[target[i]!]!) / count;
+      loss += (logSum - logits[target[i]]) / count;
       for (let c = 0; c < classes; c++) {
-        const r = (Math.exp(logits[c]! - logSum) - (c === target[i] ? 1 : 0)) / count;
-        for (let q = 0; q < k; q++) grad[c * k + q]! += r * scores[base + q]!;
-        grad[classes * k + c]! += r;
+        const r = (Math.exp(logits[c] - logSum) - (c === target[i] ? 1 : 0)) / count;
+        for (let q = 0; q < k; q++) grad[c * k + q] += r * scores[base + q];
+        grad[classes * k + c] += r;
       }
     }
     for (let t = 0; t < theta.length; t++) {
-      loss += lambda * theta[t]! * theta[t]!;
-      grad[t]! += 2 * lambda * theta[t]!;
+      loss += lambda * theta[t] * theta[t];
+      grad[t] += 2 * lambda * theta[t];
     }
     return loss;
   };

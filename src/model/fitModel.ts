@@ -71,8 +71,8 @@ function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: In
     x = new Float64Array(count * width);
     labels = new Int32Array(count);
     for (let i = 0; i < count; i++) {
-      x.set(table.x.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
-      labels[i] = labelIndex[rows[i]!]!;
+      x.set(table.x.subarray(rows[i] * width, (rows[i] + 1) * width), i * width);
+      labels[i] = labelIndex[rows[i]];
     }
   }
   const scaler = fitScaler(x, count, width);
@@ -92,7 +92,7 @@ function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: In
 function checkTable(table: FeatureTable, options: FitOptions): void {
   if (table.count < 2) throw new EnoseError('too-few-samples', `${table.source}: at least 2 samples are needed to train, got ${table.count}`);
   for (let i = 0; i < table.x.length; i++) {
-    if (!Number.isFinite(table.x[i]!)) {
+    if (!Number.isFinite(table.x[i])) {
       const row = Math.floor(i / table.width);
       throw new EnoseError('bad-data', `${table.samples[row] ?? table.source}: feature ${table.featureNames[i % table.width]} is not a finite number (${table.x[i]})`);
     }
@@ -120,7 +120,7 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
   const foldOf = holdout ? assignFolds(labelIndex, folds, options.seed ?? 1, options.cvGroups) : null;
   const fitRows = foldOf ? Int32Array.from(Array.from(foldOf.keys()).filter((i) => foldOf[i] !== 0)) : undefined;
   const core = fitCore(table, classes, labelIndex, options, fitRows);
-  const fitted = fitRows ? Array.from(fitRows, (i) => table.labels[i]!) : table.labels;
+  const fitted = fitRows ? Array.from(fitRows, (i) => table.labels[i]) : table.labels;
   const perClass: Record<string, number> = {};
   for (const l of fitted) perClass[l] = (perClass[l] ?? 0) + 1;
 
@@ -174,10 +174,10 @@ export function fitModel(rawTable: FeatureTable, input: ModelInput, options: Fit
       const novelScored = novel ? new Uint8Array(scored.length) : null;
       scored.forEach((i, r) => {
         let s = 0;
-        for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold![i * classes.length + c]!;
+        for (let c = 0; c < classes.length; c++) if (mask[c]) s += outOfFold[i * classes.length + c];
         scores[r] = s;
-        suspicious[r] = mask[labelIndex[i]!]!;
-        if (novelScored) novelScored[r] = novel![i]!;
+        suspicious[r] = mask[labelIndex[i]];
+        if (novelScored) novelScored[r] = novel![i];
       });
       const choice = thresholdForTarget(scores, suspicious, novelScored, maxFalseAlarm, undefined, options.falseAlarmBasis);
       policy = {

@@ -7,9 +7,9 @@ export function stratifiedFolds(labels: Int32Array, folds: number, seed: number)
   const out = new Int32Array(labels.length);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
-    const list = byClass.get(labels[i]!) ?? [];
+    const list = byClass.get(labels[i]) ?? [];
     list.push(i);
-    byClass.set(labels[i]!, list);
+    byClass.set(labels[i], list);
   }
   const next = mulberry32(seed);
   let dealt = 0;
@@ -17,7 +17,7 @@ export function stratifiedFolds(labels: Int32Array, folds: number, seed: number)
     const list = byClass.get(key)!;
     for (let i = list.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
-      [list[i], list[j]] = [list[j]!, list[i]!];
+      [list[i], list[j]] = [list[j], list[i]];
     }
     // Continue the round-robin across classes so small classes do not all land in fold 0.
     for (const idx of list) out[idx] = dealt++ % folds;
@@ -37,12 +37,12 @@ export function groupedFolds(groups: readonly string[], labels: Int32Array, fold
     if (id === undefined) {
       id = ids.size;
       ids.set(g, id);
-      groupLabel.push(labels[i]!);
+      groupLabel.push(labels[i]);
     }
     return id;
   });
   const groupFold = stratifiedFolds(Int32Array.from(groupLabel), folds, seed);
-  return Int32Array.from(groupOf, (g) => groupFold[g]!);
+  return Int32Array.from(groupOf, (g) => groupFold[g]);
 }
 
 /** `groupedFolds` when the rows have groups, else `stratifiedFolds` (every row its own group: the same folds). */

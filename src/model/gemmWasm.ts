@@ -95,12 +95,12 @@ function gemmBody(): Body {
     );
   // acc[i] += splat(A at address (row pointer + pk)) * bv[j]
   const madd = (accIndex: number, vec: number) => {
-    f.get(acc[accIndex]!);
+    f.get(acc[accIndex]);
     f.get(s);
     f.get(vec);
     f.op(...F64X2_MUL);
     f.op(...F64X2_ADD);
-    f.set(acc[accIndex]!);
+    f.set(acc[accIndex]);
   };
   const splatFrom = (rowPtr: number) => {
     f.get(rowPtr);
@@ -120,16 +120,16 @@ function gemmBody(): Body {
     f.set(pa);
     const rowPtrs = [pa, p1, p2, p3, p4, p5].slice(0, rowsInBlock);
     for (let r = 1; r < rowsInBlock; r++) {
-      f.get(rowPtrs[r - 1]!);
+      f.get(rowPtrs[r - 1]);
       f.get(arsb);
       f.op(ADD);
-      f.set(rowPtrs[r]!);
+      f.set(rowPtrs[r]);
     }
     for (let v = 0; v < width; v++) {
-      initVector(acc[v]!, v);
+      initVector(acc[v], v);
       for (let r = 1; r < rowsInBlock; r++) {
-        f.get(acc[v]!);
-        f.set(acc[r * width + v]!);
+        f.get(acc[v]);
+        f.set(acc[r * width + v]);
       }
     }
     f.get(B);
@@ -147,11 +147,11 @@ function gemmBody(): Body {
       for (let v = 0; v < width; v++) {
         f.get(pb);
         f.op(...v128Load(v * 16));
-        f.set(bv[v]!);
+        f.set(bv[v]);
       }
       for (let r = 0; r < rowsInBlock; r++) {
-        splatFrom(rowPtrs[r]!);
-        for (let v = 0; v < width; v++) madd(r * width + v, bv[v]!);
+        splatFrom(rowPtrs[r]);
+        for (let v = 0; v < width; v++) madd(r * width + v, bv[v]);
       }
       f.addTo(pb, () => f.get(nb));
       f.addTo(pk, () => f.get(acsb));
@@ -198,7 +198,7 @@ function gemmBody(): Body {
     for (let r = 0; r < rowsInBlock; r++) {
       for (let v = 0; v < width; v++) {
         f.get(pc);
-        f.get(acc[r * width + v]!);
+        f.get(acc[r * width + v]);
         f.op(...v128Store(v * 16));
       }
       if (r < rowsInBlock - 1) f.addTo(pc, () => f.get(nb));
@@ -452,8 +452,8 @@ export function viewAt(memory: Float64Array, offset: number, length: number): Fl
 export function gemmPlain(mem: Float64Array, c: number, a: number, b: number, bias: number, rows: number, k: number, n: number, ars: number, acs: number): void {
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < n; o++) {
-      let s = bias >= 0 ? mem[bias + o]! : 0;
-      for (let i = 0; i < k; i++) s += mem[a + r * ars + i * acs]! * mem[b + i * n + o]!;
+      let s = bias >= 0 ? mem[bias + o] : 0;
+      for (let i = 0; i < k; i++) s += mem[a + r * ars + i * acs] * mem[b + i * n + o];
       mem[c + r * n + o] = s;
     }
   }

@@ -72,7 +72,7 @@ function gemvBody(): Body {
       f.get(n0);
       f.op(ADD);
       f.op(...v128Load(v * 16));
-      f.set(acc[v]!);
+      f.set(acc[v]);
     }
     f.get(A);
     f.set(pa);
@@ -81,13 +81,13 @@ function gemvBody(): Body {
       f.op(...LOAD64_SPLAT);
       f.set(s);
       for (let v = 0; v < vectors; v++) {
-        f.get(acc[v]!);
+        f.get(acc[v]);
         f.get(s);
         f.get(W);
         f.op(...v128Load(v * 16));
         f.op(...F64X2_MUL);
         f.op(...F64X2_ADD);
-        f.set(acc[v]!);
+        f.set(acc[v]);
       }
       f.addTo(W, () => f.i32(vectors * 16));
       f.addTo(pa, () => f.i32(8));
@@ -118,12 +118,12 @@ function gemvBody(): Body {
       () => f.get(RELU),
       () => {
         for (let v = 0; v < vectors; v++) {
-          f.get(acc[v]!);
-          f.get(acc[v]!);
+          f.get(acc[v]);
+          f.get(acc[v]);
           f.op(...V128_ZERO);
           f.op(...F64X2_LT);
           f.op(...V128_ANDNOT);
-          f.set(acc[v]!);
+          f.set(acc[v]);
         }
       },
       () => undefined,
@@ -132,7 +132,7 @@ function gemvBody(): Body {
       f.get(C);
       f.get(n0);
       f.op(ADD);
-      f.get(acc[v]!);
+      f.get(acc[v]);
       f.op(...v128Store(v * 16));
     }
     f.addTo(n0, () => f.i32(vectors * 16));
@@ -192,8 +192,8 @@ export function createGemv(doubles: number): { readonly memory: Float64Array; re
 export function gemvPlain(mem: Float64Array, c: number, a: number, w: number, bias: number, k: number, n: number, relu: number): void {
   for (let n0 = 0; n0 < n; n0 += SLAB) {
     for (let o = 0; o < SLAB; o++) {
-      let s = mem[bias + n0 + o]!;
-      for (let i = 0; i < k; i++) s += mem[a + i]! * mem[w + n0 * k + i * SLAB + o]!;
+      let s = mem[bias + n0 + o];
+      for (let i = 0; i < k; i++) s += mem[a + i] * mem[w + n0 * k + i * SLAB + o];
       mem[c + n0 + o] = relu !== 0 && s < 0 ? 0 : s;
     }
   }

@@ -60,13 +60,13 @@ export function predictKnnInto(rt: KnnRuntime, query: Float64Array, out: Float64
   let filled: number;
   if (rt.index !== null && rt.index.usable && isFiniteVector(query, rt.dimensions)) {
     filled = rt.index.search(query, k, rt.bestDistance, rt.bestIndex);
-    for (let i = 0; i < filled; i++) bestLabel[i] = rt.labels[rt.bestIndex[i]!]!;
+    for (let i = 0; i < filled; i++) bestLabel[i] = rt.labels[rt.bestIndex[i]];
   } else {
     filled = bruteKnn(rt, query);
   }
   out.fill(0);
   const share = 1 / filled;
-  for (let i = 0; i < filled; i++) out[bestLabel[i]!]! += share;
+  for (let i = 0; i < filled; i++) out[bestLabel[i]] += share;
 }
 
 function bruteKnn(rt: KnnRuntime, query: Float64Array): number {
@@ -75,27 +75,27 @@ function bruteKnn(rt: KnnRuntime, query: Float64Array): number {
   for (let i = 0; i < count; i++) {
     const base = i * dimensions;
     let d2 = 0;
-    const limit = filled === k ? bestDistance[k - 1]! : Infinity;
+    const limit = filled === k ? bestDistance[k - 1] : Infinity;
     for (let j = 0; j < dimensions; j++) {
-      const diff = points[base + j]! - query[j]!;
+      const diff = points[base + j] - query[j];
       d2 += diff * diff;
       if (d2 >= limit) break;
     }
     if (d2 >= limit) continue;
     let pos = filled < k ? filled++ : k - 1;
-    while (pos > 0 && bestDistance[pos - 1]! > d2) {
-      bestDistance[pos] = bestDistance[pos - 1]!;
-      bestLabel[pos] = bestLabel[pos - 1]!;
+    while (pos > 0 && bestDistance[pos - 1] > d2) {
+      bestDistance[pos] = bestDistance[pos - 1];
+      bestLabel[pos] = bestLabel[pos - 1];
       pos--;
     }
     bestDistance[pos] = d2;
-    bestLabel[pos] = labels[i]!;
+    bestLabel[pos] = labels[i];
   }
   return filled;
 }
 
 function isFiniteVector(v: Float64Array, length: number): boolean {
-  for (let j = 0; j < length; j++) if (!Number.isFinite(v[j]!)) return false;
+  for (let j = 0; j < length; j++) if (!Number.isFinite(v[j])) return false;
   return true;
 }
 
@@ -159,7 +159,7 @@ export class NearestIndex {
     this.count = count;
     this.dimensions = dimensions;
     let finite = true;
-    for (let i = 0; i < count * dimensions; i++) if (!Number.isFinite(source[i]!)) finite = false;
+    for (let i = 0; i < count * dimensions; i++) if (!Number.isFinite(source[i])) finite = false;
     this.usable = finite;
     const order = Int32Array.from({ length: count }, (_, i) => i);
     // Every leaf holds at least LEAF_SIZE / 2 points: at most 2 count / LEAF_SIZE leaves, twice that many nodes.
@@ -182,7 +182,7 @@ export class NearestIndex {
       const mid = (s + e) >> 1;
       selectByCoordinate(order, s, e - 1, mid, source, dimensions, dim);
       splitDim[node] = dim;
-      splitValue[node] = source[order[mid]! * dimensions + dim]!;
+      splitValue[node] = source[order[mid] * dimensions + dim];
       left[node] = build(s, mid, level + 1);
       right[node] = build(mid, e, level + 1);
       return node;
@@ -202,9 +202,9 @@ export class NearestIndex {
     this.head = new Float64Array(count * h);
     this.tail = new Float64Array(count * r);
     for (let t = 0; t < count; t++) {
-      const from = order[t]! * dimensions;
-      for (let j = 0; j < h; j++) this.head[t * h + j] = source[from + j]!;
-      for (let j = 0; j < r; j++) this.tail[t * r + j] = source[from + h + j]!;
+      const from = order[t] * dimensions;
+      for (let j = 0; j < h; j++) this.head[t * h + j] = source[from + j];
+      for (let j = 0; j < r; j++) this.tail[t * r + j] = source[from + h + j];
     }
     this.offsets = new Float64Array(dimensions);
     // One entry per level on the path from the root to a leaf.
@@ -233,10 +233,10 @@ export class NearestIndex {
     const { stackNode, stackBound, stackDim, stackOld, stackDiff } = this;
     const r = this.dimensions - h;
     // The head coordinates of the query, when there are HEAD of them (else unused).
-    const q0 = h === HEAD ? query[0]! : 0;
-    const q1 = h === HEAD ? query[1]! : 0;
-    const q2 = h === HEAD ? query[2]! : 0;
-    const q3 = h === HEAD ? query[3]! : 0;
+    const q0 = h === HEAD ? query[0] : 0;
+    const q1 = h === HEAD ? query[1] : 0;
+    const q2 = h === HEAD ? query[2] : 0;
+    const q3 = h === HEAD ? query[3] : 0;
     offsets.fill(0);
     let filled = 0;
     let limit = maxD2;
@@ -247,26 +247,26 @@ export class NearestIndex {
       if (bound <= limit * PRUNE_SLACK) {
         // Down to the leaf on the query's side, leaving each far child on the stack with its bound.
         let dim: number;
-        while ((dim = splitDim[node]!) >= 0) {
-          const diff = query[dim]! - splitValue[node]!;
-          const old = offsets[dim]!;
-          stackNode[sp] = diff < 0 ? right[node]! : left[node]!;
+        while ((dim = splitDim[node]) >= 0) {
+          const diff = query[dim] - splitValue[node];
+          const old = offsets[dim];
+          stackNode[sp] = diff < 0 ? right[node] : left[node];
           stackBound[sp] = bound - old * old + diff * diff;
           stackDim[sp] = dim;
           stackOld[sp] = old;
           stackDiff[sp] = diff;
           sp++;
-          node = diff < 0 ? left[node]! : right[node]!;
+          node = diff < 0 ? left[node] : right[node];
         }
-        const stop = end[node]!;
-        for (let t = start[node]!; t < stop; t++) {
+        const stop = end[node];
+        for (let t = start[node]; t < stop; t++) {
           let d2: number;
           if (h === HEAD) {
             const hb = t * HEAD;
-            const a0 = head[hb]! - q0;
-            const a1 = head[hb + 1]! - q1;
-            const a2 = head[hb + 2]! - q2;
-            const a3 = head[hb + 3]! - q3;
+            const a0 = head[hb] - q0;
+            const a1 = head[hb + 1] - q1;
+            const a2 = head[hb + 2] - q2;
+            const a3 = head[hb + 3] - q3;
             d2 = a0 * a0;
             d2 += a1 * a1;
             d2 += a2 * a2;
@@ -274,7 +274,7 @@ export class NearestIndex {
           } else {
             d2 = 0;
             for (let j = 0; j < h; j++) {
-              const diff = head[t * h + j]! - query[j]!;
+              const diff = head[t * h + j] - query[j];
               d2 += diff * diff;
             }
           }
@@ -282,10 +282,10 @@ export class NearestIndex {
           const tb = t * r;
           let j = 0;
           for (; j + 4 <= r; j += 4) {
-            const a0 = tail[tb + j]! - query[h + j]!;
-            const a1 = tail[tb + j + 1]! - query[h + j + 1]!;
-            const a2 = tail[tb + j + 2]! - query[h + j + 2]!;
-            const a3 = tail[tb + j + 3]! - query[h + j + 3]!;
+            const a0 = tail[tb + j] - query[h + j];
+            const a1 = tail[tb + j + 1] - query[h + j + 1];
+            const a2 = tail[tb + j + 2] - query[h + j + 2];
+            const a3 = tail[tb + j + 3] - query[h + j + 3];
             d2 += a0 * a0;
             d2 += a1 * a1;
             d2 += a2 * a2;
@@ -294,39 +294,39 @@ export class NearestIndex {
           }
           if (d2 > limit) continue;
           for (; j < r; j++) {
-            const diff = tail[tb + j]! - query[h + j]!;
+            const diff = tail[tb + j] - query[h + j];
             d2 += diff * diff;
           }
           if (d2 > limit) continue;
-          const index = order[t]!;
+          const index = order[t];
           const full = filled === want;
-          if (full && d2 === limit && index > bestIndex[want - 1]!) continue;
+          if (full && d2 === limit && index > bestIndex[want - 1]) continue;
           let pos = full ? want - 1 : filled++;
-          while (pos > 0 && (bestD2[pos - 1]! > d2 || (bestD2[pos - 1]! === d2 && bestIndex[pos - 1]! > index))) {
-            bestD2[pos] = bestD2[pos - 1]!;
-            bestIndex[pos] = bestIndex[pos - 1]!;
+          while (pos > 0 && (bestD2[pos - 1] > d2 || (bestD2[pos - 1] === d2 && bestIndex[pos - 1] > index))) {
+            bestD2[pos] = bestD2[pos - 1];
+            bestIndex[pos] = bestIndex[pos - 1];
             pos--;
           }
           bestD2[pos] = d2;
           bestIndex[pos] = index;
-          if (filled === want) limit = bestD2[want - 1]!;
+          if (filled === want) limit = bestD2[want - 1];
         }
       }
       // Back up to the deepest far child not yet visited; restore the offsets of the cells left behind.
       for (;;) {
         if (sp === 0) return filled;
         sp--;
-        const far = stackNode[sp]!;
+        const far = stackNode[sp];
         if (far < 0) {
-          offsets[stackDim[sp]!] = stackOld[sp]!;
+          offsets[stackDim[sp]] = stackOld[sp];
           continue;
         }
-        if (stackBound[sp]! > limit * PRUNE_SLACK) continue;
+        if (stackBound[sp] > limit * PRUNE_SLACK) continue;
         stackNode[sp] = -1;
-        offsets[stackDim[sp]!] = stackDiff[sp]!;
+        offsets[stackDim[sp]] = stackDiff[sp];
         sp++;
         node = far;
-        bound = stackBound[sp - 1]!;
+        bound = stackBound[sp - 1];
         break;
       }
     }
@@ -340,11 +340,11 @@ function varianceDimension(points: ArrayLike<number>, order: Int32Array, s: numb
   const n = e - s;
   for (let j = 0; j < dimensions; j++) {
     let mean = 0;
-    for (let t = s; t < e; t++) mean += points[order[t]! * dimensions + j]!;
+    for (let t = s; t < e; t++) mean += points[order[t] * dimensions + j];
     mean /= n;
     let variance = 0;
     for (let t = s; t < e; t++) {
-      const d = points[order[t]! * dimensions + j]! - mean;
+      const d = points[order[t] * dimensions + j] - mean;
       variance += d * d;
     }
     if (variance > spread) {
@@ -361,20 +361,20 @@ function varianceDimension(points: ArrayLike<number>, order: Int32Array, s: numb
  */
 function selectByCoordinate(order: Int32Array, lo: number, hi: number, k: number, points: ArrayLike<number>, dimensions: number, dim: number): void {
   const less = (a: number, b: number): boolean => {
-    const va = points[a * dimensions + dim]!;
-    const vb = points[b * dimensions + dim]!;
+    const va = points[a * dimensions + dim];
+    const vb = points[b * dimensions + dim];
     return va < vb || (va === vb && a < b);
   };
   while (hi > lo) {
-    const pivot = order[(lo + hi) >> 1]!;
+    const pivot = order[(lo + hi) >> 1];
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (less(order[i]!, pivot)) i++;
-      while (less(pivot, order[j]!)) j--;
+      while (less(order[i], pivot)) i++;
+      while (less(pivot, order[j])) j--;
       if (i <= j) {
-        const t = order[i]!;
-        order[i] = order[j]!;
+        const t = order[i];
+        order[i] = order[j];
         order[j] = t;
         i++;
         j--;

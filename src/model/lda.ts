@@ -16,19 +16,19 @@ export function fitLda(scores: Float64Array, count: number, dimensions: number, 
   const means = new Float64Array(classCount * dimensions);
   const counts = new Float64Array(classCount);
   for (let i = 0; i < count; i++) {
-    const c = labels[i]!;
-    counts[c]!++;
-    for (let j = 0; j < dimensions; j++) means[c * dimensions + j]! += scores[i * dimensions + j]!;
+    const c = labels[i];
+    counts[c]++;
+    for (let j = 0; j < dimensions; j++) means[c * dimensions + j] += scores[i * dimensions + j];
   }
   for (let c = 0; c < classCount; c++) {
-    for (let j = 0; j < dimensions; j++) means[c * dimensions + j]! /= Math.max(1, counts[c]!);
+    for (let j = 0; j < dimensions; j++) means[c * dimensions + j] /= Math.max(1, counts[c]);
   }
   // Pooled within-class scatter: the cross product of the rows centred on their class means.
   const centred = new Float64Array(count * dimensions);
   for (let i = 0; i < count; i++) {
     const base = i * dimensions;
-    const mean = labels[i]! * dimensions;
-    for (let j = 0; j < dimensions; j++) centred[base + j] = scores[base + j]! - means[mean + j]!;
+    const mean = labels[i] * dimensions;
+    for (let j = 0; j < dimensions; j++) centred[base + j] = scores[base + j] - means[mean + j];
   }
   const within = symmetrizeScaled(crossProductUpper(centred, count, dimensions), dimensions, Math.max(1, count - classCount));
   const precision = pseudoInverseSymmetricFlat(within, dimensions);
@@ -38,11 +38,11 @@ export function fitLda(scores: Float64Array, count: number, dimensions: number, 
     let quad = 0;
     for (let a = 0; a < dimensions; a++) {
       let s = 0;
-      for (let b = 0; b < dimensions; b++) s += precision[a * dimensions + b]! * means[c * dimensions + b]!;
+      for (let b = 0; b < dimensions; b++) s += precision[a * dimensions + b] * means[c * dimensions + b];
       coef[c * dimensions + a] = s;
-      quad += s * means[c * dimensions + a]!;
+      quad += s * means[c * dimensions + a];
     }
-    intercept[c] = -0.5 * quad + Math.log(counts[c]! / count);
+    intercept[c] = -0.5 * quad + Math.log(counts[c] / count);
   }
   return Object.freeze({ type: 'lda' as const, coef: Object.freeze(coef), intercept: Object.freeze(intercept) });
 }
@@ -58,17 +58,17 @@ export function predictLinearInto(
   const classCount = intercept.length;
   let max = -Infinity;
   for (let c = 0; c < classCount; c++) {
-    let s = intercept[c]!;
+    let s = intercept[c];
     const base = c * dimensions;
-    for (let j = 0; j < dimensions; j++) s += coef[base + j]! * x[j]!;
+    for (let j = 0; j < dimensions; j++) s += coef[base + j] * x[j];
     out[c] = s;
     if (s > max) max = s;
   }
   let sum = 0;
   for (let c = 0; c < classCount; c++) {
-    const e = Math.exp(out[c]! - max);
+    const e = Math.exp(out[c] - max);
     out[c] = e;
     sum += e;
   }
-  for (let c = 0; c < classCount; c++) out[c]! /= sum;
+  for (let c = 0; c < classCount; c++) out[c] /= sum;
 }

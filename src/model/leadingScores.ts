@@ -22,9 +22,9 @@ export function leadingScoresInto(model: CompiledModel, input: Float64Array, inp
   }
   const count = Math.min(out.length, model.components);
   for (let c = 0; c < count; c++) {
-    let s = offset[c]!;
+    let s = offset[c];
     const base = c * width;
-    for (let j = 0; j < width; j++) s += projection[base + j]! * x[xOffset + j]!;
+    for (let j = 0; j < width; j++) s += projection[base + j] * x[xOffset + j];
     out[c] = s;
   }
 }

@@ -19,58 +19,58 @@ export function crossProductUpper(d: Float64Array, count: number, width: number,
     const r3 = r2 + width;
     let a = 0;
     for (; a + 2 < width; a += 3) {
-      const v0 = d[r0 + a]!;
-      const v1 = d[r1 + a]!;
-      const v2 = d[r2 + a]!;
-      const v3 = d[r3 + a]!;
-      const u0 = d[r0 + a + 1]!;
-      const u1 = d[r1 + a + 1]!;
-      const u2 = d[r2 + a + 1]!;
-      const u3 = d[r3 + a + 1]!;
-      const t0 = d[r0 + a + 2]!;
-      const t1 = d[r1 + a + 2]!;
-      const t2 = d[r2 + a + 2]!;
-      const t3 = d[r3 + a + 2]!;
+      const v0 = d[r0 + a];
+      const v1 = d[r1 + a];
+      const v2 = d[r2 + a];
+      const v3 = d[r3 + a];
+      const u0 = d[r0 + a + 1];
+      const u1 = d[r1 + a + 1];
+      const u2 = d[r2 + a + 1];
+      const u3 = d[r3 + a + 1];
+      const t0 = d[r0 + a + 2];
+      const t1 = d[r1 + a + 2];
+      const t2 = d[r2 + a + 2];
+      const t3 = d[r3 + a + 2];
       const row = a * width;
       const row1 = row + width;
       const row2 = row1 + width;
       // (a, a), (a, a + 1) and (a + 1, a + 1); the loop below covers columns a + 2 onwards for all three.
-      let s = out[row + a]!;
+      let s = out[row + a];
       s += v0 * v0;
       s += v1 * v1;
       s += v2 * v2;
       s += v3 * v3;
       out[row + a] = s;
-      s = out[row + a + 1]!;
+      s = out[row + a + 1];
       s += v0 * u0;
       s += v1 * u1;
       s += v2 * u2;
       s += v3 * u3;
       out[row + a + 1] = s;
-      s = out[row1 + a + 1]!;
+      s = out[row1 + a + 1];
       s += u0 * u0;
       s += u1 * u1;
       s += u2 * u2;
       s += u3 * u3;
       out[row1 + a + 1] = s;
       for (let b = a + 2; b < width; b++) {
-        const y0 = d[r0 + b]!;
-        const y1 = d[r1 + b]!;
-        const y2 = d[r2 + b]!;
-        const y3 = d[r3 + b]!;
-        let p = out[row + b]!;
+        const y0 = d[r0 + b];
+        const y1 = d[r1 + b];
+        const y2 = d[r2 + b];
+        const y3 = d[r3 + b];
+        let p = out[row + b];
         p += v0 * y0;
         p += v1 * y1;
         p += v2 * y2;
         p += v3 * y3;
         out[row + b] = p;
-        let q = out[row1 + b]!;
+        let q = out[row1 + b];
         q += u0 * y0;
         q += u1 * y1;
         q += u2 * y2;
         q += u3 * y3;
         out[row1 + b] = q;
-        let r = out[row2 + b]!;
+        let r = out[row2 + b];
         r += t0 * y0;
         r += t1 * y1;
         r += t2 * y2;
@@ -79,17 +79,17 @@ export function crossProductUpper(d: Float64Array, count: number, width: number,
       }
     }
     for (; a < width; a++) {
-      const v0 = d[r0 + a]!;
-      const v1 = d[r1 + a]!;
-      const v2 = d[r2 + a]!;
-      const v3 = d[r3 + a]!;
+      const v0 = d[r0 + a];
+      const v1 = d[r1 + a];
+      const v2 = d[r2 + a];
+      const v3 = d[r3 + a];
       const row = a * width;
       for (let b = a; b < width; b++) {
-        let p = out[row + b]!;
-        p += v0 * d[r0 + b]!;
-        p += v1 * d[r1 + b]!;
-        p += v2 * d[r2 + b]!;
-        p += v3 * d[r3 + b]!;
+        let p = out[row + b];
+        p += v0 * d[r0 + b];
+        p += v1 * d[r1 + b];
+        p += v2 * d[r2 + b];
+        p += v3 * d[r3 + b];
         out[row + b] = p;
       }
     }
@@ -97,9 +97,9 @@ export function crossProductUpper(d: Float64Array, count: number, width: number,
   for (; i < count; i++) {
     const base = i * width;
     for (let a = 0; a < width; a++) {
-      const va = d[base + a]!;
+      const va = d[base + a];
       const row = a * width;
-      for (let b = a; b < width; b++) out[row + b]! += va * d[base + b]!;
+      for (let b = a; b < width; b++) out[row + b] += va * d[base + b];
     }
   }
   return out;
@@ -109,7 +109,7 @@ export function crossProductUpper(d: Float64Array, count: number, width: number,
 export function symmetrizeScaled(m: Float64Array, n: number, denominator: number): Float64Array {
   for (let a = 0; a < n; a++) {
     for (let b = a; b < n; b++) {
-      const v = m[a * n + b]! / denominator;
+      const v = m[a * n + b] / denominator;
       m[a * n + b] = v;
       m[b * n + a] = v;
     }
@@ -138,15 +138,15 @@ export function pseudoInverseSymmetricFlat(m: Float64Array, n: number, relativeT
   for (const value of values) largest = Math.max(largest, Math.abs(value));
   const out = new Float64Array(n * n);
   for (let c = 0; c < n; c++) {
-    const value = values[c]!;
+    const value = values[c];
     if (!(value > largest * relativeTolerance)) continue;
     const inv = 1 / value;
     const vc = c * n;
     for (let a = 0; a < n; a++) {
-      const va = v[vc + a]! * inv;
+      const va = v[vc + a] * inv;
       if (va === 0) continue;
       const row = a * n;
-      for (let b = 0; b < n; b++) out[row + b]! += va * v[vc + b]!;
+      for (let b = 0; b < n; b++) out[row + b] += va * v[vc + b];
     }
   }
   return out;
@@ -176,16 +176,16 @@ export function affineRowsInto(w: Float64Array, bias: Float64Array, count: numbe
     const w1 = w0 + width;
     const w2 = w1 + width;
     const w3 = w2 + width;
-    let a0 = bias[c]!;
-    let a1 = bias[c + 1]!;
-    let a2 = bias[c + 2]!;
-    let a3 = bias[c + 3]!;
+    let a0 = bias[c];
+    let a1 = bias[c + 1];
+    let a2 = bias[c + 2];
+    let a3 = bias[c + 3];
     for (let j = 0; j < width; j++) {
-      const v = x[xo + j]!;
-      a0 += w[w0 + j]! * v;
-      a1 += w[w1 + j]! * v;
-      a2 += w[w2 + j]! * v;
-      a3 += w[w3 + j]! * v;
+      const v = x[xo + j];
+      a0 += w[w0 + j] * v;
+      a1 += w[w1 + j] * v;
+      a2 += w[w2 + j] * v;
+      a3 += w[w3 + j] * v;
     }
     out[c] = a0;
     out[c + 1] = a1;
@@ -195,12 +195,12 @@ export function affineRowsInto(w: Float64Array, bias: Float64Array, count: numbe
   if (c + 2 <= count) {
     const w0 = c * width;
     const w1 = w0 + width;
-    let a0 = bias[c]!;
-    let a1 = bias[c + 1]!;
+    let a0 = bias[c];
+    let a1 = bias[c + 1];
     for (let j = 0; j < width; j++) {
-      const v = x[xo + j]!;
-      a0 += w[w0 + j]! * v;
-      a1 += w[w1 + j]! * v;
+      const v = x[xo + j];
+      a0 += w[w0 + j] * v;
+      a1 += w[w1 + j] * v;
     }
     out[c] = a0;
     out[c + 1] = a1;
@@ -208,8 +208,8 @@ export function affineRowsInto(w: Float64Array, bias: Float64Array, count: numbe
   }
   if (c < count) {
     const w0 = c * width;
-    let a0 = bias[c]!;
-    for (let j = 0; j < width; j++) a0 += w[w0 + j]! * x[xo + j]!;
+    let a0 = bias[c];
+    for (let j = 0; j < width; j++) a0 += w[w0 + j] * x[xo + j];
     out[c] = a0;
   }
 }

@@ -60,8 +60,8 @@ export function fitLogreg(
   const coef = new Array<number>(classCount * dimensions);
   const intercept = new Array<number>(classCount);
   for (let k = 0; k < classCount; k++) {
-    for (let j = 0; j < dimensions; j++) coef[k * dimensions + j] = w[k * stride + j]!;
-    intercept[k] = w[k * stride + dimensions]!;
+    for (let j = 0; j < dimensions; j++) coef[k * dimensions + j] = w[k * stride + j];
+    intercept[k] = w[k * stride + dimensions];
   }
   return Object.freeze({ type: 'logreg' as const, coef: Object.freeze(coef), intercept: Object.freeze(intercept) });
 }
@@ -106,15 +106,15 @@ export function minimiseLbfgs(
   let yNew: Float64Array = new Float64Array(n);
   for (let iter = 0; iter < options.maxIterations; iter++) {
     let gMax = 0;
-    for (let i = 0; i < n; i++) gMax = Math.max(gMax, Math.abs(g[i]!));
+    for (let i = 0; i < n; i++) gMax = Math.max(gMax, Math.abs(g[i]));
     if (gMax < options.gradientTolerance) break;
     // Two-loop recursion: d = -H g.
-    for (let i = 0; i < n; i++) d[i] = -g[i]!;
+    for (let i = 0; i < n; i++) d[i] = -g[i];
     for (let h = s.length - 1; h >= 0; h--) {
       let dot = 0;
-      for (let i = 0; i < n; i++) dot += s[h]![i]! * d[i]!;
-      alpha[h] = rho[h]! * dot;
-      for (let i = 0; i < n; i++) d[i]! -= alpha[h]! * y[h]![i]!;
+      for (let i = 0; i < n; i++) dot += s[h][i] * d[i];
+      alpha[h] = rho[h] * dot;
+      for (let i = 0; i < n; i++) d[i] -= alpha[h] * y[h][i];
     }
     if (s.length > 0) {
       const last = s.length - 1;
@@ -122,43 +122,43 @@ export function minimiseLbfgs(
       let sy = 0;
       if (diagonal) {
         for (let i = 0; i < n; i++) {
-          yy += y[last]![i]! * diagonal[i]! * y[last]![i]!;
-          sy += s[last]![i]! * y[last]![i]!;
+          yy += y[last][i] * diagonal[i] * y[last][i];
+          sy += s[last][i] * y[last][i];
         }
         const gamma = sy / yy;
-        for (let i = 0; i < n; i++) d[i]! *= gamma * diagonal[i]!;
+        for (let i = 0; i < n; i++) d[i] *= gamma * diagonal[i];
       } else {
         for (let i = 0; i < n; i++) {
-          yy += y[last]![i]! * y[last]![i]!;
-          sy += s[last]![i]! * y[last]![i]!;
+          yy += y[last][i] * y[last][i];
+          sy += s[last][i] * y[last][i];
         }
         const gamma = sy / yy;
-        for (let i = 0; i < n; i++) d[i]! *= gamma;
+        for (let i = 0; i < n; i++) d[i] *= gamma;
       }
     } else if (diagonal) {
-      for (let i = 0; i < n; i++) d[i]! *= diagonal[i]!;
+      for (let i = 0; i < n; i++) d[i] *= diagonal[i];
     }
     for (let h = 0; h < s.length; h++) {
       let dot = 0;
-      for (let i = 0; i < n; i++) dot += y[h]![i]! * d[i]!;
-      const beta = rho[h]! * dot;
-      for (let i = 0; i < n; i++) d[i]! += s[h]![i]! * (alpha[h]! - beta);
+      for (let i = 0; i < n; i++) dot += y[h][i] * d[i];
+      const beta = rho[h] * dot;
+      for (let i = 0; i < n; i++) d[i] += s[h][i] * (alpha[h] - beta);
     }
     let slope = 0;
-    for (let i = 0; i < n; i++) slope += g[i]! * d[i]!;
+    for (let i = 0; i < n; i++) slope += g[i] * d[i];
     if (!(slope < 0)) {
       // Not a descent direction (numerical trouble): restart from steepest descent.
       s.length = 0;
       y.length = 0;
       rho.length = 0;
-      for (let i = 0; i < n; i++) d[i] = diagonal ? -g[i]! * diagonal[i]! : -g[i]!;
+      for (let i = 0; i < n; i++) d[i] = diagonal ? -g[i] * diagonal[i] : -g[i];
       slope = 0;
-      for (let i = 0; i < n; i++) slope += g[i]! * d[i]!;
+      for (let i = 0; i < n; i++) slope += g[i] * d[i];
     }
     let step = iter === 0 && s.length === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) : 1;
     let fNew = Infinity;
     for (let tries = 0; tries < 60; tries++) {
-      for (let i = 0; i < n; i++) xNew[i] = x[i]! + step * d[i]!;
+      for (let i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
       fNew = fg(xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
@@ -166,9 +166,9 @@ export function minimiseLbfgs(
     if (!(fNew < f)) break; // no progress possible at double precision
     let sy = 0;
     for (let i = 0; i < n; i++) {
-      sNew[i] = xNew[i]! - x[i]!;
-      yNew[i] = gNew[i]! - g[i]!;
-      sy += sNew[i]! * yNew[i]!;
+      sNew[i] = xNew[i] - x[i];
+      yNew[i] = gNew[i] - g[i];
+      sy += sNew[i] * yNew[i];
     }
     const relativeChange = (f - fNew) / Math.max(Math.abs(f), Math.abs(fNew), 1);
     x.set(xNew);
@@ -227,21 +227,21 @@ export function multinomialLoss(
       for (; k + 1 < K; k += 2) {
         const wa = k * stride;
         const wb = wa + stride;
-        let a0 = w[wa + d]!;
+        let a0 = w[wa + d];
         let a1 = a0;
         let a2 = a0;
         let a3 = a0;
-        let e0 = w[wb + d]!;
+        let e0 = w[wb + d];
         let e1 = e0;
         let e2 = e0;
         let e3 = e0;
         for (let j = 0; j < d; j++) {
-          const p = w[wa + j]!;
-          const q = w[wb + j]!;
-          const x0 = x[b0 + j]!;
-          const x1 = x[b1 + j]!;
-          const x2 = x[b2 + j]!;
-          const x3 = x[b3 + j]!;
+          const p = w[wa + j];
+          const q = w[wb + j];
+          const x0 = x[b0 + j];
+          const x1 = x[b1 + j];
+          const x2 = x[b2 + j];
+          const x3 = x[b3 + j];
           a0 += p * x0;
           a1 += p * x1;
           a2 += p * x2;
@@ -262,16 +262,16 @@ export function multinomialLoss(
       }
       for (; k < K; k++) {
         const wa = k * stride;
-        let a0 = w[wa + d]!;
+        let a0 = w[wa + d];
         let a1 = a0;
         let a2 = a0;
         let a3 = a0;
         for (let j = 0; j < d; j++) {
-          const p = w[wa + j]!;
-          a0 += p * x[b0 + j]!;
-          a1 += p * x[b1 + j]!;
-          a2 += p * x[b2 + j]!;
-          a3 += p * x[b3 + j]!;
+          const p = w[wa + j];
+          a0 += p * x[b0 + j];
+          a1 += p * x[b1 + j];
+          a2 += p * x[b2 + j];
+          a3 += p * x[b3 + j];
         }
         logits[k] = a0;
         logits[K + k] = a1;
@@ -283,8 +283,8 @@ export function multinomialLoss(
         const base = b0 + r * d;
         for (let k = 0; k < K; k++) {
           const wa = k * stride;
-          let s = w[wa + d]!;
-          for (let j = 0; j < d; j++) s += w[wa + j]! * x[base + j]!;
+          let s = w[wa + d];
+          for (let j = 0; j < d; j++) s += w[wa + j] * x[base + j];
           logits[r * K + k] = s;
         }
       }
@@ -292,24 +292,24 @@ export function multinomialLoss(
     // Softmax and loss per row; residual p_k - [k = y]. exp(0) = 1 exactly, so the largest logit needs no exp.
     for (let r = 0; r < rows; r++) {
       const o = r * K;
-      let max = logits[o]!;
+      let max = logits[o];
       let top = 0;
       for (let k = 1; k < K; k++) {
-        if (logits[o + k]! > max) {
-          max = logits[o + k]!;
+        if (logits[o + k] > max) {
+          max = logits[o + k];
           top = k;
         }
       }
       let sum = 0;
       for (let k = 0; k < K; k++) {
-        const e = k === top ? 1 : Math.exp(logits[o + k]! - max);
+        const e = k === top ? 1 : Math.exp(logits[o + k] - max);
         residuals[o + k] = e;
         sum += e;
       }
-      const y = labels[i + r]!;
-      f += max + Math.log(sum) - logits[o + y]!;
+      const y = labels[i + r];
+      f += max + Math.log(sum) - logits[o + y];
       const inverse = 1 / sum;
-      for (let k = 0; k < K; k++) residuals[o + k] = residuals[o + k]! * inverse - (k === y ? 1 : 0);
+      for (let k = 0; k < K; k++) residuals[o + k] = residuals[o + k] * inverse - (k === y ? 1 : 0);
     }
     if (rows === BLOCK_ROWS) {
       const b1 = b0 + d;
@@ -319,39 +319,39 @@ export function multinomialLoss(
       for (; k + 1 < K; k += 2) {
         const wa = k * stride;
         const wb = wa + stride;
-        const r0 = residuals[k]!;
-        const r1 = residuals[K + k]!;
-        const r2 = residuals[2 * K + k]!;
-        const r3 = residuals[3 * K + k]!;
-        const s0 = residuals[k + 1]!;
-        const s1 = residuals[K + k + 1]!;
-        const s2 = residuals[2 * K + k + 1]!;
-        const s3 = residuals[3 * K + k + 1]!;
+        const r0 = residuals[k];
+        const r1 = residuals[K + k];
+        const r2 = residuals[2 * K + k];
+        const r3 = residuals[3 * K + k];
+        const s0 = residuals[k + 1];
+        const s1 = residuals[K + k + 1];
+        const s2 = residuals[2 * K + k + 1];
+        const s3 = residuals[3 * K + k + 1];
         for (let j = 0; j < d; j++) {
-          const x0 = x[b0 + j]!;
-          const x1 = x[b1 + j]!;
-          const x2 = x[b2 + j]!;
-          const x3 = x[b3 + j]!;
-          let g = grad[wa + j]!;
+          const x0 = x[b0 + j];
+          const x1 = x[b1 + j];
+          const x2 = x[b2 + j];
+          const x3 = x[b3 + j];
+          let g = grad[wa + j];
           g += r0 * x0;
           g += r1 * x1;
           g += r2 * x2;
           g += r3 * x3;
           grad[wa + j] = g;
-          let h = grad[wb + j]!;
+          let h = grad[wb + j];
           h += s0 * x0;
           h += s1 * x1;
           h += s2 * x2;
           h += s3 * x3;
           grad[wb + j] = h;
         }
-        let g = grad[wa + d]!;
+        let g = grad[wa + d];
         g += r0;
         g += r1;
         g += r2;
         g += r3;
         grad[wa + d] = g;
-        let h = grad[wb + d]!;
+        let h = grad[wb + d];
         h += s0;
         h += s1;
         h += s2;
@@ -360,19 +360,19 @@ export function multinomialLoss(
       }
       for (; k < K; k++) {
         const wa = k * stride;
-        const r0 = residuals[k]!;
-        const r1 = residuals[K + k]!;
-        const r2 = residuals[2 * K + k]!;
-        const r3 = residuals[3 * K + k]!;
+        const r0 = residuals[k];
+        const r1 = residuals[K + k];
+        const r2 = residuals[2 * K + k];
+        const r3 = residuals[3 * K + k];
         for (let j = 0; j < d; j++) {
-          let g = grad[wa + j]!;
-          g += r0 * x[b0 + j]!;
-          g += r1 * x[b1 + j]!;
-          g += r2 * x[b2 + j]!;
-          g += r3 * x[b3 + j]!;
+          let g = grad[wa + j];
+          g += r0 * x[b0 + j];
+          g += r1 * x[b1 + j];
+          g += r2 * x[b2 + j];
+          g += r3 * x[b3 + j];
           grad[wa + j] = g;
         }
-        let g = grad[wa + d]!;
+        let g = grad[wa + d];
         g += r0;
         g += r1;
         g += r2;
@@ -383,10 +383,10 @@ export function multinomialLoss(
       for (let r = 0; r < rows; r++) {
         const base = b0 + r * d;
         for (let k = 0; k < K; k++) {
-          const residual = residuals[r * K + k]!;
+          const residual = residuals[r * K + k];
           const wa = k * stride;
-          for (let j = 0; j < d; j++) grad[wa + j]! += residual * x[base + j]!;
-          grad[wa + d]! += residual;
+          for (let j = 0; j < d; j++) grad[wa + j] += residual * x[base + j];
+          grad[wa + d] += residual;
         }
       }
     }
@@ -394,8 +394,8 @@ export function multinomialLoss(
   for (let k = 0; k < K; k++) {
     const wb = k * stride;
     for (let j = 0; j < d; j++) {
-      f += (w[wb + j]! * w[wb + j]!) / (2 * c);
-      grad[wb + j]! += w[wb + j]! / c;
+      f += (w[wb + j] * w[wb + j]) / (2 * c);
+      grad[wb + j] += w[wb + j] / c;
     }
   }
   return f;
@@ -412,13 +412,13 @@ function inverseHessianDiagonalAtZero(x: Float64Array, count: number, d: number,
   const squares = new Float64Array(d);
   for (let i = 0; i < count; i++) {
     const base = i * d;
-    for (let j = 0; j < d; j++) squares[j]! += x[base + j]! * x[base + j]!;
+    for (let j = 0; j < d; j++) squares[j] += x[base + j] * x[base + j];
   }
   const stride = d + 1;
   const out = new Float64Array(classCount * stride);
   const invert = (curvature: number): number => (curvature > 0 && Number.isFinite(curvature) ? 1 / curvature : 1);
   for (let k = 0; k < classCount; k++) {
-    for (let j = 0; j < d; j++) out[k * stride + j] = invert(q * squares[j]! + 1 / c);
+    for (let j = 0; j < d; j++) out[k * stride + j] = invert(q * squares[j] + 1 / c);
     out[k * stride + d] = invert(q * count);
   }
   return out;

@@ -106,13 +106,13 @@ export function mlpSettings(options: MlpOptions): Required<Omit<MlpOptions, 'onE
 /** Stratified split of rows 0..count-1: every class gives round(share x its rows) (at least 1 when it has 2) to validation. */
 function stratifiedSplit(labels: Int32Array, count: number, classCount: number, share: number, next: () => number): { train: Int32Array; validation: Int32Array } {
   const byClass: number[][] = Array.from({ length: classCount }, () => []);
-  for (let i = 0; i < count; i++) byClass[labels[i]!]!.push(i);
+  for (let i = 0; i < count; i++) byClass[labels[i]].push(i);
   const train: number[] = [];
   const validation: number[] = [];
   for (const rows of byClass) {
     shuffle(rows, next);
     const v = rows.length >= 2 ? Math.max(1, Math.round(share * rows.length)) : 0;
-    for (let j = 0; j < rows.length; j++) (j < v ? validation : train).push(rows[j]!);
+    for (let j = 0; j < rows.length; j++) (j < v ? validation : train).push(rows[j]);
   }
   train.sort((a, b) => a - b);
   validation.sort((a, b) => a - b);
@@ -122,8 +122,8 @@ function stratifiedSplit(labels: Int32Array, count: number, classCount: number, 
 function shuffle(a: number[] | Int32Array, next: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
-    const t = a[i]!;
-    a[i] = a[j]!;
+    const t = a[i];
+    a[i] = a[j];
     a[j] = t;
   }
 }
@@ -181,7 +181,7 @@ export function trainNetwork(
     for (let from = 0; from < order.length; from += batch) {
       const rows = Math.min(batch, order.length - from);
       trainer.loadRows(scores, dimensions, order, from, rows);
-      for (let r = 0; r < rows; r++) y[r] = labels[order[from + r]!]!;
+      for (let r = 0; r < rows; r++) y[r] = labels[order[from + r]];
       loss += trainer.train(rows, y, s.alpha, s.learningRate) * rows;
     }
     const accuracy = validationAccuracy(trainer, scores, dimensions, labels, validation, classCount);
@@ -196,7 +196,7 @@ export function trainNetwork(
     if (stale > s.patience) break;
   }
   return {
-    layers: kept.w.map((w, l) => ({ inputs: sizes[l]!, outputs: sizes[l + 1]!, weights: Array.from(w), bias: Array.from(kept.b[l]!) })),
+    layers: kept.w.map((w, l) => ({ inputs: sizes[l], outputs: sizes[l + 1], weights: Array.from(w), bias: Array.from(kept.b[l]) })),
     epochs: epoch,
     bestEpoch,
     validationAccuracy: best,
@@ -277,8 +277,8 @@ function validationAccuracy(trainer: TrainerLike, scores: Float64Array, width: n
     const p = trainer.output();
     for (let r = 0; r < n; r++) {
       let bestC = 0;
-      for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + bestC]!) bestC = c;
-      if (bestC === labels[rows[from + r]!]) correct++;
+      for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + bestC]) bestC = c;
+      if (bestC === labels[rows[from + r]]) correct++;
     }
   }
   return correct / rows.length;

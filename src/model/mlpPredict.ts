@@ -50,9 +50,9 @@ function buildKernel(nets: readonly (readonly KernelLayer[])[], leading: KernelL
   const m = kernel.memory;
   const fill = (l: KernelLayer, to: { weights: number; bias: number }) => {
     packWeights(m, to.weights, l.inputs, l.outputs, l.weightAt);
-    for (let o = 0; o < l.outputs; o++) m[to.bias + o] = l.bias[o]!;
+    for (let o = 0; o < l.outputs; o++) m[to.bias + o] = l.bias[o];
   };
-  nets.forEach((net, n) => net.forEach((l, k) => fill(l, at[n]![k]!)));
+  nets.forEach((net, n) => net.forEach((l, k) => fill(l, at[n][k])));
   if (leading !== null && lead !== null) fill(leading, lead);
   return {
     gemv: kernel.gemv,
@@ -94,11 +94,11 @@ export function compileMlp(
     net.layers.map((l) => {
       widest = Math.max(widest, l.inputs, l.outputs);
       const rows = new Float64Array(l.inputs * l.outputs);
-      for (let i = 0; i < l.inputs; i++) for (let o = 0; o < l.outputs; o++) rows[o * l.inputs + i] = l.weights[i * l.outputs + o]!;
+      for (let i = 0; i < l.inputs; i++) for (let o = 0; o < l.outputs; o++) rows[o * l.inputs + i] = l.weights[i * l.outputs + o];
       return { inputs: l.inputs, outputs: l.outputs, rows, bias: Float64Array.from(l.bias) };
     }),
   );
-  const kernel = buildKernel(model.networks.map((net) => net.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, weightAt: (i, o) => l.weights[i * l.outputs + o]!, bias: l.bias }))));
+  const kernel = buildKernel(model.networks.map((net) => net.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, weightAt: (i, o) => l.weights[i * l.outputs + o], bias: l.bias }))));
   return { layers, a: new Float64Array(widest), b: new Float64Array(widest), classCount, kernel };
 }
 
@@ -137,16 +137,16 @@ export interface FoldedMlp {
 export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset: Float64Array, width: number, leading = 0): FoldedMlp {
   const k = offset.length;
   const weights = mlp.layers.map((layers) => {
-    const { inputs, outputs, rows: w } = layers[0]!;
+    const { inputs, outputs, rows: w } = layers[0];
     if (inputs !== k) throw new EnoseError('bad-model', `the MLP's first layer takes ${inputs} inputs, the projection gives ${k}`);
     const folded = new Float64Array(outputs * width);
     for (let o = 0; o < outputs; o++) {
       const fo = o * width;
       for (let m = 0; m < k; m++) {
-        const wmo = w[o * inputs + m]!;
+        const wmo = w[o * inputs + m];
         if (wmo === 0) continue;
         const pm = m * width;
-        for (let j = 0; j < width; j++) folded[fo + j]! += wmo * projection[pm + j]!;
+        for (let j = 0; j < width; j++) folded[fo + j] += wmo * projection[pm + j];
       }
     }
     return folded;
@@ -155,13 +155,13 @@ export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset:
     mlp.layers.map((layers, n) =>
       layers.map((l, i) =>
         i === 0
-          ? { inputs: width, outputs: l.outputs, weightAt: (j: number, o: number) => weights[n]![o * width + j]!, bias: l.bias }
-          : { inputs: l.inputs, outputs: l.outputs, weightAt: (j: number, o: number) => l.rows[o * l.inputs + j]!, bias: l.bias },
+          ? { inputs: width, outputs: l.outputs, weightAt: (j: number, o: number) => weights[n][o * width + j], bias: l.bias }
+          : { inputs: l.inputs, outputs: l.outputs, weightAt: (j: number, o: number) => l.rows[o * l.inputs + j], bias: l.bias },
       ),
     ),
-    leading > 0 ? { inputs: width, outputs: leading, weightAt: (j: number, c: number) => projection[c * width + j]!, bias: offset } : null,
+    leading > 0 ? { inputs: width, outputs: leading, weightAt: (j: number, c: number) => projection[c * width + j], bias: offset } : null,
   );
-  const bias = mlp.layers.map((layers, n) => (kernel ? viewAt(kernel.memory, kernel.layers[n]![0]!.bias, layers[0]!.outputs) : new Float64Array(layers[0]!.outputs)));
+  const bias = mlp.layers.map((layers, n) => (kernel ? viewAt(kernel.memory, kernel.layers[n][0].bias, layers[0].outputs) : new Float64Array(layers[0].outputs)));
   const folded: FoldedMlp = { width, weights, bias, offset: new Float64Array(k), kernel };
   foldBiases(mlp, folded, offset);
   return folded;
@@ -170,11 +170,11 @@ export function foldMlpInput(mlp: CompiledMlp, projection: Float64Array, offset:
 function foldBiases(mlp: CompiledMlp, folded: FoldedMlp, offset: Float64Array): void {
   const k = offset.length;
   mlp.layers.forEach((layers, n) => {
-    const { inputs, outputs, rows: w, bias: b } = layers[0]!;
-    const out = folded.bias[n]!;
+    const { inputs, outputs, rows: w, bias: b } = layers[0];
+    const out = folded.bias[n];
     for (let o = 0; o < outputs; o++) {
-      let s = b[o]!;
-      for (let m = 0; m < k; m++) s += offset[m]! * w[o * inputs + m]!;
+      let s = b[o];
+      for (let m = 0; m < k; m++) s += offset[m] * w[o * inputs + m];
       out[o] = s;
     }
   });
@@ -224,16 +224,16 @@ export function forwardInto(mlp: CompiledMlp, folded: FoldedMlp | null, input: F
   const nets = mlp.layers.length;
   for (let c = 0; c < k; c++) out[c] = 0;
   for (let n = 0; n < nets; n++) {
-    const layers = mlp.layers[n]!;
+    const layers = mlp.layers[n];
     let src = input;
     let srcOffset = offset;
     let dst = mlp.a;
     for (let l = 0; l < layers.length; l++) {
-      const layer = layers[l]!;
+      const layer = layers[l];
       const first = l === 0 && folded !== null;
-      affineRowsInto(first ? folded.weights[n]! : layer.rows, first ? folded.bias[n]! : layer.bias, layer.outputs, first ? folded.width : layer.inputs, src, srcOffset, dst);
+      affineRowsInto(first ? folded.weights[n] : layer.rows, first ? folded.bias[n] : layer.bias, layer.outputs, first ? folded.width : layer.inputs, src, srcOffset, dst);
       if (l < layers.length - 1) {
-        for (let o = 0; o < layer.outputs; o++) if (dst[o]! < 0) dst[o] = 0;
+        for (let o = 0; o < layer.outputs; o++) if (dst[o] < 0) dst[o] = 0;
         src = dst;
         srcOffset = 0;
         dst = dst === mlp.a ? mlp.b : mlp.a;
@@ -257,17 +257,17 @@ function forwardKernel(
   scores: Float64Array | null,
 ): boolean {
   const { memory: m, gemv, layers: nets } = kernel;
-  const width = nets[0]![0]!.inputs;
+  const width = nets[0][0].inputs;
   const at = kernel.input;
-  for (let j = 0; j < width; j++) m[at + j] = input[offset + j]!;
+  for (let j = 0; j < width; j++) m[at + j] = input[offset + j];
   for (let c = 0; c < k; c++) out[c] = 0;
   for (let n = 0; n < nets.length; n++) {
-    const layers = nets[n]!;
+    const layers = nets[n];
     let src = at;
     let dst = kernel.a;
     const last = layers.length - 1;
     for (let l = 0; l <= last; l++) {
-      const layer = layers[l]!;
+      const layer = layers[l];
       gemv(dst, src, layer.weights, layer.bias, layer.inputs, paddedOutputs(layer.outputs), l < last ? 1 : 0);
       if (l < last) {
         src = dst;
@@ -279,21 +279,21 @@ function forwardKernel(
   const lead = kernel.leading;
   if (lead === null || scores === null || projectionOffset === null || scores.length !== lead.count) return false;
   const count = scores.length;
-  for (let c = 0; c < count; c++) m[lead.bias + c] = projectionOffset[c]!;
+  for (let c = 0; c < count; c++) m[lead.bias + c] = projectionOffset[c];
   gemv(lead.output, at, lead.weights, lead.bias, width, paddedOutputs(count), 0);
-  for (let c = 0; c < count; c++) scores[c] = m[lead.output + c]!;
+  for (let c = 0; c < count; c++) scores[c] = m[lead.output + c];
   return true;
 }
 
 /** Softmax of the logits at `logits[at .. at + k)` (each exponential taken once, kept there), added to `out` / nets. */
 function addSoftmax(logits: Float64Array, at: number, k: number, nets: number, out: Float64Array): void {
   let max = -Infinity;
-  for (let c = 0; c < k; c++) if (logits[at + c]! > max) max = logits[at + c]!;
+  for (let c = 0; c < k; c++) if (logits[at + c] > max) max = logits[at + c];
   let sum = 0;
   for (let c = 0; c < k; c++) {
-    const e = Math.exp(logits[at + c]! - max);
+    const e = Math.exp(logits[at + c] - max);
     logits[at + c] = e;
     sum += e;
   }
-  for (let c = 0; c < k; c++) out[c]! += logits[at + c]! / sum / nets;
+  for (let c = 0; c < k; c++) out[c] += logits[at + c] / sum / nets;
 }

@@ -136,7 +136,7 @@ function limitsIssue(limits: NonNullable<MeaningInput['limits']>): string | null
     if (key === 'railLow' || key === 'railHigh') continue;
     if (SHARES.includes(key) ? !within(0, 1)(v) : !(num(v) && v >= 0)) return `limits: ${key} is ${show(v)}, expected ${SHARES.includes(key) ? 'a share in [0, 1]' : 'a number >= 0'}`;
   }
-  if (limits.gates && !(limits.gates['railLow']! < limits.gates['railHigh']!)) return 'limits: railLow is not below railHigh';
+  if (limits.gates && !(limits.gates['railLow'] < limits.gates['railHigh'])) return 'limits: railLow is not below railHigh';
   return null;
 }
 

@@ -54,16 +54,16 @@ const WHITEN_FLOOR = 1e-6;
 function whiteningScale(scores: Float64Array, count: number, stride: number, k: number): Float64Array {
   const sd = fitScaler(scores, count, stride).scale;
   let top = 0;
-  for (let j = 0; j < k; j++) if (sd[j]! > top) top = sd[j]!;
+  for (let j = 0; j < k; j++) if (sd[j] > top) top = sd[j];
   const scale = new Float64Array(k);
-  for (let j = 0; j < k; j++) scale[j] = 1 / Math.max(sd[j]!, WHITEN_FLOOR * top, Number.MIN_VALUE);
+  for (let j = 0; j < k; j++) scale[j] = 1 / Math.max(sd[j], WHITEN_FLOOR * top, Number.MIN_VALUE);
   return scale;
 }
 
 /** `points` (count x k) multiplied column by column by `scale`: the space the distance is taken in. */
 export function scaledPoints(points: ArrayLike<number>, k: number, scale: ArrayLike<number>): Float64Array {
   const out = new Float64Array(points.length);
-  for (let i = 0; i < points.length; i++) out[i] = points[i]! * scale[i % k]!;
+  for (let i = 0; i < points.length; i++) out[i] = points[i] * scale[i % k];
   return out;
 }
 
@@ -72,8 +72,8 @@ function sampleIndices(count: number, cap: number, next: () => number): Int32Arr
   if (count <= cap) return idx;
   for (let i = 0; i < cap; i++) {
     const j = i + Math.floor(next() * (count - i));
-    const t = idx[i]!;
-    idx[i] = idx[j]!;
+    const t = idx[i];
+    idx[i] = idx[j];
     idx[j] = t;
   }
   return idx.slice(0, cap).sort();
@@ -101,19 +101,19 @@ export function fitNovelty(scores: Float64Array, count: number, stride: number, 
     const bestD2 = new Float64Array(2);
     const bestIndex = new Int32Array(2);
     for (let q = 0; q < queries.length; q++) {
-      const self = queries[q]!;
+      const self = queries[q];
       index.search(points.subarray(self * k, (self + 1) * k), 2, bestD2, bestIndex);
-      distances[q] = Math.sqrt(bestD2[1]!);
+      distances[q] = Math.sqrt(bestD2[1]);
     }
   } else {
     for (let q = 0; q < queries.length; q++) {
-      const self = queries[q]!;
+      const self = queries[q];
       let best = Infinity;
       for (let i = 0; i < keep.length; i++) {
         if (i === self) continue;
         let d2 = 0;
         for (let j = 0; j < k; j++) {
-          const diff = points[i * k + j]! - points[self * k + j]!;
+          const diff = points[i * k + j] - points[self * k + j];
           d2 += diff * diff;
           if (d2 >= best) break;
         }
@@ -157,14 +157,14 @@ export function trainingNoveltyFlags(scores: Float64Array, count: number, stride
   const bestIndex = new Int32Array(2);
   const limit2 = novelty.threshold * novelty.threshold;
   for (let row = 0; row < count; row++) {
-    for (let j = 0; j < k; j++) query[j] = scores[row * stride + j]! * (novelty.scale ? novelty.scale[j]! : 1);
-    const self = slot[row]!;
+    for (let j = 0; j < k; j++) query[j] = scores[row * stride + j] * (novelty.scale ? novelty.scale[j] : 1);
+    const self = slot[row];
     let d2 = Infinity;
     if (index !== null && index.usable) {
       const found = index.search(query, 2, bestD2, bestIndex);
       for (let f = 0; f < found; f++) {
         if (bestIndex[f] !== self) {
-          d2 = bestD2[f]!;
+          d2 = bestD2[f];
           break;
         }
       }
@@ -173,7 +173,7 @@ export function trainingNoveltyFlags(scores: Float64Array, count: number, stride
         if (i === self) continue;
         let s = 0;
         for (let j = 0; j < k; j++) {
-          const diff = points[i * k + j]! - query[j]!;
+          const diff = points[i * k + j] - query[j];
           s += diff * diff;
         }
         if (s < d2) d2 = s;
@@ -207,7 +207,7 @@ export const NOVELTY_CEILING = 2;
 function nearestSquared(points: Float64Array, count: number, k: number, query: Float64Array, maxD2: number): number {
   const index = indexes.get(points);
   if (index !== undefined && index.count === count && index.dimensions === k && index.usable && finiteVector(query, k)) {
-    return index.search(query, 1, scratchD2, scratchIndex, maxD2) === 1 ? scratchD2[0]! : Infinity;
+    return index.search(query, 1, scratchD2, scratchIndex, maxD2) === 1 ? scratchD2[0] : Infinity;
   }
   let best = Infinity;
   for (let i = 0; i < count; i++) {
@@ -215,7 +215,7 @@ function nearestSquared(points: Float64Array, count: number, k: number, query: F
     const limit = best < maxD2 ? best : maxD2;
     let d2 = 0;
     for (let j = 0; j < k; j++) {
-      const diff = points[base + j]! - query[j]!;
+      const diff = points[base + j] - query[j];
       d2 += diff * diff;
       if (d2 > limit) break;
     }
@@ -277,6 +277,6 @@ export function prepareNearest(points: Float64Array, count: number, k: number): 
 }
 
 function finiteVector(v: Float64Array, length: number): boolean {
-  for (let j = 0; j < length; j++) if (!Number.isFinite(v[j]!)) return false;
+  for (let j = 0; j < length; j++) if (!Number.isFinite(v[j])) return false;
   return true;
 }

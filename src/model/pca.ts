@@ -56,7 +56,7 @@ export function fitPca(z: Float64Array, count: number, width: number, choice: Co
     components = width;
     let cumulative = 0;
     for (let c = 0; c < width; c++) {
-      cumulative += total > 0 ? eigenvalues[c]! / total : 0;
+      cumulative += total > 0 ? eigenvalues[c] / total : 0;
       // A small tolerance so that 0.99 is not missed by rounding of the sum.
       if (cumulative >= choice.variance - 1e-12) {
         components = c + 1;
@@ -69,11 +69,11 @@ export function fitPca(z: Float64Array, count: number, width: number, choice: Co
     const column = width - 1 - c;
     let largest = 0;
     for (let j = 0; j < width; j++) {
-      const v = evd.vectors[j * width + column]!;
+      const v = evd.vectors[j * width + column];
       if (Math.abs(v) > Math.abs(largest)) largest = v;
     }
     const sign = largest < 0 ? -1 : 1;
-    for (let j = 0; j < width; j++) axes[j * components + c] = sign * evd.vectors[j * width + column]!;
+    for (let j = 0; j < width; j++) axes[j * components + c] = sign * evd.vectors[j * width + column];
   }
   const variance = eigenvalues.slice(0, components);
   return Object.freeze({
@@ -93,7 +93,7 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
   const { width, components: k } = model;
   // Axes as rows (axis c at c * width), so that every inner loop reads memory in order.
   const axes = new Float64Array(k * width);
-  for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) axes[c * width + j] = model.axes[j * k + c]!;
+  for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) axes[c * width + j] = model.axes[j * k + c];
   const scores = new Float64Array(count * k);
   let i = 0;
   for (; i + 1 < count; i += 2) {
@@ -115,12 +115,12 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
       let s12 = 0;
       let s13 = 0;
       for (let j = 0; j < width; j++) {
-        const x0 = z[z0 + j]!;
-        const x1 = z[z1 + j]!;
-        const a0 = axes[p + j]!;
-        const a1 = axes[q + j]!;
-        const a2 = axes[r + j]!;
-        const a3 = axes[t + j]!;
+        const x0 = z[z0 + j];
+        const x1 = z[z1 + j];
+        const a0 = axes[p + j];
+        const a1 = axes[q + j];
+        const a2 = axes[r + j];
+        const a3 = axes[t + j];
         s00 += x0 * a0;
         s01 += x0 * a1;
         s02 += x0 * a2;
@@ -144,8 +144,8 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
       let s0 = 0;
       let s1 = 0;
       for (let j = 0; j < width; j++) {
-        s0 += z[z0 + j]! * axes[p + j]!;
-        s1 += z[z1 + j]! * axes[p + j]!;
+        s0 += z[z0 + j] * axes[p + j];
+        s1 += z[z1 + j] * axes[p + j];
       }
       scores[out + c] = s0;
       scores[out + k + c] = s1;
@@ -154,7 +154,7 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
   for (; i < count; i++) {
     for (let c = 0; c < k; c++) {
       let s = 0;
-      for (let j = 0; j < width; j++) s += z[i * width + j]! * axes[c * width + j]!;
+      for (let j = 0; j < width; j++) s += z[i * width + j] * axes[c * width + j];
       scores[i * k + c] = s;
     }
   }

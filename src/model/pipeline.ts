@@ -63,7 +63,7 @@ export function decideVerdict(policy: CompiledPolicy | null, probabilities: Floa
   const novel = novelty > 1;
   if (!policy) return { verdict: null, score: null, reason: novel ? 'unknown-odour' : 'no-policy' };
   let score = 0;
-  for (let c = 0; c < policy.suspicious.length; c++) if (policy.suspicious[c]) score += probabilities[c]!;
+  for (let c = 0; c < policy.suspicious.length; c++) if (policy.suspicious[c]) score += probabilities[c];
   // An unknown smell must lead to an inspection, not to a clearance.
   if (novel) return { verdict: 'suspicious', score, reason: 'unknown-odour' };
   if (score > policy.threshold) return { verdict: 'suspicious', score, reason: 'suspicious-class' };

@@ -58,7 +58,7 @@ export function chooseThreshold(
   if (clearScores.length > 0) {
     const sorted = Float64Array.from(clearScores).sort().reverse();
     // Every clear score above the threshold is a false alarm: put it at the (allowed+1)-th highest.
-    threshold = allowed >= sorted.length ? 0 : Math.min(1, sorted[allowed]!);
+    threshold = allowed >= sorted.length ? 0 : Math.min(1, sorted[allowed]);
   }
   const rate = (scores: Float64Array) => {
     if (scores.length === 0) return null;
@@ -115,7 +115,7 @@ export function thresholdForTarget(
   // The clear scores with the novel samples as +Infinity: alarms at any threshold.
   const clearMarked: number[] = [];
   for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
+    const s = scores[i];
     if (suspicious[i]) {
       suspiciousScores.push(s);
     } else {
@@ -177,12 +177,12 @@ export function normalQuantile(p: number): number {
   const low = 0.02425;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 /**
@@ -199,10 +199,10 @@ export function alarmRates(
   const alarms = [0, 0];
   for (let i = 0; i < scores.length; i++) {
     const kind = suspicious[i] ? 1 : 0;
-    n[kind]!++;
-    if ((novel && novel[i]) || scores[i]! > threshold) alarms[kind]!++;
+    n[kind]++;
+    if ((novel && novel[i]) || scores[i] > threshold) alarms[kind]++;
   }
-  return { falseAlarmRate: n[0]! > 0 ? alarms[0]! / n[0]! : null, detectionRate: n[1]! > 0 ? alarms[1]! / n[1]! : null };
+  return { falseAlarmRate: n[0] > 0 ? alarms[0] / n[0] : null, detectionRate: n[1] > 0 ? alarms[1] / n[1] : null };
 }
 
 /**
@@ -232,9 +232,9 @@ export function heldOutAlarmRates(
     const { threshold } = thresholdForTarget(pick(scores, rest), pick(suspicious, rest), novel && pick(novel, rest), maxFalseAlarm, undefined, basis);
     for (const i of held) {
       const kind = suspicious[i] ? 1 : 0;
-      n[kind]!++;
-      if ((novel && novel[i]) || scores[i]! > threshold) alarms[kind]!++;
+      n[kind]++;
+      if ((novel && novel[i]) || scores[i] > threshold) alarms[kind]++;
     }
   }
-  return { falseAlarmRate: n[0]! > 0 ? alarms[0]! / n[0]! : null, detectionRate: n[1]! > 0 ? alarms[1]! / n[1]! : null };
+  return { falseAlarmRate: n[0] > 0 ? alarms[0] / n[0] : null, detectionRate: n[1] > 0 ? alarms[1] / n[1] : null };
 }

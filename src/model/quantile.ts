@@ -5,5 +5,5 @@
 export function sortedQuantile(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
-  return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+  return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
 }

@@ -63,7 +63,7 @@ export function rethresholdModel(parent: ModelBundle, labelled: FeatureTable, op
     }
     predictCompiled(compiled, labelled.x, i * labelled.width, probs);
     let s = 0;
-    for (let c = 0; c < classCount; c++) if (mask[c]) s += probs[c]!;
+    for (let c = 0; c < classCount; c++) if (mask[c]) s += probs[c];
     scores.push(s);
     suspicious.push(isSuspiciousLabel(policy, label));
     novel.push(parent.novelty && noveltyOfLast(compiled) > 1 ? 1 : 0);

@@ -81,7 +81,7 @@ export function fitRigFingerprint(channels: readonly string[], cycles: readonly 
   const out: RigFingerprint['channels'][number][] = [];
   channels.forEach((channel, i) => {
     if (isEnvironmentChannel(channel)) return;
-    out.push({ channel, lnBaseline: rangeOf(cycles.map((c) => c[i]!)), response: rangeOf(cycles.map((c) => c[n + i]!)) });
+    out.push({ channel, lnBaseline: rangeOf(cycles.map((c) => c[i])), response: rangeOf(cycles.map((c) => c[n + i])) });
   });
   if (out.length === 0) return null;
   return { method: 'quantile-range-v1', cycles: cycles.length, quantile: FINGERPRINT_QUANTILE, source, channels: out };

@@ -17,19 +17,19 @@ export function fitScaler(x: Float64Array, count: number, width: number): Scaler
     const r2 = r1 + width;
     const r3 = r2 + width;
     for (let j = 0; j < width; j++) {
-      let m = mean[j]!;
-      m += x[r0 + j]!;
-      m += x[r1 + j]!;
-      m += x[r2 + j]!;
-      m += x[r3 + j]!;
+      let m = mean[j];
+      m += x[r0 + j];
+      m += x[r1 + j];
+      m += x[r2 + j];
+      m += x[r3 + j];
       mean[j] = m;
     }
   }
   for (; i < count; i++) {
     const base = i * width;
-    for (let j = 0; j < width; j++) mean[j]! += x[base + j]!;
+    for (let j = 0; j < width; j++) mean[j] += x[base + j];
   }
-  for (let j = 0; j < width; j++) mean[j]! /= count;
+  for (let j = 0; j < width; j++) mean[j] /= count;
   // Two-pass variance: accurate for features of large magnitude (raw resistances of 1e4..1e5).
   const variance = new Float64Array(width);
   for (i = 0; i + 3 < count; i += 4) {
@@ -38,15 +38,15 @@ export function fitScaler(x: Float64Array, count: number, width: number): Scaler
     const r2 = r1 + width;
     const r3 = r2 + width;
     for (let j = 0; j < width; j++) {
-      const mj = mean[j]!;
-      let v = variance[j]!;
-      let d = x[r0 + j]! - mj;
+      const mj = mean[j];
+      let v = variance[j];
+      let d = x[r0 + j] - mj;
       v += d * d;
-      d = x[r1 + j]! - mj;
+      d = x[r1 + j] - mj;
       v += d * d;
-      d = x[r2 + j]! - mj;
+      d = x[r2 + j] - mj;
       v += d * d;
-      d = x[r3 + j]! - mj;
+      d = x[r3 + j] - mj;
       v += d * d;
       variance[j] = v;
     }
@@ -54,13 +54,13 @@ export function fitScaler(x: Float64Array, count: number, width: number): Scaler
   for (; i < count; i++) {
     const base = i * width;
     for (let j = 0; j < width; j++) {
-      const d = x[base + j]! - mean[j]!;
-      variance[j]! += d * d;
+      const d = x[base + j] - mean[j];
+      variance[j] += d * d;
     }
   }
   const scale = new Array<number>(width);
   for (let j = 0; j < width; j++) {
-    const sd = Math.sqrt(variance[j]! / count);
+    const sd = Math.sqrt(variance[j] / count);
     scale[j] = sd > 0 && Number.isFinite(sd) ? sd : 1;
   }
   return Object.freeze({ mean: Object.freeze(Array.from(mean)), scale: Object.freeze(scale) });
@@ -74,7 +74,7 @@ export function applyScaler(scaler: Scaler, x: Float64Array, count: number, widt
   const out = new Float64Array(count * width);
   for (let i = 0; i < count; i++) {
     const base = i * width;
-    for (let j = 0; j < width; j++) out[base + j] = (x[base + j]! - mean[j]!) / scale[j]!;
+    for (let j = 0; j < width; j++) out[base + j] = (x[base + j] - mean[j]) / scale[j];
   }
   return out;
 }

@@ -27,7 +27,7 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   const w = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      const v = a[i * n + j]!;
+      const v = a[i * n + j];
       // ml-matrix runs off the end of its arrays on NaN (a TypeError); here that would be silent NaN output.
       if (!Number.isFinite(v)) throw new EnoseError('bad-data', `symmetricEigen: entry (${i}, ${j}) is not a finite number (${v})`);
       w[j * n + i] = v;
@@ -39,8 +39,8 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   tql2(n, e, d, w, new Float64Array(n), new Float64Array(n));
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const t = w[i * n + j]!;
-      w[i * n + j] = w[j * n + i]!;
+      const t = w[i * n + j];
+      w[i * n + j] = w[j * n + i];
       w[j * n + i] = t;
     }
   }
@@ -54,29 +54,29 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
   let h: number;
   let scale: number;
   const last = n - 1;
-  for (let j = 0; j < n; j++) d[j] = w[j * n + last]!;
+  for (let j = 0; j < n; j++) d[j] = w[j * n + last];
 
   for (let i = n - 1; i > 0; i--) {
     const rowI = i * n;
     scale = 0;
     h = 0;
-    for (let k = 0; k < i; k++) scale = scale + Math.abs(d[k]!);
+    for (let k = 0; k < i; k++) scale = scale + Math.abs(d[k]);
 
     if (scale === 0) {
-      e[i] = d[i - 1]!;
+      e[i] = d[i - 1];
       for (let j = 0; j < i; j++) {
-        d[j] = w[j * n + i - 1]!;
+        d[j] = w[j * n + i - 1];
         w[j * n + i] = 0;
         w[rowI + j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
-        const dk = d[k]! / scale;
+        const dk = d[k] / scale;
         d[k] = dk;
         h += dk * dk;
       }
 
-      f = d[i - 1]!;
+      f = d[i - 1];
       g = Math.sqrt(h);
       if (f > 0) g = -g;
 
@@ -92,13 +92,13 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
       for (; j + 3 < i; j += 4) {
         for (let t = j; t <= j + 3; t++) {
           const rowT = t * n;
-          f = d[t]!;
+          f = d[t];
           w[rowI + t] = f;
-          g = e[t]! + w[rowT + t]! * f;
+          g = e[t] + w[rowT + t] * f;
           for (let k = t + 1; k <= j + 3; k++) {
-            const v = w[rowT + k]!;
-            g += v * d[k]!;
-            e[k] = e[k]! + v * f;
+            const v = w[rowT + k];
+            g += v * d[k];
+            e[k] = e[k] + v * f;
           }
           e[t] = g;
         }
@@ -106,25 +106,25 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
         const r1 = r0 + n;
         const r2 = r1 + n;
         const r3 = r2 + n;
-        const f0 = d[j]!;
-        const f1 = d[j + 1]!;
-        const f2 = d[j + 2]!;
-        const f3 = d[j + 3]!;
-        let g0 = e[j]!;
-        let g1 = e[j + 1]!;
-        let g2 = e[j + 2]!;
-        let g3 = e[j + 3]!;
+        const f0 = d[j];
+        const f1 = d[j + 1];
+        const f2 = d[j + 2];
+        const f3 = d[j + 3];
+        let g0 = e[j];
+        let g1 = e[j + 1];
+        let g2 = e[j + 2];
+        let g3 = e[j + 3];
         for (let k = j + 4; k <= i - 1; k++) {
-          const dk = d[k]!;
-          const v0 = w[r0 + k]!;
-          const v1 = w[r1 + k]!;
-          const v2 = w[r2 + k]!;
-          const v3 = w[r3 + k]!;
+          const dk = d[k];
+          const v0 = w[r0 + k];
+          const v1 = w[r1 + k];
+          const v2 = w[r2 + k];
+          const v3 = w[r3 + k];
           g0 += v0 * dk;
           g1 += v1 * dk;
           g2 += v2 * dk;
           g3 += v3 * dk;
-          e[k] = e[k]! + v0 * f0 + v1 * f1 + v2 * f2 + v3 * f3;
+          e[k] = e[k] + v0 * f0 + v1 * f1 + v2 * f2 + v3 * f3;
         }
         e[j] = g0;
         e[j + 1] = g1;
@@ -133,26 +133,26 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
       }
       for (; j < i; j++) {
         const rowJ = j * n;
-        f = d[j]!;
+        f = d[j];
         w[rowI + j] = f;
-        g = e[j]! + w[rowJ + j]! * f;
+        g = e[j] + w[rowJ + j] * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          const v = w[rowJ + k]!;
-          g += v * d[k]!;
-          e[k] = e[k]! + v * f;
+          const v = w[rowJ + k];
+          g += v * d[k];
+          e[k] = e[k] + v * f;
         }
         e[j] = g;
       }
 
       f = 0;
       for (let j = 0; j < i; j++) {
-        const ej = e[j]! / h;
+        const ej = e[j] / h;
         e[j] = ej;
-        f += ej * d[j]!;
+        f += ej * d[j];
       }
 
       const hh = f / (h + h);
-      for (let j = 0; j < i; j++) e[j] = e[j]! - hh * d[j]!;
+      for (let j = 0; j < i; j++) e[j] = e[j] - hh * d[j];
 
       // Rank-two update of the upper triangle, four rows a pass. Row j reads d[k] for k >= j only, so the
       // overwrite of d[j] by column i - 1 waits until the four rows are done.
@@ -162,29 +162,29 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
         const r1 = r0 + n;
         const r2 = r1 + n;
         const r3 = r2 + n;
-        const f0 = d[j]!;
-        const f1 = d[j + 1]!;
-        const f2 = d[j + 2]!;
-        const f3 = d[j + 3]!;
-        const g0 = e[j]!;
-        const g1 = e[j + 1]!;
-        const g2 = e[j + 2]!;
-        const g3 = e[j + 3]!;
-        for (let k = j; k < j + 3; k++) w[r0 + k] = w[r0 + k]! - (f0 * e[k]! + g0 * d[k]!);
-        for (let k = j + 1; k < j + 3; k++) w[r1 + k] = w[r1 + k]! - (f1 * e[k]! + g1 * d[k]!);
-        w[r2 + j + 2] = w[r2 + j + 2]! - (f2 * e[j + 2]! + g2 * d[j + 2]!);
+        const f0 = d[j];
+        const f1 = d[j + 1];
+        const f2 = d[j + 2];
+        const f3 = d[j + 3];
+        const g0 = e[j];
+        const g1 = e[j + 1];
+        const g2 = e[j + 2];
+        const g3 = e[j + 3];
+        for (let k = j; k < j + 3; k++) w[r0 + k] = w[r0 + k] - (f0 * e[k] + g0 * d[k]);
+        for (let k = j + 1; k < j + 3; k++) w[r1 + k] = w[r1 + k] - (f1 * e[k] + g1 * d[k]);
+        w[r2 + j + 2] = w[r2 + j + 2] - (f2 * e[j + 2] + g2 * d[j + 2]);
         for (let k = j + 3; k <= i - 1; k++) {
-          const ek = e[k]!;
-          const dk = d[k]!;
-          w[r0 + k] = w[r0 + k]! - (f0 * ek + g0 * dk);
-          w[r1 + k] = w[r1 + k]! - (f1 * ek + g1 * dk);
-          w[r2 + k] = w[r2 + k]! - (f2 * ek + g2 * dk);
-          w[r3 + k] = w[r3 + k]! - (f3 * ek + g3 * dk);
+          const ek = e[k];
+          const dk = d[k];
+          w[r0 + k] = w[r0 + k] - (f0 * ek + g0 * dk);
+          w[r1 + k] = w[r1 + k] - (f1 * ek + g1 * dk);
+          w[r2 + k] = w[r2 + k] - (f2 * ek + g2 * dk);
+          w[r3 + k] = w[r3 + k] - (f3 * ek + g3 * dk);
         }
-        d[j] = w[r0 + i - 1]!;
-        d[j + 1] = w[r1 + i - 1]!;
-        d[j + 2] = w[r2 + i - 1]!;
-        d[j + 3] = w[r3 + i - 1]!;
+        d[j] = w[r0 + i - 1];
+        d[j + 1] = w[r1 + i - 1];
+        d[j + 2] = w[r2 + i - 1];
+        d[j + 3] = w[r3 + i - 1];
         w[r0 + i] = 0;
         w[r1 + i] = 0;
         w[r2 + i] = 0;
@@ -192,10 +192,10 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
       }
       for (; j < i; j++) {
         const rowJ = j * n;
-        f = d[j]!;
-        g = e[j]!;
-        for (let k = j; k <= i - 1; k++) w[rowJ + k] = w[rowJ + k]! - (f * e[k]! + g * d[k]!);
-        d[j] = w[rowJ + i - 1]!;
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) w[rowJ + k] = w[rowJ + k] - (f * e[k] + g * d[k]);
+        d[j] = w[rowJ + i - 1];
         w[rowJ + i] = 0;
       }
     }
@@ -208,11 +208,11 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
   for (let i = 0; i < n - 1; i++) {
     const rowI = i * n;
     const rowNext = rowI + n;
-    w[rowI + last] = w[rowI + i]!;
+    w[rowI + last] = w[rowI + i];
     w[rowI + i] = 1;
-    h = d[i + 1]!;
+    h = d[i + 1];
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = w[rowNext + k]! / h;
+      for (let k = 0; k <= i; k++) d[k] = w[rowNext + k] / h;
       let j = 0;
       for (; j + 3 <= i; j += 4) {
         const r0 = j * n;
@@ -224,32 +224,32 @@ function tred2(n: number, e: Float64Array, d: Float64Array, w: Float64Array): vo
         let g2 = 0;
         let g3 = 0;
         for (let k = 0; k <= i; k++) {
-          const x = w[rowNext + k]!;
-          g0 += x * w[r0 + k]!;
-          g1 += x * w[r1 + k]!;
-          g2 += x * w[r2 + k]!;
-          g3 += x * w[r3 + k]!;
+          const x = w[rowNext + k];
+          g0 += x * w[r0 + k];
+          g1 += x * w[r1 + k];
+          g2 += x * w[r2 + k];
+          g3 += x * w[r3 + k];
         }
         for (let k = 0; k <= i; k++) {
-          const dk = d[k]!;
-          w[r0 + k] = w[r0 + k]! - g0 * dk;
-          w[r1 + k] = w[r1 + k]! - g1 * dk;
-          w[r2 + k] = w[r2 + k]! - g2 * dk;
-          w[r3 + k] = w[r3 + k]! - g3 * dk;
+          const dk = d[k];
+          w[r0 + k] = w[r0 + k] - g0 * dk;
+          w[r1 + k] = w[r1 + k] - g1 * dk;
+          w[r2 + k] = w[r2 + k] - g2 * dk;
+          w[r3 + k] = w[r3 + k] - g3 * dk;
         }
       }
       for (; j <= i; j++) {
         const rowJ = j * n;
         g = 0;
-        for (let k = 0; k <= i; k++) g += w[rowNext + k]! * w[rowJ + k]!;
-        for (let k = 0; k <= i; k++) w[rowJ + k] = w[rowJ + k]! - g * d[k]!;
+        for (let k = 0; k <= i; k++) g += w[rowNext + k] * w[rowJ + k];
+        for (let k = 0; k <= i; k++) w[rowJ + k] = w[rowJ + k] - g * d[k];
       }
     }
     for (let k = 0; k <= i; k++) w[rowNext + k] = 0;
   }
 
   for (let j = 0; j < n; j++) {
-    d[j] = w[j * n + last]!;
+    d[j] = w[j * n + last];
     w[j * n + last] = 0;
   }
   w[last * n + last] = 1;
@@ -271,7 +271,7 @@ function tql2(n: number, e: Float64Array, d: Float64Array, w: Float64Array, cosi
   let s: number;
   let s2: number;
 
-  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
 
   let f = 0;
@@ -279,41 +279,41 @@ function tql2(n: number, e: Float64Array, d: Float64Array, w: Float64Array, cosi
   const eps = Number.EPSILON;
 
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
     m = l;
     while (m < n) {
-      if (Math.abs(e[m]!) <= eps * tst1) break;
+      if (Math.abs(e[m]) <= eps * tst1) break;
       m++;
     }
 
     if (m > l) {
       do {
-        g = d[l]!;
-        p = (d[l + 1]! - g) / (2 * e[l]!);
+        g = d[l];
+        p = (d[l + 1] - g) / (2 * e[l]);
         r = hypotenuse(p, 1);
         if (p < 0) r = -r;
 
-        d[l] = e[l]! / (p + r);
-        d[l + 1] = e[l]! * (p + r);
-        dl1 = d[l + 1]!;
-        h = g - d[l]!;
-        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        dl1 = d[l + 1];
+        h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] = d[i] - h;
 
         f = f + h;
 
-        p = d[m]!;
+        p = d[m];
         c = 1;
         c2 = c;
         c3 = c;
-        el1 = e[l + 1]!;
+        el1 = e[l + 1];
         s = 0;
         s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;
           s2 = s;
-          const ei = e[i]!;
-          const di = d[i]!;
+          const ei = e[i];
+          const di = d[i];
           g = c * ei;
           h = c * p;
           r = hypotenuse(p, ei);
@@ -329,33 +329,33 @@ function tql2(n: number, e: Float64Array, d: Float64Array, w: Float64Array, cosi
         // applies each one inside the loop), in the same order on every element.
         rotateRows(w, n, cosines, sines, l, m);
 
-        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
         e[l] = s * p;
         d[l] = c * p;
-      } while (Math.abs(e[l]!) > eps * tst1);
+      } while (Math.abs(e[l]) > eps * tst1);
     }
-    d[l] = d[l]! + f;
+    d[l] = d[l] + f;
     e[l] = 0;
   }
 
   // Selection sort of the eigenvalues (ascending), swapping their vectors along.
   for (let i = 0; i < n - 1; i++) {
     let k = i;
-    p = d[i]!;
+    p = d[i];
     for (let j = i + 1; j < n; j++) {
-      if (d[j]! < p) {
+      if (d[j] < p) {
         k = j;
-        p = d[j]!;
+        p = d[j];
       }
     }
     if (k !== i) {
-      d[k] = d[i]!;
+      d[k] = d[i];
       d[i] = p;
       const rowI = i * n;
       const rowK = k * n;
       for (let j = 0; j < n; j++) {
-        const t = w[rowI + j]!;
-        w[rowI + j] = w[rowK + j]!;
+        const t = w[rowI + j];
+        w[rowI + j] = w[rowK + j];
         w[rowK + j] = t;
       }
     }
@@ -371,43 +371,43 @@ function tql2(n: number, e: Float64Array, d: Float64Array, w: Float64Array, cosi
 function rotateRows(w: Float64Array, n: number, cosines: Float64Array, sines: Float64Array, l: number, m: number): void {
   let i = m - 1;
   for (; i - 3 >= l; i -= 4) {
-    const c0 = cosines[i]!;
-    const s0 = sines[i]!;
-    const c1 = cosines[i - 1]!;
-    const s1 = sines[i - 1]!;
-    const c2 = cosines[i - 2]!;
-    const s2 = sines[i - 2]!;
-    const c3 = cosines[i - 3]!;
-    const s3 = sines[i - 3]!;
+    const c0 = cosines[i];
+    const s0 = sines[i];
+    const c1 = cosines[i - 1];
+    const s1 = sines[i - 1];
+    const c2 = cosines[i - 2];
+    const s2 = sines[i - 2];
+    const c3 = cosines[i - 3];
+    const s3 = sines[i - 3];
     const r4 = (i + 1) * n;
     const r3 = r4 - n;
     const r2 = r3 - n;
     const r1 = r2 - n;
     const r0 = r1 - n;
     for (let k = 0; k < n; k++) {
-      let x = w[r4 + k]!;
-      let v = w[r3 + k]!;
+      let x = w[r4 + k];
+      let v = w[r3 + k];
       w[r4 + k] = s0 * v + c0 * x;
       x = c0 * v - s0 * x;
-      v = w[r2 + k]!;
+      v = w[r2 + k];
       w[r3 + k] = s1 * v + c1 * x;
       x = c1 * v - s1 * x;
-      v = w[r1 + k]!;
+      v = w[r1 + k];
       w[r2 + k] = s2 * v + c2 * x;
       x = c2 * v - s2 * x;
-      v = w[r0 + k]!;
+      v = w[r0 + k];
       w[r1 + k] = s3 * v + c3 * x;
       w[r0 + k] = c3 * v - s3 * x;
     }
   }
   for (; i >= l; i--) {
-    const c = cosines[i]!;
-    const s = sines[i]!;
+    const c = cosines[i];
+    const s = sines[i];
     const rowI = i * n;
     const rowNext = rowI + n;
     for (let k = 0; k < n; k++) {
-      const hk = w[rowNext + k]!;
-      const vk = w[rowI + k]!;
+      const hk = w[rowNext + k];
+      const vk = w[rowI + k];
       w[rowNext + k] = s * vk + c * hk;
       w[rowI + k] = c * vk - s * hk;
     }

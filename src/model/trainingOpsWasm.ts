@@ -168,22 +168,22 @@ export function plainOps(memory: Float64Array): TrainingOps {
   const m = memory;
   return {
     relu(x, n) {
-      for (let k = x; k < x + n; k++) if (m[k]! < 0) m[k] = 0;
+      for (let k = x; k < x + n; k++) if (m[k] < 0) m[k] = 0;
     },
     inactiveZero(d, a, n) {
-      for (let k = 0; k < n; k++) if (m[a + k]! <= 0) m[d + k] = 0;
+      for (let k = 0; k < n; k++) if (m[a + k] <= 0) m[d + k] = 0;
     },
     regularize(g, w, n, alpha, rows) {
-      for (let k = 0; k < n; k++) m[g + k] = (m[g + k]! + alpha * m[w + k]!) / rows;
+      for (let k = 0; k < n; k++) m[g + k] = (m[g + k] + alpha * m[w + k]) / rows;
     },
     adam(p, g, mo, v, n, lr, b1, c1, b2, c2, eps) {
       for (let k = 0; k < n; k++) {
-        const gk = m[g + k]!;
-        const mk = b1 * m[mo + k]! + c1 * gk;
-        const vk = b2 * m[v + k]! + c2 * gk * gk;
+        const gk = m[g + k];
+        const mk = b1 * m[mo + k] + c1 * gk;
+        const vk = b2 * m[v + k] + c2 * gk * gk;
         m[mo + k] = mk;
         m[v + k] = vk;
-        m[p + k] = m[p + k]! - (lr * mk) / (Math.sqrt(vk) + eps);
+        m[p + k] = m[p + k] - (lr * mk) / (Math.sqrt(vk) + eps);
       }
     },
   };

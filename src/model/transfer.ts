@@ -53,9 +53,9 @@ function pickRows(table: FeatureTable, order: readonly number[], source: string)
     width: w,
     count: order.length,
     x,
-    labels: order.map((r) => table.labels[r]!),
-    samples: order.map((r) => table.samples[r]!),
-    groups: order.map((r) => table.groups[r]!),
+    labels: order.map((r) => table.labels[r]),
+    samples: order.map((r) => table.samples[r]),
+    groups: order.map((r) => table.groups[r]),
   };
 }
 
@@ -115,16 +115,16 @@ export function fitTransferMap(bundle: ModelBundle, master: FeatureTable, slave:
   const mb = new Float64Array(width);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < width; j++) {
-      za[i * width + j] = (ua[i * width + j]! - mean[j]!) / scale[j]!;
-      zb[i * width + j] = (ub[i * width + j]! - mean[j]!) / scale[j]!;
-      ma[j]! += za[i * width + j]! / n;
-      mb[j]! += zb[i * width + j]! / n;
+      za[i * width + j] = (ua[i * width + j] - mean[j]) / scale[j];
+      zb[i * width + j] = (ub[i * width + j] - mean[j]) / scale[j];
+      ma[j] += za[i * width + j] / n;
+      mb[j] += zb[i * width + j] / n;
     }
   }
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < width; j++) {
-      za[i * width + j]! -= ma[j]!;
-      zb[i * width + j]! -= mb[j]!;
+      za[i * width + j] -= ma[j];
+      zb[i * width + j] -= mb[j];
     }
   }
   const blocks = method === 'ds' ? new Int32Array(width) : featureBlocks(bundle.input.featureNames);
@@ -141,14 +141,14 @@ export function fitTransferMap(bundle: ModelBundle, master: FeatureTable, slave:
   const offset = new Float64Array(width);
   for (let j = 0; j < width; j++) {
     let gm = 0;
-    for (let i = 0; i < width; i++) gm += mb[i]! * g[i * width + j]!;
+    for (let i = 0; i < width; i++) gm += mb[i] * g[i * width + j];
     let lm = 0;
     for (let i = 0; i < width; i++) {
-      const l = (scale[j]! * g[i * width + j]!) / scale[i]!;
+      const l = (scale[j] * g[i * width + j]) / scale[i];
       linear[j * width + i] = l;
-      lm += l * mean[i]!;
+      lm += l * mean[i];
     }
-    offset[j] = mean[j]! + scale[j]! * (ma[j]! - gm) - lm;
+    offset[j] = mean[j] + scale[j] * (ma[j] - gm) - lm;
   }
   return { kind: 'full', linear, offset };
 }
@@ -161,14 +161,14 @@ export function fitTransferMap(bundle: ModelBundle, master: FeatureTable, slave:
 function solveBlock(za: Float64Array, zb: Float64Array, n: number, width: number, members: readonly number[], ridge: number, g: Float64Array): void {
   const p = members.length;
   let trace = 0;
-  for (let i = 0; i < n; i++) for (const j of members) trace += zb[i * width + j]! * zb[i * width + j]!;
+  for (let i = 0; i < n; i++) for (const j of members) trace += zb[i * width + j] * zb[i * width + j];
   const lambda = ridge * Math.max(trace / p, 1e-12);
   if (p <= n) {
     const a = new Matrix(p, p);
     for (let x = 0; x < p; x++) {
       for (let y = x; y < p; y++) {
         let s = 0;
-        for (let i = 0; i < n; i++) s += zb[i * width + members[x]!]! * zb[i * width + members[y]!]!;
+        for (let i = 0; i < n; i++) s += zb[i * width + members[x]] * zb[i * width + members[y]];
         if (x === y) s += lambda;
         a.set(x, y, s);
         a.set(y, x, s);
@@ -179,13 +179,13 @@ function solveBlock(za: Float64Array, zb: Float64Array, n: number, width: number
       const rhs = new Float64Array(p);
       for (let x = 0; x < p; x++) {
         let s = 0;
-        for (let i = 0; i < n; i++) s += zb[i * width + members[x]!]! * za[i * width + j]!;
+        for (let i = 0; i < n; i++) s += zb[i * width + members[x]] * za[i * width + j];
         rhs[x] = s;
       }
       for (let x = 0; x < p; x++) {
         let s = 0;
-        for (let y = 0; y < p; y++) s += inv.get(x, y) * rhs[y]!;
-        g[members[x]! * width + j] = s;
+        for (let y = 0; y < p; y++) s += inv.get(x, y) * rhs[y];
+        g[members[x] * width + j] = s;
       }
     }
     return;
@@ -195,7 +195,7 @@ function solveBlock(za: Float64Array, zb: Float64Array, n: number, width: number
   for (let i = 0; i < n; i++) {
     for (let l = i; l < n; l++) {
       let s = 0;
-      for (const j of members) s += zb[i * width + j]! * zb[l * width + j]!;
+      for (const j of members) s += zb[i * width + j] * zb[l * width + j];
       if (i === l) s += lambda;
       kmat.set(i, l, s);
       kmat.set(l, i, s);
@@ -206,12 +206,12 @@ function solveBlock(za: Float64Array, zb: Float64Array, n: number, width: number
   for (const j of members) {
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let l = 0; l < n; l++) s += inv.get(i, l) * za[l * width + j]!;
+      for (let l = 0; l < n; l++) s += inv.get(i, l) * za[l * width + j];
       alpha[i] = s;
     }
     for (const x of members) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += zb[i * width + x]! * alpha[i]!;
+      for (let i = 0; i < n; i++) s += zb[i * width + x] * alpha[i];
       g[x * width + j] = s;
     }
   }

@@ -44,7 +44,7 @@ const VIEW_NAME = /^(signed-log|log-abs)\((.*)\)$/s;
 
 function parseViewName(name: string): { view: FeatureView; feature: string } {
   const m = VIEW_NAME.exec(name);
-  return m ? { view: m[1] as FeatureView, feature: m[2]! } : { view: 'none', feature: name };
+  return m ? { view: m[1] as FeatureView, feature: m[2] } : { view: 'none', feature: name };
 }
 
 /** Rows of `table` with each view's columns side by side: all features through views[0], then views[1], ... */
@@ -57,9 +57,9 @@ export function expandViews(table: FeatureTable, views: readonly FeatureView[]):
     const from = i * w;
     const to = i * width;
     for (let v = 0; v < views.length; v++) {
-      const view = views[v]!;
+      const view = views[v];
       const base = to + v * w;
-      for (let j = 0; j < w; j++) x[base + j] = applyView(view, table.x[from + j]!);
+      for (let j = 0; j < w; j++) x[base + j] = applyView(view, table.x[from + j]);
     }
   }
   const featureNames = views.flatMap((view) => table.featureNames.map((f) => viewName(view, f)));
@@ -82,7 +82,7 @@ export function modelViews(bundle: ModelBundle): { readonly views: readonly Feat
   const base = parsed.slice(0, w).map((p) => p.feature);
   for (let v = 0; v < views.length; v++) {
     for (let j = 0; j < w; j++) {
-      const p = parsed[v * w + j]!;
+      const p = parsed[v * w + j];
       if (p.view !== views[v] || p.feature !== base[j]) return null;
     }
   }
@@ -134,7 +134,7 @@ export function fitViewsModel(train: FeatureTable, views: readonly FeatureView[]
     const t = expandViews(train, [view]);
     return fitModel(t, { kind: 'features', featureNames: [...t.featureNames] }, fitOptions);
   });
-  const first = parts[0]!;
+  const first = parts[0];
   const w = train.width;
   const width = w * views.length;
   const classes = first.classes;
@@ -151,11 +151,11 @@ export function fitViewsModel(train: FeatureTable, views: readonly FeatureView[]
   parts.forEach((p, v) => {
     if (p.classes.length !== classes.length || p.classes.some((c, i) => c !== classes[i])) throw new Error('views: class lists differ');
     if (p.classifier.type === 'knn' || p.classifier.type === 'mlp') throw new Error(`views: unexpected ${p.classifier.type}`);
-    const kv = ks[v]!;
-    for (let j = 0; j < w; j++) for (let q = 0; q < kv; q++) axes[(v * w + j) * k + offset + q] = p.pca.axes[j * kv + q]!;
+    const kv = ks[v];
+    for (let j = 0; j < w; j++) for (let q = 0; q < kv; q++) axes[(v * w + j) * k + offset + q] = p.pca.axes[j * kv + q];
     for (let c = 0; c < classes.length; c++) {
-      for (let q = 0; q < kv; q++) coef[c * k + offset + q] = p.classifier.coef[c * kv + q]! / views.length;
-      intercept[c]! += p.classifier.intercept[c]! / views.length;
+      for (let q = 0; q < kv; q++) coef[c * k + offset + q] = p.classifier.coef[c * kv + q] / views.length;
+      intercept[c] += p.classifier.intercept[c] / views.length;
     }
     mean.push(...p.scaler.mean);
     scale.push(...p.scaler.scale);

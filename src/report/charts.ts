@@ -27,10 +27,10 @@ export function classColours(bundle: ModelBundle, classes: readonly string[]): s
   let c = 0;
   let s = 0;
   return classes.map((name, k) => {
-    if (!policy) return NEUTRAL_COLOURS[k % NEUTRAL_COLOURS.length]!;
+    if (!policy) return NEUTRAL_COLOURS[k % NEUTRAL_COLOURS.length];
     const listed = policy.labels.includes(name);
     const suspicious = policy.rule === 'suspicious-listed' ? listed : !listed;
-    return suspicious ? SUSPICIOUS_COLOURS[s++ % SUSPICIOUS_COLOURS.length]! : CLEAR_COLOURS[c++ % CLEAR_COLOURS.length]!;
+    return suspicious ? SUSPICIOUS_COLOURS[s++ % SUSPICIOUS_COLOURS.length] : CLEAR_COLOURS[c++ % CLEAR_COLOURS.length];
   });
 }
 
@@ -46,7 +46,7 @@ export function pcaSpec(bundle: ModelBundle, samples: readonly ReportSample[], m
   const stride = Math.max(1, Math.ceil(scored.length / maxPoints));
   const values = [];
   for (let i = 0; i < scored.length; i += stride) {
-    const s = scored[i]!;
+    const s = scored[i];
     values.push({ pc1: s.pc![0], pc2: s.pc![1] ?? 0, pc3: s.pc![2] ?? 0, class: s.label, prediction: s.predicted === s.label ? 'right class' : 'wrong class' });
   }
   const classes = [...new Set([...bundle.classes, ...values.map((v) => v.class)])];
@@ -73,7 +73,7 @@ export function loadingsSpec(bundle: ModelBundle, top = 12): TopLevelSpec {
   const names = bundle.input.featureNames;
   const panels = [];
   for (let c = 0; c < Math.min(2, k); c++) {
-    const rows = names.map((feature, j) => ({ feature, loading: bundle.pca.axes[j * k + c]! }));
+    const rows = names.map((feature, j) => ({ feature, loading: bundle.pca.axes[j * k + c] }));
     rows.sort((a, b) => Math.abs(b.loading) - Math.abs(a.loading));
     const values = rows.slice(0, top);
     panels.push({
@@ -96,10 +96,10 @@ export function loadingsSpec(bundle: ModelBundle, top = 12): TopLevelSpec {
 export function confusionSpec(report: EvaluationReport): TopLevelSpec {
   const values = [];
   for (let i = 0; i < report.classes.length; i++) {
-    const row = report.confusion[i]!;
+    const row = report.confusion[i];
     const total = row.reduce((s, v) => s + v, 0);
     for (let j = 0; j < report.classes.length; j++) {
-      values.push({ truth: report.classes[i], predicted: report.classes[j], count: row[j]!, share: total > 0 ? row[j]! / total : 0 });
+      values.push({ truth: report.classes[i], predicted: report.classes[j], count: row[j], share: total > 0 ? row[j] / total : 0 });
     }
   }
   const size = Math.max(160, Math.min(420, 48 * report.classes.length));

@@ -114,7 +114,7 @@ export interface RocCurve {
  * positive and a negative.
  */
 export function rocCurve(scores: readonly number[], positive: readonly boolean[]): RocCurve | null {
-  const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
   const positives = positive.filter(Boolean).length;
   const negatives = positive.length - positives;
   if (positives === 0 || negatives === 0) return null;
@@ -123,13 +123,13 @@ export function rocCurve(scores: readonly number[], positive: readonly boolean[]
   let fp = 0;
   let auc = 0;
   for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
+    const i = order[k];
     if (positive[i]) tp++;
     else fp++;
     const next = order[k + 1];
     if (next !== undefined && scores[next] === scores[i]) continue;
-    const prev = points[points.length - 1]!;
-    const point = { fpr: fp / negatives, tpr: tp / positives, threshold: scores[i]! };
+    const prev = points[points.length - 1];
+    const point = { fpr: fp / negatives, tpr: tp / positives, threshold: scores[i] };
     auc += ((point.fpr - prev.fpr) * (point.tpr + prev.tpr)) / 2;
     points.push(point);
   }

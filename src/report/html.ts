@@ -60,7 +60,7 @@ export async function renderReport(data: ReportData): Promise<string> {
   // Per class
   const classRows = r.classes
     .filter((c) => r.perClass[c])
-    .map((c) => `<tr><td>${escapeHtml(c)}</td><td class="num">${pct(r.perClass[c]!.recall)}</td><td class="num">${pct(r.perClass[c]!.precision)}</td></tr>`)
+    .map((c) => `<tr><td>${escapeHtml(c)}</td><td class="num">${pct(r.perClass[c].recall)}</td><td class="num">${pct(r.perClass[c].precision)}</td></tr>`)
     .join('');
   const confusion = await renderSvg(confusionSpec(r));
   sections.push(

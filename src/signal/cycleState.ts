@@ -202,18 +202,18 @@ export class CycleState {
 
   /** Channel i's baseline R0 of this cycle (NaN before the exposure starts, and for environment channels): the rig check reads it. */
   baselineOf(i: number): number {
-    return this.r0[i]!;
+    return this.r0[i];
   }
 
   /** Channel i's response farthest from neutral over the exposure (the `peak` feature, kept with or without summary features). */
   peakOf(i: number): number {
-    return this.peak[i]!;
+    return this.peak[i];
   }
 
   /** The largest baseline drift of the gas channels (share of R0), known once the exposure has started. */
   get largestBaselineDrift(): number {
     let m = 0;
-    for (let k = 0; k < this.gas.length; k++) m = Math.max(m, this.baselineDrift[this.gas[k]!]!);
+    for (let k = 0; k < this.gas.length; k++) m = Math.max(m, this.baselineDrift[this.gas[k]]);
     return m;
   }
 
@@ -229,14 +229,14 @@ export class CycleState {
     const minV = this.minV;
     const maxV = this.maxV;
     for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      total[i]!++;
+      const v = values[i];
+      total[i]++;
       if (v !== v) {
-        nanCount[i]!++;
+        nanCount[i]++;
         continue;
       }
-      if (v < minV[i]!) minV[i] = v;
-      if (v > maxV[i]!) maxV[i] = v;
+      if (v < minV[i]) minV[i] = v;
+      if (v > maxV[i]) maxV[i] = v;
     }
     const gas = this.gas;
     const prev = this.prev;
@@ -245,39 +245,39 @@ export class CycleState {
     const railHigh = this.railHigh;
     const spikeShare = this.spikeShare;
     for (let k = 0; k < gas.length; k++) {
-      const i = gas[k]!;
-      const v = values[i]!;
+      const i = gas[k];
+      const v = values[i];
       if (v !== v) continue;
-      if (v <= railLow[i]! || v >= railHigh[i]!) this.railCount[i]!++;
+      if (v <= railLow[i] || v >= railHigh[i]) this.railCount[i]++;
       // Spike: the previous reading jumped away from both its neighbours by more than spikeShare of the level.
-      const p = prev[i]!;
-      const pp = prev2[i]!;
+      const p = prev[i];
+      const pp = prev2[i];
       if (p === p && pp === pp) {
         const level = Math.abs(pp) > 0 ? Math.abs(pp) : 1;
         const up = p - pp;
         const back = p - v;
-        const jump = Math.max(spikeShare * level, this.spikeFloor[i]!);
-        if (Math.abs(up) > jump && Math.abs(back) > jump && up * back > 0) this.spikes[i]!++;
+        const jump = Math.max(spikeShare * level, this.spikeFloor[i]);
+        if (Math.abs(up) > jump && Math.abs(back) > jump && up * back > 0) this.spikes[i]++;
       }
       prev2[i] = p;
       prev[i] = v;
     }
     const env = this.env;
     for (let k = 0; k < env.length; k++) {
-      const i = env[k]!;
-      const v = values[i]!;
+      const i = env[k];
+      const v = values[i];
       if (v !== v) continue;
       if (phase === 2) {
         if (window >= 0) {
-          this.rSum[i * this.rWindows + window]! += v;
-          this.rN[i * this.rWindows + window]!++;
+          this.rSum[i * this.rWindows + window] += v;
+          this.rN[i * this.rWindows + window]++;
         }
       } else {
-        this.envSum[2 * i + phase]! += v;
-        this.envN[2 * i + phase]!++;
+        this.envSum[2 * i + phase] += v;
+        this.envN[2 * i + phase]++;
         if (window >= 0) {
-          this.winSum[i * this.windows + window]! += v;
-          this.winN[i * this.windows + window]!++;
+          this.winSum[i * this.windows + window] += v;
+          this.winN[i * this.windows + window]++;
         }
       }
     }

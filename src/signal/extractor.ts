@@ -59,8 +59,8 @@ export class SampleExtractor {
         rateHz,
         config.wholeFirstS ?? 30,
         config.wholeLastS ?? 60,
-        Float64Array.from(gas, (i) => gates[i]!.railLow),
-        Float64Array.from(gas, (i) => gates[i]!.railHigh),
+        Float64Array.from(gas, (i) => gates[i].railLow),
+        Float64Array.from(gas, (i) => gates[i].railHigh),
       );
     } else {
       this.whole = null;
@@ -71,7 +71,7 @@ export class SampleExtractor {
   private select(values: Float64Array): Float64Array {
     const keep = this.keep;
     if (!keep) return values;
-    for (let k = 0; k < keep.length; k++) this.kept[k] = values[keep[k]!]!;
+    for (let k = 0; k < keep.length; k++) this.kept[k] = values[keep[k]];
     return this.kept;
   }
 
@@ -117,13 +117,13 @@ export class SampleExtractor {
 
   /** Baseline R0 of the rig's channel `i` (its index in the rig's channel list); NaN for a dropped channel. */
   baselineOf(i: number): number {
-    const k = this.keptIndex[i]!;
+    const k = this.keptIndex[i];
     return k < 0 ? NaN : this.cycle.baselineOf(k);
   }
 
   /** Peak response of the rig's channel `i`; NaN for a dropped channel. */
   peakOf(i: number): number {
-    const k = this.keptIndex[i]!;
+    const k = this.keptIndex[i];
     return k < 0 ? NaN : this.cycle.peakOf(k);
   }
 

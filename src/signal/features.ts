@@ -75,11 +75,11 @@ export class CycleFeatures extends CycleState {
     const railLow = this.railLow;
     const railHigh = this.railHigh;
     for (let k = 0; k < gas.length; k++) {
-      const i = gas[k]!;
-      const v = values[i]!;
+      const i = gas[k];
+      const v = values[i];
       // Not `cond ? v : NaN`: TurboFan boxes v into a new HeapNumber for that phi (one allocation a reading).
       let stored = NaN;
-      if (v > railLow[i]! && v < railHigh[i]!) stored = v;
+      if (v > railLow[i] && v < railHigh[i]) stored = v;
       bBuf[row + i] = stored;
     }
     this.bCount++;
@@ -92,15 +92,15 @@ export class CycleFeatures extends CycleState {
     const oldest = this.bCount > cap ? this.bCount % cap : 0;
     const n = this.n;
     for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
+      const i = this.gas[k];
       let m = 0;
       for (let j = 0; j < stored; j++) {
-        const v = this.bBuf[j * n + i]!;
+        const v = this.bBuf[j * n + i];
         if (v === v) this.scratch[m++] = v;
       }
       let r0 = m > 0 ? median(this.scratch, m) : NaN;
       // A baseline below one resolution step (0 counts) is one step: a defined response, not an infinite one.
-      if (this.r0Floor[i]! > 0 && r0 < this.r0Floor[i]!) r0 = this.r0Floor[i]!;
+      if (this.r0Floor[i] > 0 && r0 < this.r0Floor[i]) r0 = this.r0Floor[i];
       this.r0[i] = r0;
       // Drift over the baseline: mean of its last third against its first third, in chronological order.
       const third = Math.floor(stored / 3);
@@ -110,8 +110,8 @@ export class CycleFeatures extends CycleState {
         let b = 0;
         let nb = 0;
         for (let j = 0; j < third; j++) {
-          const first = this.bBuf[((oldest + j) % cap) * n + i]!;
-          const last = this.bBuf[((oldest + stored - 1 - j) % cap) * n + i]!;
+          const first = this.bBuf[((oldest + j) % cap) * n + i];
+          const last = this.bBuf[((oldest + stored - 1 - j) % cap) * n + i];
           if (first === first) {
             a += first;
             na++;
@@ -133,7 +133,7 @@ export class CycleFeatures extends CycleState {
         let sum = 0;
         let count = 0;
         for (let j = stored - back; j < stored - back + this.bWindowFrames; j++) {
-          const v = this.bBuf[((oldest + j) % cap) * n + i]!;
+          const v = this.bBuf[((oldest + j) % cap) * n + i];
           if (v !== v) continue;
           const r = responseOf(this.responseKind, v, r0);
           if (!Number.isFinite(r)) continue;
@@ -152,7 +152,7 @@ export class CycleFeatures extends CycleState {
     this.emaExt.fill(0);
     // Prefix sums start at 0 before the first exposure frame (slot 0).
     for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
+      const i = this.gas[k];
       this.steadySum[i] = 0;
       this.steadyN[i] = 0;
     }
@@ -171,7 +171,7 @@ export class CycleFeatures extends CycleState {
     const lag = this.slopeLag;
     const histRow = (e % (lag + 1)) * n;
     const oldRow = ((e + 1) % (lag + 1)) * n; // the readings lag frames ago, once the ring is full
-    const oldT = this.respHistT[(e + 1) % (lag + 1)]!;
+    const oldT = this.respHistT[(e + 1) % (lag + 1)];
     this.respHistT[e % (lag + 1)] = tS;
     const cap = this.steadyCap;
     const prevRow = (e % cap) * n;
@@ -194,38 +194,38 @@ export class CycleFeatures extends CycleState {
     const emaKeep = this.emaKeep;
     const emaCount = this.emaCount;
     for (let k = 0; k < gas.length; k++) {
-      const i = gas[k]!;
-      const v = values[i]!;
+      const i = gas[k];
+      const v = values[i];
       // A reading on a rail (a dropout to 0, an open circuit) is a failed reading, not a response.
       let r = NaN;
-      if (v === v && v > railLow[i]! && v < railHigh[i]!) r = responseOf(kind, v, r0s[i]!);
+      if (v === v && v > railLow[i] && v < railHigh[i]) r = responseOf(kind, v, r0s[i]);
       const valid = r === r && Number.isFinite(r);
-      steadySum[steadyRow + i] = steadySum[prevRow + i]! + (valid ? r : 0);
-      steadyN[steadyRow + i] = steadyN[prevRow + i]! + (valid ? 1 : 0);
+      steadySum[steadyRow + i] = steadySum[prevRow + i] + (valid ? r : 0);
+      steadyN[steadyRow + i] = steadyN[prevRow + i] + (valid ? 1 : 0);
       respHist[histRow + i] = r;
       if (!valid) continue;
       if (window >= 0) {
-        this.winSum[i * this.windows + window]! += r;
-        this.winN[i * this.windows + window]!++;
+        this.winSum[i * this.windows + window] += r;
+        this.winN[i * this.windows + window]++;
       }
-      if (Math.abs(r - neutral) > Math.abs(peak[i]! - neutral)) peak[i] = r;
-      const lr = lastResp[i]!;
+      if (Math.abs(r - neutral) > Math.abs(peak[i] - neutral)) peak[i] = r;
+      const lr = lastResp[i];
       if (lr === lr) {
-        const dt = tS - lastT[i]!;
-        this.area[i]! += 0.5 * (r - neutral + (lr - neutral)) * dt;
+        const dt = tS - lastT[i];
+        this.area[i] += 0.5 * (r - neutral + (lr - neutral)) * dt;
         const base = i * emaCount;
         for (let a = 0; a < emaCount; a++) {
-          const y = emaKeep[a]! * ema[base + a]! + emaAlpha[a]! * (r - lr);
+          const y = emaKeep[a] * ema[base + a] + emaAlpha[a] * (r - lr);
           ema[base + a] = y;
-          if (Math.abs(y) > Math.abs(emaExt[base + a]!)) emaExt[base + a] = y;
+          if (Math.abs(y) > Math.abs(emaExt[base + a])) emaExt[base + a] = y;
         }
       }
       if (e >= lag) {
-        const old = respHist[oldRow + i]!;
+        const old = respHist[oldRow + i];
         const dt = tS - oldT;
         if (old === old && dt > 0) {
           const s = (r - old) / dt;
-          if (Math.abs(s) > Math.abs(this.slope[i]!)) this.slope[i] = s;
+          if (Math.abs(s) > Math.abs(this.slope[i])) this.slope[i] = s;
         }
       }
       lastResp[i] = r;
@@ -249,13 +249,13 @@ export class CycleFeatures extends CycleState {
     const rN = this.rN;
     const rW = this.rWindows;
     for (let k = 0; k < gas.length; k++) {
-      const i = gas[k]!;
-      const v = values[i]!;
-      if (!(v === v && v > railLow[i]! && v < railHigh[i]!)) continue;
-      const r = responseOf(kind, v, r0s[i]!);
+      const i = gas[k];
+      const v = values[i];
+      if (!(v === v && v > railLow[i] && v < railHigh[i])) continue;
+      const r = responseOf(kind, v, r0s[i]);
       if (!Number.isFinite(r)) continue;
-      rSum[i * rW + window]! += r;
-      rN[i * rW + window]!++;
+      rSum[i * rW + window] += r;
+      rN[i * rW + window]++;
     }
   }
 
@@ -278,40 +278,40 @@ export class CycleFeatures extends CycleState {
     const nc = this.n;
     const BW = this.bWindows;
     for (let k = 0; k < this.gas.length; k++) {
-      const i = this.gas[k]!;
-      for (let j = 0; j < BW; j++) out[o++] = this.bWin[i * BW + j]!;
+      const i = this.gas[k];
+      for (let j = 0; j < BW; j++) out[o++] = this.bWin[i * BW + j];
       if (this.summary) {
-        const m = this.steadyN[end * nc + i]! - this.steadyN[start * nc + i]!;
-        out[o++] = m > 0 ? (this.steadySum[end * nc + i]! - this.steadySum[start * nc + i]!) / m : NaN;
-        out[o++] = this.peak[i]!;
-        out[o++] = this.area[i]!;
-        out[o++] = this.slope[i]!;
-        for (let a = 0; a < emaN; a++) out[o++] = this.emaExt[i * emaN + a]!;
+        const m = this.steadyN[end * nc + i] - this.steadyN[start * nc + i];
+        out[o++] = m > 0 ? (this.steadySum[end * nc + i] - this.steadySum[start * nc + i]) / m : NaN;
+        out[o++] = this.peak[i];
+        out[o++] = this.area[i];
+        out[o++] = this.slope[i];
+        for (let a = 0; a < emaN; a++) out[o++] = this.emaExt[i * emaN + a];
       }
       // A window with no valid reading (a short exposure, a dead channel) is NaN: the engine's gates decide.
-      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! : NaN;
-      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j]! > 0 ? this.rSum[i * RW + j]! / this.rN[i * RW + j]! : NaN;
+      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j] > 0 ? this.winSum[i * W + j] / this.winN[i * W + j] : NaN;
+      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j] > 0 ? this.rSum[i * RW + j] / this.rN[i * RW + j] : NaN;
     }
     for (let k = 0; k < this.env.length; k++) {
-      const i = this.env[k]!;
-      const meanB = this.envN[2 * i]! > 0 ? this.envSum[2 * i]! / this.envN[2 * i]! : NaN;
-      const meanE = this.envN[2 * i + 1]! > 0 ? this.envSum[2 * i + 1]! / this.envN[2 * i + 1]! : NaN;
+      const i = this.env[k];
+      const meanB = this.envN[2 * i] > 0 ? this.envSum[2 * i] / this.envN[2 * i] : NaN;
+      const meanE = this.envN[2 * i + 1] > 0 ? this.envSum[2 * i + 1] / this.envN[2 * i + 1] : NaN;
       out[o++] = meanE;
       out[o++] = meanE - meanB;
-      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j]! > 0 ? this.winSum[i * W + j]! / this.winN[i * W + j]! - meanB : NaN;
-      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j]! > 0 ? this.rSum[i * RW + j]! / this.rN[i * RW + j]! - meanB : NaN;
+      for (let j = 0; j < W; j++) out[o++] = this.winN[i * W + j] > 0 ? this.winSum[i * W + j] / this.winN[i * W + j] - meanB : NaN;
+      for (let j = 0; j < RW; j++) out[o++] = this.rN[i * RW + j] > 0 ? this.rSum[i * RW + j] / this.rN[i * RW + j] - meanB : NaN;
     }
     for (let i = 0; i < this.n; i++) {
-      const total = this.total[i]!;
+      const total = this.total[i];
       let g = 0;
-      if (total > 0 && this.railCount[i]! / total > limits.maxRailShare) g |= 1;
-      const valid = total - this.nanCount[i]!;
-      if (total === 0 || this.nanCount[i]! / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i] && this.flatNormal[i] === 0)) g |= 2;
-      if (this.spikes[i]! > limits.maxSpikes) g |= 4;
-      if (!isEnvironmentChannel(this.channels[i]!)) {
-        const r0 = this.r0[i]!;
+      if (total > 0 && this.railCount[i] / total > limits.maxRailShare) g |= 1;
+      const valid = total - this.nanCount[i];
+      if (total === 0 || this.nanCount[i] / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i] && this.flatNormal[i] === 0)) g |= 2;
+      if (this.spikes[i] > limits.maxSpikes) g |= 4;
+      if (!isEnvironmentChannel(this.channels[i])) {
+        const r0 = this.r0[i];
         if (r0 !== r0 || r0 === 0) g |= 2;
-        if (this.baselineDrift[i]! > limits.maxBaselineDrift) g |= 8;
+        if (this.baselineDrift[i] > limits.maxBaselineDrift) g |= 8;
       }
       gates[i] = g;
     }

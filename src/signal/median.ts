@@ -7,21 +7,21 @@ export function median(a: Float64Array, n: number): number {
   if (n % 2 === 1) return hi;
   // The lower middle is the largest entry left of mid after selection.
   let lo = -Infinity;
-  for (let i = 0; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
+  for (let i = 0; i < mid; i++) if (a[i] > lo) lo = a[i];
   return (lo + hi) / 2;
 }
 
 function select(a: Float64Array, left: number, right: number, k: number): number {
   while (right > left) {
-    const pivot = a[(left + right) >> 1]!;
+    const pivot = a[(left + right) >> 1];
     let i = left;
     let j = right;
     while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
       if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
+        const t = a[i];
+        a[i] = a[j];
         a[j] = t;
         i++;
         j--;
@@ -29,7 +29,7 @@ function select(a: Float64Array, left: number, right: number, k: number): number
     }
     if (k <= j) right = j;
     else if (k >= i) left = i;
-    else return a[k]!;
+    else return a[k];
   }
-  return a[left]!;
+  return a[left];
 }

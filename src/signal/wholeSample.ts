@@ -88,25 +88,25 @@ export class WholeSampleFeatures {
     this.frames++;
     const first = tS < this.firstS;
     for (let k = 0; k < n; k++) {
-      const v = values[this.index[k]!]!;
+      const v = values[this.index[k]];
       let kept = NaN;
-      if (v === v && v > this.railLow[k]! && v < this.railHigh[k]!) kept = v;
+      if (v === v && v > this.railLow[k] && v < this.railHigh[k]) kept = v;
       this.ring[row + k] = kept;
       if (kept !== kept) continue;
-      const c = ++this.count[k]!;
-      const dv = v - this.mean[k]!;
-      this.mean[k]! += dv / c;
-      const dv2 = v - this.mean[k]!;
-      this.m2[k]! += dv * dv2;
-      const dt = tS - this.meanT[k]!;
-      this.meanT[k]! += dt / c;
-      this.m2T[k]! += dt * (tS - this.meanT[k]!);
-      this.cTV[k]! += dt * dv2;
-      if (v < this.min[k]!) this.min[k] = v;
-      if (v > this.max[k]!) this.max[k] = v;
+      const c = ++this.count[k];
+      const dv = v - this.mean[k];
+      this.mean[k] += dv / c;
+      const dv2 = v - this.mean[k];
+      this.m2[k] += dv * dv2;
+      const dt = tS - this.meanT[k];
+      this.meanT[k] += dt / c;
+      this.m2T[k] += dt * (tS - this.meanT[k]);
+      this.cTV[k] += dt * dv2;
+      if (v < this.min[k]) this.min[k] = v;
+      if (v > this.max[k]) this.max[k] = v;
       if (first) {
-        this.firstSum[k]! += v;
-        this.firstN[k]!++;
+        this.firstSum[k] += v;
+        this.firstN[k]++;
       }
     }
   }
@@ -117,23 +117,23 @@ export class WholeSampleFeatures {
     const stored = Math.min(this.frames, this.lastFrames);
     let o = offset;
     for (let k = 0; k < n; k++) {
-      const c = this.count[k]!;
+      const c = this.count[k];
       let lastSum = 0;
       let lastN = 0;
       for (let j = 0; j < stored; j++) {
-        const v = this.ring[j * n + k]!;
+        const v = this.ring[j * n + k];
         if (v !== v) continue;
         lastSum += v;
         lastN++;
       }
-      out[o++] = c > 0 ? this.mean[k]! : NaN;
-      out[o++] = c > 0 ? Math.sqrt(this.m2[k]! / c) : NaN;
-      out[o++] = c > 0 ? this.min[k]! : NaN;
-      out[o++] = c > 0 ? this.max[k]! : NaN;
-      out[o++] = this.firstN[k]! > 0 ? this.firstSum[k]! / this.firstN[k]! : NaN;
+      out[o++] = c > 0 ? this.mean[k] : NaN;
+      out[o++] = c > 0 ? Math.sqrt(this.m2[k] / c) : NaN;
+      out[o++] = c > 0 ? this.min[k] : NaN;
+      out[o++] = c > 0 ? this.max[k] : NaN;
+      out[o++] = this.firstN[k] > 0 ? this.firstSum[k] / this.firstN[k] : NaN;
       out[o++] = lastN > 0 ? lastSum / lastN : NaN;
       // One reading, or all at one time: no trend, slope 0.
-      out[o++] = c > 0 ? (this.m2T[k]! > 0 ? (60 * this.cTV[k]!) / this.m2T[k]! : 0) : NaN;
+      out[o++] = c > 0 ? (this.m2T[k] > 0 ? (60 * this.cTV[k]) / this.m2T[k] : 0) : NaN;
     }
   }
 }

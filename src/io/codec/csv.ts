@@ -112,8 +112,8 @@ class CsvStreamDecoder implements CsvDecoder, LineSink {
       while (j < e && buf[j] !== 0x2c) j++;
       let a = i;
       let b = j;
-      while (a < b && isSpace(buf[a]!)) a++;
-      while (b > a && isSpace(buf[b - 1]!)) b--;
+      while (a < b && isSpace(buf[a])) a++;
+      while (b > a && isSpace(buf[b - 1])) b--;
       const v = this.num.field(buf, a, b);
       if (v === NOT_A_NUMBER && bad < 0) bad = n;
       values[n++] = v;

@@ -215,10 +215,10 @@ class StreamDecoder implements Enl1Decoder, LineSink {
   private expireHeld(nowMs: number, detail?: string): void {
     const held = this.held;
     let k = 0;
-    while (k < held.length && nowMs - held[k]!.atMs >= this.holdBackMs) k++;
+    while (k < held.length && nowMs - held[k].atMs >= this.holdBackMs) k++;
     if (k === 0) return;
     const why = detail ?? `no info line within ${this.holdBackMs} ms`;
-    for (let i = 0; i < k; i++) this.issue('no-info', held[i]!.text, why);
+    for (let i = 0; i < k; i++) this.issue('no-info', held[i].text, why);
     this.held = held.slice(k);
   }
 
@@ -269,7 +269,7 @@ class StreamDecoder implements Enl1Decoder, LineSink {
     const out = new Float64Array(this.slab.buffer, this.slabUsed * 8, n);
     this.slabUsed += n;
     const v = p.values;
-    for (let i = 0; i < n; i++) out[i] = v[i]!;
+    for (let i = 0; i < n; i++) out[i] = v[i];
     return out;
   }
 

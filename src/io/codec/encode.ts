@@ -70,7 +70,7 @@ export function encodeFrame(frame: Frame): string {
   }
   let body = `ENF,${frame.seq},${frame.tMs},${frame.phase}`;
   const v = frame.values;
-  for (let i = 0; i < v.length; i++) body += `,${formatValue(v[i]!)}`;
+  for (let i = 0; i < v.length; i++) body += `,${formatValue(v[i])}`;
   return encodeLine(body);
 }
 

@@ -62,10 +62,10 @@ export class LineParser {
     while (star > dollar && buf[star] !== 0x2a) star--;
     if (star === dollar) return this.fail('malformed', "no '*' checksum field");
     if (e - star !== 5) return this.fail('malformed', 'checksum field is not four hex digits');
-    const h0 = hexDigit(buf[star + 1]!);
-    const h1 = hexDigit(buf[star + 2]!);
-    const h2 = hexDigit(buf[star + 3]!);
-    const h3 = hexDigit(buf[star + 4]!);
+    const h0 = hexDigit(buf[star + 1]);
+    const h1 = hexDigit(buf[star + 2]);
+    const h2 = hexDigit(buf[star + 3]);
+    const h3 = hexDigit(buf[star + 4]);
     if ((h0 | h1 | h2 | h3) < 0) return this.fail('malformed', 'checksum field is not four upper-case hex digits');
     const want = (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
     const b0 = dollar + 1;
@@ -98,7 +98,7 @@ export class LineParser {
     const tMs = num.uint32(buf, i + 1, e);
     i = num.end;
     if (tMs < 0 || i === e || buf[i] !== 0x2c) return this.fail('malformed', 't_ms is not a uint32');
-    const phase = i + 1 < e ? PHASE_OF_BYTE[buf[i + 1]!] : undefined;
+    const phase = i + 1 < e ? PHASE_OF_BYTE[buf[i + 1]] : undefined;
     i += 2;
     if (phase === undefined || (i < e && buf[i] !== 0x2c)) return this.fail('malformed', 'phase is not one of I, B, E, R');
     this.seq = seq;
@@ -119,20 +119,20 @@ export class LineParser {
       if (neg) j++;
       const m0 = j;
       let mant = 0;
-      let d = buf[j]! - 0x30;
+      let d = buf[j] - 0x30;
       while (d >>> 0 <= 9) {
         mant = mant * 10 + d;
-        d = buf[++j]! - 0x30;
+        d = buf[++j] - 0x30;
       }
       let digits = j - m0;
       let frac = 0;
       if (d === -2) {
         // '.'
         const f0 = ++j;
-        d = buf[j]! - 0x30;
+        d = buf[j] - 0x30;
         while (d >>> 0 <= 9) {
           mant = mant * 10 + d;
-          d = buf[++j]! - 0x30;
+          d = buf[++j] - 0x30;
         }
         frac = j - f0;
         digits += frac;
@@ -140,7 +140,7 @@ export class LineParser {
       let v: number;
       if (digits > 0 && digits <= 15 && (j === e || d === -4)) {
         // ',' is 0x2c, 0x30 - 4.
-        v = frac === 0 ? mant : mant / pow10[frac]!;
+        v = frac === 0 ? mant : mant / pow10[frac];
         if (neg) v = -v;
         i = j;
       } else {
@@ -204,8 +204,8 @@ export class LineParser {
   private parseAck(fields: string): LineType {
     const parts = fields.split(',');
     if (parts.length < 2) return this.fail('malformed', 'ack needs a command and OK or ERR');
-    const command = parts[0]!;
-    const status = parts[1]!;
+    const command = parts[0];
+    const status = parts[1];
     if (!isTextField(command)) return this.fail('malformed', 'ack command is empty or not printable');
     if (status !== 'OK' && status !== 'ERR') return this.fail('malformed', `ack status ${JSON.stringify(status)} is not OK or ERR`);
     if (parts.length > 3) return this.fail('malformed', 'ack has fields after its detail');
@@ -218,7 +218,7 @@ export class LineParser {
 
   private parseCommand(fields: string): LineType {
     const parts = fields.split(',');
-    const word = parts[0]!;
+    const word = parts[0];
     if (word === 'START') {
       const id = parts[1];
       if (parts.length !== 2 || id === undefined || !isTextField(id) || id.length > MAX_SAMPLE_ID_CHARS) {

@@ -83,7 +83,7 @@ export class LineSplitter {
       const end = nl < 0 ? n : nl;
       if (this.discarding) {
         this.discarded += end - pos;
-        if (end > pos) this.lastByte = chunk[end - 1]!;
+        if (end > pos) this.lastByte = chunk[end - 1];
         if (nl < 0) return;
         this.discarding = false;
         this.sink.tooLong(this.buf, Math.min(this.len, EXCERPT_CHARS), this.discarded - (this.lastByte === 0x0d ? 1 : 0));
@@ -101,10 +101,10 @@ export class LineSplitter {
       if (this.len + take > cap) {
         // Too long whatever follows: keep the head for the excerpt, count the rest.
         const room = Math.max(0, EXCERPT_CHARS - this.len);
-        for (let k = 0, m = Math.min(room, take); k < m; k++) this.buf[this.len + k] = chunk[pos + k]!;
+        for (let k = 0, m = Math.min(room, take); k < m; k++) this.buf[this.len + k] = chunk[pos + k];
         const total = this.len + take;
         this.len = Math.min(EXCERPT_CHARS, total);
-        this.lastByte = chunk[end - 1]!;
+        this.lastByte = chunk[end - 1];
         if (nl >= 0) {
           this.sink.tooLong(this.buf, this.len, total - (this.lastByte === 0x0d ? 1 : 0));
           this.len = 0;
@@ -119,7 +119,7 @@ export class LineSplitter {
       const line = this.buf;
       // A view plus memcpy beats a byte loop beyond a few dozen bytes.
       if (take > 48) line.set(nl < 0 && pos === 0 ? chunk : chunk.subarray(pos, end), this.len);
-      else for (let k = 0, o = this.len; k < take; k++) line[o + k] = chunk[pos + k]!;
+      else for (let k = 0, o = this.len; k < take; k++) line[o + k] = chunk[pos + k];
       this.len += take;
       if (nl < 0) return;
       const len = this.len;

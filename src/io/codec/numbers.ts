@@ -45,7 +45,7 @@ export class NumberScanner {
     let exp10 = 0;
     let d = 0;
     while (i < e) {
-      d = buf[i]! - 0x30;
+      d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
       if (sig > 0 || d !== 0) {
         mant = mant * 10 + d;
@@ -57,7 +57,7 @@ export class NumberScanner {
     if (i < e && buf[i] === 0x2e) {
       i++;
       while (i < e) {
-        d = buf[i]! - 0x30;
+        d = buf[i] - 0x30;
         if (d < 0 || d > 9) break;
         if (sig > 0 || d !== 0) {
           mant = mant * 10 + d;
@@ -79,7 +79,7 @@ export class NumberScanner {
       let ex = 0;
       let edigits = 0;
       while (i < e) {
-        d = buf[i]! - 0x30;
+        d = buf[i] - 0x30;
         if (d < 0 || d > 9) break;
         if (ex < 100000) ex = ex * 10 + d;
         edigits++;
@@ -90,7 +90,7 @@ export class NumberScanner {
     }
     this.end = i;
     if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
-      const v = exp10 < 0 ? mant / POW10[-exp10]! : mant * POW10[exp10]!;
+      const v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
       return neg ? -v : v;
     }
     if (sig === 0) return neg ? -0 : 0;
@@ -110,7 +110,7 @@ export class NumberScanner {
     let v = 0;
     let i = s;
     while (i < e) {
-      const d = buf[i]! - 0x30;
+      const d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
       v = v * 10 + d;
       i++;

@@ -17,7 +17,7 @@ export function excerpt(buf: Uint8Array, s: number, e: number, totalBytes = e - 
   let out = '';
   let i = s;
   for (; i < e && out.length < EXCERPT_CHARS; i++) {
-    const b = buf[i]!;
+    const b = buf[i];
     out += b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : `\\x${HEX[b >>> 4]}${HEX[b & 15]}`;
   }
   return i - s < totalBytes ? `${out}...` : out;

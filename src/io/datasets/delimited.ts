@@ -24,7 +24,7 @@ function splitLine(line: string, delimiter: string): string[] {
   let cell = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quoted) {
       if (c === '"' && line[i + 1] === '"') {
         cell += '"';
@@ -53,7 +53,7 @@ export function toCommaCsv(text: string, delimiter: Delimiter): string {
   if (delimiter === ',') return text;
   const lines = text.split('\n');
   for (let k = 0; k < lines.length; k++) {
-    const raw = lines[k]!;
+    const raw = lines[k];
     const cr = raw.endsWith('\r');
     const line = cr ? raw.slice(0, -1) : raw;
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;

@@ -131,7 +131,7 @@ export async function importKindOf(path: string, delimiter: Delimiter = ','): Pr
   if (listed.length === 0) return null;
   // The first file decides (label folders' files come first), and only a recording's header (no label column,
   // not a frames header) makes the folder one: a folder of the project's own files keeps its reading.
-  return (await isRecordingFile(listed[0]!.path, delimiter)) ? 'recordings' : null;
+  return (await isRecordingFile(listed[0].path, delimiter)) ? 'recordings' : null;
 }
 
 /** A `.bmerawdata` file (and its `.bmelabelinfo`, when there is one) as a feature table. */

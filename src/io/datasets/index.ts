@@ -240,9 +240,9 @@ export function concatFeatureTables(tables: readonly FeatureTable[], source?: st
     row += table.count;
     // loops, not push(...): a spread of more than about 100,000 rows overflows the call stack
     for (let i = 0; i < table.count; i++) {
-      labels.push(table.labels[i]!);
-      samples.push(table.samples[i]!);
-      groups.push(table.groups[i]!);
+      labels.push(table.labels[i]);
+      samples.push(table.samples[i]);
+      groups.push(table.groups[i]);
     }
   }
   return ok({ source: source ?? tables.map((table) => table.source).join(','), featureNames, width, count, x, labels, samples, groups });

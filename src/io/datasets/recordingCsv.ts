@@ -63,7 +63,7 @@ function readHeader(cells: readonly string[]): Layout | string {
   for (let j = 0; j < cells.length; j++) {
     if (j === timeColumn || j === phaseColumn) continue;
     if (cells[j] === '') return `header: column ${j + 1} has no name`;
-    const name = ENVIRONMENT[lower[j]!] ?? cells[j]!;
+    const name = ENVIRONMENT[lower[j]] ?? cells[j];
     if (seen.has(name)) return `header: two columns are channel ${quoteCell(name)}`;
     seen.add(name);
     channelColumns.push(j);
@@ -107,7 +107,7 @@ export function parseRecordingCsv(
     if (over !== null) return issue(line.number, over);
     let tS = frames.length;
     if (layout.timeColumn >= 0) {
-      const cell = cells[layout.timeColumn]!;
+      const cell = cells[layout.timeColumn];
       tS = parseDecimal(cell, 0, cell.length) * layout.timeScale;
       if (!Number.isFinite(tS)) return issue(line.number, `time ${quoteCell(cell)} is not a finite number`);
       if (!(tS > lastT)) return issue(line.number, `time ${quoteCell(cell)} does not rise (the row before: ${lastT / layout.timeScale})`);
@@ -115,13 +115,13 @@ export function parseRecordingCsv(
     lastT = tS;
     let phase: Phase | null = null;
     if (layout.phaseColumn >= 0) {
-      const cell = cells[layout.phaseColumn]!;
+      const cell = cells[layout.phaseColumn];
       if (!(PHASES as readonly string[]).includes(cell)) return issue(line.number, `phase ${quoteCell(cell)} is not one of I, B, E, R`);
       phase = cell as Phase;
     }
     const values = new Float64Array(layout.channels.length);
     for (let k = 0; k < layout.channelColumns.length; k++) {
-      const cell = cells[layout.channelColumns[k]!]!;
+      const cell = cells[layout.channelColumns[k]];
       if (cell === '' || isNanCell(cell)) {
         values[k] = NaN;
         continue;
@@ -143,7 +143,7 @@ export function joinRecordings(
   files: readonly { readonly path: string; readonly sample: string; readonly channels: readonly string[]; readonly frames: readonly RecordedFrame[] }[],
 ): Result<FramesRecording> {
   if (files.length === 0) return fail({ file: source, line: 0, reason: 'no recordings (.csv files) in the folder' });
-  const first = files[0]!;
+  const first = files[0];
   const frames: RecordedFrame[] = [];
   for (const f of files) {
     if (f.channels.join() !== first.channels.join()) {
