@@ -1,4 +1,5 @@
 /** Shared vocabulary of the engine: what flows from bytes to verdicts. */
+import type { CycleEnded, CycleEndIssue } from './io/cycleEnd.js';
 
 /** Phase of a sampling cycle: idle, baseline (clean air), exposure (sample air), recovery. */
 export type Phase = 'I' | 'B' | 'E' | 'R';
@@ -229,7 +230,27 @@ export interface VerdictEvent {
    * by versions before it.
    */
   readonly pcaScores?: readonly number[] | null;
+  /**
+   * When the verdict was decided: seconds into the cycle (the rig's clock, from the cycle's first frame to the
+   * frame that brought the verdict: 90 for a model that decides when the default cycle's exposure ends, 150 for
+   * one that decides when its recovery ends). Always set by the engine; absent in verdicts recorded before it.
+   */
+  readonly decidedAtS?: number;
+  /** The checkpoint the verdict came at (`VerdictCheckpoint`). Set as `decidedAtS` is. */
+  readonly checkpoint?: VerdictCheckpoint;
+  /**
+   * True for a verdict of an early checkpoint of the engine's early plan (`EngineCoreOptions.early`): the cycle
+   * got no other verdict, and the rig may have been told to end it. False otherwise. Set as `decidedAtS` is.
+   */
+  readonly early?: boolean;
 }
+
+/**
+ * Where in the cycle a verdict was decided: the exposure's end (a model of the exposure), the recovery's end (a
+ * model of the recovery too), the baseline's end (a cycle with no exposure: inconclusive), a cut (disconnect,
+ * reboot, STOP) or the end of the data with the cycle still open.
+ */
+export type VerdictCheckpoint = 'baseline-end' | 'exposure-end' | 'recovery-end' | 'cut' | 'data-end';
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
 export type EngineEvent =
@@ -276,7 +297,20 @@ export type EngineEvent =
    * judged. `judging` says whether cycles are judged from now on; when false, `reason` says why (channels not the
    * model's, a rate or channel count beyond RIG_INFO_LIMITS) and frames are ignored until an info line that fits.
    */
-  | { readonly type: 'rig-changed'; readonly atMs: number; readonly judging: boolean; readonly change: string; readonly reason: string };
+  | { readonly type: 'rig-changed'; readonly atMs: number; readonly judging: boolean; readonly change: string; readonly reason: string }
+  /**
+   * After an early verdict on `sample`, the engine told the rig to end the cycle (ENL/1 END with `reason`, the
+   * verdict): `ended` is where the rig took it (null when it did not), `issue` why not (null when it did): an
+   * `unsupported` rig keeps full cycles. A recorder takes `ended` (`recorder.cycleEnd`).
+   */
+  | {
+      readonly type: 'cycle-end';
+      readonly atMs: number;
+      readonly sample: string;
+      readonly reason: string;
+      readonly ended: CycleEnded | null;
+      readonly issue: CycleEndIssue | null;
+    };
 
 export type EngineEventType = EngineEvent['type'];
 

@@ -13,8 +13,9 @@ import type { SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
 import { numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
 import { createProgress } from './progress.js';
+import { checkEarlyOnly, DEMO_EARLY_USAGE, runDemoEarly } from './demoEarly.js';
 
-const usage = `Usage: enose demo [--at-exposure-end | --shipped default|exposure | --model model.json] [--containers N] [--eval-seed S] [--adapt] [--json]
+const usage = `Usage: enose demo [--at-exposure-end | --shipped default|exposure | --model model.json | --early] [--containers N] [--eval-seed S] [--adapt] [--json]
 
 The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
 whose days 1 to 20 trained the shipped models), streams every frame through the streaming engine with the
@@ -35,6 +36,7 @@ Options:
   --adapt             adaptation during operation on the evaluation set (as watch --adapt, watchdog
                       included); the summary says whether the watchdog stopped it
   --json              print the two summaries as one JSON object
+${DEMO_EARLY_USAGE}
   -h, --help          this help
 `;
 
@@ -57,7 +59,11 @@ export const demoCommand: Command = {
       json: { type: 'boolean' },
       adapt: { type: 'boolean' },
       'eval-seed': { type: 'string' },
+      early: { type: 'boolean' },
+      'purge-s': { type: 'string' },
     });
+    checkEarlyOnly(parsed);
+    if (parsed.values['early'] === true) return runDemoEarly(parsed, ctx);
     if (parsed.values['after-recovery'] === true) {
       throw new EnoseError('bad-option', '--after-recovery is gone: the default model decides when the recovery ends (drop the option; --at-exposure-end for the other)');
     }

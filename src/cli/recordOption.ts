@@ -2,11 +2,14 @@
 import { existsSync } from 'node:fs';
 import { EnoseError } from '../errors.js';
 import { createRecorder, type Recorder } from '../io/recording.js';
+import type { CycleEnded } from '../io/cycleEnd.js';
 import type { EngineEvent } from '../types.js';
 import type { CommandContext } from './args.js';
 
 export interface LiveRecorder {
   write(event: EngineEvent): void;
+  /** Where and why the rig ended a cycle early (`recorder.cycleEnd`); nothing before the recording has begun. */
+  cycleEnd(ended: CycleEnded): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,9 @@ export function liveRecorder(command: string, dir: string | undefined, modelId: 
         });
       }
       recorder.write(event);
+    },
+    cycleEnd(ended) {
+      recorder?.cycleEnd(ended);
     },
     async close() {
       await recorder?.close();

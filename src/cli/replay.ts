@@ -40,7 +40,8 @@ export function parseSpeed(raw: string | undefined): ReplaySpeed {
 export function verdictText(v: VerdictEvent): string {
   const top = v.class === null ? 'no class' : `${v.class} (${((v.probabilities[v.class] ?? 0) * 100).toFixed(1)}%)`;
   const label = v.label !== undefined ? `  [label ${v.label}]` : '';
-  return `${v.sample}: ${v.verdict ?? 'class only'}, ${top}; ${v.reasons.join(', ')}; frames ${v.frames.first}..${v.frames.last} (${v.frames.count}); ${v.latencyMs.toFixed(3)} ms${label}`;
+  const early = v.early === true ? `; early, at ${v.decidedAtS ?? '?'} s (${v.checkpoint ?? '?'})` : '';
+  return `${v.sample}: ${v.verdict ?? 'class only'}, ${top}; ${v.reasons.join(', ')}; frames ${v.frames.first}..${v.frames.last} (${v.frames.count}); ${v.latencyMs.toFixed(3)} ms${early}${label}`;
 }
 
 export function otherEventText(e: EngineEvent): string | null {
@@ -57,6 +58,10 @@ export function otherEventText(e: EngineEvent): string | null {
       return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
     case 'rig-changed':
       return `rig changed (${e.change}): ${e.judging ? 'judging' : 'NOT judging'}: ${e.reason}`;
+    case 'cycle-end':
+      return e.ended !== null
+        ? `cycle ${e.sample} ended on the rig (${e.reason}; last frame ${e.ended.seq ?? '-'} in ${e.ended.phase ?? '-'})`
+        : `cycle ${e.sample} not ended on the rig: ${e.issue?.kind ?? 'unknown'}`;
     case 'adaptation-stopped':
       return `adaptation stopped after ${e.sample}: ${e.addedAlarms} of the last ${e.watchSamples} samples flagged by the adapted model were clear for the parent (${e.accepted} clear samples accepted, largest shift ${e.largestShiftSd.toFixed(2)} sd); the parent model judges from now on`;
     default:

@@ -11,6 +11,7 @@ import { envArguments } from './envOptions.js';
 import { ACCESS_LOG_USAGE, commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
+import { cycleEndFollower, EARLY_OPTIONS, EARLY_USAGE, earlyFromArgs } from './earlyOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
@@ -46,6 +47,7 @@ ${TOKEN_USAGE}
 ${ACCESS_LOG_USAGE}
 ${LOG_USAGE}
   --start-timeout-s <s>  a requested cycle the rig has not started by then fails        [default: 15]
+${EARLY_USAGE}
   -h, --help             this help
 
 Every option can also come from the environment: ENOSE_<OPTION> (ENOSE_MODEL, ENOSE_REPLAY, ENOSE_PORT,
@@ -95,6 +97,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'latency-budget-ms': { type: 'string' },
   station: { type: 'string' },
   'start-timeout-s': { type: 'string' },
+  ...EARLY_OPTIONS,
 };
 
 export const serveCommand: Command = {
@@ -138,6 +141,7 @@ export const serveCommand: Command = {
 
     const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.id, source.description, ctx);
 
+    const followEnds = cycleEndFollower('serve', ctx, recorder);
     const slot = lateEngine(model.id);
     const station = stationFromArgs('serve', parsed, slot, ctx);
     let service;
@@ -152,10 +156,12 @@ export const serveCommand: Command = {
         sseStallS,
         latencyBudgetMs,
         ...stationOption(parsed),
+        ...earlyFromArgs('serve', parsed, model),
         ...(parsed.values['access-log'] === true && { accessLog: log.access }),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);
+          followEnds(e);
           // Once a run: also on the event stream (/v1/events, type rig-mismatch) for the page and clients.
           if (e.type === 'rig-mismatch') ctx.stderr(`enose serve: warning: ${e.message}\n`);
           if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose serve: warning: not judging: ${e.reason}\n`);

@@ -7,6 +7,7 @@ import { envArguments } from './envOptions.js';
 import { commandLog, LOG_OPTIONS, LOG_USAGE, logFormatFromArgs } from './logger.js';
 import { numberOption, parseCommand, requireString, stringOption, type Command, type OptionSpec } from './args.js';
 import { liveRecorder } from './recordOption.js';
+import { cycleEndFollower, EARLY_OPTIONS, EARLY_USAGE, earlyFromArgs } from './earlyOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, SERIAL_USAGE, serialSourceFromArgs } from './serialOptions.js';
 import { lateEngine, STATION_OPTIONS, STATION_USAGE, stationFromArgs } from './stationOptions.js';
@@ -33,6 +34,7 @@ Options:
                          container simulator it does so for every model measured (datasets/README.md)
   --adapted-out <file>   with --adapt: write the model as adaptation left it, at the end
   --json                 one engine event per line (all types), else one line per verdict and link event
+${EARLY_USAGE}
 ${LOG_USAGE}
   -h, --help             this help
 
@@ -56,6 +58,7 @@ export const WATCH_OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
   adapt: { type: 'boolean' },
   'adapted-out': { type: 'string' },
+  ...EARLY_OPTIONS,
   ...LOG_OPTIONS,
 };
 
@@ -75,6 +78,7 @@ export const watchCommand: Command = {
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.id, source.description, ctx);
     const print = eventPrinter(ctx, json, 'watch');
+    const followEnds = cycleEndFollower('watch', ctx, recorder);
     const slot = lateEngine(model.id);
     const station = stationFromArgs('watch', parsed, slot, ctx);
     const engine = createEngine({
@@ -85,9 +89,11 @@ export const watchCommand: Command = {
       latencyBudgetMs,
       ...stationOption(parsed),
       adaptation: adapt.on,
+      ...earlyFromArgs('watch', parsed, model),
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
         recorder?.write(e);
+        followEnds(e);
         print(e);
         station?.onEvent(e);
       },

@@ -137,3 +137,21 @@ export class CycleEnder {
     p.resolve(result);
   }
 }
+
+/**
+ * `tap` (a wrapper around `source`, e.g. one that watches its events) with `source`'s `endCycle` and
+ * `endSupported` when it has them, so that the engine can still end the rig's cycles through the wrapper.
+ */
+export function withCycleEnding(tap: FrameSource, source: FrameSource): FrameSource {
+  if (!canEndCycles(source)) return tap;
+  const ending: FrameSource & CycleEnding = {
+    description: tap.description,
+    send: (command) => tap.send(command),
+    run: (emit, signal) => tap.run(emit, signal),
+    endCycle: (reason) => source.endCycle(reason),
+    get endSupported() {
+      return source.endSupported;
+    },
+  };
+  return ending;
+}

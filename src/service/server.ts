@@ -29,6 +29,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
+import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
+import { withCycleEnding } from '../io/cycleEnd.js';
 import { eventToJson } from '../io/eventJson.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
@@ -57,6 +59,8 @@ export interface ScannerServiceOptions {
   readonly token?: string | null;
   /** @default 5 */
   readonly latencyBudgetMs?: number;
+  /** An early plan (`EngineOptions.early`): early verdicts, and the rig told to end those cycles. @default none */
+  readonly early?: EngineEarlyOption;
   /** The station each verdict names. @default the rig's id */
   readonly stationId?: string;
   /** Wall clock in epoch ms (verdicts' `wallTime`, sample times). @default Date.now */
@@ -174,7 +178,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
 
   // The engine sees the source through a tap: after each source event the service follows a model switch, and a
   // refused START (an `ack` the engine does not pass on) fails the request at once.
-  const observed: FrameSource = {
+  const observed: FrameSource = withCycleEnding({
     description: source.description,
     send: (command) => source.send(command),
     run: (emit, signal) =>
@@ -187,7 +191,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
           if (record) failRequest(record, `the rig refused the cycle: ${event.detail || 'error'}`);
         }
       }, signal),
-  };
+  }, source);
 
   warmUp(model);
   const engine = createEngine({
@@ -196,6 +200,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     queue: false,
     emitFrames: true,
     latencyBudgetMs: options.latencyBudgetMs ?? 5,
+    ...(options.early !== undefined && { early: options.early }),
     ...(options.stationId !== undefined && { stationId: options.stationId }),
     ...(options.wallClock !== undefined && { wallClock: options.wallClock }),
     onEvent: onEngineEvent,
