@@ -114,6 +114,7 @@ export const serveCommand: Command = {
     const portGiven = stringOption(parsed, 'port') !== undefined;
     if ((replayPath !== undefined) === portGiven) throw new EnoseError('bad-usage', 'give one of --port or --replay (see enose serve --help)');
     const model = loadModel(parsed, requireString('serve', parsed, 'model'));
+    const early = earlyFromArgs('serve', parsed, model);
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
     const token = tokenFromArgs('serve', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
     const maxSseClients = numberOption('serve', parsed, 'max-sse-clients', { integer: true, min: 1, max: 100_000 }) ?? 100;
@@ -156,7 +157,7 @@ export const serveCommand: Command = {
         sseStallS,
         latencyBudgetMs,
         ...stationOption(parsed),
-        ...earlyFromArgs('serve', parsed, model),
+        ...early,
         ...(parsed.values['access-log'] === true && { accessLog: log.access }),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {

@@ -72,6 +72,7 @@ export const watchCommand: Command = {
     const ctx = commandLog('watch', logFormatFromArgs(parsed), plainCtx, stringOption(parsed, 'station')).ctx;
     const adapt = adaptOptions(parsed);
     const model = loadModel(parsed, requireString('watch', parsed, 'model'));
+    const early = earlyFromArgs('watch', parsed, model);
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });
     const latencyBudgetMs = numberOption('watch', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const json = parsed.values['json'] === true;
@@ -89,7 +90,7 @@ export const watchCommand: Command = {
       latencyBudgetMs,
       ...stationOption(parsed),
       adaptation: adapt.on,
-      ...earlyFromArgs('watch', parsed, model),
+      ...early,
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
         recorder?.write(e);
