@@ -39,7 +39,8 @@ import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './aut
 import { EventHub } from './hub.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { pageModelOf } from './pageModel.js';
+import { pageModelOf, pageModelWithEarly } from './pageModel.js';
+import { resolveEarlyPlan } from '../engine/earlyPlanSchema.js';
 import { matchRoute, ROUTES, sendJson, type ServiceContext } from './routes.js';
 import { answerClientError, parseRequestTarget } from './requestTarget.js';
 import { postSample } from './samplesPost.js';
@@ -115,7 +116,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   // The model the engine judges with: the one it started with until a roll-out (engine.setModel) takes effect at
   // a cycle start; /v1/model, /v1/health, the metrics and the OpenAPI document follow it.
   let current = model;
-  let pageModelJson = JSON.stringify(pageModelOf(model));
+  let pageModelJson = JSON.stringify(options.early ? pageModelWithEarly(model, resolveEarlyPlan(options.early, model).checkpointModels) : pageModelOf(model));
   const apiJson = (m: ModelBundle) => JSON.stringify(openApiDocument(ROUTES, { version: options.version ?? '0', modelId: m.id }));
   let openApiJson = apiJson(model);
 
