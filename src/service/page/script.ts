@@ -95,7 +95,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   // Seconds (of rig time) until the running cycle's verdict: the rest of this phase and the phases after it, up
   // to the one whose end brings the verdict (the exposure or the recovery, by model). Phase lengths as the rig
   // ran them in the last cycle, else as the model's features expect them. Null when not known.
-  // `until` ('exposure' or 'recovery'): the end of that phase instead (an early checkpoint).
+  // until ('exposure' or 'recovery'): the end of that phase instead (an early checkpoint).
   function etaS(until) {
     var m = st.model;
     if (!m || !m.cycle || !st.inCycle || st.judged || st.frames.length === 0) return null;
