@@ -8,6 +8,7 @@ import { createReplaySource, type ReplaySpeed } from '../io/replay.js';
 import type { EngineEvent, VerdictEvent } from '../types.js';
 import { parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import { DELIMITER_HELP, DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { EARLY_OPTIONS, EARLY_USAGE, earlyFromArgs } from './earlyOption.js';
 
 const usage = `Usage: enose replay <recording dir | frames.csv | recordings> --model model.json [--speed max|realtime|<factor>] [--json]
 
@@ -25,6 +26,7 @@ Options:
                      watchdog): the same recording gives the same verdicts
   --adapted-out <f>  with --adapt: write the model as adaptation left it (its lineage names the parent)
 ${DELIMITER_HELP}
+${EARLY_USAGE}
   -h, --help         this help
 
 ${MODEL_TRUST_USAGE}`;
@@ -116,11 +118,13 @@ export const replayCommand: Command = {
       'adapted-out': { type: 'string' },
       ...DELIMITER_OPTION,
       ...MODEL_TRUST_OPTIONS,
+      ...EARLY_OPTIONS,
     });
     const adapt = adaptOptions(parsed);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
     const modelPath = requireString('replay', parsed, 'model');
     const model = loadModel(parsed, modelPath);
+    const early = earlyFromArgs('replay', parsed, model);
     const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
     const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
@@ -137,6 +141,7 @@ export const replayCommand: Command = {
       signal: ctx.signal,
       emitFrames: json,
       adaptation: adapt.on,
+      ...early,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
         if (e.type === 'rig-changed' && !e.judging) unjudged ??= e.reason;
