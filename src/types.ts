@@ -1,5 +1,4 @@
 /** Shared vocabulary of the engine: what flows from bytes to verdicts. */
-import type { CycleEnded, CycleEndIssue } from './io/cycleEnd.js';
 
 /** Phase of a sampling cycle: idle, baseline (clean air), exposure (sample air), recovery. */
 export type Phase = 'I' | 'B' | 'E' | 'R';
@@ -141,6 +140,40 @@ export interface FrameSource {
   run(emit: (event: SourceEvent) => void, signal: AbortSignal): Promise<void>;
   /** Sends a command to the rig. Sources without a rig (replay, memory) reject with EnoseError('bad-usage'). */
   send(command: RigCommand): Promise<void>;
+}
+
+/** Where and why the rig ended a cycle (ENL/1 END; src/io/cycleEnd.ts). */
+export interface CycleEnded {
+  readonly reason: string;
+  /** Phase of the last frame before the rig's ack (B, E or R: what END cut), null before any frame. */
+  readonly phase: Phase | null;
+  /** Seq of that frame, null before any frame. */
+  readonly seq: number | null;
+  /** Host time the ack arrived (performance.now()). */
+  readonly atMs: number;
+}
+
+export type CycleEndIssueKind = 'unsupported' | 'refused' | 'timeout' | 'not-connected';
+
+export interface CycleEndIssue {
+  readonly kind: CycleEndIssueKind;
+  readonly detail: string;
+}
+
+/** `Result<CycleEnded, CycleEndIssue>` (errors.ts), spelled out: the vocabulary imports nothing. */
+export type CycleEndResult = { readonly ok: true; readonly value: CycleEnded } | { readonly ok: false; readonly error: CycleEndIssue };
+
+/** A source that can tell its rig to end the cycle in progress (src/io/cycleEnd.ts says how). */
+export interface CycleEnding {
+  /** Sends END with `reason` (`clear`, `suspicious`, ...) and resolves on the rig's answer. */
+  endCycle(reason: string): Promise<CycleEndResult>;
+  /** Whether the rig takes END: null until it answered one on this connection (the host keeps full cycles while false). */
+  readonly endSupported: boolean | null;
+}
+
+/** A source with `endCycle` (serial, replay, replay rig), not one without (memory). */
+export function canEndCycles(source: FrameSource): source is FrameSource & CycleEnding {
+  return typeof (source as Partial<CycleEnding>).endCycle === 'function';
 }
 
 /** Why a verdict is what it is: stable, machine-readable reason codes. */

@@ -4,8 +4,7 @@
  * and reports the rig's answer as a `cycle-end` event (a recorder takes its `ended`). A rig known not to take
  * END (`endSupported === false`) is not asked again: it keeps full cycles, and the event said so once.
  */
-import { canEndCycles } from '../io/cycleEnd.js';
-import type { EngineEvent, FrameSource, VerdictEvent } from '../types.js';
+import { canEndCycles, type EngineEvent, type FrameSource, type VerdictEvent } from '../types.js';
 
 /**
  * Returns the `onEarly` hook of an engine on `source`, or null for a source that cannot end cycles (memory).
