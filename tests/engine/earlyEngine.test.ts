@@ -178,3 +178,47 @@ describe(`the shipped plan in the engine, ${CONTAINERS} evaluation-day container
     console.info(`lenient plan: ${verdicts.filter((v) => v.early).length} early verdicts, ${heldBack} low scores held back (not a clean clear)`);
   });
 });
+
+describe('the early engine allocates nothing per frame of its own', () => {
+  it('100,000 exposure frames: the early engine grows the heap no more than its two cores do alone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ensureBuilt } = await import('../helpers/pty.js');
+    ensureBuilt();
+    const heapDelta = (which: 'early' | 'default' | 'exposure'): number => {
+      const script = `
+        import { EarlyEngineCore } from './dist/engine/earlyCore.js';
+        import { EngineCore } from './dist/engine/core.js';
+        import { SHIPPED_EARLY_PLAN } from './dist/shipped/earlyPlan.js';
+        import { simulationEvents } from './dist/sim/events.js';
+        import { createSimulation } from './dist/sim/simulate.js';
+        import { readModelFile } from './dist/io/modelFile.js';
+        const [final, exposure] = ${JSON.stringify(SHIPPED_MODELS.map((m) => resolve(REPO_ROOT, m.path)))}.map((p) => readModelFile(p).value);
+        let verdicts = 0;
+        const sink = (e) => { if (e.type === 'verdict') verdicts++; };
+        const core = '${which}' === 'early' ? new EarlyEngineCore(final, { plan: SHIPPED_EARLY_PLAN, models: [exposure] }, { emitFrames: false }, sink)
+          : new EngineCore('${which}' === 'exposure' ? exposure : final, { emitFrames: false }, sink);
+        // Into the exposure of the first container, then the same exposure frame again and again (one object).
+        let frame = null;
+        for (const e of simulationEvents(createSimulation({ seed: 7, containers: 1 }))) {
+          if (e.type === 'frame' && e.phase === 'E' && e.tMs > 40000) { frame = { ...e, values: Float64Array.from(e.values) }; break; }
+          core.push(e);
+        }
+        for (let i = 0; i < 100000; i++) { frame.seq++; core.push(frame); }
+        globalThis.gc();
+        const before = process.memoryUsage().heapUsed;
+        for (let i = 0; i < 100000; i++) { frame.seq++; core.push(frame); }
+        const delta = process.memoryUsage().heapUsed - before;
+        console.log(JSON.stringify({ verdicts, delta }));`;
+      const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const { verdicts, delta } = JSON.parse(r.stdout) as { verdicts: number; delta: number };
+      expect(verdicts).toBe(0); // still in the exposure: no checkpoint reached
+      return delta;
+    };
+    const alone = heapDelta('default') + heapDelta('exposure');
+    const early = heapDelta('early');
+    console.info(`heap growth over 100,000 frames: each model's core alone ${alone} B together, the early engine ${early} B`);
+    // The wrapper forwards each event to each core: anything of its own per frame (an object: 1.6 MB or more) shows.
+    expect(early).toBeLessThan(alone + 400_000);
+  });
+});
