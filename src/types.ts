@@ -266,7 +266,8 @@ export interface VerdictEvent {
   /**
    * When the verdict was decided: seconds into the cycle (the rig's clock, from the cycle's first frame to the
    * frame that brought the verdict: 90 for a model that decides when the default cycle's exposure ends, 150 for
-   * one that decides when its recovery ends). Always set by the engine; absent in verdicts recorded before it.
+   * one that decides when its recovery ends; at the end of the data, one frame period after the last frame). Always
+   * set by the engine; absent in verdicts recorded before it.
    */
   readonly decidedAtS?: number;
   /** The checkpoint the verdict came at (`VerdictCheckpoint`). Set as `decidedAtS` is. */
@@ -280,10 +281,10 @@ export interface VerdictEvent {
 
 /**
  * Where in the cycle a verdict was decided: the exposure's end (a model of the exposure), the recovery's end (a
- * model of the recovery too), the baseline's end (a cycle with no exposure: inconclusive), a cut (disconnect,
- * reboot, STOP) or the end of the data with the cycle still open.
+ * model of the recovery too), the baseline's end (a cycle with no exposure: inconclusive), or a cut (disconnect,
+ * reboot, STOP). The end of the data (a recording's last cycle) ends the phase the cycle is in.
  */
-export type VerdictCheckpoint = 'baseline-end' | 'exposure-end' | 'recovery-end' | 'cut' | 'data-end';
+export type VerdictCheckpoint = 'baseline-end' | 'exposure-end' | 'recovery-end' | 'cut';
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
 export type EngineEvent =

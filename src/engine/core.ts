@@ -235,7 +235,11 @@ export class EngineCore {
   /** End of the source: a cycle still in its exposure is judged on what it has; one in baseline is too short. */
   end(): void {
     if (this.tracker.open) {
-      this.decidedAt('data-end', this.tracker.tS);
+      // The end of the data ends the phase the cycle is in, one frame period after its last frame (as the next frame
+      // would have): a recording's last cycle is decided where the same cycle played live is.
+      const t = this.tracker;
+      const periodS = this.info && this.info.rateHz > 0 ? 1 / this.info.rateHz : 0;
+      this.decidedAt(phaseEnd(t.phase), t.tS + periodS);
       this.judge(this.now());
       this.tracker.close();
     }
@@ -301,7 +305,7 @@ export class EngineCore {
     if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample)) {
-      this.decidedAt(t.phase === 'R' ? 'recovery-end' : t.phase === 'E' ? 'exposure-end' : 'baseline-end', t.secondsAt(event.tMs));
+      this.decidedAt(phaseEnd(t.phase), t.secondsAt(event.tMs));
       this.judge(event.atMs);
       t.finish();
     }
@@ -445,6 +449,11 @@ export class EngineCore {
       this.sink({ type: 'over-budget', atMs: this.now(), sample: event.sample, latencyMs: event.latencyMs, budgetMs: this.budgetMs });
     }
   }
+}
+
+/** The checkpoint a cycle in `phase` reaches when that phase ends. */
+function phaseEnd(phase: string): VerdictCheckpoint {
+  return phase === 'R' ? 'recovery-end' : phase === 'E' ? 'exposure-end' : 'baseline-end';
 }
 
 /** What the policy step decided: the verdict given, the policy's verdict on the model alone, P(suspicious). */

@@ -48,8 +48,8 @@ export async function runEarlySet(
         unlabelled++;
         return;
       }
-      // The decision time is the checkpoint's (the plan's seconds, as eval:early counts): the verdict's own
-      // decidedAtS is the rig's clock, the same on the simulator except for a set's last cycle (no idle frame follows).
+      // The decision time is the checkpoint's (the plan's seconds, as eval:early counts); the verdict's own
+      // decidedAtS is the rig's clock (the same on the simulator; a real rig's may differ by a frame or two).
       const checkpoint = e.early === true ? early.plan.checkpoints.find((c) => c.modelId === e.modelId) : undefined;
       rows.push({ suspicious: e.label !== 'clear', verdict: e.verdict, atS: checkpoint?.atS ?? early.plan.finalAtS, early: e.early === true });
     },
