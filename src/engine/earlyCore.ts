@@ -144,7 +144,7 @@ export class EarlyEngineCore implements DrivenCore {
       return;
     }
     if (e.type !== 'verdict') return;
-    // A cut or the end of the data is the final model's to judge; so is a cycle the final model is not following.
+    // A cut (or a cycle with no exposure) is the final model's to judge; so is a cycle the final model is not following.
     if (e.checkpoint !== 'exposure-end' && e.checkpoint !== 'recovery-end') return;
     if (this.main.tracker.id !== e.sample || this.main.tracker.firstSeq !== e.frames.first) return;
     const action = decideAtCheckpoint(e, this.checkpoints[i]!.thresholds);
