@@ -18,10 +18,8 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { createSimulation, EngineCore, loadShippedModel, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
-import { decideEarly } from '../dist/engine/earlyDecision.js'; // not in the public API (yet)
+import { createSimulation, decideEarly, EngineCore, loadShippedModel, measureEarly, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
 import { chooseEarlyThresholds } from '../dist/engine/earlyThresholds.js'; // not in the public API (yet)
-import { normalQuantile, wilsonUpper } from '../dist/model/policy.js'; // not in the public API
 
 /**
  * Scores one simulated range with the models in one pass over its frames:
@@ -181,55 +179,10 @@ function toRows(raw) {
     }));
 }
 
-/** The sequential decision on labelled rows: rates, decision times and the rig's containers an hour. */
+/** The sequential decision on labelled rows, measured by the library (src/engine/earlyMeasure.ts, as `enose demo --early`). */
 function measure(rows, plan, purgeS, fullCycleS) {
-  const times = { clear: {}, suspicious: {} };
-  let clearN = 0, suspiciousN = 0, detected = 0, alarms = 0, inconclusive = 0;
-  // Drug containers cleared early, and among them those the full cycle would not have cleared (the rule's price).
-  const drugsClearedEarly = { total: 0, fullCycleNotClear: 0 };
-  let sumS = 0, sumClearS = 0, sumSuspiciousS = 0;
-  const cycleS = (atS, purge) => (atS < fullCycleS ? atS + purge : fullCycleS);
-  const cycleSums = { 0: 0, 30: 0, 60: 0, [purgeS]: 0 };
-  for (const r of rows) {
+  return measureEarly(rows.map((r) => {
     const o = decideEarly(plan, r.early, r.final);
-    const truth = r.suspicious ? 'suspicious' : 'clear';
-    times[truth][o.atS] = (times[truth][o.atS] ?? 0) + 1;
-    sumS += o.atS;
-    for (const p of Object.keys(cycleSums)) cycleSums[p] += cycleS(o.atS, Number(p));
-    if (o.verdict === 'inconclusive') inconclusive++;
-    if (r.suspicious && o.early && o.verdict === 'clear') {
-      drugsClearedEarly.total++;
-      if (r.final.verdict !== 'clear') drugsClearedEarly.fullCycleNotClear++;
-    }
-    if (r.suspicious) {
-      suspiciousN++;
-      sumSuspiciousS += o.atS;
-      if (o.verdict === 'suspicious') detected++;
-    } else {
-      clearN++;
-      sumClearS += o.atS;
-      if (o.verdict === 'suspicious') alarms++;
-    }
-  }
-  const n = rows.length;
-  const perHour = (p) => 3600 / (cycleSums[p] / n);
-  const round = (x, d = 4) => Number(x.toFixed(d));
-  return {
-    containers: n,
-    clearContainers: clearN,
-    suspiciousContainers: suspiciousN,
-    detectionRate: round(detected / suspiciousN),
-    falseAlarmRate: round(alarms / clearN),
-    falseAlarmUpper95: round(wilsonUpper(alarms, clearN, normalQuantile(0.95))),
-    inconclusive,
-    drugsClearedEarly,
-    meanDecisionS: round(sumS / n, 2),
-    meanDecisionClearS: round(sumClearS / clearN, 2),
-    meanDecisionSuspiciousS: round(sumSuspiciousS / suspiciousN, 2),
-    containersPerRigHour: round(perHour(purgeS), 2),
-    containersPerRigHourByPurgeS: Object.fromEntries(Object.keys(cycleSums).map((p) => [p, round(perHour(Number(p)), 2)])),
-    // A port's mix (almost every container clear) from the per-truth means: the simulator's sets are about half drug.
-    meanDecisionS_at99pctClear: round(0.99 * (sumClearS / clearN) + 0.01 * (sumSuspiciousS / suspiciousN), 2),
-    decisionTimesS: times,
-  };
+    return { suspicious: r.suspicious, verdict: o.verdict, atS: o.atS, early: o.early, fullVerdict: r.final.verdict };
+  }), { purgeS, fullCycleS });
 }

@@ -10,6 +10,11 @@ export { createEngine, type Engine, type EngineOptions } from './engine/engine.j
 export { EngineCore, extractorOf, type EngineCoreOptions, type CycleFeaturesRecord } from './engine/core.js';
 export { extractTrainingSet, type TrainingSet, type TrainingRecording, type TrainingSetOptions } from './engine/training.js';
 export { judgeRecordings } from './engine/judge.js';
+export { EarlyEngineCore } from './engine/earlyCore.js';
+export { measureEarly, type EarlyDecisionRow, type EarlyMeasureOptions, type EarlySummary, type DecisionTimes } from './engine/earlyMeasure.js';
+export { decideAtCheckpoint, decideEarly, checkPlan, type CheckpointScore, type CheckpointThresholds, type EarlyPlan, type EarlyOutcome } from './engine/earlyDecision.js';
+export { parseEarlyPlan, resolveEarlyPlan, EARLY_PLAN_KIND, EARLY_PLAN_VERSION, type EarlyPlanData, type EarlyCheckpointData, type EngineEarlyOption } from './engine/earlyPlanSchema.js';
+export { SHIPPED_EARLY_PLAN } from './shipped/earlyPlan.js';
 
 // Sources, recordings and files
 export { createMemorySource, framesToSourceEvents, type MemorySource, type MemorySourceOptions } from './io/memory.js';

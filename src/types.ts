@@ -142,6 +142,40 @@ export interface FrameSource {
   send(command: RigCommand): Promise<void>;
 }
 
+/** Where and why the rig ended a cycle (ENL/1 END; src/io/cycleEnd.ts). */
+export interface CycleEnded {
+  readonly reason: string;
+  /** Phase of the last frame before the rig's ack (B, E or R: what END cut), null before any frame. */
+  readonly phase: Phase | null;
+  /** Seq of that frame, null before any frame. */
+  readonly seq: number | null;
+  /** Host time the ack arrived (performance.now()). */
+  readonly atMs: number;
+}
+
+export type CycleEndIssueKind = 'unsupported' | 'refused' | 'timeout' | 'not-connected';
+
+export interface CycleEndIssue {
+  readonly kind: CycleEndIssueKind;
+  readonly detail: string;
+}
+
+/** `Result<CycleEnded, CycleEndIssue>` (errors.ts), spelled out: the vocabulary imports nothing. */
+export type CycleEndResult = { readonly ok: true; readonly value: CycleEnded } | { readonly ok: false; readonly error: CycleEndIssue };
+
+/** A source that can tell its rig to end the cycle in progress (src/io/cycleEnd.ts says how). */
+export interface CycleEnding {
+  /** Sends END with `reason` (`clear`, `suspicious`, ...) and resolves on the rig's answer. */
+  endCycle(reason: string): Promise<CycleEndResult>;
+  /** Whether the rig takes END: null until it answered one on this connection (the host keeps full cycles while false). */
+  readonly endSupported: boolean | null;
+}
+
+/** A source with `endCycle` (serial, replay, replay rig), not one without (memory). */
+export function canEndCycles(source: FrameSource): source is FrameSource & CycleEnding {
+  return typeof (source as Partial<CycleEnding>).endCycle === 'function';
+}
+
 /** Why a verdict is what it is: stable, machine-readable reason codes. */
 export type VerdictReason =
   | 'suspicious-class'
@@ -229,7 +263,28 @@ export interface VerdictEvent {
    * by versions before it.
    */
   readonly pcaScores?: readonly number[] | null;
+  /**
+   * When the verdict was decided: seconds into the cycle (the rig's clock, from the cycle's first frame to the
+   * frame that brought the verdict: 90 for a model that decides when the default cycle's exposure ends, 150 for
+   * one that decides when its recovery ends; at the end of the data, one frame period after the last frame). Always
+   * set by the engine; absent in verdicts recorded before it.
+   */
+  readonly decidedAtS?: number;
+  /** The checkpoint the verdict came at (`VerdictCheckpoint`). Set as `decidedAtS` is. */
+  readonly checkpoint?: VerdictCheckpoint;
+  /**
+   * True for a verdict of an early checkpoint of the engine's early plan (`EngineCoreOptions.early`): the cycle
+   * got no other verdict, and the rig may have been told to end it. False otherwise. Set as `decidedAtS` is.
+   */
+  readonly early?: boolean;
 }
+
+/**
+ * Where in the cycle a verdict was decided: the exposure's end (a model of the exposure), the recovery's end (a
+ * model of the recovery too), the baseline's end (a cycle with no exposure: inconclusive), or a cut (disconnect,
+ * reboot, STOP). The end of the data (a recording's last cycle) ends the phase the cycle is in.
+ */
+export type VerdictCheckpoint = 'baseline-end' | 'exposure-end' | 'recovery-end' | 'cut';
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
 export type EngineEvent =
@@ -276,7 +331,20 @@ export type EngineEvent =
    * judged. `judging` says whether cycles are judged from now on; when false, `reason` says why (channels not the
    * model's, a rate or channel count beyond RIG_INFO_LIMITS) and frames are ignored until an info line that fits.
    */
-  | { readonly type: 'rig-changed'; readonly atMs: number; readonly judging: boolean; readonly change: string; readonly reason: string };
+  | { readonly type: 'rig-changed'; readonly atMs: number; readonly judging: boolean; readonly change: string; readonly reason: string }
+  /**
+   * After an early verdict on `sample`, the engine told the rig to end the cycle (ENL/1 END with `reason`, the
+   * verdict): `ended` is where the rig took it (null when it did not), `issue` why not (null when it did): an
+   * `unsupported` rig keeps full cycles. A recorder takes `ended` (`recorder.cycleEnd`).
+   */
+  | {
+      readonly type: 'cycle-end';
+      readonly atMs: number;
+      readonly sample: string;
+      readonly reason: string;
+      readonly ended: CycleEnded | null;
+      readonly issue: CycleEndIssue | null;
+    };
 
 export type EngineEventType = EngineEvent['type'];
 

@@ -14,6 +14,7 @@ import type { VerdictEvent } from '../types.js';
 import { defineCommand, numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
 import type { OptionTable } from './options.js';
 import { createProgress } from './progress.js';
+import { checkEarlyOnly, DEMO_EARLY_OPTIONS, runDemoEarly } from './demoEarly.js';
 
 /** `enose demo`'s options, declared once (options.ts): the parser's and the help's. */
 export const DEMO_OPTIONS = {
@@ -37,6 +38,7 @@ export const DEMO_OPTIONS = {
   },
   json: { type: 'boolean', description: 'print the two summaries as one JSON object' },
   'after-recovery': { type: 'boolean', description: 'gone: the default model decides when the recovery ends (refused with a line that says so)' },
+  ...DEMO_EARLY_OPTIONS,
 } as const satisfies OptionTable;
 
 function verdictLine(v: VerdictEvent): string {
@@ -57,6 +59,8 @@ containers of the training days (in-sample).`,
   options: DEMO_OPTIONS,
   async run(argv, ctx: CommandContext) {
     const parsed = parseCommand('demo', argv, DEMO_OPTIONS);
+    checkEarlyOnly(parsed);
+    if (parsed.values['early'] === true) return runDemoEarly(parsed, ctx);
     if (parsed.values['after-recovery'] === true) {
       throw new EnoseError('bad-option', '--after-recovery is gone: the default model decides when the recovery ends (drop the option; --at-exposure-end for the other)');
     }

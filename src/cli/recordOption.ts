@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { EnoseError } from '../errors.js';
 import { createRecorder, type Recorder } from '../io/recording.js';
+import type { CycleEnded } from '../io/cycleEnd.js';
 import type { EngineEvent } from '../types.js';
 import type { CommandContext } from './args.js';
 import type { OptionTable } from './options.js';
@@ -12,6 +13,8 @@ export const RECORD_OPTION = {
 
 export interface LiveRecorder {
   write(event: EngineEvent): void;
+  /** Where and why the rig ended a cycle early (`recorder.cycleEnd`); nothing before the recording has begun. */
+  cycleEnd(ended: CycleEnded): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,9 @@ export function liveRecorder(command: string, dir: string | undefined, modelId: 
         });
       }
       recorder.write(event);
+    },
+    cycleEnd(ended) {
+      recorder?.cycleEnd(ended);
     },
     async close() {
       await recorder?.close();

@@ -10,6 +10,7 @@ import type { EngineEvent, VerdictEvent } from '../types.js';
 import { defineCommand, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import type { OptionTable } from './options.js';
 import { DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
+import { EARLY_OPTIONS, earlyFromArgs } from './earlyOption.js';
 
 /** `enose replay`'s options, declared once (options.ts): the parser's and the help's. */
 export const REPLAY_OPTIONS = {
@@ -27,6 +28,7 @@ export const REPLAY_OPTIONS = {
   'adapted-out': { type: 'string', value: 'f', description: 'with --adapt: write the model as adaptation left it (its lineage names the parent)' },
   ...DELIMITER_OPTION,
   ...MODEL_TRUST_OPTIONS,
+  ...EARLY_OPTIONS,
 } as const satisfies OptionTable;
 
 export function parseSpeed(raw: string | undefined): ReplaySpeed {
@@ -40,7 +42,8 @@ export function parseSpeed(raw: string | undefined): ReplaySpeed {
 export function verdictText(v: VerdictEvent): string {
   const top = v.class === null ? 'no class' : `${v.class} (${((v.probabilities[v.class] ?? 0) * 100).toFixed(1)}%)`;
   const label = v.label !== undefined ? `  [label ${v.label}]` : '';
-  return `${v.sample}: ${v.verdict ?? 'class only'}, ${top}; ${v.reasons.join(', ')}; frames ${v.frames.first}..${v.frames.last} (${v.frames.count}); ${v.latencyMs.toFixed(3)} ms${label}`;
+  const early = v.early === true ? `; early, at ${v.decidedAtS ?? '?'} s (${v.checkpoint ?? '?'})` : '';
+  return `${v.sample}: ${v.verdict ?? 'class only'}, ${top}; ${v.reasons.join(', ')}; frames ${v.frames.first}..${v.frames.last} (${v.frames.count}); ${v.latencyMs.toFixed(3)} ms${early}${label}`;
 }
 
 export function otherEventText(e: EngineEvent): string | null {
@@ -57,6 +60,10 @@ export function otherEventText(e: EngineEvent): string | null {
       return `over budget: ${e.sample} took ${e.latencyMs.toFixed(3)} ms (budget ${e.budgetMs} ms)`;
     case 'rig-changed':
       return `rig changed (${e.change}): ${e.judging ? 'judging' : 'NOT judging'}: ${e.reason}`;
+    case 'cycle-end':
+      return e.ended !== null
+        ? `cycle ${e.sample} ended on the rig (${e.reason}; last frame ${e.ended.seq ?? '-'} in ${e.ended.phase ?? '-'})`
+        : `cycle ${e.sample} not ended on the rig: ${e.issue?.kind ?? 'unknown'}`;
     case 'adaptation-stopped':
       return `adaptation stopped after ${e.sample}: ${e.addedAlarms} of the last ${e.watchSamples} samples flagged by the adapted model were clear for the parent (${e.accepted} clear samples accepted, largest shift ${e.largestShiftSd.toFixed(2)} sd); the parent model judges from now on`;
     default:
@@ -112,6 +119,7 @@ saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'give one recording folder or frames CSV (see enose replay --help)');
     const modelPath = requireString('replay', parsed, 'model');
     const model = loadModel(parsed, modelPath);
+    const early = earlyFromArgs('replay', parsed, model);
     const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
     const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
@@ -129,6 +137,7 @@ saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
       signal: ctx.signal,
       emitFrames: json,
       adaptation: adapt.on,
+      ...early,
       onEvent: (e) => {
         if (e.type === 'verdict') verdicts++;
         if (e.type === 'rig-changed' && !e.judging) unjudged ??= e.reason;

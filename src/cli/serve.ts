@@ -13,6 +13,7 @@ import { ACCESS_LOG_OPTION, commandLog, LOG_OPTIONS, logFormatFromArgs } from '.
 import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import type { HelpGroup, OptionTable } from './options.js';
 import { liveRecorder, RECORD_OPTION } from './recordOption.js';
+import { cycleEndFollower, EARLY_OPTIONS, earlyFromArgs } from './earlyOption.js';
 import { otherEventText, parseSpeed, verdictText } from './replay.js';
 import { SERIAL_CSV_GROUP, SERIAL_GROUP, SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 import { FLEET_STATION_GROUP, lateEngine, STATION_OPTIONS, stationFromArgs } from './stationOptions.js';
@@ -63,6 +64,7 @@ export const SERVE_OPTIONS = {
   ...ACCESS_LOG_OPTION,
   ...LOG_OPTIONS,
   'start-timeout-s': { type: 'string', value: 's', description: 'a requested cycle the rig has not started by then fails', default: '15' },
+  ...EARLY_OPTIONS,
   ...MODEL_TRUST_OPTIONS,
   ...STATION_OPTIONS,
 } as const satisfies OptionTable;
@@ -100,6 +102,7 @@ a sampling cycle and reads its verdict; an operator watches the live page. SIGIN
     const portGiven = stringOption(parsed, 'port') !== undefined;
     if ((replayPath !== undefined) === portGiven) throw new EnoseError('bad-usage', 'give one of --port or --replay (see enose serve --help)');
     const model = loadModel(parsed, requireString('serve', parsed, 'model'));
+    const early = earlyFromArgs('serve', parsed, model);
     const listen = parseListen(stringOption(parsed, 'listen') ?? '127.0.0.1:8080');
     const token = tokenFromArgs('serve', parsed); // or ENOSE_TOKEN / ENOSE_TOKEN_FILE, as every flag (envOptions.ts)
     const { maxSseClients, sseStallS } = sseLimitsFromArgs('serve', parsed);
@@ -126,6 +129,7 @@ a sampling cycle and reads its verdict; an operator watches the live page. SIGIN
 
     const recorder = liveRecorder('serve', stringOption(parsed, 'record'), model.id, source.description, ctx);
 
+    const followEnds = cycleEndFollower('serve', ctx, recorder);
     const slot = lateEngine(model.id);
     const station = stationFromArgs('serve', parsed, slot, ctx);
     let service;
@@ -140,10 +144,12 @@ a sampling cycle and reads its verdict; an operator watches the live page. SIGIN
         sseStallS,
         latencyBudgetMs,
         ...stationOption(parsed),
+        ...early,
         ...(parsed.values['access-log'] === true && { accessLog: log.access }),
         startTimeoutMs: startTimeoutS * 1000,
         onEvent: (e) => {
           recorder?.write(e);
+          followEnds(e);
           // Once a run: also on the event stream (/v1/events, type rig-mismatch) for the page and clients.
           if (e.type === 'rig-mismatch') ctx.stderr(`enose serve: warning: ${e.message}\n`);
           if (e.type === 'rig-changed' && !e.judging) ctx.stderr(`enose serve: warning: not judging: ${e.reason}\n`);

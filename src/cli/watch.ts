@@ -8,6 +8,7 @@ import { commandLog, LOG_OPTIONS, logFormatFromArgs } from './logger.js';
 import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command } from './args.js';
 import type { OptionTable } from './options.js';
 import { liveRecorder, RECORD_OPTION } from './recordOption.js';
+import { cycleEndFollower, EARLY_OPTIONS, earlyFromArgs } from './earlyOption.js';
 import { adaptOptions, eventPrinter, writeAdapted } from './replay.js';
 import { SERIAL_OPTIONS, serialSourceFromArgs } from './serialOptions.js';
 import { lateEngine, STATION_OPTIONS, stationFromArgs } from './stationOptions.js';
@@ -31,6 +32,7 @@ export const WATCH_OPTIONS = {
   },
   'adapted-out': { type: 'string', value: 'file', description: 'with --adapt: write the model as adaptation left it, at the end' },
   json: { type: 'boolean', description: 'one engine event per line (all types), else one line per verdict and link event' },
+  ...EARLY_OPTIONS,
   ...LOG_OPTIONS,
   ...MODEL_TRUST_OPTIONS,
   ...SERIAL_OPTIONS,
@@ -57,12 +59,14 @@ ENOSE_JSON=1, ENOSE_LOG_FORMAT, ...); the command line wins.`,
     const ctx = commandLog('watch', logFormatFromArgs(parsed), plainCtx, stringOption(parsed, 'station')).ctx;
     const adapt = adaptOptions(parsed);
     const model = loadModel(parsed, requireString('watch', parsed, 'model'));
+    const early = earlyFromArgs('watch', parsed, model);
     const cycleEveryS = numberOption('watch', parsed, 'cycle-every', { above: 0 });
     const latencyBudgetMs = numberOption('watch', parsed, 'latency-budget-ms', { above: 0 }) ?? 5;
     const json = parsed.values['json'] === true;
     const source = await serialSourceFromArgs('watch', parsed, ctx);
     const recorder = liveRecorder('watch', stringOption(parsed, 'record'), model.id, source.description, ctx);
     const print = eventPrinter(ctx, json, 'watch');
+    const followEnds = cycleEndFollower('watch', ctx, recorder);
     const slot = lateEngine(model.id);
     const station = stationFromArgs('watch', parsed, slot, ctx);
     const engine = createEngine({
@@ -73,9 +77,11 @@ ENOSE_JSON=1, ENOSE_LOG_FORMAT, ...); the command line wins.`,
       latencyBudgetMs,
       ...stationOption(parsed),
       adaptation: adapt.on,
+      ...early,
       emitFrames: json || recorder !== null,
       onEvent: (e) => {
         recorder?.write(e);
+        followEnds(e);
         print(e);
         station?.onEvent(e);
       },

@@ -18,7 +18,7 @@ import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf } from './modelExtractor.js';
 import { IsoTimeFormatter } from './wallTime.js';
-import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
+import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictCheckpoint, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 import {
   channelGateReasons,
   cycleQuality,
@@ -108,6 +108,11 @@ export class EngineCore {
   private rigCheck: RigCheck | null;
   /** Why the rig's cycles are not judged now (rigSession.ts), or null while they are. */
   notJudging: string | null = null;
+  /** When the verdict being judged was decided: seconds into the cycle and the checkpoint (set before `judge`). */
+  private decidedAtS = 0;
+  private checkpoint: VerdictCheckpoint = 'exposure-end';
+  /** The cycle in progress has its verdict already (an early checkpoint's, `settle`): it gets none of its own. */
+  private settled = false;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -232,9 +237,27 @@ export class EngineCore {
   /** End of the source: a cycle still in its exposure is judged on what it has; one in baseline is too short. */
   end(): void {
     if (this.tracker.open) {
+      // The end of the data ends the phase the cycle is in, one frame period after its last frame (as the next frame
+      // would have): a recording's last cycle is decided where the same cycle played live is.
+      const t = this.tracker;
+      const periodS = this.info && this.info.rateHz > 0 ? 1 / this.info.rateHz : 0;
+      this.decidedAt(phaseEnd(t.phase), t.tS + periodS);
       this.judge(this.now());
       this.tracker.close();
     }
+  }
+
+  /**
+   * The cycle in progress was decided elsewhere (an early checkpoint of `EarlyEngineCore`): it gets no verdict
+   * of its own (no prediction, no event, nothing for adaptation). Holds until the next cycle starts.
+   */
+  settle(): void {
+    if (this.tracker.id !== '') this.settled = true;
+  }
+
+  private decidedAt(checkpoint: VerdictCheckpoint, atS: number): void {
+    this.checkpoint = checkpoint;
+    this.decidedAtS = Math.round(atS * 1000) / 1000;
   }
 
   /** A STOP from the host: a cycle in progress is cut. */
@@ -284,6 +307,7 @@ export class EngineCore {
     if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample)) {
+      this.decidedAt(phaseEnd(t.phase), t.secondsAt(event.tMs));
       this.judge(event.atMs);
       t.finish();
     }
@@ -291,6 +315,7 @@ export class EngineCore {
     const features = this.features;
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
+      this.settled = false;
       features.reset();
       this.labelHint = event.label;
       this.sink({ type: 'sample-started', atMs: event.atMs, sample: t.id, seq: event.seq, requested: t.requested });
@@ -307,6 +332,7 @@ export class EngineCore {
 
   private cut(reason: CutReason, atMs: number): void {
     if (this.tracker.onCut(reason)) {
+      this.decidedAt('cut', this.tracker.tS);
       this.judge(atMs);
       this.tracker.close();
     }
@@ -318,6 +344,7 @@ export class EngineCore {
    * ranges, the plotted scores), the quality record, then with a model the policy, the event, and what follows it.
    */
   private judge(triggerAtMs: number): void {
+    if (this.settled) return void (this.settled = false);
     const t = this.tracker;
     const features = this.features!;
     const reasons = cycleReasons(t, this.cycleLimits, features.recoveryComplete);
@@ -402,6 +429,9 @@ export class EngineCore {
       ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
       ...(this.adaptation && { adaptation: this.adaptation.status() }),
       pcaScores: predicted ? Array.from(this.pcaScores) : null,
+      decidedAtS: this.decidedAtS,
+      checkpoint: this.checkpoint,
+      early: false,
     };
   }
 
@@ -421,6 +451,11 @@ export class EngineCore {
       this.sink({ type: 'over-budget', atMs: this.now(), sample: event.sample, latencyMs: event.latencyMs, budgetMs: this.budgetMs });
     }
   }
+}
+
+/** The checkpoint a cycle in `phase` reaches when that phase ends. */
+function phaseEnd(phase: string): VerdictCheckpoint {
+  return phase === 'R' ? 'recovery-end' : phase === 'E' ? 'exposure-end' : 'baseline-end';
 }
 
 /** What the policy step decided: the verdict given, the policy's verdict on the model alone, P(suspicious). */

@@ -6,6 +6,9 @@ import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { EngineEvent, FrameSource } from '../types.js';
 import { EngineCore, type EngineCoreOptions } from './core.js';
+import { EarlyEngineCore, type DrivenCore } from './earlyCore.js';
+import type { EngineEarlyOption } from './earlyPlanSchema.js';
+import { rigEnder } from './rigEnd.js';
 
 export interface EngineOptions extends EngineCoreOptions {
   readonly model: ModelBundle;
@@ -16,6 +19,18 @@ export interface EngineOptions extends EngineCoreOptions {
   readonly queue?: boolean;
   /** Stops the engine as `close()` does when it aborts (a CLI's SIGINT). */
   readonly signal?: AbortSignal;
+  /**
+   * A verdict as soon as the evidence suffices (earlyCore.ts, docs/early-decision.md): the plan (e.g.
+   * `SHIPPED_EARLY_PLAN`) and its checkpoints' models; `model` is its final model. An early verdict has
+   * `early: true`, and the cycle gets no other. Refused with `adaptation`. @default none: one verdict a cycle, at
+   * the model's own checkpoint
+   */
+  readonly early?: EngineEarlyOption;
+  /**
+   * With `early`: after an early verdict, tell a source that can (`canEndCycles`: serial, replay) to end the
+   * cycle (`endCycle(verdict)`); its answer comes as a `cycle-end` event. @default true
+   */
+  readonly endCycles?: boolean;
 }
 
 export interface Engine extends AsyncIterable<EngineEvent> {
@@ -70,7 +85,11 @@ export function createEngine(options: EngineOptions): Engine {
       }
     }
   };
-  const core = new EngineCore(model, options, deliver);
+  const now = options.now ?? (() => performance.now());
+  const onEarly = options.endCycles === false ? null : rigEnder(source, (e) => finished || deliver(e), now);
+  const core: DrivenCore = options.early
+    ? new EarlyEngineCore(model, options.early, options, deliver, onEarly ?? undefined)
+    : new EngineCore(model, options, deliver);
   options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
   const finish = (error: unknown) => {
     if (finished) return;

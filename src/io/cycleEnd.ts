@@ -14,40 +14,11 @@
  * - `not-connected`: the port is closed (or closed while waiting).
  * Only misuse throws: a reason the protocol cannot carry (EnoseError('bad-usage'), from `encodeCommand`).
  */
-import { fail, ok, type Result } from '../errors.js';
-import type { FrameSource, Phase } from '../types.js';
+import { fail, ok } from '../errors.js';
+import { canEndCycles, type CycleEnded, type CycleEndIssueKind, type CycleEnding, type CycleEndResult, type FrameSource, type Phase } from '../types.js';
 
-/** Where and why the rig ended a cycle. */
-export interface CycleEnded {
-  readonly reason: string;
-  /** Phase of the last frame before the rig's ack (B, E or R: what END cut), null before any frame. */
-  readonly phase: Phase | null;
-  /** Seq of that frame, null before any frame. */
-  readonly seq: number | null;
-  /** Host time the ack arrived (performance.now()). */
-  readonly atMs: number;
-}
-
-export type CycleEndIssueKind = 'unsupported' | 'refused' | 'timeout' | 'not-connected';
-
-export interface CycleEndIssue {
-  readonly kind: CycleEndIssueKind;
-  readonly detail: string;
-}
-
-export type CycleEndResult = Result<CycleEnded, CycleEndIssue>;
-
-/** A source that can tell its rig to end the cycle in progress. */
-export interface CycleEnding {
-  /** Sends END with `reason` (`clear`, `suspicious`, ...) and resolves on the rig's answer (see the file's comment). */
-  endCycle(reason: string): Promise<CycleEndResult>;
-  /** Whether the rig takes END: null until it answered one on this connection (the host keeps full cycles while false). */
-  readonly endSupported: boolean | null;
-}
-
-export function canEndCycles(source: FrameSource): source is FrameSource & CycleEnding {
-  return typeof (source as Partial<CycleEnding>).endCycle === 'function';
-}
+export type { CycleEnded, CycleEndIssue, CycleEndIssueKind, CycleEndResult, CycleEnding } from '../types.js';
+export { canEndCycles } from '../types.js';
 
 /** How long `endCycle` waits for the rig's ack. */
 export const DEFAULT_END_TIMEOUT_MS = 2000;
@@ -136,4 +107,22 @@ export class CycleEnder {
     clearTimeout(p.timer);
     p.resolve(result);
   }
+}
+
+/**
+ * `tap` (a wrapper around `source`, e.g. one that watches its events) with `source`'s `endCycle` and
+ * `endSupported` when it has them, so that the engine can still end the rig's cycles through the wrapper.
+ */
+export function withCycleEnding(tap: FrameSource, source: FrameSource): FrameSource {
+  if (!canEndCycles(source)) return tap;
+  const ending: FrameSource & CycleEnding = {
+    description: tap.description,
+    send: (command) => tap.send(command),
+    run: (emit, signal) => tap.run(emit, signal),
+    endCycle: (reason) => source.endCycle(reason),
+    get endSupported() {
+      return source.endSupported;
+    },
+  };
+  return ending;
 }

@@ -27,6 +27,7 @@ export const ENGINE_EVENT_TYPES: readonly EngineEventType[] = [
   'adaptation-stopped',
   'rig-mismatch',
   'rig-changed',
+  'cycle-end',
 ];
 
 type FrameEvent = Extract<EngineEvent, { type: 'frame' }>;
@@ -140,6 +141,9 @@ const schemas = {
     frames: z.looseObject({ first: uint, last: uint, count: uint }),
     label: text.optional(),
     pcaScores: z.array(num).nullable().optional(),
+    decidedAtS: num.optional(),
+    checkpoint: z.enum(['baseline-end', 'exposure-end', 'recovery-end', 'cut']).optional(),
+    early: z.boolean().optional(),
   }),
   'over-budget': z.looseObject({ type: z.literal('over-budget'), atMs: num, sample: text, latencyMs: num, budgetMs: num }),
   'adaptation-stopped': z.looseObject({
@@ -153,6 +157,14 @@ const schemas = {
   }),
   'rig-mismatch': z.looseObject({ type: z.literal('rig-mismatch'), atMs: num, basis: z.enum(['identity', 'data']), sample: z.string(), message: text }),
   'rig-changed': z.looseObject({ type: z.literal('rig-changed'), atMs: num, judging: z.boolean(), change: text, reason: text }),
+  'cycle-end': z.looseObject({
+    type: z.literal('cycle-end'),
+    atMs: num,
+    sample: text,
+    reason: text,
+    ended: z.looseObject({ reason: text, phase: phase.nullable(), seq: uint.nullable(), atMs: num }).nullable(),
+    issue: z.looseObject({ kind: z.enum(['unsupported', 'refused', 'timeout', 'not-connected']), detail: text }).nullable(),
+  }),
 } satisfies Record<EngineEventType, z.ZodType>;
 
 /**

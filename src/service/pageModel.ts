@@ -45,6 +45,16 @@ export interface PageModel {
    * once the page has seen a cycle, take their place). Null for a model that does not read frames.
    */
   readonly cycle: { readonly decidesAfter: 'exposure' | 'recovery'; readonly baselineS: number; readonly exposureS: number | null; readonly recoveryS: number | null } | null;
+  /**
+   * With an early plan (`enose serve --early`): the phases whose end is an early checkpoint, in order (the shipped
+   * plan: ['exposure']), for the page's "next checkpoint in ... s". Empty without one.
+   */
+  readonly earlyCheckpoints: readonly ('exposure' | 'recovery')[];
+}
+
+/** The page's view of `bundle` under an early plan whose checkpoints are judged by `checkpointModels`. */
+export function pageModelWithEarly(bundle: ModelBundle, checkpointModels: readonly ModelBundle[]): PageModel {
+  return { ...pageModelOf(bundle), earlyCheckpoints: checkpointModels.map((m) => cycleOf(m)?.decidesAfter ?? 'exposure') };
 }
 
 /** The page's view of a model; `maxPoints` caps the cloud. @default 4000 */
@@ -117,6 +127,7 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
     cloud: { colouring, uncolouredBecause, xy, classIndex, total },
     centroids: sums.map((s) => (s.n > 0 ? { x: s.x / s.n, y: s.y / s.n, n: s.n } : null)),
     cycle: cycleOf(bundle),
+    earlyCheckpoints: [],
   };
 }
 

@@ -29,6 +29,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
+import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
+import { withCycleEnding } from '../io/cycleEnd.js';
 import { eventToJson } from '../io/eventJson.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
@@ -37,7 +39,8 @@ import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './aut
 import { EventHub } from './hub.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { pageModelOf } from './pageModel.js';
+import { pageModelOf, pageModelWithEarly } from './pageModel.js';
+import { resolveEarlyPlan } from '../engine/earlyPlanSchema.js';
 import { matchRoute, ROUTES, sendJson, type ServiceContext } from './routes.js';
 import { answerClientError, parseRequestTarget } from './requestTarget.js';
 import { postSample } from './samplesPost.js';
@@ -57,6 +60,8 @@ export interface ScannerServiceOptions {
   readonly token?: string | null;
   /** @default 5 */
   readonly latencyBudgetMs?: number;
+  /** An early plan (`EngineOptions.early`): early verdicts, and the rig told to end those cycles. @default none */
+  readonly early?: EngineEarlyOption;
   /** The station each verdict names. @default the rig's id */
   readonly stationId?: string;
   /** Wall clock in epoch ms (verdicts' `wallTime`, sample times). @default Date.now */
@@ -111,7 +116,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
   // The model the engine judges with: the one it started with until a roll-out (engine.setModel) takes effect at
   // a cycle start; /v1/model, /v1/health, the metrics and the OpenAPI document follow it.
   let current = model;
-  let pageModelJson = JSON.stringify(pageModelOf(model));
+  let pageModelJson = JSON.stringify(options.early ? pageModelWithEarly(model, resolveEarlyPlan(options.early, model).checkpointModels) : pageModelOf(model));
   const apiJson = (m: ModelBundle) => JSON.stringify(openApiDocument(ROUTES, { version: options.version ?? '0', modelId: m.id }));
   let openApiJson = apiJson(model);
 
@@ -174,7 +179,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
 
   // The engine sees the source through a tap: after each source event the service follows a model switch, and a
   // refused START (an `ack` the engine does not pass on) fails the request at once.
-  const observed: FrameSource = {
+  const observed: FrameSource = withCycleEnding({
     description: source.description,
     send: (command) => source.send(command),
     run: (emit, signal) =>
@@ -187,7 +192,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
           if (record) failRequest(record, `the rig refused the cycle: ${event.detail || 'error'}`);
         }
       }, signal),
-  };
+  }, source);
 
   warmUp(model);
   const engine = createEngine({
@@ -196,6 +201,7 @@ export async function startScannerService(options: ScannerServiceOptions): Promi
     queue: false,
     emitFrames: true,
     latencyBudgetMs: options.latencyBudgetMs ?? 5,
+    ...(options.early !== undefined && { early: options.early }),
     ...(options.stationId !== undefined && { stationId: options.stationId }),
     ...(options.wallClock !== undefined && { wallClock: options.wallClock }),
     onEvent: onEngineEvent,

@@ -205,6 +205,15 @@ export class CycleTracker {
     this.phase = 'I';
   }
 
+  /**
+   * Seconds into the cycle in progress at the frame of rig time `tMs` that has not been through `onFrame` yet
+   * (the frame that ends the cycle: 90 s at the end of a 30 s baseline and a 60 s exposure), to the millisecond.
+   */
+  secondsAt(tMs: number): number {
+    const s = this.prevTMs < 0 ? this.tS : this.tS + ((tMs - this.prevTMs) >>> 0) / 1000;
+    return Math.round(s * 1000) / 1000;
+  }
+
   get lostShare(): number {
     const seen = this.framesB + this.framesE + this.framesR + this.lost;
     return seen > 0 ? this.lost / seen : 0;

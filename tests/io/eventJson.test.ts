@@ -12,6 +12,8 @@ describe('eventToJson / parseEventJson', () => {
       { type: 'adaptation-stopped', atMs: 13, sample: 'c2', addedAlarms: 5, watchSamples: 200, accepted: 223, largestShiftSd: 0.4775 },
       { type: 'rig-mismatch', atMs: 14, basis: 'data', sample: 'c3', message: '3 of the last 3 cycles are far outside the model\'s training data' },
       { type: 'rig-changed', atMs: 15, judging: false, change: 'channels 18 -> 17', reason: 'the model is for 18 channels, the rig SIM1 has 17 (without rh_pct)' },
+      { type: 'cycle-end', atMs: 16, sample: 'c3', reason: 'clear', ended: { reason: 'clear', phase: 'R', seq: 1817, atMs: 15.5 }, issue: null },
+      { type: 'cycle-end', atMs: 17, sample: 'c4', reason: 'suspicious', ended: null, issue: { kind: 'unsupported', detail: 'the rig answered END,ERR,unknown-command: it runs full cycles' } },
     ];
     const seen = new Set<string>();
     for (const event of [...events, ...extra]) {

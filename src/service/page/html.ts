@@ -47,7 +47,7 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section id="history-panel" class="panel wide">
     <h2>Last verdicts</h2>
-    <table id="history"><thead><tr><th>time</th><th>sample</th><th>verdict</th><th>class</th><th>score</th><th>reasons</th><th>latency</th></tr></thead>
+    <table id="history"><thead><tr><th>time</th><th>sample</th><th>verdict</th><th>class</th><th>score</th><th>reasons</th><th>decided</th><th>latency</th></tr></thead>
     <tbody></tbody></table>
   </section>
 </main>

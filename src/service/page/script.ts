@@ -95,11 +95,12 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   // Seconds (of rig time) until the running cycle's verdict: the rest of this phase and the phases after it, up
   // to the one whose end brings the verdict (the exposure or the recovery, by model). Phase lengths as the rig
   // ran them in the last cycle, else as the model's features expect them. Null when not known.
-  function etaS() {
+  // until ('exposure' or 'recovery'): the end of that phase instead (an early checkpoint).
+  function etaS(until) {
     var m = st.model;
     if (!m || !m.cycle || !st.inCycle || st.judged || st.frames.length === 0) return null;
     var order = ['B', 'E', 'R'];
-    var last = m.cycle.decidesAfter === 'recovery' ? 2 : 1;
+    var last = (until || m.cycle.decidesAfter) === 'recovery' ? 2 : 1;
     var at = order.indexOf(st.phase);
     if (at < 0 || at > last) return null;
     var left = 0;
@@ -112,6 +113,20 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     return left;
   }
 
+  // The first early checkpoint whose phase has not ended yet, with the seconds until it; null without one.
+  function nextCheckpoint() {
+    var m = st.model;
+    if (!m || !m.earlyCheckpoints) return null;
+    var at = ['B', 'E', 'R'].indexOf(st.phase);
+    for (var i = 0; i < m.earlyCheckpoints.length; i++) {
+      var phase = m.earlyCheckpoints[i];
+      if (at > (phase === 'recovery' ? 2 : 1)) continue;
+      var eta = etaS(phase);
+      if (eta !== null) return { phase: phase, eta: eta };
+    }
+    return null;
+  }
+
   // The panel's first line: what the rig is doing for whom, and how long until the verdict.
   function showNow() {
     var box = $('now'); var m = st.model;
@@ -120,6 +135,13 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       state = 'running'; eta = etaS();
       var ends = m && m.cycle ? (m.cycle.decidesAfter === 'recovery' ? 'when the recovery ends' : 'when the exposure ends') : '';
       text = [st.cycle, (PHASE_NAME[st.phase] || st.phase), eta === null ? 'verdict ' + ends : 'verdict in ' + Math.ceil(eta) + ' s', ends && eta !== null ? '(' + ends + ')' : ''];
+      // With an early plan: the next checkpoint still ahead, where the verdict may come early.
+      var cp = nextCheckpoint();
+      if (cp !== null) {
+        text[2] = 'next checkpoint in ' + Math.ceil(cp.eta) + ' s';
+        text[3] = '(when the ' + cp.phase + ' ends: the verdict comes then if the evidence suffices' + (eta === null ? '' : ', else in ' + Math.ceil(eta) + ' s') + ')';
+        eta = cp.eta;
+      }
     } else if (st.pending) {
       state = 'pending'; text = [st.pending, 'requested', 'waiting for the rig to start the cycle'];
     } else if (st.inCycle) {
@@ -353,12 +375,19 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       var ul = el('ul'); v.reasons.forEach(function (r) { ul.appendChild(el('li', '', REASONS[r] || r)); }); row('reasons', ul);
       if (v.quality && v.quality.novelty !== null) row('novelty', (v.quality.novelty >= 2 ? '\u2265 ' : '') + num(v.quality.novelty, 2) + ' of the limit');
       row('frames', v.frames.count + ' (' + v.quality.framesB + ' B, ' + v.quality.framesE + ' E' + (v.quality.framesR === undefined ? '' : ', ' + v.quality.framesR + ' R') + ')');
+      if (v.decidedAtS !== undefined) row('decided', decidedText(v));
       row('latency', num(v.latencyMs, 3) + ' ms');
       if (v.label !== undefined) row('recorded label', v.label);
       card.appendChild(dl);
     }
     st.nowText = ''; // the card was redrawn: showNow marks it again
     showNow();
+  }
+
+  // When a verdict was decided: seconds into the cycle and where ('90 s, exposure end, early').
+  function decidedText(v) {
+    if (v.decidedAtS === undefined) return '–';
+    return num(v.decidedAtS, 1) + ' s' + (v.checkpoint ? ', ' + v.checkpoint.replace('-', ' ') : '') + (v.early ? ', early' : '');
   }
 
   function showHistory() {
@@ -371,6 +400,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       tr.appendChild(el('td', '', v.class === null ? '–' : v.class + ' ' + pct(v.probabilities[v.class])));
       tr.appendChild(el('td', 'mono', num(v.score, 3)));
       tr.appendChild(el('td', 'small', v.reasons.join(', ')));
+      tr.appendChild(el('td', 'mono nowrap decided', decidedText(v)));
       tr.appendChild(el('td', 'mono', num(v.latencyMs, 2) + ' ms'));
       body.appendChild(tr);
     });

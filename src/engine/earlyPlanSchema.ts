@@ -1,0 +1,95 @@
+/**
+ * An early plan as data (issue 22): the checkpoints of a sequential decision, each with the model that judges at
+ * it (by id) and its thresholds, then the final checkpoint and its model. Validated with zod as a model bundle is
+ * (kind, version, schema, then the meaning: `checkPlan`), and resolved against the model bundles an engine is
+ * given (`resolveEarlyPlan`): the thresholds belong to those models, so a plan names them by id.
+ */
+import { z } from 'zod';
+import { EnoseError, fail, ok, type Result } from '../errors.js';
+import type { ModelBundle } from '../model/bundle.js';
+import { decidesAfterRecovery } from '../signal/features.js';
+import { checkPlan, type CheckpointThresholds, type EarlyPlan } from './earlyDecision.js';
+import { extractorOf } from './modelExtractor.js';
+
+export const EARLY_PLAN_KIND = 'enose-early-plan';
+export const EARLY_PLAN_VERSION = 1;
+
+const probability = z.number().min(0).max(1);
+const modelId = z.string().regex(/^[0-9a-f]{16}$/, 'a model id: 16 hex digits');
+
+const earlyPlanSchema = z.strictObject({
+  kind: z.literal(EARLY_PLAN_KIND),
+  version: z.literal(EARLY_PLAN_VERSION),
+  checkpoints: z
+    .array(z.strictObject({ atS: z.number().nonnegative(), modelId, clearBelow: probability, suspiciousAbove: probability }))
+    .min(1),
+  finalAtS: z.number().positive(),
+  finalModelId: modelId,
+});
+
+/** One early checkpoint: its thresholds (`CheckpointThresholds`) and the id of the model that judges at it. */
+export interface EarlyCheckpointData extends CheckpointThresholds {
+  readonly modelId: string;
+}
+
+/** An early plan as JSON-able data (`SHIPPED_EARLY_PLAN`); a valid one is also an `EarlyPlan` for `decideEarly`. */
+export interface EarlyPlanData extends EarlyPlan {
+  readonly kind: typeof EARLY_PLAN_KIND;
+  readonly version: typeof EARLY_PLAN_VERSION;
+  readonly checkpoints: readonly EarlyCheckpointData[];
+  readonly finalModelId: string;
+}
+
+/** Validates parsed JSON as an early plan: schema, then the thresholds and the order (`checkPlan`). Never throws. */
+export function parseEarlyPlan(json: unknown, file = 'early plan'): Result<EarlyPlanData> {
+  const bad = (reason: string) => fail({ file, line: 0, reason });
+  const parsed = earlyPlanSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first && first.path.length > 0 ? first.path.join('.') : 'plan';
+    return bad(`invalid early plan: ${where}: ${first?.message ?? 'does not match the schema'}`);
+  }
+  try {
+    checkPlan(parsed.data);
+  } catch (error) {
+    if (error instanceof EnoseError) return bad(`invalid early plan: ${error.message}`);
+    throw error;
+  }
+  return ok(Object.freeze(parsed.data) as EarlyPlanData);
+}
+
+/** What an engine is given for an early decision: the plan and the models it names (the final one is the engine's own). */
+export interface EngineEarlyOption {
+  readonly plan: EarlyPlanData;
+  /** The checkpoints' models (by `plan.checkpoints[i].modelId`); more are ignored. */
+  readonly models: readonly ModelBundle[];
+}
+
+/** A checked plan with each early checkpoint's model. */
+export interface ResolvedEarlyPlan {
+  readonly plan: EarlyPlanData;
+  readonly checkpointModels: readonly ModelBundle[];
+}
+
+/**
+ * Checks the plan and finds its models. Throws EnoseError('bad-option') for a plan that does not validate, a
+ * final model that is not the engine's, a checkpoint model that is missing or decides only after the recovery
+ * (it could not be earlier than the final verdict).
+ */
+export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBundle): ResolvedEarlyPlan {
+  const parsed = parseEarlyPlan(option.plan);
+  if (!parsed.ok) throw new EnoseError('bad-option', parsed.error.reason);
+  const plan = parsed.value;
+  if (plan.finalModelId !== finalModel.id) {
+    throw new EnoseError('bad-option', `the early plan's final model is ${plan.finalModelId}, the engine's model is ${finalModel.id}: its thresholds were chosen with another model`);
+  }
+  const checkpointModels = plan.checkpoints.map((c) => {
+    const model = option.models.find((m) => m.id === c.modelId);
+    if (!model) throw new EnoseError('bad-option', `the early plan's checkpoint at ${c.atS} s needs model ${c.modelId}, which was not given`);
+    if (decidesAfterRecovery(extractorOf(model))) {
+      throw new EnoseError('bad-option', `model ${model.id} decides when the recovery ends: it cannot judge at an early checkpoint (${c.atS} s)`);
+    }
+    return model;
+  });
+  return { plan, checkpointModels };
+}
