@@ -21,7 +21,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { createSimulation, EngineCore, loadShippedModel, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
 import { decideEarly } from '../dist/engine/earlyDecision.js'; // not in the public API (yet)
 import { chooseEarlyThresholds } from '../dist/engine/earlyThresholds.js'; // not in the public API (yet)
-import { normalQuantile, wilsonUpper } from '../dist/model/policy.js'; // not in the public API
+import { normalQuantile, wilsonUpper } from '../dist/model/runtime/policy.js'; // not in the public API
 
 /**
  * Scores one simulated range with the models in one pass over its frames:

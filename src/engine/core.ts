@@ -4,14 +4,14 @@
  * preallocated arrays. No I/O and no timers: the clock is injected, so tests are deterministic.
  */
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
-import { leadingScoresInto } from '../model/leadingScores.js';
-import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/pipeline.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { leadingScoresInto } from '../model/runtime/leadingScores.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
-import type { AdaptationOptions } from '../model/adaptation.js';
+import type { AdaptationOptions } from '../model/drift/adaptation.js';
 import { OnlineAdaptation } from './onlineAdaptation.js';
 import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';

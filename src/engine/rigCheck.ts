@@ -12,7 +12,7 @@
  * limit 0.5 sits between. The per-cycle work is O(channels) on arrays allocated once.
  */
 import { isEnvironmentChannel, type EngineEvent, type RigInfo } from '../types.js';
-import { identityDifference, type ModelRig } from '../model/rigFingerprint.js';
+import { identityDifference, type ModelRig } from '../model/runtime/rigFingerprint.js';
 
 /** What the rig check reads of a cycle: per rig channel (its index in the rig's list), R0 and the peak response. */
 export interface ChannelLevels {

@@ -30,7 +30,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { eventToJson } from '../io/eventJson.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
 import { accessRecord, type AccessRecord } from './accessRecord.js';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './auth.js';

@@ -20,11 +20,11 @@
  *   observeSample(state, features, 0, verdict, score, novelty);  // after decideVerdict
  *   applyAdaptation(state, compiled);                            // the next prediction uses the shift
  */
-import { EnoseError } from '../errors.js';
-import type { VerdictKind } from '../types.js';
-import type { ModelBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { VerdictKind } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
 import { withScaler } from './correction.js';
-import { signedLog, type CompiledModel } from './pipeline.js';
+import { signedLog, type CompiledModel } from '../runtime/pipeline.js';
 
 export interface AdaptationOptions {
   /** Accepted clear samples averaged to fix the starting point before anything moves. @default 50 */

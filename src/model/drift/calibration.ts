@@ -9,13 +9,13 @@
  * fine-tune on a few labelled rows (finetune.ts); its figures are reported apart, as using labels.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import type { ModelBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
 import { foldZMap, hashFeatureRows, modelInputRows, withScaler, type Lineage } from './correction.js';
 import { fineTuneModel, hashLabelledRows, LABELLED_PER_CLASS, type FineTuneOptions, type LabelledUse } from './finetune.js';
-import { minimiseLbfgs } from './logreg.js';
-import { fitScaler, type Scaler } from './scaler.js';
+import { minimiseLbfgs } from '../fitting/logreg.js';
+import { fitScaler, type Scaler } from '../runtime/scaler.js';
 
 export type CalibrationMethod = 'standardise' | 'component-correction' | 'entropy';
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['standardise', 'component-correction', 'entropy'];

@@ -8,11 +8,11 @@
  * expects of its input, so that a later re-standardisation composes with an earlier transfer.
  */
 import { createHash } from 'node:crypto';
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import { signBundle, type ModelBundle, type UnsignedBundle } from './bundle.js';
-import { signedLog } from './pipeline.js';
-import type { Scaler } from './scaler.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import { signBundle, type ModelBundle, type UnsignedBundle } from '../runtime/bundle.js';
+import { signedLog } from '../runtime/pipeline.js';
+import type { Scaler } from '../runtime/scaler.js';
 
 /** What a corrected model records of its origin (the bundle's `lineage`). */
 export interface Lineage {

@@ -6,12 +6,12 @@
  * Protocol of the UCI gas sensor drift literature ("train on batch 1, test on batch k"; Vergara et al.,
  * Sensors and Actuators B 166 (2012) 320-329).
  */
-import type { FeatureTable } from '../types.js';
-import type { ModelBundle } from './bundle.js';
+import type { FeatureTable } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
 import { calibrateModel, calibrateWithLabels, CALIBRATION_METHODS, type CalibrationMethod, type CalibrationOptions } from './calibration.js';
-import { evaluateModel } from './evaluation.js';
+import { evaluateModel } from '../fitting/evaluation.js';
 import { LABELLED_PER_CLASS, selectLabelledRows } from './finetune.js';
-import { fitModel, type FitOptions } from './pipeline.js';
+import { fitModel, type FitOptions } from '../fitting/fitModel.js';
 import { DRIFT_VIEWS, expandViews, fitViewsModel, type FeatureView } from './views.js';
 
 /**

@@ -7,12 +7,12 @@
  * the unlabelled methods.
  */
 import { createHash } from 'node:crypto';
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import type { ModelBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
 import { hashFeatureRows, modelInputRows, withLinearClassifier, type Lineage } from './correction.js';
-import { minimiseLbfgs } from './logreg.js';
-import { mulberry32 } from './rng.js';
+import { minimiseLbfgs } from '../fitting/logreg.js';
+import { mulberry32 } from '../numeric/rng.js';
 
 /** Labelled rows per class the drift table allows (the "at most 10 labelled samples per class"). */
 export const LABELLED_PER_CLASS = 10;

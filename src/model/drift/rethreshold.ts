@@ -11,12 +11,12 @@
  * says what the threshold should be. Only clear-labelled samples set it; suspicious-labelled ones, when
  * given, report the detection rate at it.
  */
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import { signBundle, type ModelBundle, type UnsignedBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import { signBundle, type ModelBundle, type UnsignedBundle } from '../runtime/bundle.js';
 import { hashLabelledRows } from './finetune.js';
-import { compileModel, noveltyOfLast, predictCompiled } from './pipeline.js';
-import { alarmRates, isSuspiciousLabel, thresholdForTarget, type TargetThreshold } from './policy.js';
+import { compileModel, noveltyOfLast, predictCompiled } from '../runtime/pipeline.js';
+import { alarmRates, isSuspiciousLabel, thresholdForTarget, type TargetThreshold } from '../runtime/policy.js';
 
 export interface RethresholdOptions {
   /** Largest share of the clear-labelled samples that may be alarms. @default the parent's target */

@@ -7,13 +7,13 @@
  * and Intelligent Laboratory Systems 130 (2014) 123-134). With fewer transfer samples than features the
  * regressions are ridge-regularised. The map is folded into the model (`foldInputMap`).
  */
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import type { ModelBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
 import { Matrix } from 'ml-matrix';
 import { foldInputMap, hashFeatureRows, modelInputRows, type InputMap } from './correction.js';
-import { pseudoInverseSymmetric } from './linalg.js';
-import { fitScaler } from './scaler.js';
+import { pseudoInverseSymmetric } from '../numeric/linalg.js';
+import { fitScaler } from '../runtime/scaler.js';
 
 export type TransferMethod = 'pds' | 'ds';
 export const TRANSFER_METHODS: readonly TransferMethod[] = ['pds', 'ds'];

@@ -12,10 +12,11 @@
  * A views model reads the expanded rows: `expandForModel` builds them from the base features, which the feature
  * names describe (`signed-log(f1)` is f1 through `signedLog`). Callers that feed a model must expand first.
  */
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import { signBundle, type ModelBundle, type UnsignedBundle } from './bundle.js';
-import { fitModel, signedLog, type FitOptions } from './pipeline.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import { signBundle, type ModelBundle, type UnsignedBundle } from '../runtime/bundle.js';
+import { signedLog } from '../runtime/pipeline.js';
+import { fitModel, type FitOptions } from '../fitting/fitModel.js';
 
 export type FeatureView = 'none' | 'signed-log' | 'log-abs';
 export const FEATURE_VIEWS: readonly FeatureView[] = ['none', 'signed-log', 'log-abs'];

@@ -1,9 +1,9 @@
 /** Scores a model on labelled samples: accuracy, confusion, per-class recall/precision and policy rates. */
-import { EnoseError } from '../errors.js';
-import type { FeatureTable, VerdictKind } from '../types.js';
-import type { ModelBundle } from './bundle.js';
-import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictCompiled } from './pipeline.js';
-import { isSuspiciousLabel } from './policy.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable, VerdictKind } from '../../types.js';
+import type { ModelBundle } from '../runtime/bundle.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictCompiled } from '../runtime/pipeline.js';
+import { isSuspiciousLabel } from '../runtime/policy.js';
 
 export interface EvaluationReport {
   readonly n: number;

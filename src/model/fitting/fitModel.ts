@@ -1,18 +1,18 @@
 /** The training half of the pipeline: `fitModel` fits scaler, PCA, classifier, novelty limit and policy, and signs the bundle. */
-import { EnoseError } from '../errors.js';
-import type { FeatureTable } from '../types.js';
-import { signBundle, type ModelBundle, type ModelInput, type ModelLimits, type UnsignedBundle } from './bundle.js';
+import { EnoseError } from '../../errors.js';
+import type { FeatureTable } from '../../types.js';
+import { signBundle, type ModelBundle, type ModelInput, type ModelLimits, type UnsignedBundle } from '../runtime/bundle.js';
 import { assignFolds } from './folds.js';
-import { fitKnn } from './knn.js';
-import { fitLda } from './lda.js';
+import { fitKnn } from '../runtime/knn.js';
+import { fitLda } from '../runtime/lda.js';
 import { fitLogreg } from './logreg.js';
 import { fitMlp, mlpSettings, type MlpOptions } from './mlp.js';
-import { fitNovelty, trainingNoveltyFlags } from './novelty.js';
+import { fitNovelty, trainingNoveltyFlags } from '../runtime/novelty.js';
 import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
-import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type FalseAlarmBasis, type PolicyOptions } from './policy.js';
-import { applyScaler, fitScaler } from './scaler.js';
-import { transformTable, type FeatureTransform } from './featureTransform.js';
-import { argmax, compileCore, noveltyOfLast, predictCompiled, type CorePieces } from './compiledModel.js';
+import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type FalseAlarmBasis, type PolicyOptions } from '../runtime/policy.js';
+import { applyScaler, fitScaler } from '../runtime/scaler.js';
+import { transformTable, type FeatureTransform } from '../runtime/featureTransform.js';
+import { argmax, compileCore, noveltyOfLast, predictCompiled, type CorePieces } from '../runtime/compiledModel.js';
 
 export type ClassifierKind = 'knn' | 'lda' | 'logreg' | 'mlp';
 export const CLASSIFIERS: readonly ClassifierKind[] = ['knn', 'lda', 'logreg', 'mlp'];
@@ -24,7 +24,7 @@ export interface FitOptions extends PolicyOptions {
   readonly k?: number;
   /** Inverse L2 regularisation strength of logistic regression (scikit-learn's C). @default 1 */
   readonly c?: number;
-  /** MLP settings (hidden layers, alpha, networks, epochs; see src/model/mlp.ts). */
+  /** MLP settings (hidden layers, alpha, networks, epochs; see src/model/fitting/mlp.ts). */
   readonly mlp?: MlpOptions;
   /** A fixed number of principal components; otherwise `variance` decides. */
   readonly components?: number;

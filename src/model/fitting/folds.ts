@@ -1,6 +1,6 @@
 /** Deterministic stratified fold assignment for cross-validation. */
-import { mulberry32 } from './rng.js';
-import { EnoseError } from '../errors.js';
+import { mulberry32 } from '../numeric/rng.js';
+import { EnoseError } from '../../errors.js';
 
 /** Returns the fold (0..folds-1) of each sample: each class is shuffled with `seed`, then dealt round-robin. */
 export function stratifiedFolds(labels: Int32Array, folds: number, seed: number): Int32Array {

@@ -19,7 +19,7 @@ import { adamBody, inactiveZeroBody, regularizeBody, reluBody, type TrainingOps 
 import {
   ADD, assembleModule, Body, F64, F64_ADD, F64_LOAD, F64_MUL, F64_STORE, F64X2_ADD, F64X2_MUL, GE_S, I32, LE_S, LOAD64_SPLAT, LT_S, MUL, SHL, V128,
   V128_ZERO, v128Load, v128Store,
-} from './wasmAssembler.js';
+} from '../numeric/wasmAssembler.js';
 
 export type { TrainingOps } from './trainingOpsWasm.js';
 export { plainOps } from './trainingOpsWasm.js';
@@ -430,22 +430,6 @@ export function createGemm(doubles: number): { readonly memory: Float64Array; re
   const instance = new wasm!.Instance(mod, { m: { memory } });
   const e = instance.exports;
   return { memory: new Float64Array(memory.buffer), gemm: e['gemm'] as Gemm, ops: e as unknown as TrainingOps };
-}
-
-/** Lays arrays out one after another in a memory of doubles: offsets first, views once the memory exists. */
-export class Layout {
-  size = 0;
-  take(n: number): number {
-    const at = this.size;
-    // Each array starts on a 16-byte boundary (two doubles), for the kernel's vector loads.
-    this.size += n + (n & 1);
-    return at;
-  }
-}
-
-/** A view of `length` doubles at `offset` (in doubles) of `memory`. */
-export function viewAt(memory: Float64Array, offset: number, length: number): Float64Array {
-  return new Float64Array(memory.buffer, memory.byteOffset + offset * 8, length);
 }
 
 /** A plain loop of what the kernel computes, on a Float64Array: its reference in tests and its fallback. */

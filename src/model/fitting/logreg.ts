@@ -7,8 +7,8 @@
  * Hessian is scaled per weight by the curvature at the start (see `inverseHessianDiagonalAtZero`), which
  * reaches that stopping rule in about half the evaluations on PCA scores; the stopping tests are unchanged.
  */
-import { EnoseError } from '../errors.js';
-import type { LinearModel } from './lda.js';
+import { EnoseError } from '../../errors.js';
+import type { LinearModel } from '../runtime/lda.js';
 
 /** Rows per pass of `multinomialLoss`. */
 const BLOCK_ROWS = 4;

@@ -15,11 +15,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { EnoseError } from '../errors.js';
+import { EnoseError } from '../../errors.js';
 import { KernelTrainer, type TrainerFactory, type TrainerLike } from './mlpTrainer.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../numeric/rng.js';
 
-export { compileMlp, foldMlpInput, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp } from './mlpPredict.js';
+export { compileMlp, foldMlpInput, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp } from '../runtime/mlpPredict.js';
 
 export interface MlpLayer {
   readonly inputs: number;
@@ -67,7 +67,7 @@ export interface MlpOptions {
   /**
    * Networks trained side by side on worker threads, at most. Each network is the same bit for bit as on one
    * thread (its own seed, the same rows), so this changes the time, not the model, and is not recorded in it.
-   * Needs the compiled package (dist/model/mlpWorker.js); run from sources, training stays on this thread.
+   * Needs the compiled package (dist/model/fitting/mlpWorker.js); run from sources, training stays on this thread.
    * @default 1
    */
   readonly threads?: number;

@@ -5,7 +5,8 @@
  * WebAssembly kernel of gemmWasm.ts, which keeps every sum in the order of the plain loops it replaced
  * (benchmarks/mlp-reference.ts): trained weights are the same doubles, so a model's id does not change.
  */
-import { createGemm, gemmPlain, Layout, plainOps, type Gemm, type TrainingOps } from './gemmWasm.js';
+import { Layout } from '../numeric/wasmMemory.js';
+import { createGemm, gemmPlain, plainOps, type Gemm, type TrainingOps } from './gemmWasm.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;

@@ -5,8 +5,8 @@
  * uses, bit-identical to it, so the model equals ml-pca's (descending order, as ml-pca's flipRows/reverse).
  */
 import type { Matrix } from 'ml-matrix';
-import { EnoseError } from '../errors.js';
-import { crossProductUpper, symmetricEigen, symmetrizeScaled, toMatrix } from './linalg.js';
+import { EnoseError } from '../../errors.js';
+import { crossProductUpper, symmetricEigen, symmetrizeScaled, toMatrix } from '../numeric/linalg.js';
 
 export interface PcaModel {
   /** Principal axes, `components` columns of length `width`, stored row-major as width x components. */

@@ -3,7 +3,7 @@
  * functions of the module that gemmWasm.ts assembles, and the same steps as plain loops (`plainOps`): the
  * fallback where WebAssembly SIMD is missing and the reference the tests hold them to.
  */
-import { ADD, Body, F64, F64X2_ADD, F64X2_DIV, F64X2_LE, F64X2_LT, F64X2_MUL, F64X2_SPLAT, F64X2_SQRT, F64X2_SUB, I32, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from './wasmAssembler.js';
+import { ADD, Body, F64, F64X2_ADD, F64X2_DIV, F64X2_LE, F64X2_LT, F64X2_MUL, F64X2_SPLAT, F64X2_SQRT, F64X2_SUB, I32, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 
 /**
  * The element-wise steps of training, two doubles per instruction, each lane the same operations in the same

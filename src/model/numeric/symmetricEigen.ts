@@ -1,5 +1,5 @@
 /** Eigen-decomposition of a symmetric matrix on flat arrays, bit-identical to ml-matrix's (for fitting, not per sample). */
-import { EnoseError } from '../errors.js';
+import { EnoseError } from '../../errors.js';
 
 /** Eigen-decomposition of a symmetric matrix: ascending eigenvalues, eigenvectors as the columns of `vectors`. */
 export interface SymmetricEigen {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { fail, ok, type Result } from '../errors.js';
+import { fail, ok, type Result } from '../../errors.js';
 import { checkMeaning, MODEL_BOUNDS } from './modelBounds.js';
 import { modelRigSchema, type ModelRig } from './rigFingerprint.js';
 
@@ -156,7 +156,7 @@ export const modelBundleSchema = z.object({
   limits: limitsSchema.nullable(),
   training: trainingSchema,
   lineage: z.object({ parent: z.string().nullable(), method: z.string(), reference: z.string().nullable() }).optional(),
-  /** The training rig's identity and data fingerprint (src/model/rigFingerprint.ts); absent in older models. */
+  /** The training rig's identity and data fingerprint (src/model/runtime/rigFingerprint.ts); absent in older models. */
   rig: modelRigSchema.optional(),
 });
 
@@ -229,7 +229,7 @@ export interface BundleCheckOptions {
 
 /**
  * Validates parsed JSON as a model bundle: kind, version, schema, the consistency of every array length, the
- * content hash, and the meaning of every setting (src/model/modelBounds.ts). Returns the frozen bundle or one reason.
+ * content hash, and the meaning of every setting (src/model/runtime/modelBounds.ts). Returns the frozen bundle or one reason.
  */
 export function parseBundle(json: unknown, file: string, options: BundleCheckOptions = {}): Result<ModelBundle> {
   const bad = (reason: string) => fail({ file, line: 0, reason });

@@ -1,14 +1,13 @@
 /**
  * The runtime half of the pipeline: `compileModel` folds the scaler into the projection and lays every parameter
- * out in flat Float64Arrays, so that a prediction is a few loops with no allocation (see src/model/pipeline.ts).
+ * out in flat Float64Arrays, so that a prediction is a few loops with no allocation (see src/model/runtime/pipeline.ts).
  */
-import { EnoseError } from '../errors.js';
+import { EnoseError } from '../../errors.js';
 import type { ModelBundle, UnsignedBundle } from './bundle.js';
 import { compileKnn, predictKnnInto, type KnnRuntime } from './knn.js';
 import { predictLinearInto } from './lda.js';
-import { affineRowsInto } from './linalg.js';
-import { compileMlp, foldMlpInput, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp } from './mlp.js';
-import { leadingInKernel } from './mlpPredict.js';
+import { affineRowsInto } from '../numeric/linalg.js';
+import { compileMlp, foldMlpInput, leadingInKernel, predictMlpFoldedInto, predictMlpInto, refreshFoldedBias, type CompiledMlp, type FoldedMlp } from './mlpPredict.js';
 import { noveltyOfDistance, noveltyScore, prepareNearest, scaledPoints } from './novelty.js';
 import { signedLogInto, type FeatureTransform } from './featureTransform.js';
 

@@ -1,5 +1,5 @@
 /** The per-feature transform applied before the scaler, at fit time and at prediction time alike. */
-import type { FeatureTable } from '../types.js';
+import type { FeatureTable } from '../../types.js';
 
 export type FeatureTransform = 'none' | 'signed-log';
 export const TRANSFORMS: readonly FeatureTransform[] = ['none', 'signed-log'];

@@ -15,7 +15,7 @@
  * took 8.9 us so, against 9.3 us one step a turn, 13.3 us with 16 outputs a pass and 12.8 to 13.5 us with 24 or
  * with four steps a turn (V8 keeps the smaller loop in registers). The ReLU of a hidden layer is applied at the store, as `x < 0 ? 0 : x` (a -0 or NaN stays as it is).
  */
-import { ADD, assembleModule, Body, F64X2_ADD, F64X2_LT, F64X2_MUL, I32, LOAD64_SPLAT, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from './wasmAssembler.js';
+import { ADD, assembleModule, Body, F64X2_ADD, F64X2_LT, F64X2_MUL, I32, LOAD64_SPLAT, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 
 /** Offsets in doubles into the memory; `relu` 1 applies the ReLU to the outputs, 0 not. */
 export type Gemv = (c: number, a: number, w: number, bias: number, k: number, n: number, relu: number) => void;

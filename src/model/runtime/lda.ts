@@ -2,7 +2,7 @@
  * Linear discriminant analysis (Fisher 1936; Hastie, Tibshirani, Friedman, ESL 2nd ed. section 4.3): class means,
  * one pooled within-class covariance (n - classes denominator, as scikit-learn), priors from the class shares.
  */
-import { crossProductUpper, pseudoInverseSymmetricFlat, symmetrizeScaled } from './linalg.js';
+import { crossProductUpper, pseudoInverseSymmetricFlat, symmetrizeScaled } from '../numeric/linalg.js';
 
 /** Linear scores `coef . x + intercept` per class, turned into probabilities by a softmax. */
 export interface LinearModel<T extends 'lda' | 'logreg' = 'lda' | 'logreg'> {

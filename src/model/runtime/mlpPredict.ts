@@ -6,10 +6,10 @@
  * loop (`affineRowsInto`) that runs where WebAssembly SIMD is missing: the probabilities are the same to the bit
  * on either path.
  */
-import { EnoseError } from '../errors.js';
-import { Layout, viewAt } from './gemmWasm.js';
+import { EnoseError } from '../../errors.js';
+import { Layout, viewAt } from '../numeric/wasmMemory.js';
 import { createGemv, packWeights, paddedOutputs, type Gemv } from './gemvWasm.js';
-import { affineRowsInto } from './linalg.js';
+import { affineRowsInto } from '../numeric/linalg.js';
 
 /** The networks in the kernel's memory: offsets in doubles. */
 export interface MlpKernel {

@@ -5,7 +5,7 @@
  * `enose train` makes lie well inside them (docs/signed-models.md lists them).
  */
 
-/** Sizes no model comes near; the zod schema (src/model/bundle.ts) bounds every array with them. */
+/** Sizes no model comes near; the zod schema (src/model/runtime/bundle.ts) bounds every array with them. */
 export const MODEL_BOUNDS = Object.freeze({
   /** Features of one sample (the shipped models: 220 and 112). */
   maxFeatures: 65_536,
@@ -108,7 +108,7 @@ function extractorIssue(extractor: Readonly<Record<string, unknown>>, channels: 
   return unknown === undefined ? null : `extractor setting dropChannels names ${show(unknown)}, not one of the model's channels`;
 }
 
-/** Which classes a policy makes suspicious (src/model/policy.ts isSuspiciousLabel, read on the data). */
+/** Which classes a policy makes suspicious (src/model/runtime/policy.ts isSuspiciousLabel, read on the data). */
 function suspiciousClasses(policy: NonNullable<MeaningInput['policy']>, classes: readonly string[]): string[] {
   return classes.filter((c) => policy.labels.includes(c) === (policy.rule === 'suspicious-listed'));
 }

@@ -5,11 +5,11 @@
  * nearest-neighbour rule is the "distance to the nearest training sample" data description of Tax & Duin
  * (Pattern Recognition Letters 20, 1999; see Tax, "One-class classification", PhD thesis, TU Delft 2001, 3.4).
  */
-import { EnoseError } from '../errors.js';
+import { EnoseError } from '../../errors.js';
 import { INDEX_MIN_POINTS, NearestIndex } from './knn.js';
-import { sortedQuantile } from './quantile.js';
+import { sortedQuantile } from '../numeric/quantile.js';
 import { fitScaler } from './scaler.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../numeric/rng.js';
 
 export interface NoveltyModel {
   readonly method: 'nearest-sample';

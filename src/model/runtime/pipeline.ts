@@ -5,11 +5,10 @@
  * also folds scaler, projection and classifier into one classes x features matrix (`predictFused`,
  * `predictClassesBatch`), for callers that need no PCA scores (the engine's novelty limit does).
  */
-import type { VerdictKind } from '../types.js';
+import type { VerdictKind } from '../../types.js';
 import type { ModelBundle } from './bundle.js';
 import { isSuspiciousLabel } from './policy.js';
 
-export { CLASSIFIERS, fitModel, type ClassifierKind, type FitOptions } from './fitModel.js';
 export { TRANSFORMS, signedLog, type FeatureTransform } from './featureTransform.js';
 export {
   compileModel,

@@ -2,7 +2,7 @@
  * The verdict policy: which labels are suspicious, and the threshold on P(suspicious) that meets a target
  * false-alarm rate on out-of-fold training scores.
  */
-import { EnoseError } from '../errors.js';
+import { EnoseError } from '../../errors.js';
 import type { ModelPolicy } from './bundle.js';
 
 export interface PolicyOptions {

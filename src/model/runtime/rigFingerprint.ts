@@ -8,9 +8,9 @@
  * that older model files load.
  */
 import { z } from 'zod';
-import type { RigInfo } from '../types.js';
-import { isEnvironmentChannel } from '../types.js';
-import { sortedQuantile } from './quantile.js';
+import type { RigInfo } from '../../types.js';
+import { isEnvironmentChannel } from '../../types.js';
+import { sortedQuantile } from '../numeric/quantile.js';
 
 /** The low and high quantiles of each range: the 0.5 % tails of the training cycles are left out. */
 export const FINGERPRINT_QUANTILE = 0.005;

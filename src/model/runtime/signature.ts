@@ -1,13 +1,13 @@
 /**
  * Signed models: an Ed25519 signature (RFC 8032, node:crypto) over a model's content hash. The hash is the
- * SHA-256 of the model's canonical JSON (src/model/bundle.ts) and parseBundle checks it against the content, so
+ * SHA-256 of the model's canonical JSON (src/model/runtime/bundle.ts) and parseBundle checks it against the content, so
  * signing the hash signs every setting and number; the same signature then holds for the model as a .json or a
  * .json.gz file and inside a fleet roll-out message, which carries the model as JSON, not the file's bytes.
  * The hash alone has no key: anyone can recompute it. The signature needs the private key.
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { fail, ok, type Result } from '../errors.js';
+import { fail, ok, type Result } from '../../errors.js';
 
 export const SIGNATURE_KIND = 'enose-model-signature';
 
