@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { extractTrainingSet } from '../src/engine/training.js';
 import { readDataset } from '../src/io/datasets/index.js';
-import type { ModelBundle } from '../src/model/bundle.js';
-import { fitModel, type ClassifierKind, type FitOptions } from '../src/model/pipeline.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../src/model/fitting/fitModel.js';
 import type { FeatureTable, Phase, RigInfo, SourceEvent } from '../src/types.js';
 import { gaussian, mulberry32, sharedRoot } from './harness.js';
 

@@ -69,8 +69,8 @@ export function sharedRoot(): string {
 // Seeded inputs
 
 /** mulberry32: the project's small seeded generator of uniform numbers in [0, 1). */
-export { mulberry32 } from '../src/model/rng.js';
-import { mulberry32 } from '../src/model/rng.js';
+export { mulberry32 } from '../src/model/numeric/rng.js';
+import { mulberry32 } from '../src/model/numeric/rng.js';
 
 /** Standard normal numbers from a uniform generator (Box-Muller). */
 export function gaussian(rand: () => number): () => number {

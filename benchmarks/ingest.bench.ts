@@ -17,7 +17,7 @@
 import { EngineCore } from '../src/engine/core.js';
 import { createDecoder, encodeFrame, encodeInfo, type DecoderOutput } from '../src/io/protocol.js';
 import { CycleTracker } from '../src/signal/cycle.js';
-import type { ModelBundle } from '../src/model/bundle.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import type { EngineEvent, Phase, SourceEvent, VerdictEvent } from '../src/types.js';
 import { SHORT_CYCLE, cycleFrames, rigEvents, trainSynthetic, type RigShape } from './fixtures.js';
 import { announce, check, main, QUICK, report, timeOnce, type Row } from './harness.js';

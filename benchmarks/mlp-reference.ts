@@ -1,10 +1,10 @@
 /**
- * The MLP trainer as it was before the WebAssembly kernel (src/model/mlpTrainer.ts): plain loops on
+ * The MLP trainer as it was before the WebAssembly kernel (src/model/fitting/mlpTrainer.ts): plain loops on
  * Float64Arrays, four rows (or four weight rows) per pass, each sum in its original order. Kept as the reference
  * the new kernel is checked against: `tests/model/mlp-kernel.test.ts` trains with both and asserts the same
  * weights bit for bit, and `mlp-training.bench.ts` times both in the same run.
  */
-import type { TrainerLike } from '../src/model/mlpTrainer.js';
+import type { TrainerLike } from '../src/model/fitting/mlpTrainer.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;

@@ -1,5 +1,5 @@
 /**
- * MLP training time per epoch, the engine's trainer (src/model/mlp.ts: Adam, minibatches of 200, 10% held out
+ * MLP training time per epoch, the engine's trainer (src/model/fitting/mlp.ts: Adam, minibatches of 200, 10% held out
  * for early stopping, one thread) beside scikit-learn's MLPClassifier with the same settings
  * (benchmarks/peer/mlp_training_bench.py), on 20,000 synthetic rows of 218 features (the width of the shipped
  * recovery model's features) and 5 classes, for the shipped models' networks (128-64) and a larger one
@@ -18,7 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compileMlp, fitMlp, mlpSettings, predictMlpInto, trainNetwork, type MlpModel } from '../src/model/mlp.js';
+import { compileMlp, fitMlp, mlpSettings, predictMlpInto, trainNetwork, type MlpModel } from '../src/model/fitting/mlp.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, timeOnce } from './harness.js';
 import { ReferenceTrainer } from './mlp-reference.js';
 import { referenceMlp } from './reference.js';

@@ -21,15 +21,13 @@
 import { readdirSync } from 'node:fs';
 import {
   compileModel,
-  fitModel,
   predictClassesBatch,
   predictCompiled,
   predictFused,
-  type ClassifierKind,
   type CompiledModel,
-  type FitOptions,
-} from '../src/model/pipeline.js';
-import type { ModelBundle } from '../src/model/bundle.js';
+} from '../src/model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../src/model/fitting/fitModel.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import type { FeatureTable } from '../src/types.js';
 import { DRIFT_RAW, readDrift, subsetTable } from './fixtures.js';
 import { announce, check, checkClose, main, permutation, QUICK, report, summarize, timeEach, timeOnce, type Row } from './harness.js';

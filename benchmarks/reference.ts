@@ -4,8 +4,8 @@
  * sorting every distance, a nearest-sample search over every point. The benchmarks check the engine's
  * flat-array path against these before timing it.
  */
-import type { ModelBundle } from '../src/model/bundle.js';
-import { signedLog } from '../src/model/pipeline.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { signedLog } from '../src/model/runtime/pipeline.js';
 
 export interface ReferencePrediction {
   readonly probabilities: number[];

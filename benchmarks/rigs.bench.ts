@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineCore } from '../src/engine/core.js';
 import { createEngine } from '../src/engine/engine.js';
-import { parseBundle, serializeBundle, type ModelBundle } from '../src/model/bundle.js';
+import { parseBundle, serializeBundle, type ModelBundle } from '../src/model/runtime/bundle.js';
 import type { FrameSource, SourceEvent, VerdictEvent } from '../src/types.js';
 import { SHAPE_ARRAY16, cyclePool, trainSynthetic, type CyclePool, type CycleLength } from './fixtures.js';
 import { announce, check, main, mulberry32, QUICK, quantileSorted, report, repoRoot, rssMiB } from './harness.js';

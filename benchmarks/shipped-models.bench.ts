@@ -22,8 +22,8 @@
 import { resolve } from 'node:path';
 import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
 import { readModelFile } from '../src/io/modelFile.js';
-import type { ModelBundle } from '../src/model/bundle.js';
-import { NOVELTY_CEILING } from '../src/model/novelty.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { NOVELTY_CEILING } from '../src/model/runtime/novelty.js';
 import { simulationEvents } from '../src/sim/events.js';
 import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';

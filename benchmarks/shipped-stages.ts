@@ -13,9 +13,9 @@
  * what the last verdict read): the networks (`predictFused`), the networks plus the leading projection
  * (`predictForVerdict`), the novelty search (`noveltyOfLast`), the model's whole part, and the plain path.
  */
-import type { ModelBundle } from '../src/model/bundle.js';
-import { forwardInto, refreshFoldedBias } from '../src/model/mlpPredict.js';
-import { compileModel, noveltyOfLast, predictForVerdict, predictFused, type CompiledModel } from '../src/model/pipeline.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { forwardInto, refreshFoldedBias } from '../src/model/runtime/mlpPredict.js';
+import { compileModel, noveltyOfLast, predictForVerdict, predictFused, type CompiledModel } from '../src/model/runtime/pipeline.js';
 import { check, summarize, type Row } from './harness.js';
 
 /** The plain path: probabilities into `probs`, leading scores into `scores`; returns [best class, novelty]. */

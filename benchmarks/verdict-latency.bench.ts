@@ -19,9 +19,10 @@
  * limits reads the ceiling), and the unknown-odour decision (score above 1) must be the reference's.
  */
 import { EngineCore, type CycleFeaturesRecord } from '../src/engine/core.js';
-import type { ModelBundle } from '../src/model/bundle.js';
-import { NOVELTY_CEILING } from '../src/model/novelty.js';
-import { compileModel, fitModel, noveltyOfLast, predictCompiled, type ClassifierKind } from '../src/model/pipeline.js';
+import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { NOVELTY_CEILING } from '../src/model/runtime/novelty.js';
+import { compileModel, noveltyOfLast, predictCompiled } from '../src/model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind } from '../src/model/fitting/fitModel.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../src/types.js';
 import { PoolReplay, SHAPE_128, SHAPE_16, SHAPE_ARRAY16, SHORT_CYCLE, cyclePool, featureWidth, rigEvents, syntheticTable, type RigShape } from './fixtures.js';
 import { announce, check, checkClose, clockOverheadNs, main, QUICK, report, summarize, timeEach, timeOnce, type Row } from './harness.js';

@@ -8,7 +8,7 @@
 // Measured 2026-11-27 on the 120,000-container recovery model (docs/EXPERIMENTS.md): all of them raise the
 // false alarms well above its uncorrected 1.4%.
 import { createSimulation, extractorOf, extractTrainingSet, readModelFile, runSimulatedSet, SHIPPED_SETS, simulationEvents } from '../dist/index.js';
-import { calibrateModel } from '../dist/model/calibration.js'; // not in the public API
+import { calibrateModel } from '../dist/model/drift/calibration.js'; // not in the public API
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

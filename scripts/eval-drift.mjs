@@ -9,8 +9,8 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDataset } from '../dist/index.js';
-import { DEFAULT_CALIBRATION_METHOD } from '../dist/model/calibration.js'; // not in the public API
-import { bestCalibrationRow, driftTable, formatDriftTable } from '../dist/model/drift.js'; // not in the public API
+import { DEFAULT_CALIBRATION_METHOD } from '../dist/model/drift/calibration.js'; // not in the public API
+import { bestCalibrationRow, driftTable, formatDriftTable } from '../dist/model/drift/drift.js'; // not in the public API
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.ENOSE_SHARED ?? resolve(root, '..', 'shared');

@@ -1,10 +1,10 @@
-// The rig fingerprint of the shipped models (src/model/rigFingerprint.ts): measured on SHIPPED_SETS.training
+// The rig fingerprint of the shipped models (src/model/runtime/rigFingerprint.ts): measured on SHIPPED_SETS.training
 // (simulator seed 1, days 1-20, 6,000 containers: the first 300 of each day, a sample of both models' training
 // containers) through the model's own feature path, so the same on every rebuild. Used by add-rig-fingerprint.mjs
 // (adds it to the shipped files) and make-default-model.mjs (a rebuild gives the same files).
 import { SHIPPED_SETS, createSimulation, simulationEvents } from '../dist/index.js';
 import { assembleTrainingSet, extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
-import { withModelRig } from '../dist/model/bundle.js';
+import { withModelRig } from '../dist/model/runtime/bundle.js';
 
 export const FINGERPRINT_SET = SHIPPED_SETS.training;
 export const FINGERPRINT_SOURCE = `simulator seed ${FINGERPRINT_SET.seed}, days ${FINGERPRINT_SET.startDay}-${FINGERPRINT_SET.startDay + FINGERPRINT_SET.days - 1}, ${FINGERPRINT_SET.containers} containers (SHIPPED_SETS.training, a sample of the training containers)`;

@@ -49,33 +49,30 @@ export { CycleFeatures, DEFAULT_EXTRACTOR, decidesAfterRecovery, featureNames, t
 export { CycleTracker, DEFAULT_CYCLE_LIMITS, type CycleLimits } from './signal/cycle.js';
 
 // Models
-export { parseBundle, serializeBundle, MODEL_KIND, MODEL_VERSION, type BundleCheckOptions, type ModelBundle, type ModelInput, type ModelPolicy } from './model/bundle.js';
-export { MODEL_BOUNDS, EXTRACTOR_BOUNDS } from './model/modelBounds.js';
-export { signModel, verifyModelSignature, keyIdOf, type ModelSignature, type TrustedKey } from './model/signature.js';
+export { parseBundle, serializeBundle, MODEL_KIND, MODEL_VERSION, type BundleCheckOptions, type ModelBundle, type ModelInput, type ModelPolicy } from './model/runtime/bundle.js';
+export { MODEL_BOUNDS, EXTRACTOR_BOUNDS } from './model/runtime/modelBounds.js';
+export { signModel, verifyModelSignature, keyIdOf, type ModelSignature, type TrustedKey } from './model/runtime/signature.js';
 export {
-  CLASSIFIERS,
   compileModel,
   compilePolicy,
   decideVerdict,
-  fitModel,
   noveltyOfLast,
   predictCompiled,
   predictForVerdict,
   predictFused,
   predictClassesBatch,
-  type ClassifierKind,
   type CompiledModel,
   type CompiledPolicy,
-  type FitOptions,
   type PolicyOutcome,
-} from './model/pipeline.js';
-export { NOVELTY_CEILING } from './model/novelty.js';
-export { rethresholdModel, type RethresholdOptions, type RethresholdResult } from './model/rethreshold.js';
-export { thresholdForTarget, type TargetThreshold } from './model/policy.js';
-export type { MlpOptions, MlpModel, MlpNetwork, MlpLayer } from './model/mlp.js';
-export { fitViewsModel, expandForModel, FEATURE_VIEWS, type FeatureView } from './model/views.js';
-export { createAdaptation, observeSample, applyAdaptation, adaptedBundle, type AdaptationOptions, type AdaptationState } from './model/adaptation.js';
-export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, type JudgedSample } from './model/evaluation.js';
+} from './model/runtime/pipeline.js';
+export { CLASSIFIERS, fitModel, type ClassifierKind, type FitOptions } from './model/fitting/fitModel.js';
+export { NOVELTY_CEILING } from './model/runtime/novelty.js';
+export { rethresholdModel, type RethresholdOptions, type RethresholdResult } from './model/drift/rethreshold.js';
+export { thresholdForTarget, type TargetThreshold } from './model/runtime/policy.js';
+export type { MlpOptions, MlpModel, MlpNetwork, MlpLayer } from './model/fitting/mlp.js';
+export { fitViewsModel, expandForModel, FEATURE_VIEWS, type FeatureView } from './model/drift/views.js';
+export { createAdaptation, observeSample, applyAdaptation, adaptedBundle, type AdaptationOptions, type AdaptationState } from './model/drift/adaptation.js';
+export { evaluateModel, reportOf, type EvaluationReport, type SamplePrediction, type JudgedSample } from './model/fitting/evaluation.js';
 
 // The simulator
 export { createSimulation, simulateContainers, type SimulationOptions, type Simulation, type SimCycle } from './sim/simulate.js';

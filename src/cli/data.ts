@@ -1,5 +1,5 @@
 /** Turns data paths into what a model trains on or is evaluated on: a feature table, or recordings of frames. */
-import { expandForModel, modelViews } from '../model/views.js';
+import { expandForModel, modelViews } from '../model/drift/views.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EnoseError, formatIssue } from '../errors.js';
@@ -7,7 +7,7 @@ import { readDataset } from '../io/datasets/index.js';
 import type { Delimiter } from '../io/datasets/delimited.js';
 import { DEFAULT_DATA_LIMITS, type DataLimits } from '../io/datasets/limits.js';
 import { createReplaySource } from '../io/replay.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { TrainingRecording } from '../engine/training.js';
 import type { FeatureTable, SourceEvent } from '../types.js';
 import { throwIfStopped } from './stopSignal.js';

@@ -6,7 +6,7 @@
  */
 import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { SHIPPED_EARLY_PLAN } from '../shipped/earlyPlan.js';
 import { loadShippedModel } from '../shipped/recipes.js';
 import type { EngineEvent } from '../types.js';

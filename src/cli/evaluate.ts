@@ -2,14 +2,14 @@
 import { EnoseError, formatIssue } from '../errors.js';
 import { loadModel, MODEL_TRUST_OPTIONS } from './modelOption.js';
 import { throwIfStopped } from './stopSignal.js';
-import { evaluateModel, type EvaluationReport } from '../model/evaluation.js';
+import { evaluateModel, type EvaluationReport } from '../model/fitting/evaluation.js';
 import { defineCommand, parseCommand, requireString, stringOption, type Command } from './args.js';
 import type { OptionTable } from './options.js';
 import { loadData, matchModel } from './data.js';
 import { DELIMITER_OPTION, delimiterOf } from './delimiterOption.js';
 import { DATA_LIMIT_OPTIONS, dataLimitsOf } from './dataLimitsOption.js';
 import { judgeRecordings } from '../engine/judge.js';
-import { reportOf } from '../model/evaluation.js';
+import { reportOf } from '../model/fitting/evaluation.js';
 
 /** `enose evaluate`'s options, declared once (options.ts): the parser's and the help's. */
 export const EVALUATE_OPTIONS = {

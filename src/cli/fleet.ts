@@ -7,7 +7,7 @@ import { brokerAddress, clientOptions } from '../fleet/connection.js';
 import { STATION_ID, topics, type Rollout } from '../fleet/message.js';
 import { readSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
-import { signatureFor } from '../model/signature.js';
+import { signatureFor } from '../model/runtime/signature.js';
 import { isLoopbackAddress } from '../service/auth.js';
 import { defineCommand, numberOption, parseCommand, requireString, stringOption, type Command, type CommandContext, type Parsed } from './args.js';
 import type { OptionTable } from './options.js';

@@ -6,8 +6,8 @@
 import { EnoseError, formatIssue } from '../errors.js';
 import { readSignatureFile, readTrustedKeys } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
-import type { ModelBundle } from '../model/bundle.js';
-import { verifyModelSignature, type TrustedKey } from '../model/signature.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { verifyModelSignature, type TrustedKey } from '../model/runtime/signature.js';
 import { stringOption, type Parsed } from './args.js';
 import type { HelpGroup, OptionTable } from './options.js';
 

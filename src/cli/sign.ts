@@ -2,7 +2,7 @@
 import { EnoseError, formatIssue } from '../errors.js';
 import { readPrivateKey, writeSignatureFile } from '../io/keyFiles.js';
 import { readModelFile } from '../io/modelFile.js';
-import { signModel, verifyModelSignature } from '../model/signature.js';
+import { signModel, verifyModelSignature } from '../model/runtime/signature.js';
 import { defineCommand, parseCommand, requireString, stringOption, type Command } from './args.js';
 import type { OptionTable } from './options.js';
 

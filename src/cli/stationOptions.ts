@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { EnoseError } from '../errors.js';
 import { brokerAddress } from '../fleet/connection.js';
 import { startStation, type StationEngine, type StationLink } from '../fleet/station.js';

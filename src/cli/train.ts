@@ -2,8 +2,9 @@
 import { availableParallelism } from 'node:os';
 import { EnoseError } from '../errors.js';
 import { writeModelFile } from '../io/modelFile.js';
-import { FEATURE_VIEWS, type FeatureView } from '../model/views.js';
-import { CLASSIFIERS, TRANSFORMS, type ClassifierKind, type FeatureTransform } from '../model/pipeline.js';
+import { FEATURE_VIEWS, type FeatureView } from '../model/drift/views.js';
+import { TRANSFORMS, type FeatureTransform } from '../model/runtime/pipeline.js';
+import { CLASSIFIERS, type ClassifierKind } from '../model/fitting/fitModel.js';
 import { defineCommand, listOption, numberOption, parseCommand, requireString, stringOption, type Command, type OptionName } from './args.js';
 import { dataLimitsOf } from './dataLimitsOption.js';
 import { delimiterOf } from './delimiterOption.js';

@@ -3,11 +3,12 @@
  * fit. A job is plain data (structured-cloneable), so it runs on a worker thread (trainRunner.ts) that the command
  * can stop at once on SIGINT or SIGTERM; the model file is written by the command, after the job, atomically.
  */
-import { withModelRig, type ModelBundle } from '../model/bundle.js';
-import type { ModelRig } from '../model/rigFingerprint.js';
+import { withModelRig, type ModelBundle } from '../model/runtime/bundle.js';
+import type { ModelRig } from '../model/runtime/rigFingerprint.js';
 import { EnoseError } from '../errors.js';
-import { fitViewsModel, type FeatureView } from '../model/views.js';
-import { fitModel, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
+import { fitViewsModel, type FeatureView } from '../model/drift/views.js';
+import { type FeatureTransform } from '../model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../model/fitting/fitModel.js';
 import { loadData } from './data.js';
 import type { Delimiter } from '../io/datasets/delimited.js';
 import type { DataLimits } from '../io/datasets/limits.js';
@@ -16,7 +17,7 @@ import { cvGroupsOf, DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel, type Se
 import { checkSuspiciousClass, cycleLabels } from '../engine/trainingClasses.js';
 import { DEFAULT_EXTRACTOR, type ExtractorConfig } from '../signal/features.js';
 import { sampleFeatureNames } from '../signal/extractor.js';
-import { TRANSFORMS } from '../model/pipeline.js';
+import { TRANSFORMS } from '../model/runtime/pipeline.js';
 import { trainingProblems } from './trainReport.js';
 
 /** Everything `enose train` decided from its options (see train.ts for each). */

@@ -4,14 +4,14 @@
  * preallocated arrays. No I/O and no timers: the clock is injected, so tests are deterministic.
  */
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
-import { leadingScoresInto } from '../model/leadingScores.js';
-import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/pipeline.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { leadingScoresInto } from '../model/runtime/leadingScores.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
-import type { AdaptationOptions } from '../model/adaptation.js';
+import type { AdaptationOptions } from '../model/drift/adaptation.js';
 import { OnlineAdaptation } from './onlineAdaptation.js';
 import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
@@ -60,7 +60,7 @@ export interface EngineCoreOptions {
   /** Feature-only mode: the gate limits (a model's own are used otherwise). @default defaultGateLimits(unit) */
   readonly gates?: GateLimits;
   /**
-   * Adaptation during operation (optional per deployment; see src/model/adaptation.ts): the scaler follows the
+   * Adaptation during operation (optional per deployment; see src/model/drift/adaptation.ts): the scaler follows the
    * slow drift of confidently clear samples, guarded so that suspicious or odd ones cannot drag it. `true`
    * uses the defaults. Needs a model with a verdict policy. Replaying the same recording with the same
    * setting gives the same verdicts (the state starts empty and sees the same samples). @default off

@@ -10,7 +10,7 @@
  * forwards each event to each core: nothing is allocated per frame beyond what the cores do.
  */
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../types.js';
 import { EngineCore, type EngineCoreOptions } from './core.js';
 import { decideAtCheckpoint, type CheckpointThresholds } from './earlyDecision.js';

@@ -13,7 +13,7 @@
  * Pure: no clock, no I/O.
  */
 import { EnoseError } from '../errors.js';
-import { CLEAR_MAX_SCORE } from '../model/pipeline.js';
+import { CLEAR_MAX_SCORE } from '../model/runtime/pipeline.js';
 import type { VerdictKind } from '../types.js';
 
 /** What one checkpoint's model said about the cycle. */

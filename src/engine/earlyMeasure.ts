@@ -5,7 +5,7 @@
  * `npm run eval:early` (scripts/early-decision.mjs) the plan's decisions on scored containers, so the figures
  * agree for the same containers.
  */
-import { normalQuantile, wilsonUpper } from '../model/policy.js';
+import { normalQuantile, wilsonUpper } from '../model/runtime/policy.js';
 import type { VerdictKind } from '../types.js';
 
 /** One labelled container's decision. */

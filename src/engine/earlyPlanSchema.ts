@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { EnoseError, fail, ok, type Result } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { decidesAfterRecovery } from '../signal/features.js';
 import { checkPlan, type CheckpointThresholds, type EarlyPlan } from './earlyDecision.js';
 import { extractorOf } from './modelExtractor.js';

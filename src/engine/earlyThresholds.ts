@@ -12,8 +12,8 @@
  *   (Wilson upper bound, `allowedAlarms`), and never below CLEAR_MAX_SCORE; 1 (never) when no alarm may be added.
  */
 import { EnoseError } from '../errors.js';
-import { CLEAR_MAX_SCORE } from '../model/pipeline.js';
-import { allowedAlarms, normalQuantile, wilsonUpper } from '../model/policy.js';
+import { CLEAR_MAX_SCORE } from '../model/runtime/pipeline.js';
+import { allowedAlarms, normalQuantile, wilsonUpper } from '../model/runtime/policy.js';
 import { decideAtCheckpoint, type CheckpointScore, type CheckpointThresholds } from './earlyDecision.js';
 
 /** One labelled container: its truth, the early checkpoint's score and the final verdict. */

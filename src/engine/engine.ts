@@ -3,7 +3,7 @@
  * (or to a listener). The embedding API of a scanner service.
  */
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { EngineEvent, FrameSource } from '../types.js';
 import { EngineCore, type EngineCoreOptions } from './core.js';
 import { EarlyEngineCore, type DrivenCore } from './earlyCore.js';

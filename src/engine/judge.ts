@@ -1,6 +1,6 @@
 /** Runs recorded frames through the engine core with a model: the verdicts a live engine would have given. */
-import type { ModelBundle } from '../model/bundle.js';
-import type { JudgedSample } from '../model/evaluation.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import type { JudgedSample } from '../model/fitting/evaluation.js';
 import type { VerdictEvent } from '../types.js';
 import { EngineCore } from './core.js';
 import type { TrainingRecording } from './training.js';

@@ -1,6 +1,6 @@
 /** The extractor settings a frames model was trained with, checked against the features it was fitted on. */
 import { EnoseError } from '../errors.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { sampleFeatureNames } from '../signal/extractor.js';
 import { DEFAULT_EXTRACTOR, type ExtractorConfig } from '../signal/features.js';
 

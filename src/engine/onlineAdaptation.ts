@@ -1,6 +1,6 @@
 /**
  * Adaptation during operation as the engine runs it: one object the core calls before and after each verdict it
- * predicts. The arithmetic (the guarded running mean, the shift, the watchdog's ring) is model/adaptation.ts's;
+ * predicts. The arithmetic (the guarded running mean, the shift, the watchdog's ring) is model/drift/adaptation.ts's;
  * this object owns the state, the parent model and the order of the calls, so the core never touches them:
  *
  *   const parent = adaptation.beforeVerdict(features);   // the parent's verdict, once adaptation has moved the model
@@ -9,7 +9,7 @@
  *
  * Allocation-free per verdict (the parent model and its probabilities are compiled and allocated once).
  */
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import {
   adaptedBundle,
   applyAdaptation,
@@ -19,8 +19,8 @@ import {
   watchAddedAlarms,
   type AdaptationOptions,
   type AdaptationState,
-} from '../model/adaptation.js';
-import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/pipeline.js';
+} from '../model/drift/adaptation.js';
+import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import type { EngineEvent, VerdictEvent, VerdictKind } from '../types.js';
 
 /** What the core tells adaptation of a verdict it gave (on the features it passed to `beforeVerdict`). */

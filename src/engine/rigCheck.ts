@@ -1,6 +1,6 @@
 /**
  * The rig check of the verdict path: is this cycle's data far outside the model's training data (its rig
- * fingerprint, `src/model/rigFingerprint.ts`)? Per gas channel, how far the cycle's ln R0 lies outside the
+ * fingerprint, `src/model/runtime/rigFingerprint.ts`)? Per gas channel, how far the cycle's ln R0 lies outside the
  * training range [q0.005, q0.995], in widths of that range (0 inside it); likewise the peak response. The
  * cycle's distance is the larger of the two medians over the channels, and over `RIG_MISMATCH_LIMIT` the verdict
  * carries `rig-mismatch` and is never clear. The median asks for most channels at once: one sensor aged or
@@ -12,7 +12,7 @@
  * limit 0.5 sits between. The per-cycle work is O(channels) on arrays allocated once.
  */
 import { isEnvironmentChannel, type EngineEvent, type RigInfo } from '../types.js';
-import { identityDifference, type ModelRig } from '../model/rigFingerprint.js';
+import { identityDifference, type ModelRig } from '../model/runtime/rigFingerprint.js';
 
 /** What the rig check reads of a cycle: per rig channel (its index in the rig's list), R0 and the peak response. */
 export interface ChannelLevels {

@@ -6,7 +6,7 @@
  * it did not move. A channel with no finite reading, or a single value, in all of training is dead: the model
  * leaves it out (`dropChannels`). See src/signal/channelGates.ts for how the gates use these.
  */
-import { sortedQuantile } from '../model/quantile.js';
+import { sortedQuantile } from '../model/numeric/quantile.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import type { SourceEvent } from '../types.js';
 

@@ -4,7 +4,7 @@
  * extractor's buffers are sized by rate x seconds x channels), and with a model its channels must be the
  * model's, in order. A session that fails is not judged, and says why; the engine never stops on an info line.
  */
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { RIG_INFO_LIMITS, type RigInfo } from '../types.js';
 
 /** Why the engine cannot judge this rig's cycles with this model (null: it can). */

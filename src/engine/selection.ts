@@ -9,9 +9,10 @@
  * own feature path (`extractTrainingSet`), so the chosen model sees live what it was chosen on.
  */
 import { EnoseError } from '../errors.js';
-import { groupedFolds } from '../model/folds.js';
-import { compileModel, fitModel, noveltyOfLast, predictCompiled, type ClassifierKind, type FeatureTransform, type FitOptions } from '../model/pipeline.js';
-import { heldOutAlarmRates, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from '../model/policy.js';
+import { groupedFolds } from '../model/fitting/folds.js';
+import { compileModel, noveltyOfLast, predictCompiled, type FeatureTransform } from '../model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../model/fitting/fitModel.js';
+import { heldOutAlarmRates, isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from '../model/runtime/policy.js';
 import type { ExtractorConfig } from '../signal/features.js';
 import type { FeatureTable } from '../types.js';
 import { extractTrainingSet, withRigLimits, type TrainingRecording, type TrainingSet, type TrainingSetOptions } from './training.js';

@@ -4,15 +4,15 @@
  * see live.
  */
 import { EnoseError } from '../errors.js';
-import type { ModelInput, ModelLimits } from '../model/bundle.js';
-import { sortedQuantile } from '../model/quantile.js';
+import type { ModelInput, ModelLimits } from '../model/runtime/bundle.js';
+import { sortedQuantile } from '../model/numeric/quantile.js';
 import { DEFAULT_CYCLE_LIMITS } from '../signal/cycle.js';
 import { sampleFeatureNames } from '../signal/extractor.js';
 import { DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { FeatureTable, RigInfo, SourceEvent, VerdictReason } from '../types.js';
 import { EngineCore, type CycleFeaturesRecord } from './core.js';
 import { modelRigOf } from './rigFit.js';
-import type { ModelRig } from '../model/rigFingerprint.js';
+import type { ModelRig } from '../model/runtime/rigFingerprint.js';
 import { learnRigLimits, type RigLimits } from './rigLimits.js';
 
 export type GateReason = 'channel-saturated' | 'channel-dead' | 'channel-spiking' | 'baseline-unstable';

@@ -4,7 +4,7 @@
  * set is refused unless the caller asks for it explicitly.
  */
 import { EnoseError } from '../errors.js';
-import { isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from '../model/policy.js';
+import { isSuspiciousLabel, resolvePolicyRule, type PolicyOptions } from '../model/runtime/policy.js';
 import type { SourceEvent } from '../types.js';
 
 /**

@@ -4,7 +4,7 @@
  * and the policy that turns the model's outcome and the quality reasons into the verdict. Pure; each appends to
  * the cycle's `reasons` in the order the verdict lists them.
  */
-import type { PolicyOutcome } from '../model/pipeline.js';
+import type { PolicyOutcome } from '../model/runtime/pipeline.js';
 import type { CycleLimits, CycleTracker } from '../signal/cycle.js';
 import { GATE_BITS } from '../signal/features.js';
 import type { CycleQuality, VerdictKind, VerdictReason } from '../types.js';

@@ -114,7 +114,7 @@ export const rolloutSchema = z.object({
   rig: z.string().regex(STATION_ID),
   publishedAt: z.string(),
   model: z.unknown(),
-  /** The model's signature (src/model/signature.ts), when it has one: stations with --trusted-keys require it. */
+  /** The model's signature (src/model/runtime/signature.ts), when it has one: stations with --trusted-keys require it. */
   signature: z.unknown().optional(),
 });
 export type Rollout = z.infer<typeof rolloutSchema>;

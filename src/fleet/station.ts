@@ -6,13 +6,13 @@
  * status (online; offline through the last will or on a clean stop) and a health message every 10 s go beside.
  * With `followModels`, the station follows `enose/models/<its rig>`: a model whose hash, rig and channels check
  * out replaces the engine's at the next cycle start; one that does not is refused and the status says why.
- * With `trustedKeys`, a roll-out must also carry a signature by one of them (src/model/signature.ts).
+ * With `trustedKeys`, a roll-out must also carry a signature by one of them (src/model/runtime/signature.ts).
  */
 import { connect, type MqttClient } from 'mqtt';
 import { EnoseError } from '../errors.js';
 import { parseModelBytes } from '../io/modelBytes.js';
-import { parseBundle, type ModelBundle } from '../model/bundle.js';
-import { verifyModelSignature, type TrustedKey } from '../model/signature.js';
+import { parseBundle, type ModelBundle } from '../model/runtime/bundle.js';
+import { verifyModelSignature, type TrustedKey } from '../model/runtime/signature.js';
 import type { EngineEvent, LinkState } from '../types.js';
 import { clientOptions, type BrokerAddress } from './connection.js';
 import { ackMessageSchema, rolloutSchema, STATION_ID, topics, verdictMessage, type HealthMessage, type StatusMessage } from './message.js';

@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { fail, ok, type DataIssue, type Result } from '../errors.js';
-import { keyIdOf, type ModelSignature, type TrustedKey } from '../model/signature.js';
+import { keyIdOf, type ModelSignature, type TrustedKey } from '../model/runtime/signature.js';
 import { describeFsError, writeFileAtomic } from './files.js';
 
 /** Key and signature files are small: anything larger is not one. */

@@ -1,6 +1,6 @@
 /** Reading and writing model bundles. */
 import { fail, type DataIssue, type Result } from '../errors.js';
-import { parseBundle, serializeBundle, type BundleCheckOptions, type ModelBundle } from '../model/bundle.js';
+import { parseBundle, serializeBundle, type BundleCheckOptions, type ModelBundle } from '../model/runtime/bundle.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describeFsError, writeFileAtomic } from './files.js';
@@ -39,7 +39,7 @@ function readBounded(path: string, maxBytes: number): Result<Buffer, string> {
 /**
  * Reads and validates a model file (JSON, or gzip-compressed JSON, recognised by its first two bytes, whatever
  * the name); every problem is a value naming the file (and the JSON line). Every size is bounded
- * (`MODEL_SIZE_LIMITS`) and every setting checked for meaning (src/model/modelBounds.ts). The shipped models are
+ * (`MODEL_SIZE_LIMITS`) and every setting checked for meaning (src/model/runtime/modelBounds.ts). The shipped models are
  * compressed (`.json.gz`): their numbers are most of their size, and gzip halves it without changing one bit.
  */
 export function readModelFile(path: string, options: ReadModelOptions = {}): Result<ModelBundle, DataIssue> {

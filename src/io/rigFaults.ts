@@ -12,7 +12,7 @@
  * round trip stays testable under any fault rate.
  */
 import { EnoseError } from '../errors.js';
-import { mulberry32 } from '../model/rng.js';
+import { mulberry32 } from '../model/numeric/rng.js';
 
 export const RATE_FAULTS = ['bitflip', 'drop-byte', 'truncate', 'garbage', 'repeat-seq', 'skip-seq'] as const;
 export const EVENT_FAULTS = ['reboot-at', 'disconnect-at', 'clock-jump', 'stall'] as const;

@@ -4,8 +4,8 @@
  * "Vega-Lite: A Grammar of Interactive Graphics", IEEE TVCG 23 (2017).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { ModelBundle } from '../model/bundle.js';
-import type { EvaluationReport } from '../model/evaluation.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import type { EvaluationReport } from '../model/fitting/evaluation.js';
 import type { ReportSample, RocCurve } from './data.js';
 
 /** Cool colours for the classes a policy clears, warm ones for suspicious classes. */

@@ -5,10 +5,10 @@
  */
 import { EngineCore } from '../engine/core.js';
 import type { TrainingRecording } from '../engine/training.js';
-import type { ModelBundle } from '../model/bundle.js';
-import { evaluateModel, reportOf, type EvaluationReport, type JudgedSample } from '../model/evaluation.js';
-import { compileModel, predictCompiled } from '../model/pipeline.js';
-import { isSuspiciousLabel } from '../model/policy.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { evaluateModel, reportOf, type EvaluationReport, type JudgedSample } from '../model/fitting/evaluation.js';
+import { compileModel, predictCompiled } from '../model/runtime/pipeline.js';
+import { isSuspiciousLabel } from '../model/runtime/policy.js';
 import type { FeatureTable, VerdictKind } from '../types.js';
 
 export interface ReportSample {

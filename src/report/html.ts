@@ -4,7 +4,7 @@
  * threshold, and accuracy per batch. `renderReport` is data in, HTML string out (async only because Vega's
  * renderer is).
  */
-import { isSuspiciousLabel } from '../model/policy.js';
+import { isSuspiciousLabel } from '../model/runtime/policy.js';
 import { confusionSpec, loadingsSpec, pcaSpec, perGroupSpec, renderSvg, rocSpec } from './charts.js';
 import { operatingPoint, rocCurve, rocInput, type ReportData } from './data.js';
 

@@ -2,7 +2,7 @@
 import { EnoseError } from '../errors.js';
 import { describeFsError, writeFileAtomic } from '../io/files.js';
 import type { TrainingRecording } from '../engine/training.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { FeatureTable } from '../types.js';
 import { reportDataFromRecordings, reportDataFromTable, type ReportData } from './data.js';
 import { renderReport } from './html.js';

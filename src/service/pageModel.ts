@@ -9,9 +9,9 @@
  * 110 or 218 components, and the page does not run the network): they are drawn unclassified (class -1), with
  * no class centres, and the page says why.
  */
-import type { ModelBundle } from '../model/bundle.js';
-import { predictLinearInto } from '../model/lda.js';
-import { isSuspiciousLabel } from '../model/policy.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { predictLinearInto } from '../model/runtime/lda.js';
+import { isSuspiciousLabel } from '../model/runtime/policy.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, recoveryWindowsS, type ExtractorConfig } from '../signal/features.js';
 
 export interface PageModel {

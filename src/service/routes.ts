@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { accessOf, sameSecret, sessionCookie, type SessionStore } from './auth.js';
 import type { EventHub } from './hub.js';
 import type { ServiceMetrics } from './metrics.js';

@@ -32,7 +32,7 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
 import { withCycleEnding } from '../io/cycleEnd.js';
 import { eventToJson } from '../io/eventJson.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { EngineEvent, FrameSource, SourceEvent, VerdictEvent } from '../types.js';
 import { accessRecord, type AccessRecord } from './accessRecord.js';
 import { accessOf, isLoopbackAddress, isLoopbackHost, SessionStore } from './auth.js';

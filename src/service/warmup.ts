@@ -10,7 +10,7 @@
  */
 import { EngineCore, extractorOf } from '../engine/core.js';
 import { recoveryWindowsS } from '../signal/features.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import type { SourceEvent } from '../types.js';
 
 /** Runs `cycles` synthetic cycles (flat baseline, a small response) through a core of `bundle`; returns the verdicts. */

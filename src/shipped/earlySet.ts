@@ -7,7 +7,7 @@ import { createEngine } from '../engine/engine.js';
 import { measureEarly, type EarlyDecisionRow, type EarlySummary } from '../engine/earlyMeasure.js';
 import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
 import { createMemorySource } from '../io/memory.js';
-import type { ModelBundle } from '../model/bundle.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
 import { simulationEvents } from '../sim/events.js';
 import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';

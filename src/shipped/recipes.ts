@@ -9,8 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnoseError, formatIssue } from '../errors.js';
 import { readModelFile } from '../io/modelFile.js';
-import type { ModelBundle } from '../model/bundle.js';
-import type { FitOptions } from '../model/pipeline.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import type { FitOptions } from '../model/fitting/fitModel.js';
 import type { ExtractorConfig } from '../signal/features.js';
 import type { SimulationOptions } from '../sim/simulate.js';
 

@@ -5,9 +5,9 @@
  */
 import { createEngine } from '../engine/engine.js';
 import { createMemorySource } from '../io/memory.js';
-import type { AdaptationOptions } from '../model/adaptation.js';
-import type { ModelBundle } from '../model/bundle.js';
-import { sortedQuantile } from '../model/quantile.js';
+import type { AdaptationOptions } from '../model/drift/adaptation.js';
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { sortedQuantile } from '../model/numeric/quantile.js';
 import { simulationEvents } from '../sim/events.js';
 import { createSimulation, type SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';

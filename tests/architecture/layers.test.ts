@@ -1,7 +1,8 @@
 /**
  * The house's import rules, read from the sources themselves (TypeScript's own import scanner, type-only
  * imports included): no import cycle between files, and imports run only down the data flow
- * io -> signal -> model -> engine -> report/shipped -> service -> cli (docs/ARCHITECTURE.md).
+ * io -> signal -> model -> engine -> report/shipped -> service -> cli (docs/ARCHITECTURE.md); inside model/, imports
+ * run numeric <- runtime <- fitting <- drift, so that what a station needs to judge (runtime) holds no training code.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -30,6 +31,17 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   fleet: ['io', 'signal', 'model', 'engine', 'service'],
   cli: ['io', 'signal', 'model', 'engine', 'report', 'service', 'fleet', 'shipped', 'sim'],
   index: ['io', 'signal', 'model', 'engine', 'report', 'shipped', 'sim'],
+};
+
+/**
+ * The parts of model/ and what each may import of model/ besides itself: numeric helpers, the runtime a station
+ * judges with, fitting (which builds a runtime model) and drift (which corrects or adapts a fitted one).
+ */
+const MODEL_PARTS: Readonly<Record<string, readonly string[]>> = {
+  numeric: [],
+  runtime: ['numeric'],
+  fitting: ['numeric', 'runtime'],
+  drift: ['numeric', 'runtime', 'fitting'],
 };
 
 type Graph = Map<string, string[]>;
@@ -111,6 +123,28 @@ function upwardImports(graph: Graph): string[] {
   return bad.sort();
 }
 
+/** `model/runtime/bundle.ts` -> `runtime`; a file directly in model/ -> its own name; outside model/ -> null. */
+function modelPartOf(file: string): string | null {
+  const parts = file.split('/');
+  if (parts[0] !== 'model') return null;
+  return parts.length > 2 ? parts[1]! : parts[1]!.replace(/\.ts$/, '');
+}
+
+/** `from -> to (file -> file)` for every import inside model/ that runs against numeric <- runtime <- fitting <- drift. */
+function modelUpwardImports(graph: Graph): string[] {
+  const bad: string[] = [];
+  for (const [file, targets] of graph) {
+    const from = modelPartOf(file);
+    if (from === null) continue;
+    for (const target of targets) {
+      const to = modelPartOf(target);
+      if (to === null || to === from) continue;
+      if (!(MODEL_PARTS[from] ?? []).includes(to)) bad.push(`model/${from} -> model/${to} (${file} -> ${target})`);
+    }
+  }
+  return bad.sort();
+}
+
 describe('layer rules of src/', () => {
   const graph = importGraph(SRC);
 
@@ -133,6 +167,20 @@ describe('layer rules of src/', () => {
     expect(upwardImports(graph), upwardImports(graph).join('\n')).toEqual([]);
   });
 
+  it('puts every file of model/ in one of its parts (numeric/, runtime/, fitting/, drift/)', () => {
+    const modelFiles = [...graph.keys()].filter((f) => modelPartOf(f) !== null);
+    expect(modelFiles.length).toBeGreaterThan(30);
+    for (const file of modelFiles) expect(MODEL_PARTS[modelPartOf(file)!], `${file} is in no part of model/: add it to MODEL_PARTS and docs/ARCHITECTURE.md`).toBeDefined();
+    for (const part of Object.keys(MODEL_PARTS)) expect(modelFiles.some((f) => modelPartOf(f) === part), part).toBe(true);
+  });
+
+  it('inside model/, imports run numeric <- runtime <- fitting <- drift: runtime imports neither fitting nor drift, fitting no drift', () => {
+    expect(modelUpwardImports(graph), modelUpwardImports(graph).join('\n')).toEqual([]);
+    // The rule sees real imports across the parts (a wrong part name would make it vacuous).
+    const crossing = [...graph].flatMap(([f, ts]) => ts.filter((t) => modelPartOf(f) !== null && modelPartOf(t) !== null && modelPartOf(t) !== modelPartOf(f)));
+    expect(crossing.length).toBeGreaterThan(10);
+  });
+
   it('the checks find what they are for (a cycle, an upward import)', () => {
     const bad: Graph = new Map([
       ['model/a.ts', ['engine/b.ts', 'types.ts']],
@@ -142,5 +190,18 @@ describe('layer rules of src/', () => {
     ]);
     expect(cycles(bad)).toEqual([['engine/b.ts', 'model/a.ts']]);
     expect(upwardImports(bad)).toEqual(['engine -> io (engine/b.ts -> io/c.ts)', 'model -> engine (model/a.ts -> engine/b.ts)']);
+    const badModel: Graph = new Map([
+      ['model/runtime/a.ts', ['model/fitting/b.ts', 'model/numeric/n.ts', 'types.ts']],
+      ['model/fitting/b.ts', ['model/drift/c.ts', 'model/runtime/a.ts']],
+      ['model/drift/c.ts', ['model/fitting/b.ts', 'model/runtime/a.ts']],
+      ['model/numeric/n.ts', ['model/runtime/a.ts']],
+      ['model/stray.ts', []],
+    ]);
+    expect(modelUpwardImports(badModel)).toEqual([
+      'model/fitting -> model/drift (model/fitting/b.ts -> model/drift/c.ts)',
+      'model/numeric -> model/runtime (model/numeric/n.ts -> model/runtime/a.ts)',
+      'model/runtime -> model/fitting (model/runtime/a.ts -> model/fitting/b.ts)',
+    ]);
+    expect(MODEL_PARTS[modelPartOf('model/stray.ts')!]).toBeUndefined();
   });
 });

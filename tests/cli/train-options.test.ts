@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLibsvm } from '../../src/io/datasets/index.js';
-import { expandForModel, fitViewsModel } from '../../src/model/views.js';
-import { compileModel, predictCompiled } from '../../src/model/pipeline.js';
+import { expandForModel, fitViewsModel } from '../../src/model/drift/views.js';
+import { compileModel, predictCompiled } from '../../src/model/runtime/pipeline.js';
 import { runEnose } from '../helpers/cli.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 

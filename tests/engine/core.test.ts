@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
 import { extractTrainingSet } from '../../src/engine/training.js';
-import { fitModel } from '../../src/model/pipeline.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import type { EngineEvent, VerdictEvent } from '../../src/types.js';
 import { rigStream, trainingStream, type CycleSpec } from '../helpers/cycles.js';
 

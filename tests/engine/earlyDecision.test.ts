@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPlan, decideAtCheckpoint, decideEarly, type CheckpointScore, type EarlyPlan } from '../../src/engine/earlyDecision.js';
 import { chooseEarlyThresholds, earlyRates, type EarlyRow } from '../../src/engine/earlyThresholds.js';
 import { EnoseError } from '../../src/errors.js';
-import { wilsonUpper, normalQuantile } from '../../src/model/policy.js';
+import { wilsonUpper, normalQuantile } from '../../src/model/runtime/policy.js';
 
 const at90 = { atS: 90, clearBelow: 0.1, suspiciousAbove: 0.9 };
 const clean = (score: number): CheckpointScore => ({ score, verdict: score < 0.5 ? 'clear' : 'suspicious' });

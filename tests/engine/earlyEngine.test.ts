@@ -14,7 +14,7 @@ import { parseEarlyPlan, resolveEarlyPlan, type EarlyPlanData } from '../../src/
 import { createEngine } from '../../src/engine/engine.js';
 import { EnoseError } from '../../src/errors.js';
 import { createMemorySource } from '../../src/io/memory.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { SHIPPED_EARLY_PLAN } from '../../src/shipped/earlyPlan.js';
 import { runEarlySet } from '../../src/shipped/earlySet.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
 import { RIG_WARN_COUNT } from '../../src/engine/rigCheck.js';
 import { readModelFile } from '../../src/io/modelFile.js';
-import { parseBundle, signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/bundle.js';
+import { parseBundle, signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/runtime/bundle.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, type SimulationOptions } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';

@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../dist/engine/core.js';
 import { DEFAULT_CLASSIFIERS, FEATURE_FAMILIES, selectModel } from '../../dist/engine/selection.js';
-import { fitModel, TRANSFORMS } from '../../dist/model/pipeline.js';
+import { TRANSFORMS } from '../../dist/model/runtime/pipeline.js';
+import { fitModel } from '../../dist/model/fitting/fitModel.js';
 import { simulationEvents } from '../../dist/sim/events.js';
 import { createSimulation } from '../../dist/sim/simulate.js';
 import type { SourceEvent } from '../../dist/types.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
-import { signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/bundle.js';
+import { signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/runtime/bundle.js';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadData } from '../../dist/cli/data.js';
 import { EngineCore } from '../../dist/engine/core.js';
 import { extractTrainingSet } from '../../dist/engine/training.js';
-import { fitModel } from '../../dist/model/pipeline.js';
+import { fitModel } from '../../dist/model/fitting/fitModel.js';
 import { BEVERAGE, haveShared, sharedPath } from '../helpers/shared.js';
 
 const SMELLNET = ['frames_train.csv', 'frames_test.csv'].map((f) => sharedPath('datasets', 'smellnet-offline', f));

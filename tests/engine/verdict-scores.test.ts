@@ -8,8 +8,9 @@ import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../../src/eng
 import { extractTrainingSet } from '../../src/engine/training.js';
 import { eventToJson, parseEventJson } from '../../src/io/eventJson.js';
 import { readModelFile } from '../../src/io/modelFile.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
-import { compileModel, fitModel, predictCompiled, predictForVerdict } from '../../src/model/pipeline.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
+import { compileModel, predictCompiled, predictForVerdict } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import { VERDICT_PCA_SCORES, type SourceEvent, type VerdictEvent } from '../../src/types.js';

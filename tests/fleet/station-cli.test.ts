@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/modelFile.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { runEnose } from '../helpers/cli.js';
 import { haveMosquitto, startBroker, type Broker, retainedStatus } from '../helpers/mosquitto.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';

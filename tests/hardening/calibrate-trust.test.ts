@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrivateKey, writeKeyPair, writeSignatureFile } from '../../src/io/keyFiles.js';
-import { signModel } from '../../src/model/signature.js';
+import { signModel } from '../../src/model/runtime/signature.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt } from '../helpers/pty.js';

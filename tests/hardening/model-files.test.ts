@@ -11,7 +11,7 @@ import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_SIZE_LIMITS } from '../../src/io/modelBytes.js';
 import { readModelFile } from '../../src/io/modelFile.js';
-import { parseBundle } from '../../src/model/bundle.js';
+import { parseBundle } from '../../src/model/runtime/bundle.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt } from '../helpers/pty.js';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { readModelFile, writeModelFile } from '../../src/io/modelFile.js';
-import { signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/bundle.js';
+import { signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/runtime/bundle.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 export function loadShipped(path: string): ModelBundle {

@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrivateKey, writeKeyPair, writeSignatureFile } from '../../src/io/keyFiles.js';
-import { signModel } from '../../src/model/signature.js';
+import { signModel } from '../../src/model/runtime/signature.js';
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { haveMosquitto, startBroker, type Broker } from '../helpers/mosquitto.js';

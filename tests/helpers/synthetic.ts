@@ -1,7 +1,7 @@
 /** Seeded synthetic feature tables for unit tests (Gaussian clusters around random class centres). */
 import type { FeatureTable } from '../../src/types.js';
 
-import { mulberry32 } from '../../src/model/rng.js';
+import { mulberry32 } from '../../src/model/numeric/rng.js';
 
 export { mulberry32 };
 

@@ -15,7 +15,7 @@ import { readModelFile } from '../../src/io/modelFile.js';
 import { createRecorder } from '../../src/io/recording.js';
 import { createReplaySource } from '../../src/io/replay.js';
 import { createSerialSource } from '../../src/io/serial.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { SHIPPED_EARLY_PLAN } from '../../src/shipped/earlyPlan.js';
 import type { EngineEvent } from '../../src/types.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';

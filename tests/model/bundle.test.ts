@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readModelFile, writeModelFile } from '../../src/io/modelFile.js';
-import { parseBundle } from '../../src/model/bundle.js';
-import { compileModel, fitModel, predictCompiled, type ClassifierKind } from '../../src/model/pipeline.js';
+import { parseBundle } from '../../src/model/runtime/bundle.js';
+import { compileModel, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind } from '../../src/model/fitting/fitModel.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const table = makeClusters({ seed: 11, classes: ['clear', 'cocaine', 'cannabis'], perClass: 40, width: 10, separation: 1.5, scale: 100, offset: 1e4 });

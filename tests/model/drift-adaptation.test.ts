@@ -11,17 +11,17 @@ import {
   resetAdaptation,
   watchAddedAlarms,
   type AdaptationOptions,
-} from '../../src/model/adaptation.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
+} from '../../src/model/drift/adaptation.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import {
   compileModel,
   compilePolicy,
   decideVerdict,
-  fitModel,
   noveltyOfLast,
   predictCompiled,
   type CompiledModel,
-} from '../../src/model/pipeline.js';
+} from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { makeClusters } from '../helpers/synthetic.js';
 

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { readDataset } from '../../src/io/datasets/index.js';
 import { readModelFile, writeModelFile } from '../../src/io/modelFile.js';
-import { hashFeatureRows } from '../../src/model/correction.js';
-import { fitModel } from '../../src/model/pipeline.js';
-import { fitViewsModel } from '../../src/model/views.js';
+import { hashFeatureRows } from '../../src/model/drift/correction.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import { fitViewsModel } from '../../src/model/drift/views.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enose-calibrate-'));

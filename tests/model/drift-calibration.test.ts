@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { DEFAULT_CALIBRATION_METHOD } from '../../src/model/calibration.js';
-import { bestCalibrationRow, driftTable, type DriftTable } from '../../src/model/drift.js';
+import { DEFAULT_CALIBRATION_METHOD } from '../../src/model/drift/calibration.js';
+import { bestCalibrationRow, driftTable, type DriftTable } from '../../src/model/drift/drift.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 

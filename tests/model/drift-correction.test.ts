@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EnoseError } from '../../src/errors.js';
-import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/bundle.js';
-import { calibrateModel, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD } from '../../src/model/calibration.js';
-import { foldInputMap, hashFeatureRows } from '../../src/model/correction.js';
-import { compileModel, fitModel, noveltyOfLast, predictCompiled, type ClassifierKind, type FitOptions } from '../../src/model/pipeline.js';
+import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/runtime/bundle.js';
+import { calibrateModel, CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD } from '../../src/model/drift/calibration.js';
+import { foldInputMap, hashFeatureRows } from '../../src/model/drift/correction.js';
+import { compileModel, noveltyOfLast, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { gaussian, makeClusters, mulberry32 } from '../helpers/synthetic.js';
 

@@ -3,11 +3,11 @@
  * linear classifier with its pull toward the trained weights, and the lineage that says labels were used.
  */
 import { describe, expect, it } from 'vitest';
-import { calibrateModel, calibrateWithLabels } from '../../src/model/calibration.js';
-import { splitRows } from '../../src/model/drift.js';
-import { evaluateModel } from '../../src/model/evaluation.js';
-import { fineTuneModel, hashLabelledRows, selectLabelledRows } from '../../src/model/finetune.js';
-import { fitModel } from '../../src/model/pipeline.js';
+import { calibrateModel, calibrateWithLabels } from '../../src/model/drift/calibration.js';
+import { splitRows } from '../../src/model/drift/drift.js';
+import { evaluateModel } from '../../src/model/fitting/evaluation.js';
+import { fineTuneModel, hashLabelledRows, selectLabelledRows } from '../../src/model/drift/finetune.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { makeClusters } from '../helpers/synthetic.js';
 

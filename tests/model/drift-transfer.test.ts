@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { extractTrainingSet, type TrainingSet } from '../../src/engine/training.js';
-import type { ModelBundle } from '../../src/model/bundle.js';
-import { hashFeatureRows } from '../../src/model/correction.js';
-import { compileModel, fitModel, predictCompiled } from '../../src/model/pipeline.js';
-import { featureBlocks, pairTransferSamples, transferModel } from '../../src/model/transfer.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
+import { hashFeatureRows } from '../../src/model/drift/correction.js';
+import { compileModel, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import { featureBlocks, pairTransferSamples, transferModel } from '../../src/model/drift/transfer.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, NO_FAULTS } from '../../src/sim/simulate.js';
 import type { FeatureTable } from '../../src/types.js';

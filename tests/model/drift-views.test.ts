@@ -4,9 +4,10 @@
  * a views model as calibration of each view.
  */
 import { describe, expect, it } from 'vitest';
-import { calibrateModel } from '../../src/model/calibration.js';
-import { compileModel, fitModel, predictCompiled, signedLog, type FitOptions } from '../../src/model/pipeline.js';
-import { expandForModel, expandViews, fitViewsModel, logAbs, modelViews, viewName, type FeatureView } from '../../src/model/views.js';
+import { calibrateModel } from '../../src/model/drift/calibration.js';
+import { compileModel, predictCompiled, signedLog } from '../../src/model/runtime/pipeline.js';
+import { fitModel, type FitOptions } from '../../src/model/fitting/fitModel.js';
+import { expandForModel, expandViews, fitViewsModel, logAbs, modelViews, viewName, type FeatureView } from '../../src/model/drift/views.js';
 import type { FeatureTable } from '../../src/types.js';
 import { makeClusters } from '../helpers/synthetic.js';
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { evaluateModel } from '../../src/model/evaluation.js';
-import { fitModel, type FitOptions } from '../../src/model/pipeline.js';
+import { evaluateModel } from '../../src/model/fitting/evaluation.js';
+import { fitModel, type FitOptions } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 

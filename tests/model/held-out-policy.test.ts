@@ -3,9 +3,9 @@
  * judged at the other folds' threshold, and cross-validation that keeps a group's rows in one fold.
  */
 import { describe, expect, it } from 'vitest';
-import { fitModel } from '../../src/model/pipeline.js';
-import { allowedAlarms, heldOutAlarmRates } from '../../src/model/policy.js';
-import { mulberry32 } from '../../src/model/rng.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import { allowedAlarms, heldOutAlarmRates } from '../../src/model/runtime/policy.js';
+import { mulberry32 } from '../../src/model/numeric/rng.js';
 import type { FeatureTable } from '../../src/types.js';
 
 describe('false-alarm target on unseen samples', () => {

@@ -7,8 +7,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { compileKnn, fitKnn, INDEX_MIN_POINTS, NearestIndex, predictKnnInto } from '../../src/model/knn.js';
-import { compileModel, fitModel, predictCompiled } from '../../src/model/pipeline.js';
+import { compileKnn, fitKnn, INDEX_MIN_POINTS, NearestIndex, predictKnnInto } from '../../src/model/runtime/knn.js';
+import { compileModel, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 

@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { fitLda } from '../../src/model/lda.js';
+import { fitLda } from '../../src/model/runtime/lda.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 /** fitLda as it was written before the flat kernels (ml-matrix get/set throughout): the reference. */

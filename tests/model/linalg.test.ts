@@ -9,8 +9,8 @@ import {
   pseudoInverseSymmetricFlat,
   symmetricEigen,
   symmetrizeScaled,
-} from '../../src/model/linalg.js';
-import { applyScaler, fitScaler } from '../../src/model/scaler.js';
+} from '../../src/model/numeric/linalg.js';
+import { applyScaler, fitScaler } from '../../src/model/runtime/scaler.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 

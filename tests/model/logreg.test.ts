@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnoseError } from '../../src/errors.js';
-import { fitLogreg, minimiseLbfgs, multinomialLoss } from '../../src/model/logreg.js';
+import { fitLogreg, minimiseLbfgs, multinomialLoss } from '../../src/model/fitting/logreg.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 /** The plain loop `multinomialLoss` is blocked from: per row the logits, the softmax, then the gradient. */

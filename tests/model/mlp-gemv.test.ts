@@ -1,12 +1,12 @@
 /**
- * The one-row WebAssembly kernel of MLP prediction (src/model/gemvWasm.ts) on weights packed by `packWeights`
+ * The one-row WebAssembly kernel of MLP prediction (src/model/runtime/gemvWasm.ts) on weights packed by `packWeights`
  * gives the same doubles as a plain loop on the weights as the model stores them (inputs x outputs, row-major):
  * each output its bias plus its terms in input order, then the ReLU when asked (a -0 or NaN stays). On random
  * shapes (fast-check), with zeros, negative zeros and NaN among the inputs.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createGemv, gemvPlain, packWeights, paddedOutputs } from '../../src/model/gemvWasm.js';
+import { createGemv, gemvPlain, packWeights, paddedOutputs } from '../../src/model/runtime/gemvWasm.js';
 import { mulberry32 } from '../helpers/synthetic.js';
 
 /** The plain affine map on unpacked weights (inputs x outputs), ReLU as the forward pass applies it. */

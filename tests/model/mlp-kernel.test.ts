@@ -1,6 +1,6 @@
 /**
- * The WebAssembly matrix kernel of the MLP (src/model/gemmWasm.ts) and the trainer built on it
- * (src/model/mlpTrainer.ts) give the same doubles as the plain loops they replaced: the kernel against a plain
+ * The WebAssembly matrix kernel of the MLP (src/model/fitting/gemmWasm.ts) and the trainer built on it
+ * (src/model/fitting/mlpTrainer.ts) give the same doubles as the plain loops they replaced: the kernel against a plain
  * loop on random shapes (fast-check), a network trained with the new trainer against one trained with the
  * reference trainer (benchmarks/mlp-reference.ts, the trainer as it was), weight for weight, and the compiled
  * forward pass against the plain one (`forwardInto`), probability for probability.
@@ -8,9 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReferenceTrainer } from '../../benchmarks/mlp-reference.js';
-import { createGemm, gemmPlain, plainOps } from '../../src/model/gemmWasm.js';
-import { mlpSettings, trainNetwork, type MlpNetwork } from '../../src/model/mlp.js';
-import { compileMlp, foldMlpInput, forwardInto, predictMlpFoldedInto, predictMlpInto } from '../../src/model/mlpPredict.js';
+import { createGemm, gemmPlain, plainOps } from '../../src/model/fitting/gemmWasm.js';
+import { mlpSettings, trainNetwork, type MlpNetwork } from '../../src/model/fitting/mlp.js';
+import { compileMlp, foldMlpInput, forwardInto, predictMlpFoldedInto, predictMlpInto } from '../../src/model/runtime/mlpPredict.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 /** Bit patterns equal (Object.is, except that +0 and -0 count as equal: a skipped zero term may flip a zero's sign). */

@@ -1,15 +1,15 @@
 /**
  * MLP networks trained side by side on worker threads (MlpOptions.threads) are the networks trained on one
  * thread, bit for bit, with every epoch reported in order per network. The worker is the compiled one
- * (dist/model/mlpWorker.js, built by `npm test` before vitest runs); from sources, training stays on this thread.
+ * (dist/model/fitting/mlpWorker.js, built by `npm test` before vitest runs); from sources, training stays on this thread.
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fitMlp as fitMlpFromSources, type MlpOptions, type MlpModel } from '../../src/model/mlp.js';
+import { fitMlp as fitMlpFromSources, type MlpOptions, type MlpModel } from '../../src/model/fitting/mlp.js';
 
 type FitMlp = typeof fitMlpFromSources;
-const distUrl = new URL('../../dist/model/mlp.js', import.meta.url);
-const haveDist = existsSync(new URL('../../dist/model/mlpWorker.js', import.meta.url));
+const distUrl = new URL('../../dist/model/fitting/mlp.js', import.meta.url);
+const haveDist = existsSync(new URL('../../dist/model/fitting/mlpWorker.js', import.meta.url));
 if (!haveDist) console.warn('skipping the worker-thread MLP tests: dist/ is not built (npm test builds it; npm run build)');
 
 function data(seed: number, n: number, d: number, k: number) {

@@ -1,5 +1,5 @@
 /**
- * The MLP classifier (src/model/mlp.ts): it learns what a linear model cannot, it is deterministic, its compiled
+ * The MLP classifier (src/model/fitting/mlp.ts): it learns what a linear model cannot, it is deterministic, its compiled
  * prediction equals a plain forward pass, it survives the model file, and its verdict policy is calibrated on
  * one held-out fold.
  */
@@ -7,18 +7,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/bundle.js';
-import { foldZMap } from '../../src/model/correction.js';
-import { fitMlp } from '../../src/model/mlp.js';
+import { parseBundle, serializeBundle, type ModelBundle } from '../../src/model/runtime/bundle.js';
+import { foldZMap } from '../../src/model/drift/correction.js';
+import { fitMlp } from '../../src/model/fitting/mlp.js';
 import {
   compileModel,
-  fitModel,
   predictClassesBatch,
   predictCompiled,
   predictForVerdict,
   predictFused,
-  type FitOptions,
-} from '../../src/model/pipeline.js';
+} from '../../src/model/runtime/pipeline.js';
+import { fitModel, type FitOptions } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared, REPO_ROOT } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';

@@ -1,8 +1,9 @@
 /** The novelty limit measured in the leading principal components only (`noveltyComponents`). */
 import { describe, expect, it } from 'vitest';
-import { parseBundle, serializeBundle, signBundle } from '../../src/model/bundle.js';
-import { fitNovelty } from '../../src/model/novelty.js';
-import { compileModel, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
+import { parseBundle, serializeBundle, signBundle } from '../../src/model/runtime/bundle.js';
+import { fitNovelty } from '../../src/model/runtime/novelty.js';
+import { compileModel, noveltyOfLast, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 const table = makeClusters({ seed: 11, classes: ['clear', 'cocaine', 'cannabis'], perClass: 150, width: 12, separation: 3 });

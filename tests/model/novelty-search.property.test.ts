@@ -1,5 +1,5 @@
 /**
- * The novelty limit's early-stopping nearest-sample search (src/model/novelty.ts: the k-d tree of knn.ts, pruned
+ * The novelty limit's early-stopping nearest-sample search (src/model/runtime/novelty.ts: the k-d tree of knn.ts, pruned
  * at twice the limit, or the scan with early exit) against brute force, under fast-check: any point count on
  * either side of the tree's threshold, any dimension, clustered and duplicated points, queries on a point, near
  * one, between clusters or far away, and limits set exactly at the nearest distance. The score (and so the
@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest } from '../../src/model/novelty.js';
+import { nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest } from '../../src/model/runtime/novelty.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 function bruteDistance(points: Float64Array, count: number, k: number, q: Float64Array): number {

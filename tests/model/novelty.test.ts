@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readDataset } from '../../src/io/datasets/index.js';
-import { parseBundle, serializeBundle, signBundle } from '../../src/model/bundle.js';
-import { compileModel, fitModel, noveltyOfLast, predictCompiled } from '../../src/model/pipeline.js';
-import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest, trainingNoveltyFlags } from '../../src/model/novelty.js';
+import { parseBundle, serializeBundle, signBundle } from '../../src/model/runtime/bundle.js';
+import { compileModel, noveltyOfLast, predictCompiled } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import { fitNovelty, nearestDistance, NOVELTY_CEILING, noveltyOfDistance, noveltyScore, prepareNearest, trainingNoveltyFlags } from '../../src/model/runtime/novelty.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';

@@ -8,17 +8,15 @@ import { EnoseError } from '../../src/errors.js';
 import { readDataset } from '../../src/io/datasets/index.js';
 import {
   compileModel,
-  fitModel,
   predictClassesBatch,
   predictCompiled,
   predictForVerdict,
   predictFused,
   noveltyOfLast,
   signedLog,
-  type ClassifierKind,
   type CompiledModel,
-  type FitOptions,
-} from '../../src/model/pipeline.js';
+} from '../../src/model/runtime/pipeline.js';
+import { fitModel, type ClassifierKind, type FitOptions } from '../../src/model/fitting/fitModel.js';
 import type { FeatureTable } from '../../src/types.js';
 import { DRIFT_RAW, haveShared } from '../helpers/shared.js';
 import { gaussian, makeClusters, mulberry32 } from '../helpers/synthetic.js';

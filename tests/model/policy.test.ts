@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateModel } from '../../src/model/evaluation.js';
-import { compilePolicy, decideVerdict, fitModel } from '../../src/model/pipeline.js';
-import { allowedAlarms, chooseThreshold, normalQuantile, resolvePolicyRule, thresholdForTarget, wilsonUpper } from '../../src/model/policy.js';
+import { evaluateModel } from '../../src/model/fitting/evaluation.js';
+import { compilePolicy, decideVerdict } from '../../src/model/runtime/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
+import { allowedAlarms, chooseThreshold, normalQuantile, resolvePolicyRule, thresholdForTarget, wilsonUpper } from '../../src/model/runtime/policy.js';
 import { makeClusters } from '../helpers/synthetic.js';
 
 describe('verdict policy', () => {

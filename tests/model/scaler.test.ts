@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyScaler, fitScaler } from '../../src/model/scaler.js';
+import { applyScaler, fitScaler } from '../../src/model/runtime/scaler.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
 
 describe('fitScaler', () => {

@@ -1,9 +1,9 @@
-/** Ed25519 model signatures over the content hash (src/model/signature.ts), and the JSON size scan (src/io/modelBytes.ts). */
+/** Ed25519 model signatures over the content hash (src/model/runtime/signature.ts), and the JSON size scan (src/io/modelBytes.ts). */
 import { generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { jsonSizeIssue, MODEL_SIZE_LIMITS, parseModelBytes } from '../../src/io/modelBytes.js';
-import { keyIdOf, signModel, verifyModelSignature } from '../../src/model/signature.js';
+import { keyIdOf, signModel, verifyModelSignature } from '../../src/model/runtime/signature.js';
 
 const model = { id: 'a'.repeat(16), hash: 'a'.repeat(64) };
 const other = { id: 'b'.repeat(16), hash: 'b'.repeat(64) };

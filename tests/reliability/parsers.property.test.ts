@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFeatureCsv, parseFramesCsv, parseLibsvm } from '../../src/io/datasets/index.js';
 import { crc16CcittFalse, createDecoder, decodeLine, encodeFrame, encodeInfo, MAX_LINE_BYTES, type DecoderOutput } from '../../src/io/protocol.js';
-import { parseBundle } from '../../src/model/bundle.js';
+import { parseBundle } from '../../src/model/runtime/bundle.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const RUNS = Number(process.env['ENOSE_FC_RUNS'] ?? 300);

@@ -1,6 +1,6 @@
 /** The model as the operator page draws it: the training cloud on PC1/PC2 with a class for each point. */
 import { describe, expect, it } from 'vitest';
-import { fitModel } from '../../src/model/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { pageModelOf } from '../../src/service/pageModel.js';
 import { readModelFile } from '../../src/io/modelFile.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';

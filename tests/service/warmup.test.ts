@@ -1,7 +1,7 @@
 /** The warm-up cycles are real cycles to the engine: each gets a verdict (else they would warm nothing). */
 import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../../src/io/modelFile.js';
-import { fitModel } from '../../src/model/pipeline.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { warmUp } from '../../src/service/warmup.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { makeClusters } from '../helpers/synthetic.js';

@@ -1,0 +1,190 @@
+/**
+ * The element-wise steps of MLP training (ReLU, the inactive-unit mask, the L2 term, Adam) as WebAssembly SIMD
+ * functions of the module that gemmWasm.ts assembles, and the same steps as plain loops (`plainOps`): the
+ * fallback where WebAssembly SIMD is missing and the reference the tests hold them to.
+ */
+import { ADD, Body, F64, F64X2_ADD, F64X2_DIV, F64X2_LE, F64X2_LT, F64X2_MUL, F64X2_SPLAT, F64X2_SQRT, F64X2_SUB, I32, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
+
+/**
+ * The element-wise steps of training, two doubles per instruction, each lane the same operations in the same
+ * order as the plain loop beside it (mlpTrainer.ts), so the same doubles. Offsets in doubles; `n` is rounded up
+ * to even, so arrays must have a spare double when n is odd (Layout.take gives one).
+ */
+export interface TrainingOps {
+  /** x = x < 0 ? 0 : x (a -0 or NaN stays as it is), for n doubles at x. */
+  relu(x: number, n: number): void;
+  /** d = a <= 0 ? 0 : d, for n doubles at d and a. */
+  inactiveZero(d: number, a: number, n: number): void;
+  /** g = (g + alpha w) / rows. */
+  regularize(g: number, w: number, n: number, alpha: number, rows: number): void;
+  /** Adam: m = b1 m + c1 g; v = b2 v + c2 g g; p = p - lr m / (sqrt(v) + eps), with c1 = 1 - b1, c2 = 1 - b2. */
+  adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, c1: number, b2: number, c2: number, eps: number): void;
+}
+
+/** A loop over i = 0, 2, 4, ... < n, with `pointers` (parameters, offsets in doubles) turned into byte addresses. */
+function pairs(params: number[], pointers: number[], n: number, body: (f: Body, at: (p: number) => void) => void): Body {
+  const f = new Body(params);
+  const i = f.local(I32);
+  const end = f.local(I32);
+  for (const p of pointers) {
+    f.get(p);
+    f.i32(3);
+    f.op(SHL);
+    f.set(p);
+  }
+  f.get(n);
+  f.i32(3);
+  f.op(SHL);
+  f.set(end);
+  f.i32(0);
+  f.set(i);
+  f.loop(
+    () => {
+      f.get(i);
+      f.get(end);
+      f.op(LT_S);
+    },
+    () => {
+      body(f, (p) => {
+        f.get(p);
+        f.get(i);
+        f.op(ADD);
+      });
+      f.addTo(i, () => f.i32(16));
+    },
+  );
+  return f;
+}
+
+export function reluBody(): Body {
+  return pairs([I32, I32], [0], 1, (f, at) => {
+    const x = f.local(V128);
+    at(0);
+    at(0);
+    f.op(...v128Load(0));
+    f.set(x);
+    f.get(x);
+    f.get(x);
+    f.op(...V128_ZERO);
+    f.op(...F64X2_LT);
+    f.op(...V128_ANDNOT);
+    f.op(...v128Store(0));
+  });
+}
+
+export function inactiveZeroBody(): Body {
+  return pairs([I32, I32, I32], [0, 1], 2, (f, at) => {
+    at(0);
+    at(0);
+    f.op(...v128Load(0));
+    at(1);
+    f.op(...v128Load(0));
+    f.op(...V128_ZERO);
+    f.op(...F64X2_LE);
+    f.op(...V128_ANDNOT);
+    f.op(...v128Store(0));
+  });
+}
+
+export function regularizeBody(): Body {
+  // (g, w, n, alpha, rows)
+  return pairs([I32, I32, I32, F64, F64], [0, 1], 2, (f, at) => {
+    at(0);
+    at(0);
+    f.op(...v128Load(0));
+    f.get(3);
+    f.op(...F64X2_SPLAT);
+    at(1);
+    f.op(...v128Load(0));
+    f.op(...F64X2_MUL);
+    f.op(...F64X2_ADD);
+    f.get(4);
+    f.op(...F64X2_SPLAT);
+    f.op(...F64X2_DIV);
+    f.op(...v128Store(0));
+  });
+}
+
+export function adamBody(): Body {
+  // (p, g, m, v, n, lr, b1, c1, b2, c2, eps)
+  return pairs([I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64], [0, 1, 2, 3], 4, (f, at) => {
+    const g = f.local(V128);
+    const mk = f.local(V128);
+    const vk = f.local(V128);
+    const splat = (param: number) => {
+      f.get(param);
+      f.op(...F64X2_SPLAT);
+    };
+    at(1);
+    f.op(...v128Load(0));
+    f.set(g);
+    // mk = b1 * m + c1 * g
+    splat(6);
+    at(2);
+    f.op(...v128Load(0));
+    f.op(...F64X2_MUL);
+    splat(7);
+    f.get(g);
+    f.op(...F64X2_MUL);
+    f.op(...F64X2_ADD);
+    f.set(mk);
+    // vk = b2 * v + (c2 * g) * g
+    splat(8);
+    at(3);
+    f.op(...v128Load(0));
+    f.op(...F64X2_MUL);
+    splat(9);
+    f.get(g);
+    f.op(...F64X2_MUL);
+    f.get(g);
+    f.op(...F64X2_MUL);
+    f.op(...F64X2_ADD);
+    f.set(vk);
+    at(2);
+    f.get(mk);
+    f.op(...v128Store(0));
+    at(3);
+    f.get(vk);
+    f.op(...v128Store(0));
+    // p = p - (lr * mk) / (sqrt(vk) + eps)
+    at(0);
+    at(0);
+    f.op(...v128Load(0));
+    splat(5);
+    f.get(mk);
+    f.op(...F64X2_MUL);
+    f.get(vk);
+    f.op(...F64X2_SQRT);
+    splat(10);
+    f.op(...F64X2_ADD);
+    f.op(...F64X2_DIV);
+    f.op(...F64X2_SUB);
+    f.op(...v128Store(0));
+  });
+}
+
+/** `TrainingOps` as plain loops on `memory` (exact n): the fallback without WebAssembly SIMD, and the reference. */
+export function plainOps(memory: Float64Array): TrainingOps {
+  const m = memory;
+  return {
+    relu(x, n) {
+      for (let k = x; k < x + n; k++) if (m[k] < 0) m[k] = 0;
+    },
+    inactiveZero(d, a, n) {
+      for (let k = 0; k < n; k++) if (m[a + k] <= 0) m[d + k] = 0;
+    },
+    regularize(g, w, n, alpha, rows) {
+      for (let k = 0; k < n; k++) m[g + k] = (m[g + k] + alpha * m[w + k]) / rows;
+    },
+    adam(p, g, mo, v, n, lr, b1, c1, b2, c2, eps) {
+      for (let k = 0; k < n; k++) {
+        const gk = m[g + k];
+        const mk = b1 * m[mo + k] + c1 * gk;
+        const vk = b2 * m[v + k] + c2 * gk * gk;
+        m[mo + k] = mk;
+        m[v + k] = vk;
+        m[p + k] = m[p + k] - (lr * mk) / (Math.sqrt(vk) + eps);
+      }
+    },
+  };
+}
