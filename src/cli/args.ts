@@ -56,7 +56,7 @@ export function parseCommand<T extends OptionTable>(command: string, argv: reado
     });
     return { values: values as OptionValues<T>, positionals };
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new EnoseError('bad-usage', `${message.replace(/\. To specify a positional.*$/, '')} (see enose ${command} --help)`);
   }
 }

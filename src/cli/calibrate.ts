@@ -257,7 +257,7 @@ async function referenceFeatures(bundle: ModelBundle, paths: readonly string[], 
   if (skipped > 0) ctx.stderr(`enose calibrate: warning: ${skipped} ${what} cycle(s) with quality problems were left out\n`);
   if (rows.length === 0) throw new EnoseError('empty-data', `${paths.join(', ')}: no usable ${what} cycle`);
   const width = names.length;
-  if (rows[0]!.length !== width) throw new EnoseError('model-mismatch', `${paths.join(', ')}: ${rows[0]!.length} features per cycle, the model expects ${width}`);
+  if (rows[0].length !== width) throw new EnoseError('model-mismatch', `${paths.join(', ')}: ${rows[0].length} features per cycle, the model expects ${width}`);
   const x = new Float64Array(rows.length * width);
   rows.forEach((r, i) => x.set(r, i * width));
   // Labels are kept for --labelled; the unlabelled methods never read them.

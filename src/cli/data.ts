@@ -80,7 +80,7 @@ async function listData(
     if (table.count === 0) throw new EnoseError('empty-data', `${paths.join(', ')}: no samples`);
     return { kind: 'features', table, warnings };
   }
-  return { kind: 'frames', sources: read.value.recordings.map((r) => r.source), channels: [...read.value.recordings[0]!.channels], warnings };
+  return { kind: 'frames', sources: read.value.recordings.map((r) => r.source), channels: [...read.value.recordings[0].channels], warnings };
 }
 
 /** A recording's group for reports: a folder's name for `<dir>/frames.csv`, else the file's base name. */

@@ -92,7 +92,7 @@ export function formatReport(report: EvaluationReport, modelId: string): string 
   lines.push(`${''.padEnd(width)}  ${report.classes.map((c) => c.padStart(Math.max(6, c.length))).join(' ')}   recall  precision`);
   report.classes.forEach((c, i) => {
     if (c === '(none)') return; // a column only: no sample's true class
-    const cells = report.confusion[i]!.map((v, j) => String(v).padStart(Math.max(6, report.classes[j]!.length))).join(' ');
+    const cells = report.confusion[i].map((v, j) => String(v).padStart(Math.max(6, report.classes[j].length))).join(' ');
     // The `(none)` column (samples without a class) has no recall or precision of its own.
     const pc = report.perClass[c];
     const rates = pc ? `   ${pct(pc.recall).padStart(6)}  ${pct(pc.precision).padStart(9)}` : '';

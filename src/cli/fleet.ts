@@ -119,9 +119,9 @@ async function publishModel(files: string[], parsed: Parsed<typeof FLEET_OPTIONS
   const rig = stringOption(parsed, 'rig');
   if (files.length !== 1) throw new EnoseError('bad-usage', 'publish-model takes one model file (see enose fleet --help)');
   if (rig === undefined || !STATION_ID.test(rig)) throw new EnoseError('bad-usage', 'publish-model needs --rig <id> (letters, digits, . _ -)');
-  const model = readModelFile(files[0]!, { allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true });
+  const model = readModelFile(files[0], { allowNoSuspiciousClass: parsed.values['allow-no-suspicious-class'] === true });
   if (!model.ok) throw new EnoseError('bad-model', formatIssue(model.error));
-  const signaturePath = stringOption(parsed, 'signature') ?? `${files[0]!}.sig`;
+  const signaturePath = stringOption(parsed, 'signature') ?? `${files[0]}.sig`;
   const signature = readSignatureFile(signaturePath);
   if (!signature.ok) throw new EnoseError('bad-model', formatIssue(signature.error));
   if (signature.value === undefined && stringOption(parsed, 'signature') !== undefined) throw new EnoseError('bad-option', `${signaturePath}: no such file`);

@@ -61,7 +61,7 @@ function entry(label: string, description: string, tags: string, column: number)
   const body = wrap(description, HELP_WIDTH - column, long ? HELP_WIDTH - head.length - 2 : HELP_WIDTH - column);
   const lines = body.map((text, i) => (i > 0 ? `${''.padEnd(column)}${text}` : long ? `${head}  ${text}` : `${head.padEnd(column)}${text}`));
   if (tags !== '') {
-    const last = lines[lines.length - 1]!;
+    const last = lines[lines.length - 1];
     if (last.length + 2 + tags.length <= HELP_WIDTH) lines[lines.length - 1] = `${last}${' '.repeat(HELP_WIDTH - last.length - tags.length)}${tags}`;
     else lines.push(tags.padStart(HELP_WIDTH));
   }
@@ -98,7 +98,7 @@ export function renderHelp(help: CommandHelp): string {
     out.push(`${group.title}:`);
     for (const [term, description] of group.items ?? []) out.push(...entry(term, description, '', column));
     for (const name of names) {
-      const row = help.options[name]!;
+      const row = help.options[name];
       out.push(...entry(optionLabel(name, row), row.description, tagsOf(row), column));
     }
     if (group.title === main) out.push(...entry(optionLabel('help', HELP_ROW), HELP_ROW.description, '', column));
@@ -122,7 +122,7 @@ export function optionsMarkdown(help: Pick<CommandHelp, 'options' | 'main' | 'gr
     if (group.title !== main) out.push('', `${markdownText(group.title)}:`, '');
     out.push('| option | what it does |', '|---|---|');
     for (const name of names) {
-      const row = help.options[name]!;
+      const row = help.options[name];
       const tags = tagsOf(row).replace(/\[|\]/g, (b) => (b === '[' ? '(' : ')'));
       out.push(`| \`${optionLabel(name, row).replace(/\|/g, '\\|')}\` | ${markdownText(row.description)}${tags === '' ? '' : ` ${markdownText(tags)}`} |`);
     }

@@ -36,7 +36,7 @@ export function sourceEventToText(event: SourceEvent): string {
   switch (event.type) {
     case 'frame': {
       let values = '';
-      for (let i = 0; i < event.values.length; i++) values += ` ${displayValue(event.values[i]!)}`;
+      for (let i = 0; i < event.values.length; i++) values += ` ${displayValue(event.values[i])}`;
       return `frame  ${event.seq} t=${(event.tMs / 1000).toFixed(3)}s ${event.phase} ${values.trimStart()}`;
     }
     case 'info':

@@ -30,8 +30,8 @@ ports are found by scanning /dev/ttyUSB* and /dev/ttyACM* and their ids read fro
       return 0;
     }
     const rows = [['PATH', 'USB ID', 'MANUFACTURER', 'SERIAL', 'RIG'], ...ports.map((p) => [p.path, formatUsbId(p), p.manufacturer ?? '-', p.serialNumber ?? '-', p.rig ? 'yes' : ''])];
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows) ctx.stdout(`${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const r of rows) ctx.stdout(`${r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()}\n`);
     return 0;
   },
 });

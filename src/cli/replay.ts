@@ -122,7 +122,7 @@ saw (issues, gaps, disconnects, reboots) are replayed at the same place.`,
     const early = earlyFromArgs('replay', parsed, model);
     const input = model.input;
     const baselineS = input.kind === 'frames' ? input.extractor.baselineS : 30;
-    const source = await createReplaySource(parsed.positionals[0]!, { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
+    const source = await createReplaySource(parsed.positionals[0], { speed: parseSpeed(stringOption(parsed, 'speed')), baselineS, delimiter: delimiterOf(parsed) });
     throwIfStopped(ctx.signal, 'nothing judged');
     if (!source.ok) throw EnoseError.fromIssue('bad-data', source.error);
     for (const w of source.value.warnings) ctx.stderr(`enose replay: warning: ${formatIssue(w)}\n`);

@@ -26,8 +26,8 @@ export function parseListen(raw: string): { host: string; port: number } {
   let portText = raw;
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(raw);
   if (v6) {
-    host = v6[1]!;
-    portText = v6[2]!;
+    host = v6[1];
+    portText = v6[2];
   } else if (raw.includes(':')) {
     const at = raw.lastIndexOf(':');
     host = raw.slice(0, at) || host;

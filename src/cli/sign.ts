@@ -26,7 +26,7 @@ refused is not signed). The signature covers the model's content hash, so it hol
   async run(argv, ctx) {
     const parsed = parseCommand('sign', argv, SIGN_OPTIONS);
     if (parsed.positionals.length !== 1) throw new EnoseError('bad-usage', 'sign takes one model file (see enose sign --help)');
-    const modelPath = parsed.positionals[0]!;
+    const modelPath = parsed.positionals[0];
     const key = readPrivateKey(requireString('sign', parsed, 'key'));
     if (!key.ok) throw new EnoseError('bad-option', formatIssue(key.error));
     if (key.value.openToOthers) ctx.stderr(`enose sign: warning: the private key file can be read by others than its owner (chmod 600 it)\n`);

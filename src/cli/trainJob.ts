@@ -109,12 +109,12 @@ export async function runTrainJob(job: TrainJob, say: (text: string) => void): P
     if (choose) {
       const started = performance.now();
       const candidates = job.featuresFixed
-        ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit } }]
+        ? [{ ...(family !== undefined && FEATURE_FAMILIES[family]), name: family ?? 'given', extractor: { ...(family !== undefined && FEATURE_FAMILIES[family].extractor), ...explicit } }]
         : Object.entries(FEATURE_FAMILIES).map(([name, f]) => ({ ...f, name }));
       const tooWide = candidates.map((f) => featureWidthReason(data.channels, { baselineS: job.baselineS, ...f.extractor }, f.name, job.limits));
       const families = candidates.filter((_, i) => tooWide[i] === null);
       if (families.length === 0) throw new EnoseError('bad-data', `${where}: ${tooWide[0]}`);
-      tooWide.forEach((why, i) => why !== null && say(`enose train: warning: feature family ${candidates[i]!.name} left out: ${why}\n`));
+      tooWide.forEach((why, i) => why !== null && say(`enose train: warning: feature family ${candidates[i].name} left out: ${why}\n`));
       selection = selectModel(data.recordings, {
         families,
         transforms: job.transformGiven ? [transform] : TRANSFORMS,
@@ -138,11 +138,11 @@ export async function runTrainJob(job: TrainJob, say: (text: string) => void): P
       transform = selection.best.transform;
     } else {
       stage('extracting the features');
-      const extractor = { baselineS: job.baselineS, ...(family !== undefined && FEATURE_FAMILIES[family]!.extractor), ...explicit };
+      const extractor = { baselineS: job.baselineS, ...(family !== undefined && FEATURE_FAMILIES[family].extractor), ...explicit };
       const tooWide = featureWidthReason(data.channels, extractor, family ?? 'the features given', job.limits);
       if (tooWide !== null) throw new EnoseError('bad-data', `${where}: ${tooWide}`);
       set = extractTrainingSet(data.recordings, { extractor, ...training });
-      chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family]!.fit), ...job.userFit };
+      chosenFit = { ...(family !== undefined && FEATURE_FAMILIES[family].fit), ...job.userFit };
     }
     const shown = 20;
     for (const s of set.skipped.slice(0, shown)) say(`enose train: warning: ${s.group}: cycle ${s.sample} skipped: ${s.reasons.join(', ')}\n`);

@@ -418,7 +418,7 @@ export class EngineCore {
       station: this.stationId ?? this.info!.rig,
       sample: t.id,
       verdict: decision.verdict,
-      class: predicted ? bundle.classes[this.best]! : null,
+      class: predicted ? bundle.classes[this.best] : null,
       probabilities: predicted ? probabilitiesOf(bundle.classes, this.probs) : {},
       score: decision.score,
       reasons,

@@ -67,7 +67,7 @@ export class EarlyEngineCore implements DrivenCore {
     this.main = new EngineCore(bundle, options, sink);
     const quiet: EngineCoreOptions = { ...options, emitFrames: false, adaptation: false };
     this.checkpoints = resolved.plan.checkpoints.map((thresholds, i) => {
-      const core: EngineCore = new EngineCore(resolved.checkpointModels[i]!, quiet, (e) => this.fromCheckpoint(i, e));
+      const core: EngineCore = new EngineCore(resolved.checkpointModels[i], quiet, (e) => this.fromCheckpoint(i, e));
       return { thresholds, core };
     });
   }
@@ -75,7 +75,7 @@ export class EarlyEngineCore implements DrivenCore {
   push(event: SourceEvent): void {
     // The checkpoints first: a checkpoint that decides on the frame that also ends the final model's cycle settles it.
     const cps = this.checkpoints;
-    for (let i = 0; i < cps.length; i++) cps[i]!.core.push(event);
+    for (let i = 0; i < cps.length; i++) cps[i].core.push(event);
     this.main.push(event);
   }
 
@@ -147,7 +147,7 @@ export class EarlyEngineCore implements DrivenCore {
     // A cut (or a cycle with no exposure) is the final model's to judge; so is a cycle the final model is not following.
     if (e.checkpoint !== 'exposure-end' && e.checkpoint !== 'recovery-end') return;
     if (this.main.tracker.id !== e.sample || this.main.tracker.firstSeq !== e.frames.first) return;
-    const action = decideAtCheckpoint(e, this.checkpoints[i]!.thresholds);
+    const action = decideAtCheckpoint(e, this.checkpoints[i].thresholds);
     if (action === 'wait') return;
     this.main.settle();
     // The verdict is the checkpoint model's (its class, probabilities, score and reasons) with the rule's decision:

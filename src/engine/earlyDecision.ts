@@ -86,8 +86,8 @@ export function decideEarly(plan: EarlyPlan, early: readonly CheckpointScore[], 
     throw new EnoseError('bad-usage', `the plan has ${plan.checkpoints.length} early checkpoints, ${early.length} scores were given`);
   }
   for (let i = 0; i < early.length; i++) {
-    const t = plan.checkpoints[i]!;
-    const action = decideAtCheckpoint(early[i]!, t);
+    const t = plan.checkpoints[i];
+    const action = decideAtCheckpoint(early[i], t);
     if (action !== 'wait') return { verdict: action, atS: t.atS, checkpoint: i, early: true };
   }
   return { verdict: final.verdict, atS: plan.finalAtS, checkpoint: plan.checkpoints.length, early: false };

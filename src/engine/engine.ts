@@ -153,7 +153,7 @@ export function createEngine(options: EngineOptions): Engine {
         async next(): Promise<IteratorResult<EngineEvent>> {
           for (;;) {
             if (head < queue.length) {
-              const value = queue[head++]!;
+              const value = queue[head++];
               if (head > 4096 && head * 2 > queue.length) {
                 queue.splice(0, head);
                 head = 0;

@@ -69,7 +69,7 @@ export class RigCheck {
    */
   distance(features: ChannelLevels): number {
     this.measure(features);
-    return this.result[2]!;
+    return this.result[2];
   }
 
   /**
@@ -80,8 +80,8 @@ export class RigCheck {
     this.medianExcess(features, true, 0);
     this.medianExcess(features, false, 1);
     const r = this.result;
-    const baseline = r[0]!;
-    const response = r[1]!;
+    const baseline = r[0];
+    const response = r[1];
     r[2] = baseline === baseline && response === response ? Math.max(baseline, response) : baseline === baseline ? baseline : response;
   }
 
@@ -92,9 +92,9 @@ export class RigCheck {
     const s = this.scratch;
     let m = 0;
     for (let k = 0; k < this.index.length; k++) {
-      const lo = low[k]!;
+      const lo = low[k];
       if (lo !== lo) continue;
-      const i = this.index[k]!;
+      const i = this.index[k];
       let x = NaN;
       if (baseline) {
         const r0 = features.baselineOf(i);
@@ -103,27 +103,27 @@ export class RigCheck {
         x = features.peakOf(i);
       }
       if (!(x - x === 0)) continue; // not finite
-      const hi = high[k]!;
+      const hi = high[k];
       let e = 0;
-      if (x < lo) e = (lo - x) / width[k]!;
-      else if (x > hi) e = (x - hi) / width[k]!;
+      if (x < lo) e = (lo - x) / width[k];
+      else if (x > hi) e = (x - hi) / width[k];
       // Insertion into the sorted prefix: a rig has tens of channels at most.
       let j = m++;
-      while (j > 0 && s[j - 1]! > e) {
-        s[j] = s[j - 1]!;
+      while (j > 0 && s[j - 1] > e) {
+        s[j] = s[j - 1];
         j--;
       }
       s[j] = e;
     }
     let med = NaN;
-    if (m > 0 && 2 * m >= this.index.length) med = m % 2 === 1 ? s[m >> 1]! : 0.5 * (s[(m >> 1) - 1]! + s[m >> 1]!);
+    if (m > 0 && 2 * m >= this.index.length) med = m % 2 === 1 ? s[m >> 1] : 0.5 * (s[(m >> 1) - 1] + s[m >> 1]);
     this.result[slot] = med;
   }
 
   /** Checks a finished cycle and records the outcome for the warning: true when the verdict must carry `rig-mismatch`. */
   check(features: ChannelLevels): boolean {
     this.measure(features);
-    const mismatch = this.result[2]! > RIG_MISMATCH_LIMIT;
+    const mismatch = this.result[2] > RIG_MISMATCH_LIMIT;
     this.recent = ((this.recent << 1) | (mismatch ? 1 : 0)) & ((1 << RIG_WARN_WINDOW) - 1);
     this.judged++;
     return mismatch;
@@ -171,7 +171,7 @@ export function rigValuesOf(features: ChannelLevels, channels: readonly string[]
   const n = channels.length;
   const out = new Float64Array(2 * n).fill(NaN);
   for (let i = 0; i < n; i++) {
-    if (isEnvironmentChannel(channels[i]!)) continue;
+    if (isEnvironmentChannel(channels[i])) continue;
     const r0 = features.baselineOf(i);
     out[i] = r0 > 0 ? Math.log(r0) : NaN;
     out[n + i] = features.peakOf(i);

@@ -23,7 +23,7 @@ class Thinned {
   push(v: number): void {
     if (this.seen++ % this.stride !== 0) return;
     if (this.count === KEEP) {
-      for (let i = 0; i < KEEP / 2; i++) this.values[i] = this.values[2 * i]!;
+      for (let i = 0; i < KEEP / 2; i++) this.values[i] = this.values[2 * i];
       this.count = KEEP / 2;
       this.stride *= 2;
       if ((this.seen - 1) % this.stride !== 0) return;
@@ -60,9 +60,9 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
   const prev2 = new Float64Array(n);
   const closeCycle = () => {
     for (let i = 0; i < n; i++) {
-      if (cycleValid[i]! > 1) {
-        cycles[i]!++;
-        if (cycleMax[i] === cycleMin[i]) flat[i]!++;
+      if (cycleValid[i] > 1) {
+        cycles[i]++;
+        if (cycleMax[i] === cycleMin[i]) flat[i]++;
       }
     }
     cycleMin.fill(Infinity);
@@ -86,22 +86,22 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
       lastSample = e.sample;
       lastPhase = e.phase;
       for (let i = 0; i < n; i++) {
-        const v = e.values[i]!;
+        const v = e.values[i];
         if (!Number.isFinite(v)) continue;
-        readings[i]!.push(v);
-        if (v < min[i]!) min[i] = v;
-        if (v > max[i]!) max[i] = v;
-        if (v < cycleMin[i]!) cycleMin[i] = v;
-        if (v > cycleMax[i]!) cycleMax[i] = v;
-        cycleValid[i]!++;
-        const p = prev[i]!;
+        readings[i].push(v);
+        if (v < min[i]) min[i] = v;
+        if (v > max[i]) max[i] = v;
+        if (v < cycleMin[i]) cycleMin[i] = v;
+        if (v > cycleMax[i]) cycleMax[i] = v;
+        cycleValid[i]++;
+        const p = prev[i];
         if (p === p) {
           const d = Math.abs(v - p);
-          if (d > 0 && d < resolution[i]!) resolution[i] = d;
-          const pp = prev2[i]!;
+          if (d > 0 && d < resolution[i]) resolution[i] = d;
+          const pp = prev2[i];
           const up = p - pp;
           const back = p - v;
-          if (pp === pp && up * back > 0) steps[i]!.push(Math.min(Math.abs(up), Math.abs(back)));
+          if (pp === pp && up * back > 0) steps[i].push(Math.min(Math.abs(up), Math.abs(back)));
         }
         prev2[i] = p;
         prev[i] = v;
@@ -112,16 +112,16 @@ export function learnRigLimits(channels: readonly string[], recordings: Iterable
   const learned: Record<string, LearnedChannel> = {};
   const dead: { channel: string; why: string }[] = [];
   channels.forEach((channel, i) => {
-    if (readings[i]!.count === 0) return dead.push({ channel, why: 'no finite reading' });
+    if (readings[i].count === 0) return dead.push({ channel, why: 'no finite reading' });
     if (min[i] === max[i]) return dead.push({ channel, why: `reads ${min[i]} throughout` });
-    const r = readings[i]!.sorted();
-    const s = steps[i]!.sorted();
+    const r = readings[i].sorted();
+    const s = steps[i].sorted();
     learned[channel] = {
-      resolution: Number.isFinite(resolution[i]!) ? resolution[i]! : 0,
+      resolution: Number.isFinite(resolution[i]) ? resolution[i] : 0,
       low: sortedQuantile(r, 0.005),
       high: sortedQuantile(r, 0.995),
       step: s.length > 0 ? sortedQuantile(s, 0.99) : 0,
-      flatShare: cycles[i]! > 0 ? flat[i]! / cycles[i]! : 0,
+      flatShare: cycles[i] > 0 ? flat[i] / cycles[i] : 0,
     };
     return undefined;
   });

@@ -193,7 +193,7 @@ export function selectModel(recordings: readonly TrainingRecording[], options: S
   // (simplest) candidate whose score is within one standard error of the best's, so that a difference of a few
   // samples between near-equal candidates does not decide.
   const score = (r: SelectionRow) => r.detectionRate ?? r.accuracy!;
-  let top = scored[0]!;
+  let top = scored[0];
   for (const r of scored) if (score(r) > score(top) + 1e-12 || (Math.abs(score(r) - score(top)) <= 1e-12 && r.accuracy! > top.accuracy! + 1e-12)) top = r;
   const best = scored.find((r) => score(r) >= score(top) - top.standardError - 1e-12)!;
   const chosen = sets.get(best.family)!;
@@ -235,7 +235,7 @@ function scoreCandidate(
       const at = model.classes.map((c) => classes.indexOf(c));
       for (const i of test) {
         predictCompiled(compiled, table.x, i * table.width, out);
-        for (let c = 0; c < at.length; c++) probs[i * classes.length + at[c]!] = out[c]!;
+        for (let c = 0; c < at.length; c++) probs[i * classes.length + at[c]] = out[c];
         if (novel && noveltyOfLast(compiled) > 1) novel[i] = 1;
       }
     }
@@ -246,7 +246,7 @@ function scoreCandidate(
   let correct = 0;
   for (let i = 0; i < table.count; i++) {
     let best = 0;
-    for (let c = 1; c < classes.length; c++) if (probs[i * classes.length + c]! > probs[i * classes.length + best]!) best = c;
+    for (let c = 1; c < classes.length; c++) if (probs[i * classes.length + c] > probs[i * classes.length + best]) best = c;
     if (classes[best] === table.labels[i]) correct++;
   }
   const accuracy = correct / table.count;
@@ -254,8 +254,8 @@ function scoreCandidate(
   if (!rule) return { ...base, accuracy, detectionRate: null, falseAlarmRate: null, standardError: se(accuracy, table.count) };
   const mask = classes.map((c) => isSuspiciousLabel(rule, c));
   const scores = new Float64Array(table.count);
-  const suspicious = table.labels.map((l) => mask[classes.indexOf(l)]!);
-  for (let i = 0; i < table.count; i++) for (let c = 0; c < classes.length; c++) if (mask[c]) scores[i]! += probs[i * classes.length + c]!;
+  const suspicious = table.labels.map((l) => mask[classes.indexOf(l)]);
+  for (let i = 0; i < table.count; i++) for (let c = 0; c < classes.length; c++) if (mask[c]) scores[i] += probs[i * classes.length + c];
   const rates = heldOutAlarmRates(scores, suspicious, novel, foldOf, folds, options.maxFalseAlarm ?? 0.01, fit.falseAlarmBasis);
   return { ...base, accuracy, ...rates, standardError: se(rates.detectionRate ?? 0, suspicious.filter(Boolean).length) };
 }
@@ -267,8 +267,8 @@ function subTable(table: FeatureTable, rows: readonly number[]): FeatureTable {
     ...table,
     count: rows.length,
     x,
-    labels: rows.map((r) => table.labels[r]!),
-    samples: rows.map((r) => table.samples[r]!),
-    groups: rows.map((r) => table.groups[r]!),
+    labels: rows.map((r) => table.labels[r]),
+    samples: rows.map((r) => table.samples[r]),
+    groups: rows.map((r) => table.groups[r]),
   };
 }

@@ -203,8 +203,8 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < rows.length; i++) {
-      min = Math.min(min, x[i * width + j]!);
-      max = Math.max(max, x[i * width + j]!);
+      min = Math.min(min, x[i * width + j]);
+      max = Math.max(max, x[i * width + j]);
     }
     const margin = environmentMargin(channel, min, max);
     environment[channel] = { min: min - margin, max: max + margin };

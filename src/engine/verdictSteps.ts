@@ -45,12 +45,12 @@ export function cycleReasons(t: CycleTracker, limits: CycleLimits, recoveryCompl
 export function channelGateReasons(gates: Uint8Array, names: readonly string[], ignore: ReadonlySet<string>, reasons: VerdictReason[]): GatedChannel[] {
   const channels: GatedChannel[] = [];
   for (let i = 0; i < names.length; i++) {
-    const g = gates[i]!;
+    const g = gates[i];
     if (g === 0) continue;
     for (const [bit, gate] of GATE_BITS) {
       if (g & bit) {
-        channels.push({ channel: names[i]!, gate });
-        const reason = GATE_REASON[gate]!;
+        channels.push({ channel: names[i], gate });
+        const reason = GATE_REASON[gate];
         if (!reasons.includes(reason) && !ignore.has(reason)) reasons.push(reason);
       }
     }
@@ -64,7 +64,7 @@ export function channelGateReasons(gates: Uint8Array, names: readonly string[], 
  */
 export function finiteFeatures(features: Float64Array, reasons: VerdictReason[]): boolean {
   let finite = true;
-  for (let j = 0; j < features.length; j++) if (!Number.isFinite(features[j]!)) finite = false;
+  for (let j = 0; j < features.length; j++) if (!Number.isFinite(features[j])) finite = false;
   if (!finite && !reasons.includes('channel-dead')) reasons.push('features-invalid');
   return finite;
 }
@@ -84,7 +84,7 @@ export function environmentReasons(
 ): void {
   for (const { channel, feature } of index) {
     const range = ranges[channel];
-    if (range && (features[feature]! < range.min || features[feature]! > range.max)) {
+    if (range && (features[feature] < range.min || features[feature] > range.max)) {
       reasons.push(channel === 'rh_pct' ? 'humidity-out-of-range' : 'temperature-out-of-range');
     }
   }
@@ -140,6 +140,6 @@ export function unpredictedVerdict(hasPolicy: boolean, reasons: VerdictReason[])
 /** Class probabilities by class name, in the model's class order. */
 export function probabilitiesOf(classes: readonly string[], probs: Float64Array): Record<string, number> {
   const out: Record<string, number> = {};
-  for (let c = 0; c < classes.length; c++) out[classes[c]!] = probs[c]!;
+  for (let c = 0; c < classes.length; c++) out[classes[c]] = probs[c];
   return out;
 }

@@ -454,7 +454,7 @@ class Emulator {
       this.counts.framesUnsent += seqs.length;
       return false;
     }
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     if (this.timing !== null) {
       const abs = (performance.timeOrigin + performance.now()).toFixed(3);
       let text = '';

@@ -74,6 +74,6 @@ export class InfoRequests {
   }
 
   private expire(nowMs: number): void {
-    while (this.sentAtMs.length > 0 && nowMs - this.sentAtMs[0]! > this.openMs) this.sentAtMs.shift();
+    while (this.sentAtMs.length > 0 && nowMs - this.sentAtMs[0] > this.openMs) this.sentAtMs.shift();
   }
 }

@@ -38,7 +38,7 @@ export async function createPtyPair(dir: string, options: { readonly timeoutMs?:
     const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${rig}`, `pty,raw,echo=0,link=${host}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('latin1')).slice(-2000);
     });
     let failure: Error | null = null;

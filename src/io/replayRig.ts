@@ -151,7 +151,7 @@ export function createReplayRig(events: readonly SourceEvent[], description: str
           startRequested = false;
           emit({ type: 'ack', atMs: performance.now(), command: 'START', ok: true, detail: '' });
           playing = true;
-          const cycle = cycles[next]!;
+          const cycle = cycles[next];
           inPlay = next;
           next = (next + 1) % cycles.length;
           lastFrame = (await play(cycle, emit, signal)) ?? lastFrame;

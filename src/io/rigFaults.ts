@@ -47,7 +47,7 @@ export function parseFaultSpecs(texts: readonly string[]): FaultSpec[] {
         if (!Number.isInteger(v) || v < 0) throw bad('the frame must be an integer >= 0');
         return v;
       };
-      if ((RATE_FAULTS as readonly string[]).includes(kind!)) {
+      if ((RATE_FAULTS as readonly string[]).includes(kind)) {
         if (args.length !== 1) throw bad('give one rate');
         const rate = num(args[0], 'the rate');
         if (rate < 0 || rate > 1) throw bad('the rate is a probability between 0 and 1');
@@ -165,7 +165,7 @@ export class LineFaults {
       let flipped = false;
       while (pos < body) {
         const r = this.rng.bitflip;
-        const b = buf[pos]!;
+        const b = buf[pos];
         let bit = r.int(8);
         if ((b ^ (1 << bit)) === 0x0a) bit = (bit + 1 + r.int(7)) & 7; // never make a '\n'
         buf[pos] = b ^ (1 << bit);

@@ -89,7 +89,7 @@ export class FdWriter {
     this.timer = null;
     let progress = false;
     while (this.queue.length > 0 && this.fd !== null) {
-      const head = this.queue[0]!;
+      const head = this.queue[0];
       const n = this.tryWrite(head);
       this.queued -= n;
       if (n > 0) progress = true;

@@ -73,10 +73,10 @@ export class RecoveryRule {
   observe(phase: string, values: Float64Array): void {
     if (phase === 'B') {
       for (let k = 0; k < values.length; k++) {
-        const v = values[k]!;
+        const v = values[k];
         if (!Number.isNaN(v)) {
-          this.sums[k]! += v;
-          this.counts[k]!++;
+          this.sums[k] += v;
+          this.counts[k]++;
         }
       }
       return;
@@ -98,7 +98,7 @@ export class RecoveryRule {
 
   /** The reference of channel k (NaN without a B frame). */
   reference(k: number): number {
-    return this.counts[k]! > 0 ? this.sums[k]! / this.counts[k]! : NaN;
+    return this.counts[k] > 0 ? this.sums[k] / this.counts[k] : NaN;
   }
 
   private isClean(values: Float64Array): boolean {
@@ -107,7 +107,7 @@ export class RecoveryRule {
       if (!this.gas[k]) continue;
       any = true;
       const r0 = this.reference(k);
-      const v = values[k]!;
+      const v = values[k];
       if (!(r0 > 0) || !(Math.abs(v - r0) <= END_RULE.cleanTolerance * r0)) return false;
     }
     return any;
@@ -138,7 +138,7 @@ export class MadeUpRecovery {
     const w = Math.exp(-this.k / (this.rateHz * END_RULE.decayTauS));
     for (let c = 0; c < this.out.length; c++) {
       const r0 = this.rule.reference(c);
-      const v = this.from[c]!;
+      const v = this.from[c];
       this.out[c] = Number.isNaN(r0) ? v : r0 + (v - r0) * w;
     }
     return this.out;

@@ -387,7 +387,7 @@ class SerialSourceImpl implements SerialSource {
       // csv: the first line is kept only when it is a header; a data line may be a stale tail.
       let i = 0;
       while (i < data.length && data[i] !== NEWLINE) i++;
-      for (let k = 0; k < i && this.firstLine.length < MAX_FIRST_LINE; k++) this.firstLine.push(data[k]!);
+      for (let k = 0; k < i && this.firstLine.length < MAX_FIRST_LINE; k++) this.firstLine.push(data[k]);
       if (i === data.length) return;
       this.skipFirst = 0;
       const text = Buffer.from(this.firstLine).toString('latin1');
@@ -406,7 +406,7 @@ class SerialSourceImpl implements SerialSource {
   }
 
   private deliverAll(outputs: readonly DecoderOutput[], atMs: number): void {
-    for (let i = 0; i < outputs.length; i++) this.deliver(outputs[i]!, atMs);
+    for (let i = 0; i < outputs.length; i++) this.deliver(outputs[i], atMs);
   }
 
   private deliver(out: DecoderOutput, atMs: number): void {

@@ -5,7 +5,7 @@ import type { SerialPortLike } from './serialSourceOptions.js';
 /** One line saying why an open failed, from serialport's messages ("Error: No such file or directory, cannot open ..."). */
 export function describePortError(error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
-  const text = raw.split('\n')[0]!.replace(/^Error:?\s*/, '').trim();
+  const text = raw.split('\n')[0].replace(/^Error:?\s*/, '').trim();
   if (/no such file|ENOENT|does not exist/i.test(text)) return 'no such device';
   if (/cannot lock|locked|resource temporarily unavailable|EBUSY|busy/i.test(text)) return 'port is busy (another program has it open)';
   if (/permission denied|EACCES/i.test(text)) return 'permission denied (add the user to the dialout group: see hardware/README.md)';

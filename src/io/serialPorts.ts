@@ -116,7 +116,7 @@ export function parseRigIds(text: string, origin = 'ENOSE_RIG_IDS'): UsbId[] {
     if (item === '') continue;
     const m = /^([0-9a-fA-F]{4})(?::([0-9a-fA-F]{4}|\*))?$/.exec(item);
     if (!m) throw new EnoseError('bad-option', `${origin}: "${item}" is not a USB id of the form vvvv:pppp (4 hex digits each) or vvvv`);
-    ids.push({ vendorId: m[1]!.toLowerCase(), productId: m[2] === undefined || m[2] === '*' ? null : m[2].toLowerCase() });
+    ids.push({ vendorId: m[1].toLowerCase(), productId: m[2] === undefined || m[2] === '*' ? null : m[2].toLowerCase() });
   }
   if (ids.length === 0) throw new EnoseError('bad-option', `${origin} holds no USB id`);
   return ids;
@@ -140,7 +140,7 @@ export function matchesRigIds(port: Pick<SerialPortInfo, 'vendorId' | 'productId
 export function pickRigPort(ports: readonly SerialPortInfo[], ids: readonly UsbId[]): SerialPortInfo {
   const matches = ports.filter((p) => matchesRigIds(p, ids));
   const wanted = ids.map((id) => `${id.vendorId}:${id.productId ?? '*'}`).join(', ');
-  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 1) return matches[0];
   if (matches.length === 0) {
     const seen = ports.length === 0 ? 'no serial ports found' : `ports seen: ${ports.map((p) => `${p.path} (${formatUsbId(p)})`).join(', ')}`;
     throw new EnoseError('port-error', `--port auto: no port matches the rig ids ${wanted} (${seen}); give --port <path> or set ENOSE_RIG_IDS`);

@@ -12,7 +12,7 @@ export const SESSION_COOKIE = 'enose_session';
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header);
-  return match ? match[1]! : null;
+  return match ? match[1] : null;
 }
 
 /** Compares two secrets in time that does not depend on where they differ (hashing evens out the lengths). */

@@ -170,7 +170,7 @@ export class EventHub {
     this.flushScheduled = false;
     for (const stream of this.streams) {
       if (stream.queue.length === 0 || stream.snapshot !== null) continue;
-      const text = stream.queue.length === 1 ? stream.queue[0]! : stream.queue.join('');
+      const text = stream.queue.length === 1 ? stream.queue[0] : stream.queue.join('');
       stream.queue = [];
       stream.queuedChars = 0;
       if (stream.res.writableLength + text.length > stream.allowance) {
@@ -210,7 +210,7 @@ export class EventHub {
       if (!set) this.waiters.set(id, (set = new Set()));
       const wake = () => {
         clearTimeout(timer);
-        set!.delete(wake);
+        set.delete(wake);
         resolve();
       };
       const timer = setTimeout(wake, ms);

@@ -94,25 +94,25 @@ export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   const intercept = cl.type === 'knn' || cl.type === 'mlp' ? null : Float64Array.from(cl.intercept);
   const sums = classes.map(() => ({ x: 0, y: 0, n: 0 }));
   for (let i = 0; i < total; i += stride) {
-    for (let c = 0; c < dims; c++) row[c] = points[i * dims + c]!;
+    for (let c = 0; c < dims; c++) row[c] = points[i * dims + c];
     let cls: number;
     if (labels) {
-      cls = labels[i]!;
+      cls = labels[i];
     } else if (colouring === 'none') {
       cls = -1;
     } else {
       predictLinearInto(coef!, intercept!, k, row, probs);
       cls = 0;
-      for (let c = 1; c < classes.length; c++) if (probs[c]! > probs[cls]!) cls = c;
+      for (let c = 1; c < classes.length; c++) if (probs[c] > probs[cls]) cls = c;
     }
-    const x = row[0]!;
-    const y = dims > 1 ? row[1]! : 0;
+    const x = row[0];
+    const y = dims > 1 ? row[1] : 0;
     xy.push(x, y);
     classIndex.push(cls);
     if (cls < 0) continue;
-    sums[cls]!.x += x;
-    sums[cls]!.y += y;
-    sums[cls]!.n++;
+    sums[cls].x += x;
+    sums[cls].y += y;
+    sums[cls].n++;
   }
   const policy = bundle.policy;
   return {

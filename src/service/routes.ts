@@ -257,7 +257,7 @@ export const ROUTES: readonly Route[] = [
       responses: { '200': 'done or failed', '202': 'pending or running (Retry-After)', '400': 'a bad id or waitS', '404': 'no such sample', ...UNAUTHORIZED },
     },
     async handle({ res, url, params }, s) {
-      const id = params['id']!;
+      const id = params['id'];
       let record = s.state.book.get(id);
       if (!record) {
         sendJson(res, 404, { error: `no sample ${JSON.stringify(id)}` });
@@ -300,7 +300,7 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
     }
   }
   if (onPath.length === 0) return { kind: 'none' };
-  return { kind: 'method', name: onPath[0]!.name, allow: onPath.map((r) => r.method).join(', ') };
+  return { kind: 'method', name: onPath[0].name, allow: onPath.map((r) => r.method).join(', ') };
 }
 
 function matchPath(pattern: string, path: string): Record<string, string> | null | 'bad' {
@@ -309,11 +309,11 @@ function matchPath(pattern: string, path: string): Record<string, string> | null
   if (want.length !== got.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
+    const w = want[i];
     if (w.startsWith('{') && w.endsWith('}')) {
       if (got[i] === '') return null;
       try {
-        params[w.slice(1, -1)] = decodeURIComponent(got[i]!);
+        params[w.slice(1, -1)] = decodeURIComponent(got[i]);
       } catch {
         return 'bad';
       }

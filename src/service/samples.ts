@@ -186,7 +186,7 @@ export class SampleBook {
   recent(limit: number, filter?: (record: SampleRecord) => boolean): SampleRecord[] {
     const out: SampleRecord[] = [];
     const all = [...this.records.values()];
-    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) if (!filter || filter(all[i]!)) out.push(all[i]!);
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) if (!filter || filter(all[i])) out.push(all[i]);
     return out;
   }
 

@@ -37,7 +37,7 @@ export interface SamplePoster {
 }
 
 export async function postSample(req: IncomingMessage, res: ServerResponse, s: SamplePoster): Promise<void> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
     s.metrics.sampleRequest('invalid');
     sendJson(res, 415, { error: 'the body must be JSON with Content-Type: application/json' });
@@ -60,7 +60,7 @@ export async function postSample(req: IncomingMessage, res: ServerResponse, s: S
   const parsed = sampleRequestSchema.safeParse(value);
   if (!parsed.success) {
     s.metrics.sampleRequest('invalid');
-    const issue = parsed.error.issues[0]!;
+    const issue = parsed.error.issues[0];
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     sendJson(res, 400, { error: `${where}${issue.message}` });
     return;
