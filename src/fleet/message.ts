@@ -29,6 +29,18 @@ export function parseStationTopic(topic: string): { station: string; kind: 'verd
   return { station: m[1], kind: m[2] as 'verdict' | 'status' | 'health' };
 }
 
+/**
+ * Bounds on every string, list and map a station sends: the centre keeps what it receives, so a station (or
+ * anyone holding its credentials) must not be able to fill its memory or log with one message. Each is well past
+ * what an engine produces: class names, labels and channel names are at most 128 characters (training's and
+ * the rig's own bounds), a verdict has a handful of reasons.
+ */
+const NAME = z.string().max(128);
+const TEXT = z.string().max(512);
+const TIME = z.string().max(40);
+const MODEL_ID = z.string().max(64);
+const probabilitiesSchema = z.record(NAME, z.number()).refine((p) => Object.keys(p).length <= 1000, 'at most 1,000 classes');
+
 const qualitySchema = z.looseObject({
   framesB: z.number(),
   framesE: z.number(),
@@ -36,7 +48,7 @@ const qualitySchema = z.looseObject({
   lostShare: z.number(),
   maxGapS: z.number(),
   cut: z.enum(['disconnect', 'reboot', 'stopped']).nullable(),
-  channels: z.array(z.object({ channel: z.string(), gate: z.string() })),
+  channels: z.array(z.object({ channel: NAME, gate: NAME })).max(256),
   novelty: z.number().nullable(),
 });
 
@@ -52,16 +64,16 @@ export const verdictMessageSchema = z.object({
   station: z.string().regex(STATION_ID),
   /** The cycle's sample id, and the container id when the sample was requested for one (enose serve). */
   sample: z.string().min(1).max(64),
-  containerId: z.string().nullable(),
+  containerId: NAME.nullable(),
   /** Wall-clock time of the verdict, ISO 8601 with milliseconds (the engine's atMs is monotonic). */
-  time: z.string().datetime(),
-  rig: z.string().nullable(),
-  modelId: z.string(),
+  time: TIME.datetime(),
+  rig: NAME.nullable(),
+  modelId: MODEL_ID,
   verdict: z.enum(['suspicious', 'clear', 'inconclusive']).nullable(),
-  class: z.string().nullable(),
-  probabilities: z.record(z.string(), z.number()),
+  class: NAME.nullable(),
+  probabilities: probabilitiesSchema,
   score: z.number().nullable(),
-  reasons: z.array(z.string()),
+  reasons: z.array(NAME).max(64),
   quality: qualitySchema,
   latencyMs: z.number(),
 });
@@ -71,22 +83,24 @@ export const statusMessageSchema = z.object({
   kind: z.literal('enose-status'),
   station: z.string().regex(STATION_ID),
   state: z.enum(['online', 'offline']),
-  time: z.string(),
-  modelId: z.string().nullable(),
-  rig: z.string().nullable(),
+  time: TIME,
+  modelId: MODEL_ID.nullable(),
+  rig: NAME.nullable(),
   /** With --follow-models: the topic followed, and the last roll-out refused with why (null when none). */
-  follow: z.object({ topic: z.string().nullable(), pending: z.string().optional(), refused: z.object({ modelId: z.string().nullable(), reason: z.string(), time: z.string() }).nullable() }).nullable(),
+  follow: z
+    .object({ topic: NAME.nullable(), pending: NAME.optional(), refused: z.object({ modelId: MODEL_ID.nullable(), reason: TEXT, time: TIME }).nullable() })
+    .nullable(),
   /** Why the station is offline ("connection lost" from the last will, "stopped" on a clean exit). */
-  reason: z.string().optional(),
+  reason: TEXT.optional(),
 });
 export type StatusMessage = z.infer<typeof statusMessageSchema>;
 
 export const healthMessageSchema = z.object({
   kind: z.literal('enose-health'),
   station: z.string().regex(STATION_ID),
-  time: z.string(),
+  time: TIME,
   uptimeS: z.number(),
-  link: z.string(),
+  link: TEXT,
   verdicts: z.number(),
   /** Verdicts in the spool: not yet acknowledged by the centre (by the broker with --ack broker). */
   spoolPending: z.number(),
@@ -103,7 +117,7 @@ export type HealthMessage = z.infer<typeof healthMessageSchema>;
 export const ackMessageSchema = z.object({
   kind: z.literal('enose-ack'),
   station: z.string().regex(STATION_ID),
-  time: z.string(),
+  time: TIME,
   ids: z.array(z.string().regex(/^[0-9a-f]{16}-\d+$/)).max(10_000),
 });
 export type AckMessage = z.infer<typeof ackMessageSchema>;
@@ -112,7 +126,7 @@ export type AckMessage = z.infer<typeof ackMessageSchema>;
 export const rolloutSchema = z.object({
   kind: z.literal('enose-model-rollout'),
   rig: z.string().regex(STATION_ID),
-  publishedAt: z.string(),
+  publishedAt: TIME,
   model: z.unknown(),
   /** The model's signature (src/model/runtime/signature.ts), when it has one: stations with --trusted-keys require it. */
   signature: z.unknown().optional(),

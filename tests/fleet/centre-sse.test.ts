@@ -103,15 +103,16 @@ describe.runIf(have)('enose fleet: /v1/events under a flood', () => {
     });
     reader.end();
     await until('both streams open', async () => (await metric(centre!.url, 'enose_fleet_sse_clients')) === 2);
-    // Health messages of 64 KB each (QoS 0, not logged) until the paused client is cut.
-    const link = 'x'.repeat(64 * 1024);
+    // Health messages as large as the message bounds let them be (a 512-character link; QoS 0, not logged)
+    // until the paused client is cut.
+    const link = 'x'.repeat(512);
     let sent = 0;
     const cuts = async () => (await metric(centre!.url, 'enose_fleet_sse_cut_total', { reason: 'slow' })) + (await metric(centre!.url, 'enose_fleet_sse_cut_total', { reason: 'buffer' }));
     try {
       await until(
         'the paused client to be cut',
         async () => {
-          for (let i = 0; i < 20; i++) {
+          for (let i = 0; i < 200; i++) {
             const id = SHIPPED_MODELS[sent % SHIPPED_MODELS.length]!.name;
             await station!.publishAsync(`enose/quay-${id}/health`, JSON.stringify({ kind: 'enose-health', station: `quay-${id}`, time: new Date().toISOString(), uptimeS: sent, link, verdicts: 0, spoolPending: 0, lastFrameAgeS: null }), { qos: 0 });
             sent++;

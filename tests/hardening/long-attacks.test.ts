@@ -142,17 +142,22 @@ describe.runIf(haveBroker)('long: the fleet centre under waves of event-stream c
       await centre.subscribed;
       const paused = await pausedClient(centre.url, '/v1/events');
       const epoch = '0123456789abcdef';
+      const ids = new Map(SHIPPED_MODELS.map(({ name, path }) => {
+        const model = readModelFile(path);
+        if (!model.ok) throw new Error(`cannot read ${path}`);
+        return [`quay-${name}`, model.value.id] as [string, string];
+      }));
+      const publishLarge = async (id: string, sample: string) => {
+        published++;
+        const reasons = ['clear-class', ...Array.from({ length: 62 }, (_, i) => `${i}`.padEnd(128, 'x'))];
+        const v = { ...clearVerdictEvent(sample), modelId: ids.get(id), reasons } as VerdictEvent;
+        const message = verdictMessage(v, { station: id, epoch, seq: published, rig: 'SIM1', wallMs: Date.now() });
+        await station.publishAsync(`enose/${id}/verdict`, JSON.stringify(message), { qos: 1 });
+      };
       for (let wave = 0; wave < 40; wave++) {
-        // Each wave: a verdict from each station (one per shipped model) with a 16 KB reason, and 60 clients.
-        for (const { name, path } of SHIPPED_MODELS) {
-          const model = readModelFile(path);
-          if (!model.ok) throw new Error(`cannot read ${path}`);
-          const id = `quay-${name}`;
-          published++;
-          const v = { ...clearVerdictEvent(`S${wave}`), modelId: model.value.id, reasons: ['clear-class', 'x'.repeat(16 * 1024)] } as VerdictEvent;
-          const message = verdictMessage(v, { station: id, epoch, seq: published, rig: 'SIM1', wallMs: Date.now() });
-          await station.publishAsync(`enose/${id}/verdict`, JSON.stringify(message), { qos: 1 });
-        }
+        // Each wave: a verdict from each station (one per shipped model) as large as the message bounds let it
+        // be (63 reasons of 128 characters, about 8 KB), and 60 clients.
+        for (const { name } of SHIPPED_MODELS) await publishLarge(`quay-${name}`, `S${wave}`);
         const opened = await Promise.all(Array.from({ length: 60 }, () => openStream(centre.url, '/v1/events')));
         for (const s of opened) s.close();
         const ok = opened.filter((s) => s.status === 200).length;
@@ -164,18 +169,18 @@ describe.runIf(haveBroker)('long: the fleet centre under waves of event-stream c
         expect(await metric(centre.url, 'enose_fleet_sse_clients')).toBeLessThanOrEqual(20);
       }
       const deadline = Date.now() + 120_000;
-      while (centre.state.received < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(centre.state.received).toBe(published);
-      // The paused client took nothing of the verdicts' 1.3 MB: cut, or cut at the next sweep.
+      // The paused client took nothing of the verdicts' 650 KB: cut, or cut once more arrive.
+      let more = 0;
       while ((await metric(centre.url, 'enose_fleet_sse_cut_total', { reason: 'slow' })) + (await metric(centre.url, 'enose_fleet_sse_cut_total', { reason: 'buffer' })) < 1) {
         if (Date.now() > deadline) throw new Error('the paused client was not cut');
-        const id = `quay-${SHIPPED_MODELS[0]!.name}`;
-        await station.publishAsync(`enose/${id}/health`, JSON.stringify({ kind: 'enose-health', station: id, time: new Date().toISOString(), uptimeS: 1, link: 'x'.repeat(64 * 1024), verdicts: 0, spoolPending: 0, lastFrameAgeS: null }), { qos: 0 });
+        await publishLarge(`quay-${SHIPPED_MODELS[0]!.name}`, `M${more++}`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      while (centre.state.received < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(centre.state.received).toBe(published);
       paused.destroy();
       expect(refused).toBeGreaterThan(0);
-      rows.push(`| fleet centre, cap 20: 40 waves of 60 \`/v1/events\` clients and one that never reads, while a station per shipped model publishes verdicts of 16 KB | the cap held (<= 20 open at every check), the rest 503 + Retry-After; the paused client cut; every verdict received | ${served} snapshots, ${refused} x 503, ${published} verdicts received of ${published} |`);
+      rows.push(`| fleet centre, cap 20: 40 waves of 60 \`/v1/events\` clients and one that never reads, while a station per shipped model publishes verdicts of 8 KB (the message bounds' largest) | the cap held (<= 20 open at every check), the rest 503 + Retry-After; the paused client cut; every verdict received | ${served} snapshots, ${refused} x 503, ${published} verdicts received of ${published} |`);
     } finally {
       await station.endAsync();
       await centre.close();
