@@ -1,16 +1,11 @@
 /**
  * What the operator page needs to know about the model: its classes and policy, and the training samples on
- * the first two principal components, each with a class, so the page can draw the map of known smells. Pure.
- *
- * A kNN model stores its training points with their labels: those are drawn with their true classes. Other
- * models keep the novelty limit's training points (bundle.novelty.points) without labels: each is given the
- * class the model itself predicts for it (said on the page: "coloured by the model's class"), where the model
- * can classify a point from what is kept of it. An MLP's points cannot be (the novelty limit keeps 20 of its
- * 110 or 218 components, and the page does not run the network): they are drawn unclassified (class -1), with
- * no class centres, and the page says why.
+ * the first two principal components, each with a class where the model can say (model/runtime/keptPoints.ts),
+ * so the page can draw the map of known smells. Unclassified points (an MLP's) are class -1, with no class
+ * centre, and the page says why. Pure.
  */
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import { predictLinearInto } from '../model/runtime/lda.js';
+import { keptPoints } from '../model/runtime/keptPoints.js';
 import { isSuspiciousLabel } from '../model/runtime/policy.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, recoveryWindowsS, type ExtractorConfig } from '../signal/features.js';
 
@@ -61,50 +56,16 @@ export function pageModelWithEarly(bundle: ModelBundle, checkpointModels: readon
 export function pageModelOf(bundle: ModelBundle, maxPoints = 4000): PageModel {
   const k = bundle.pca.components;
   const classes = bundle.classes;
-  let points: readonly number[] = [];
-  let labels: readonly number[] | null = null;
-  let colouring: PageModel['cloud']['colouring'] = 'none';
-  let uncolouredBecause: string | null = null;
-  if (bundle.classifier.type === 'knn') {
-    points = bundle.classifier.points;
-    labels = bundle.classifier.labels;
-    colouring = 'label';
-  } else if (bundle.novelty) {
-    points = bundle.novelty.points;
-    // Points kept in fewer components than the classifier reads cannot be classified: plotted uncoloured.
-    // An MLP's plot is left uncoloured too (the page colours by a linear classifier's prediction).
-    const kept = bundle.novelty.components ?? k;
-    colouring = kept === k && bundle.classifier.type !== 'mlp' ? 'predicted' : 'none';
-    if (colouring === 'none') {
-      uncolouredBecause =
-        bundle.classifier.type === 'mlp'
-          ? `the ${bundle.classifier.type.toUpperCase()} reads ${k} components; the plot's training points keep ${kept}`
-          : `the classifier reads ${k} components; the plot's training points keep ${kept}`;
-    }
-  }
-  const dims = bundle.classifier.type === 'knn' ? k : (bundle.novelty?.components ?? k);
+  const { points, dims, colouring, uncolouredBecause, classOf } = keptPoints(bundle);
   const total = points.length / dims;
   const stride = Math.max(1, Math.ceil(total / maxPoints));
   const xy: number[] = [];
   const classIndex: number[] = [];
-  const row = new Float64Array(k);
-  const probs = new Float64Array(classes.length);
-  const cl = bundle.classifier;
-  const coef = cl.type === 'knn' || cl.type === 'mlp' ? null : Float64Array.from(cl.coef);
-  const intercept = cl.type === 'knn' || cl.type === 'mlp' ? null : Float64Array.from(cl.intercept);
+  const row = new Float64Array(dims);
   const sums = classes.map(() => ({ x: 0, y: 0, n: 0 }));
   for (let i = 0; i < total; i += stride) {
     for (let c = 0; c < dims; c++) row[c] = points[i * dims + c];
-    let cls: number;
-    if (labels) {
-      cls = labels[i];
-    } else if (colouring === 'none') {
-      cls = -1;
-    } else {
-      predictLinearInto(coef!, intercept!, k, row, probs);
-      cls = 0;
-      for (let c = 1; c < classes.length; c++) if (probs[c] > probs[cls]) cls = c;
-    }
+    const cls = classOf(i, row);
     const x = row[0];
     const y = dims > 1 ? row[1] : 0;
     xy.push(x, y);
