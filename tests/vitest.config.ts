@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/globalSetup.ts'],
     // Deadlines for a test that hangs, not time limits: a loaded 2-core machine (CI beside other work) runs
     // the slowest tests at a third of their quiet speed, and a test must wait for what it needs, however late.
     // They cost nothing when tests pass.
