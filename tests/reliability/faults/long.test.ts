@@ -39,6 +39,8 @@ interface Case {
   /** At least one touched cycle must be inconclusive (a fault the engine must see). */
   readonly mustFlag: boolean;
   readonly outageMs?: number;
+  /** Under the early plan: the faults placed on the clean early run's rows (no move by placeEarly). */
+  readonly early?: (r: Reference) => { faults: string[]; eventRows: number[] };
 }
 
 const C = (n: number) => Math.min(n, CONTAINERS - 1);
@@ -85,6 +87,47 @@ const CASES: readonly Case[] = [
     eventRows: [],
     corruption: false,
     mustFlag: true,
+  },
+];
+
+/**
+ * Clean early run rows just after the 90 s checkpoint of the cycles it decided early: the first R frame of each
+ * plus `offsets[i % offsets.length]` frames (from between the early verdict and the rig's END answer to after it).
+ */
+function afterCheckpoint(r: Reference, offsets: readonly number[]): number[] {
+  const rows: number[] = [];
+  r.verdicts.forEach((v, c) => {
+    if (v?.early !== true) return;
+    const first = r.cycleOfRow.findIndex((x, i) => x === c && r.run.frames[i]!.phase === 'R');
+    if (first >= 0) rows.push(first + offsets[rows.length % offsets.length]!);
+  });
+  if (rows.length === 0) throw new Error('the clean early run decided no cycle early');
+  return rows;
+}
+
+const EARLY_CASES: readonly Case[] = [
+  {
+    name: 'disconnect just after the 90 s checkpoint of each early cycle (R + 1, 20, 60 frames)',
+    faults: [],
+    eventRows: [],
+    corruption: false,
+    mustFlag: false,
+    outageMs: 500,
+    early: (r) => {
+      const rows = afterCheckpoint(r, [1, 20, 60]);
+      return { faults: rows.map((x) => `disconnect-at:${x}`), eventRows: rows };
+    },
+  },
+  {
+    name: 'reboot just after the 90 s checkpoint of each early cycle (R + 1, 20, 60 frames)',
+    faults: [],
+    eventRows: [],
+    corruption: false,
+    mustFlag: false,
+    early: (r) => {
+      const rows = afterCheckpoint(r, [1, 20, 60]);
+      return { faults: rows.map((x) => `reboot-at:${x}`), eventRows: rows };
+    },
   },
 ];
 
@@ -226,11 +269,11 @@ describe.skipIf(!have)('fault injection over the pty link (long)', () => {
     }
   }, 600_000);
 
-  for (const c of CASES) {
+  for (const c of FAULT_EARLY ? [...CASES, ...EARLY_CASES] : CASES) {
     it(c.name, async () => {
       if (!ref) throw new Error('no clean reference');
       // Under the early plan the event rows move to the clean early run's layout (its early cycles are shorter).
-      const { faults, eventRows } = FAULT_EARLY ? placeEarly(ref, c.faults, c.eventRows) : { faults: [...c.faults], eventRows: [...c.eventRows] };
+      const { faults, eventRows } = c.early ? c.early(ref) : FAULT_EARLY ? placeEarly(ref, c.faults, c.eventRows) : { faults: [...c.faults], eventRows: [...c.eventRows] };
       const run = await runOverLink(PLAN, faults, c.outageMs === undefined ? {} : { outageMs: c.outageMs });
       const o = compareRun(c.name, ref, run, eventRows, c.corruption && !FAULT_EARLY);
       outcomes.push(o);
