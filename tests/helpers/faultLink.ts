@@ -56,6 +56,7 @@ export interface CycleEnd {
   readonly sample: string;
   readonly reason: string;
   readonly ended: boolean;
+  /** Why the rig did not end it (the event's `issue`, as JSON), or null. */
   readonly issue: string | null;
 }
 
@@ -148,8 +149,9 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
           decidedAtS: v.decidedAtS ?? null,
         });
       } else if (line.startsWith('{"type":"cycle-end"')) {
-        const e = JSON.parse(line) as { sample: string; reason: string; ended: unknown; issue: string | null };
-        cycleEnds.push({ sample: latestRun.get(e.sample) ?? e.sample, reason: e.reason, ended: e.ended !== null && e.ended !== undefined, issue: e.issue });
+        const e = JSON.parse(line) as { sample: string; reason: string; ended: unknown; issue: unknown };
+        const issue = e.issue === null || e.issue === undefined ? null : JSON.stringify(e.issue);
+        cycleEnds.push({ sample: latestRun.get(e.sample) ?? e.sample, reason: e.reason, ended: e.ended !== null && e.ended !== undefined, issue });
       } else if (line.startsWith('{"type":"state"') && line.includes('"connected"')) connected++;
     }
   });
