@@ -54,7 +54,9 @@ function expectSafe(o: FaultOutcome, e: EarlyOutcome): void {
   expect(e.cutDecidedEarly, why).toBe(0);
   expect(e.untouchedNotEnded, why).toBe(0);
   expect(e.untouchedFramesLost, why).toBe(0);
-  expect(e.rigEnded, why).toBe(e.emulatorEnded);
+  // A disconnect can take the rig's OK after the rig took END (the host reports not-connected for a cycle the rig ended).
+  expect(e.rigEnded, why).toBeLessThanOrEqual(e.emulatorEnded);
+  expect(e.rigEnded + e.touchedNotEnded, why).toBeGreaterThanOrEqual(e.emulatorEnded);
 }
 
 describe.skipIf(!have)('fault injection over the pty link under the early plan (short)', () => {

@@ -188,7 +188,10 @@ function expectEarly(e: EarlyOutcome, why: string): void {
   expect(e.cutDecidedEarly, why).toBe(0);
   expect(e.untouchedNotEnded, why).toBe(0);
   expect(e.untouchedFramesLost, why).toBe(0);
-  expect(e.rigEnded, why).toBe(e.emulatorEnded);
+  // A disconnect can take the rig's OK after the rig took END: the host then reports not-connected for a cycle the
+  // rig did end (reported as a touched early cycle not ended; not yet reconciled from the frames).
+  expect(e.rigEnded, why).toBeLessThanOrEqual(e.emulatorEnded);
+  expect(e.rigEnded + e.touchedNotEnded, why).toBeGreaterThanOrEqual(e.emulatorEnded);
 }
 
 afterAll(() => {
