@@ -14,8 +14,22 @@ import type { EmulatorReport } from '../../src/io/emulator.js';
 import { startEmulator, startPty, waitFor } from './pty.js';
 import { CLI, REPO_ROOT } from './shared.js';
 
-/** The model the fault runs judge with: the default, or another shipped one (ENOSE_FAULTS_MODEL=<path>). */
-export const FAULT_MODEL = process.env['ENOSE_FAULTS_MODEL'] ?? 'datasets/container-sim/exposure-model.json.gz';
+/** The default model: with the shipped early plan (`watch --early`) it is the plan's final model. */
+export const DEFAULT_MODEL = 'datasets/container-sim/default-model.json.gz';
+/**
+ * The third configuration (issue 22): ENOSE_FAULTS_EARLY=1 runs watch with the default model and `--early` (the
+ * shipped plan: the exposure model at 90 s, the default model at 150 s); the rig is told to END early cycles.
+ */
+export const FAULT_EARLY = process.env['ENOSE_FAULTS_EARLY'] === '1';
+/** The model the fault runs judge with: the exposure model, another shipped one (ENOSE_FAULTS_MODEL=<path>), or the default under the early plan. */
+export const FAULT_MODEL = process.env['ENOSE_FAULTS_MODEL'] ?? (FAULT_EARLY ? DEFAULT_MODEL : 'datasets/container-sim/exposure-model.json.gz');
+
+/** How watch judges in a run: a model, and whether with the shipped early plan. */
+export interface FaultConfig {
+  readonly model: string;
+  readonly early: boolean;
+}
+export const FAULT_CONFIG: FaultConfig = { model: FAULT_MODEL, early: FAULT_EARLY };
 
 /** The simulated cycles every run plays (the emulator's defaults: 30/60/60 s at 10 Hz, 1 s idle between). */
 export interface SimPlan {
@@ -31,19 +45,34 @@ export interface Verdict {
   readonly reasons: readonly string[];
   /** quality.lostFrames of the verdict. */
   readonly lostFrames: number;
+  /** When it was decided (issue 22): a verdict at an early checkpoint of the plan has `early: true`. */
+  readonly early: boolean;
+  readonly checkpoint: string | null;
+  readonly decidedAtS: number | null;
+}
+
+/** A `cycle-end` event of watch (after an early verdict): `ended` when the rig took END. */
+export interface CycleEnd {
+  readonly sample: string;
+  readonly reason: string;
+  readonly ended: boolean;
+  /** Why the rig did not end it (the event's `issue`, as JSON), or null. */
+  readonly issue: string | null;
 }
 
 /** What one run over the link gave. */
 export interface LinkRun {
   readonly faults: readonly string[];
+  readonly config: FaultConfig;
   readonly report: EmulatorReport;
   /** Per frames-log row (every frame the emulator produced, in order): the fault kinds that touched it ('' for none). */
   readonly rowFaults: readonly string[];
   /** Per frames-log row: its seq (to find skipped seqs). */
   readonly rowSeq: readonly number[];
   /** Accepted frames in arrival order: `seq|tMs|phase|values` and the engine's cycle id (`id#run`). */
-  readonly frames: readonly { readonly key: string; readonly content: string; readonly sample: string; readonly phase: string }[];
+  readonly frames: readonly { readonly key: string; readonly content: string; readonly sample: string; readonly phase: string; readonly seq: number }[];
   readonly verdicts: readonly Verdict[];
+  readonly cycleEnds: readonly CycleEnd[];
   /** Peak resident set of the watch process, sampled every 100 ms (kB). */
   readonly peakRssKb: number;
   /** watch's exit code after SIGINT at the end (0: it kept running and stopped cleanly). */
@@ -65,15 +94,17 @@ function rssKb(pid: number): number {
  * One run: watch on the host end, the emulator with `faults` on the rig end, at `--speed max`. Handles
  * `disconnect-at` as the owner of the pty pair (kills socat, restarts it `outageMs` later; the emulator waits).
  */
-export async function runOverLink(plan: SimPlan, faults: readonly string[], options: { outageMs?: number; faultSeed?: number } = {}): Promise<LinkRun> {
+export async function runOverLink(plan: SimPlan, faults: readonly string[], options: { outageMs?: number; faultSeed?: number; config?: FaultConfig } = {}): Promise<LinkRun> {
+  const config = options.config ?? FAULT_CONFIG;
   const t0 = performance.now();
   const pty = await startPty();
   const logDir = mkdtempSync(join(tmpdir(), 'enose-faults-'));
   const framesLog = join(logDir, 'frames.log');
   const reportPath = join(logDir, 'report.json');
-  const watch = spawn(process.execPath, [CLI, 'watch', '--port', pty.host, '--model', FAULT_MODEL, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const frames: { key: string; content: string; sample: string; phase: string }[] = [];
+  const watch = spawn(process.execPath, [CLI, 'watch', '--port', pty.host, '--model', config.model, '--json', ...(config.early ? ['--early'] : [])], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const frames: { key: string; content: string; sample: string; phase: string; seq: number }[] = [];
   const verdicts: Verdict[] = [];
+  const cycleEnds: CycleEnd[] = [];
   let connected = 0;
   let partial = '';
   // A cycle id can come back (a rig that reboots counts its cycles from 1 again): frames are grouped by
@@ -103,11 +134,24 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
           lastSample = sample;
           group = latestRun.get(sample)!;
         }
-        frames.push({ key: `${line.slice(seqAt + 7, phaseAt)}|${phase}|${values}`, content: values, sample: group, phase });
         lastFrameSeq = Number(line.slice(seqAt + 7, line.indexOf(',', seqAt + 7)));
+        frames.push({ key: `${line.slice(seqAt + 7, phaseAt)}|${phase}|${values}`, content: values, sample: group, phase, seq: lastFrameSeq });
       } else if (line.startsWith('{"type":"verdict"')) {
-        const v = JSON.parse(line) as Verdict & { quality?: { lostFrames?: number } };
-        verdicts.push({ sample: latestRun.get(v.sample) ?? v.sample, verdict: v.verdict, class: v.class, reasons: v.reasons, lostFrames: v.quality?.lostFrames ?? 0 });
+        const v = JSON.parse(line) as Omit<Verdict, 'early' | 'checkpoint' | 'decidedAtS'> & { quality?: { lostFrames?: number }; early?: boolean; checkpoint?: string; decidedAtS?: number };
+        verdicts.push({
+          sample: latestRun.get(v.sample) ?? v.sample,
+          verdict: v.verdict,
+          class: v.class,
+          reasons: v.reasons,
+          lostFrames: v.quality?.lostFrames ?? 0,
+          early: v.early === true,
+          checkpoint: v.checkpoint ?? null,
+          decidedAtS: v.decidedAtS ?? null,
+        });
+      } else if (line.startsWith('{"type":"cycle-end"')) {
+        const e = JSON.parse(line) as { sample: string; reason: string; ended: unknown; issue: unknown };
+        const issue = e.issue === null || e.issue === undefined ? null : JSON.stringify(e.issue);
+        cycleEnds.push({ sample: latestRun.get(e.sample) ?? e.sample, reason: e.reason, ended: e.ended !== null && e.ended !== undefined, issue });
       } else if (line.startsWith('{"type":"state"') && line.includes('"connected"')) connected++;
     }
   });
@@ -155,7 +199,7 @@ export async function runOverLink(plan: SimPlan, faults: readonly string[], opti
       rowSeq.push(Number(row.slice(0, a)));
       rowFaults.push(row.slice(b + 1));
     }
-    return { faults, report, rowFaults, rowSeq, frames, verdicts, peakRssKb, watchExit, watchStderr: err, wallMs: performance.now() - t0 };
+    return { faults, config, report, rowFaults, rowSeq, frames, verdicts, cycleEnds, peakRssKb, watchExit, watchStderr: err, wallMs: performance.now() - t0 };
   } finally {
     clearInterval(sampler);
     if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
@@ -248,6 +292,32 @@ export interface FaultOutcome {
   readonly watchExit: number | null;
   readonly wallS: number;
   readonly details: readonly string[];
+  /** Clean cycle indices the fault touched. */
+  readonly touched: ReadonlySet<number>;
+  /** The clean cycle a faulty run's cycle (`id#run`) matches, by the majority of its frames' contents (-1: none). */
+  readonly cycleOf: (sample: string) => number;
+}
+
+/**
+ * Clean cycle of each frames-log row of `run`, from the run's own accepted frames (matched to rows by seq, in
+ * order; a row watch did not take belongs to the cycle of the row before it, -1 after idle rows). Under the early
+ * plan the rig ends cycles where the END reaches it, so a run's rows do not line up with the clean run's.
+ */
+export function cyclesOfRows(run: LinkRun, ref: Reference): number[] {
+  const out: number[] = [];
+  let j = 0;
+  let last = -1;
+  for (const seq of run.rowSeq) {
+    for (let k = j; k < Math.min(run.frames.length, j + 64); k++) {
+      const f = run.frames[k]!;
+      if (f.seq !== seq) continue;
+      j = k + 1;
+      last = f.phase === 'I' ? -1 : (ref.cycleOfContent.get(f.content) ?? last);
+      break;
+    }
+    out.push(last);
+  }
+  return out;
 }
 
 const LIMIT_REASONS = new Set(['cut-disconnect', 'cut-reboot', 'cut-stopped', 'too-short', 'lost-frames', 'gap-too-long']);
@@ -260,12 +330,13 @@ const LIMIT_REASONS = new Set(['cut-disconnect', 'cut-reboot', 'cut-stopped', 't
 export function compareRun(name: string, ref: Reference, run: LinkRun, eventRows: readonly number[], checkCorruption: boolean): FaultOutcome {
   const details: string[] = [];
   const touched = new Set<number>();
+  const cycleOfRow = run.config.early ? cyclesOfRows(run, ref) : ref.cycleOfRow;
   // Rows align with the clean run's up to the first reboot (a reboot drops the rest of the cycle in progress).
   const firstReboot = run.faults.some((f) => f.startsWith('reboot-at')) ? Math.min(...eventRows) : Infinity;
   const mark = (row: number) => {
     // An event in the idle frames before a cycle touches the cycle that follows.
-    for (let r = row; r < ref.cycleOfRow.length; r++) {
-      const c = ref.cycleOfRow[r]!;
+    for (let r = row; r < cycleOfRow.length; r++) {
+      const c = cycleOfRow[r]!;
       if (c >= 0) {
         touched.add(c);
         return;
@@ -276,7 +347,12 @@ export function compareRun(name: string, ref: Reference, run: LinkRun, eventRows
   for (let r = 0; r < run.rowFaults.length && r < firstReboot; r++) {
     if (run.rowFaults[r] !== '' || (r > 0 && run.rowSeq[r] !== ((run.rowSeq[r - 1]! + 1) >>> 0))) mark(r);
   }
-  for (const r of eventRows) mark(r);
+  for (const r of eventRows) {
+    mark(r);
+    // Under the early plan rows are the run's own: a reboot's row is the rebooted rig's first (idle) frame, and the
+    // cycle it cut is the one of the row before.
+    if (run.config.early && r > 0 && run.rowSeq[r] !== ((run.rowSeq[r - 1]! + 1) >>> 0) && cycleOfRow[r - 1]! >= 0) touched.add(cycleOfRow[r - 1]!);
+  }
   if (Number.isFinite(firstReboot)) {
     // After a reboot rows no longer align: find touched cycles by content (unsent or faulted rows are rare there).
     details.push('rows after the first reboot are compared by content only');
@@ -374,5 +450,7 @@ export function compareRun(name: string, ref: Reference, run: LinkRun, eventRows
     watchExit: run.watchExit,
     wallS: run.wallMs / 1000,
     details,
+    touched,
+    cycleOf,
   };
 }
