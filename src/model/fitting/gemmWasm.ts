@@ -15,6 +15,7 @@
  * WebAssembly.Memory that the caller allocates once and views as Float64Arrays: all offsets are in doubles.
  */
 
+import { instantiateWithMemory, lazyModule } from '../numeric/wasmMemory.js';
 import { adamBody, inactiveZeroBody, regularizeBody, reluBody, type TrainingOps } from './trainingOpsWasm.js';
 import {
   ADD, assembleModule, Body, F64, F64_ADD, F64_LOAD, F64_MUL, F64_STORE, F64X2_ADD, F64X2_MUL, GE_S, I32, LE_S, LOAD64_SPLAT, LT_S, MUL, SHL, V128,
@@ -387,49 +388,19 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (limits: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-let compiled: object | null | undefined;
-
 /** The compiled module, or null where this runtime has no WebAssembly SIMD. Compiled once per thread. */
-function gemmModule(): object | null {
-  if (compiled === undefined) {
-    const bytes = moduleBytes();
-    compiled = wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-/** Doubles in a WebAssembly page. */
-const PAGE_DOUBLES = 65536 / 8;
+const gemmModule = lazyModule(moduleBytes);
 
 /**
  * A memory of at least `doubles` doubles (it never grows, so views into it stay valid) with the kernel bound to
- * it; null where WebAssembly SIMD is missing (the callers then run their plain loops, which give the same
- * numbers).
+ * it; null where WebAssembly SIMD or the address space for another memory is missing (the callers then run their
+ * plain loops, which give the same numbers).
  */
 export function createGemm(doubles: number): { readonly memory: Float64Array; readonly gemm: Gemm; readonly ops: TrainingOps } | null {
   const mod = gemmModule();
-  if (mod === null) return null;
-  const pages = Math.max(1, Math.ceil(doubles / PAGE_DOUBLES));
-  let memory: { readonly buffer: ArrayBuffer };
-  try {
-    memory = new wasm!.Memory({ initial: pages, maximum: pages });
-  } catch {
-    // Each memory reserves address space beyond its size (the runtime's guard regions): a process holding many
-    // thousands of compiled MLP models can run out of it. The plain loops give the same numbers.
-    return null;
-  }
-  const instance = new wasm!.Instance(mod, { m: { memory } });
-  const e = instance.exports;
-  return { memory: new Float64Array(memory.buffer), gemm: e['gemm'] as Gemm, ops: e as unknown as TrainingOps };
+  const bound = mod === null ? null : instantiateWithMemory(mod, doubles);
+  if (bound === null) return null;
+  return { memory: bound.memory, gemm: bound.exports['gemm'] as Gemm, ops: bound.exports as unknown as TrainingOps };
 }
 
 /** A plain loop of what the kernel computes, on a Float64Array: its reference in tests and its fallback. */

@@ -15,6 +15,7 @@
  * took 8.9 us so, against 9.3 us one step a turn, 13.3 us with 16 outputs a pass and 12.8 to 13.5 us with 24 or
  * with four steps a turn (V8 keeps the smaller loop in registers). The ReLU of a hidden layer is applied at the store, as `x < 0 ? 0 : x` (a -0 or NaN stays as it is).
  */
+import { instantiateWithMemory, lazyModule } from '../numeric/wasmMemory.js';
 import { ADD, assembleModule, Body, F64X2_ADD, F64X2_LT, F64X2_MUL, I32, LOAD64_SPLAT, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 
 /** Offsets in doubles into the memory; `relu` 1 applies the ReLU to the outputs, 0 not. */
@@ -148,26 +149,7 @@ function gemvBody(): Body {
   return f;
 }
 
-/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (limits: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-let compiled: object | null | undefined;
-
-function gemvModule(): object | null {
-  if (compiled === undefined) {
-    const bytes = assembleModule([{ name: 'gemv', body: gemvBody() }]);
-    compiled = wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-const PAGE_DOUBLES = 65536 / 8;
+const gemvModule = lazyModule(() => assembleModule([{ name: 'gemv', body: gemvBody() }]));
 
 /**
  * A memory of at least `doubles` doubles (it never grows, so views into it stay valid) with the kernel bound to
@@ -176,16 +158,9 @@ const PAGE_DOUBLES = 65536 / 8;
  */
 export function createGemv(doubles: number): { readonly memory: Float64Array; readonly gemv: Gemv } | null {
   const mod = gemvModule();
-  if (mod === null) return null;
-  const pages = Math.max(1, Math.ceil(doubles / PAGE_DOUBLES));
-  let memory: { readonly buffer: ArrayBuffer };
-  try {
-    memory = new wasm!.Memory({ initial: pages, maximum: pages });
-  } catch {
-    return null;
-  }
-  const instance = new wasm!.Instance(mod, { m: { memory } });
-  return { memory: new Float64Array(memory.buffer), gemv: instance.exports['gemv'] as Gemv };
+  const bound = mod === null ? null : instantiateWithMemory(mod, doubles);
+  if (bound === null) return null;
+  return { memory: bound.memory, gemv: bound.exports['gemv'] as Gemv };
 }
 
 /** A plain loop of what the kernel computes on the packed weights: its reference in tests. */
