@@ -11,14 +11,13 @@
  */
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import type { EngineEvent, SourceEvent, VerdictEvent, VerdictReason } from '../types.js';
+import type { EngineEvent, SourceEvent, VerdictEvent } from '../types.js';
 import { EngineCore, type EngineCoreOptions } from './core.js';
 import { decideAtCheckpoint, type CheckpointThresholds } from './earlyDecision.js';
 import { resolveEarlyPlan, type EngineEarlyOption } from './earlyPlanSchema.js';
+import { CYCLE_LIMIT_REASONS } from './verdictSteps.js';
 
 /** Reasons of a cycle beyond the data limits (verdictSteps.ts `cycleReasons`): never decided early. */
-const BEYOND_LIMITS: ReadonlySet<VerdictReason> = new Set<VerdictReason>(['cut-disconnect', 'cut-reboot', 'cut-stopped', 'too-short', 'lost-frames', 'gap-too-long']);
-
 /** The part of the engine core `createEngine` drives: `EngineCore`, or `EarlyEngineCore` around one. */
 export interface DrivenCore {
   push(event: SourceEvent): void;
@@ -152,7 +151,7 @@ export class EarlyEngineCore implements DrivenCore {
     if (this.main.tracker.id !== e.sample || this.main.tracker.firstSeq !== e.frames.first) return;
     // A cycle beyond the data limits (frames lost, a gap, too short) is inconclusive with or without a plan: the
     // final model says so; the rule's suspicious side must not override it (found by the fault suite).
-    if (e.reasons.some((r) => BEYOND_LIMITS.has(r))) return;
+    if (e.reasons.some((r) => CYCLE_LIMIT_REASONS.has(r))) return;
     const action = decideAtCheckpoint(e, this.checkpoints[i].thresholds);
     if (action === 'wait') return;
     this.main.settle();

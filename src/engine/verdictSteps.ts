@@ -23,6 +23,9 @@ export function isExposed(t: CycleTracker): boolean {
   return t.framesE > 1 && t.framesB > 0;
 }
 
+/** The reasons `cycleReasons` gives: a cycle beyond the data limits, inconclusive whatever the model says. */
+export const CYCLE_LIMIT_REASONS: ReadonlySet<VerdictReason> = new Set<VerdictReason>(['cut-disconnect', 'cut-reboot', 'cut-stopped', 'too-short', 'lost-frames', 'gap-too-long']);
+
 /**
  * Quality gates of the cycle as the tracker saw it: cut (disconnect, reboot, STOP), too short (no exposure, a
  * baseline or exposure under the limits, or, through recovery, a recovery that did not reach into the second
