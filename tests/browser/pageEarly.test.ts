@@ -9,16 +9,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/engine.js';
-import { createMemorySource } from '../../src/io/memory.js';
-import { SHIPPED_EARLY_PLAN } from '../../src/shipped/earlyPlan.js';
-import { loadShippedModel } from '../../src/shipped/recipes.js';
-import { simulationEvents } from '../../src/sim/events.js';
-import { createSimulation } from '../../src/sim/simulate.js';
 import type { VerdictEvent } from '../../src/types.js';
 import { haveSocat, startEmulator, startPty, type EmulatorProcess, type TestPty } from '../helpers/pty.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
+import { earlySeed } from '../helpers/earlySeed.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,24 +41,6 @@ afterAll(async () => {
   await pty?.close();
 });
 
-/** The first simulator seed (day 21) whose first container the shipped plan decides at 90 s, with that verdict. */
-async function earlySeed(): Promise<{ seed: number; verdict: VerdictEvent }> {
-  const [final, exposure] = SHIPPED_MODELS.map((m) => loadShippedModel(join(REPO_ROOT, m.path)));
-  for (let seed = 1; seed <= 200; seed++) {
-    const verdicts: VerdictEvent[] = [];
-    const engine = createEngine({
-      model: final!,
-      source: createMemorySource(simulationEvents(createSimulation({ seed, containers: 1, startDay: 21 }))),
-      early: { plan: SHIPPED_EARLY_PLAN, models: [exposure!] },
-      queue: false,
-      emitFrames: false,
-      onEvent: (e) => e.type === 'verdict' && verdicts.push(e),
-    });
-    await engine.done;
-    if (verdicts[0]?.early === true) return { seed, verdict: verdicts[0] };
-  }
-  throw new Error('no simulator seed of 200 gives a first container the shipped plan decides early');
-}
 
 describe.skipIf(!ready)('the operator page with an early plan', () => {
   it('counts down to the next checkpoint, and the early verdict says when it was decided', async () => {
