@@ -1,12 +1,14 @@
 /**
  * `npm run bench` (and `npm run bench -- --quick`): runs every benchmark under benchmarks/, each in its own
  * child process (one at a time, so that they do not share the two cores), prints one table and writes
- * benchmarks/results/latest.json (a quick run writes node_modules/.cache/enose-bench/results-quick.json, so
- * that a smoke run never replaces the committed figures). The npm script compiles the benchmarks and the
+ * benchmarks/results/latest.json (a quick run writes node_modules/.cache/enose-bench/results-quick.json and a
+ * partial run node_modules/.cache/enose-bench/results-only.json, so that neither replaces the committed figures,
+ * which come from one full run). The npm script compiles the benchmarks and the
  * sources they import into node_modules/.cache/enose-bench first (benchmarks/tsconfig.json, incremental).
  *
  * Options: --quick (smoke run, under a minute), --only a,b (benchmark names, e.g. verdict-latency,peer),
- * --out <file> (where to write the JSON; with --only, the other benchmarks' entries already in it are kept),
+ * --out <file> (where to write the JSON; the file is replaced whole: a partial run is reported as its own run,
+ * never merged into an earlier one),
  * --render <file> (print the table of an earlier run's JSON and
  * rewrite the Markdown beside it; runs nothing).
  * Exit code: 0 when every benchmark ran (skips included), 3 when a pre-timing check failed, 1 otherwise.
@@ -22,7 +24,8 @@ const only = argValue('--only')?.split(',').filter(Boolean) ?? null;
 const compiledDir = dirname(fileURLToPath(import.meta.url)); // <cache>/benchmarks
 const root = resolve(compiledDir, '..', '..', '..', '..');
 const sourceDir = resolve(root, 'benchmarks');
-const outFile = argValue('--out') ?? (QUICK ? resolve(root, 'node_modules', '.cache', 'enose-bench', 'results-quick.json') : resolve(sourceDir, 'results', 'latest.json'));
+const cacheDir = resolve(root, 'node_modules', '.cache', 'enose-bench');
+const outFile = argValue('--out') ?? (QUICK ? resolve(cacheDir, 'results-quick.json') : only ? resolve(cacheDir, 'results-only.json') : resolve(sourceDir, 'results', 'latest.json'));
 /** The order benchmarks run in; any other *.bench.ts runs after these, by name. */
 const ORDER = ['verdict-latency', 'ingest', 'rigs', 'training', 'peer', 'sim', 'link-latency', 'e2e-verdict'];
 /** Benchmarks over a socat pty (not named *.bench.ts): they need socat and the built dist/. */
@@ -286,16 +289,7 @@ async function runAll(): Promise<void> {
   const misses = results.flatMap((r) => r.rows.filter((row) => row.pass === false).map((row) => `${r.name}: ${row.group}: ${row.name} ${row.metric} (${formatValue(row.value, row.unit)}, target ${row.target})`));
   console.log(`\nTargets missed: ${misses.length === 0 ? 'none' : `\n  ${misses.join('\n  ')}`}`);
   mkdirSync(dirname(outFile), { recursive: true });
-  // A partial run (--only) updates its benchmarks in an existing results file and keeps the others.
-  let command = `npm run bench${QUICK ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}`;
-  if (only && existsSync(outFile)) {
-    const previous = JSON.parse(readFileSync(outFile, 'utf8')) as { benchmarks?: BenchResult[]; command?: string };
-    if (previous.command) command = `${previous.command}; then ${command}`;
-    const kept = (previous.benchmarks ?? []).filter((b) => !results.some((r) => r.name === b.name));
-    results.push(...kept);
-    const rank = (n: string): number => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
-    results.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
-  }
+  const command = `npm run bench${QUICK ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}`;
   const doc = {
     command,
     quick: QUICK,
