@@ -1,0 +1,32 @@
+/**
+ * Where and when a model decides in the cycle its features were made for (issue 22): inside the exposure (a
+ * `decideInExposure` model: when its last window completes), when the exposure ends, or when the recovery ends;
+ * and the seconds into the cycle that is, from the baseline and the windows its extractor settings name (the
+ * default cycle: 30 s baseline, six 10 s windows of the exposure, six of the recovery: 90 s and 150 s; three
+ * windows inside the exposure: 60 s). An early plan's checkpoints are checked against it.
+ */
+import type { ModelBundle } from '../model/runtime/bundle.js';
+import { decidesAfterRecovery, inExposureS, recoveryWindowsS } from '../signal/features.js';
+import { windowsOf } from '../signal/extractorConfig.js';
+import type { VerdictCheckpoint } from '../types.js';
+import { extractorOf } from './modelExtractor.js';
+
+export interface ModelCheckpoint {
+  /** The checkpoint at which the model judges a cycle that runs its course. */
+  readonly checkpoint: Extract<VerdictCheckpoint, 'in-exposure' | 'exposure-end' | 'recovery-end'>;
+  /** Seconds into the cycle of that checkpoint, or null where the settings do not say (no exposure windows). */
+  readonly atS: number | null;
+  /** Seconds into the exposure of an `in-exposure` checkpoint (null for the others). */
+  readonly exposureS: number | null;
+}
+
+/** The model's checkpoint; throws EnoseError('model-mismatch') for a model the engine cannot run (extractorOf). */
+export function modelCheckpoint(model: ModelBundle): ModelCheckpoint {
+  const e = extractorOf(model);
+  const inside = inExposureS(e);
+  if (inside > 0) return { checkpoint: 'in-exposure', atS: e.baselineS + inside, exposureS: inside };
+  const exposure = windowsOf(e) * (e.windowS ?? 0);
+  const after = decidesAfterRecovery(e);
+  const atS = exposure > 0 ? e.baselineS + exposure + (after ? recoveryWindowsS(e) : 0) : null;
+  return { checkpoint: after ? 'recovery-end' : 'exposure-end', atS, exposureS: null };
+}
