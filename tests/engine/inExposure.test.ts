@@ -11,6 +11,8 @@ import { createEngine } from '../../src/engine/engine.js';
 import { modelCheckpoint } from '../../src/engine/modelCheckpoint.js';
 import { extractTrainingSet } from '../../src/engine/training.js';
 import { EnoseError } from '../../src/errors.js';
+import { verdictText } from '../../src/cli/replay.js';
+import { eventToJson, parseEventJson } from '../../src/io/eventJson.js';
 import { createMemorySource } from '../../src/io/memory.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { SHIPPED_EARLY_PLAN } from '../../src/shipped/earlyPlan.js';
@@ -101,6 +103,9 @@ describe('an early plan with a checkpoint inside the exposure', () => {
     const expected = alone.filter((v) => v.checkpoint === 'in-exposure' && v.verdict === 'clear' && v.score !== null && v.score < clearBelow && !v.reasons.some((r) => r !== 'clear-class'));
     expect(at60.map((v) => v.sample)).toEqual(expected.map((v) => v.sample));
     for (const v of at60) expect(v.score).toBe(byId.get(v.sample)!.score);
+    // The readable line and the JSON of an in-exposure verdict (a recording's events.jsonl reads it back).
+    expect(verdictText(at60[0]!)).toMatch(/; early, at 60 s \(in-exposure\)/);
+    expect(parseEventJson(eventToJson(at60[0]!))).toMatchObject({ ok: true, value: { checkpoint: 'in-exposure', decidedAtS: 60, early: true } });
     console.info(`in-exposure plan: ${at60.length} at 60 s, ${at90.length} at 90 s, ${full.length} at 150 s of ${verdicts.length} (clearBelow ${clearBelow.toFixed(4)} at 60 s)`);
   }, 120_000);
 
