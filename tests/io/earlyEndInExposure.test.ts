@@ -5,18 +5,21 @@
  * at 150 s). A verdict at 60 s ends the cycle on the rig during its exposure (END in E), the recording holds where,
  * and its replay gives the same verdicts at the same checkpoints. Without socat the test skips, loudly.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EarlyPlanData } from '../../src/engine/earlyPlanSchema.js';
 import { createEngine } from '../../src/engine/engine.js';
+import { writeModelFile } from '../../src/io/modelFile.js';
 import { createRecorder } from '../../src/io/recording.js';
 import { createReplaySource } from '../../src/io/replay.js';
 import { createSerialSource } from '../../src/io/serial.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import type { EngineEvent } from '../../src/types.js';
 import { medianClearScore, shippedPair, threeCheckpointPlan, trainInExposureModel, verdictsAlone } from '../helpers/inExposureModel.js';
+import { runEnose } from '../helpers/cli.js';
+import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor } from '../helpers/pty.js';
 
 const socat = haveSocat();
@@ -65,6 +68,28 @@ function exposureLengths(events: readonly EngineEvent[]): number[] {
   }
   return lengths;
 }
+
+describe('--early-plan and --early-model on the command line', () => {
+  it('refuses a missing plan file, an --early-model without a plan, and a plan whose times are not its models\'', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enose-early-plan-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const csv = join(dir, 'none.csv');
+    const model = ['--model', SHIPPED_MODELS[0]!.path];
+    const missing = runEnose(['replay', csv, ...model, '--early-plan', join(dir, 'nope.json')]);
+    expect([missing.code, missing.stderr]).toEqual([expect.any(Number), expect.stringMatching(/--early-plan: .*nope\.json/)]);
+    expect(missing.code).not.toBe(0);
+    const modelFile = join(dir, 'in-exposure.json.gz');
+    writeModelFile(modelFile, w3);
+    const alone = runEnose(['replay', csv, ...model, '--early-model', modelFile]);
+    expect(alone.code).not.toBe(0);
+    expect(alone.stderr).toMatch(/--early-model: only with --early-plan/);
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify({ ...plan, checkpoints: [{ ...plan.checkpoints[0]!, atS: 45 }, plan.checkpoints[1]] }));
+    const late = runEnose(['replay', csv, ...model, '--early-plan', planFile, '--early-model', modelFile]);
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toMatch(/decides at 60 s \(in-exposure\), the early plan's checkpoint is at 45 s/);
+  }, 120_000);
+});
 
 describe.skipIf(!socat)('the rig follows a decision inside the exposure (pty pair, emulator, real serialport)', () => {
   it('a verdict at 60 s ends the exposure on the rig; the recording replays to the same verdicts at the same checkpoints', async () => {
@@ -138,6 +163,17 @@ describe.skipIf(!socat)('the rig follows a decision inside the exposure (pty pai
     await new Promise((r) => setTimeout(r, 50)); // the replay's answers to endCycle resolve after the frames
     expect(verdictsOf(again).map(decision)).toEqual(verdicts.map(decision));
     expect(endsOf(again).map((e) => [e.sample, e.reason, e.ended?.phase ?? e.issue?.kind])).toEqual(early.map((v) => [v.sample, v.verdict, v.checkpoint === 'in-exposure' ? 'E' : 'R']));
+
+    // The same through the CLI: enose replay with the plan and the in-exposure model from files.
+    const planFile = join(dir, 'plan.json');
+    const modelFile = join(dir, 'in-exposure.json.gz');
+    writeFileSync(planFile, JSON.stringify(plan));
+    writeModelFile(modelFile, w3);
+    const cli = runEnose(['replay', rec, '--model', SHIPPED_MODELS[0]!.path, '--early-plan', planFile, '--early-model', modelFile]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    for (const v of at60) expect(cli.stdout).toMatch(new RegExp(`${v.sample}: clear, .*; early, at 60 s \\(in-exposure\\)`));
+    expect(cli.stdout.match(/\(in-exposure\)/g) ?? []).toHaveLength(at60.length);
     console.info(`in-exposure end: ${at60.length} of ${CYCLES} cycles decided at 60 s and their exposures ended on the rig (exposures ${lengths.join(', ')} frames)`);
   }, 300_000);
 });
