@@ -95,7 +95,8 @@ export class CycleTracker {
     this.endsInExposure = false;
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
-    if (this.inExposureS > 0 && this.phase === 'E' && phase === 'E' && !hintChanged && this.exposureSecondsAt(tMs) >= this.inExposureS) {
+    // Inside the exposure: its windows complete on this frame (or as the exposure ends, where they fill all of it).
+    if (this.inExposureS > 0 && this.phase === 'E' && (phase === 'E' || phase === 'R') && !hintChanged && this.exposureSecondsAt(tMs) >= this.inExposureS) {
       this.endsInExposure = true;
       return true;
     }
