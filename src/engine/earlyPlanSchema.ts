@@ -77,9 +77,10 @@ const sameSeconds = (a: number, b: number) => Math.abs(a - b) < 1e-3;
 /**
  * Checks the plan and finds its models. Throws EnoseError('bad-option') for a plan that does not validate, a
  * final model that is not the engine's, a checkpoint model that is missing or decides only after the recovery
- * (it could not be earlier than the final verdict), or a model whose decision time (`modelCheckpoint`: 60 s for
- * three 10 s windows inside the exposure, 90 s at the exposure's end of the default cycle) is not its
- * checkpoint's `atS` (or, for the final model, `finalAtS`), where its settings say that time.
+ * (it could not be earlier than the final verdict), or a model whose decision time is not its checkpoint's:
+ * inside the exposure its windows' end (`modelCheckpoint`: 60 s for three 10 s windows), at the exposure's end
+ * where the final model's cycle has it (`finalAtS` less the final model's recovery windows: 90 s with the default
+ * model at 150 s), and for the final model `finalAtS` (where its windows say its time).
  */
 export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBundle): ResolvedEarlyPlan {
   const parsed = parseEarlyPlan(option.plan);
@@ -92,6 +93,8 @@ export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBun
   if (final.atS !== null && !sameSeconds(final.atS, plan.finalAtS)) {
     throw new EnoseError('bad-option', `the final model ${finalModel.id} decides at ${final.atS} s (${final.checkpoint}), the early plan's finalAtS is ${plan.finalAtS} s`);
   }
+  // The exposure's end in the plan's cycle, as the final model has it (unknown under a final model of the exposure's first windows).
+  const exposureEndS = final.checkpoint === 'in-exposure' ? null : plan.finalAtS - final.recoveryS;
   const checkpointModels = plan.checkpoints.map((c) => {
     const model = option.models.find((m) => m.id === c.modelId);
     if (!model) throw new EnoseError('bad-option', `the early plan's checkpoint at ${c.atS} s needs model ${c.modelId}, which was not given`);
@@ -103,8 +106,9 @@ export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBun
     if (at.checkpoint === 'recovery-end') {
       throw new EnoseError('bad-option', `model ${model.id} decides when the recovery ends: it cannot judge at an early checkpoint (${atS} s)`);
     }
-    if (at.atS !== null && !sameSeconds(at.atS, atS)) {
-      throw new EnoseError('bad-option', `model ${model.id} decides at ${at.atS} s (${at.checkpoint}), the early plan's checkpoint is at ${atS} s`);
+    const expected = at.checkpoint === 'in-exposure' ? at.atS : exposureEndS;
+    if (expected !== null && !sameSeconds(expected, atS)) {
+      throw new EnoseError('bad-option', `model ${model.id} decides at ${expected} s (${at.checkpoint}), the early plan's checkpoint is at ${atS} s`);
     }
     return at;
   });

@@ -11,6 +11,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import { modelCheckpoint } from '../../src/engine/modelCheckpoint.js';
 import { extractTrainingSet } from '../../src/engine/training.js';
 import { EnoseError } from '../../src/errors.js';
+import { fitModel } from '../../src/model/fitting/fitModel.js';
 import { verdictText } from '../../src/cli/replay.js';
 import { eventToJson, parseEventJson } from '../../src/io/eventJson.js';
 import { createMemorySource } from '../../src/io/memory.js';
@@ -49,9 +50,9 @@ const verdictsOf = (es: readonly EngineEvent[]) => es.filter((e): e is VerdictEv
 
 describe('a model of the first windows of the exposure', () => {
   it('is judged when its last window completes: 60 s into the cycle, inside the exposure', async () => {
-    expect(modelCheckpoint(w3)).toEqual({ checkpoint: 'in-exposure', atS: 60, exposureS: 30 });
-    expect(modelCheckpoint(exposure)).toEqual({ checkpoint: 'exposure-end', atS: 90, exposureS: null });
-    expect(modelCheckpoint(final)).toEqual({ checkpoint: 'recovery-end', atS: 150, exposureS: null });
+    expect(modelCheckpoint(w3)).toEqual({ checkpoint: 'in-exposure', atS: 60, exposureS: 30, recoveryS: 0 });
+    expect(modelCheckpoint(exposure)).toEqual({ checkpoint: 'exposure-end', atS: 90, exposureS: null, recoveryS: 0 });
+    expect(modelCheckpoint(final)).toEqual({ checkpoint: 'recovery-end', atS: 150, exposureS: null, recoveryS: 60 });
     const verdicts = await verdictsAlone(w3, SET);
     expect(verdicts).toHaveLength(SET.containers);
     const judged = verdicts.filter((v) => v.checkpoint === 'in-exposure');
@@ -141,7 +142,7 @@ describe('an early plan with a checkpoint inside the exposure', () => {
     for (const v of [...of(cutK), ...of(endK)]) expect([v.early, v.modelId === w3.id, v.checkpoint === 'in-exposure']).toEqual([false, false, false]);
   }, 120_000);
 
-  it("the plan's times are the models' own: a checkpoint at another time, or a final at another, is refused", () => {
+  it("the plan's times are the models' own: a checkpoint at another time, or a final at another, is refused", async () => {
     const plan = threeCheckpointPlan(w3, 0.1);
     const models = [exposure, w3];
     expect(resolveEarlyPlan({ plan, models }, final).checkpointKinds.map((k) => k.checkpoint)).toEqual(['in-exposure', 'exposure-end']);
@@ -153,6 +154,12 @@ describe('an early plan with a checkpoint inside the exposure', () => {
     expect(() => resolveEarlyPlan({ plan: swapped, models }, final)).toThrow(EnoseError);
     expect(() => resolveEarlyPlan({ plan: { ...plan, finalAtS: 140 }, models }, final)).toThrow(/final model .* decides at 150 s/);
     // The shipped plan still resolves as it did.
-    expect(resolveEarlyPlan({ plan: SHIPPED_EARLY_PLAN, models: [exposure] }, final).checkpointKinds).toEqual([{ checkpoint: 'exposure-end', atS: 90, exposureS: null }]);
+    expect(resolveEarlyPlan({ plan: SHIPPED_EARLY_PLAN, models: [exposure] }, final).checkpointKinds).toEqual([{ checkpoint: 'exposure-end', atS: 90, exposureS: null, recoveryS: 0 }]);
+    // The same three windows without decideInExposure decide when the exposure ends (90 s here), not at 60 s.
+    const sim = { seed: 1, containers: 200, startDay: 1, days: 4 };
+    const set = extractTrainingSet([{ group: 'g', events: simulationEvents(createSimulation(sim)) }], { extractor: { ...LINEAR_MODEL_RECIPE.extractor, windowCount: 3 } });
+    const atEnd = fitModel(set.table, set.input, { ...LINEAR_MODEL_RECIPE.fit, limits: set.limits });
+    const unflagged = { ...plan, checkpoints: [{ ...plan.checkpoints[0]!, modelId: atEnd.id }, plan.checkpoints[1]!] };
+    expect(() => resolveEarlyPlan({ plan: unflagged, models: [exposure, atEnd] }, final)).toThrow(/decides at 90 s \(exposure-end\), the early plan's checkpoint is at 60 s/);
   });
 });
