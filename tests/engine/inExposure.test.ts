@@ -17,6 +17,7 @@ import { eventToJson, parseEventJson } from '../../src/io/eventJson.js';
 import { createMemorySource } from '../../src/io/memory.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { SHIPPED_EARLY_PLAN } from '../../src/shipped/earlyPlan.js';
+import { pageModelWithEarly } from '../../src/service/pageModel.js';
 import { LINEAR_MODEL_RECIPE } from '../../src/shipped/recipes.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, type SimulationOptions } from '../../src/sim/simulate.js';
@@ -161,5 +162,16 @@ describe('an early plan with a checkpoint inside the exposure', () => {
     const atEnd = fitModel(set.table, set.input, { ...LINEAR_MODEL_RECIPE.fit, limits: set.limits });
     const unflagged = { ...plan, checkpoints: [{ ...plan.checkpoints[0]!, modelId: atEnd.id }, plan.checkpoints[1]!] };
     expect(() => resolveEarlyPlan({ plan: unflagged, models: [exposure, atEnd] }, final)).toThrow(/decides at 90 s \(exposure-end\), the early plan's checkpoint is at 60 s/);
+  });
+});
+
+describe("the page's checkpoints", () => {
+  it('one inside the exposure says how far into it; one at a phase end says which phase', () => {
+    expect(pageModelWithEarly(final, [w3, exposure]).earlyCheckpoints).toEqual([
+      { phase: 'exposure', inPhaseS: 30 },
+      { phase: 'exposure', inPhaseS: null },
+    ]);
+    expect(pageModelWithEarly(final, [exposure]).earlyCheckpoints).toEqual([{ phase: 'exposure', inPhaseS: null }]);
+    expect(pageModelWithEarly(final, []).earlyCheckpoints).toEqual([]);
   });
 });
