@@ -89,9 +89,10 @@ export class CycleTracker {
    * True when this frame ends the exposure of the cycle in progress (the first frame after E that is not E,
    * or a new sample id in the data), or cuts a baseline short with a new sample id: the cycle's verdict is
    * due, from the state as it is now. Through recovery, the first frame after R (or after E when no R
-   * follows) instead. Call before `onFrame`.
+   * follows) instead. With `inExposureS`, the first frame (rig time `tMs`) at or past that many seconds into
+   * the exposure (`endsInExposure` then says so). Call before `onFrame`.
    */
-  endsCycle(phase: Phase, hint: string | undefined, tMs = 0): boolean {
+  endsCycle(phase: Phase, hint: string | undefined, tMs: number): boolean {
     this.endsInExposure = false;
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
