@@ -111,7 +111,7 @@ function feedSegment(bytes: Buffer): number {
     if (e === null) return;
     if (e.type === 'info') t.setRig(e.rig);
     else if (e.type === 'frame') {
-      if (t.endsCycle(e.phase, e.sample)) {
+      if (t.endsCycle(e.phase, e.sample, e.tMs)) {
         ended++;
         t.close();
       }

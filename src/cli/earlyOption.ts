@@ -1,10 +1,12 @@
 /**
- * `--early` for the live commands (watch, serve): the shipped early plan (src/shipped/earlyPlan.ts: the exposure
- * model at 90 s, the default model at 150 s) on the engine, and the rig told to end a cycle decided early
- * (ENL/1 END). The `cycle-end` events that follow go to the recording (`recorder.cycleEnd`); a rig without END
- * keeps full cycles and is named once on stderr, never as an error.
+ * `--early` for the live commands (watch, serve, replay): the shipped early plan (src/shipped/earlyPlan.ts: the
+ * exposure model at 90 s, the default model at 150 s) on the engine, or a plan from a file (`--early-plan`, its
+ * checkpoint models by `--early-model` beside the shipped exposure model), and the rig told to end a cycle
+ * decided early (ENL/1 END). The `cycle-end` events that follow go to the recording (`recorder.cycleEnd`); a rig
+ * without END keeps full cycles and is named once on stderr, never as an error.
  */
-import type { EngineEarlyOption } from '../engine/earlyPlanSchema.js';
+import { readFileSync } from 'node:fs';
+import { parseEarlyPlan, resolveEarlyPlan, type EngineEarlyOption } from '../engine/earlyPlanSchema.js';
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
 import { SHIPPED_EARLY_PLAN } from '../shipped/earlyPlan.js';
@@ -20,15 +22,52 @@ export const EARLY_OPTIONS = {
     description:
       "a verdict as soon as the evidence suffices (docs/early-decision.md): the shipped exposure model clears or flags a container at 90 s, else the model's verdict at 150 s stands; --model must be the shipped default model. A cycle decided early is ended on the rig (ENL/1 END); a rig without END keeps full cycles",
   },
+  'early-plan': {
+    type: 'string',
+    value: 'file.json',
+    description: "an early plan from a file instead of the shipped one (implies --early; docs/early-decision.md): its final model must be --model, each checkpoint's model the shipped exposure model or an --early-model, deciding at the checkpoint's atS",
+  },
+  'early-model': {
+    type: 'string',
+    value: 'file',
+    multiple: true,
+    description: 'a checkpoint model of --early-plan (repeatable), e.g. one that decides inside the exposure (decideInExposure)',
+  },
 } as const satisfies OptionTable;
 
 /** The engine's `early` option from `--early`, or undefined. Throws EnoseError('bad-option') for a model the plan is not for. */
 export function earlyFromArgs(command: string, parsed: Parsed, model: ModelBundle): { early?: EngineEarlyOption } {
+  const planFile = parsed.values['early-plan'] as string | undefined;
+  const modelFiles = (parsed.values['early-model'] as string[] | undefined) ?? [];
+  if (planFile !== undefined) return { early: planFromFile(command, planFile, modelFiles, model) };
+  if (modelFiles.length > 0) throw new EnoseError('bad-option', `enose ${command} --early-model: only with --early-plan (the shipped plan names its own models)`);
   if (parsed.values['early'] !== true) return {};
   if (model.id !== SHIPPED_EARLY_PLAN.finalModelId) {
     throw new EnoseError('bad-option', `enose ${command} --early: the shipped early plan's thresholds belong to the shipped default model (${SHIPPED_EARLY_PLAN.finalModelId}), --model is ${model.id}`);
   }
   return { early: { plan: SHIPPED_EARLY_PLAN, models: [loadShippedModel(undefined, 'exposure')] } };
+}
+
+/** The plan in `file` with its checkpoint models (the shipped exposure model and `modelFiles`), resolved against `model`. */
+function planFromFile(command: string, file: string, modelFiles: readonly string[], model: ModelBundle): EngineEarlyOption {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new EnoseError(code === 'ENOENT' ? 'file-not-found' : 'file-unreadable', `enose ${command} --early-plan: ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new EnoseError('bad-option', `enose ${command} --early-plan: ${file}: not JSON (${(error as Error).message})`);
+  }
+  const plan = parseEarlyPlan(json, file);
+  if (!plan.ok) throw new EnoseError('bad-option', `enose ${command} --early-plan: ${file}: ${plan.error.reason}`);
+  const early: EngineEarlyOption = { plan: plan.value, models: [loadShippedModel(undefined, 'exposure'), ...modelFiles.map((f) => loadShippedModel(f))] };
+  resolveEarlyPlan(early, model); // misuse throws here, before the source opens
+  return early;
 }
 
 /**

@@ -90,6 +90,11 @@ export const TRAIN_OPTIONS = {
     type: 'boolean',
     description: "frames: windows instead of ss, peak, area, slope and EMAs (the default model's features: --response log --window-s 10 --windows-only)",
   },
+  'decide-in-exposure': {
+    type: 'boolean',
+    description:
+      'frames: the model decides inside the exposure, the moment its last window completes (--windows x --window-s into it), not when the exposure ends; needs --window-s and --windows-only, no recovery windows (docs/early-decision.md)',
+  },
   'recovery-window-s': {
     type: 'string',
     value: 's',

@@ -16,7 +16,7 @@ import { OnlineAdaptation } from './onlineAdaptation.js';
 import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
-import { extractorOf } from './modelExtractor.js';
+import { extractorOf, inExposureOf } from './modelExtractor.js';
 import { IsoTimeFormatter } from './wallTime.js';
 import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictCheckpoint, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 import {
@@ -134,6 +134,7 @@ export class EngineCore {
     this.pcaScratch = new Float64Array(bundle && bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = bundle ? extractorOf(bundle) : { ...DEFAULT_EXTRACTOR, ...options.extractor };
     this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
+    this.tracker.inExposureS = inExposureOf(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...options.cycle, ...(bundle?.limits?.cycle ?? {}) };
     this.budgetMs = options.latencyBudgetMs ?? 5;
     this.emitFrames = options.emitFrames ?? true;
@@ -190,6 +191,7 @@ export class EngineCore {
     this.pcaScratch = new Float64Array(bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = extractorOf(bundle);
     this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
+    this.tracker.inExposureS = inExposureOf(this.extractorConfig);
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...this.options.cycle, ...(bundle.limits?.cycle ?? {}) };
     this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
     this.channelLimits = bundle.limits?.channels ?? null;
@@ -306,8 +308,8 @@ export class EngineCore {
     // Sources hold frames back until an info line; a session that is not judged ignores its frames.
     if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
-    if (t.endsCycle(event.phase, event.sample)) {
-      this.decidedAt(phaseEnd(t.phase), t.secondsAt(event.tMs));
+    if (t.endsCycle(event.phase, event.sample, event.tMs)) {
+      this.decidedAt(t.endsInExposure ? 'in-exposure' : phaseEnd(t.phase), t.secondsAt(event.tMs));
       this.judge(event.atMs);
       t.finish();
     }

@@ -1,9 +1,10 @@
 /**
  * The engine with an early plan (issue 22): beside the engine's own core (the final model), one core per early
  * checkpoint runs its model on the same source events. When a checkpoint's model has judged the cycle at its
- * checkpoint, `decideAtCheckpoint` (earlyDecision.ts) says clear, suspicious or wait; on clear or suspicious
- * that verdict is emitted at once (`early: true`) and the engine's own core gives the cycle no second verdict
- * (`EngineCore.settle`). Otherwise the next checkpoint decides, and at the end the final model's verdict stands.
+ * checkpoint (inside the exposure, at its end: `modelCheckpoint`), `decideAtCheckpoint` (earlyDecision.ts) says
+ * clear, suspicious or wait; on clear or suspicious that verdict is emitted at once (`early: true`), the engine's
+ * own core gives the cycle no second verdict (`EngineCore.settle`) and the later checkpoints none either.
+ * Otherwise the next checkpoint decides, and at the end the final model's verdict stands.
  *
  * Each checkpoint model judges exactly as it would alone (its own cycle tracking, gates and policy), so a plan's
  * measured figures (`npm run eval:early`, `enose demo --early`) are the live engine's. The frame path only
@@ -11,13 +12,12 @@
  */
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import type { EngineEvent, SourceEvent, VerdictEvent } from '../types.js';
+import type { EngineEvent, SourceEvent, VerdictCheckpoint, VerdictEvent } from '../types.js';
 import { EngineCore, type EngineCoreOptions } from './core.js';
 import { decideAtCheckpoint, type CheckpointThresholds } from './earlyDecision.js';
 import { resolveEarlyPlan, type EngineEarlyOption } from './earlyPlanSchema.js';
 import { CYCLE_LIMIT_REASONS } from './verdictSteps.js';
 
-/** Reasons of a cycle beyond the data limits (verdictSteps.ts `cycleReasons`): never decided early. */
 /** The part of the engine core `createEngine` drives: `EngineCore`, or `EarlyEngineCore` around one. */
 export interface DrivenCore {
   push(event: SourceEvent): void;
@@ -37,6 +37,8 @@ export interface DrivenCore {
 interface Checkpoint {
   readonly thresholds: CheckpointThresholds;
   readonly core: EngineCore;
+  /** The checkpoint its model judges at: a verdict at another (a cut, an exposure ended before the windows) never decides. */
+  readonly at: VerdictCheckpoint;
 }
 
 export class EarlyEngineCore implements DrivenCore {
@@ -44,8 +46,10 @@ export class EarlyEngineCore implements DrivenCore {
   private readonly checkpoints: Checkpoint[];
   private readonly sink: (event: EngineEvent) => void;
   private readonly onEarly: ((verdict: VerdictEvent) => void) | null;
-  /** The cycle whose early verdict was given last (its over-budget event follows it). */
+  /** The cycle whose early verdict was given last (by sample and first frame), and the checkpoint that gave it (its over-budget event follows it). */
   private earlySample = '';
+  private earlyFirstSeq = -1;
+  private earlyFrom = -1;
   private earlyCount = 0;
   private earlyOverBudget = 0;
 
@@ -70,7 +74,7 @@ export class EarlyEngineCore implements DrivenCore {
     const quiet: EngineCoreOptions = { ...options, emitFrames: false, adaptation: false };
     this.checkpoints = resolved.plan.checkpoints.map((thresholds, i) => {
       const core: EngineCore = new EngineCore(resolved.checkpointModels[i], quiet, (e) => this.fromCheckpoint(i, e));
-      return { thresholds, core };
+      return { thresholds, core, at: resolved.checkpointKinds[i]!.checkpoint };
     });
   }
 
@@ -139,16 +143,18 @@ export class EarlyEngineCore implements DrivenCore {
   /** A checkpoint core's event: its verdict at its checkpoint may decide the cycle; the rest is the main core's to say. */
   private fromCheckpoint(i: number, e: EngineEvent): void {
     if (e.type === 'over-budget') {
-      if (e.sample === this.earlySample) {
+      if (i === this.earlyFrom && e.sample === this.earlySample) {
         this.earlyOverBudget++;
         this.sink(e);
       }
       return;
     }
     if (e.type !== 'verdict') return;
-    // A cut (or a cycle with no exposure) is the final model's to judge; so is a cycle the final model is not following.
-    if (e.checkpoint !== 'exposure-end' && e.checkpoint !== 'recovery-end') return;
+    // A cut (or a cycle with no exposure, or one whose exposure ended before the model's windows) is the final
+    // model's to judge; so is a cycle the final model is not following, or one an earlier checkpoint decided.
+    if (e.checkpoint !== this.checkpoints[i].at) return;
     if (this.main.tracker.id !== e.sample || this.main.tracker.firstSeq !== e.frames.first) return;
+    if (this.earlySample === e.sample && this.earlyFirstSeq === e.frames.first) return;
     // A cycle beyond the data limits (frames lost, a gap, too short) is inconclusive with or without a plan: the
     // final model says so; the rule's suspicious side must not override it (found by the fault suite).
     if (e.reasons.some((r) => CYCLE_LIMIT_REASONS.has(r))) return;
@@ -159,6 +165,8 @@ export class EarlyEngineCore implements DrivenCore {
     // a score above suspiciousAbove is suspicious even where the model's own policy said otherwise.
     const verdict: VerdictEvent = { ...e, verdict: action, early: true };
     this.earlySample = e.sample;
+    this.earlyFirstSeq = e.frames.first;
+    this.earlyFrom = i;
     this.earlyCount++;
     this.sink(verdict);
     this.onEarly?.(verdict);

@@ -7,9 +7,8 @@
 import { z } from 'zod';
 import { EnoseError, fail, ok, type Result } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import { decidesAfterRecovery } from '../signal/features.js';
 import { checkPlan, type CheckpointThresholds, type EarlyPlan } from './earlyDecision.js';
-import { extractorOf } from './modelExtractor.js';
+import { modelCheckpoint, type ModelCheckpoint } from './modelCheckpoint.js';
 
 export const EARLY_PLAN_KIND = 'enose-early-plan';
 export const EARLY_PLAN_VERSION = 1;
@@ -65,16 +64,23 @@ export interface EngineEarlyOption {
   readonly models: readonly ModelBundle[];
 }
 
-/** A checked plan with each early checkpoint's model. */
+/** A checked plan with each early checkpoint's model, and where that model decides (`modelCheckpoint`). */
 export interface ResolvedEarlyPlan {
   readonly plan: EarlyPlanData;
   readonly checkpointModels: readonly ModelBundle[];
+  readonly checkpointKinds: readonly ModelCheckpoint[];
 }
+
+/** Seconds compared to the millisecond (a plan's atS against a model's window arithmetic). */
+const sameSeconds = (a: number, b: number) => Math.abs(a - b) < 1e-3;
 
 /**
  * Checks the plan and finds its models. Throws EnoseError('bad-option') for a plan that does not validate, a
  * final model that is not the engine's, a checkpoint model that is missing or decides only after the recovery
- * (it could not be earlier than the final verdict).
+ * (it could not be earlier than the final verdict), or a model whose decision time is not its checkpoint's:
+ * inside the exposure its windows' end (`modelCheckpoint`: 60 s for three 10 s windows), at the exposure's end
+ * where the final model's cycle has it (`finalAtS` less the final model's recovery windows: 90 s with the default
+ * model at 150 s), and for the final model `finalAtS` (where its windows say its time).
  */
 export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBundle): ResolvedEarlyPlan {
   const parsed = parseEarlyPlan(option.plan);
@@ -83,13 +89,28 @@ export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBun
   if (plan.finalModelId !== finalModel.id) {
     throw new EnoseError('bad-option', `the early plan's final model is ${plan.finalModelId}, the engine's model is ${finalModel.id}: its thresholds were chosen with another model`);
   }
+  const final = modelCheckpoint(finalModel);
+  if (final.atS !== null && !sameSeconds(final.atS, plan.finalAtS)) {
+    throw new EnoseError('bad-option', `the final model ${finalModel.id} decides at ${final.atS} s (${final.checkpoint}), the early plan's finalAtS is ${plan.finalAtS} s`);
+  }
+  // The exposure's end in the plan's cycle, as the final model has it (unknown under a final model of the exposure's first windows).
+  const exposureEndS = final.checkpoint === 'in-exposure' ? null : plan.finalAtS - final.recoveryS;
   const checkpointModels = plan.checkpoints.map((c) => {
     const model = option.models.find((m) => m.id === c.modelId);
     if (!model) throw new EnoseError('bad-option', `the early plan's checkpoint at ${c.atS} s needs model ${c.modelId}, which was not given`);
-    if (decidesAfterRecovery(extractorOf(model))) {
-      throw new EnoseError('bad-option', `model ${model.id} decides when the recovery ends: it cannot judge at an early checkpoint (${c.atS} s)`);
-    }
     return model;
   });
-  return { plan, checkpointModels };
+  const checkpointKinds = checkpointModels.map((model, i) => {
+    const atS = plan.checkpoints[i]!.atS;
+    const at = modelCheckpoint(model);
+    if (at.checkpoint === 'recovery-end') {
+      throw new EnoseError('bad-option', `model ${model.id} decides when the recovery ends: it cannot judge at an early checkpoint (${atS} s)`);
+    }
+    const expected = at.checkpoint === 'in-exposure' ? at.atS : exposureEndS;
+    if (expected !== null && !sameSeconds(expected, atS)) {
+      throw new EnoseError('bad-option', `model ${model.id} decides at ${expected} s (${at.checkpoint}), the early plan's checkpoint is at ${atS} s`);
+    }
+    return at;
+  });
+  return { plan, checkpointModels, checkpointKinds };
 }

@@ -2,7 +2,7 @@
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
 import { sampleFeatureNames } from '../signal/extractor.js';
-import { DEFAULT_EXTRACTOR, type ExtractorConfig } from '../signal/features.js';
+import { DEFAULT_EXTRACTOR, inExposureIssue, inExposureS, type ExtractorConfig } from '../signal/features.js';
 
 /** The extractor settings a bundle was trained with, or an error naming what is wrong. */
 export function extractorOf(bundle: ModelBundle): ExtractorConfig {
@@ -18,6 +18,8 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
       throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);
     }
   }
+  const inExposure = inExposureIssue(config);
+  if (inExposure !== null) throw new EnoseError('model-mismatch', `the model's extractor settings: ${inExposure}`);
   const drop = config.dropChannels;
   if (drop !== undefined && !(Array.isArray(drop) && drop.every((c) => typeof c === 'string'))) {
     throw new EnoseError('model-mismatch', `the model's extractor setting dropChannels is ${JSON.stringify(drop)}, not a list of channel names`);
@@ -34,4 +36,14 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
     );
   }
   return config;
+}
+
+/**
+ * Seconds into the exposure at which settings with `decideInExposure` decide (0 for any other); settings that
+ * cannot decide there (inExposureIssue) throw EnoseError('bad-option'): feature-only mode (training) as with a model.
+ */
+export function inExposureOf(config: ExtractorConfig): number {
+  const issue = inExposureIssue(config);
+  if (issue !== null) throw new EnoseError('bad-option', `extractor settings: ${issue}`);
+  return inExposureS(config);
 }

@@ -5,6 +5,7 @@
  * centre, and the page says why. Pure.
  */
 import type { ModelBundle } from '../model/runtime/bundle.js';
+import { modelCheckpoint } from '../engine/modelCheckpoint.js';
 import { keptPoints } from '../model/runtime/keptPoints.js';
 import { isSuspiciousLabel } from '../model/runtime/policy.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, recoveryWindowsS, type ExtractorConfig } from '../signal/features.js';
@@ -41,15 +42,27 @@ export interface PageModel {
    */
   readonly cycle: { readonly decidesAfter: 'exposure' | 'recovery'; readonly baselineS: number; readonly exposureS: number | null; readonly recoveryS: number | null } | null;
   /**
-   * With an early plan (`enose serve --early`): the phases whose end is an early checkpoint, in order (the shipped
-   * plan: ['exposure']), for the page's "next checkpoint in ... s". Empty without one.
+   * With an early plan (`enose serve --early`): its early checkpoints in order, for the page's "next checkpoint in
+   * ... s": the phase each falls in, and `inPhaseS` seconds into it for one inside the phase (a model of the first
+   * windows of the exposure: 30 s for three 10 s windows), null for one at the phase's end (the shipped plan:
+   * [{ phase: 'exposure', inPhaseS: null }]). Empty without one.
    */
-  readonly earlyCheckpoints: readonly ('exposure' | 'recovery')[];
+  readonly earlyCheckpoints: readonly PageCheckpoint[];
+}
+
+export interface PageCheckpoint {
+  readonly phase: 'exposure' | 'recovery';
+  readonly inPhaseS: number | null;
 }
 
 /** The page's view of `bundle` under an early plan whose checkpoints are judged by `checkpointModels`. */
 export function pageModelWithEarly(bundle: ModelBundle, checkpointModels: readonly ModelBundle[]): PageModel {
-  return { ...pageModelOf(bundle), earlyCheckpoints: checkpointModels.map((m) => cycleOf(m)?.decidesAfter ?? 'exposure') };
+  return { ...pageModelOf(bundle), earlyCheckpoints: checkpointModels.map(pageCheckpoint) };
+}
+
+function pageCheckpoint(model: ModelBundle): PageCheckpoint {
+  const at = modelCheckpoint(model);
+  return at.checkpoint === 'recovery-end' ? { phase: 'recovery', inPhaseS: null } : { phase: 'exposure', inPhaseS: at.exposureS };
 }
 
 /** The page's view of a model; `maxPoints` caps the cloud. @default 4000 */

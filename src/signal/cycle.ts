@@ -55,6 +55,15 @@ export class CycleTracker {
   requested = false;
   /** Whether the cycle runs through its recovery phase before its verdict (set once, before the first frame). */
   throughRecovery = false;
+  /**
+   * Seconds into the exposure at which the verdict is due, inside it (a `decideInExposure` model: its windows'
+   * end), or 0: when the exposure (or the recovery) ends. Set once, before the first frame.
+   */
+  inExposureS = 0;
+  /** True when the last `endsCycle` that returned true ended the cycle inside its exposure (`inExposureS`). */
+  endsInExposure = false;
+  /** The cycle was judged inside its exposure: the rest of its frames (E, then R) belong to it, not to a new cycle. */
+  private afterInExposure = false;
   private prevTMs = -1;
   private prevPhase: Phase = 'I';
   private prevHint: string | undefined = undefined;
@@ -80,11 +89,18 @@ export class CycleTracker {
    * True when this frame ends the exposure of the cycle in progress (the first frame after E that is not E,
    * or a new sample id in the data), or cuts a baseline short with a new sample id: the cycle's verdict is
    * due, from the state as it is now. Through recovery, the first frame after R (or after E when no R
-   * follows) instead. Call before `onFrame`.
+   * follows) instead. With `inExposureS`, the first frame (rig time `tMs`) at or past that many seconds into
+   * the exposure (`endsInExposure` then says so). Call before `onFrame`.
    */
-  endsCycle(phase: Phase, hint: string | undefined): boolean {
+  endsCycle(phase: Phase, hint: string | undefined, tMs: number): boolean {
+    this.endsInExposure = false;
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
+    // Inside the exposure: its windows complete on this frame (or as the exposure ends, where they fill all of it).
+    if (this.inExposureS > 0 && this.phase === 'E' && (phase === 'E' || phase === 'R') && !hintChanged && this.exposureSecondsAt(tMs) >= this.inExposureS) {
+      this.endsInExposure = true;
+      return true;
+    }
     if (this.throughRecovery) {
       if (this.phase === 'R') return phase !== 'R' || hintChanged;
       if (this.phase === 'E') return (phase !== 'E' && phase !== 'R') || hintChanged;
@@ -101,10 +117,12 @@ export class CycleTracker {
     let flags = 0;
     if (phase !== this.prevPhase) flags |= PHASE_CHANGED;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
+    // The rest of a cycle judged inside its exposure is not a new cycle (until a B, an I or another sample).
+    if (this.afterInExposure && (hintChanged || (phase !== 'E' && phase !== 'R'))) this.afterInExposure = false;
     const startsNew =
       (phase === 'B' && (this.id === '' || this.phase !== 'B' || hintChanged)) ||
       // An exposure seen without its baseline (the engine started mid-cycle): tracked so it is reported.
-      (phase === 'E' && (this.id === '' || this.phase === 'R' || hintChanged));
+      (phase === 'E' && (this.id === '' || this.phase === 'R' || hintChanged) && !this.afterInExposure);
     if (startsNew) {
       flags |= STARTED;
       this.begin(seq, tMs, hint);
@@ -191,6 +209,7 @@ export class CycleTracker {
 
   /** Forgets the cycle after its verdict was given for a cut: the phase before the cut is unknown, so the next frame's phase counts as a change. */
   close(): void {
+    this.endsInExposure = false;
     this.finish();
     this.prevPhase = 'I';
   }
@@ -201,6 +220,8 @@ export class CycleTracker {
    * listener following phases (the service's rig-busy state) sees the rig go idle.
    */
   finish(): void {
+    this.afterInExposure = this.endsInExposure;
+    this.endsInExposure = false;
     this.id = '';
     this.phase = 'I';
   }
@@ -212,6 +233,11 @@ export class CycleTracker {
   secondsAt(tMs: number): number {
     const s = this.prevTMs < 0 ? this.tS : this.tS + ((tMs - this.prevTMs) >>> 0) / 1000;
     return Math.round(s * 1000) / 1000;
+  }
+
+  /** Seconds into the exposure in progress at the frame of rig time `tMs` not yet through `onFrame`, to the millisecond. */
+  exposureSecondsAt(tMs: number): number {
+    return Math.round((this.secondsAt(tMs) - this.exposureStartS) * 1000) / 1000;
   }
 
   get lostShare(): number {

@@ -27,6 +27,14 @@ export interface ExtractorConfig {
   readonly windowS?: number;
   /** Number of exposure windows. @default 6 */
   readonly windowCount?: number;
+  /**
+   * The verdict comes the moment the last exposure window completes (`windowCount` x `windowS` into the exposure:
+   * the first frame at or past that), inside the exposure, instead of when the exposure ends (issue 22's
+   * `in-exposure` checkpoint). Every feature is then of those windows or of the exposure so far, in training as
+   * in operation; it needs windows and no summary features, recovery windows or whole-sample family (they span
+   * the whole exposure or more). @default false
+   */
+  readonly decideInExposure?: boolean;
   /** Whether to compute ss, peak, area, slope and the EMA transients. @default true */
   readonly summaryFeatures?: boolean;
   /**
@@ -85,6 +93,21 @@ export function baselineWindowsOf(config: ExtractorConfig): number {
 /** True when a model with these settings gives its verdict at the end of the recovery, not of the exposure. */
 export function decidesAfterRecovery(config: ExtractorConfig): boolean {
   return recoveryWindowsOf(config) > 0;
+}
+
+/** Seconds into the exposure at which a `decideInExposure` model decides (its windows' end), or 0 for any other. */
+export function inExposureS(config: ExtractorConfig): number {
+  return config.decideInExposure === true ? windowsOf(config) * (config.windowS ?? 0) : 0;
+}
+
+/** Why `decideInExposure` cannot hold with these settings (a feature needs more than the windows), or null. */
+export function inExposureIssue(config: Partial<ExtractorConfig>): string | null {
+  if (config.decideInExposure !== true) return null;
+  if (!((config.windowS ?? 0) > 0)) return 'decideInExposure needs exposure windows (windowS > 0)';
+  if ((config.summaryFeatures ?? true) !== false) return 'decideInExposure needs summaryFeatures false (the summary features span the whole exposure)';
+  if ((config.recoveryWindowS ?? 0) > 0) return 'decideInExposure cannot have recovery windows';
+  if (config.wholeSample === true) return 'decideInExposure cannot have the whole-sample family';
+  return null;
 }
 
 /** Seconds of recovery the recovery windows cover (0 without them). */

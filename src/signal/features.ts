@@ -53,6 +53,8 @@ export { median } from './median.js';
 export {
   DEFAULT_EXTRACTOR,
   decidesAfterRecovery,
+  inExposureIssue,
+  inExposureS,
   featureNames,
   recoveryWindowsS,
   type ExtractorConfig,

@@ -134,6 +134,28 @@ describe('enose train: exposure windows and C', () => {
     expect(accuracy).toBeGreaterThan(90);
   });
 
+  it('--decide-in-exposure: the model decides when its last window completes, inside the exposure (issue 22)', () => {
+    const out = join(dir, 'in-exposure.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'logreg', '--c', '10', '--response', 'log', '--window-s', '2', '--windows', '3', '--windows-only', '--decide-in-exposure', '--cv', '0', '--novelty-quantile', '0', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(out, 'utf8'));
+    expect(model.input.extractor).toMatchObject({ windowS: 2, windowCount: 3, summaryFeatures: false, decideInExposure: true });
+    // 5 s of baseline, then three 2 s windows: each verdict at 11 s, inside the 7 s exposure (which ends at 12 s).
+    const replay = runEnose(['replay', frames, '--model', out, '--json']);
+    expect(replay.code).toBe(0);
+    const verdicts = replay.stdout.split('\n').filter((l) => l.includes('"verdict"')).map((l) => JSON.parse(l) as { type: string; checkpoint: string; decidedAtS: number });
+    const own = verdicts.filter((v) => v.type === 'verdict');
+    expect(own).toHaveLength(40);
+    expect(new Set(own.map((v) => `${v.checkpoint} ${v.decidedAtS}`))).toEqual(new Set(['in-exposure 11']));
+    const judged = runEnose(['evaluate', frames, '--model', out]);
+    expect(judged.code).toBe(0);
+    expect(Number(/accuracy (\d+(?:\.\d+)?)%/.exec(judged.stdout)?.[1])).toBeGreaterThan(90);
+    const bad = runEnose(['train', frames, '--out', join(dir, 'bad.json'), '--window-s', '2', '--windows', '3', '--decide-in-exposure']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--decide-in-exposure needs --window-s and --windows-only/);
+  });
+
   it('--novelty-whiten stores the whitening scale beside the novelty points, and the model replays', () => {
     const out = join(dir, 'white.json');
     const run = runEnose(['train', frames, '--out', out, '--classifier', 'lda', '--response', 'log', '--cv', '0', '--novelty-whiten', '--json']);

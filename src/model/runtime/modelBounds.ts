@@ -4,6 +4,7 @@
  * judge with settings no training run makes. The bounds are generous: the shipped models and every model
  * `enose train` makes lie well inside them (docs/signed-models.md lists them).
  */
+import { inExposureIssue, type ExtractorConfig } from '../../signal/extractorConfig.js';
 
 /** Sizes no model comes near; the zod schema (src/model/runtime/bundle.ts) bounds every array with them. */
 export const MODEL_BOUNDS = Object.freeze({
@@ -75,6 +76,7 @@ const EXTRACTOR_SETTINGS: Readonly<Record<string, readonly [Check, string]>> = {
   windowS: [windowS, `0 or in [${E.minWindowS}, ${E.maxDurationS}] s`],
   windowCount: [integer(1, E.maxWindowCount), `an integer in [1, ${E.maxWindowCount}]`],
   summaryFeatures: [(v) => typeof v === 'boolean', 'true or false'],
+  decideInExposure: [(v) => typeof v === 'boolean', 'true or false'],
   recoveryWindowS: [windowS, `0 or in [${E.minWindowS}, ${E.maxDurationS}] s`],
   recoveryWindowCount: [integer(1, E.maxWindowCount), `an integer in [1, ${E.maxWindowCount}]`],
   baselineWindowS: [windowS, `0 or in [${E.minWindowS}, ${E.maxDurationS}] s`],
@@ -104,6 +106,8 @@ function extractorIssue(extractor: Readonly<Record<string, unknown>>, channels: 
     const total = ((extractor[s] as number | undefined) ?? 0) * ((extractor[count] as number | undefined) ?? fallback);
     if (total > E.maxDurationS) return `extractor windows ${s} x ${count} cover ${total} s, more than ${E.maxDurationS} s`;
   }
+  const inExposure = inExposureIssue(extractor as Partial<ExtractorConfig>);
+  if (inExposure !== null) return `extractor settings: ${inExposure}`;
   const unknown = ((extractor['dropChannels'] as string[] | undefined) ?? []).find((c) => !channels.includes(c));
   return unknown === undefined ? null : `extractor setting dropChannels names ${show(unknown)}, not one of the model's channels`;
 }

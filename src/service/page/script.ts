@@ -95,34 +95,40 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   // Seconds (of rig time) until the running cycle's verdict: the rest of this phase and the phases after it, up
   // to the one whose end brings the verdict (the exposure or the recovery, by model). Phase lengths as the rig
   // ran them in the last cycle, else as the model's features expect them. Null when not known.
-  // until ('exposure' or 'recovery'): the end of that phase instead (an early checkpoint).
-  function etaS(until) {
+  // until ('exposure' or 'recovery'): the end of that phase instead (an early checkpoint); with intoS, intoS
+  // seconds into it (a checkpoint inside the exposure: null once it has passed).
+  function etaS(until, intoS) {
     var m = st.model;
     if (!m || !m.cycle || !st.inCycle || st.judged || st.frames.length === 0) return null;
     var order = ['B', 'E', 'R'];
     var last = (until || m.cycle.decidesAfter) === 'recovery' ? 2 : 1;
+    var inside = intoS !== undefined && intoS !== null;
     var at = order.indexOf(st.phase);
     if (at < 0 || at > last) return null;
     var left = 0;
     for (var i = at; i <= last; i++) {
       var p = order[i];
-      var d = st.measured[p] !== undefined ? st.measured[p] : m.cycle[PHASE_KEY[p]];
+      var d = i === last && inside ? intoS : st.measured[p] !== undefined ? st.measured[p] : m.cycle[PHASE_KEY[p]];
       if (d === null || d === undefined) return null;
-      left += i === at ? Math.max(0, d - (st.frames[st.frames.length - 1].t - st.phaseStartT)) : d;
+      if (i !== at) { left += d; continue; }
+      var rest = d - (st.frames[st.frames.length - 1].t - st.phaseStartT);
+      if (i === last && inside && rest < 0) return null;
+      left += Math.max(0, rest);
     }
     return left;
   }
 
-  // The first early checkpoint whose phase has not ended yet, with the seconds until it; null without one.
+  // The first early checkpoint still ahead (in a phase not ended yet, and for one inside a phase, not passed),
+  // with the seconds until it; null without one.
   function nextCheckpoint() {
     var m = st.model;
     if (!m || !m.earlyCheckpoints) return null;
     var at = ['B', 'E', 'R'].indexOf(st.phase);
     for (var i = 0; i < m.earlyCheckpoints.length; i++) {
-      var phase = m.earlyCheckpoints[i];
-      if (at > (phase === 'recovery' ? 2 : 1)) continue;
-      var eta = etaS(phase);
-      if (eta !== null) return { phase: phase, eta: eta };
+      var cp = m.earlyCheckpoints[i];
+      if (at > (cp.phase === 'recovery' ? 2 : 1)) continue;
+      var eta = etaS(cp.phase, cp.inPhaseS);
+      if (eta !== null) return { phase: cp.phase, inPhaseS: cp.inPhaseS, eta: eta, later: i + 1 < m.earlyCheckpoints.length };
     }
     return null;
   }
@@ -139,7 +145,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       var cp = nextCheckpoint();
       if (cp !== null) {
         text[2] = 'next checkpoint in ' + Math.ceil(cp.eta) + ' s';
-        text[3] = '(when the ' + cp.phase + ' ends: the verdict comes then if the evidence suffices' + (eta === null ? '' : ', else in ' + Math.ceil(eta) + ' s') + ')';
+        var where = cp.inPhaseS === null ? 'when the ' + cp.phase + ' ends' : cp.inPhaseS + ' s into the ' + cp.phase;
+        text[3] = '(' + where + ': the verdict comes then if the evidence suffices' + (cp.later ? ', else at a later checkpoint' : '') + (eta === null ? '' : (cp.later ? ' or' : ', else') + ' in ' + Math.ceil(eta) + ' s') + ')';
         eta = cp.eta;
       }
     } else if (st.pending) {
@@ -384,10 +391,12 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     showNow();
   }
 
-  // When a verdict was decided: seconds into the cycle and where ('90 s, exposure end, early').
+  // When a verdict was decided: seconds into the cycle and where ('90 s, exposure end, early'; '60 s, in the exposure, early').
+  var CHECKPOINT_NAME = { 'in-exposure': 'in the exposure' };
   function decidedText(v) {
     if (v.decidedAtS === undefined) return '–';
-    return num(v.decidedAtS, 1) + ' s' + (v.checkpoint ? ', ' + v.checkpoint.replace('-', ' ') : '') + (v.early ? ', early' : '');
+    var where = v.checkpoint ? CHECKPOINT_NAME[v.checkpoint] || v.checkpoint.replace('-', ' ') : '';
+    return num(v.decidedAtS, 1) + ' s' + (where ? ', ' + where : '') + (v.early ? ', early' : '');
   }
 
   function showHistory() {
