@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReferenceTrainer } from '../../benchmarks/mlp-reference.js';
-import { createGemm, gemmPlain, plainOps } from '../../src/model/fitting/gemmWasm.js';
+import { createGemm, gemmPlain, gemmScratchDoubles, plainOps } from '../../src/model/fitting/gemmWasm.js';
 import { mlpSettings, trainNetwork, type MlpNetwork } from '../../src/model/fitting/mlp.js';
 import { compileMlp, foldMlpInput, forwardInto, predictMlpFoldedInto, predictMlpInto } from '../../src/model/runtime/mlpPredict.js';
 import { gaussian, mulberry32 } from '../helpers/synthetic.js';
@@ -38,32 +38,38 @@ describe('WebAssembly matrix kernel', () => {
   });
 
   it('equals a plain loop bit for bit, on any shape, stride and bias (fast-check)', () => {
-    const kernel = createGemm(1 << 16)!;
+    const kernel = createGemm(1 << 17)!;
     fc.assert(
       fc.property(
         fc.record({
           rows: fc.integer({ min: 1, max: 11 }),
-          k: fc.integer({ min: 0, max: 40 }),
+          // Mostly short sums; sometimes past one block of k (KC = 256), so that later blocks resume stored sums.
+          k: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 250, max: 600 }) }),
           n: fc.integer({ min: 1, max: 19 }),
-          transposed: fc.boolean(),
+          transposedA: fc.boolean(),
+          transposedB: fc.boolean(),
           withBias: fc.boolean(),
+          gap: fc.integer({ min: 0, max: 3 }),
           zeros: fc.double({ min: 0, max: 0.7, noNaN: true }),
           seed: fc.integer({ min: 1, max: 1 << 30 }),
         }),
-        ({ rows, k, n, transposed, withBias, zeros, seed }) => {
+        ({ rows, k, n, transposedA, transposedB, withBias, gap, zeros, seed }) => {
           const rand = mulberry32(seed);
           const m = kernel.memory;
           const a = 3;
           const b = a + rows * k + 1;
           const bias = b + k * n;
           const c = bias + n + 2;
-          const end = c + rows * n;
+          const scratch = c + rows * n + 2 * gap;
+          const end = scratch + gemmScratchDoubles(rows);
           for (let i = 0; i < end; i++) m[i] = rand() < zeros ? 0 : (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4);
           const plain = Float64Array.from(m.subarray(0, end));
-          const [ars, acs] = transposed ? [1, rows] : [k, 1];
-          kernel.gemm(c, a, b, withBias ? bias : -1, rows, k, n, ars, acs);
-          gemmPlain(plain, c, a, b, withBias ? bias : -1, rows, k, n, ars, acs);
-          for (let i = 0; i < end; i++) if (!Object.is(m[i], plain[i])) return false;
+          const [ars, acs] = transposedA ? [1, rows] : [k, 1];
+          const [brs, bcs] = transposedB ? [1, k] : [n, 1];
+          kernel.gemm(c, a, b, withBias ? bias : -1, rows, k, n, ars, acs, brs, bcs, scratch);
+          gemmPlain(plain, c, a, b, withBias ? bias : -1, rows, k, n, ars, acs, brs, bcs);
+          // Everything below the scratch: C as the plain loop gives it, A, B and the bias untouched.
+          for (let i = 0; i < scratch; i++) if (!Object.is(m[i], plain[i])) return false;
           return true;
         },
       ),
@@ -106,6 +112,8 @@ describe('MLP trainer on the kernel', () => {
   const cases = [
     { name: '12 -> 16-8 -> 3, 900 rows (batches of 200 and a short last one)', count: 900, width: 12, classes: 3, hidden: [16, 8], epochs: 6 },
     { name: '37 -> 33-9-5 -> 5, 333 rows (odd widths: every tail of the tiling)', count: 333, width: 37, classes: 5, hidden: [33, 9, 5], epochs: 5 },
+    // 250 rows held out: validation passes wider than a training batch.
+    { name: '12 -> 16-8 -> 3, 2500 rows (validation passes of 250 rows)', count: 2500, width: 12, classes: 3, hidden: [16, 8], epochs: 2 },
   ];
   for (const c of cases) {
     it(`trains the same weights as the reference trainer, bit for bit: ${c.name}`, () => {

@@ -7,64 +7,82 @@
  * - k runs in blocks of KC; the first block starts each output at its bias (or zero), a later one at the value the
  *   block before stored, so every output is still one sum in the order k = 0, 1, ..., K-1 (storing and reloading
  *   a double changes nothing).
- * - Per block, each panel of 8 outputs of B is copied into a contiguous scratch panel (KC x 8, zero beyond N): the
- *   micro-kernel then reads B at fixed offsets from one pointer (no per-step address arithmetic, no cache-set
- *   aliasing of a 256-wide row stride), and a strided B (a transposed weight matrix) costs one copy, not a pass.
- * - A is read in place when its k stride is 1; otherwise (the weight gradient's A^T) the block is first copied
- *   row-major into scratch.
- * - The micro-kernel holds 2 rows x 8 outputs in 8 f64x2 accumulators (with the 4 B vectors, a splat and a
- *   temporary, the 15 registers V8 gives SIMD on x64) and runs 4 steps of k per turn with immediate offsets. A
- *   lone last row runs as a pair of the same row (the same values stored twice to the same place).
- * Each lane is its own output: multiply and add are separate instructions, as in the plain loop.
+ * - Per block, A is copied into scratch in groups of MR rows, interleaved (the MR values of one k side by side),
+ *   and each panel of NR outputs of B into a contiguous scratch panel (KC x NR): the micro-kernel then reads both
+ *   from one pointer each at fixed offsets, whatever A's and B's strides (a transposed matrix costs one copy, not
+ *   a strided pass per tile, and a 256-wide row stride cannot alias the cache's sets). Rows and outputs beyond the
+ *   matrix are padded (a repeated row, zero outputs) and never stored.
+ * - The micro-kernel holds MR rows x NR outputs in f64x2 accumulators, each lane its own output, with a separate
+ *   multiply and add as in the plain loop.
  */
 import { ADD, Body, F64, F64_LOAD, F64_STORE, F64X2_ADD, F64X2_MUL, GE_S, I32, LOAD64_SPLAT, LT_S, MUL, SHL, V128, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 
-/** Steps of k per block: a scratch panel of KC x 8 doubles (16 kB) stays in the core's first cache. */
+/** Steps of k per block: the B panel (KC x NR doubles, 8 kB) stays in the core's first cache while the rows pass. */
 export const KC = 256;
-/** Outputs per panel and rows per tile. */
+/**
+ * Register tile: MR rows x NR outputs. V8 gives SIMD 15 registers on x64: 5 x 4 takes 10 accumulators, 2 B
+ * vectors, a splat and a product, and loads 7 values per 10 vector multiply-adds (2 x 8: 6 per 8, more loop
+ * overhead per product; 6 x 4 or 3 x 8 spill).
+ */
+const MR = 2;
 const NR = 8;
-const UNROLL = 1;
+const VECS = NR / 2;
 
 const SUB = 0x6b;
 const AND = 0x71;
+const OR = 0x72;
 const EQ = 0x46;
 const SELECT = 0x1b;
 const F64_CONST_0 = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /**
- * Doubles of scratch `gemm` needs (a tile buffer, the B panel, and A's block when A's k stride is not 1) for
- * products whose A, when its k stride is not 1, has at most `rows` rows. It must not overlap A, B, C or the bias.
+ * Doubles of scratch `gemm` needs for products of at most `rows` rows: a tile buffer, the B panel and A's packed
+ * block. It must not overlap A, B, C or the bias.
  */
 export function gemmScratchDoubles(rows: number): number {
-  return 2 * NR + KC * NR + rows * KC;
+  return MR * NR + KC * NR + Math.ceil(rows / MR) * MR * KC;
 }
+
+/** Memory access immediates: alignment 2^3, offset `bytes`. */
+const memarg = (bytes: number): number[] => {
+  const out = [0x03];
+  let v = bytes;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+};
+const loadF64 = (bytes: number) => [F64_LOAD[0], ...memarg(bytes)];
+const storeF64 = (bytes: number) => [F64_STORE[0], ...memarg(bytes)];
+const splat64 = (bytes: number) => [...LOAD64_SPLAT.slice(0, 2), ...memarg(bytes)];
 
 /** Parameters, in doubles: (c, a, b, bias, rows, k, n, ars, acs, brs, bcs, scratch); bias < 0 starts at zero. */
 export function packedGemmBody(): Body {
   const f = new Body(new Array<number>(12).fill(I32));
   const [C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const i32 = () => f.local(I32);
-  const [nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0] = Array.from({ length: 14 }, i32);
-  const [abase, astride, pa0, pa1, c0, c1, pb, pe4, pe, src, dst, i, j, end] = Array.from({ length: 14 }, i32);
-  const acc = Array.from({ length: 2 * (NR / 2) }, () => f.local(V128));
-  const bv = Array.from({ length: NR / 2 }, () => f.local(V128));
+  const local = () => f.local(I32);
+  const [nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0, rv] = Array.from({ length: 15 }, local);
+  const [gstride, pa, qa, pb, pe, src, dst, end, r, j, row] = Array.from({ length: 11 }, local);
+  const acc = Array.from({ length: MR * VECS }, () => f.local(V128));
+  const bv = Array.from({ length: VECS }, () => f.local(V128));
   const s = f.local(V128);
   const op = (...bytes: number[]) => f.op(...bytes);
-  const bytes = (from: number, into: number) => {
-    f.get(from);
+  const get = (...ls: number[]) => ls.forEach((l) => f.get(l));
+  const bytesOf = (from: number, into: number) => {
+    get(from);
     f.i32(3);
     op(SHL);
     f.set(into);
   };
   const whileLt = (l: number, bound: () => void, body: () => void) =>
-    f.loop(
-      () => {
-        f.get(l);
-        bound();
-        op(LT_S);
-      },
-      body,
-    );
+    f.loop(() => {
+      get(l);
+      bound();
+      op(LT_S);
+    }, body);
   const when = (cond: () => void, a: () => void, b: () => void = () => undefined) => f.ifElse(cond, a, b);
   /** if (cond) a else b, as an expression of type f64. */
   const ifF64 = (cond: () => void, a: () => void, b: () => void) => {
@@ -76,9 +94,35 @@ export function packedGemmBody(): Body {
     op(0x0b);
   };
   const eq = (l: number, v: number) => {
-    f.get(l);
+    get(l);
     f.i32(v);
     op(EQ);
+  };
+  const lt = (a: number, b: number) => {
+    get(a, b);
+    op(LT_S);
+  };
+  const hasBias = () => {
+    get(BIAS);
+    f.i32(0);
+    op(GE_S);
+  };
+  /** into = min(cap, l) */
+  const minInto = (into: number, cap: number) => {
+    f.i32(cap);
+    get(into);
+    f.i32(cap);
+    get(into);
+    op(LT_S);
+    op(SELECT);
+    f.set(into);
+  };
+  /** Pushes p + (index << 3). */
+  const at = (p: number, index: number) => {
+    get(p, index);
+    f.i32(3);
+    op(SHL);
+    op(ADD);
   };
 
   for (const [from, into] of [
@@ -90,102 +134,410 @@ export function packedGemmBody(): Body {
     [C, C],
     [A, A],
     [B, B],
-    [BIAS, BIAS],
     [SCRATCH, tb],
   ] as const) {
-    if (from === BIAS) {
-      // A negative bias (no bias) stays negative: only its sign is asked after this.
-      when(
-        () => {
-          f.get(BIAS);
-          f.i32(0);
-          op(GE_S);
-        },
-        () => bytes(BIAS, BIAS),
-      );
-    } else bytes(from, into);
+    bytesOf(from, into);
   }
-  // Scratch: tile buffer (2 x 8 doubles), B panel (KC x 8), A block (rows x KC).
-  f.get(tb);
-  f.i32(2 * NR * 8);
+  // A negative bias (no bias) stays negative: only its sign is asked after this.
+  when(hasBias, () => bytesOf(BIAS, BIAS));
+  // Scratch: the tile buffer (MR x NR), the B panel (KC x NR), A's groups (MR x KC each).
+  get(tb);
+  f.i32(MR * NR * 8);
   op(ADD);
   f.set(bp);
-  f.get(bp);
+  get(bp);
   f.i32(KC * NR * 8);
   op(ADD);
   f.set(ap);
 
-  /** The micro-kernel's k loop over the packed panel: `steps` steps per turn while `pb` < `limit`. */
-  const kLoop = (steps: number, limit: number) =>
+  /** A's block: group g holds rows g MR .. g MR + MR - 1 (the last valid row repeated) as [k][MR]. */
+  const packA = () => {
+    get(kc);
+    f.i32(MR * 8);
+    op(MUL);
+    f.set(gstride);
+    f.i32(0);
+    f.set(r);
+    // r runs over every row of every group, padding included; dst = ap + (r / MR) gstride + (r % MR) 8.
+    get(ap);
+    f.set(pa);
     whileLt(
-      pb,
-      () => f.get(limit),
+      r,
       () => {
-        for (let u = 0; u < steps; u++) {
-          for (let v = 0; v < NR / 2; v++) {
-            f.get(pb);
-            op(...v128Load(u * NR * 8 + v * 16));
-            f.set(bv[v]);
-          }
-          for (const [r, p] of [
-            [0, pa0],
-            [1, pa1],
-          ] as const) {
-            f.get(p);
-            op(...LOAD64_SPLAT.slice(0, 3), ...uleb8(u));
-            f.set(s);
-            for (let v = 0; v < NR / 2; v++) {
-              const a = acc[r * (NR / 2) + v];
-              f.get(a);
-              f.get(s);
-              f.get(bv[v]);
-              op(...F64X2_MUL);
-              op(...F64X2_ADD);
-              f.set(a);
-            }
-          }
+        get(ROWS);
+        f.i32(MR - 1);
+        op(ADD);
+        f.i32(MR);
+        op(0x6d); // i32.div_s
+        f.i32(MR);
+        op(MUL);
+      },
+      () => {
+        for (let m = 0; m < MR; m++) {
+          // row = min(r + m, ROWS - 1)
+          get(r);
+          f.i32(m);
+          op(ADD);
+          get(ROWS);
+          f.i32(1);
+          op(SUB);
+          get(r);
+          f.i32(m);
+          op(ADD);
+          get(ROWS);
+          op(LT_S);
+          op(SELECT);
+          f.set(row);
+          get(A, row, arsb);
+          op(MUL);
+          op(ADD);
+          get(k0, acsb);
+          op(MUL);
+          op(ADD);
+          f.set(src);
+          get(pa);
+          f.i32(m * 8);
+          op(ADD);
+          f.set(dst);
+          get(dst, gstride);
+          op(ADD);
+          f.set(end);
+          whileLt(
+            dst,
+            () => get(end),
+            () => {
+              get(dst, src);
+              op(...loadF64(0));
+              op(...storeF64(0));
+              f.addTo(src, () => get(acsb));
+              f.addTo(dst, () => f.i32(MR * 8));
+            },
+          );
         }
-        f.addTo(pb, () => f.i32(steps * NR * 8));
-        f.addTo(pa0, () => f.i32(steps * 8));
-        f.addTo(pa1, () => f.i32(steps * 8));
+        f.addTo(pa, () => get(gstride));
+        f.addTo(r, () => f.i32(MR));
+      },
+    );
+  };
+
+  /** The B panel: bp[k][j] = B[(k0 + k) brs + (n0 + j) bcs] for j < nv, zero beyond. */
+  const packPanel = () =>
+    when(
+      () => {
+        eq(BCS, 1);
+        eq(nv, NR);
+        op(AND);
+      },
+      () => {
+        // Contiguous rows of B: NR / 2 vector copies per k.
+        get(B, k0, brsb);
+        op(MUL);
+        op(ADD);
+        get(n0);
+        f.i32(3);
+        op(SHL);
+        op(ADD);
+        f.set(src);
+        get(bp);
+        f.set(dst);
+        get(bp, kc);
+        f.i32(NR * 8);
+        op(MUL);
+        op(ADD);
+        f.set(end);
+        whileLt(
+          dst,
+          () => get(end),
+          () => {
+            for (let v = 0; v < VECS; v++) {
+              get(dst, src);
+              op(...v128Load(v * 16));
+              op(...v128Store(v * 16));
+            }
+            f.addTo(src, () => get(brsb));
+            f.addTo(dst, () => f.i32(NR * 8));
+          },
+        );
+      },
+      () => {
+        for (let m = 0; m < NR; m++) {
+          get(bp);
+          f.i32(m * 8);
+          op(ADD);
+          f.set(dst);
+          get(dst, kc);
+          f.i32(NR * 8);
+          op(MUL);
+          op(ADD);
+          f.set(end);
+          when(
+            () => {
+              get(nv);
+              f.i32(m);
+              op(0x4a); // i32.gt_s
+            },
+            () => {
+              get(B, k0, brsb);
+              op(MUL);
+              op(ADD);
+              get(n0);
+              f.i32(m);
+              op(ADD);
+              get(bcsb);
+              op(MUL);
+              op(ADD);
+              f.set(src);
+              whileLt(
+                dst,
+                () => get(end),
+                () => {
+                  get(dst, src);
+                  op(...loadF64(0));
+                  op(...storeF64(0));
+                  f.addTo(src, () => get(brsb));
+                  f.addTo(dst, () => f.i32(NR * 8));
+                },
+              );
+            },
+            () =>
+              whileLt(
+                dst,
+                () => get(end),
+                () => {
+                  get(dst);
+                  op(...F64_CONST_0);
+                  op(...storeF64(0));
+                  f.addTo(dst, () => f.i32(NR * 8));
+                },
+              ),
+          );
+        }
       },
     );
 
-  /** tb[row * 8 + j] = (j < nv ? value(row, j address) : 0) for both rows, then the accumulators from tb. */
-  const initThroughBuffer = (value: (row: number) => void) => {
-    for (const row of [0, 1]) {
-      f.i32(0);
-      f.set(j);
-      whileLt(
-        j,
-        () => f.i32(NR),
-        () => {
-          f.get(tb);
-          f.get(j);
-          f.i32(3);
-          op(SHL);
-          op(ADD);
-          ifF64(
-            () => {
-              f.get(j);
-              f.get(nv);
-              op(LT_S);
-            },
-            () => value(row),
-            () => op(...F64_CONST_0),
-          );
-          op(...F64_STORE.slice(0, 1), 0x03, ...uleb8(row * NR));
-          f.addTo(j, () => f.i32(1));
-        },
-      );
+  /** Pushes the address of C[r0 + rr][n0]. */
+  const cRow = (rr: number | null) => {
+    get(C, r0);
+    if (rr !== null) {
+      f.i32(rr);
+      op(ADD);
+    } else {
+      get(r);
+      op(ADD);
     }
-    for (let r = 0; r < 2; r++) {
-      for (let v = 0; v < NR / 2; v++) {
-        f.get(tb);
-        op(...v128Load(r * NR * 8 + v * 16));
-        f.set(acc[r * (NR / 2) + v]);
-      }
-    }
+    get(nb);
+    op(MUL);
+    op(ADD);
+    get(n0);
+    f.i32(3);
+    op(SHL);
+    op(ADD);
+  };
+  const full = () => {
+    eq(nv, NR);
+    eq(rv, MR);
+    op(AND);
+  };
+
+  /** Accumulators at the bias (first block) or at the sums stored so far (later blocks). */
+  const initTile = () =>
+    when(
+      full,
+      () =>
+        when(
+          () => get(first),
+          () =>
+            when(
+              hasBias,
+              () => {
+                for (let v = 0; v < VECS; v++) {
+                  at(BIAS, n0);
+                  op(...v128Load(v * 16));
+                  f.set(acc[v]);
+                  for (let m = 1; m < MR; m++) {
+                    get(acc[v]);
+                    f.set(acc[m * VECS + v]);
+                  }
+                }
+              },
+              () => {
+                for (const a of acc) {
+                  op(...V128_ZERO);
+                  f.set(a);
+                }
+              },
+            ),
+          () => {
+            for (let m = 0; m < MR; m++) {
+              cRow(m);
+              f.set(src);
+              for (let v = 0; v < VECS; v++) {
+                get(src);
+                op(...v128Load(v * 16));
+                f.set(acc[m * VECS + v]);
+              }
+            }
+          },
+        ),
+      () => {
+        // A tile at an edge: tb[r][j] = init for r < rv and j < nv, zero elsewhere; then the accumulators from tb.
+        f.i32(0);
+        f.set(r);
+        whileLt(
+          r,
+          () => f.i32(MR),
+          () => {
+            f.i32(0);
+            f.set(j);
+            whileLt(
+              j,
+              () => f.i32(NR),
+              () => {
+                // dst = tb + (r NR + j) 8
+                get(r);
+                f.i32(NR);
+                op(MUL);
+                get(j);
+                op(ADD);
+                f.set(dst);
+                at(tb, dst);
+                ifF64(
+                  () => {
+                    lt(r, rv);
+                    lt(j, nv);
+                    op(AND);
+                  },
+                  () =>
+                    ifF64(
+                      () => get(first),
+                      () => ifF64(hasBias, () => {
+                        get(BIAS);
+                        get(n0, j);
+                        op(ADD);
+                        f.i32(3);
+                        op(SHL);
+                        op(ADD);
+                        op(...loadF64(0));
+                      }, () => op(...F64_CONST_0)),
+                      () => {
+                        cRow(null);
+                        get(j);
+                        f.i32(3);
+                        op(SHL);
+                        op(ADD);
+                        op(...loadF64(0));
+                      },
+                    ),
+                  () => op(...F64_CONST_0),
+                );
+                op(...storeF64(0));
+                f.addTo(j, () => f.i32(1));
+              },
+            );
+            f.addTo(r, () => f.i32(1));
+          },
+        );
+        for (let m = 0; m < MR; m++) {
+          for (let v = 0; v < VECS; v++) {
+            get(tb);
+            op(...v128Load((m * NR + 2 * v) * 8));
+            f.set(acc[m * VECS + v]);
+          }
+        }
+      },
+    );
+
+  const storeTile = () =>
+    when(
+      full,
+      () => {
+        for (let m = 0; m < MR; m++) {
+          cRow(m);
+          f.set(dst);
+          for (let v = 0; v < VECS; v++) {
+            get(dst, acc[m * VECS + v]);
+            op(...v128Store(v * 16));
+          }
+        }
+      },
+      () => {
+        for (let m = 0; m < MR; m++) {
+          for (let v = 0; v < VECS; v++) {
+            get(tb, acc[m * VECS + v]);
+            op(...v128Store((m * NR + 2 * v) * 8));
+          }
+        }
+        f.i32(0);
+        f.set(r);
+        whileLt(
+          r,
+          () => get(rv),
+          () => {
+            f.i32(0);
+            f.set(j);
+            whileLt(
+              j,
+              () => get(nv),
+              () => {
+                cRow(null);
+                get(j);
+                f.i32(3);
+                op(SHL);
+                op(ADD);
+                get(r);
+                f.i32(NR);
+                op(MUL);
+                get(j);
+                op(ADD);
+                f.set(src);
+                at(tb, src);
+                op(...loadF64(0));
+                op(...storeF64(0));
+                f.addTo(j, () => f.i32(1));
+              },
+            );
+            f.addTo(r, () => f.i32(1));
+          },
+        );
+      },
+    );
+
+  /** One step of k per turn: NR / 2 B vectors, then each row's A value splatted, multiplied and added. */
+  const microKernel = () => {
+    get(bp);
+    f.set(pb);
+    get(bp, kc);
+    f.i32(NR * 8);
+    op(MUL);
+    op(ADD);
+    f.set(pe);
+    get(pa);
+    f.set(qa);
+    whileLt(
+      pb,
+      () => get(pe),
+      () => {
+        for (let v = 0; v < VECS; v++) {
+          get(pb);
+          op(...v128Load(v * 16));
+          f.set(bv[v]);
+        }
+        for (let m = 0; m < MR; m++) {
+          get(qa);
+          op(...splat64(m * 8));
+          f.set(s);
+          for (let v = 0; v < VECS; v++) {
+            const a = acc[m * VECS + v];
+            get(a, s, bv[v]);
+            op(...F64X2_MUL);
+            op(...F64X2_ADD);
+            f.set(a);
+          }
+        }
+        f.addTo(pb, () => f.i32(NR * 8));
+        f.addTo(qa, () => f.i32(MR * 8));
+      },
+    );
   };
 
   f.i32(0);
@@ -193,412 +545,46 @@ export function packedGemmBody(): Body {
   // Blocks of k (at least one, so that K = 0 still stores the bias).
   f.loop(
     () => {
-      f.get(k0);
-      f.i32(0);
-      op(EQ);
-      f.get(k0);
-      f.get(K);
-      op(LT_S);
-      op(0x72); // i32.or
+      eq(k0, 0);
+      lt(k0, K);
+      op(OR);
     },
     () => {
-      // kc = min(KC, K - k0); first = k0 == 0
-      f.get(K);
-      f.get(k0);
+      get(K, k0);
       op(SUB);
       f.set(kc);
-      f.i32(KC);
-      f.get(kc);
-      f.i32(KC);
-      f.get(kc);
-      op(LT_S);
-      op(SELECT);
-      f.set(kc);
+      minInto(kc, KC);
       eq(k0, 0);
       f.set(first);
-      // A's block: in place when its k stride is 1, else copied row-major into scratch (k outer: reads in order
-      // when A is a transposed matrix, ars = 1).
-      when(
-        () => eq(ACS, 1),
-        () => {
-          f.get(A);
-          f.get(k0);
-          f.i32(3);
-          op(SHL);
-          op(ADD);
-          f.set(abase);
-          f.get(arsb);
-          f.set(astride);
-        },
-        () => {
-          f.get(ap);
-          f.set(abase);
-          f.get(kc);
-          f.i32(3);
-          op(SHL);
-          f.set(astride);
-          f.i32(0);
-          f.set(i);
-          whileLt(
-            i,
-            () => f.get(kc),
-            () => {
-              // src = A + (k0 + i) * acs, dst = ap + i
-              f.get(A);
-              f.get(k0);
-              f.get(i);
-              op(ADD);
-              f.get(acsb);
-              op(MUL);
-              op(ADD);
-              f.set(src);
-              f.get(ap);
-              f.get(i);
-              f.i32(3);
-              op(SHL);
-              op(ADD);
-              f.set(dst);
-              f.i32(0);
-              f.set(j);
-              whileLt(
-                j,
-                () => f.get(ROWS),
-                () => {
-                  f.get(dst);
-                  f.get(src);
-                  op(...F64_LOAD);
-                  op(...F64_STORE);
-                  f.addTo(src, () => f.get(arsb));
-                  f.addTo(dst, () => f.get(astride));
-                  f.addTo(j, () => f.i32(1));
-                },
-              );
-              f.addTo(i, () => f.i32(1));
-            },
-          );
-        },
-      );
+      packA();
       f.i32(0);
       f.set(n0);
       whileLt(
         n0,
-        () => f.get(N),
+        () => get(N),
         () => {
-          // nv = min(8, N - n0)
-          f.get(N);
-          f.get(n0);
+          get(N, n0);
           op(SUB);
           f.set(nv);
-          f.i32(NR);
-          f.get(nv);
-          f.i32(NR);
-          f.get(nv);
-          op(LT_S);
-          op(SELECT);
-          f.set(nv);
-          // The B panel: bp[k * 8 + j] = B[(k0 + k) * brs + (n0 + j) * bcs] for j < nv, zero beyond.
-          when(
-            () => {
-              eq(BCS, 1);
-              eq(nv, NR);
-              op(AND);
-            },
-            () => {
-              f.get(B);
-              f.get(k0);
-              f.get(brsb);
-              op(MUL);
-              op(ADD);
-              f.get(n0);
-              f.i32(3);
-              op(SHL);
-              op(ADD);
-              f.set(src);
-              f.get(bp);
-              f.set(dst);
-              f.get(bp);
-              f.get(kc);
-              f.i32(6);
-              op(SHL);
-              op(ADD);
-              f.set(end);
-              whileLt(
-                dst,
-                () => f.get(end),
-                () => {
-                  for (let v = 0; v < NR / 2; v++) {
-                    f.get(dst);
-                    f.get(src);
-                    op(...v128Load(v * 16));
-                    op(...v128Store(v * 16));
-                  }
-                  f.addTo(src, () => f.get(brsb));
-                  f.addTo(dst, () => f.i32(NR * 8));
-                },
-              );
-            },
-            () => {
-              f.i32(0);
-              f.set(j);
-              whileLt(
-                j,
-                () => f.i32(NR),
-                () => {
-                  f.get(bp);
-                  f.get(j);
-                  f.i32(3);
-                  op(SHL);
-                  op(ADD);
-                  f.set(dst);
-                  f.get(dst);
-                  f.get(kc);
-                  f.i32(6);
-                  op(SHL);
-                  op(ADD);
-                  f.set(end);
-                  when(
-                    () => {
-                      f.get(j);
-                      f.get(nv);
-                      op(LT_S);
-                    },
-                    () => {
-                      f.get(B);
-                      f.get(k0);
-                      f.get(brsb);
-                      op(MUL);
-                      op(ADD);
-                      f.get(n0);
-                      f.get(j);
-                      op(ADD);
-                      f.get(bcsb);
-                      op(MUL);
-                      op(ADD);
-                      f.set(src);
-                      whileLt(
-                        dst,
-                        () => f.get(end),
-                        () => {
-                          f.get(dst);
-                          f.get(src);
-                          op(...F64_LOAD);
-                          op(...F64_STORE);
-                          f.addTo(src, () => f.get(brsb));
-                          f.addTo(dst, () => f.i32(NR * 8));
-                        },
-                      );
-                    },
-                    () =>
-                      whileLt(
-                        dst,
-                        () => f.get(end),
-                        () => {
-                          f.get(dst);
-                          op(...F64_CONST_0);
-                          op(...F64_STORE);
-                          f.addTo(dst, () => f.i32(NR * 8));
-                        },
-                      ),
-                  );
-                  f.addTo(j, () => f.i32(1));
-                },
-              );
-            },
-          );
+          minInto(nv, NR);
+          packPanel();
+          get(ap);
+          f.set(pa);
           f.i32(0);
           f.set(r0);
           whileLt(
             r0,
-            () => f.get(ROWS),
+            () => get(ROWS),
             () => {
-              // Row pointers into A and C; a lone last row is paired with itself.
-              f.get(abase);
-              f.get(r0);
-              f.get(astride);
-              op(MUL);
-              op(ADD);
-              f.set(pa0);
-              f.get(C);
-              f.get(r0);
-              f.get(nb);
-              op(MUL);
-              op(ADD);
-              f.get(n0);
-              f.i32(3);
-              op(SHL);
-              op(ADD);
-              f.set(c0);
-              const two = () => {
-                f.get(r0);
-                f.i32(1);
-                op(ADD);
-                f.get(ROWS);
-                op(LT_S);
-              };
-              f.get(pa0);
-              f.get(astride);
-              op(ADD);
-              f.get(pa0);
-              two();
-              op(SELECT);
-              f.set(pa1);
-              f.get(c0);
-              f.get(nb);
-              op(ADD);
-              f.get(c0);
-              two();
-              op(SELECT);
-              f.set(c1);
-              // Accumulators: the bias (first block) or the stored partial sums (later blocks).
-              when(
-                () => eq(nv, NR),
-                () =>
-                  when(
-                    () => f.get(first),
-                    () =>
-                      when(
-                        () => {
-                          f.get(BIAS);
-                          f.i32(0);
-                          op(GE_S);
-                        },
-                        () => {
-                          for (let v = 0; v < NR / 2; v++) {
-                            f.get(BIAS);
-                            f.get(n0);
-                            f.i32(3);
-                            op(SHL);
-                            op(ADD);
-                            op(...v128Load(v * 16));
-                            f.set(acc[v]);
-                            f.get(acc[v]);
-                            f.set(acc[NR / 2 + v]);
-                          }
-                        },
-                        () => {
-                          for (const a of acc) {
-                            op(...V128_ZERO);
-                            f.set(a);
-                          }
-                        },
-                      ),
-                    () => {
-                      for (const [r, p] of [
-                        [0, c0],
-                        [1, c1],
-                      ] as const) {
-                        for (let v = 0; v < NR / 2; v++) {
-                          f.get(p);
-                          op(...v128Load(v * 16));
-                          f.set(acc[r * (NR / 2) + v]);
-                        }
-                      }
-                    },
-                  ),
-                () =>
-                  initThroughBuffer((row) =>
-                    ifF64(
-                      () => f.get(first),
-                      () =>
-                        ifF64(
-                          () => {
-                            f.get(BIAS);
-                            f.i32(0);
-                            op(GE_S);
-                          },
-                          () => {
-                            f.get(BIAS);
-                            f.get(n0);
-                            f.get(j);
-                            op(ADD);
-                            f.i32(3);
-                            op(SHL);
-                            op(ADD);
-                            op(...F64_LOAD);
-                          },
-                          () => op(...F64_CONST_0),
-                        ),
-                      () => {
-                        f.get(row === 0 ? c0 : c1);
-                        f.get(j);
-                        f.i32(3);
-                        op(SHL);
-                        op(ADD);
-                        op(...F64_LOAD);
-                      },
-                    ),
-                  ),
-              );
-              f.get(bp);
-              f.set(pb);
-              f.get(bp);
-              f.get(kc);
-              f.i32(-UNROLL);
-              op(AND);
-              f.i32(6);
-              op(SHL);
-              op(ADD);
-              f.set(pe4);
-              f.get(bp);
-              f.get(kc);
-              f.i32(6);
-              op(SHL);
-              op(ADD);
-              f.set(pe);
-              kLoop(UNROLL, pe4);
-              kLoop(1, pe);
-              // Store: straight into C for a full panel, else through the tile buffer, j < nv only.
-              when(
-                () => eq(nv, NR),
-                () => {
-                  for (const [r, p] of [
-                    [0, c0],
-                    [1, c1],
-                  ] as const) {
-                    for (let v = 0; v < NR / 2; v++) {
-                      f.get(p);
-                      f.get(acc[r * (NR / 2) + v]);
-                      op(...v128Store(v * 16));
-                    }
-                  }
-                },
-                () => {
-                  for (let r = 0; r < 2; r++) {
-                    for (let v = 0; v < NR / 2; v++) {
-                      f.get(tb);
-                      f.get(acc[r * (NR / 2) + v]);
-                      op(...v128Store(r * NR * 8 + v * 16));
-                    }
-                  }
-                  for (const [r, p] of [
-                    [0, c0],
-                    [1, c1],
-                  ] as const) {
-                    f.i32(0);
-                    f.set(j);
-                    whileLt(
-                      j,
-                      () => f.get(nv),
-                      () => {
-                        f.get(p);
-                        f.get(j);
-                        f.i32(3);
-                        op(SHL);
-                        op(ADD);
-                        f.get(tb);
-                        f.get(j);
-                        f.i32(3);
-                        op(SHL);
-                        op(ADD);
-                        op(F64_LOAD[0], 0x03, ...uleb8(r * NR));
-                        op(...F64_STORE);
-                        f.addTo(j, () => f.i32(1));
-                      },
-                    );
-                  }
-                },
-              );
-              f.addTo(r0, () => f.i32(2));
+              get(ROWS, r0);
+              op(SUB);
+              f.set(rv);
+              minInto(rv, MR);
+              initTile();
+              microKernel();
+              storeTile();
+              f.addTo(pa, () => get(gstride));
+              f.addTo(r0, () => f.i32(MR));
             },
           );
           f.addTo(n0, () => f.i32(NR));
@@ -608,17 +594,4 @@ export function packedGemmBody(): Body {
     },
   );
   return f;
-}
-
-/** A memory offset immediate of `doubles` doubles (uleb128 of the byte offset). */
-function uleb8(doubles: number): number[] {
-  const out: number[] = [];
-  let v = doubles * 8;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
 }

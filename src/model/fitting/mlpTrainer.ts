@@ -63,8 +63,8 @@ export class KernelTrainer implements TrainerLike {
     }
     // A row of ones: the bias gradients are its product with the deltas (1 x = x: the plain column sums).
     const ones = layout.take(batch);
-    // The kernel's scratch: it copies A when A is a transposed matrix (the weight gradient's inputs, sizes[l] rows).
-    const scratch = layout.take(gemmScratchDoubles(Math.max(...sizes.slice(0, L))));
+    // The kernel's scratch, for its largest A: a batch of rows, or a layer's inputs (the weight gradient's A^T).
+    const scratch = layout.take(gemmScratchDoubles(Math.max(batch, ...sizes)));
     const kernel = createGemm(layout.size);
     const memory = kernel?.memory ?? new Float64Array(layout.size);
     this.gemm = kernel?.gemm ?? ((c, a, b, bias, rows, k, n, ars, acs, brs, bcs) => gemmPlain(memory, c, a, b, bias, rows, k, n, ars, acs, brs, bcs));
