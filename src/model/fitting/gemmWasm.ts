@@ -16,7 +16,7 @@
 import { instantiateWithMemory, lazyModule } from '../numeric/wasmMemory.js';
 import { assembleModule } from '../numeric/wasmAssembler.js';
 import { packedGemmBody } from './gemmPackedWasm.js';
-import { adamBody, inactiveZeroBody, regularizeBody, reluBody, type TrainingOps } from './trainingOpsWasm.js';
+import { adamBody, inactiveZeroBody, reluBody, type TrainingOps } from './trainingOpsWasm.js';
 
 export { gemmScratchDoubles } from './gemmPackedWasm.js';
 export type { TrainingOps } from './trainingOpsWasm.js';
@@ -33,8 +33,8 @@ function moduleBytes(): Uint8Array {
     { name: 'gemm', body: packedGemmBody() },
     { name: 'relu', body: reluBody() },
     { name: 'inactiveZero', body: inactiveZeroBody() },
-    { name: 'regularize', body: regularizeBody() },
-    { name: 'adam', body: adamBody() },
+    { name: 'adam', body: adamBody(false) },
+    { name: 'adamL2', body: adamBody(true) },
   ]);
 }
 

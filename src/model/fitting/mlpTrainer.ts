@@ -139,8 +139,7 @@ export class KernelTrainer implements TrainerLike {
         this.gemm(at.delta[l], at.delta[l + 1], at.w[l], -1, rows, fo, fi, fo, 1, 1, fo, at.scratch);
         this.ops.inactiveZero(at.delta[l], at.act[l], rows * fi);
       }
-      // scikit-learn: (X^T delta + alpha W) / n for the weights, mean delta for the biases.
-      this.ops.regularize(at.gw[l], at.w[l], fi * fo, alpha, rows);
+      // scikit-learn: (X^T delta + alpha W) / n for the weights (in the Adam step below), mean delta for the biases.
       const gb = this.gb[l];
       for (let o = 0; o < fo; o++) gb[o] = gb[o] / rows;
     }
@@ -148,7 +147,7 @@ export class KernelTrainer implements TrainerLike {
     const lr = (learningRate * Math.sqrt(1 - Math.pow(BETA2, this.step))) / (1 - Math.pow(BETA1, this.step));
     for (let l = 0; l < L; l++) {
       const fo = this.sizes[l + 1];
-      this.ops.adam(at.w[l], at.gw[l], at.mw[l], at.vw[l], this.sizes[l] * fo, lr, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS);
+      this.ops.adamL2(at.w[l], at.gw[l], at.mw[l], at.vw[l], this.sizes[l] * fo, lr, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS, alpha, rows);
       this.ops.adam(at.b[l], at.gb[l], at.mb[l], at.vb[l], fo, lr, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS);
     }
     return loss / rows;
@@ -156,9 +155,10 @@ export class KernelTrainer implements TrainerLike {
 
   loadRows(x: Float64Array, width: number, rows: ArrayLike<number>, from: number, n: number): void {
     const a0 = this.act[0];
+    // One block copy a row (a memmove, several times the speed of an element loop).
     for (let r = 0; r < n; r++) {
       const src = rows[from + r] * width;
-      for (let j = 0; j < width; j++) a0[r * width + j] = x[src + j];
+      a0.set(x.subarray(src, src + width), r * width);
     }
   }
 
