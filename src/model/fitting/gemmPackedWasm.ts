@@ -15,9 +15,9 @@
  * - The micro-kernel holds MR rows x NR outputs in f64x2 accumulators, each lane its own output, with a separate
  *   multiply and add as in the plain loop.
  */
-import { ADD, Body, F64X2_ADD, F64X2_MUL, MUL, SHL, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
+import { ADD, Body, F64X2_ADD, F64X2_LE, F64X2_LT, F64X2_MUL, GE_S, MUL, SHL, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 import { packA, packPanel } from './gemmPacking.js';
-import { AND, F64_CONST_0, gemmScope, KC, loadF64, MR, NR, OR, splat64, storeF64, SUB, VECS } from './gemmScope.js';
+import { AND, F64_CONST_0, F64_LE, gemmScope, NE, KC, loadF64, MR, NR, OR, SELECT, splat64, storeF64, SUB, VECS } from './gemmScope.js';
 
 /**
  * Doubles of scratch `gemm` needs for products of at most `rows` rows: a tile buffer, the B panel and A's packed
@@ -27,12 +27,16 @@ export function gemmScratchDoubles(rows: number): number {
   return MR * NR + KC * NR + Math.ceil(rows / MR) * MR * KC;
 }
 
-/** Parameters, in doubles: (c, a, b, bias, rows, k, n, ars, acs, brs, bcs, scratch); bias < 0 starts at zero. */
+/**
+ * Parameters, in doubles: (c, a, b, bias, rows, k, n, ars, acs, brs, bcs, scratch, relu, mask); bias < 0 starts at
+ * zero; relu != 0 stores x < 0 ? 0 : x, and mask >= 0 (an array laid out as C) stores mask <= 0 ? 0 : x, both
+ * on the finished sums (see gemmWasm.ts's Gemm).
+ */
 export function packedGemmBody(): Body {
   const g = gemmScope();
   const { f, op, get, whileLt, when, ifF64, eq, lt, hasBias, minInto, at, bytesOf } = g;
-  const { C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH } = g;
-  const { nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0, rv, gstride, pa, qa, pb, pe, src, dst, r, j, acc, bv, s } = g;
+  const { C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH, RELU, MASK } = g;
+  const { nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0, rv, gstride, reluOn, maskOn, pa, qa, pb, pe, src, dst, r, j, acc, bv, s, x } = g;
 
   for (const [from, into] of [
     [N, nb],
@@ -47,8 +51,16 @@ export function packedGemmBody(): Body {
   ] as const) {
     bytesOf(from, into);
   }
-  // A negative bias (no bias) stays negative: only its sign is asked after this.
+  // A negative bias or mask (none) stays negative: only its sign is asked after this.
   when(hasBias, () => bytesOf(BIAS, BIAS));
+  when(
+    () => {
+      get(MASK);
+      f.i32(0);
+      op(GE_S);
+    },
+    () => bytesOf(MASK, MASK),
+  );
   // Scratch: the tile buffer (MR x NR), the B panel (KC x NR), A's groups (MR x KC each).
   get(tb);
   f.i32(MR * NR * 8);
@@ -191,19 +203,54 @@ export function packedGemmBody(): Body {
       },
     );
 
-  const storeTile = () =>
+  /** Pushes the address in the mask of the C element whose address is in `l` (the mask is laid out as C). */
+  const maskOf = (l: number) => {
+    get(l, C);
+    op(SUB);
+    get(MASK);
+    op(ADD);
+  };
+  const storeTile = () => {
+    // ReLU on the finished sums, in the accumulators (lanes beyond the matrix are never stored).
     when(
-      full,
+      () => get(reluOn),
       () => {
-        for (let m = 0; m < MR; m++) {
-          cRow(m);
-          f.set(dst);
-          for (let v = 0; v < VECS; v++) {
-            get(dst, acc[m * VECS + v]);
-            op(...v128Store(v * 16));
-          }
+        for (const a of acc) {
+          get(a, a);
+          op(...V128_ZERO);
+          op(...F64X2_LT);
+          op(...V128_ANDNOT);
+          f.set(a);
         }
       },
+    );
+    /** Stores the full tile into C, through the mask or not. */
+    const storeFull = (masked: boolean) => {
+      for (let m = 0; m < MR; m++) {
+        cRow(m);
+        f.set(dst);
+        for (let v = 0; v < VECS; v++) {
+          get(dst, acc[m * VECS + v]);
+          if (masked) {
+            // x, mask <= 0 -> 0 (the mask read at this vector's place in the mask array)
+            maskOf(dst);
+            op(...v128Load(v * 16));
+            op(...V128_ZERO);
+            op(...F64X2_LE);
+            op(...V128_ANDNOT);
+          }
+          op(...v128Store(v * 16));
+        }
+      }
+    };
+    when(
+      full,
+      () =>
+        when(
+          () => get(maskOn),
+          () => storeFull(true),
+          () => storeFull(false),
+        ),
       () => {
         for (let m = 0; m < MR; m++) {
           for (let v = 0; v < VECS; v++) {
@@ -228,6 +275,7 @@ export function packedGemmBody(): Body {
                 f.i32(3);
                 op(SHL);
                 op(ADD);
+                f.set(dst);
                 get(r);
                 f.i32(NR);
                 op(MUL);
@@ -236,6 +284,22 @@ export function packedGemmBody(): Body {
                 f.set(src);
                 at(tb, src);
                 op(...loadF64(0));
+                f.set(x);
+                when(
+                  () => get(maskOn),
+                  () => {
+                    // x = mask <= 0 ? 0 : x
+                    op(...F64_CONST_0);
+                    get(x);
+                    maskOf(dst);
+                    op(...loadF64(0));
+                    op(...F64_CONST_0);
+                    op(F64_LE);
+                    op(SELECT);
+                    f.set(x);
+                  },
+                );
+                get(dst, x);
                 op(...storeF64(0));
                 f.addTo(j, () => f.i32(1));
               },
@@ -245,6 +309,7 @@ export function packedGemmBody(): Body {
         );
       },
     );
+  };
 
   /** One step of k per turn: NR / 2 B vectors, then each row's A value splatted, multiplied and added. */
   const microKernel = () => {
@@ -300,6 +365,23 @@ export function packedGemmBody(): Body {
       minInto(kc, KC);
       eq(k0, 0);
       f.set(first);
+      // The last block (k0 + KC >= K) stores finished sums: the ReLU and the mask apply there only.
+      get(k0);
+      f.i32(KC);
+      op(ADD);
+      get(K);
+      op(GE_S);
+      f.set(maskOn);
+      get(maskOn, RELU);
+      f.i32(0);
+      op(NE);
+      op(AND);
+      f.set(reluOn);
+      get(maskOn, MASK);
+      f.i32(0);
+      op(GE_S);
+      op(AND);
+      f.set(maskOn);
       packA(g);
       f.i32(0);
       f.set(n0);

@@ -20,9 +20,11 @@ export const SUB = 0x6b;
 export const AND = 0x71;
 export const OR = 0x72;
 export const EQ = 0x46;
+export const NE = 0x47;
 export const GT_S = 0x4a;
 export const DIV_S = 0x6d;
 export const SELECT = 0x1b;
+export const F64_LE = 0x65;
 export const F64_CONST_0 = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /** Memory access immediates: alignment 2^3, offset `bytes`. */
@@ -43,21 +45,22 @@ export const splat64 = (bytes: number) => [...LOAD64_SPLAT.slice(0, 2), ...memar
 
 /** The body under construction with its parameters (in doubles, then bytes) and locals, and the emitters. */
 export function gemmScope() {
-  const f = new Body(new Array<number>(12).fill(I32));
-  const [C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const f = new Body(new Array<number>(14).fill(I32));
+  const [C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH, RELU, MASK] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const local = () => f.local(I32);
   const [nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0, rv] = Array.from({ length: 15 }, local);
-  const [gstride, pa, qa, pb, pe, src, dst, end, r, j, row] = Array.from({ length: 11 }, local);
+  const [gstride, pa, qa, pb, pe, src, dst, end, r, j, row, reluOn, maskOn] = Array.from({ length: 13 }, local);
   const acc = Array.from({ length: MR * VECS }, () => f.local(V128));
   const bv = Array.from({ length: VECS }, () => f.local(V128));
   const s = f.local(V128);
+  const x = f.local(F64);
   const op = (...bytes: number[]) => f.op(...bytes);
   const get = (...ls: number[]) => ls.forEach((l) => f.get(l));
   return {
     f,
-    ...{ C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH },
+    ...{ C, A, B, BIAS, ROWS, K, N, ARS, ACS, BRS, BCS, SCRATCH, RELU, MASK },
     ...{ nb, arsb, acsb, brsb, bcsb, tb, bp, ap, k0, kc, first, n0, nv, r0, rv },
-    ...{ gstride, pa, qa, pb, pe, src, dst, end, r, j, row, acc, bv, s },
+    ...{ gstride, pa, qa, pb, pe, src, dst, end, r, j, row, reluOn, maskOn, acc, bv, s, x },
     op,
     get,
     /** into = from << 3 (doubles to bytes). */

@@ -16,7 +16,7 @@
 import { instantiateWithMemory, lazyModule } from '../numeric/wasmMemory.js';
 import { assembleModule } from '../numeric/wasmAssembler.js';
 import { packedGemmBody } from './gemmPackedWasm.js';
-import { adamBody, inactiveZeroBody, reluBody, type TrainingOps } from './trainingOpsWasm.js';
+import { adamBody, type TrainingOps } from './trainingOpsWasm.js';
 
 export { gemmScratchDoubles } from './gemmPackedWasm.js';
 export type { TrainingOps } from './trainingOpsWasm.js';
@@ -24,15 +24,15 @@ export { plainOps } from './trainingOpsWasm.js';
 
 /**
  * The kernel: offsets in doubles into the memory; `bias` < 0 starts every output at zero; C is rows x n,
- * row-major; `scratch` is gemmScratchDoubles(rows) doubles that overlap nothing else.
+ * row-major; `scratch` is gemmScratchDoubles(rows) doubles that overlap nothing else. On the finished sums,
+ * `relu` != 0 stores x < 0 ? 0 : x (a -0 or NaN stays as it is: the ReLU of a hidden layer) and `mask` >= 0, an
+ * array laid out as C, stores mask <= 0 ? 0 : x (the deltas of units that were not active).
  */
-export type Gemm = (c: number, a: number, b: number, bias: number, rows: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number, scratch: number) => void;
+export type Gemm = (c: number, a: number, b: number, bias: number, rows: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number, scratch: number, relu: number, mask: number) => void;
 
 function moduleBytes(): Uint8Array {
   return assembleModule([
     { name: 'gemm', body: packedGemmBody() },
-    { name: 'relu', body: reluBody() },
-    { name: 'inactiveZero', body: inactiveZeroBody() },
     { name: 'adam', body: adamBody(false) },
     { name: 'adamL2', body: adamBody(true) },
   ]);
@@ -54,11 +54,13 @@ export function createGemm(doubles: number): { readonly memory: Float64Array; re
 }
 
 /** A plain loop of what the kernel computes, on a Float64Array: its reference in tests and its fallback. */
-export function gemmPlain(mem: Float64Array, c: number, a: number, b: number, bias: number, rows: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number): void {
+export function gemmPlain(mem: Float64Array, c: number, a: number, b: number, bias: number, rows: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number, relu = 0, mask = -1): void {
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < n; o++) {
       let s = bias >= 0 ? mem[bias + o] : 0;
       for (let i = 0; i < k; i++) s += mem[a + r * ars + i * acs] * mem[b + i * brs + o * bcs];
+      if (relu !== 0 && s < 0) s = 0;
+      if (mask >= 0 && mem[mask + r * n + o] <= 0) s = 0;
       mem[c + r * n + o] = s;
     }
   }

@@ -67,7 +67,7 @@ export class KernelTrainer implements TrainerLike {
     const scratch = layout.take(gemmScratchDoubles(Math.max(batch, ...sizes)));
     const kernel = createGemm(layout.size);
     const memory = kernel?.memory ?? new Float64Array(layout.size);
-    this.gemm = kernel?.gemm ?? ((c, a, b, bias, rows, k, n, ars, acs, brs, bcs) => gemmPlain(memory, c, a, b, bias, rows, k, n, ars, acs, brs, bcs));
+    this.gemm = kernel?.gemm ?? ((c, a, b, bias, rows, k, n, ars, acs, brs, bcs, _scratch, relu, mask) => gemmPlain(memory, c, a, b, bias, rows, k, n, ars, acs, brs, bcs, relu, mask));
     this.ops = kernel?.ops ?? plainOps(memory);
     memory.fill(1, ones, ones + batch);
     const view = (offset: number, length: number) => new Float64Array(memory.buffer, memory.byteOffset + offset * 8, length);
@@ -106,8 +106,8 @@ export class KernelTrainer implements TrainerLike {
     for (let l = 0; l < L; l++) {
       const fi = this.sizes[l];
       const fo = this.sizes[l + 1];
-      this.gemm(at.act[l + 1], at.act[l], at.w[l], at.b[l], rows, fi, fo, fi, 1, fo, 1, at.scratch);
-      if (l < L - 1) this.ops.relu(at.act[l + 1], rows * fo);
+      // Hidden layers through the ReLU, applied by the kernel as it stores the finished sums.
+      this.gemm(at.act[l + 1], at.act[l], at.w[l], at.b[l], rows, fi, fo, fi, 1, fo, 1, at.scratch, l < L - 1 ? 1 : 0, -1);
     }
     softmaxRows(this.act[L], rows, this.sizes[L]);
   }
@@ -131,13 +131,12 @@ export class KernelTrainer implements TrainerLike {
       const fi = this.sizes[l];
       const fo = this.sizes[l + 1];
       // gb = ones^T dl and gw = inp^T dl: each summed over the rows in order.
-      this.gemm(at.gb[l], at.ones, at.delta[l + 1], -1, 1, rows, fo, 0, 1, fo, 1, at.scratch);
-      this.gemm(at.gw[l], at.act[l], at.delta[l + 1], -1, fi, rows, fo, 1, fi, fo, 1, at.scratch);
+      this.gemm(at.gb[l], at.ones, at.delta[l + 1], -1, 1, rows, fo, 0, 1, fo, 1, at.scratch, 0, -1);
+      this.gemm(at.gw[l], at.act[l], at.delta[l + 1], -1, fi, rows, fo, 1, fi, fo, 1, at.scratch, 0, -1);
       if (l > 0) {
-        // Deltas of the layer below, through its ReLU (zero where it was not active): dl W^T, each summed over
-        // the outputs in order (the kernel reads W transposed through its strides).
-        this.gemm(at.delta[l], at.delta[l + 1], at.w[l], -1, rows, fo, fi, fo, 1, 1, fo, at.scratch);
-        this.ops.inactiveZero(at.delta[l], at.act[l], rows * fi);
+        // Deltas of the layer below, through its ReLU (zero where it was not active, masked by the kernel as it
+        // stores): dl W^T, each summed over the outputs in order (the kernel reads W transposed through its strides).
+        this.gemm(at.delta[l], at.delta[l + 1], at.w[l], -1, rows, fo, fi, fo, 1, 1, fo, at.scratch, 0, at.act[l]);
       }
       // scikit-learn: (X^T delta + alpha W) / n for the weights (in the Adam step below), mean delta for the biases.
       const gb = this.gb[l];

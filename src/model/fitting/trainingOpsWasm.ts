@@ -1,20 +1,16 @@
 /**
- * The element-wise steps of MLP training (ReLU, the inactive-unit mask, Adam with or without the L2 term) as WebAssembly SIMD
+ * The element-wise step of MLP training (Adam, with or without the L2 term) as WebAssembly SIMD
  * functions of the module that gemmWasm.ts assembles, and the same steps as plain loops (`plainOps`): the
  * fallback where WebAssembly SIMD is missing and the reference the tests hold them to.
  */
-import { ADD, Body, F64, F64X2_ADD, F64X2_DIV, F64X2_LE, F64X2_LT, F64X2_MUL, F64X2_SPLAT, F64X2_SQRT, F64X2_SUB, I32, LT_S, SHL, V128, V128_ANDNOT, V128_ZERO, v128Load, v128Store } from '../numeric/wasmAssembler.js';
+import { ADD, Body, F64, F64X2_ADD, F64X2_DIV, F64X2_MUL, F64X2_SPLAT, F64X2_SQRT, F64X2_SUB, I32, LT_S, SHL, V128, v128Load, v128Store } from '../numeric/wasmAssembler.js';
 
 /**
- * The element-wise steps of training, two doubles per instruction, each lane the same operations in the same
+ * The element-wise step of training, two doubles per instruction, each lane the same operations in the same
  * order as the plain loop beside it (mlpTrainer.ts), so the same doubles. Offsets in doubles; `n` is rounded up
  * to even, so arrays must have a spare double when n is odd (Layout.take gives one).
  */
 export interface TrainingOps {
-  /** x = x < 0 ? 0 : x (a -0 or NaN stays as it is), for n doubles at x. */
-  relu(x: number, n: number): void;
-  /** d = a <= 0 ? 0 : d, for n doubles at d and a. */
-  inactiveZero(d: number, a: number, n: number): void;
   /** Adam: m = b1 m + c1 g; v = b2 v + c2 g g; p = p - lr m / (sqrt(v) + eps), with c1 = 1 - b1, c2 = 1 - b2. */
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, c1: number, b2: number, c2: number, eps: number): void;
   /**
@@ -57,36 +53,6 @@ function pairs(params: number[], pointers: number[], n: number, body: (f: Body, 
     },
   );
   return f;
-}
-
-export function reluBody(): Body {
-  return pairs([I32, I32], [0], 1, (f, at) => {
-    const x = f.local(V128);
-    at(0);
-    at(0);
-    f.op(...v128Load(0));
-    f.set(x);
-    f.get(x);
-    f.get(x);
-    f.op(...V128_ZERO);
-    f.op(...F64X2_LT);
-    f.op(...V128_ANDNOT);
-    f.op(...v128Store(0));
-  });
-}
-
-export function inactiveZeroBody(): Body {
-  return pairs([I32, I32, I32], [0, 1], 2, (f, at) => {
-    at(0);
-    at(0);
-    f.op(...v128Load(0));
-    at(1);
-    f.op(...v128Load(0));
-    f.op(...V128_ZERO);
-    f.op(...F64X2_LE);
-    f.op(...V128_ANDNOT);
-    f.op(...v128Store(0));
-  });
 }
 
 /** Adam's step (see TrainingOps.adam); with `l2`, on the gradient (g + alpha p) / rows (TrainingOps.adamL2). */
@@ -172,12 +138,6 @@ function adamStep(m: Float64Array, p: number, gk: number, mo: number, v: number,
 export function plainOps(memory: Float64Array): TrainingOps {
   const m = memory;
   return {
-    relu(x, n) {
-      for (let k = x; k < x + n; k++) if (m[k] < 0) m[k] = 0;
-    },
-    inactiveZero(d, a, n) {
-      for (let k = 0; k < n; k++) if (m[a + k] <= 0) m[d + k] = 0;
-    },
     adam(p, g, mo, v, n, lr, b1, c1, b2, c2, eps) {
       for (let k = 0; k < n; k++) adamStep(m, p + k, m[g + k], mo + k, v + k, lr, b1, c1, b2, c2, eps);
     },
