@@ -73,7 +73,10 @@ main(() => {
     checkClose(p, referenceMlp(small, Array.from(x.subarray(i * WIDTH, (i + 1) * WIDTH)), CLASSES), 1e-12, `row ${i} probabilities`);
   }
   const engine = HIDDEN.map((hidden) => {
+    // CPU time beside wall time: on a shared, loaded machine it is the steadier of the two (one thread each side).
+    const cpu0 = process.cpuUsage().user;
     const fit = timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));
+    const cpuSeconds = (process.cpuUsage().user - cpu0) / 1e6;
     check(fit.value.networks[0]!.epochs === EPOCHS, `engine trained ${fit.value.networks[0]!.epochs} epochs, ${EPOCHS} asked`);
     // The plain-loop trainer of before the kernel, on the same rows and seed: the same network, bit for bit.
     const settings = mlpSettings({ hidden, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 });
@@ -93,7 +96,7 @@ main(() => {
         note: `peer column: the plain-loop trainer, one thread; the same weights bit for bit (checked); ${EPOCHS} epochs each`,
       },
     ]);
-    return { hidden, seconds: fit.seconds, accuracy: accuracy(fit.value, x, y) };
+    return { hidden, seconds: fit.seconds, cpuSeconds, accuracy: accuracy(fit.value, x, y) };
   });
   // The ensemble on worker threads: the same networks as on one thread (checked on the timed runs themselves).
   const ensemble = (threads: number) => timeOnce(() => fitMlp(x, ROWS, WIDTH, y, CLASSES, { hidden: [128, 64], networks: 2, threads, maxEpochs: EPOCHS, patience: 10 ** 6, seed: 1 }));
@@ -114,7 +117,7 @@ main(() => {
     },
   ]);
   const missing = peerMissing();
-  let peer: { hidden: number[]; threads: number; epochs: number; seconds: number; trainAccuracy: number }[] = [];
+  let peer: { hidden: number[]; threads: number; epochs: number; seconds: number; cpuSeconds: number; trainAccuracy: number }[] = [];
   if (missing === null) {
     const dir = resolve(repoRoot(), 'node_modules', '.cache', 'enose-bench');
     mkdirSync(dir, { recursive: true });
@@ -149,7 +152,9 @@ main(() => {
         note:
           `${EPOCHS} epochs; training-row accuracy engine ${(100 * e.accuracy).toFixed(1)}%` +
           (one ? `, scikit-learn ${(100 * one.trainAccuracy).toFixed(1)}%` : `; scikit-learn not run: ${missing}`) +
-          (two ? `; scikit-learn with BLAS on two threads ${(two.seconds / EPOCHS).toFixed(2)} s an epoch` : ''),
+          (two ? `; scikit-learn with BLAS on two threads ${(two.seconds / EPOCHS).toFixed(2)} s an epoch` : '') +
+          `; CPU seconds per epoch engine ${(e.cpuSeconds / EPOCHS).toFixed(3)}` +
+          (one ? `, scikit-learn ${(one.cpuSeconds / EPOCHS).toFixed(3)} (ratio ${(e.cpuSeconds / one.cpuSeconds).toFixed(2)})` : ''),
       },
     ]);
   }
