@@ -8,7 +8,9 @@
  *
  * Checked before timing: every verdict's class, probabilities and novelty equal the plain reference
  * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
- * extractor settings) to 1e-9, and at least 90% of the cycles are predicted (not cut short by a gate).
+ * extractor settings) to 1e-9, its leading PCA scores (copied from the prediction's own) equal their plain
+ * projection (`leadingScoresInto`) bit for bit, its fields come in the documented order, and at least 90% of the
+ * cycles are predicted (not cut short by a gate).
  *
  * Then, on the feature rows of all the timed containers, the model's part of the path (shipped-stages.ts): the
  * fast path equals the plain path (plain loops on the folded layers, a brute-force novelty scan) bit for bit, and
@@ -23,7 +25,9 @@ import { resolve } from 'node:path';
 import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
 import { readModelFile } from '../src/io/modelFile.js';
 import type { ModelBundle } from '../src/model/runtime/bundle.js';
+import { leadingScoresInto } from '../src/model/runtime/leadingScores.js';
 import { NOVELTY_CEILING } from '../src/model/runtime/novelty.js';
+import { compileModel } from '../src/model/runtime/pipeline.js';
 import { simulationEvents } from '../src/sim/events.js';
 import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';
@@ -58,10 +62,16 @@ function check1(bundle: ModelBundle, stream: readonly SourceEvent[]): void {
   core.end();
   check(records.length === verdicts.length && verdicts.length === CHECKED, `${CHECKED} containers gave ${records.length} feature rows and ${verdicts.length} verdicts`);
   let predicted = 0;
+  const model = compileModel(bundle);
+  const scores = new Float64Array(3);
+  const keys = 'type atMs wallTime station sample verdict class probabilities score reasons quality modelId latencyMs frames label pcaScores decidedAtS checkpoint early';
   for (let i = 0; i < verdicts.length; i++) {
     const v = verdicts[i]!;
     check(v.sample === records[i]!.sample, `verdict ${i} is for ${v.sample}, features for ${records[i]!.sample}`);
+    check(Object.keys(v).join(' ') === keys, `${v.sample}: fields ${Object.keys(v).join(' ')}`);
     if (v.class === null) continue;
+    leadingScoresInto(model, records[i]!.features, 0, scores, new Float64Array(model.width));
+    check(v.pcaScores?.length === 3 && v.pcaScores.every((s, c) => Object.is(s, scores[c])), `${v.sample}: pcaScores ${v.pcaScores}, projected ${scores}`);
     predicted++;
     const ref = referencePredict(bundle, records[i]!.features);
     check(v.class === bundle.classes[ref.best], `${v.sample}: class ${v.class}, reference ${bundle.classes[ref.best]}`);

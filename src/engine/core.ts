@@ -5,7 +5,7 @@
  */
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import { leadingScoresInto } from '../model/runtime/leadingScores.js';
+import { leadingScoresAfterVerdict } from '../model/runtime/leadingScores.js';
 import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
@@ -18,6 +18,7 @@ import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
 import { extractorOf, inExposureOf } from './modelExtractor.js';
 import { IsoTimeFormatter } from './wallTime.js';
+import { scoresArray, verdictEventOf } from './verdictEvent.js';
 import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictCheckpoint, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
 import {
   channelGateReasons,
@@ -78,6 +79,9 @@ export class EngineCore {
   /** The last prediction's most probable class and novelty (NaN without a novelty limit). */
   private best = 0;
   private novelty = NaN;
+  /** The verdict being judged: the policy's verdict on the model alone and P(suspicious) (null: none; `decide`). */
+  private modelVerdict: VerdictKind | null = null;
+  private score: number | null = null;
   /** The leading PCA scores a verdict carries, and the transformed row they are projected from (leadingScores.ts). */
   private pcaScores: Float64Array;
   private pcaScratch: Float64Array;
@@ -356,11 +360,11 @@ export class EngineCore {
     const quality = cycleQuality(t, channels, predicted ? this.novelty : NaN);
     this.reportFeatures(reasons, quality, exposed);
     if (!this.bundle) return;
-    const decision = this.decide(predicted, reasons);
-    const event = this.verdictEvent(triggerAtMs, predicted, decision, reasons, quality);
+    const verdict = this.decide(predicted, reasons);
+    const event = this.verdictEvent(triggerAtMs, predicted, verdict, reasons, quality);
     this.verdicts++;
     this.sink(event);
-    this.afterVerdict(event, predicted, decision);
+    this.afterVerdict(event, predicted);
   }
 
   /** Features: the cycle's row into `featureBuf`, and the channel gates that tripped (their reasons join). */
@@ -381,7 +385,7 @@ export class EngineCore {
     this.best = predictForVerdict(model, buf, 0, this.probs);
     this.novelty = noveltyOfLast(model);
     environmentReasons(buf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
-    leadingScoresInto(model, buf, 0, this.pcaScores, this.pcaScratch);
+    leadingScoresAfterVerdict(model, buf, 0, this.pcaScores, this.pcaScratch);
     return true;
   }
 
@@ -398,54 +402,41 @@ export class EngineCore {
 
   /**
    * The policy: adaptation first (the parent model judges the sample once adaptation has moved the model), then
-   * the verdict from the model's outcome, the quality reasons, the parent's verdict and the rig check.
+   * the verdict from the model's outcome, the quality reasons, the parent's verdict and the rig check. Returns the
+   * verdict; the policy's verdict on the model alone and P(suspicious) go to `modelVerdict` and `score`.
    */
-  private decide(predicted: boolean, reasons: VerdictReason[]): Decision {
+  private decide(predicted: boolean, reasons: VerdictReason[]): VerdictKind | null {
     const hasPolicy = this.policy !== null;
-    if (!predicted) return { verdict: unpredictedVerdict(hasPolicy, reasons), modelVerdict: null, score: null };
+    this.modelVerdict = null;
+    this.score = null;
+    if (!predicted) return unpredictedVerdict(hasPolicy, reasons);
     const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf) : null;
     const outcome = decideVerdict(this.policy, this.probs, this.best, this.novelty);
     const rigMismatch = this.rigCheck?.check(this.features!.levels) ?? false;
-    return { verdict: policyVerdict(outcome, hasPolicy, parentVerdict, rigMismatch, reasons), modelVerdict: outcome.verdict, score: outcome.score };
+    this.modelVerdict = outcome.verdict;
+    this.score = outcome.score;
+    return policyVerdict(outcome, hasPolicy, parentVerdict, rigMismatch, reasons);
   }
 
-  private verdictEvent(triggerAtMs: number, predicted: boolean, decision: Decision, reasons: VerdictReason[], quality: CycleQuality): VerdictEvent {
-    const t = this.tracker;
+  private verdictEvent(triggerAtMs: number, predicted: boolean, verdict: VerdictKind | null, reasons: VerdictReason[], quality: CycleQuality): VerdictEvent {
     const bundle = this.bundle!;
     const atMs = this.now();
-    return {
-      type: 'verdict',
-      atMs,
-      wallTime: this.wallTime.format(this.wallClock()),
-      station: this.stationId ?? this.info!.rig,
-      sample: t.id,
-      verdict: decision.verdict,
-      class: predicted ? bundle.classes[this.best] : null,
-      probabilities: predicted ? probabilitiesOf(bundle.classes, this.probs) : {},
-      score: decision.score,
-      reasons,
-      quality,
-      modelId: bundle.id,
-      latencyMs: atMs - triggerAtMs,
-      frames: { first: t.firstSeq, last: t.lastSeq, count: t.count },
-      ...(this.labelHint !== undefined && this.labelHint !== '' && { label: this.labelHint }),
-      ...(this.adaptation && { adaptation: this.adaptation.status() }),
-      pcaScores: predicted ? Array.from(this.pcaScores) : null,
-      decidedAtS: this.decidedAtS,
-      checkpoint: this.checkpoint,
-      early: false,
-    };
+    const wallTime = this.wallTime.format(this.wallClock());
+    const probabilities = predicted ? probabilitiesOf(bundle.classes, this.probs) : {};
+    const adaptation = this.adaptation ? this.adaptation.status() : null;
+    const scores = predicted ? scoresArray(this.pcaScores) : null;
+    return verdictEventOf(this.tracker, atMs, atMs - triggerAtMs, wallTime, this.stationId ?? this.info!.rig, bundle.id, verdict, predicted ? bundle.classes[this.best] : null, probabilities, this.score, reasons, quality, this.labelHint, adaptation, scores, this.decidedAtS, this.checkpoint);
   }
 
   /**
    * After the verdict: the rig's data warning, adaptation (the watchdog compares the verdict with the parent
    * model's, then the sample is offered and the model moves if it is accepted), and the latency budget.
    */
-  private afterVerdict(event: VerdictEvent, predicted: boolean, decision: Decision): void {
+  private afterVerdict(event: VerdictEvent, predicted: boolean): void {
     const rigWarning = predicted ? this.rigCheck?.dataWarning(event.sample, event.atMs) : null;
     if (rigWarning) this.sink(rigWarning);
     if (predicted && this.adaptation) {
-      const stopped = this.adaptation.afterVerdict({ sample: event.sample, verdict: decision.verdict, modelVerdict: decision.modelVerdict, score: decision.score, novelty: this.novelty });
+      const stopped = this.adaptation.afterVerdict({ sample: event.sample, verdict: event.verdict, modelVerdict: this.modelVerdict, score: this.score, novelty: this.novelty });
       if (stopped) this.sink({ type: 'adaptation-stopped', atMs: this.now(), ...stopped });
     }
     if (event.latencyMs > this.budgetMs) {
@@ -458,11 +449,4 @@ export class EngineCore {
 /** The checkpoint a cycle in `phase` reaches when that phase ends. */
 function phaseEnd(phase: string): VerdictCheckpoint {
   return phase === 'R' ? 'recovery-end' : phase === 'E' ? 'exposure-end' : 'baseline-end';
-}
-
-/** What the policy step decided: the verdict given, the policy's verdict on the model alone, P(suspicious). */
-interface Decision {
-  readonly verdict: VerdictKind | null;
-  readonly modelVerdict: VerdictKind | null;
-  readonly score: number | null;
 }

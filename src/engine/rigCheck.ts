@@ -28,6 +28,8 @@ export const RIG_WARN_COUNT = 3;
 /** Narrowest range widths (ln R0: 2 %; response: 0.02), so a channel that never moved in training is not infinitely strict. */
 const MIN_BASELINE_WIDTH = 0.02;
 const MIN_RESPONSE_WIDTH = 0.02;
+/** Relative margin of the R0 range inside which the baseline excess is 0 without its logarithm (see `bInLow`). */
+const IN_RANGE_MARGIN = 1e-9;
 
 export type RigWarning = Extract<EngineEvent, { type: 'rig-mismatch' }>;
 
@@ -41,6 +43,9 @@ export class RigCheck {
   private readonly rLow: Float64Array;
   private readonly rHigh: Float64Array;
   private readonly rWidth: Float64Array;
+  /** R0 strictly inside (bInLow, bInHigh) has ln R0 inside [bLow, bHigh]: no logarithm needed (NaN: always take it). */
+  private readonly bInLow: Float64Array;
+  private readonly bInHigh: Float64Array;
   private readonly scratch: Float64Array;
   /** The last cycle's baseline median, response median and distance (NaN where not measured). */
   private readonly result = new Float64Array(3).fill(NaN);
@@ -60,6 +65,10 @@ export class RigCheck {
     this.rLow = Float64Array.from(chs, (c) => c.response?.low ?? NaN);
     this.rHigh = Float64Array.from(chs, (c) => c.response?.high ?? NaN);
     this.rWidth = Float64Array.from(chs, (c) => Math.max(MIN_RESPONSE_WIDTH, (c.response?.high ?? 0) - (c.response?.low ?? 0)));
+    // exp(bound) widened by a relative 1e-9 inward: far beyond the rounding of exp and log (1e-16 relative), so an
+    // R0 inside is inside by its logarithm too, which is then not taken (most channels of a cycle; same excess, 0).
+    this.bInLow = this.bLow.map((lo) => normalExp(lo) * (1 + IN_RANGE_MARGIN));
+    this.bInHigh = this.bHigh.map((hi) => normalExp(hi) * (1 - IN_RANGE_MARGIN));
     this.scratch = new Float64Array(Math.max(1, n));
   }
 
@@ -98,7 +107,8 @@ export class RigCheck {
       let x = NaN;
       if (baseline) {
         const r0 = features.baselineOf(i);
-        if (r0 > 0) x = Math.log(r0);
+        if (r0 > this.bInLow[k] && r0 < this.bInHigh[k]) x = lo;
+        else if (r0 > 0) x = Math.log(r0);
       } else {
         x = features.peakOf(i);
       }
@@ -164,6 +174,12 @@ export class RigCheck {
         `and are never clear: train or transfer a model on this rig`,
     };
   }
+}
+
+/** exp(x), or NaN where it is subnormal (it lost the relative precision the margin counts on) or not a number. */
+function normalExp(x: number): number {
+  const e = Math.exp(x);
+  return e >= 2.2250738585072014e-308 ? e : NaN;
 }
 
 /** Per cycle, the values a rig fingerprint is fitted on (`rigValuesWidth`): ln R0, then the peak response, per channel. */

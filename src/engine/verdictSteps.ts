@@ -93,19 +93,16 @@ export function environmentReasons(
   }
 }
 
-/** The quality record of the verdict: frames, losses, the cut, the gated channels, the novelty (NaN: none). */
+/**
+ * The quality record of the verdict: frames, losses, the cut, the gated channels, the novelty (NaN: none). Two
+ * literals, with and without `framesR` (an object spread for it copied through a runtime call on every verdict).
+ */
 export function cycleQuality(t: CycleTracker, channels: readonly GatedChannel[], novelty: number): CycleQuality {
-  return {
-    framesB: t.framesB,
-    framesE: t.framesE,
-    ...(t.throughRecovery && { framesR: t.framesR }),
-    lostFrames: t.lost,
-    lostShare: t.lostShare,
-    maxGapS: t.maxGapS,
-    cut: t.cut,
-    channels,
-    novelty: Number.isNaN(novelty) ? null : novelty,
-  };
+  const nov = Number.isNaN(novelty) ? null : novelty;
+  if (t.throughRecovery) {
+    return { framesB: t.framesB, framesE: t.framesE, framesR: t.framesR, lostFrames: t.lost, lostShare: t.lostShare, maxGapS: t.maxGapS, cut: t.cut, channels, novelty: nov };
+  }
+  return { framesB: t.framesB, framesE: t.framesE, lostFrames: t.lost, lostShare: t.lostShare, maxGapS: t.maxGapS, cut: t.cut, channels, novelty: nov };
 }
 
 /**
@@ -140,9 +137,22 @@ export function unpredictedVerdict(hasPolicy: boolean, reasons: VerdictReason[])
   return hasPolicy ? 'inconclusive' : null;
 }
 
-/** Class probabilities by class name, in the model's class order. */
+/**
+ * Class probabilities by class name, in the model's class order. The object is a copy of one made once per class
+ * list with every name in place, then filled: built up from `{}`, each verdict walked the names' map transitions
+ * and grew the object's property store again.
+ */
 export function probabilitiesOf(classes: readonly string[], probs: Float64Array): Record<string, number> {
-  const out: Record<string, number> = {};
+  let shape = probabilityShapes.get(classes);
+  if (shape === undefined) {
+    shape = {};
+    for (let c = 0; c < classes.length; c++) shape[classes[c]] = 0;
+    probabilityShapes.set(classes, shape);
+  }
+  const out: Record<string, number> = { ...shape };
   for (let c = 0; c < classes.length; c++) out[classes[c]] = probs[c];
   return out;
 }
+
+/** The object each class list's probabilities are copied from (`probabilitiesOf`), by the list. */
+const probabilityShapes = new WeakMap<readonly string[], Record<string, number>>();

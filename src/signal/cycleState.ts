@@ -81,6 +81,10 @@ export class CycleState {
   private readonly spikeShare: number;
   /** 1 - alpha of each EMA, computed once (the same double as computing it per reading). */
   protected readonly emaKeep: Float64Array;
+  /** The blocks the per-cycle state above is carved from, by the value `reset` gives them (see the constructor). */
+  private readonly counts: Int32Array;
+  private readonly zeros: Float64Array;
+  private readonly nans: Float64Array;
 
   constructor(channels: readonly string[], rateHz: number, config: ExtractorConfig, limits: GateLimits, perChannel?: readonly ChannelGateLimits[]) {
     this.channels = channels;
@@ -110,17 +114,25 @@ export class CycleState {
     const n = this.n;
     this.bBuf = new Float64Array(n * config.maxBaselineFrames);
     this.scratch = new Float64Array(config.maxBaselineFrames);
-    this.r0 = new Float64Array(n);
-    this.nanCount = new Int32Array(n);
-    this.railCount = new Int32Array(n);
-    this.total = new Int32Array(n);
-    this.spikes = new Int32Array(n);
-    this.prev = new Float64Array(n);
-    this.prev2 = new Float64Array(n);
-    this.envSum = new Float64Array(2 * n);
-    this.envN = new Int32Array(2 * n);
-    this.minV = new Float64Array(n);
-    this.maxV = new Float64Array(n);
+    // What `reset` clears at each cycle start lies in one block per starting value (counts, 0, NaN; minV and maxV
+    // side by side): five fills instead of seventeen, and the state the verdict reads sits together in memory.
+    const W = this.windows;
+    const RW = this.rWindows;
+    const [nanCount, railCount, total, spikes, envN] = carve((this.counts = new Int32Array(6 * n)), [n, n, n, n, 2 * n]);
+    const [envSum, baselineDrift, winSum, winN, rSum, rN] = carve((this.zeros = new Float64Array(3 * n + 2 * n * W + 2 * n * RW)), [2 * n, n, n * W, n * W, n * RW, n * RW]);
+    const [prev, prev2, r0, bWin] = carve((this.nans = new Float64Array(3 * n + n * this.bWindows)), [n, n, n, n * this.bWindows]);
+    const [minV, maxV] = carve(new Float64Array(2 * n), [n, n]);
+    this.r0 = r0;
+    this.nanCount = nanCount;
+    this.railCount = railCount;
+    this.total = total;
+    this.spikes = spikes;
+    this.prev = prev;
+    this.prev2 = prev2;
+    this.envSum = envSum;
+    this.envN = envN;
+    this.minV = minV;
+    this.maxV = maxV;
     this.peak = new Float64Array(n);
     this.area = new Float64Array(n);
     this.lastResp = new Float64Array(n);
@@ -132,12 +144,12 @@ export class CycleState {
     this.steadyN = new Float64Array(n * this.steadyCap);
     this.respHist = new Float64Array(n * (this.slopeLag + 1));
     this.respHistT = new Float64Array(this.slopeLag + 1);
-    this.baselineDrift = new Float64Array(n);
-    this.winSum = new Float64Array(n * this.windows);
-    this.winN = new Float64Array(n * this.windows);
-    this.rSum = new Float64Array(n * this.rWindows);
-    this.rN = new Float64Array(n * this.rWindows);
-    this.bWin = new Float64Array(n * this.bWindows);
+    this.baselineDrift = baselineDrift;
+    this.winSum = winSum;
+    this.winN = winN;
+    this.rSum = rSum;
+    this.rN = rN;
+    this.bWin = bWin;
     this.neutral = config.response === 'relative' ? 1 : 0;
     this.responseKind = config.response === 'relative' ? RESPONSE_RELATIVE : config.response === 'log' ? RESPONSE_LOG : RESPONSE_FRACTIONAL;
     const gate = (i: number): ChannelGateLimits | undefined => perChannel?.[i];
@@ -154,23 +166,12 @@ export class CycleState {
   reset(): void {
     this.bCount = 0;
     this.eCount = 0;
-    this.nanCount.fill(0);
-    this.railCount.fill(0);
-    this.total.fill(0);
-    this.spikes.fill(0);
-    this.prev.fill(NaN);
-    this.prev2.fill(NaN);
-    this.envSum.fill(0);
-    this.envN.fill(0);
+    // nanCount, railCount, total, spikes, envN; envSum, baselineDrift and the window sums; prev, prev2, r0, bWin.
+    this.counts.fill(0);
+    this.zeros.fill(0);
+    this.nans.fill(NaN);
     this.minV.fill(Infinity);
     this.maxV.fill(-Infinity);
-    this.r0.fill(NaN);
-    this.baselineDrift.fill(0);
-    this.winSum.fill(0);
-    this.winN.fill(0);
-    this.rSum.fill(0);
-    this.rN.fill(0);
-    this.bWin.fill(NaN);
     this.rCount = 0;
   }
 
@@ -282,4 +283,15 @@ export class CycleState {
       }
     }
   }
+}
+
+/** Consecutive views of `block`, of the given lengths (together its whole length). */
+function carve<T extends Int32Array | Float64Array>(block: T, lengths: readonly number[]): T[] {
+  const out: T[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    out.push(block.subarray(at, at + length) as T);
+    at += length;
+  }
+  return out;
 }

@@ -42,7 +42,6 @@
  *
  * Quality gates are computed alongside (`observe` in src/signal/cycleState.ts, the mask in `finish`).
  */
-import { isEnvironmentChannel } from '../types.js';
 import { CycleState } from './cycleState.js';
 import { responseOf } from './extractorConfig.js';
 import { defaultGateLimits, type GateLimits } from './gateLimits.js';
@@ -310,12 +309,14 @@ export class CycleFeatures extends CycleState {
       const valid = total - this.nanCount[i];
       if (total === 0 || this.nanCount[i] / total > limits.maxNanShare || (valid > 1 && this.maxV[i] === this.minV[i] && this.flatNormal[i] === 0)) g |= 2;
       if (this.spikes[i] > limits.maxSpikes) g |= 4;
-      if (!isEnvironmentChannel(this.channels[i])) {
-        const r0 = this.r0[i];
-        if (r0 !== r0 || r0 === 0) g |= 2;
-        if (this.baselineDrift[i] > limits.maxBaselineDrift) g |= 8;
-      }
       gates[i] = g;
+    }
+    // The gas channels' own gates (the environment channels are the others): a dead R0, a drifting baseline.
+    for (let k = 0; k < this.gas.length; k++) {
+      const i = this.gas[k];
+      const r0 = this.r0[i];
+      if (r0 !== r0 || r0 === 0) gates[i] |= 2;
+      if (this.baselineDrift[i] > limits.maxBaselineDrift) gates[i] |= 8;
     }
   }
 }

@@ -28,3 +28,26 @@ export function leadingScoresInto(model: CompiledModel, input: Float64Array, inp
     out[c] = s;
   }
 }
+
+/**
+ * How many leading PCA scores `predictForVerdict(model, ...)` (no `leading` asked) leaves in `model.scores`: every
+ * component where it goes through `predictCompiled` (kNN; a linear model whose novelty limit reads them all), else
+ * the novelty limit's (none without one). Each is `offset[c] + sum_j projection[c][j] x[j]` summed in j order, as
+ * `leadingScoresInto` sums it: the same doubles (tests/model/verdictScores.test.ts checks every kind of model).
+ */
+export function scoresAfterVerdict(model: CompiledModel): number {
+  const dims = Math.min(model.components, model.noveltyCount > 0 ? model.noveltyDimensions : 0);
+  return model.knn || (dims >= model.components && !model.mlp) ? model.components : dims;
+}
+
+/**
+ * `leadingScoresInto` right after `predictForVerdict` on the same row, with the model unchanged in between: the
+ * scores that call left in `model.scores` are copied (for the shipped models the first 3 of the novelty limit's
+ * 20: no second pass over the projection), the rest projected. The same doubles. Allocation-free.
+ */
+export function leadingScoresAfterVerdict(model: CompiledModel, input: Float64Array, inputOffset: number, out: Float64Array, scratch: Float64Array): void {
+  const count = Math.min(out.length, model.components);
+  if (scoresAfterVerdict(model) < count) return leadingScoresInto(model, input, inputOffset, out, scratch);
+  const scores = model.scores;
+  for (let c = 0; c < count; c++) out[c] = scores[c];
+}
