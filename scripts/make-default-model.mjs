@@ -20,10 +20,11 @@
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
 import { createSimulation, fitModel, rethresholdModel, SHIPPED_MODELS, shippedModelPath, simulationEvents, writeModelFile } from '../dist/index.js';
-import { assembleTrainingSet, extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
+import { assembleTrainingSet } from '../dist/engine/training.js'; // not in the public API
+import { extractRecordingRows, unpackCycles } from '../dist/engine/trainingRows.js'; // not in the public API
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { withShippedRig } from './shipped-rig.mjs';
+import { FINGERPRINT_SET, withShippedRig } from './shipped-rig.mjs';
 
 const args = process.argv.slice(2);
 const die = (message) => {
@@ -88,33 +89,64 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   }
   // The rig it was trained on, fingerprinted on a sample of its training days (shipped-rig.mjs): the rig check's
   // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
-  model = withShippedRig(model, recipe.extractor);
+  model = withShippedRig(model, recipe.extractor, (await extractParallel(FINGERPRINT_SET, recipe.extractor, 'sim-fingerprint'))[0]);
   writeModelFile(out, model);
   console.log(`${name} model ${model.id} (with its rig fingerprint) written to ${out}`);
 }
+for (const worker of pool ?? []) {
+  worker.removeAllListeners('exit');
+  await worker.terminate();
+}
 
 /**
- * The training cycles, the simulator's days split into contiguous ranges on worker threads (each day is drawn
- * on its own: the containers of a day, and its carry-over, do not depend on the days before). The parts come
- * back in day order, so the training set, and the model, are the same bit for bit as on one thread (checked:
- * the shipped models' ids). One thread when the containers do not split evenly over the days.
+ * The training cycles: each simulator day is drawn on its own (the containers of a day, and its carry-over, do not
+ * depend on the days before), so the days are jobs in a queue that the worker threads pull from, one day at a
+ * time; each worker streams its day through the feature path and sends back packed rows (extract-worker.mjs). The
+ * days are put back in day order into one part, so the training set, and the model, are the same bit for bit as
+ * on one thread (checked: the shipped models' ids). One thread when the containers do not split evenly over the days.
  */
 async function extractParallel(training, extractor, group) {
-  const n = Math.min(workers, training.days);
-  if (n <= 1 || training.containers % training.days !== 0) {
-    return [extractRecordingCycles({ group, events: simulationEvents(createSimulation(training)) }, { extractor })];
+  if (workers <= 1 || training.containers % training.days !== 0) {
+    const events = simulationEvents(createSimulation(training), { reuse: true });
+    return [unpackCycles(extractRecordingRows({ group, events }, { extractor }, training.containers))];
   }
   const perDay = training.containers / training.days;
-  const ranges = [];
-  for (let w = 0; w < n; w++) {
-    const first = Math.floor((w * training.days) / n);
-    const end = Math.floor(((w + 1) * training.days) / n);
-    ranges.push({ ...training, startDay: training.startDay + first, days: end - first, containers: perDay * (end - first) });
-  }
-  return Promise.all(ranges.map((simulation) => new Promise((resolveDone, reject) => {
-    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { workerData: { simulation, group, extractor } });
-    worker.once('message', resolveDone);
-    worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`extraction worker exited with code ${code}`)); });
-  })));
+  const jobs = Array.from({ length: training.days }, (_, d) => ({ ...training, startDay: training.startDay + d, days: 1, containers: perDay }));
+  const done = new Array(jobs.length);
+  let next = 0;
+  let pending = jobs.length;
+  await new Promise((resolveDone, reject) => {
+    const pool = workerPool();
+    const give = (worker) => {
+      if (next < jobs.length) {
+        const job = next++;
+        worker.postMessage({ job, simulation: jobs[job], group, extractor });
+      }
+    };
+    for (const worker of pool) {
+      worker.removeAllListeners('message');
+      worker.removeAllListeners('error');
+      worker.on('message', ({ job, rows }) => {
+        done[job] = rows;
+        if (--pending === 0) resolveDone();
+        else give(worker);
+      });
+      worker.on('error', reject);
+      give(worker);
+    }
+  });
+  const parts = done.map(unpackCycles);
+  return [{ group, rig: parts[0].rig, candidates: parts.flatMap((p) => p.candidates), skipped: parts.flatMap((p) => p.skipped) }];
+}
+
+/** The worker threads, started once and kept for every extraction of the run (unref'd: they do not hold the process). */
+let pool = null;
+function workerPool() {
+  pool ??= Array.from({ length: workers }, () => {
+    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url));
+    worker.on('exit', (code) => { if (code !== 0) { console.error(`make-default-model: extraction worker exited with code ${code}`); process.exit(1); } });
+    worker.unref();
+    return worker;
+  });
+  return pool;
 }
