@@ -55,6 +55,8 @@ if (containers !== undefined && !(Number.isInteger(containers) && containers >= 
 const workers = workersText === undefined ? Math.min(4, availableParallelism()) : Number(workersText);
 if (!(Number.isInteger(workers) && workers >= 1)) die(`--workers must be a positive integer, got ${workersText}`);
 const wanted = args;
+/** The extraction worker threads, started by workerPool() at the first extraction, ended at the end of the run. */
+let pool = null;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or exposure)');
 if ((hidden !== undefined || networks !== undefined || noThreshold) && outOption === undefined) die('--hidden, --networks and --no-threshold need --out: the shipped files keep the shipped recipe');
@@ -63,17 +65,22 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
   const out = outOption === undefined ? shippedModelPath(name) : resolve(outOption);
   const started = performance.now();
+  const startedCpu = cpuS();
   const set = assembleTrainingSet(await extractParallel(training, recipe.extractor, 'sim-train'), { extractor: recipe.extractor });
   const extracted = performance.now();
+  const extractedCpu = cpuS();
+  await endPool(); // their heaps are not needed while the networks train (the fit starts its own threads)
   const fit = recipe.fit.classifier === 'mlp'
     ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), ...(networks && { networks }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
   const trained = fitModel(set.table, set.input, { ...fit, limits: set.limits });
   const fitted = performance.now();
   const s = (a, b) => ((b - a) / 1000).toFixed(0);
+  const peak = () => `peak memory so far ${(process.resourceUsage().maxRSS / 1048576).toFixed(2)} GB`;
+  const fittedCpu = cpuS();
   console.log(`${name} model ${trained.id}: ${trained.training.count} cycles (${set.skipped.length} skipped for quality), ` +
     `${trained.pca.components} components, ${trained.classifier.type}, ${trained.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * trained.training.cvAccuracy).toFixed(1)}%, ` +
-    `threshold ${trained.policy.threshold.toFixed(4)}; features ${s(started, extracted)} s, fit ${s(extracted, fitted)} s`);
+    `threshold ${trained.policy.threshold.toFixed(4)}; features ${s(started, extracted)} s (${(extractedCpu - startedCpu).toFixed(0)} CPU s), fit ${s(extracted, fitted)} s (${(fittedCpu - extractedCpu).toFixed(0)} CPU s; ${peak()})`);
   let model = trained;
   if (threshold && !noThreshold) {
     // The threshold re-set on other labelled containers of the last training days, as `enose calibrate --method
@@ -85,18 +92,17 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
     const pct = (x) => `${(100 * x).toFixed(2)}%`;
     console.log(`${name} model ${model.id}: threshold re-set on ${calibration.table.count} labelled containers (seed ${threshold.set.seed}, days ${threshold.set.startDay}-${threshold.set.startDay + threshold.set.days - 1}) ` +
       `for 1% false alarms at ${100 * threshold.confidence}% confidence: ${r.parent.threshold.toFixed(4)} -> ${r.choice.threshold.toFixed(4)}; on them false alarms ${pct(r.parent.falseAlarmRate)} -> ${pct(r.choice.falseAlarmRate)}, ` +
-      `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s)`);
+      `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s, ${(cpuS() - fittedCpu).toFixed(0)} CPU s; ${peak()})`);
   }
   // The rig it was trained on, fingerprinted on a sample of its training days (shipped-rig.mjs): the rig check's
   // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
+  const fingerprinting = performance.now();
+  const fingerprintingCpu = cpuS();
   model = withShippedRig(model, recipe.extractor, (await extractParallel(FINGERPRINT_SET, recipe.extractor, 'sim-fingerprint'))[0]);
   writeModelFile(out, model);
-  console.log(`${name} model ${model.id} (with its rig fingerprint) written to ${out}`);
+  console.log(`${name} model ${model.id} (with its rig fingerprint, ${s(fingerprinting, performance.now())} s, ${(cpuS() - fingerprintingCpu).toFixed(0)} CPU s) written to ${out}; ${s(started, performance.now())} s in all (${(cpuS() - startedCpu).toFixed(0)} CPU s), ${peak()}`);
 }
-for (const worker of pool ?? []) {
-  worker.removeAllListeners('exit');
-  await worker.terminate();
-}
+await endPool();
 
 /**
  * The training cycles: each simulator day is drawn on its own (the containers of a day, and its carry-over, do not
@@ -116,14 +122,14 @@ async function extractParallel(training, extractor, group) {
   let next = 0;
   let pending = jobs.length;
   await new Promise((resolveDone, reject) => {
-    const pool = workerPool();
+    const threads = workerPool();
     const give = (worker) => {
       if (next < jobs.length) {
         const job = next++;
         worker.postMessage({ job, simulation: jobs[job], group, extractor });
       }
     };
-    for (const worker of pool) {
+    for (const worker of threads) {
       worker.removeAllListeners('message');
       worker.removeAllListeners('error');
       worker.on('message', ({ job, rows }) => {
@@ -139,13 +145,27 @@ async function extractParallel(training, extractor, group) {
   return [{ group, rig: parts[0].rig, candidates: parts.flatMap((p) => p.candidates), skipped: parts.flatMap((p) => p.skipped) }];
 }
 
-/** The worker threads, started once and kept for every extraction of the run (unref'd: they do not hold the process). */
-let pool = null;
+/** CPU seconds of the process so far, all threads (user + system). */
+function cpuS() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Ends the extraction threads (the next extraction starts new ones). */
+async function endPool() {
+  const threads = pool ?? [];
+  pool = null;
+  for (const worker of threads) {
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}
+
+/** The extraction worker threads: started at the first extraction and kept for the next ones until endPool(). */
 function workerPool() {
   pool ??= Array.from({ length: workers }, () => {
     const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url));
     worker.on('exit', (code) => { if (code !== 0) { console.error(`make-default-model: extraction worker exited with code ${code}`); process.exit(1); } });
-    worker.unref();
     return worker;
   });
   return pool;
