@@ -7,9 +7,12 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-// About 26 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
-// MLPs, then the threshold set), 4 for the exposure model; the days and the networks split over worker threads
-// (--workers N, default: the cores, up to 4; the same model bit for bit).
+// The default model: 1,009 CPU seconds here (Node 20, 2 cores; one run on 2026-12-07 at load 5-16 from other work,
+// 32 min wall; a quiet machine gives about the CPU time over 2): 729 CPU s simulating and extracting the 240,000
+// containers, 159 s fitting the two MLPs, 91 s the threshold set, 18 s the rig fingerprint; peak memory 1.9 GiB,
+// reached in the fit (its copies of the table of 189,463 cycles). The exposure model: 4 minutes (measured before).
+// The days are jobs in a queue for worker threads (--workers N, default: the cores, up to 4; the same model bit
+// for bit); a worker streams a day's frames through the feature path and sends back only packed feature rows.
 // Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
 // Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
@@ -76,7 +79,7 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   const trained = fitModel(set.table, set.input, { ...fit, limits: set.limits });
   const fitted = performance.now();
   const s = (a, b) => ((b - a) / 1000).toFixed(0);
-  const peak = () => `peak memory so far ${(process.resourceUsage().maxRSS / 1048576).toFixed(2)} GB`;
+  const peak = () => `peak memory so far ${(process.resourceUsage().maxRSS / 1048576).toFixed(2)} GiB`;
   const fittedCpu = cpuS();
   console.log(`${name} model ${trained.id}: ${trained.training.count} cycles (${set.skipped.length} skipped for quality), ` +
     `${trained.pca.components} components, ${trained.classifier.type}, ${trained.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * trained.training.cvAccuracy).toFixed(1)}%, ` +
