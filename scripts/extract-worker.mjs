@@ -1,9 +1,13 @@
-// Worker thread of make-default-model.mjs: extracts the training cycles of a range of simulator days (the
-// expensive half of extractTrainingSet) and posts them back; the main thread assembles the ranges in day order.
-import { parentPort, workerData } from 'node:worker_threads';
+// Worker thread of make-default-model.mjs: takes simulator days from the main thread one at a time (a queue: a
+// worker that finishes early takes the next day), simulates each and extracts its training cycles as it goes
+// (no frame and no day's recording is kept: the engine core reads each frame at once from one reused buffer),
+// and sends back only the packed feature rows, their buffers transferred (trainingRows.ts).
+import { parentPort } from 'node:worker_threads';
 import { createSimulation, simulationEvents } from '../dist/index.js';
-import { extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
+import { extractRecordingRows, packedBuffers } from '../dist/engine/trainingRows.js'; // not in the public API
 
-const { simulation, group, extractor } = workerData;
-const part = extractRecordingCycles({ group, events: simulationEvents(createSimulation(simulation)) }, { extractor });
-parentPort.postMessage(part, part.candidates.map((c) => c.features.buffer));
+parentPort.on('message', ({ job, simulation, group, extractor }) => {
+  const events = simulationEvents(createSimulation(simulation), { reuse: true });
+  const rows = extractRecordingRows({ group, events }, { extractor }, simulation.containers);
+  parentPort.postMessage({ job, rows }, packedBuffers(rows));
+});

@@ -7,9 +7,12 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-// About 26 minutes for the default model here on 2 cores (simulating and extracting 240,000 containers, then two
-// MLPs, then the threshold set), 4 for the exposure model; the days and the networks split over worker threads
-// (--workers N, default: the cores, up to 4; the same model bit for bit).
+// The default model: 1,009 CPU seconds here (Node 20, 2 cores; one run on 2026-12-07 at load 5-16 from other work,
+// 32 min wall; a quiet machine gives about the CPU time over 2): 729 CPU s simulating and extracting the 240,000
+// containers, 159 s fitting the two MLPs, 91 s the threshold set, 18 s the rig fingerprint; peak memory 1.9 GiB,
+// reached in the fit (its copies of the table of 189,463 cycles). The exposure model: 4 minutes (measured before).
+// The days are jobs in a queue for worker threads (--workers N, default: the cores, up to 4; the same model bit
+// for bit); a worker streams a day's frames through the feature path and sends back only packed feature rows.
 // Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
 // Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
@@ -20,10 +23,11 @@
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
 import { createSimulation, fitModel, rethresholdModel, SHIPPED_MODELS, shippedModelPath, simulationEvents, writeModelFile } from '../dist/index.js';
-import { assembleTrainingSet, extractRecordingCycles } from '../dist/engine/training.js'; // not in the public API
+import { assembleTrainingSet } from '../dist/engine/training.js'; // not in the public API
+import { extractRecordingRows, unpackCycles } from '../dist/engine/trainingRows.js'; // not in the public API
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { withShippedRig } from './shipped-rig.mjs';
+import { FINGERPRINT_SET, withShippedRig } from './shipped-rig.mjs';
 
 const args = process.argv.slice(2);
 const die = (message) => {
@@ -54,6 +58,8 @@ if (containers !== undefined && !(Number.isInteger(containers) && containers >= 
 const workers = workersText === undefined ? Math.min(4, availableParallelism()) : Number(workersText);
 if (!(Number.isInteger(workers) && workers >= 1)) die(`--workers must be a positive integer, got ${workersText}`);
 const wanted = args;
+/** The extraction worker threads, started by workerPool() at the first extraction, ended at the end of the run. */
+let pool = null;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or exposure)');
 if ((hidden !== undefined || networks !== undefined || noThreshold) && outOption === undefined) die('--hidden, --networks and --no-threshold need --out: the shipped files keep the shipped recipe');
@@ -62,17 +68,22 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
   const out = outOption === undefined ? shippedModelPath(name) : resolve(outOption);
   const started = performance.now();
+  const startedCpu = cpuS();
   const set = assembleTrainingSet(await extractParallel(training, recipe.extractor, 'sim-train'), { extractor: recipe.extractor });
   const extracted = performance.now();
+  const extractedCpu = cpuS();
+  await endPool(); // their heaps are not needed while the networks train (the fit starts its own threads)
   const fit = recipe.fit.classifier === 'mlp'
     ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), ...(networks && { networks }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
   const trained = fitModel(set.table, set.input, { ...fit, limits: set.limits });
   const fitted = performance.now();
   const s = (a, b) => ((b - a) / 1000).toFixed(0);
+  const peak = () => `peak memory so far ${(process.resourceUsage().maxRSS / 1048576).toFixed(2)} GiB`;
+  const fittedCpu = cpuS();
   console.log(`${name} model ${trained.id}: ${trained.training.count} cycles (${set.skipped.length} skipped for quality), ` +
     `${trained.pca.components} components, ${trained.classifier.type}, ${trained.classifier.type === 'mlp' ? 'held-out-fold' : 'cross-validated'} accuracy ${(100 * trained.training.cvAccuracy).toFixed(1)}%, ` +
-    `threshold ${trained.policy.threshold.toFixed(4)}; features ${s(started, extracted)} s, fit ${s(extracted, fitted)} s`);
+    `threshold ${trained.policy.threshold.toFixed(4)}; features ${s(started, extracted)} s (${(extractedCpu - startedCpu).toFixed(0)} CPU s), fit ${s(extracted, fitted)} s (${(fittedCpu - extractedCpu).toFixed(0)} CPU s; ${peak()})`);
   let model = trained;
   if (threshold && !noThreshold) {
     // The threshold re-set on other labelled containers of the last training days, as `enose calibrate --method
@@ -84,37 +95,81 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
     const pct = (x) => `${(100 * x).toFixed(2)}%`;
     console.log(`${name} model ${model.id}: threshold re-set on ${calibration.table.count} labelled containers (seed ${threshold.set.seed}, days ${threshold.set.startDay}-${threshold.set.startDay + threshold.set.days - 1}) ` +
       `for 1% false alarms at ${100 * threshold.confidence}% confidence: ${r.parent.threshold.toFixed(4)} -> ${r.choice.threshold.toFixed(4)}; on them false alarms ${pct(r.parent.falseAlarmRate)} -> ${pct(r.choice.falseAlarmRate)}, ` +
-      `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s)`);
+      `detection ${pct(r.parent.detectionRate)} -> ${pct(r.choice.detectionRate)} (${s(fitted, performance.now())} s, ${(cpuS() - fittedCpu).toFixed(0)} CPU s; ${peak()})`);
   }
   // The rig it was trained on, fingerprinted on a sample of its training days (shipped-rig.mjs): the rig check's
   // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
-  model = withShippedRig(model, recipe.extractor);
+  const fingerprinting = performance.now();
+  const fingerprintingCpu = cpuS();
+  model = withShippedRig(model, recipe.extractor, (await extractParallel(FINGERPRINT_SET, recipe.extractor, 'sim-fingerprint'))[0]);
   writeModelFile(out, model);
-  console.log(`${name} model ${model.id} (with its rig fingerprint) written to ${out}`);
+  console.log(`${name} model ${model.id} (with its rig fingerprint, ${s(fingerprinting, performance.now())} s, ${(cpuS() - fingerprintingCpu).toFixed(0)} CPU s) written to ${out}; ${s(started, performance.now())} s in all (${(cpuS() - startedCpu).toFixed(0)} CPU s), ${peak()}`);
 }
+await endPool();
 
 /**
- * The training cycles, the simulator's days split into contiguous ranges on worker threads (each day is drawn
- * on its own: the containers of a day, and its carry-over, do not depend on the days before). The parts come
- * back in day order, so the training set, and the model, are the same bit for bit as on one thread (checked:
- * the shipped models' ids). One thread when the containers do not split evenly over the days.
+ * The training cycles: each simulator day is drawn on its own (the containers of a day, and its carry-over, do not
+ * depend on the days before), so the days are jobs in a queue that the worker threads pull from, one day at a
+ * time; each worker streams its day through the feature path and sends back packed rows (extract-worker.mjs). The
+ * days are put back in day order into one part, so the training set, and the model, are the same bit for bit as
+ * on one thread (checked: the shipped models' ids). One thread when the containers do not split evenly over the days.
  */
 async function extractParallel(training, extractor, group) {
-  const n = Math.min(workers, training.days);
-  if (n <= 1 || training.containers % training.days !== 0) {
-    return [extractRecordingCycles({ group, events: simulationEvents(createSimulation(training)) }, { extractor })];
+  if (workers <= 1 || training.containers % training.days !== 0) {
+    const events = simulationEvents(createSimulation(training), { reuse: true });
+    return [unpackCycles(extractRecordingRows({ group, events }, { extractor }, training.containers))];
   }
   const perDay = training.containers / training.days;
-  const ranges = [];
-  for (let w = 0; w < n; w++) {
-    const first = Math.floor((w * training.days) / n);
-    const end = Math.floor(((w + 1) * training.days) / n);
-    ranges.push({ ...training, startDay: training.startDay + first, days: end - first, containers: perDay * (end - first) });
+  const jobs = Array.from({ length: training.days }, (_, d) => ({ ...training, startDay: training.startDay + d, days: 1, containers: perDay }));
+  const done = new Array(jobs.length);
+  let next = 0;
+  let pending = jobs.length;
+  await new Promise((resolveDone, reject) => {
+    const threads = workerPool();
+    const give = (worker) => {
+      if (next < jobs.length) {
+        const job = next++;
+        worker.postMessage({ job, simulation: jobs[job], group, extractor });
+      }
+    };
+    for (const worker of threads) {
+      worker.removeAllListeners('message');
+      worker.removeAllListeners('error');
+      worker.on('message', ({ job, rows }) => {
+        done[job] = rows;
+        if (--pending === 0) resolveDone();
+        else give(worker);
+      });
+      worker.on('error', reject);
+      give(worker);
+    }
+  });
+  const parts = done.map(unpackCycles);
+  return [{ group, rig: parts[0].rig, candidates: parts.flatMap((p) => p.candidates), skipped: parts.flatMap((p) => p.skipped) }];
+}
+
+/** CPU seconds of the process so far, all threads (user + system). */
+function cpuS() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Ends the extraction threads (the next extraction starts new ones). */
+async function endPool() {
+  const threads = pool ?? [];
+  pool = null;
+  for (const worker of threads) {
+    worker.removeAllListeners('exit');
+    await worker.terminate();
   }
-  return Promise.all(ranges.map((simulation) => new Promise((resolveDone, reject) => {
-    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { workerData: { simulation, group, extractor } });
-    worker.once('message', resolveDone);
-    worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`extraction worker exited with code ${code}`)); });
-  })));
+}
+
+/** The extraction worker threads: started at the first extraction and kept for the next ones until endPool(). */
+function workerPool() {
+  pool ??= Array.from({ length: workers }, () => {
+    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url));
+    worker.on('exit', (code) => { if (code !== 0) { console.error(`make-default-model: extraction worker exited with code ${code}`); process.exit(1); } });
+    return worker;
+  });
+  return pool;
 }

@@ -109,10 +109,13 @@ function ignoredGatesOf(options: TrainingSetOptions): GateReason[] {
   return usesBaseline(extractorOfOptions(options)) || given.includes('baseline-unstable') ? given : [...given, 'baseline-unstable'];
 }
 
+/** What training reads of a cycle's record (`CycleFeaturesRecord`): the packed rows of trainingRows.ts give the same. */
+export type TrainingCandidate = Pick<CycleFeaturesRecord, 'sample' | 'label' | 'features' | 'exposureS' | 'baselineDrift' | 'rigValues'>;
+
 /** What one recording gave (`extractRecordingCycles`): candidate cycles, skipped ones, the rig it was made on. */
 export interface RecordingCycles {
   readonly group: string;
-  readonly candidates: readonly CycleFeaturesRecord[];
+  readonly candidates: readonly TrainingCandidate[];
   readonly skipped: readonly SkippedCycle[];
   readonly rig: RigInfo | null;
 }
@@ -123,8 +126,21 @@ export interface RecordingCycles {
  * results, in recording order, to `assembleTrainingSet`: the training set is then the same, bit for bit.
  */
 export function extractRecordingCycles(recording: TrainingRecording, options: TrainingSetOptions = {}): RecordingCycles {
-  const extractor = extractorOfOptions(options);
   const candidates: CycleFeaturesRecord[] = [];
+  const { skipped, rig } = forEachRecordingCycle(recording, options, (record) => candidates.push(record));
+  return { group: recording.group, candidates, skipped, rig };
+}
+
+/**
+ * The loop of `extractRecordingCycles`: every cycle fit for training goes to `onCandidate` as it ends (its record
+ * is the caller's to keep), the others are listed as skipped. The events are read once, in order, and none is kept.
+ */
+export function forEachRecordingCycle(
+  recording: TrainingRecording,
+  options: TrainingSetOptions,
+  onCandidate: (record: CycleFeaturesRecord) => void,
+): { skipped: SkippedCycle[]; rig: RigInfo | null } {
+  const extractor = extractorOfOptions(options);
   const skipped: SkippedCycle[] = [];
   let rig: RigInfo | null = null;
   const group = recording.group;
@@ -133,7 +149,7 @@ export function extractRecordingCycles(recording: TrainingRecording, options: Tr
     const reasons: (VerdictReason | 'no-label')[] = [...record.reasons];
     if (record.label === undefined || record.label === '') reasons.push('no-label');
     if (reasons.length > 0) skipped.push({ group, sample: record.sample, ...(record.label !== undefined && { label: record.label }), reasons });
-    else candidates.push(record);
+    else onCandidate(record);
   });
   for (const event of recording.events) {
     if (event.type === 'info') {
@@ -146,7 +162,7 @@ export function extractRecordingCycles(recording: TrainingRecording, options: Tr
     core.push(event);
   }
   core.end();
-  return { group, candidates, skipped, rig };
+  return { skipped, rig };
 }
 
 /** The gates training passes over: the ignored ones, and the baseline gate (applied once its limit is fitted). */
@@ -162,7 +178,7 @@ export function assembleTrainingSet(parts: readonly RecordingCycles[], options: 
   const ignoreGates = ignoredGatesOf(options);
   const driftQuantile = options.baselineDriftQuantile ?? 0.99;
   const passGates = passGatesOf(options);
-  const candidates: { record: CycleFeaturesRecord; group: string }[] = [];
+  const candidates: { record: TrainingCandidate; group: string }[] = [];
   const skipped: SkippedCycle[] = [];
   let rig: RigInfo | null = null;
   for (const part of parts) {
