@@ -6,6 +6,7 @@
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
 import { leadingScoresAfterVerdict } from '../model/runtime/leadingScores.js';
+import { ModelPrewarm } from './prewarm.js';
 import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
 import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
@@ -67,6 +68,11 @@ export interface EngineCoreOptions {
    * setting gives the same verdicts (the state starts empty and sees the same samples). @default off
    */
   readonly adaptation?: boolean | AdaptationOptions;
+  /**
+   * Read the model back into the caches once a cycle, a second before its verdict is due (prewarm.ts): one
+   * prediction per cycle, results discarded; the verdicts are the same either way. @default true
+   */
+  readonly prewarm?: boolean;
 }
 
 export class EngineCore {
@@ -97,6 +103,8 @@ export class EngineCore {
   private info: RigInfo | null = null;
   private features: SampleExtractor | null = null;
   private featureBuf = new Float64Array(0);
+  /** The model read back into the caches just before a verdict is due (prewarm.ts); null without a model. */
+  private prewarm: ModelPrewarm | null = null;
   private gates = new Uint8Array(0);
   private labelHint: string | undefined;
   private envIndex: { channel: string; feature: number }[] = [];
@@ -300,6 +308,7 @@ export class EngineCore {
     const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
+    this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
     this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
@@ -330,6 +339,7 @@ export class EngineCore {
     if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
     else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
+    if (this.prewarm && this.model) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
       this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
@@ -384,6 +394,7 @@ export class EngineCore {
     const buf = this.featureBuf;
     this.best = predictForVerdict(model, buf, 0, this.probs);
     this.novelty = noveltyOfLast(model);
+    this.prewarm?.remember(buf);
     environmentReasons(buf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     leadingScoresAfterVerdict(model, buf, 0, this.pcaScores, this.pcaScratch);
     return true;
