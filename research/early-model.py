@@ -23,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, __file__.rsplit('/', 1)[0])
-from early_tables import columns, load  # noqa: E402
+from early_tables import DIR, columns, load  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--train', default='train-n20000')
@@ -34,6 +34,12 @@ ap.add_argument('--checkpoints', default='60,70,80,90,100,110,120')
 ap.add_argument('--target', default='truth', help='truth | distil (the default model does not clear it) | w<k> (drug weight k)')
 ap.add_argument('--c', type=float, default=1.0)
 ap.add_argument('--margin', type=int, default=0, help='clearBelow below the k-th lowest drug score instead of the lowest (k = margin: 0 the strict rule)')
+ap.add_argument('--show', type=int, default=0, help='print the k lowest-scoring pinning drug containers per checkpoint')
+ap.add_argument('--tag', default='', help='name of the saved score files (default: the candidate kind)')
+ap.add_argument('--with-shipped', action='store_true', help='at 90 s, clear only where the shipped exposure model also would (the larger score)')
+ap.add_argument('--hidden', default='128x64')
+ap.add_argument('--alpha', type=float, default=1e-4)
+ap.add_argument('--epochs', type=int, default=60)
 args = ap.parse_args()
 
 Z = 1.6448536269514722
@@ -56,7 +62,7 @@ def make(kind, seed=1):
     if kind == 'lr':
         return make_pipeline(StandardScaler(), LogisticRegression(C=args.c, max_iter=2000))
     if kind == 'mlp':
-        return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-3, max_iter=200, early_stopping=True, random_state=seed))
+        return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=tuple(int(h) for h in args.hidden.split('x')), alpha=args.alpha, max_iter=args.epochs, early_stopping=False, random_state=seed))
     raise ValueError(kind)
 
 
@@ -76,24 +82,46 @@ print(f'train {ok.sum()} rows ({y.sum()} positive), threshold {len(th["drug"])},
 checkpoints = [int(s) for s in args.checkpoints.split(',')]
 for kind in args.candidates.split(','):
     plan = []
-    for at in checkpoints:
+    for at in ([90] if kind == 'shipped' else checkpoints):
         c = cols_at(names, at)
-        m = make(kind)
-        if kind == 'lr':
-            m.fit(tr['x'][ok][:, c], y, logisticregression__sample_weight=w)
+        if kind == 'shipped':
+            if at != 90: raise ValueError('the shipped exposure model decides at 90 s only')
+        elif kind.startswith('saved:'):
+            pass
         else:
-            m.fit(tr['x'][ok][:, c], y)
+            m = make(kind)
+            if kind == 'lr':
+                m.fit(tr['x'][ok][:, c], y, logisticregression__sample_weight=w)
+            else:
+                m.fit(tr['x'][ok][:, c], y)
         scores = {}
         for nm, t in (('th', th), ('ev', ev)):
             x = t['x'][:, c]
             fin = np.all(np.isfinite(x), axis=1)
-            s = np.full(len(x), np.nan)
-            s[fin] = m.predict_proba(x[fin])[:, 1]
+            if kind == 'shipped':
+                # the shipped exposure model as the engine ran it: its own score and clean-clear verdict
+                s = t['eScore'].copy()
+                scores[nm] = (s, t['eClean'] & np.isfinite(s))
+                continue
+            if kind.startswith('saved:'):
+                s = np.load(f'{DIR}/scores-{kind[6:]}-{at}-{nm}.npy')
+            else:
+                s = np.full(len(x), np.nan)
+                s[fin] = m.predict_proba(x[fin])[:, 1]
+                np.save(f'{DIR}/scores-{args.tag or kind}-{at}-{nm}.npy', s)
             clean = t['quality'] & fin & (s < 0.5)
+            if args.with_shipped and at == 90:
+                # both must say clear: the larger of the two scores, and the shipped model's verdict a clean clear
+                s = np.fmax(s, t['eScore'])
+                clean = clean & t['eClean']
             scores[nm] = (s, clean)
         s, clean = scores['th']
         pin = th['drug'] & (th['fVerdict'] != 'clear') & clean
         ds = np.sort(s[pin])
+        if args.show:
+            for k in np.where(pin)[0][np.argsort(s[pin])][:args.show]:
+                r = th['rows'][k]
+                print(f"      pin {s[k]:.5f} {r['sample']} {r['label']} full {r['fVerdict']} {r['fScore']:.3f} conc { {a: round(b, 1) for a, b in r['conc'].items()} } faults {r['faults']}")
         clear_below = ds[args.margin] if len(ds) > args.margin else 0.5
         clr = ~th['drug']
         th_share = ((s < clear_below) & clean & clr).sum() / clr.sum()
