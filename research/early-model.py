@@ -13,6 +13,7 @@ novelty limit is not modelled here; the engine measurement of a shipped candidat
 """
 import argparse
 import math
+import pickle
 import sys
 import time
 
@@ -87,13 +88,14 @@ for kind in args.candidates.split(','):
         if kind == 'shipped':
             if at != 90: raise ValueError('the shipped exposure model decides at 90 s only')
         elif kind.startswith('saved:'):
-            pass
+            m = pickle.load(open(f'{DIR}/model-{kind[6:]}-{at}.pkl', 'rb'))
         else:
             m = make(kind)
             if kind == 'lr':
                 m.fit(tr['x'][ok][:, c], y, logisticregression__sample_weight=w)
             else:
                 m.fit(tr['x'][ok][:, c], y)
+            pickle.dump(m, open(f'{DIR}/model-{args.tag or kind}-{at}.pkl', 'wb'))
         scores = {}
         for nm, t in (('th', th), ('ev', ev)):
             x = t['x'][:, c]
@@ -103,12 +105,8 @@ for kind in args.candidates.split(','):
                 s = t['eScore'].copy()
                 scores[nm] = (s, t['eClean'] & np.isfinite(s))
                 continue
-            if kind.startswith('saved:'):
-                s = np.load(f'{DIR}/scores-{kind[6:]}-{at}-{nm}.npy')
-            else:
-                s = np.full(len(x), np.nan)
-                s[fin] = m.predict_proba(x[fin])[:, 1]
-                np.save(f'{DIR}/scores-{args.tag or kind}-{at}-{nm}.npy', s)
+            s = np.full(len(x), np.nan)
+            s[fin] = m.predict_proba(x[fin])[:, 1]
             clean = t['quality'] & fin & (s < 0.5)
             if args.with_shipped and at == 90:
                 # both must say clear: the larger of the two scores, and the shipped model's verdict a clean clear
