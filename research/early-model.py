@@ -37,7 +37,10 @@ ap.add_argument('--c', type=float, default=1.0)
 ap.add_argument('--margin', type=int, default=0, help='clearBelow below the k-th lowest drug score instead of the lowest (k = margin: 0 the strict rule)')
 ap.add_argument('--show', type=int, default=0, help='print the k lowest-scoring pinning drug containers per checkpoint')
 ap.add_argument('--tag', default='', help='name of the saved score files (default: the candidate kind)')
-ap.add_argument('--with-shipped', action='store_true', help='at 90 s, clear only where the shipped exposure model also would (the larger score)')
+ap.add_argument('--with-shipped', action='store_true', help='at 90 s and later, clear only where the shipped exposure model also would (the larger score)')
+ap.add_argument('--cummax', action='store_true', help='each checkpoint\'s score is the largest of its model\'s and the earlier checkpoints\' scores')
+ap.add_argument('--seed', type=int, default=1, help='random state of the MLP')
+ap.add_argument('--also', default='', help='comma-separated tags of saved models whose scores at the same checkpoint are combined by the largest score')
 ap.add_argument('--hidden', default='128x64')
 ap.add_argument('--alpha', type=float, default=1e-4)
 ap.add_argument('--epochs', type=int, default=60)
@@ -59,7 +62,8 @@ def cols_at(names, at_s):
     return columns(names, windows=6, rwindows=(at_s - 90) // 10)
 
 
-def make(kind, seed=1):
+def make(kind, seed=None):
+    seed = args.seed if seed is None else seed
     if kind == 'lr':
         return make_pipeline(StandardScaler(), LogisticRegression(C=args.c, max_iter=2000))
     if kind == 'mlp':
@@ -83,6 +87,7 @@ print(f'train {ok.sum()} rows ({y.sum()} positive), threshold {len(th["drug"])},
 checkpoints = [int(s) for s in args.checkpoints.split(',')]
 for kind in args.candidates.split(','):
     plan = []
+    prev = {}
     for at in ([90] if kind == 'shipped' else checkpoints):
         c = cols_at(names, at)
         if kind == 'shipped':
@@ -108,11 +113,22 @@ for kind in args.candidates.split(','):
             s = np.full(len(x), np.nan)
             s[fin] = m.predict_proba(x[fin])[:, 1]
             clean = t['quality'] & fin & (s < 0.5)
-            if args.with_shipped and at == 90:
+            for tag in [a for a in args.also.split(',') if a]:
+                other = pickle.load(open(f'{DIR}/model-{tag}-{at}.pkl', 'rb'))
+                so = np.full(len(x), np.nan)
+                so[fin] = other.predict_proba(x[fin])[:, 1]
+                s = np.fmax(s, so)
+                clean = clean & (so < 0.5)
+            if args.with_shipped and at >= 90:
                 # both must say clear: the larger of the two scores, and the shipped model's verdict a clean clear
                 s = np.fmax(s, t['eScore'])
                 clean = clean & t['eClean']
+            if args.cummax and nm in prev:
+                # clear only where every earlier checkpoint's model also scores low (the largest score so far)
+                s = np.fmax(s, prev[nm][0])
+                clean = clean & prev[nm][1]
             scores[nm] = (s, clean)
+        prev = scores
         s, clean = scores['th']
         pin = th['drug'] & (th['fVerdict'] != 'clear') & clean
         ds = np.sort(s[pin])
@@ -139,6 +155,6 @@ for kind in args.candidates.split(','):
     fa_k = (verdict[~d] == 'suspicious').sum()
     lost = (early & d & (ev['fVerdict'] != 'clear')).sum()
     at_cp = {at: int(((decided == at) & ~d).sum()) for at, _, _ in plan}
-    print(f'{kind} eval: clear containers cleared at {at_cp}; drug cleared early {int((early & d).sum())} ({lost} not cleared by full); '
+    print(f'{kind} eval ({int((~d).sum())} clear, {int(d.sum())} drug): clear containers cleared at {at_cp}; drug cleared early {int((early & d).sum())} ({lost} not cleared by full); '
           f'detection {100 * det:.2f} %, false alarms {100 * fa_k / (~d).sum():.2f} % ({100 * wilson_upper(fa_k, (~d).sum()):.2f} %), '
           f'meanDecisionClearS {decided[~d].mean():.1f}, meanDecisionS {decided.mean():.1f}', flush=True)
