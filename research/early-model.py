@@ -41,6 +41,7 @@ ap.add_argument('--with-shipped', action='store_true', help='at 90 s and later, 
 ap.add_argument('--cummax', action='store_true', help='each checkpoint\'s score is the largest of its model\'s and the earlier checkpoints\' scores')
 ap.add_argument('--seed', type=int, default=1, help='random state of the MLP')
 ap.add_argument('--also', default='', help='comma-separated tags of saved models whose scores at the same checkpoint are combined by the largest score')
+ap.add_argument('--also-mean', action='store_true', help='combine the --also models by the mean score (one averaged model) instead of the largest')
 ap.add_argument('--hidden', default='128x64')
 ap.add_argument('--alpha', type=float, default=1e-4)
 ap.add_argument('--epochs', type=int, default=60)
@@ -117,8 +118,14 @@ for kind in args.candidates.split(','):
                 other = pickle.load(open(f'{DIR}/model-{tag}-{at}.pkl', 'rb'))
                 so = np.full(len(x), np.nan)
                 so[fin] = other.predict_proba(x[fin])[:, 1]
-                s = np.fmax(s, so)
-                clean = clean & (so < 0.5)
+                if args.also_mean:
+                    s = s + so  # divided by the number of models below
+                else:
+                    s = np.fmax(s, so)
+                    clean = clean & (so < 0.5)
+            if args.also_mean and args.also:
+                s = s / (1 + len([a for a in args.also.split(',') if a]))
+                clean = t['quality'] & fin & (s < 0.5)
             if args.with_shipped and at >= 90:
                 # both must say clear: the larger of the two scores, and the shipped model's verdict a clean clear
                 s = np.fmax(s, t['eScore'])
