@@ -7,7 +7,9 @@ src/engine/earlyThresholds.ts does: the lowest score of a drug container that th
 model) does not clear and that would leave early as a clean clear. A container leaves at the first checkpoint
 whose score is below its clearBelow; otherwise the default model's verdict at 150 s stands (no early suspicious:
 this measures the clear side only). Run: /usr/bin/python3 research/early-model.py [--eval eval-s1-n5000]
-[--train train-n20000] [--candidates lr,mlp] [--checkpoints 60,70,80,90,100,110,120]
+[--train train-n20000] [--candidates lr,mlp,shipped,saved:<tag>] [--checkpoints 60,70,80,90,100,110,120]
+[--tag T] [--seed S] [--target truth|distil|w<k>] [--also tag,...] [--also-mean] [--with-shipped] [--cummax]
+(--help lists them). Fitted models are pickled to /tmp/h22m/model-<tag>-<s>.pkl; `saved:<tag>` reuses them.
 A clean clear is approximated by: the cycle passes the quality gates and the score is below 0.5 (the candidate's
 novelty limit is not modelled here; the engine measurement of a shipped candidate includes it).
 """
