@@ -4,8 +4,6 @@
  * judge with settings no training run makes. The bounds are generous: the shipped models and every model
  * `enose train` makes lie well inside them (docs/signed-models.md lists them).
  */
-import { inExposureIssue, type ExtractorConfig } from '../../signal/extractorConfig.js';
-
 /** Sizes no model comes near; the zod schema (src/model/runtime/bundle.ts) bounds every array with them. */
 export const MODEL_BOUNDS = Object.freeze({
   /** Features of one sample (the shipped models: 220 and 112). */
@@ -106,8 +104,8 @@ function extractorIssue(extractor: Readonly<Record<string, unknown>>, channels: 
     const total = ((extractor[s] as number | undefined) ?? 0) * ((extractor[count] as number | undefined) ?? fallback);
     if (total > E.maxDurationS) return `extractor windows ${s} x ${count} cover ${total} s, more than ${E.maxDurationS} s`;
   }
-  const inExposure = inExposureIssue(extractor as Partial<ExtractorConfig>);
-  if (inExposure !== null) return `extractor settings: ${inExposure}`;
+  // Whether decideInExposure fits the other settings is the extractor's rule (signal/extractorConfig.ts
+  // inExposureIssue), which the engine applies to every model it is given (engine/modelExtractor.ts).
   const unknown = ((extractor['dropChannels'] as string[] | undefined) ?? []).find((c) => !channels.includes(c));
   return unknown === undefined ? null : `extractor setting dropChannels names ${show(unknown)}, not one of the model's channels`;
 }
