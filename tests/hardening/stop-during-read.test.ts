@@ -20,6 +20,8 @@ const COPIES = 60;
 const dir = mkdtempSync(join(tmpdir(), 'enose-stop-read-'));
 const data = join(dir, 'data');
 const copies = Array.from({ length: COPIES }, (_, i) => join(data, `rec${String(i).padStart(3, '0')}`));
+/** One large recording for replay, which reads a single folder: 6 containers are read in a few ms, too short to catch. */
+const big = join(data, 'big');
 const haveProc = existsSync('/proc/self/fd');
 if (!haveProc) console.log('SKIPPED: stop during a read: no /proc/<pid>/fd to see when the child reads its input');
 
@@ -31,6 +33,8 @@ beforeAll(() => {
   expect(sim.code, sim.stderr).toBe(0);
   mkdirSync(data);
   for (const copy of copies) cpSync(one, copy, { recursive: true });
+  const bigSim = runEnose(['simulate', '--containers', '120', '--seed', '7', '--start-day', '22', '--out', big]);
+  expect(bigSim.code, bigSim.stderr).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -112,8 +116,8 @@ describe.runIf(haveProc).each(SHIPPED_MODELS)('a signal during a long read ($nam
 
   it('replay --adapt: SIGINT gives exit 130, one line, no adapted model', async () => {
     const out = mkdtempSync(join(dir, `replay-${name}-`));
-    // One large recording: every copy's frames in a row would need a merge; the first copy is read, then played.
-    const run = await stopWhileReading(['replay', copies[0]!, '--model', path, '--speed', 'max', '--adapt', '--adapted-out', join(out, 'adapted.json.gz')], 'SIGINT');
+    // One large recording (replay reads one folder), read, then played.
+    const run = await stopWhileReading(['replay', big, '--model', path, '--speed', 'max', '--adapt', '--adapted-out', join(out, 'adapted.json.gz')], 'SIGINT');
     expectStopped(run, 'replay', 'SIGINT', out);
   });
 });
