@@ -8,9 +8,9 @@ import { fitLda } from '../runtime/lda.js';
 import { fitLogreg } from './logreg.js';
 import { fitMlp, mlpSettings, type MlpOptions } from './mlp.js';
 import { fitNovelty, trainingNoveltyFlags } from '../runtime/novelty.js';
-import { fitPca, projectCentred, type ComponentChoice } from './pca.js';
+import { type ComponentChoice } from './pca.js';
+import { coreScores } from './coreScores.js';
 import { isSuspiciousLabel, thresholdForTarget, resolvePolicyRule, type FalseAlarmBasis, type PolicyOptions } from '../runtime/policy.js';
-import { applyScaler, fitScaler } from '../runtime/scaler.js';
 import { transformTable, type FeatureTransform } from '../runtime/featureTransform.js';
 import { argmax, compileCore, noveltyOfLast, predictCompiled, type CorePieces } from '../runtime/compiledModel.js';
 
@@ -63,24 +63,10 @@ function componentChoice(options: FitOptions): ComponentChoice {
 
 /** Fits scaler, PCA and classifier on the rows listed in `rows` (all rows when omitted). */
 function fitCore(table: FeatureTable, classes: readonly string[], labelIndex: Int32Array, options: FitOptions, rows?: Int32Array): CorePieces {
-  const width = table.width;
-  const count = rows ? rows.length : table.count;
-  let x = table.x;
-  let labels = labelIndex;
-  if (rows) {
-    x = new Float64Array(count * width);
-    labels = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      x.set(table.x.subarray(rows[i] * width, (rows[i] + 1) * width), i * width);
-      labels[i] = labelIndex[rows[i]];
-    }
-  }
-  const scaler = fitScaler(x, count, width);
-  const z = applyScaler(scaler, x, count, width);
-  const pca = fitPca(z, count, width, componentChoice(options));
-  const k = pca.components;
-  const scores = projectCentred(z, count, pca);
   const kind = options.classifier ?? 'lda';
+  // The MLP's scores in shared memory, which its worker threads read as they are (coreScores.ts).
+  const { scaler, pca, scores, labels, count } = coreScores(table, labelIndex, componentChoice(options), kind === 'mlp', rows);
+  const k = pca.components;
   let classifier: UnsignedBundle['classifier'];
   if (kind === 'knn') classifier = fitKnn(scores, count, k, labels, options.k ?? 5);
   else if (kind === 'lda') classifier = fitLda(scores, count, k, labels, classes.length);

@@ -219,8 +219,8 @@ function trainOnThreads(data: TrainingData, s: ReturnType<typeof mlpSettings>, t
   const url = new URL('./mlpWorker.js', import.meta.url);
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null;
   const { count, dimensions } = data;
-  const scores = new Float64Array(new SharedArrayBuffer(count * dimensions * 8));
-  scores.set(data.scores.subarray(0, count * dimensions));
+  // Scores already in shared memory (fitModel puts them there) go to the workers as they are, not copied.
+  const scores = data.scores.buffer instanceof SharedArrayBuffer ? data.scores.subarray(0, count * dimensions) : sharedCopy(data.scores, count * dimensions);
   const labels = new Int32Array(new SharedArrayBuffer(count * 4));
   labels.set(data.labels.subarray(0, count));
   const signal = new Int32Array(new SharedArrayBuffer(4));
@@ -264,6 +264,12 @@ function trainOnThreads(data: TrainingData, s: ReturnType<typeof mlpSettings>, t
   stopAll();
   if (failure !== null) throw new EnoseError('internal', `MLP training on a worker thread failed: ${failure}`);
   return networks;
+}
+
+function sharedCopy(a: Float64Array, length: number): Float64Array {
+  const copy = new Float64Array(new SharedArrayBuffer(length * 8));
+  copy.set(a.subarray(0, length));
+  return copy;
 }
 
 function validationAccuracy(trainer: TrainerLike, scores: Float64Array, width: number, labels: Int32Array, rows: Int32Array, k: number): number {

@@ -88,18 +88,22 @@ export function fitPca(z: Float64Array, count: number, width: number, choice: Co
 /**
  * PCA scores of centred rows: `count` x `components`, row-major. Two rows and four components per pass keep
  * eight sums in flight; each score is still summed over the features in order, as a plain loop would.
+ * `out` (a new array by default) may be `z` itself: a pair of rows' scores is finished before it is stored at the
+ * start of the pair's rows (components <= width), so the scores then fill `z`'s first count x components doubles
+ * and the returned array is that view of `z` (how the fit avoids a second table of that size).
  */
-export function projectCentred(z: Float64Array, count: number, model: PcaModel): Float64Array {
+export function projectCentred(z: Float64Array, count: number, model: PcaModel, out?: Float64Array): Float64Array {
   const { width, components: k } = model;
   // Axes as rows (axis c at c * width), so that every inner loop reads memory in order.
   const axes = new Float64Array(k * width);
   for (let j = 0; j < width; j++) for (let c = 0; c < k; c++) axes[c * width + j] = model.axes[j * k + c];
-  const scores = new Float64Array(count * k);
+  const scores = out ? out.subarray(0, count * k) : new Float64Array(count * k);
+  // One pair's scores, stored once all are summed (in place, they overwrite the rows they are summed from).
+  const pair = new Float64Array(2 * k);
   let i = 0;
   for (; i + 1 < count; i += 2) {
     const z0 = i * width;
     const z1 = z0 + width;
-    const out = i * k;
     let c = 0;
     for (; c + 3 < k; c += 4) {
       const p = c * width;
@@ -130,14 +134,14 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
         s12 += x1 * a2;
         s13 += x1 * a3;
       }
-      scores[out + c] = s00;
-      scores[out + c + 1] = s01;
-      scores[out + c + 2] = s02;
-      scores[out + c + 3] = s03;
-      scores[out + k + c] = s10;
-      scores[out + k + c + 1] = s11;
-      scores[out + k + c + 2] = s12;
-      scores[out + k + c + 3] = s13;
+      pair[c] = s00;
+      pair[c + 1] = s01;
+      pair[c + 2] = s02;
+      pair[c + 3] = s03;
+      pair[k + c] = s10;
+      pair[k + c + 1] = s11;
+      pair[k + c + 2] = s12;
+      pair[k + c + 3] = s13;
     }
     for (; c < k; c++) {
       const p = c * width;
@@ -147,16 +151,18 @@ export function projectCentred(z: Float64Array, count: number, model: PcaModel):
         s0 += z[z0 + j] * axes[p + j];
         s1 += z[z1 + j] * axes[p + j];
       }
-      scores[out + c] = s0;
-      scores[out + k + c] = s1;
+      pair[c] = s0;
+      pair[k + c] = s1;
     }
+    scores.set(pair, i * k);
   }
   for (; i < count; i++) {
     for (let c = 0; c < k; c++) {
       let s = 0;
       for (let j = 0; j < width; j++) s += z[i * width + j] * axes[c * width + j];
-      scores[i * k + c] = s;
+      pair[c] = s;
     }
+    scores.set(pair.subarray(0, k), i * k);
   }
   return scores;
 }

@@ -66,12 +66,14 @@ export function fitScaler(x: Float64Array, count: number, width: number): Scaler
   return Object.freeze({ mean: Object.freeze(Array.from(mean)), scale: Object.freeze(scale) });
 }
 
-/** Returns a new row-major array of the z-scores of `x`. */
-export function applyScaler(scaler: Scaler, x: Float64Array, count: number, width: number): Float64Array {
+/**
+ * The z-scores of `x`, row-major, in `out` (a new array by default). `out` may be `x` itself: each element is
+ * read once, before it is written, so the fit scales its own copy of the training rows in place.
+ */
+export function applyScaler(scaler: Scaler, x: Float64Array, count: number, width: number, out: Float64Array = new Float64Array(count * width)): Float64Array {
   // Typed copies of the frozen arrays: the loop below runs count x width times.
   const mean = Float64Array.from(scaler.mean);
   const scale = Float64Array.from(scaler.scale);
-  const out = new Float64Array(count * width);
   for (let i = 0; i < count; i++) {
     const base = i * width;
     for (let j = 0; j < width; j++) out[base + j] = (x[base + j] - mean[j]) / scale[j];
