@@ -7,10 +7,10 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-// The default model: 1,009 CPU seconds here (Node 20, 2 cores; one run on 2026-12-07 at load 5-16 from other work,
-// 32 min wall; a quiet machine gives about the CPU time over 2): 729 CPU s simulating and extracting the 240,000
-// containers, 159 s fitting the two MLPs, 91 s the threshold set, 18 s the rig fingerprint; peak memory 1.9 GiB,
-// reached in the fit (its copies of the table of 189,463 cycles). The exposure model: 4 minutes (measured before).
+// The default model: 8 min 12 s here (Node 20, 2 cores, nothing else running, 2026-12-07; 907 CPU s): 354 s
+// (676 CPU s) simulating and extracting the 240,000 containers, 84 s (127 CPU s) fitting the two MLPs, 45 s the
+// threshold set, 9 s the rig fingerprint; peak memory 1.56 GiB (/usr/bin/time -v: 1,633,248 kB).
+// The exposure model: 4 minutes (measured before).
 // The days are jobs in a queue for worker threads (--workers N, default: the cores, up to 4; the same model bit
 // for bit); a worker streams a day's frames through the feature path and sends back only packed feature rows.
 // Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
