@@ -21,6 +21,7 @@ import type { EngineEvent } from '../../src/types.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor } from '../helpers/pty.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import { phaseRunLengths } from '../helpers/phaseRuns.js';
 
 const socat = haveSocat();
 if (!socat) console.info('SKIPPED: socat is not installed (apt-get install socat): the early-end tests need a pty pair');
@@ -92,21 +93,7 @@ async function runLive(emulatorArgs: readonly string[], record: string | null): 
   return { events, engine };
 }
 
-/** R frames of each cycle, by the START ack order: frames between a cycle's first R and the next I. */
-function recoveryLengths(events: readonly EngineEvent[]): number[] {
-  const lengths: number[] = [];
-  let r = 0;
-  let prev = 'I';
-  for (const f of framesOf(events)) {
-    if (f.phase === 'R') r++;
-    if (f.phase === 'I' && prev === 'R') {
-      lengths.push(r);
-      r = 0;
-    }
-    prev = f.phase;
-  }
-  return lengths;
-}
+const recoveryLengths = (events: readonly EngineEvent[]): number[] => phaseRunLengths(events, 'R', 'I');
 
 describe.skipIf(!socat)('the rig follows the early decision (pty pair, emulator, real serialport)', () => {
   it('an early verdict ends the cycle on the rig; the recording replays to the same verdicts at the same checkpoints', async () => {

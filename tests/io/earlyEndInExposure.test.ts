@@ -21,6 +21,7 @@ import { medianClearScore, shippedPair, threeCheckpointPlan, trainInExposureMode
 import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor } from '../helpers/pty.js';
+import { phaseRunLengths } from '../helpers/phaseRuns.js';
 
 const socat = haveSocat();
 if (!socat) console.info('SKIPPED: socat is not installed (apt-get install socat): the in-exposure end test needs a pty pair');
@@ -53,21 +54,7 @@ const endsOf = (es: readonly EngineEvent[]) => es.filter((e): e is CycleEnd => e
 const framesOf = (es: readonly EngineEvent[]) => es.filter((e): e is Extract<EngineEvent, { type: 'frame' }> => e.type === 'frame');
 const decision = (v: Verdict) => ({ sample: v.sample, verdict: v.verdict, early: v.early, checkpoint: v.checkpoint, decidedAtS: v.decidedAtS, modelId: v.modelId, score: v.score, reasons: v.reasons });
 
-/** E frames of each cycle, in order: frames between a cycle's first E and its first R. */
-function exposureLengths(events: readonly EngineEvent[]): number[] {
-  const lengths: number[] = [];
-  let e = 0;
-  let prev = 'I';
-  for (const f of framesOf(events)) {
-    if (f.phase === 'E') e++;
-    if (f.phase === 'R' && prev === 'E') {
-      lengths.push(e);
-      e = 0;
-    }
-    prev = f.phase;
-  }
-  return lengths;
-}
+const exposureLengths = (events: readonly EngineEvent[]): number[] => phaseRunLengths(events, 'E', 'R');
 
 describe('--early-plan and --early-model on the command line', () => {
   it('refuses a missing plan file, an --early-model without a plan, and a plan whose times are not its models\'', () => {

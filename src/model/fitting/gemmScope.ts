@@ -3,7 +3,7 @@
  * function's parameters and locals by name, and small emitters for the structured control and address arithmetic
  * they repeat (on top of wasmAssembler.ts's Body).
  */
-import { ADD, Body, F64, F64_LOAD, F64_STORE, GE_S, I32, LOAD64_SPLAT, LT_S, SHL, V128 } from '../numeric/wasmAssembler.js';
+import { ADD, Body, F64, F64_LOAD, F64_STORE, GE_S, I32, LOAD64_SPLAT, LT_S, SHL, uleb, V128 } from '../numeric/wasmAssembler.js';
 
 /** Steps of k per block: the B panel (KC x NR doubles, 16 kB) stays in the core's first cache while the rows pass. */
 export const KC = 256;
@@ -30,15 +30,7 @@ export const F64_CONST_0 = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /** Memory access immediates: alignment 2^3, offset `bytes`. */
 function memarg(bytes: number): number[] {
-  const out = [0x03];
-  let v = bytes;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
+  return [0x03, ...uleb(bytes)];
 }
 export const loadF64 = (bytes: number) => [F64_LOAD[0], ...memarg(bytes)];
 export const storeF64 = (bytes: number) => [F64_STORE[0], ...memarg(bytes)];
