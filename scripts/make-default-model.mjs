@@ -7,9 +7,10 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
-// The default model: 8 min 12 s here (Node 20, 2 cores, nothing else running, 2026-12-07; 907 CPU s): 354 s
-// (676 CPU s) simulating and extracting the 240,000 containers, 84 s (127 CPU s) fitting the two MLPs, 45 s the
-// threshold set, 9 s the rig fingerprint; peak memory 1.56 GiB (/usr/bin/time -v: 1,633,248 kB).
+// The default model: 7 min 45 s here (Node 20, 2 cores, nothing else running, 2026-12-07; 878 CPU s): 327 s
+// (648 CPU s) simulating and extracting the 240,000 containers, 84 s (127 CPU s) fitting the two MLPs, 45 s the
+// threshold set, 9 s the rig fingerprint; peak memory 1.30 GiB (/usr/bin/time -v: 1,359,672 kB), reached when the
+// table is assembled.
 // The exposure model: 4 minutes (measured before).
 // The days are jobs in a queue for worker threads (--workers N, default: the cores, up to 4; the same model bit
 // for bit); a worker streams a day's frames through the feature path and sends back only packed feature rows.
@@ -73,6 +74,10 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   const extracted = performance.now();
   const extractedCpu = cpuS();
   await endPool(); // their heaps are not needed while the networks train (the fit starts its own threads)
+  // The per-day rows the workers sent are garbage once assembled into the table; collected now, before the fit
+  // allocates its shared buffer, they do not add to the peak (1.56 -> 1.30 GiB; run with --expose-gc, as the npm
+  // script does; without it this is a no-op).
+  globalThis.gc?.();
   const fit = recipe.fit.classifier === 'mlp'
     ? { ...recipe.fit, mlp: { ...recipe.fit.mlp, ...(hidden && { hidden }), ...(networks && { networks }), threads: workers, onEpoch: (n, epoch, loss, accuracy) => process.stdout.write(`  ${name}: network ${n + 1} epoch ${epoch}: loss ${loss.toFixed(4)}, validation accuracy ${(100 * accuracy).toFixed(2)}%\n`) } }
     : recipe.fit;
