@@ -80,17 +80,7 @@ function packRows(g: GemmScope): void {
         get(dst, gstride);
         op(ADD);
         f.set(end);
-        whileLt(
-          dst,
-          () => get(end),
-          () => {
-            get(dst, src);
-            op(...loadF64(0));
-            op(...storeF64(0));
-            f.addTo(src, () => get(acsb));
-            f.addTo(dst, () => f.i32(MR * 8));
-          },
-        );
+        g.copyRun(loadF64, storeF64, 8, 1, () => get(acsb), MR * 8);
   }
 }
 
@@ -118,17 +108,7 @@ function packPair(g: GemmScope): void {
       get(pa, gstride);
       op(ADD);
       f.set(end);
-      whileLt(
-        dst,
-        () => get(end),
-        () => {
-          get(dst, src);
-          op(...v128Load(0));
-          op(...v128Store(0));
-          f.addTo(src, () => get(acsb));
-          f.addTo(dst, () => f.i32(16));
-        },
-      );
+      g.copyRun(v128Load, v128Store, 16, 1, () => get(acsb), 16);
     },
     () =>
       when(
@@ -215,19 +195,7 @@ export function packPanel(g: GemmScope): void {
       op(MUL);
       op(ADD);
       f.set(end);
-      whileLt(
-        dst,
-        () => get(end),
-        () => {
-          for (let v = 0; v < VECS; v++) {
-            get(dst, src);
-            op(...v128Load(v * 16));
-            op(...v128Store(v * 16));
-          }
-          f.addTo(src, () => get(brsb));
-          f.addTo(dst, () => f.i32(NR * 8));
-        },
-      );
+      g.copyRun(v128Load, v128Store, 16, VECS, () => get(brsb), NR * 8);
     },
     () => {
       for (let m = 0; m < NR; m++) {
@@ -257,17 +225,7 @@ export function packPanel(g: GemmScope): void {
             op(MUL);
             op(ADD);
             f.set(src);
-            whileLt(
-              dst,
-              () => get(end),
-              () => {
-                get(dst, src);
-                op(...loadF64(0));
-                op(...storeF64(0));
-                f.addTo(src, () => get(brsb));
-                f.addTo(dst, () => f.i32(NR * 8));
-              },
-            );
+            g.copyRun(loadF64, storeF64, 8, 1, () => get(brsb), NR * 8);
           },
           () =>
             whileLt(

@@ -71,6 +71,25 @@ export function gemmScope() {
         op(LT_S);
       }, body);
     },
+    /**
+     * while (dst < end) { copy `moves` values at offsets 0, width, 2 width, ... from src to dst; src += srcStep;
+     * dst += dstStep }: the packing copies, with the load and store of one value (f64 or v128) and its width.
+     */
+    copyRun(load: (bytes: number) => number[], store: (bytes: number) => number[], width: number, moves: number, srcStep: () => void, dstStep: number) {
+      this.whileLt(
+        dst,
+        () => get(end),
+        () => {
+          for (let v = 0; v < moves; v++) {
+            get(dst, src);
+            op(...load(v * width));
+            op(...store(v * width));
+          }
+          f.addTo(src, srcStep);
+          f.addTo(dst, () => f.i32(dstStep));
+        },
+      );
+    },
     when(cond: () => void, a: () => void, b: () => void = () => undefined) {
       f.ifElse(cond, a, b);
     },
