@@ -22,6 +22,7 @@ import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor } from '../helpers/pty.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { phaseRunLengths } from '../helpers/phaseRuns.js';
+import { runCyclesOneByOne } from '../helpers/earlyCycles.js';
 
 const socat = haveSocat();
 if (!socat) console.info('SKIPPED: socat is not installed (apt-get install socat): the early-end tests need a pty pair');
@@ -78,16 +79,7 @@ async function runLive(emulatorArgs: readonly string[], record: string | null): 
   const emu = startEmulator(['--link', pty.rig, '--speed', '50', '--sim-start-day', '21', '--containers', String(CYCLES), ...emulatorArgs]);
   cleanups.push(() => emu.stop());
   await waitFor(() => events.some((e) => e.type === 'info') && events.some((e) => e.type === 'frame'), 'info and idle frames');
-  for (let k = 0; k < CYCLES; k++) {
-    const id = `C-${k}`;
-    const mark = framesOf(events).length;
-    await engine.startSample(id);
-    await waitFor(() => verdictsOf(events).some((v) => v.sample === id), `the verdict on ${id}`, 60_000);
-    // The rig is idle again after the cycle (ended early or not) before the next START.
-    await waitFor(() => framesOf(events).slice(mark).some((f, i, fs) => f.phase === 'I' && i > 0 && fs[i - 1]!.phase === 'R'), `idle after ${id}`, 60_000);
-    const v = verdictsOf(events).find((x) => x.sample === id)!;
-    if (v.early) await waitFor(() => events.some((e) => e.type === 'cycle-end' && e.sample === id) || emulatorArgs.includes('--no-end-command'), `the cycle-end of ${id}`);
-  }
+  await runCyclesOneByOne(engine, events, CYCLES, !emulatorArgs.includes('--no-end-command'));
   await engine.close();
   await recorder?.close();
   return { events, engine };

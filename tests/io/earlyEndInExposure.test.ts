@@ -22,6 +22,7 @@ import { runEnose } from '../helpers/cli.js';
 import { SHIPPED_MODELS } from '../helpers/models.js';
 import { ensureBuilt, haveSocat, startEmulator, startPty, waitFor } from '../helpers/pty.js';
 import { phaseRunLengths } from '../helpers/phaseRuns.js';
+import { runCyclesOneByOne } from '../helpers/earlyCycles.js';
 
 const socat = haveSocat();
 if (!socat) console.info('SKIPPED: socat is not installed (apt-get install socat): the in-exposure end test needs a pty pair');
@@ -108,15 +109,7 @@ describe.skipIf(!socat)('the rig follows a decision inside the exposure (pty pai
     const emu = startEmulator(['--link', pty.rig, '--speed', '50', '--sim-start-day', '21', '--containers', String(CYCLES)]);
     cleanups.push(() => emu.stop());
     await waitFor(() => events.some((e) => e.type === 'info') && events.some((e) => e.type === 'frame'), 'info and idle frames');
-    for (let k = 0; k < CYCLES; k++) {
-      const id = `C-${k}`;
-      const mark = framesOf(events).length;
-      await engine.startSample(id);
-      await waitFor(() => verdictsOf(events).some((v) => v.sample === id), `the verdict on ${id}`, 60_000);
-      await waitFor(() => framesOf(events).slice(mark).some((f, i, fs) => f.phase === 'I' && i > 0 && fs[i - 1]!.phase === 'R'), `idle after ${id}`, 60_000);
-      const v = verdictsOf(events).find((x) => x.sample === id)!;
-      if (v.early) await waitFor(() => endsOf(events).some((e) => e.sample === id), `the cycle-end of ${id}`);
-    }
+    await runCyclesOneByOne(engine, events, CYCLES);
     await engine.close();
     await recorder.close();
 
