@@ -73,6 +73,12 @@ export interface EngineCoreOptions {
    * prediction per cycle, results discarded; the verdicts are the same either way. @default true
    */
   readonly prewarm?: boolean;
+  /**
+   * Run the model as soon as no later frame can change the cycle's features (a model with recovery windows: the
+   * frame that completes the last one), so that the frame ending the cycle only adds the gates, the policy and
+   * the event. The same computation on the same row as at the verdict: the verdicts are the same either way. @default true
+   */
+  readonly predictAhead?: boolean;
 }
 
 export class EngineCore {
@@ -125,6 +131,9 @@ export class EngineCore {
   private checkpoint: VerdictCheckpoint = 'exposure-end';
   /** The cycle in progress has its verdict already (an early checkpoint's, `settle`): it gets none of its own. */
   private settled = false;
+  /** This cycle's row was final before its end and the model ran on it then (`predictAhead`); tried: it was looked at. */
+  private ahead = false;
+  private aheadTried = false;
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -308,7 +317,8 @@ export class EngineCore {
     const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
-    this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
+    const ahead = this.options.predictAhead !== false && this.features.finalBeforeEnd;
+    this.prewarm = this.bundle && this.options.prewarm !== false && !ahead ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
     this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
@@ -331,6 +341,8 @@ export class EngineCore {
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
       this.settled = false;
+      this.ahead = false;
+      this.aheadTried = false;
       features.reset();
       this.labelHint = event.label;
       this.sink({ type: 'sample-started', atMs: event.atMs, sample: t.id, seq: event.seq, requested: t.requested });
@@ -338,7 +350,10 @@ export class EngineCore {
     if (flags & EXPOSURE) features.startExposure(t.tS);
     if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
-    else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
+    else if (t.role === 'recovery') {
+      features.recoveryFrame(event.values, t.tS);
+      if (!this.aheadTried && this.model && this.options.predictAhead !== false && features.rowFinal) this.predictAhead(this.model);
+    }
     if (this.prewarm && this.model) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
@@ -391,13 +406,33 @@ export class EngineCore {
   private predict(reasons: VerdictReason[]): boolean {
     const model = this.model;
     if (!model) return false;
+    if (!this.ahead) this.runModel(model);
+    this.ahead = false;
+    environmentReasons(this.featureBuf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
+    return true;
+  }
+
+  /** The model on the finite row in `featureBuf`: `probs`, `best`, the novelty and the leading PCA scores. */
+  private runModel(model: CompiledModel): void {
     const buf = this.featureBuf;
     this.best = predictForVerdict(model, buf, 0, this.probs);
     this.novelty = noveltyOfLast(model);
     this.prewarm?.remember(buf);
-    environmentReasons(buf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     leadingScoresAfterVerdict(model, buf, 0, this.pcaScores, this.pcaScratch);
-    return true;
+  }
+
+  /**
+   * The model's part of the verdict once the row is final (`predictAhead`), on the frame that made it so; the verdict
+   * finds it done when the row is finite. Nothing when the cycle has its verdict already (`settle`).
+   */
+  private predictAhead(model: CompiledModel): void {
+    this.aheadTried = true;
+    if (this.settled) return;
+    const buf = this.featureBuf;
+    this.features!.finish(buf, this.gates);
+    for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j])) return;
+    this.runModel(model);
+    this.ahead = true;
   }
 
   /**

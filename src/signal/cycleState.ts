@@ -201,6 +201,11 @@ export class CycleState {
     return this.rCount >= this.rWindows * this.rWindowFrames - Math.floor(this.rWindowFrames / 2);
   }
 
+  /** True once the recovery windows are all complete (settings with recovery windows): no later recovery frame changes a feature. */
+  get recoveryWindowsDone(): boolean {
+    return this.rWindows > 0 && this.rCount >= this.rWindows * this.rWindowFrames;
+  }
+
   /** Channel i's baseline R0 of this cycle (NaN before the exposure starts, and for environment channels): the rig check reads it. */
   baselineOf(i: number): number {
     return this.r0[i];

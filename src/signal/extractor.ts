@@ -106,6 +106,19 @@ export class SampleExtractor {
     return this.cycle.recoveryComplete;
   }
 
+  /**
+   * True for settings whose feature row is final before the cycle ends: recovery windows, and no whole-sample
+   * family (it reads every frame to the end). `rowFinal` then turns true within the recovery.
+   */
+  get finalBeforeEnd(): boolean {
+    return this.whole === null && this.cycle.recoveryFramesNeeded > 0;
+  }
+
+  /** True once no later frame of this cycle can change its feature row (`finalBeforeEnd` settings only). */
+  get rowFinal(): boolean {
+    return this.whole === null && this.cycle.recoveryWindowsDone;
+  }
+
   get largestBaselineDrift(): number {
     return this.cycle.largestBaselineDrift;
   }

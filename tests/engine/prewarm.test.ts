@@ -2,7 +2,8 @@
  * The model read back into the caches a second before a verdict is due (src/engine/prewarm.ts): it must fire once
  * a cycle once a verdict has been predicted, in the deciding phase, and change nothing: every verdict event equal,
  * double for double, to a core without it, on both shipped models (one decides when the exposure ends, the other
- * when the recovery ends), with adaptation on too.
+ * when the recovery ends), with adaptation on too. The cores here run the model at the verdict (`predictAhead`
+ * off): with it on, a model whose row is final before the cycle ends is not warmed (tests/engine/predictAhead.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
@@ -29,7 +30,7 @@ interface Run {
 function run(bundle: ModelBundle, events: readonly SourceEvent[], prewarm: boolean, adaptation = false): Run {
   const verdicts: VerdictEvent[] = [];
   const warmings: Run['warmings'] = [];
-  const core = new EngineCore(bundle, { emitFrames: false, prewarm, adaptation, now: () => 0, wallClock: () => 0 }, (e: EngineEvent) => {
+  const core = new EngineCore(bundle, { emitFrames: false, prewarm, predictAhead: false, adaptation, now: () => 0, wallClock: () => 0 }, (e: EngineEvent) => {
     if (e.type === 'verdict') verdicts.push(e);
   });
   const probe = (): ModelPrewarm | null => (core as unknown as { prewarm: ModelPrewarm | null }).prewarm;

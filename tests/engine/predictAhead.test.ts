@@ -1,0 +1,128 @@
+/**
+ * The model run as soon as a cycle's feature row is final (EngineCore's `predictAhead`): for a model with recovery
+ * windows, on the frame that completes the last one, so that the frame ending the cycle finds the model's part
+ * done. It must change nothing: every verdict event equal, double for double, to a core that runs the model at
+ * the verdict, on both shipped models (the exposure model's row is final only when the exposure ends, so it runs
+ * there as before), with adaptation on, with recoveries longer than the windows and cycles cut after the row was
+ * final (their gates and reasons still come from the whole cycle).
+ */
+import { describe, expect, it } from 'vitest';
+import { EngineCore } from '../../src/engine/core.js';
+import { readModelFile } from '../../src/io/modelFile.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
+import { simulationEvents } from '../../src/sim/events.js';
+import { createSimulation } from '../../src/sim/simulate.js';
+import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
+import { SHIPPED_MODELS } from '../helpers/models.js';
+
+function load(path: string): ModelBundle {
+  const read = readModelFile(path);
+  if (!read.ok) throw new Error(read.error.reason);
+  return read.value;
+}
+
+interface Run {
+  verdicts: VerdictEvent[];
+  /** Per verdict: the model ran in the push that brought it (true) or in an earlier one (false); null: did not run. */
+  ranInVerdictPush: (boolean | null)[];
+}
+
+function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: boolean, adaptation = false): Run {
+  const verdicts: VerdictEvent[] = [];
+  const core = new EngineCore(bundle, { emitFrames: false, predictAhead, adaptation, now: () => 0, wallClock: () => 0 }, (e: EngineEvent) => {
+    if (e.type === 'verdict') verdicts.push(e);
+  });
+  // Count the model's runs per push (a spy on the core's own method; the engine's results are untouched).
+  const internals = core as unknown as { runModel: (...args: unknown[]) => void };
+  const runModel = internals.runModel.bind(core);
+  let runsThisPush = 0;
+  let runsBefore = 0;
+  internals.runModel = (...args: unknown[]) => {
+    runsThisPush++;
+    runModel(...args);
+  };
+  const ranInVerdictPush: Run['ranInVerdictPush'] = [];
+  const settle = (): void => {
+    while (ranInVerdictPush.length < verdicts.length) {
+      const v = verdicts[ranInVerdictPush.length]!;
+      ranInVerdictPush.push(v.class === null ? null : runsThisPush > 0 ? true : runsBefore > 0 ? false : null);
+      runsBefore = 0;
+    }
+    runsBefore += runsThisPush;
+    runsThisPush = 0;
+  };
+  for (const e of events) {
+    core.push(e);
+    settle();
+  }
+  core.end();
+  settle();
+  return { verdicts, ranInVerdictPush };
+}
+
+/** A verdict as JSON with the clock fields masked; numbers compared by their exact text (NaN and -0 kept apart). */
+function comparable(v: VerdictEvent): string {
+  return JSON.stringify({ ...v, atMs: 0, latencyMs: 0, wallTime: '' }, (_k, x: unknown) => (typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : x));
+}
+
+/** Every `every`-th cycle cut by a disconnect `afterS` seconds into its recovery (the link comes back at once). */
+function cutInRecovery(events: readonly SourceEvent[], every: number, afterS: number): SourceEvent[] {
+  const out: SourceEvent[] = [];
+  let cycle = 0;
+  let recoveryFrom = -1;
+  let cutDone = false;
+  for (const e of events) {
+    if (e.type === 'frame') {
+      if (e.phase === 'B' && recoveryFrom >= 0) {
+        cycle++;
+        recoveryFrom = -1;
+        cutDone = false;
+      }
+      if (e.phase === 'R' && recoveryFrom < 0) recoveryFrom = e.tMs;
+      if (e.phase === 'R' && !cutDone && cycle % every === 0 && e.tMs - recoveryFrom >= afterS * 1000) {
+        out.push({ type: 'state', atMs: e.atMs, state: 'disconnected' } as SourceEvent);
+        out.push({ type: 'state', atMs: e.atMs, state: 'connected' } as SourceEvent);
+        cutDone = true;
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ path, decidesAfter }) => {
+  const bundle = load(path);
+  const events = [...simulationEvents(createSimulation({ seed: 1, containers: 120, startDay: 21, days: 10 }))];
+
+  it('gives the same verdicts, and runs the model before the verdict only where the row is final before the cycle ends', () => {
+    const on = run(bundle, events, true);
+    const off = run(bundle, events, false);
+    expect(on.verdicts.length).toBe(120);
+    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    const predicted = on.ranInVerdictPush.filter((r) => r !== null).length;
+    expect(predicted).toBeGreaterThan(100);
+    expect(off.ranInVerdictPush.filter((r) => r === false)).toEqual([]);
+    // The default model (recovery windows) runs on the frame completing the last window; the exposure model at the verdict.
+    const early = on.ranInVerdictPush.filter((r) => r === false).length;
+    expect(early).toBe(decidesAfter === 'R' ? predicted : 0);
+  });
+
+  it('gives the same verdicts with adaptation on', () => {
+    const slice = events.slice(0, 20_000);
+    expect(run(bundle, slice, true, true).verdicts.map(comparable)).toEqual(run(bundle, slice, false, true).verdicts.map(comparable));
+  });
+
+  it('gives the same verdicts when the recovery outlasts the windows and when a cycle is cut after its row was final', () => {
+    const long = [...simulationEvents(createSimulation({ seed: 4, containers: 30, startDay: 22, days: 1, recoveryS: 90 }))];
+    const cut = cutInRecovery(long, 3, 75);
+    expect(cut.length).toBe(long.length + 20);
+    const on = run(bundle, cut, true);
+    const off = run(bundle, cut, false);
+    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    // The cut cycles keep their reason (the default model's: cut after its row was final, which the cut makes inconclusive).
+    const cutVerdicts = on.verdicts.filter((v) => v.reasons.includes('cut-disconnect'));
+    expect(cutVerdicts.length).toBe(decidesAfter === 'R' ? 10 : 0);
+    for (const v of cutVerdicts) expect(v.verdict).toBe('inconclusive');
+    if (decidesAfter === 'R') expect(on.ranInVerdictPush.filter((r) => r === false).length).toBeGreaterThan(15);
+  });
+});
