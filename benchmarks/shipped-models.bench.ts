@@ -9,8 +9,9 @@
  * compilers settle over the first few thousand verdicts: `research/verdict-path-tail.mjs` shows the p50 falling
  * from about 30 to 16 us through a first pass of 2,000 containers, and most slow pushes in its first 250); the
  * target row is the second pass, a long-running engine's steady state, and the first pass is its own row.
- * The default model's row is final when its last recovery window completes, and the engine runs the model on that
- * frame (`predictAhead`), not on the one that ends the cycle: that push is timed too, in a row of its own.
+ * The engine runs the model on the frame that completes the deciding phase's last window (`predictAhead`), not
+ * on the one that ends the cycle (which finds the row unchanged here: the simulated phases are as long as the
+ * windows): that push is timed too, in a row of its own.
  *
  * Checked before timing: every verdict's class, probabilities and novelty equal the plain reference
  * computation (reference.ts) on the same cycle's features (from a feature-only core with the model's own
@@ -34,7 +35,7 @@ import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import { leadingScoresInto } from '../src/model/runtime/leadingScores.js';
 import { NOVELTY_CEILING } from '../src/model/runtime/novelty.js';
 import { compileModel } from '../src/model/runtime/pipeline.js';
-import { recoveryWindowsS } from '../src/signal/extractorConfig.js';
+import { recoveryWindowsS, windowsOf } from '../src/signal/extractorConfig.js';
 import { simulationEvents } from '../src/sim/events.js';
 import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';
@@ -91,7 +92,7 @@ function check1(bundle: ModelBundle, stream: readonly SourceEvent[]): void {
 
 interface Timed {
   readonly times: Float64Array;
-  /** The push of the frame that completes the last recovery window, where such a model runs (EngineCore's `predictAhead`). */
+  /** The push of the frame that completes the deciding phase's last window, where the model runs (EngineCore's `predictAhead`). */
   readonly aheadTimes: Float64Array;
   readonly predicted: number;
   readonly engineP99Us: number;
@@ -108,18 +109,21 @@ function timeVerdicts(bundle: ModelBundle, stream: readonly SourceEvent[], adapt
   const engineNs: number[] = [];
   let seen = 0;
   let predicted = 0;
-  // Frames of the recovery that complete its windows (0: the model has none), counted per cycle from the stream.
+  // Frames of the deciding phase (the recovery with recovery windows, else the exposure) that complete its windows.
+  const config = extractorOf(bundle);
+  const recoveryS = recoveryWindowsS(config);
+  const deciding = recoveryS > 0 ? 'R' : 'E';
   let finalAt = 0;
-  let recoveryFrames = 0;
+  let phaseFrames = 0;
   for (const e of stream) {
-    if (e.type === 'info') finalAt = Math.round(recoveryWindowsS(extractorOf(bundle)) * e.rateHz);
-    if (e.type === 'frame') recoveryFrames = e.phase === 'R' ? recoveryFrames + 1 : 0;
+    if (e.type === 'info') finalAt = Math.round((recoveryS > 0 ? recoveryS : windowsOf(config) * (config.windowS ?? 0)) * e.rateHz);
+    if (e.type === 'frame') phaseFrames = e.phase === deciding ? phaseFrames + 1 : 0;
     const stamped = e.type === 'frame' ? ({ ...e, atMs: performance.now() } as SourceEvent) : e;
     verdict = null;
     const t0 = process.hrtime.bigint();
     core.push(stamped);
     const t1 = process.hrtime.bigint();
-    if (finalAt > 0 && recoveryFrames === finalAt && seen >= WARMUP) aheadTimes.push(Number(t1 - t0));
+    if (finalAt > 0 && phaseFrames === finalAt && seen >= WARMUP) aheadTimes.push(Number(t1 - t0));
     const v = verdict as VerdictEvent | null;
     if (v === null) continue;
     if (seen++ < WARMUP) continue;
@@ -141,17 +145,51 @@ function firstPassRows(group: string, label: string, pass: Timed): Row[] {
 }
 
 /**
- * A model with recovery windows runs on the frame that completes the last one (its row is final then), not on the
- * frame that ends the cycle: that push, timed on its own, so that the work moved off the verdict stays in view.
+ * The model runs on the frame that completes the deciding phase's last window (the recovery's, or the exposure's),
+ * not on the frame that ends the cycle: that push, timed on its own, so that the work moved off the verdict stays
+ * in view.
  */
 function aheadRows(group: string, label: string, times: Float64Array): Row[] {
   if (times.length === 0) return [];
-  check(times.length >= CONTAINERS - WARMUP - 1, `${times.length} timed pushes completing the last recovery window`);
+  check(times.length >= CONTAINERS - WARMUP - 1, `${times.length} timed pushes completing the last window`);
   const s = summarize(times);
-  const name = `${label}: the push of the frame completing the last recovery window (the model's part runs there)`;
+  const name = `${label}: the push of the frame completing the deciding phase's last window (the model's part runs there)`;
   return [
     { group, name, metric: 'p50', value: s.p50, unit: 'us', n: s.n },
     { group, name, metric: 'p99', value: s.p99, unit: 'us', n: s.n },
+  ];
+}
+
+/**
+ * The machine's own noise, measured in the same run: plain arithmetic on 8 KiB (nothing of the engine), as long as
+ * the verdict push's p50, timed 20,000 times the same way. A p99 far above its p50 here is the host, not the engine.
+ */
+function controlRows(group: string, label: string, p50Us: number): Row[] {
+  const values = new Float64Array(1024).map((_, i) => Math.sin(i));
+  const work = (reps: number): number => {
+    let sum = 0;
+    for (let r = 0; r < reps; r++) for (let i = 0; i < 1024; i++) sum += values[i]! * values[(i + r) & 1023]!;
+    return sum;
+  };
+  let sink = 0;
+  for (let k = 0; k < 2000; k++) sink += work(1);
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < 20_000; k++) sink += work(1);
+  const perRepNs = Number(process.hrtime.bigint() - t0) / 20_000;
+  const reps = Math.max(1, Math.round((p50Us * 1000) / perRepNs));
+  const times = new Float64Array(QUICK ? 2000 : 20_000);
+  for (let k = 0; k < times.length; k++) {
+    const a = process.hrtime.bigint();
+    sink += work(reps);
+    times[k] = Number(process.hrtime.bigint() - a);
+  }
+  check(Number.isFinite(sink), 'the control loop summed to a finite value');
+  const s = summarize(times);
+  const over = times.filter((t) => t > BUDGET_US * 1000).length;
+  const name = `${label}: control, plain arithmetic as long as the verdict push's p50 (${reps} x 1,024 multiply-adds on 8 KiB, nothing of the engine)`;
+  return [
+    { group, name, metric: 'p50', value: s.p50, unit: 'us', n: s.n },
+    { group, name, metric: 'p99', value: s.p99, unit: 'us', n: s.n, note: `${((100 * over) / times.length).toFixed(2)} % over ${BUDGET_US} us: the host's interruptions` },
   ];
 }
 
@@ -187,6 +225,7 @@ main(() => {
       { group, name: label, metric: 'max', value: s.max, unit: 'us', n: s.n },
       ...firstPassRows(group, label, firstPass),
       ...aheadRows(group, label, timed.aheadTimes),
+      ...controlRows(group, name.replace(/ \(.*/, ''), s.p50),
     ];
     report(rows);
     const stageGroup = `the model's part of a verdict, stage by stage (${compared} feature rows, each through the fast path equal to the plain path bit for bit; transform: ${bundle.transform})`;

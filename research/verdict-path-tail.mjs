@@ -7,7 +7,7 @@
 //   plain   a copy whose one-row WebAssembly kernel is missing (the plain loops run instead).
 // For each: p50/p90/p99 and the share of pushes over 50 us; for `real`, whether the slow pushes are the same
 // containers in a second pass (correlation of the per-verdict times), and how many overlap a GC (perf_hooks).
-// Then a control: a tight loop of plain arithmetic as long as the real path's p50, timed the same way.
+// The first pass's verdicts by 250 show the process settling. Then a control: a tight loop of plain arithmetic as long as the real path's p50, timed the same way.
 // Run from the repository root after `npm run build`: node research/verdict-path-tail.mjs [containers]
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,7 @@ async function run(d, file) {
     if (us > 50 && times.length > WARMUP) slow.push([p0, p0 + us / 1e3]);
   }
   await new Promise((r) => setTimeout(r, 20));
-  return { times: times.slice(WARMUP), slowWithGc: slow.filter(([a, b]) => gcs.some(([s, t]) => s < b && t > a)).length, slow: slow.length };
+  return { all: times, times: times.slice(WARMUP), slowWithGc: slow.filter(([a, b]) => gcs.some(([s, t]) => s < b && t > a)).length, slow: slow.length };
 }
 
 const fmt = (t) => `p50 ${q(t, 0.5).toFixed(1)} p90 ${q(t, 0.9).toFixed(1)} p99 ${q(t, 0.99).toFixed(1)} us, over 50 us ${((100 * t.filter((x) => x > 50).length) / t.length).toFixed(2)} %`;
@@ -85,6 +85,9 @@ for (const file of ['exposure-model.json.gz', 'default-model.json.gz']) {
   const b = await run(dist, file);
   p50s.push(q(a.times, 0.5));
   console.log(`${file}\n  real   ${fmt(a.times)}; slow pushes overlapping a GC: ${a.slowWithGc} of ${a.slow}; the same containers slow again? correlation of the two passes' times ${corr(a.times, b.times).toFixed(3)}`);
+  const seg = [];
+  for (let i = 0; i < a.all.length; i += 250) { const t = a.all.slice(i, i + 250); seg.push(`${q(t, 0.5).toFixed(0)}/${t.filter((x) => x > 50).length}`); }
+  console.log(`  real, by 250 verdicts from the core's first (p50 us / pushes over 50 us): ${seg.join(' ')}`);
   console.log(`  zero   ${fmt((await run(zeroDir + '/dist', file)).times)}`);
   console.log(`  plain  ${fmt((await run(plainDir + '/dist', file)).times)}`);
 }

@@ -74,9 +74,10 @@ export interface EngineCoreOptions {
    */
   readonly prewarm?: boolean;
   /**
-   * Run the model as soon as no later frame can change the cycle's features (a model with recovery windows: the
-   * frame that completes the last one), so that the frame ending the cycle only adds the gates, the policy and
-   * the event. The same computation on the same row as at the verdict: the verdicts are the same either way. @default true
+   * Run the model on the frame that completes the last window of the deciding phase (the recovery's, or the
+   * exposure's), so that the frame ending the cycle only adds the gates, the policy and the event; the verdict uses
+   * that result only when its own row is the same, bit for bit (else the model runs again), so the verdicts are
+   * the same either way. @default true
    */
   readonly predictAhead?: boolean;
 }
@@ -131,9 +132,13 @@ export class EngineCore {
   private checkpoint: VerdictCheckpoint = 'exposure-end';
   /** The cycle in progress has its verdict already (an early checkpoint's, `settle`): it gets none of its own. */
   private settled = false;
-  /** This cycle's row was final before its end and the model ran on it then (`predictAhead`); tried: it was looked at. */
+  /** The model ran ahead on this cycle's row (`predictAhead`), a copy of which is kept; tried: it was looked at. */
   private ahead = false;
   private aheadTried = false;
+  private aheadRow = new Float64Array(0);
+  /** The two rows as 32-bit words: compared bit for bit without allocating. */
+  private aheadBits = new Uint32Array(0);
+  private rowBits = new Uint32Array(0);
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -317,7 +322,10 @@ export class EngineCore {
     const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
-    const ahead = this.options.predictAhead !== false && this.features.finalBeforeEnd;
+    this.aheadRow = new Float64Array(this.features.width);
+    this.aheadBits = new Uint32Array(this.aheadRow.buffer);
+    this.rowBits = new Uint32Array(this.featureBuf.buffer);
+    const ahead = this.aheadOn();
     this.prewarm = this.bundle && this.options.prewarm !== false && !ahead ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
@@ -350,10 +358,8 @@ export class EngineCore {
     if (flags & EXPOSURE) features.startExposure(t.tS);
     if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
-    else if (t.role === 'recovery') {
-      features.recoveryFrame(event.values, t.tS);
-      if (!this.aheadTried && this.model && this.options.predictAhead !== false && features.rowFinal) this.predictAhead(this.model);
-    }
+    else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
+    if (!this.aheadTried && t.role !== 'baseline' && features.windowsDone && this.model && this.aheadOn()) this.predictAhead(this.model);
     if (this.prewarm && this.model) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
@@ -406,7 +412,7 @@ export class EngineCore {
   private predict(reasons: VerdictReason[]): boolean {
     const model = this.model;
     if (!model) return false;
-    if (!this.ahead) this.runModel(model);
+    if (!this.ahead || !this.sameRowAsAhead()) this.runModel(model);
     this.ahead = false;
     environmentReasons(this.featureBuf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     return true;
@@ -421,9 +427,14 @@ export class EngineCore {
     leadingScoresAfterVerdict(model, buf, 0, this.pcaScores, this.pcaScratch);
   }
 
+  /** Whether this core runs the model ahead: the option, a model whose deciding windows end before the cycle does. */
+  private aheadOn(): boolean {
+    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0);
+  }
+
   /**
-   * The model's part of the verdict once the row is final (`predictAhead`), on the frame that made it so; the verdict
-   * finds it done when the row is finite. Nothing when the cycle has its verdict already (`settle`).
+   * The model's part of the verdict on the frame that completes the deciding phase's windows (`predictAhead`), on a
+   * finite row, which is kept. Nothing when the cycle has its verdict already (`settle`).
    */
   private predictAhead(model: CompiledModel): void {
     this.aheadTried = true;
@@ -432,7 +443,16 @@ export class EngineCore {
     this.features!.finish(buf, this.gates);
     for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j])) return;
     this.runModel(model);
+    this.aheadRow.set(buf);
     this.ahead = true;
+  }
+
+  /** The verdict's row is the one the model ran on ahead, bit for bit (a longer phase moved it otherwise). */
+  private sameRowAsAhead(): boolean {
+    const a = this.aheadBits;
+    const b = this.rowBits;
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    return true;
   }
 
   /**

@@ -201,9 +201,17 @@ export class CycleState {
     return this.rCount >= this.rWindows * this.rWindowFrames - Math.floor(this.rWindowFrames / 2);
   }
 
-  /** True once the recovery windows are all complete (settings with recovery windows): no later recovery frame changes a feature. */
-  get recoveryWindowsDone(): boolean {
-    return this.rWindows > 0 && this.rCount >= this.rWindows * this.rWindowFrames;
+  /**
+   * True once the windows of the phase that decides are all complete: the recovery's for settings with recovery
+   * windows (no later frame then changes a feature), else the exposure's (later exposure frames still move the
+   * environment channels' exposure means). `decidingWindows`: how many there are (0: none).
+   */
+  get decidingWindows(): number {
+    return this.rWindows > 0 ? this.rWindows : this.windows;
+  }
+
+  get windowsDone(): boolean {
+    return this.rWindows > 0 ? this.rCount >= this.rWindows * this.rWindowFrames : this.windows > 0 && this.eCount >= this.windows * this.windowFrames;
   }
 
   /** Channel i's baseline R0 of this cycle (NaN before the exposure starts, and for environment channels): the rig check reads it. */

@@ -107,16 +107,19 @@ export class SampleExtractor {
   }
 
   /**
-   * True for settings whose feature row is final before the cycle ends: recovery windows, and no whole-sample
-   * family (it reads every frame to the end). `rowFinal` then turns true within the recovery.
+   * True for settings whose feature row is usually complete a frame or more before the cycle ends: windows in the
+   * phase that decides, and no whole-sample family (it reads every frame to the end).
    */
-  get finalBeforeEnd(): boolean {
-    return this.whole === null && this.cycle.recoveryFramesNeeded > 0;
+  get rowBeforeEnd(): boolean {
+    return this.whole === null && this.cycle.decidingWindows > 0;
   }
 
-  /** True once no later frame of this cycle can change its feature row (`finalBeforeEnd` settings only). */
-  get rowFinal(): boolean {
-    return this.whole === null && this.cycle.recoveryWindowsDone;
+  /**
+   * True once the windows of the deciding phase are complete (`rowBeforeEnd` settings): the row then stays as it
+   * is if that phase ends now, which the frame that ends it tells (the engine compares the rows then).
+   */
+  get windowsDone(): boolean {
+    return this.whole === null && this.cycle.windowsDone;
   }
 
   get largestBaselineDrift(): number {
