@@ -135,6 +135,8 @@ export class EngineCore {
   /** The model ran ahead on this cycle's row (`predictAhead`), a copy of which is kept; tried: it was looked at. */
   private ahead = false;
   private aheadTried = false;
+  /** The verdict being judged took the result run ahead (its row the same): adaptation's parent takes its own too. */
+  private aheadUsed = false;
   private aheadRow = new Float64Array(0);
   /** The two rows as 32-bit words: compared bit for bit without allocating. */
   private aheadBits = new Uint32Array(0);
@@ -412,7 +414,9 @@ export class EngineCore {
   private predict(reasons: VerdictReason[]): boolean {
     const model = this.model;
     if (!model) return false;
-    if (!this.ahead || !this.sameRowAsAhead()) this.runModel(model);
+    const reuse = this.ahead && this.sameRowAsAhead();
+    if (!reuse) this.runModel(model);
+    this.aheadUsed = reuse;
     this.ahead = false;
     environmentReasons(this.featureBuf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     return true;
@@ -443,6 +447,7 @@ export class EngineCore {
     this.features!.finish(buf, this.gates);
     for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j])) return;
     this.runModel(model);
+    this.adaptation?.judgeAhead(buf);
     this.aheadRow.set(buf);
     this.ahead = true;
   }
@@ -476,7 +481,8 @@ export class EngineCore {
     this.modelVerdict = null;
     this.score = null;
     if (!predicted) return unpredictedVerdict(hasPolicy, reasons);
-    const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf) : null;
+    const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf, this.aheadUsed) : null;
+    this.aheadUsed = false;
     const outcome = decideVerdict(this.policy, this.probs, this.best, this.novelty);
     const rigMismatch = this.rigCheck?.check(this.features!.levels) ?? false;
     this.modelVerdict = outcome.verdict;

@@ -3,6 +3,7 @@
  * predicts. The arithmetic (the guarded running mean, the shift, the watchdog's ring) is model/drift/adaptation.ts's;
  * this object owns the state, the parent model and the order of the calls, so the core never touches them:
  *
+ *   adaptation.judgeAhead(features);                      // optional: the parent's verdict a frame or more early
  *   const parent = adaptation.beforeVerdict(features);   // the parent's verdict, once adaptation has moved the model
  *   ... the verdict, which may not clear what `parent` flags ...
  *   const stopped = adaptation.afterVerdict(verdict);    // watchdog, then the sample offered; the model may move
@@ -50,6 +51,8 @@ export class OnlineAdaptation {
   private features: Float64Array | null = null;
   /** The parent's verdict on the sample, or null when the parent did not judge it. */
   private parentVerdict: VerdictKind | null = null;
+  /** The parent's verdict judged ahead (`judgeAhead`), until the next `beforeVerdict`; undefined: none. */
+  private aheadVerdict: VerdictKind | null | undefined = undefined;
 
   /**
    * @param model the compiled form of `bundle` that the core predicts with (adaptation writes its offset)
@@ -73,14 +76,27 @@ export class OnlineAdaptation {
    * sample too, and its verdict is returned (adaptation may not clear on its own what the parent flags); null
    * while the model has not moved, or after a stop.
    */
-  beforeVerdict(features: Float64Array): VerdictKind | null {
-    const state = this.state;
+  beforeVerdict(features: Float64Array, sameAsAhead = false): VerdictKind | null {
     this.features = features;
-    this.parentVerdict = null;
+    const ahead = this.aheadVerdict;
+    this.aheadVerdict = undefined;
+    this.parentVerdict = sameAsAhead && ahead !== undefined ? ahead : this.parentJudges(features);
+    return this.parentVerdict;
+  }
+
+  /**
+   * The parent's judgement of a row ahead of its verdict (the core's `predictAhead`); `beforeVerdict(features, true)`,
+   * for the same row, takes it instead of judging again. Nothing here moves until `afterVerdict`, so it is the same.
+   */
+  judgeAhead(features: Float64Array): void {
+    this.aheadVerdict = this.parentJudges(features);
+  }
+
+  private parentJudges(features: Float64Array): VerdictKind | null {
+    const state = this.state;
     if (state.stopped || state.accepted === 0) return null;
     const best = predictForVerdict(this.parent, features, 0, this.parentProbs);
-    this.parentVerdict = decideVerdict(this.policy, this.parentProbs, best, noveltyOfLast(this.parent)).verdict;
-    return this.parentVerdict;
+    return decideVerdict(this.policy, this.parentProbs, best, noveltyOfLast(this.parent)).verdict;
   }
 
   /** What a verdict reports of adaptation: the state the verdict was judged with. */

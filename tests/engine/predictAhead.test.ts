@@ -25,6 +25,9 @@ interface Run {
   verdicts: VerdictEvent[];
   /** Per verdict: the model ran in the push that brought it (true) or in an earlier one (false); null: did not run. */
   ranInVerdictPush: (boolean | null)[];
+  /** With adaptation: the parent model's judgements in pushes that brought a verdict, and in all. */
+  parentInVerdictPush: number;
+  parentJudgements: number;
 }
 
 function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: boolean, adaptation = false): Run {
@@ -41,8 +44,23 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
     runsThisPush++;
     runModel(...args);
   };
+  // The same spy on adaptation's parent model, when adaptation is on.
+  const parent = (core as unknown as { adaptation: { parentJudges: (...args: unknown[]) => unknown } | null }).adaptation;
+  let parentThisPush = 0;
+  let parentInVerdictPush = 0;
+  let parentJudgements = 0;
+  if (parent) {
+    const judges = parent.parentJudges.bind(parent);
+    parent.parentJudges = (...args: unknown[]) => {
+      parentThisPush++;
+      parentJudgements++;
+      return judges(...args);
+    };
+  }
   const ranInVerdictPush: Run['ranInVerdictPush'] = [];
   const settle = (): void => {
+    if (ranInVerdictPush.length < verdicts.length) parentInVerdictPush += parentThisPush;
+    parentThisPush = 0;
     while (ranInVerdictPush.length < verdicts.length) {
       const v = verdicts[ranInVerdictPush.length]!;
       ranInVerdictPush.push(v.class === null ? null : runsThisPush > 0 ? true : runsBefore > 0 ? false : null);
@@ -57,7 +75,7 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
   }
   core.end();
   settle();
-  return { verdicts, ranInVerdictPush };
+  return { verdicts, ranInVerdictPush, parentInVerdictPush, parentJudgements };
 }
 
 /** A verdict as JSON with the clock fields masked; numbers compared by their exact text (NaN and -0 kept apart). */
@@ -106,9 +124,16 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     expect(on.ranInVerdictPush.filter((r) => r === false).length).toBe(predicted);
   });
 
-  it('gives the same verdicts with adaptation on', () => {
-    const slice = events.slice(0, 20_000);
-    expect(run(bundle, slice, true, true).verdicts.map(comparable)).toEqual(run(bundle, slice, false, true).verdicts.map(comparable));
+  it("gives the same verdicts with adaptation on, the parent model's judgement run ahead too", () => {
+    const on = run(bundle, events, true, true);
+    const off = run(bundle, events, false, true);
+    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    // Adaptation moves the model after about 80 containers; from then on the parent judges each predicted sample.
+    const moved = on.verdicts.filter((v) => (v.adaptation?.accepted ?? 0) > 0).length;
+    expect(moved).toBeGreaterThan(20);
+    expect(on.parentJudgements).toBeGreaterThanOrEqual(moved - 2);
+    expect(on.parentInVerdictPush).toBe(0);
+    expect(off.parentInVerdictPush).toBe(off.parentJudgements);
   });
 
   it('gives the same verdicts when the phases outlast the windows and when a cycle is cut after its windows completed', () => {
