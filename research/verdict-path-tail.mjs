@@ -8,6 +8,9 @@
 // For each: p50/p90/p99 and the share of pushes over 50 us; for `real`, whether the slow pushes are the same
 // containers in a second pass (correlation of the per-verdict times), and how many overlap a GC (perf_hooks).
 // The first pass's verdicts by 250 show the process settling. Then a control: a tight loop of plain arithmetic as long as the real path's p50, timed the same way.
+// Findings and the runs behind them: benchmarks/README.md, "Shipped models' verdict path". The host here runs the
+// kernel's DAMON monitor on physical memory (/sys/kernel/mm/damon/admin/kdamonds/0: a sample every 0.5 s clears
+// pages' accessed bits), a suspect for slow pushes that a loop on a small array does not see; not switched off here.
 // Run from the repository root after `npm run build`: node research/verdict-path-tail.mjs [containers]
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
