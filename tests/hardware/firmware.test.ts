@@ -1,8 +1,12 @@
+/**
+ * The firmware: the C codec (hardware/firmware/enl1.c) against the shared vectors and the TypeScript codec, the
+ * reference sketch on the host stub (INFO, START, STOP, phases, what it prints), and the sketch for an Arduino Uno
+ * (avr-gcc, simavr). Ending cycles on END: firmwareEnd.test.ts.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDecoder,
@@ -16,63 +20,25 @@ import {
   type RigInfo,
 } from '../../src/io/protocol.js';
 import type { Frame } from '../../src/types.js';
+import { buildHostFirmware, compile, fwDir, hasTool, haveCompilers, repoRoot, type HostFirmware } from '../helpers/firmwareBuild.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const fwDir = path.join(repoRoot, 'hardware', 'firmware');
 const vectorsPath = path.resolve(repoRoot, '..', 'shared', 'protocol', 'enl1-vectors.jsonl');
 const haveVectors = existsSync(vectorsPath);
 
-const hasTool = (tool: string): boolean => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-const haveCompilers = hasTool('gcc') && hasTool('g++');
 if (!haveCompilers) console.warn('firmware tests skipped: gcc and g++ are not both on PATH');
 if (!haveVectors) console.warn(`firmware vector test skipped: ${vectorsPath} is absent`);
 
-let buildDir = '';
+let fw: HostFirmware | null = null;
 let vectorsBin = '';
 let rigBin = '';
-/** The sketch built with SHORT_BASELINE_MS = 10 s (a baseline carried over from a clean recovery). */
-let rigBinShort = '';
-
-function compile(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}\n${r.stderr}`);
-}
 
 beforeAll(() => {
   if (!haveCompilers) return;
-  buildDir = mkdtempSync(path.join(os.tmpdir(), 'enose-fw-'));
-  const obj = path.join(buildDir, 'enl1.o');
-  const cflags = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-O2', `-I${fwDir}`];
-  compile('gcc', [...cflags, '-c', path.join(fwDir, 'enl1.c'), '-o', obj]);
-  vectorsBin = path.join(buildDir, 'vectors');
-  compile('gcc', [...cflags, path.join(fwDir, 'host-test', 'vectors_main.c'), obj, '-lm', '-o', vectorsBin]);
-  rigBin = path.join(buildDir, 'rig');
-  rigBinShort = path.join(buildDir, 'rig-short-baseline');
-  for (const [bin, defines] of [[rigBin, []], [rigBinShort, ['-DSHORT_BASELINE_MS=10000UL']]] as const) compile('g++', [
-    ...defines,
-    '-std=c++11',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${path.join(fwDir, 'host-stub')}`,
-    `-I${fwDir}`,
-    '-x',
-    'c++',
-    path.join(fwDir, 'enose_rig', 'enose_rig.ino'),
-    '-x',
-    'none',
-    path.join(fwDir, 'host-stub', 'arduino_stub.cpp'),
-    obj,
-    '-lm',
-    '-o',
-    bin,
-  ]);
+  fw = buildHostFirmware();
+  ({ vectorsBin, rigBin } = fw);
 });
 
-afterAll(() => {
-  if (buildDir !== '') rmSync(buildDir, { recursive: true, force: true });
-});
+afterAll(() => fw?.remove());
 
 /** Runs the C vector driver on instructions, one result line per instruction. */
 function runVectors(instructions: readonly string[], onePerInstruction = true): string[] {
@@ -368,135 +334,6 @@ describe.skipIf(!haveCompilers)('the reference sketch on the host stub', () => {
       const again = o.type === 'info' ? encodeInfo(o.info) : o.type === 'frame' ? encodeFrame(o.frame) : o.type === 'ack' ? encodeAck(o.ack) : '';
       expect(again, lines[i]).toBe(`${lines[i]}\n`);
     });
-  });
-});
-
-/** Runs a host build of the sketch on a schedule of "<ms> <line>" inputs: what it printed, decoded, and its pin changes. */
-function runSketch(bin: string, schedule: readonly string[], totalMs: number): { outputs: DecoderOutput[]; frames: Frame[]; pins: number[][] } {
-  const res = spawnSync(bin, [String(totalMs)], { input: `${schedule.join('\n')}\n`, encoding: 'latin1', maxBuffer: 64 << 20 });
-  if (res.status !== 0) throw new Error(`rig exited with ${res.status}: ${res.stderr}`);
-  const dec = createDecoder();
-  const outputs = res.stdout.split('\n').filter((l) => l !== '').flatMap((l) => dec.push(`${l}\n`, 0));
-  const frames = outputs.flatMap((o) => (o.type === 'frame' ? [o.frame] : []));
-  const pins = res.stderr.split('\n').filter((l) => l.startsWith('PIN ')).map((l) => l.split(' ').slice(1).map(Number));
-  return { outputs, frames, pins };
-}
-
-/** Runs of equal phases: [phase, first tMs, frames]. */
-function phaseRuns(frames: readonly Frame[]): [string, number, number][] {
-  const runs: [string, number, number][] = [];
-  for (const f of frames) {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last[0] === f.phase) last[2]++;
-    else runs.push([f.phase, f.tMs, 1]);
-  }
-  return runs;
-}
-
-/**
- * Where a recovery after END must end by the protocol's rule, from the frames alone: the first frame at which
- * every sensor has been within 5 % of its mean over the cycle's B frames for 3 s, and R is 10 s old.
- */
-function cleanEndMs(frames: readonly Frame[], bStartMs: number, rStartMs: number): number | null {
-  const cycleB = frames.filter((f) => f.phase === 'B' && f.tMs >= bStartMs && f.tMs < rStartMs);
-  const r0 = Array.from(cycleB[0]!.values, (_, k) => cycleB.reduce((sum, f) => sum + f.values[k]!, 0) / cycleB.length);
-  let since: number | null = null;
-  for (const f of frames) {
-    if (f.tMs < rStartMs) continue;
-    const clean = Array.from(f.values).every((v, k) => Math.abs(v - r0[k]!) <= 0.05 * r0[k]!);
-    if (!clean) since = null;
-    else since ??= f.tMs;
-    if (since !== null && f.tMs - since >= 3000 && f.tMs - rStartMs >= 10000) return f.tMs;
-  }
-  return null;
-}
-
-describe.skipIf(!haveCompilers)('the reference sketch ends cycles on END', () => {
-  const cmd = (c: Parameters<typeof encodeCommand>[0]): string => encodeCommand(c).trimEnd();
-  // END 15 s into E; END 5 s into R of a full exposure; END in I; END during B.
-  const schedule = [
-    `1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`,
-    `46000 ${cmd({ command: 'END', reason: 'clear' })}`,
-    `47000 ${cmd({ command: 'END', reason: 'clear' })}`,
-    `100000 ${cmd({ command: 'START', sampleId: 'C-2' })}`,
-    `195000 ${cmd({ command: 'END', reason: 'suspicious' })}`,
-    `260000 ${cmd({ command: 'END', reason: 'clear' })}`,
-    `270000 ${cmd({ command: 'START', sampleId: 'C-3' })}`,
-    `275000 ${cmd({ command: 'END', reason: 'clear' })}`,
-  ];
-  const run = (): ReturnType<typeof runSketch> => runSketch(rigBin, schedule, 300000);
-
-  it('acknowledges END in B, E and R (again: OK), refuses it in I, and prints only valid lines', () => {
-    const { outputs } = run();
-    expect(outputs.filter((o) => o.type === 'issue' || o.type === 'gap' || o.type === 'reboot')).toEqual([]);
-    expect(outputs.flatMap((o) => (o.type === 'ack' ? [o.ack] : []))).toEqual([
-      { command: 'START', ok: true },
-      { command: 'END', ok: true },
-      { command: 'END', ok: true },
-      { command: 'START', ok: true },
-      { command: 'END', ok: true },
-      { command: 'END', ok: false, detail: 'idle' },
-      { command: 'START', ok: true },
-      { command: 'END', ok: true },
-    ]);
-  });
-
-  it('cuts the exposure at END and ends the recovery when the sensors are clean, at least 10 s and at most 60 s in', () => {
-    const { frames, pins } = run();
-    const runs = phaseRuns(frames);
-    expect(runs.map((r) => r[0]).join('')).toBe('IBERIBERIBRI');
-    // Cycle 1: E from 31 s, cut at 46 s by END.
-    const [, b1, e1, r1, i1] = runs;
-    expect([b1![1], e1![1], r1![1]]).toEqual([1000, 31000, 46000]);
-    const end1 = cleanEndMs(frames, b1![1], r1![1]);
-    expect(end1).not.toBeNull();
-    expect(i1![1]).toBe(end1);
-    expect(i1![1] - r1![1]).toBeGreaterThanOrEqual(10000);
-    expect(i1![1] - r1![1]).toBeLessThan(60000);
-    // Cycle 2: a full exposure; END 5 s into R: the recovery still ends when clean, earlier than 60 s.
-    const [, , , , , b2, e2, r2, i2] = runs;
-    expect([b2![1], e2![1], r2![1]]).toEqual([100000, 130000, 190000]);
-    expect(i2![1]).toBe(cleanEndMs(frames, b2![1], r2![1]));
-    expect(i2![1] - r2![1]).toBeLessThan(60000);
-    // Cycle 3: END in B: clean air all along, so R ends at its 10 s minimum.
-    const [, , , , , , , , , b3, r3, i3] = runs;
-    expect([b3![1], r3![1], i3![1]]).toEqual([270000, 275000, 285000]);
-    // The valve leaves sample air at END; the pump stops when the recovery ends.
-    expect(pins).toEqual([
-      [1000, 7, 1],
-      [31000, 8, 1],
-      [46000, 8, 0],
-      [i1![1], 7, 0],
-      [100000, 7, 1],
-      [130000, 8, 1],
-      [190000, 8, 0],
-      [i2![1], 7, 0],
-      [270000, 7, 1],
-      [285000, 7, 0],
-    ]);
-  });
-
-  it('keeps the fixed 60 s recovery of a cycle without END', () => {
-    const { frames } = runSketch(rigBin, [`1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`], 160000);
-    expect(phaseRuns(frames).map((r) => [r[0], r[1]])).toEqual([['I', 100], ['B', 1000], ['E', 31000], ['R', 91000], ['I', 151000]]);
-  });
-
-  it('with SHORT_BASELINE_MS set, shortens the baseline of a START that follows a clean recovery, and only then', () => {
-    const sched = [
-      `1000 ${cmd({ command: 'START', sampleId: 'C-1' })}`,
-      `46000 ${cmd({ command: 'END', reason: 'clear' })}`,
-      // The recovery ends clean near 69 s; this START is within 30 s of it.
-      `80000 ${cmd({ command: 'START', sampleId: 'C-2' })}`,
-      `100000 ${cmd({ command: 'STOP' })}`,
-      // After a STOP the next baseline is full again.
-      `101000 ${cmd({ command: 'START', sampleId: 'C-3' })}`,
-    ];
-    const runs = phaseRuns(runSketch(rigBinShort, sched, 140000).frames);
-    expect(runs.map((r) => r[0]).join('')).toBe('IBERIBEIBE');
-    const b2 = runs[5]!;
-    const b3 = runs[8]!;
-    expect([b2[1], runs[6]![1]]).toEqual([80000, 90000]);
-    expect([b3[1], runs[9]![1]]).toEqual([101000, 131000]);
   });
 });
 
