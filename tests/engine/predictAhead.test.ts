@@ -8,18 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
-import { readModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
-import { SHIPPED_MODELS } from '../helpers/models.js';
-
-function load(path: string): ModelBundle {
-  const read = readModelFile(path);
-  if (!read.ok) throw new Error(read.error.reason);
-  return read.value;
-}
+import { loadModel, SHIPPED_MODELS } from '../helpers/models.js';
+import { comparableVerdict } from '../helpers/verdictText.js';
 
 interface Run {
   verdicts: VerdictEvent[];
@@ -78,11 +72,6 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
   return { verdicts, ranInVerdictPush, parentInVerdictPush, parentJudgements };
 }
 
-/** A verdict as JSON with the clock fields masked; numbers compared by their exact text (NaN and -0 kept apart). */
-function comparable(v: VerdictEvent): string {
-  return JSON.stringify({ ...v, atMs: 0, latencyMs: 0, wallTime: '' }, (_k, x: unknown) => (typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : x));
-}
-
 /** Every `every`-th cycle cut by a disconnect `afterS` seconds into its recovery (the link comes back at once). */
 function cutInRecovery(events: readonly SourceEvent[], every: number, afterS: number): SourceEvent[] {
   const out: SourceEvent[] = [];
@@ -109,14 +98,14 @@ function cutInRecovery(events: readonly SourceEvent[], every: number, afterS: nu
 }
 
 describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ path, decidesAfter }) => {
-  const bundle = load(path);
+  const bundle = loadModel(path);
   const events = [...simulationEvents(createSimulation({ seed: 1, containers: 120, startDay: 21, days: 10 }))];
 
   it("gives the same verdicts, and every predicted verdict finds the model's part done", () => {
     const on = run(bundle, events, true);
     const off = run(bundle, events, false);
     expect(on.verdicts.length).toBe(120);
-    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    expect(on.verdicts.map(comparableVerdict)).toEqual(off.verdicts.map(comparableVerdict));
     const predicted = on.ranInVerdictPush.filter((r) => r !== null).length;
     expect(predicted).toBeGreaterThan(100);
     expect(off.ranInVerdictPush.filter((r) => r === false)).toEqual([]);
@@ -127,7 +116,7 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
   it("gives the same verdicts with adaptation on, the parent model's judgement run ahead too", () => {
     const on = run(bundle, events, true, true);
     const off = run(bundle, events, false, true);
-    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    expect(on.verdicts.map(comparableVerdict)).toEqual(off.verdicts.map(comparableVerdict));
     // Adaptation moves the model after about 80 containers; from then on the parent judges each predicted sample.
     const moved = on.verdicts.filter((v) => (v.adaptation?.accepted ?? 0) > 0).length;
     expect(moved).toBeGreaterThan(20);
@@ -142,7 +131,7 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     expect(cut.length).toBe(long.length + 20);
     const on = run(bundle, cut, true);
     const off = run(bundle, cut, false);
-    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    expect(on.verdicts.map(comparableVerdict)).toEqual(off.verdicts.map(comparableVerdict));
     // The cut cycles keep their reason (the default model's: cut after its row was final, which the cut makes inconclusive).
     const cutVerdicts = on.verdicts.filter((v) => v.reasons.includes('cut-disconnect'));
     expect(cutVerdicts.length).toBe(decidesAfter === 'R' ? 10 : 0);

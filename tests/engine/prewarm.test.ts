@@ -8,18 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
 import type { ModelPrewarm } from '../../src/engine/prewarm.js';
-import { readModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
-import { SHIPPED_MODELS } from '../helpers/models.js';
-
-function load(path: string): ModelBundle {
-  const read = readModelFile(path);
-  if (!read.ok) throw new Error(read.error.reason);
-  return read.value;
-}
+import { loadModel, SHIPPED_MODELS } from '../helpers/models.js';
+import { comparableVerdict } from '../helpers/verdictText.js';
 
 interface Run {
   verdicts: VerdictEvent[];
@@ -47,13 +41,8 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], prewarm: boole
   return { verdicts, warmings };
 }
 
-/** A verdict as JSON with the clock fields masked; numbers compared by their exact text (NaN and -0 kept apart). */
-function comparable(v: VerdictEvent): string {
-  return JSON.stringify({ ...v, atMs: 0, latencyMs: 0, wallTime: '' }, (_k, x: unknown) => (typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : x));
-}
-
 describe.each(SHIPPED_MODELS)('prewarm with the shipped $name model', ({ path, decidesAfter }) => {
-  const bundle = load(path);
+  const bundle = loadModel(path);
   const events = [...simulationEvents(createSimulation({ seed: 1, containers: 120, startDay: 21, days: 10 }))];
 
   it('fires once a cycle after the first predicted verdict, in the phase that decides, and changes no verdict', () => {
@@ -61,7 +50,7 @@ describe.each(SHIPPED_MODELS)('prewarm with the shipped $name model', ({ path, d
     const off = run(bundle, events, false);
     expect(off.warmings).toEqual([]);
     expect(on.verdicts.length).toBe(off.verdicts.length);
-    expect(on.verdicts.map(comparable)).toEqual(off.verdicts.map(comparable));
+    expect(on.verdicts.map(comparableVerdict)).toEqual(off.verdicts.map(comparableVerdict));
     const predicted = on.verdicts.filter((v) => v.class !== null).length;
     // Every cycle after the first predicted verdict that reaches its deciding phase's last second is warmed once.
     expect(on.warmings.length).toBeGreaterThanOrEqual(predicted - 5);
@@ -77,6 +66,6 @@ describe.each(SHIPPED_MODELS)('prewarm with the shipped $name model', ({ path, d
 
   it('changes no verdict with adaptation on', () => {
     const slice = events.slice(0, 20_000);
-    expect(run(bundle, slice, true, true).verdicts.map(comparable)).toEqual(run(bundle, slice, false, true).verdicts.map(comparable));
+    expect(run(bundle, slice, true, true).verdicts.map(comparableVerdict)).toEqual(run(bundle, slice, false, true).verdicts.map(comparableVerdict));
   });
 });

@@ -6,22 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
 import { RIG_WARN_COUNT } from '../../src/engine/rigCheck.js';
-import { readModelFile } from '../../src/io/modelFile.js';
 import { parseBundle, signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/runtime/bundle.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, type SimulationOptions } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
+import { loadModel } from '../helpers/models.js';
 
 const MODELS = [
   ['default', 'datasets/container-sim/default-model.json.gz'],
   ['exposure', 'datasets/container-sim/exposure-model.json.gz'],
 ] as const;
-
-function load(path: string): ModelBundle {
-  const r = readModelFile(path);
-  if (!r.ok) throw new Error(r.error.reason);
-  return r.value;
-}
 
 function run(model: ModelBundle, events: Iterable<SourceEvent>): { verdicts: VerdictEvent[]; warnings: Extract<EngineEvent, { type: 'rig-mismatch' }>[]; order: string[] } {
   const verdicts: VerdictEvent[] = [];
@@ -46,7 +40,7 @@ const OWN: SimulationOptions = { seed: 1, containers: 100, startDay: 21, days: 1
 const OTHER: SimulationOptions = { seed: 7, rigSeed: 7, containers: 40 };
 
 describe.each(MODELS)('the rig check with the shipped %s model', (_name, path) => {
-  const model = load(path);
+  const model = loadModel(path);
 
   it('carries its training rig: SIM1 (rig seed 1), fingerprinted on a sample of training days 1-20', () => {
     expect(model.rig?.identity).toEqual({ proto: 'ENL/1', rig: 'SIM1', fw: 'sim', rateHz: 10, unit: 'ohm' });

@@ -6,18 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
 import { signBundle, type ModelBundle, type UnsignedBundle } from '../../src/model/runtime/bundle.js';
-import { readModelFile } from '../../src/io/modelFile.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
+import { loadModel } from '../helpers/models.js';
 
-function load(path: string): ModelBundle {
-  const m = readModelFile(path);
-  if (!m.ok) throw new Error(m.error.reason);
-  return m.value;
-}
-const DEFAULT = load('datasets/container-sim/default-model.json.gz');
-const EXPOSURE = load('datasets/container-sim/exposure-model.json.gz');
+const DEFAULT = loadModel('datasets/container-sim/default-model.json.gz');
+const EXPOSURE = loadModel('datasets/container-sim/exposure-model.json.gz');
 const events: SourceEvent[] = [...simulationEvents(createSimulation({ seed: 5, containers: 4, startDay: 21, idleS: 3 }))];
 
 function run(model: ModelBundle, onEvent: (e: EngineEvent, core: EngineCore) => void = () => undefined): VerdictEvent[] {

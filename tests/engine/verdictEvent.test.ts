@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../../src/engine/core.js';
 import { RigCheck, type ChannelLevels } from '../../src/engine/rigCheck.js';
 import { probabilitiesOf } from '../../src/engine/verdictSteps.js';
-import { readModelFile } from '../../src/io/modelFile.js';
 import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { leadingScoresInto } from '../../src/model/runtime/leadingScores.js';
 import { compileModel, predictForVerdict } from '../../src/model/runtime/pipeline.js';
@@ -18,7 +17,7 @@ import type { ModelRig } from '../../src/model/runtime/rigFingerprint.js';
 import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation } from '../../src/sim/simulate.js';
 import { isEnvironmentChannel, type SourceEvent, type VerdictEvent } from '../../src/types.js';
-import { SHIPPED_MODELS } from '../helpers/models.js';
+import { loadModel, SHIPPED_MODELS } from '../helpers/models.js';
 
 /** types.ts `VerdictEvent`'s fields in order; `label` and `adaptation` only where they apply. */
 function expectedKeys(label: boolean, adaptation: boolean): string[] {
@@ -28,12 +27,6 @@ function expectedKeys(label: boolean, adaptation: boolean): string[] {
 
 function qualityKeys(recovery: boolean): string[] {
   return ['framesB', 'framesE', ...(recovery ? ['framesR'] : []), 'lostFrames', 'lostShare', 'maxGapS', 'cut', 'channels', 'novelty'];
-}
-
-function load(path: string): ModelBundle {
-  const read = readModelFile(path);
-  if (!read.ok) throw new Error(read.error.reason);
-  return read.value;
 }
 
 function verdictsOf(bundle: ModelBundle, events: Iterable<SourceEvent>, adaptation = false): VerdictEvent[] {
@@ -55,7 +48,7 @@ function rowsOf(bundle: ModelBundle, events: Iterable<SourceEvent>): Map<string,
 }
 
 describe.each(SHIPPED_MODELS)('verdict events of the shipped $name model', ({ path, decidesAfter }) => {
-  const bundle = load(path);
+  const bundle = loadModel(path);
   const events = [...simulationEvents(createSimulation({ seed: 1, containers: 200, startDay: 21, days: 10 }))];
 
   it('carry the documented fields in order, in every shape (label or none, adaptation or none)', () => {
@@ -133,7 +126,7 @@ describe('probabilitiesOf', () => {
 });
 
 describe('the rig check without a logarithm inside the R0 range', () => {
-  const bundle = load(SHIPPED_MODELS[0]!.path);
+  const bundle = loadModel(SHIPPED_MODELS[0]!.path);
   const rig = bundle.rig as ModelRig;
   const channels = bundle.input.kind === 'frames' ? bundle.input.channels : [];
   const gas = rig.fingerprint.channels.filter((c) => channels.includes(c.channel) && !isEnvironmentChannel(c.channel));

@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModelFile } from '../../src/io/modelFile.js';
-import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 import { runEnose } from '../helpers/cli.js';
 import { haveMosquitto, startBroker, type Broker, retainedStatus } from '../helpers/mosquitto.js';
 import { CLI, REPO_ROOT } from '../helpers/shared.js';
 import { awaitSample, ensureServiceBuilt, postSample, startServe, type ServeProcess } from '../service/serveProcess.js';
+import { loadModel } from '../helpers/models.js';
 
 const MODELS = {
   default: 'datasets/container-sim/default-model.json.gz',
@@ -30,12 +29,6 @@ let broker: Broker;
 let fleet: ChildProcess | null = null;
 let fleetUrl = '';
 const serves: ServeProcess[] = [];
-
-function load(path: string): ModelBundle {
-  const m = readModelFile(path);
-  if (!m.ok) throw new Error(m.error.reason);
-  return m.value;
-}
 
 /** mosquitto_sub -v -C <n> on a topic: resolves with its lines once it has them. */
 function subscribe(topic: string, count: number): { lines: Promise<string[]>; proc: ChildProcess } {
@@ -92,7 +85,7 @@ afterAll(async () => {
 describe.runIf(have)('enose serve --mqtt and enose fleet', () => {
   for (const [name, path] of Object.entries(MODELS)) {
     it(`publishes each verdict with its fields (${name} model); mosquitto_sub and the centre see it`, async () => {
-      const model = load(path);
+      const model = loadModel(path);
       const station = `st-${name}`;
       // The default model's cycle ends after its recovery; on this branch the service then stays busy (issue 20,
       // fixed on another branch), so it runs one container here and the exposure model two.
@@ -157,8 +150,8 @@ describe.runIf(have)('enose serve --mqtt and enose fleet', () => {
   }
 
   it('follows a model roll-out between cycles (exposure -> default), refuses a tampered one and one for another rig', async () => {
-    const exposure = load(MODELS.exposure);
-    const fallback = load(MODELS.default);
+    const exposure = loadModel(MODELS.exposure);
+    const fallback = loadModel(MODELS.default);
     const station = 'st-roll';
     const serve = await startServe(['--replay', recording, '--model', MODELS.exposure, '--speed', 'max', '--mqtt', broker.url, '--station', station, '--spool', join(dir, `${station}.jsonl`), '--follow-models']);
     serves.push(serve);

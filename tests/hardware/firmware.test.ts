@@ -20,6 +20,7 @@ import {
   type RigInfo,
 } from '../../src/io/protocol.js';
 import type { Frame } from '../../src/types.js';
+import { rng } from '../helpers/enl1.js';
 import { buildHostFirmware, compile, fwDir, hasTool, haveCompilers, repoRoot, type HostFirmware } from '../helpers/firmwareBuild.js';
 
 const vectorsPath = path.resolve(repoRoot, '..', 'shared', 'protocol', 'enl1-vectors.jsonl');
@@ -64,18 +65,6 @@ function instructionFor(line: string): string {
     case 'command':
       return m.command.command === 'START' ? `C START ${m.command.sampleId}` : m.command.command === 'END' ? `C END ${m.command.reason}` : `C ${m.command.command}`;
   }
-}
-
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe.skipIf(!haveCompilers)('enl1.c on the host', () => {

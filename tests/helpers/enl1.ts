@@ -3,21 +3,13 @@
  * frames, a seeded PRNG for chunk boundaries, and decoder outputs as plain data.
  */
 import type { DecoderOutput, RigInfo } from '../../src/io/protocol.js';
+import { mulberry32 } from '../../src/model/numeric/rng.js';
 import type { Frame, Phase } from '../../src/types.js';
 
 export const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-/** A small seeded PRNG (mulberry32) for chunk boundaries. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG for chunk boundaries (mulberry32, the engine's own). */
+export const rng = mulberry32;
 
 /** Outputs as plain JSON-able data, so that runs can be compared with toEqual. */
 export function plain(outputs: readonly DecoderOutput[]): unknown[] {

@@ -3,6 +3,8 @@
  * model decides when the recovery ends, the exposure model when the exposure ends, so a cycle's verdict and
  * the rig's state after it differ between them.
  */
+import { readModelFile } from '../../src/io/modelFile.js';
+import type { ModelBundle } from '../../src/model/runtime/bundle.js';
 export interface ShippedModel {
   /** `default` or `exposure`: the name in test titles. */
   readonly name: 'default' | 'exposure';
@@ -16,3 +18,10 @@ export const SHIPPED_MODELS: readonly ShippedModel[] = [
   { name: 'default', path: 'datasets/container-sim/default-model.json.gz', decidesAfter: 'R' },
   { name: 'exposure', path: 'datasets/container-sim/exposure-model.json.gz', decidesAfter: 'E' },
 ];
+
+/** A model file read with the engine's own reader; a file that does not load throws with the reader's reason. */
+export function loadModel(path: string): ModelBundle {
+  const read = readModelFile(path);
+  if (!read.ok) throw new Error(read.error.reason);
+  return read.value;
+}
