@@ -77,7 +77,8 @@ export interface EngineCoreOptions {
    * Run the model on the frame that completes the last window of the deciding phase (the recovery's, or the
    * exposure's), so that the frame ending the cycle only adds the gates, the policy and the event; the verdict uses
    * that result only when its own row is the same, bit for bit (else the model runs again), so the verdicts are
-   * the same either way. @default true
+   * the same either way. A rig whose deciding phase outlasts the model's windows moves the row every time: after
+   * three such verdicts in a row the core stops running ahead for that rig session. @default true
    */
   readonly predictAhead?: boolean;
 }
@@ -137,6 +138,12 @@ export class EngineCore {
   private aheadTried = false;
   /** The verdict being judged took the result run ahead (its row the same): adaptation's parent takes its own too. */
   private aheadUsed = false;
+  /**
+   * Verdicts in a row whose row had moved since the run ahead (the rig's deciding phase outlasts the model's
+   * windows): after AHEAD_MISSES of them the core stops running ahead for this rig session, which would only
+   * double the model's work. Deterministic, so a replay does the same.
+   */
+  private aheadMisses = 0;
   private aheadRow = new Float64Array(0);
   /** The two rows as 32-bit words: compared bit for bit without allocating. */
   private aheadBits = new Uint32Array(0);
@@ -325,10 +332,10 @@ export class EngineCore {
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
     this.aheadRow = new Float64Array(this.features.width);
+    this.aheadMisses = 0;
     this.aheadBits = new Uint32Array(this.aheadRow.buffer);
     this.rowBits = new Uint32Array(this.featureBuf.buffer);
-    const ahead = this.aheadOn();
-    this.prewarm = this.bundle && this.options.prewarm !== false && !ahead ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
+    this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
     this.envIndex = names.flatMap((n, i) => (n.endsWith(':mean') ? [{ channel: n.slice(0, -5), feature: i }] : []));
@@ -362,7 +369,8 @@ export class EngineCore {
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
     else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
     if (!this.aheadTried && t.role !== 'baseline' && features.windowsDone && this.model && this.aheadOn()) this.predictAhead(this.model);
-    if (this.prewarm && this.model) this.prewarm.afterFrame(t, this.model);
+    // The prewarm reads the model back before its verdict when it does not run ahead (it would only repeat it).
+    if (this.prewarm && this.model && !this.aheadOn()) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
       this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
@@ -415,6 +423,7 @@ export class EngineCore {
     const model = this.model;
     if (!model) return false;
     const reuse = this.ahead && this.sameRowAsAhead();
+    if (this.ahead) this.aheadMisses = reuse ? 0 : this.aheadMisses + 1;
     if (!reuse) this.runModel(model);
     this.aheadUsed = reuse;
     this.ahead = false;
@@ -433,7 +442,7 @@ export class EngineCore {
 
   /** Whether this core runs the model ahead: the option, a model whose deciding windows end before the cycle does. */
   private aheadOn(): boolean {
-    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0);
+    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0) && this.aheadMisses < AHEAD_MISSES;
   }
 
   /**
@@ -517,6 +526,9 @@ export class EngineCore {
     }
   }
 }
+
+/** Verdicts in a row that found the row moved since the run ahead, after which a rig session stops running ahead. */
+const AHEAD_MISSES = 3;
 
 /** The checkpoint a cycle in `phase` reaches when that phase ends. */
 function phaseEnd(phase: string): VerdictCheckpoint {

@@ -5,7 +5,8 @@
  * cycle, on the first frame less than `leadS` before the verdict is due (the deciding phase's windows end), the
  * model runs once on the row of the previous predicted verdict, its results discarded; the verdict's own
  * prediction then overwrites every buffer it wrote. A model without windows (its verdict is due whenever the rig
- * ends the phase) is never warmed; nor is anything before the first predicted verdict.
+ * ends the phase) is never warmed; nor is anything before the first predicted verdict, nor a cycle whose model
+ * runs ahead on the frame that completes its windows (EngineCore's `predictAhead`: the verdict then needs no model).
  */
 import { inExposureS, recoveryWindowsS, windowsOf, type ExtractorConfig } from '../signal/extractorConfig.js';
 import type { CycleTracker } from '../signal/cycle.js';

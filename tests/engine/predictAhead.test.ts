@@ -19,6 +19,8 @@ interface Run {
   verdicts: VerdictEvent[];
   /** Per verdict: the model ran in the push that brought it (true) or in an earlier one (false); null: did not run. */
   ranInVerdictPush: (boolean | null)[];
+  /** The model's runs in all, ahead or at a verdict. */
+  modelRuns: number;
   /** With adaptation: the parent model's judgements in pushes that brought a verdict, and in all. */
   parentInVerdictPush: number;
   parentJudgements: number;
@@ -34,8 +36,10 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
   const runModel = internals.runModel.bind(core);
   let runsThisPush = 0;
   let runsBefore = 0;
+  let modelRuns = 0;
   internals.runModel = (...args: unknown[]) => {
     runsThisPush++;
+    modelRuns++;
     runModel(...args);
   };
   // The same spy on adaptation's parent model, when adaptation is on.
@@ -69,7 +73,7 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
   }
   core.end();
   settle();
-  return { verdicts, ranInVerdictPush, parentInVerdictPush, parentJudgements };
+  return { verdicts, ranInVerdictPush, modelRuns, parentInVerdictPush, parentJudgements };
 }
 
 /** Every `every`-th cycle cut by a disconnect `afterS` seconds into its recovery (the link comes back at once). */
@@ -140,7 +144,10 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     expect(predicted).toBeGreaterThan(15);
     // The default model's row is final once its recovery windows are complete: its run ahead serves every verdict.
     // The exposure model's moves with the 10 s of exposure after its windows (the RH and T exposure means): the
-    // comparison finds it changed and the model runs again at every verdict.
+    // comparison finds it changed and the model runs again at every verdict; after three such verdicts in a row
+    // the core stops running it ahead (three runs wasted in all).
     expect(on.ranInVerdictPush.filter((r) => r === false).length).toBe(decidesAfter === 'R' ? predicted : 0);
+    expect(on.modelRuns).toBe(decidesAfter === 'R' ? predicted : predicted + 3);
+    expect(off.modelRuns).toBe(predicted);
   });
 });
