@@ -6,6 +6,7 @@
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
 import { leadingScoresAfterVerdict } from '../model/runtime/leadingScores.js';
+import { AheadRun } from './aheadRun.js';
 import { ModelPrewarm } from './prewarm.js';
 import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
@@ -133,21 +134,8 @@ export class EngineCore {
   private checkpoint: VerdictCheckpoint = 'exposure-end';
   /** The cycle in progress has its verdict already (an early checkpoint's, `settle`): it gets none of its own. */
   private settled = false;
-  /** The model ran ahead on this cycle's row (`predictAhead`), a copy of which is kept; tried: it was looked at. */
-  private ahead = false;
-  private aheadTried = false;
-  /** The verdict being judged took the result run ahead (its row the same): adaptation's parent takes its own too. */
-  private aheadUsed = false;
-  /**
-   * Verdicts in a row whose row had moved since the run ahead (the rig's deciding phase outlasts the model's
-   * windows): after AHEAD_MISSES of them the core stops running ahead for this rig session, which would only
-   * double the model's work. Deterministic, so a replay does the same.
-   */
-  private aheadMisses = 0;
-  private aheadRow = new Float64Array(0);
-  /** The two rows as 32-bit words: compared bit for bit without allocating. */
-  private aheadBits = new Uint32Array(0);
-  private rowBits = new Uint32Array(0);
+  /** The model run one frame ahead (`predictAhead`): the kept row and its state. */
+  private ahead = new AheadRun(new Float64Array(0));
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -331,10 +319,7 @@ export class EngineCore {
     const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
-    this.aheadRow = new Float64Array(this.features.width);
-    this.aheadMisses = 0;
-    this.aheadBits = new Uint32Array(this.aheadRow.buffer);
-    this.rowBits = new Uint32Array(this.featureBuf.buffer);
+    this.ahead = new AheadRun(this.featureBuf);
     this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
@@ -358,8 +343,7 @@ export class EngineCore {
     const flags = t.onFrame(event.seq, event.tMs, event.phase, event.sample);
     if (flags & STARTED) {
       this.settled = false;
-      this.ahead = false;
-      this.aheadTried = false;
+      this.ahead.reset();
       features.reset();
       this.labelHint = event.label;
       this.sink({ type: 'sample-started', atMs: event.atMs, sample: t.id, seq: event.seq, requested: t.requested });
@@ -368,7 +352,7 @@ export class EngineCore {
     if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
     else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
-    if (!this.aheadTried && t.role !== 'baseline' && features.windowsDone && this.model && this.aheadOn()) this.predictAhead(this.model);
+    if (!this.ahead.tried && t.role !== 'baseline' && features.windowsDone && this.model && this.aheadOn()) this.predictAhead(this.model);
     // The prewarm reads the model back before its verdict when it does not run ahead (it would only repeat it).
     if (this.prewarm && this.model && !this.aheadOn()) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
@@ -422,11 +406,7 @@ export class EngineCore {
   private predict(reasons: VerdictReason[]): boolean {
     const model = this.model;
     if (!model) return false;
-    const reuse = this.ahead && this.sameRowAsAhead();
-    if (this.ahead) this.aheadMisses = reuse ? 0 : this.aheadMisses + 1;
-    if (!reuse) this.runModel(model);
-    this.aheadUsed = reuse;
-    this.ahead = false;
+    if (!this.ahead.take()) this.runModel(model);
     environmentReasons(this.featureBuf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     return true;
   }
@@ -442,7 +422,7 @@ export class EngineCore {
 
   /** Whether this core runs the model ahead: the option, a model whose deciding windows end before the cycle does. */
   private aheadOn(): boolean {
-    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0) && this.aheadMisses < AHEAD_MISSES;
+    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0) && this.ahead.active;
   }
 
   /**
@@ -450,23 +430,14 @@ export class EngineCore {
    * finite row, which is kept. Nothing when the cycle has its verdict already (`settle`).
    */
   private predictAhead(model: CompiledModel): void {
-    this.aheadTried = true;
+    this.ahead.tried = true;
     if (this.settled) return;
     const buf = this.featureBuf;
     this.features!.finish(buf, this.gates);
     for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j])) return;
     this.runModel(model);
     this.adaptation?.judgeAhead(buf);
-    this.aheadRow.set(buf);
-    this.ahead = true;
-  }
-
-  /** The verdict's row is the one the model ran on ahead, bit for bit (a longer phase moved it otherwise). */
-  private sameRowAsAhead(): boolean {
-    const a = this.aheadBits;
-    const b = this.rowBits;
-    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
-    return true;
+    this.ahead.keep();
   }
 
   /**
@@ -490,8 +461,7 @@ export class EngineCore {
     this.modelVerdict = null;
     this.score = null;
     if (!predicted) return unpredictedVerdict(hasPolicy, reasons);
-    const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf, this.aheadUsed) : null;
-    this.aheadUsed = false;
+    const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf, this.ahead.takeUsed()) : null;
     const outcome = decideVerdict(this.policy, this.probs, this.best, this.novelty);
     const rigMismatch = this.rigCheck?.check(this.features!.levels) ?? false;
     this.modelVerdict = outcome.verdict;
@@ -526,9 +496,6 @@ export class EngineCore {
     }
   }
 }
-
-/** Verdicts in a row that found the row moved since the run ahead, after which a rig session stops running ahead. */
-const AHEAD_MISSES = 3;
 
 /** The checkpoint a cycle in `phase` reaches when that phase ends. */
 function phaseEnd(phase: string): VerdictCheckpoint {
