@@ -22,16 +22,22 @@ export class AheadRun {
   private readonly keptBits: Uint32Array;
   private readonly rowBits: Uint32Array;
 
-  /** @param row the core's feature row buffer, which the model reads ahead and at the verdict alike */
-  constructor(private readonly row: Float64Array) {
+  /**
+   * @param row the core's feature row buffer, which the model reads ahead and at the verdict alike
+   * @param enabled whether this rig session runs ahead at all (the option, and a model whose row is complete before its cycle ends)
+   */
+  constructor(
+    private readonly row: Float64Array,
+    private readonly enabled: boolean,
+  ) {
     this.kept = new Float64Array(row.length);
     this.keptBits = new Uint32Array(this.kept.buffer);
     this.rowBits = new Uint32Array(row.buffer, row.byteOffset, row.length * 2);
   }
 
-  /** Whether this rig session still runs ahead: fewer than AHEAD_MISSES moved rows in a row. */
+  /** Whether this rig session runs ahead now: enabled, and fewer than AHEAD_MISSES moved rows in a row. */
   get active(): boolean {
-    return this.misses < AHEAD_MISSES;
+    return this.enabled && this.misses < AHEAD_MISSES;
   }
 
   /** A new cycle: nothing looked at, nothing run. */

@@ -135,7 +135,7 @@ export class EngineCore {
   /** The cycle in progress has its verdict already (an early checkpoint's, `settle`): it gets none of its own. */
   private settled = false;
   /** The model run one frame ahead (`predictAhead`): the kept row and its state. */
-  private ahead = new AheadRun(new Float64Array(0));
+  private ahead = new AheadRun(new Float64Array(0), false);
   /** Verdicts given, and those over budget, since the start. */
   verdicts = 0;
   overBudget = 0;
@@ -319,7 +319,8 @@ export class EngineCore {
     const limits: GateLimits = this.gateLimits ?? defaultGateLimits(info.unit);
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
-    this.ahead = new AheadRun(this.featureBuf);
+    // Fixed for the session: the option, a row complete before the cycle ends, no verdict inside the exposure.
+    this.ahead = new AheadRun(this.featureBuf, this.options.predictAhead !== false && this.features.rowBeforeEnd && !(this.tracker.inExposureS > 0));
     this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
@@ -352,9 +353,9 @@ export class EngineCore {
     if (t.role === 'baseline') features.baselineFrame(event.values, t.tS);
     else if (t.role === 'exposure') features.exposureFrame(event.values, t.tS);
     else if (t.role === 'recovery') features.recoveryFrame(event.values, t.tS);
-    if (!this.ahead.tried && t.role !== 'baseline' && features.windowsDone && this.model && this.aheadOn()) this.predictAhead(this.model);
+    if (!this.ahead.tried && t.role !== 'baseline' && features.windowsDone && this.model && this.ahead.active) this.predictAhead(this.model);
     // The prewarm reads the model back before its verdict when it does not run ahead (it would only repeat it).
-    if (this.prewarm && this.model && !this.aheadOn()) this.prewarm.afterFrame(t, this.model);
+    if (this.prewarm && this.model && !this.ahead.active) this.prewarm.afterFrame(t, this.model);
     if (flags & PHASE_CHANGED) this.sink({ type: 'phase', atMs: event.atMs, sample: t.id, phase: event.phase, seq: event.seq });
     if (this.emitFrames) {
       this.sink({ type: 'frame', atMs: event.atMs, seq: event.seq, tMs: event.tMs, phase: event.phase, values: event.values, sample: t.id });
@@ -418,11 +419,6 @@ export class EngineCore {
     this.novelty = noveltyOfLast(model);
     this.prewarm?.remember(buf);
     leadingScoresAfterVerdict(model, buf, 0, this.pcaScores, this.pcaScratch);
-  }
-
-  /** Whether this core runs the model ahead: the option, a model whose deciding windows end before the cycle does. */
-  private aheadOn(): boolean {
-    return this.options.predictAhead !== false && this.features!.rowBeforeEnd && !(this.tracker.inExposureS > 0) && this.ahead.active;
   }
 
   /**
