@@ -15,6 +15,7 @@ import type { EngineEvent } from '../types.js';
 import type { CommandContext, Parsed } from './args.js';
 import type { OptionTable } from './options.js';
 import type { LiveRecorder } from './recordOption.js';
+import { UNANSWERED_END_KINDS } from '../io/recordedCycleEnd.js';
 
 export const EARLY_OPTIONS = {
   early: {
@@ -79,7 +80,10 @@ export function cycleEndFollower(command: string, ctx: CommandContext, recorder:
   return (e) => {
     if (e.type !== 'cycle-end') return;
     if (e.ended !== null) recorder?.cycleEnd(e.ended);
-    else if (e.issue?.kind === 'unsupported') {
+    // The rig may have taken an END whose answer the link lost: the recording says it was sent.
+    if (e.issue !== null && UNANSWERED_END_KINDS.has(e.issue.kind)) recorder?.cycleEndUnanswered(e.sample, e.reason, e.issue, e.atMs);
+    if (e.ended !== null) return;
+    if (e.issue?.kind === 'unsupported') {
       if (!saidUnsupported) ctx.stderr(`enose ${command}: the rig does not end cycles early (${e.issue.detail}): full cycles\n`);
       saidUnsupported = true;
     } else if (e.issue !== null) ctx.stderr(`enose ${command}: cycle ${e.sample} not ended early (${e.issue.kind}: ${e.issue.detail})\n`);

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { EnoseError } from '../errors.js';
 import { createRecorder, type Recorder } from '../io/recording.js';
-import type { CycleEnded } from '../io/cycleEnd.js';
+import type { CycleEnded, CycleEndIssue } from '../io/cycleEnd.js';
 import type { EngineEvent } from '../types.js';
 import type { CommandContext } from './args.js';
 import type { OptionTable } from './options.js';
@@ -15,6 +15,8 @@ export interface LiveRecorder {
   write(event: EngineEvent): void;
   /** Where and why the rig ended a cycle early (`recorder.cycleEnd`); nothing before the recording has begun. */
   cycleEnd(ended: CycleEnded): void;
+  /** An END whose answer never came (`recorder.cycleEndUnanswered`); nothing before the recording has begun. */
+  cycleEndUnanswered(sample: string, reason: string, issue: CycleEndIssue, atMs: number): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,9 @@ export function liveRecorder(command: string, dir: string | undefined, modelId: 
     },
     cycleEnd(ended) {
       recorder?.cycleEnd(ended);
+    },
+    cycleEndUnanswered(sample, reason, issue, atMs) {
+      recorder?.cycleEndUnanswered(sample, reason, issue, atMs);
     },
     async close() {
       await recorder?.close();

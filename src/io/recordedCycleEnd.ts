@@ -7,12 +7,22 @@
  * seq and phase are `seq` and `phase` (null: no frame yet); `sample` is the engine's cycle id (the last one a
  * frame carried: after an exposure-end verdict R frames carry none), `reason` the host's.
  * The replay gives the engine the rig's `END,OK` ack after frame N again, where the live engine got it.
+ *
+ * An END the rig may have taken but whose answer never came (the port closed, or no answer in time) is a
+ * `cycle-end-unanswered` line, placed after the last frame recorded when the host gave up:
+ * `{"afterFrame":N,"type":"cycle-end-unanswered","atMs":..,"sample":"C-1","reason":"clear","issue":"not-connected","detail":".."}`.
+ * The recording then says that the host asked and did not hear back, not that the cycle ran in full; the frames
+ * after it show what the rig did. A replay answers `endCycle` in that cycle with the same issue, and injects no ack.
  */
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
-import { endIssue, type CycleEnded, type CycleEndResult } from './cycleEnd.js';
+import { endIssue, type CycleEnded, type CycleEndIssue, type CycleEndResult } from './cycleEnd.js';
 
 export const CYCLE_END_TYPE = 'cycle-end';
+export const CYCLE_END_UNANSWERED_TYPE = 'cycle-end-unanswered';
+
+/** The END failures after which the rig may still have ended the cycle: the ones a recording keeps. */
+export const UNANSWERED_END_KINDS: ReadonlySet<CycleEndIssue['kind']> = new Set(['not-connected', 'timeout']);
 
 /** A cycle end as recorded. */
 export interface RecordedCycleEnd {
@@ -33,6 +43,24 @@ const schema = z.object({
   seq: z.number().int().nonnegative().nullable(),
 });
 
+/** An END sent whose answer never came, as recorded. */
+export interface RecordedUnansweredEnd {
+  readonly afterFrame: number;
+  readonly sample: string;
+  readonly reason: string;
+  readonly issue: CycleEndIssue;
+}
+
+const unansweredSchema = z.object({
+  afterFrame: z.number().int().min(-1),
+  type: z.literal(CYCLE_END_UNANSWERED_TYPE),
+  atMs: z.number().nullable(),
+  sample: z.string(),
+  reason: z.string().min(1),
+  issue: z.enum(['not-connected', 'timeout']),
+  detail: z.string(),
+});
+
 /** The events.jsonl line, with its line break. */
 export function cycleEndLine(afterFrame: number, ended: CycleEnded, sample: string): string {
   return `${JSON.stringify({ afterFrame, type: CYCLE_END_TYPE, atMs: Number.isFinite(ended.atMs) ? ended.atMs : null, sample, reason: ended.reason, phase: ended.phase, seq: ended.seq })}\n`;
@@ -47,6 +75,22 @@ export function parseCycleEnd(value: unknown): Result<RecordedCycleEnd, string> 
   }
   const { afterFrame, sample, reason, phase, seq } = parsed.data;
   return ok({ afterFrame, sample, reason, phase, seq });
+}
+
+/** The events.jsonl line of an END whose answer never came (an issue of UNANSWERED_END_KINDS), with its line break. */
+export function unansweredEndLine(afterFrame: number, sample: string, reason: string, issue: CycleEndIssue, atMs: number): string {
+  return `${JSON.stringify({ afterFrame, type: CYCLE_END_UNANSWERED_TYPE, atMs: Number.isFinite(atMs) ? atMs : null, sample, reason, issue: issue.kind, detail: issue.detail })}\n`;
+}
+
+/** A parsed events.jsonl value whose type is `cycle-end-unanswered`, checked; a reason naming the bad field otherwise. */
+export function parseUnansweredEnd(value: unknown): Result<RecordedUnansweredEnd, string> {
+  const parsed = unansweredSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return fail(`a cycle-end-unanswered line with a bad ${first?.path.join('.') || 'shape'}: ${first?.message ?? 'invalid'}`);
+  }
+  const { afterFrame, sample, reason, issue, detail } = parsed.data;
+  return ok({ afterFrame, sample, reason, issue: { kind: issue, detail } });
 }
 
 /** Seqs of the last frames written, by frame index: where the frame a cycle end names by seq landed. */
@@ -74,14 +118,17 @@ export interface ReplayCursor {
 }
 
 /**
- * A replay's answer to `endCycle`: the recording's own end of the cycle in play (its reason, phase and seq), or
- * `unsupported` when the recording ran that cycle to its end (a replay plays what was recorded).
+ * A replay's answer to `endCycle`: the recording's own end of the cycle in play (its reason, phase and seq), the
+ * recorded issue when the live END got no answer, or `unsupported` when the recording ran that cycle to its end
+ * (a replay plays what was recorded).
  */
-export function endFromRecording(ends: readonly RecordedCycleEnd[], cursor: ReplayCursor, atMs: number): CycleEndResult {
+export function endFromRecording(ends: readonly RecordedCycleEnd[], unanswered: readonly RecordedUnansweredEnd[], cursor: ReplayCursor, atMs: number): CycleEndResult {
+  const inPlay = (end: { readonly sample: string; readonly afterFrame: number }) => cursor.sample !== '' && end.sample === cursor.sample && end.afterFrame >= cursor.sampleStart;
   for (const end of ends) {
-    if (cursor.sample !== '' && end.sample === cursor.sample && end.afterFrame >= cursor.sampleStart) {
-      return ok({ reason: end.reason, phase: end.phase, seq: end.seq, atMs });
-    }
+    if (inPlay(end)) return ok({ reason: end.reason, phase: end.phase, seq: end.seq, atMs });
+  }
+  for (const end of unanswered) {
+    if (inPlay(end)) return endIssue(end.issue.kind, `as recorded: ${end.issue.detail}`);
   }
   if (cursor.sample === '') return endIssue('refused', 'no cycle in play');
   return endIssue('unsupported', `the recording ran cycle ${cursor.sample} to its end: a replay plays what was recorded`);

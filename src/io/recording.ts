@@ -22,7 +22,8 @@
  *   written before it (-1 before the first frame).
  *   A cycle the host ended early (ENL/1 END, `endCycle`) is a `cycle-end` line there, given by `cycleEnd`:
  *   `{"afterFrame":N,"type":"cycle-end","atMs":..,"sample":..,"reason":..,"phase":..,"seq":..}`, N being the
- *   last frame before the rig's ack (src/io/recordedCycleEnd.ts; readers before it stop at the line).
+ *   last frame before the rig's ack (src/io/recordedCycleEnd.ts; readers before it stop at the line). An END
+ *   whose answer never came (`cycleEndUnanswered`) is a `cycle-end-unanswered` line after the last frame written.
  * - `verdicts.jsonl`: one `eventToJson` line per `verdict` event.
  * Engine-derived events (`phase`, `sample-started`, `over-budget`) are not recorded: a replay derives them.
  *
@@ -38,9 +39,9 @@ import { z } from 'zod';
 import { EnoseError, fail, ok, type Result } from '../errors.js';
 import { sameChannels, type EngineEvent, type RigInfo } from '../types.js';
 import { framesCsvHeader } from './datasets/framesCsv.js';
-import type { CycleEnded } from './cycleEnd.js';
+import type { CycleEnded, CycleEndIssue } from './cycleEnd.js';
 import { eventToJson } from './eventJson.js';
-import { cycleEndLine, RecentSeqs } from './recordedCycleEnd.js';
+import { cycleEndLine, RecentSeqs, UNANSWERED_END_KINDS, unansweredEndLine } from './recordedCycleEnd.js';
 import { describeFsError, writeFileAtomic } from './files.js';
 
 export const RECORDING_FORMAT = 'enose-recording';
@@ -168,6 +169,13 @@ export interface Recorder {
    * it names by seq (the last frame before the rig's ack), or after the last frame when that one is gone.
    */
   cycleEnd(ended: CycleEnded): void;
+  /**
+   * Records an END sent for cycle `sample` whose answer never came (`issue`: `not-connected` or `timeout`, the
+   * failures after which the rig may have ended the cycle all the same), after the last frame written: the
+   * recording then says the host asked, not that the cycle ran in full. Other issues are not recorded (the rig
+   * said no). Throws `EnoseError('bad-usage')` after close or for another issue kind.
+   */
+  cycleEndUnanswered(sample: string, reason: string, issue: CycleEndIssue, atMs: number): void;
   /** Writes everything buffered now. */
   flush(): void;
   /** Flushes, fsyncs and closes the files and completes meta.json. Idempotent. */
@@ -413,6 +421,16 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
     flush();
   }
 
+  function cycleEndUnanswered(sample: string, reason: string, issue: CycleEndIssue, atMs: number): void {
+    if (closed) throw new EnoseError('bad-usage', `recorder ${dir}: write after close`);
+    if (!UNANSWERED_END_KINDS.has(issue.kind)) throw new EnoseError('bad-usage', `recorder ${dir}: an END answered ${issue.kind} was not taken by the rig: nothing to record`);
+    if (failure !== null) return;
+    const line = unansweredEndLine(frameCount - 1, sample, reason, issue, atMs);
+    eventsBuf += line;
+    bufferedBytes += line.length;
+    flush();
+  }
+
   function close(): Promise<void> {
     if (closing !== null) return closing;
     closed = true;
@@ -446,6 +464,7 @@ export function createRecorder(dir: string, options: RecorderOptions): Recorder 
     },
     write,
     cycleEnd,
+    cycleEndUnanswered,
     flush,
     close,
   };

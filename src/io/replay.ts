@@ -40,7 +40,7 @@ import { describeFsError } from './files.js';
 import { DEFAULT_DATA_LIMITS, ReadBudget, type DataLimits } from './datasets/limits.js';
 import { parseRecordingMeta } from './recording.js';
 import type { CycleEnding, CycleEndResult } from './cycleEnd.js';
-import { CYCLE_END_TYPE, endFromRecording, parseCycleEnd, type RecordedCycleEnd, type ReplayCursor } from './recordedCycleEnd.js';
+import { CYCLE_END_TYPE, CYCLE_END_UNANSWERED_TYPE, endFromRecording, parseCycleEnd, parseUnansweredEnd, type RecordedCycleEnd, type RecordedUnansweredEnd, type ReplayCursor } from './recordedCycleEnd.js';
 
 /** `max`: as fast as possible; `realtime`: paced by the recorded `t_s`; a number: that many times faster. */
 export type ReplaySpeed = 'max' | 'realtime' | number;
@@ -61,6 +61,8 @@ export interface ReplayOptions {
 export interface ReplaySource extends FrameSource, CycleEnding {
   /** Cycles the live run ended early (ENL/1 END), in recording order. */
   readonly cycleEnds: readonly RecordedCycleEnd[];
+  /** ENDs the live run sent whose answer never came (the rig may or may not have taken them), in recording order. */
+  readonly unansweredEnds: readonly RecordedUnansweredEnd[];
   /** The rig info emitted first (from meta.json, or made up for a plain CSV). */
   readonly info: RigInfo;
   /** What was tolerated while reading: a cut last line, a missing events.jsonl, ... */
@@ -92,6 +94,7 @@ interface Loaded {
   readonly info: RigInfo;
   readonly segments: readonly Segment[];
   readonly events: readonly Placed[];
+  readonly unansweredEnds: readonly RecordedUnansweredEnd[];
   readonly warnings: readonly DataIssue[];
   readonly frameCount: number;
   readonly hostTimed: boolean;
@@ -144,8 +147,9 @@ export async function createReplaySource(path: string, options: ReplayOptions = 
   return ok({
     description: `replay:${path}`,
     cycleEnds,
+    unansweredEnds: data.unansweredEnds,
     endSupported: cycleEnds.length > 0 ? true : null,
-    endCycle: (_reason: string): Promise<CycleEndResult> => Promise.resolve(endFromRecording(cycleEnds, cursor, performance.now())),
+    endCycle: (_reason: string): Promise<CycleEndResult> => Promise.resolve(endFromRecording(cycleEnds, data.unansweredEnds, cursor, performance.now())),
     info: data.info,
     warnings: data.warnings,
     frameCount: data.frameCount,
@@ -286,7 +290,7 @@ function plainLoaded(recording: FramesRecording, baselineS: number, warnings: Da
   const info: RigInfo = { proto: 'file', rig: baseName(path), fw: 'file', rateHz, unit: 'ohm', channels };
   const hostTimed = frames[0].phase === null;
   const segment: Segment = { channels, frames, firstFrame: 0, phases: hostTimed ? hostTimedPhases(frames, baselineS) : null };
-  return { info, segments: [segment], events: [{ afterFrame: -1, event: { type: 'info', atMs: 0, ...info } }], warnings, frameCount: frames.length, hostTimed, stepS };
+  return { info, segments: [segment], events: [{ afterFrame: -1, event: { type: 'info', atMs: 0, ...info } }], unansweredEnds: [], warnings, frameCount: frames.length, hostTimed, stepS };
 }
 
 async function loadRecording(dir: string, metaText: string, baselineS: number, limits: DataLimits): Promise<Result<Loaded>> {
@@ -341,18 +345,19 @@ async function loadRecording(dir: string, metaText: string, baselineS: number, l
   const eventsPath = join(dir, 'events.jsonl');
   const recorded = await readEvents(eventsPath, warnings, limits);
   if (!recorded.ok) return recorded;
-  const events = planEvents(meta.rig, segments, recorded.value, eventsPath, warnings);
+  const events = planEvents(meta.rig, segments, recorded.value.placed, eventsPath, warnings);
   const stepS = medianStepS(segments.map((segment) => segment.frames));
-  return ok({ info: meta.rig, segments, events, warnings, frameCount, hostTimed, stepS });
+  return ok({ info: meta.rig, segments, events, unansweredEnds: recorded.value.unanswered, warnings, frameCount, hostTimed, stepS });
 }
 
-/** Reads events.jsonl: the info/issue/gap/state events with their `afterFrame`, in file order. */
-async function readEvents(path: string, warnings: DataIssue[], limits: DataLimits): Promise<Result<Placed[]>> {
+/** Reads events.jsonl: the info/issue/gap/state events with their `afterFrame`, and the unanswered ENDs, in file order. */
+async function readEvents(path: string, warnings: DataIssue[], limits: DataLimits): Promise<Result<{ placed: Placed[]; unanswered: RecordedUnansweredEnd[] }>> {
   const read = await readText(path, limits);
   if (!read.ok && read.error.reason !== 'no such file or directory') return read;
   if (!read.ok) warnings.push({ file: path, line: 0, reason: 'absent: issues, gaps, link states and reboots of the live run are not replayed' });
   const text = read.ok ? read.value : '';
   const placed: Placed[] = [];
+  const unanswered: RecordedUnansweredEnd[] = [];
   for (const line of textLines(text)) {
     if (line.text.trim() === '') continue;
     const event = readEventLine(line.text);
@@ -363,13 +368,14 @@ async function readEvents(path: string, warnings: DataIssue[], limits: DataLimit
       }
       return fail({ file: path, line: line.number, reason: event });
     }
-    if (event !== null) placed.push(...event);
+    if (Array.isArray(event)) placed.push(...event);
+    else if (event !== null) unanswered.push(event);
   }
-  return ok(placed);
+  return ok({ placed, unanswered });
 }
 
 /** One events.jsonl line as the source events it stands for (a reboot and an info for `reboot: true`). */
-function readEventLine(text: string): Placed[] | null | string {
+function readEventLine(text: string): Placed[] | RecordedUnansweredEnd | null | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -383,6 +389,10 @@ function readEventLine(text: string): Placed[] | null | string {
   if ((value as { type?: unknown }).type === CYCLE_END_TYPE) {
     const end = parseCycleEnd(value);
     return end.ok ? [{ afterFrame, event: { type: 'ack', atMs: 0, command: 'END', ok: true, detail: '' }, cycleEnd: end.value }] : end.error;
+  }
+  if ((value as { type?: unknown }).type === CYCLE_END_UNANSWERED_TYPE) {
+    const end = parseUnansweredEnd(value);
+    return end.ok ? end.value : end.error;
   }
   const parsed = parseEventValue(value);
   if (!parsed.ok) return parsed.error;

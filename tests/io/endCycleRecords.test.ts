@@ -11,7 +11,7 @@ import { CycleEnder } from '../../src/io/cycleEnd.js';
 import { createDecoder, decodeLine, encodeCommand, encodeLine, unknownCommandWord } from '../../src/io/protocol.js';
 import { createRecorder } from '../../src/io/recording.js';
 import { createReplaySource } from '../../src/io/replay.js';
-import type { EngineEvent, Phase } from '../../src/types.js';
+import type { EngineEvent, Phase, SourceEvent } from '../../src/types.js';
 import { collect, openReplay, tempDir } from './recordingRoundTrip.js';
 
 describe('the END line', () => {
@@ -127,6 +127,36 @@ describe('cycle-end lines of a recording', () => {
       if (e.type === 'frame' && (e.seq === 1001 || e.seq === 1008)) void replay.endCycle('x').then((r) => answers.push(r));
     }, new AbortController().signal);
     expect(answers.map((a) => (a as { ok: boolean; error?: { kind: string } }).ok || (a as { error: { kind: string } }).error.kind)).toEqual(['refused', 'refused', true]);
+  });
+
+  it('keep an END whose answer never came: after the last frame written, no ack on replay, endCycle answered with the recorded issue', async () => {
+    const dir = join(tempDir('unanswered'), 'rec');
+    const recorder = createRecorder(dir, { modelId: 'm', source: 'memory', startedAt: new Date() });
+    recorder.write(INFO);
+    const events = cycle();
+    for (const e of events.slice(0, 11)) recorder.write(e);
+    // The port closed before the rig answered: frame 10 (seq 1010) was the last one recorded.
+    recorder.cycleEndUnanswered('S', 'clear', { kind: 'not-connected', detail: 'the port closed before the rig answered END' }, 1050);
+    expect(() => recorder.cycleEndUnanswered('S', 'clear', { kind: 'refused', detail: 'idle' }, 1)).toThrow(EnoseError);
+    for (const e of events.slice(11)) recorder.write(e);
+    await recorder.close();
+    const line = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').find((l) => l.includes('unanswered'))!;
+    expect(JSON.parse(line)).toEqual({ afterFrame: 10, type: 'cycle-end-unanswered', atMs: 1050, sample: 'S', reason: 'clear', issue: 'not-connected', detail: 'the port closed before the rig answered END' });
+    const replay = await openReplay(dir);
+    expect([replay.cycleEnds, replay.unansweredEnds, replay.endSupported]).toEqual([[], [{ afterFrame: 10, sample: 'S', reason: 'clear', issue: { kind: 'not-connected', detail: 'the port closed before the rig answered END' } }], null]);
+    const answers: string[] = [];
+    const played: SourceEvent[] = [];
+    await replay.run((e) => {
+      played.push(e);
+      if (e.type === 'frame' && e.seq === 1012) void replay.endCycle('clear').then((r) => answers.push(r.ok ? 'ok' : `${r.error.kind}: ${r.error.detail}`));
+    }, new AbortController().signal);
+    await Promise.resolve();
+    expect(answers).toEqual(['not-connected: as recorded: the port closed before the rig answered END']);
+    expect(played.filter((e) => e.type === 'ack')).toEqual([]);
+    expect(played.filter((e) => e.type === 'frame')).toHaveLength(17);
+    appendFileSync(join(dir, 'events.jsonl'), '{"afterFrame":3,"type":"cycle-end-unanswered","atMs":1,"sample":"S","reason":"clear","issue":"refused","detail":""}\n');
+    const bad = await createReplaySource(dir);
+    expect(bad.ok === false && bad.error.reason).toMatch(/^a cycle-end-unanswered line with a bad issue/);
   });
 
   it('keep older recordings readable: no cycle-end, endCycle unsupported; a bad cycle-end line is one readable reason', async () => {
