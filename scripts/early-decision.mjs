@@ -11,6 +11,11 @@
 //      [-- --workers 2] [-- --no-cache] [-- --max-drug-cleared-early 0]
 //      [-- --early-model file --early-at 60]   (an earlier checkpoint: a model of the first part of the exposure,
 //                                              scripts/early-model.mjs; chosen after the 90 s one, the same rule)
+//      [-- --baseline-s 10 --exposure-model file --final-model file]
+//                                             (every cycle with a shorter baseline, as a rig that skips most of it
+//                                              after a clean recovery: the checkpoints come baselineS + 60 s and
+//                                              baselineS + 120 s into the cycle; models trained on such cycles:
+//                                              npm run model:default -- default --baseline-s 10 --out ...)
 // Prints one JSON object. Per-container scores are cached under node_modules/.cache/enose-early/ (keyed by the
 // model ids and the set), so a rerun with other thresholds or purge times does not simulate again.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,8 +31,8 @@ import { chooseEarlyThresholds } from '../dist/engine/earlyThresholds.js'; // no
  * [sample, label, eScore, eVerdict, fScore, fVerdict(, xScore, xVerdict)] (e: the exposure model, f: the default
  * model, x: the optional earlier model).
  */
-function scoreRange(simulation, earlyModelPath) {
-  const models = [loadShippedModel(undefined, 'exposure'), loadShippedModel(undefined, 'default')];
+function scoreRange(simulation, earlyModelPath, paths) {
+  const models = [loadShippedModel(paths.exposure, 'exposure'), loadShippedModel(paths.final, 'default')];
   if (earlyModelPath) models.push(loadShippedModel(earlyModelPath));
   const byModel = models.map(() => new Map());
   const cores = models.map((model, m) => new EngineCore(model, { emitFrames: false }, (e) => {
@@ -49,7 +54,7 @@ function scoreRange(simulation, earlyModelPath) {
 }
 
 if (!isMainThread) {
-  parentPort.postMessage(scoreRange(workerData.simulation, workerData.earlyModelPath));
+  parentPort.postMessage(scoreRange(workerData.simulation, workerData.earlyModelPath, workerData.paths));
 } else {
   await main();
 }
@@ -75,20 +80,27 @@ async function main() {
   const modelAt = args.indexOf('--early-model');
   const earlyModelPath = modelAt < 0 ? undefined : resolve(args[modelAt + 1]);
   const earlyAtS = option('early-at', 60);
+  const baselineS = option('baseline-s', 30);
+  const pathOption = (name) => {
+    const i = args.indexOf(`--${name}`);
+    return i < 0 ? undefined : resolve(args[i + 1]);
+  };
+  const paths = { exposure: pathOption('exposure-model'), final: pathOption('final-model') };
   const maxDrugClearedEarly = option('max-drug-cleared-early', 0);
   const started = performance.now();
-  const exposureModel = loadShippedModel(undefined, 'exposure');
-  const finalModel = loadShippedModel(undefined, 'default');
+  const exposureModel = loadShippedModel(paths.exposure, 'exposure');
+  const finalModel = loadShippedModel(paths.final, 'default');
   const earlyModel = earlyModelPath === undefined ? undefined : loadShippedModel(earlyModelPath);
   const ids = `${exposureModel.id.slice(0, 12)}-${finalModel.id.slice(0, 12)}${earlyModel ? `-${earlyModel.id.slice(0, 12)}` : ''}`;
 
-  const selectionSet = { ...SHIPPED_SETS.thresholdSet, containers: selectionN };
-  const evalSet = { ...SHIPPED_SETS.evaluation, containers, ...(evalSeed !== SHIPPED_SETS.evaluation.seed && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }) };
+  const shortBaseline = baselineS !== 30 ? { baselineS } : {};
+  const selectionSet = { ...SHIPPED_SETS.thresholdSet, containers: selectionN, ...shortBaseline };
+  const evalSet = { ...SHIPPED_SETS.evaluation, containers, ...(evalSeed !== SHIPPED_SETS.evaluation.seed && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }), ...shortBaseline };
   const selection = toRows(await scoreSet(selectionSet, 'selection'));
   const evaluation = toRows(await scoreSet(evalSet, 'evaluation'));
 
-  const EXPOSURE_END_S = 90;
-  const RECOVERY_END_S = 150;
+  const EXPOSURE_END_S = baselineS + 60;
+  const RECOVERY_END_S = baselineS + 120;
   const targets = { minDetection: 0.95, maxFalseAlarm: 0.01, confidence: 0.95, maxDrugClearedEarly };
   const choice = chooseEarlyThresholds(selection.map((r) => ({ ...r, early: r.early[r.early.length - 1] })), { atS: EXPOSURE_END_S, ...targets });
   let plan = { checkpoints: [choice.thresholds], finalAtS: RECOVERY_END_S };
@@ -131,7 +143,7 @@ async function main() {
     evaluationFirstLook: { clearBelow: 0.1, ...firstLook },
     ...(only90 && { evaluationExposureEndOnly: only90 }),
     sweep: { selection: sweep(selection), evaluation: sweep(evaluation) },
-    assumption: `a cycle ended early at t s (baseline included) purges the sensors ${purgeS} s (--purge-s; default 60: as much clean air as a full recovery), then the next container's cycle starts with its own 30 s baseline: t + ${purgeS} s a cycle (150 s at the 90 s checkpoint with the default, 120 s at 60 s); a full cycle is 150 s; no baseline is skipped after a clean recovery`,
+    assumption: `a cycle ended early at t s (baseline included) purges the sensors ${purgeS} s (--purge-s; default 60: as much clean air as a full recovery), then the next container's cycle starts with its own ${baselineS} s baseline: t + ${purgeS} s a cycle (${EXPOSURE_END_S + purgeS} s at the ${EXPOSURE_END_S} s checkpoint); a full cycle is ${RECOVERY_END_S} s; ${baselineS === 30 ? 'no baseline is skipped after a clean recovery' : `every cycle of the sets has a ${baselineS} s baseline, right after the last one's recovery`}`,
     host: `${cpus()[0]?.model ?? 'unknown cpu'} x ${cpus().length}, Node ${process.version}; the seconds include simulation and are not a benchmark`,
     seconds: Math.round((performance.now() - started) / 1000),
   };
@@ -139,12 +151,12 @@ async function main() {
 
   async function scoreSet(set, name) {
     const cacheDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache', 'enose-early');
-    const file = resolve(cacheDir, `${ids}-${name}-s${set.seed}-r${set.rigSeed ?? set.seed}-d${set.startDay}x${set.days}-n${set.containers}.json`);
+    const file = resolve(cacheDir, `${ids}-${name}-s${set.seed}-r${set.rigSeed ?? set.seed}-d${set.startDay}x${set.days}-n${set.containers}${set.baselineS === undefined ? '' : `-b${set.baselineS}`}.json`);
     if (useCache && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
     const n = Math.min(Math.max(1, workers), set.days);
     let rows;
     if (n <= 1 || set.containers % set.days !== 0) {
-      rows = scoreRange(set, earlyModelPath).rows;
+      rows = scoreRange(set, earlyModelPath, paths).rows;
     } else {
       // The days split over worker threads (each day is drawn on its own, as make-default-model.mjs splits them).
       const perDay = set.containers / set.days;
@@ -155,7 +167,7 @@ async function main() {
         ranges.push({ ...set, startDay: set.startDay + first, days: end - first, containers: perDay * (end - first) });
       }
       const parts = await Promise.all(ranges.map((simulation) => new Promise((done, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: { simulation, earlyModelPath } });
+        const worker = new Worker(new URL(import.meta.url), { workerData: { simulation, earlyModelPath, paths } });
         worker.once('message', done);
         worker.once('error', reject);
       })));

@@ -20,7 +20,9 @@
 //   npm run model:default -- default --containers 120000 --no-threshold --out /tmp/recovery-120k.json.gz
 //   npm run model:default -- default --containers 140000 --hidden 256,128,64 --no-threshold --out /tmp/recovery-140k-256.json.gz
 //   npm run model:default -- default --containers 120000 --networks 4 --no-threshold --out /tmp/recovery-120k-4.json.gz
-// trains the recipe on that many containers of the same days; `npx enose demo --model <file> --containers 5000`
+//   npm run model:default -- default --baseline-s 10 --out /tmp/b10/default-model.json.gz
+// trains the recipe on that many containers of the same days (or on cycles with a 10 s baseline: every set, the
+// threshold and fingerprint sets too, simulated so); `npx enose demo --model <file> --containers 5000`
 // then evaluates it as the shipped ones are.
 import { resolve } from 'node:path';
 import { createSimulation, fitModel, rethresholdModel, SHIPPED_MODELS, shippedModelPath, simulationEvents, writeModelFile } from '../dist/index.js';
@@ -52,6 +54,11 @@ const networksText = option('networks');
 const networks = networksText === undefined ? undefined : Number(networksText);
 if (networks !== undefined && !(Number.isInteger(networks) && networks >= 1)) die(`--networks must be a positive integer, got ${networksText}`);
 const outOption = option('out');
+const baselineText = option('baseline-s');
+const baselineS = baselineText === undefined ? undefined : Number(baselineText);
+if (baselineS !== undefined && !(Number.isFinite(baselineS) && baselineS >= 3)) die(`--baseline-s must be a number of seconds >= 3 (the engine's shortest usable baseline), got ${baselineText}`);
+/** A simulated set as the variant asks (its baseline). */
+const simulated = (set) => (baselineS === undefined ? set : { ...set, baselineS });
 const noThreshold = args.includes('--no-threshold');
 if (noThreshold) args.splice(args.indexOf('--no-threshold'), 1);
 const containers = containersText === undefined ? undefined : Number(containersText);
@@ -63,14 +70,16 @@ const wanted = args;
 let pool = null;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or exposure)');
-if ((hidden !== undefined || networks !== undefined || noThreshold) && outOption === undefined) die('--hidden, --networks and --no-threshold need --out: the shipped files keep the shipped recipe');
+if ((hidden !== undefined || networks !== undefined || noThreshold || baselineS !== undefined) && outOption === undefined) die('--hidden, --networks, --baseline-s and --no-threshold need --out: the shipped files keep the shipped recipe');
 for (const [name, { recipe, training: shippedTraining, threshold }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  const training = containers === undefined ? shippedTraining : { ...shippedTraining, containers };
+  const training = simulated(containers === undefined ? shippedTraining : { ...shippedTraining, containers });
+  // The extractor's baselineS names the cycle the model was made for (its checkpoints' seconds into the cycle).
+  const extractor = baselineS === undefined ? recipe.extractor : { ...recipe.extractor, baselineS };
   const out = outOption === undefined ? shippedModelPath(name) : resolve(outOption);
   const started = performance.now();
   const startedCpu = cpuS();
-  const set = assembleTrainingSet(await extractParallel(training, recipe.extractor, 'sim-train'), { extractor: recipe.extractor });
+  const set = assembleTrainingSet(await extractParallel(training, extractor, 'sim-train'), { extractor });
   const extracted = performance.now();
   const extractedCpu = cpuS();
   await endPool(); // their heaps are not needed while the networks train (the fit starts its own threads)
@@ -94,7 +103,7 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
     // The threshold re-set on other labelled containers of the last training days, as `enose calibrate --method
     // threshold --confidence` would on their recording (the same features, the engine's feature path; cycles with
     // quality problems are left out here by the training set's own gates, there by the model's).
-    const calibration = assembleTrainingSet(await extractParallel(threshold.set, recipe.extractor, 'sim-threshold'), { extractor: recipe.extractor });
+    const calibration = assembleTrainingSet(await extractParallel(simulated(threshold.set), extractor, 'sim-threshold'), { extractor });
     const r = rethresholdModel(trained, calibration.table, { confidence: threshold.confidence });
     model = r.bundle;
     const pct = (x) => `${(100 * x).toFixed(2)}%`;
@@ -106,7 +115,7 @@ for (const [name, { recipe, training: shippedTraining, threshold }] of Object.en
   // reference; the same as add-rig-fingerprint.mjs adds to an existing file, so a rebuild gives the same file.
   const fingerprinting = performance.now();
   const fingerprintingCpu = cpuS();
-  model = withShippedRig(model, recipe.extractor, (await extractParallel(FINGERPRINT_SET, recipe.extractor, 'sim-fingerprint'))[0]);
+  model = withShippedRig(model, extractor, (await extractParallel(simulated(FINGERPRINT_SET), extractor, 'sim-fingerprint'))[0]);
   writeModelFile(out, model);
   console.log(`${name} model ${model.id} (with its rig fingerprint, ${s(fingerprinting, performance.now())} s, ${(cpuS() - fingerprintingCpu).toFixed(0)} CPU s) written to ${out}; ${s(started, performance.now())} s in all (${(cpuS() - startedCpu).toFixed(0)} CPU s), ${peak()}`);
 }
