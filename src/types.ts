@@ -282,11 +282,13 @@ export interface VerdictEvent {
 /**
  * Where in the cycle a verdict was decided: inside the exposure (a model of its first windows, `decideInExposure`:
  * when its last window completes, 60 s into the default cycle for three 10 s windows), the exposure's end (a model
- * of the exposure), the recovery's end (a model of the recovery too), the baseline's end (a cycle with no
+ * of the exposure), inside the recovery (a model of its first recovery windows, `decideInRecovery`: when its last
+ * recovery window completes, 100 s into the default cycle for one 10 s window), the recovery's end (a model of
+ * the whole recovery too), the baseline's end (a cycle with no
  * exposure: inconclusive), or a cut (disconnect, reboot, STOP). The end of the data (a recording's last cycle)
  * ends the phase the cycle is in.
  */
-export type VerdictCheckpoint = 'baseline-end' | 'in-exposure' | 'exposure-end' | 'recovery-end' | 'cut';
+export type VerdictCheckpoint = 'baseline-end' | 'in-exposure' | 'exposure-end' | 'in-recovery' | 'recovery-end' | 'cut';
 
 /** Engine events: one flat object each, with the same names in the CLI's JSON, the service and metrics. */
 export type EngineEvent =

@@ -78,6 +78,8 @@ training at once (exit 130 or 143); no model file is written.`,
     const inExposure = parsed.values['decide-in-exposure'] === true;
     if (inExposure && !(windowsOnly && recoveryWindowS === 0)) throw new EnoseError('bad-option', '--decide-in-exposure needs --window-s and --windows-only, and no --recovery-window-s');
     const recoveryWindowCount = numberOption('train', parsed, 'recovery-windows', { integer: true, min: 1, max: 1000 }) ?? 6;
+    const inRecovery = parsed.values['decide-in-recovery'] === true;
+    if (inRecovery && recoveryWindowS === 0) throw new EnoseError('bad-option', '--decide-in-recovery needs --recovery-window-s');
     const baselineWindowS = numberOption('train', parsed, 'baseline-window-s', { min: 0 }) ?? 0;
     const baselineWindowCount = numberOption('train', parsed, 'baseline-windows', { integer: true, min: 1, max: 1000 }) ?? 3;
     const c = numberOption('train', parsed, 'c', { above: 0 });
@@ -107,13 +109,13 @@ training at once (exit 130 or 143); no model file is written.`,
 
     // The user's fit settings override the chosen family's (the windows families fit every component).
     const userFit: UserFit = { ...(k !== undefined && { k }), ...(c !== undefined && { c }), ...(components !== undefined && { components }), ...(variance !== undefined && { variance }), ...(noveltyQuantile !== undefined && { noveltyQuantile }) };
-    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows', 'decide-in-exposure'] as const;
+    const featureOptions = ['response', 'steady-state-s', 'steady-state-share', 'window-s', 'windows', 'windows-only', 'recovery-window-s', 'recovery-windows', 'baseline-window-s', 'baseline-windows', 'decide-in-exposure', 'decide-in-recovery'] as const;
     const explicit: Partial<ExtractorConfig> = {
       ...(given('response') && { response: response as ResponseKind }),
       ...(given('steady-state-s') && { steadyStateS }),
       ...(given('steady-state-share') && { steadyStateShare }),
       ...(windowS > 0 && { windowS, windowCount, summaryFeatures: !windowsOnly, ...(inExposure && { decideInExposure: true }) }),
-      ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount }),
+      ...(recoveryWindowS > 0 && { recoveryWindowS, recoveryWindowCount, ...(inRecovery && { decideInRecovery: true }) }),
       ...(baselineWindowS > 0 && { baselineWindowS, baselineWindowCount }),
     };
     const job: TrainJob = {

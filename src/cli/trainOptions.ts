@@ -103,6 +103,11 @@ export const TRAIN_OPTIONS = {
     default: '0, none',
   },
   'recovery-windows': { type: 'string', value: 'n', description: 'frames: how many recovery windows', default: '6' },
+  'decide-in-recovery': {
+    type: 'boolean',
+    description:
+      'frames: the model decides inside the recovery, the moment its last recovery window completes (--recovery-windows x --recovery-window-s into it), not when the recovery ends; needs --recovery-window-s (docs/early-decision.md)',
+  },
   'baseline-window-s': {
     type: 'string',
     value: 's',

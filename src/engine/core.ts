@@ -10,7 +10,7 @@ import { AheadRun } from './aheadRun.js';
 import { ModelPrewarm } from './prewarm.js';
 import { compileModel, compilePolicy, decideVerdict, noveltyOfLast, predictForVerdict, type CompiledModel, type CompiledPolicy } from '../model/runtime/pipeline.js';
 import { CycleTracker, DEFAULT_CYCLE_LIMITS, EXPOSURE, PHASE_CHANGED, STARTED, type CutReason, type CycleLimits } from '../signal/cycle.js';
-import { decidesAfterRecovery, DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
+import { DEFAULT_EXTRACTOR, defaultGateLimits, type ExtractorConfig, type GateLimits } from '../signal/features.js';
 import type { LearnedChannel } from '../signal/channelGates.js';
 import { SampleExtractor, sampleFeatureNames } from '../signal/extractor.js';
 import type { AdaptationOptions } from '../model/drift/adaptation.js';
@@ -18,7 +18,7 @@ import { OnlineAdaptation } from './onlineAdaptation.js';
 import type { CycleFeaturesRecord } from './cycleRecord.js';
 import { RigCheck, rigValuesOf } from './rigCheck.js';
 import { channelMismatch, describeChange, rigProblem, sameSession } from './rigSession.js';
-import { extractorOf, inExposureOf } from './modelExtractor.js';
+import { decisionPointsOf, extractorOf } from './modelExtractor.js';
 import { IsoTimeFormatter } from './wallTime.js';
 import { scoresArray, verdictEventOf } from './verdictEvent.js';
 import { STATION_ID, VERDICT_PCA_SCORES, type CycleQuality, type EngineEvent, type RigInfo, type SourceEvent, type VerdictCheckpoint, type VerdictEvent, type VerdictKind, type VerdictReason } from '../types.js';
@@ -156,8 +156,7 @@ export class EngineCore {
     this.pcaScores = new Float64Array(bundle ? Math.min(VERDICT_PCA_SCORES, bundle.pca.components) : 0);
     this.pcaScratch = new Float64Array(bundle && bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = bundle ? extractorOf(bundle) : { ...DEFAULT_EXTRACTOR, ...options.extractor };
-    this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
-    this.tracker.inExposureS = inExposureOf(this.extractorConfig);
+    Object.assign(this.tracker, decisionPointsOf(this.extractorConfig));
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...options.cycle, ...(bundle?.limits?.cycle ?? {}) };
     this.budgetMs = options.latencyBudgetMs ?? 5;
     this.emitFrames = options.emitFrames ?? true;
@@ -213,8 +212,7 @@ export class EngineCore {
     this.pcaScores = new Float64Array(Math.min(VERDICT_PCA_SCORES, bundle.pca.components));
     this.pcaScratch = new Float64Array(bundle.transform !== 'none' ? bundle.input.featureNames.length : 0);
     this.extractorConfig = extractorOf(bundle);
-    this.tracker.throughRecovery = decidesAfterRecovery(this.extractorConfig);
-    this.tracker.inExposureS = inExposureOf(this.extractorConfig);
+    Object.assign(this.tracker, decisionPointsOf(this.extractorConfig));
     this.cycleLimits = { ...DEFAULT_CYCLE_LIMITS, ...this.options.cycle, ...(bundle.limits?.cycle ?? {}) };
     this.ignoreGates = new Set(bundle.limits?.ignoreGates ?? this.options.ignoreGates ?? []);
     this.channelLimits = bundle.limits?.channels ?? null;
@@ -320,7 +318,7 @@ export class EngineCore {
     this.features = new SampleExtractor(info.channels, info.rateHz > 0 ? info.rateHz : 10, this.extractorConfig, limits, this.channelLimits);
     this.featureBuf = new Float64Array(this.features.width);
     // Fixed for the session: the option, a row complete before the cycle ends, no verdict inside the exposure.
-    this.ahead = new AheadRun(this.featureBuf, this.options.predictAhead !== false && this.features.rowBeforeEnd && !(this.tracker.inExposureS > 0));
+    this.ahead = new AheadRun(this.featureBuf, this.options.predictAhead !== false && this.features.rowBeforeEnd && !(this.tracker.inExposureS > 0 || this.tracker.inRecoveryS > 0));
     this.prewarm = this.bundle && this.options.prewarm !== false ? new ModelPrewarm(this.extractorConfig, this.features.width, this.bundle.classes.length, info.rateHz > 0 ? info.rateHz : 10) : null;
     this.gates = new Uint8Array(this.features.channels.length);
     const names = sampleFeatureNames(info.channels, this.extractorConfig);
@@ -335,7 +333,7 @@ export class EngineCore {
     if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample, event.tMs)) {
-      this.decidedAt(t.endsInExposure ? 'in-exposure' : phaseEnd(t.phase), t.secondsAt(event.tMs));
+      this.decidedAt(t.endsInExposure ? 'in-exposure' : t.endsInRecovery ? 'in-recovery' : phaseEnd(t.phase), t.secondsAt(event.tMs));
       this.judge(event.atMs);
       t.finish();
     }

@@ -80,7 +80,8 @@ const sameSeconds = (a: number, b: number) => Math.abs(a - b) < 1e-3;
  * (it could not be earlier than the final verdict), or a model whose decision time is not its checkpoint's:
  * inside the exposure its windows' end (`modelCheckpoint`: 60 s for three 10 s windows), at the exposure's end
  * where the final model's cycle has it (`finalAtS` less the final model's recovery windows: 90 s with the default
- * model at 150 s), and for the final model `finalAtS` (where its windows say its time).
+ * model at 150 s), inside the recovery that exposure's end plus its recovery windows (100 s for one 10 s window),
+ * and for the final model `finalAtS` (where its windows say its time).
  */
 export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBundle): ResolvedEarlyPlan {
   const parsed = parseEarlyPlan(option.plan);
@@ -106,7 +107,7 @@ export function resolveEarlyPlan(option: EngineEarlyOption, finalModel: ModelBun
     if (at.checkpoint === 'recovery-end') {
       throw new EnoseError('bad-option', `model ${model.id} decides when the recovery ends: it cannot judge at an early checkpoint (${atS} s)`);
     }
-    const expected = at.checkpoint === 'in-exposure' ? at.atS : exposureEndS;
+    const expected = at.checkpoint === 'in-exposure' ? at.atS : exposureEndS === null ? null : exposureEndS + (at.checkpoint === 'in-recovery' ? at.recoveryS : 0);
     if (expected !== null && !sameSeconds(expected, atS)) {
       throw new EnoseError('bad-option', `model ${model.id} decides at ${expected} s (${at.checkpoint}), the early plan's checkpoint is at ${atS} s`);
     }

@@ -1,6 +1,7 @@
 /**
  * Where and when a model decides in the cycle its features were made for (issue 22): inside the exposure (a
- * `decideInExposure` model: when its last window completes), when the exposure ends, or when the recovery ends;
+ * `decideInExposure` model: when its last window completes), when the exposure ends, inside the recovery (a
+ * `decideInRecovery` model: when its last recovery window completes), or when the recovery ends;
  * and the seconds into the cycle that is, from the baseline and the windows its extractor settings name, on the
  * cycle whose phases those windows fill (the default cycle for the shipped models: 30 s baseline, six 10 s windows
  * of the exposure, six of the recovery: 90 s and 150 s). Inside the exposure the time is exact whatever the
@@ -8,14 +9,14 @@
  * so an early plan checks exposure-end checkpoints against the exposure's end its final model says instead.
  */
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import { decidesAfterRecovery, inExposureS, recoveryWindowsS } from '../signal/features.js';
+import { decidesAfterRecovery, inExposureS, inRecoveryS, recoveryWindowsS } from '../signal/features.js';
 import { windowsOf } from '../signal/extractorConfig.js';
 import type { VerdictCheckpoint } from '../types.js';
 import { extractorOf } from './modelExtractor.js';
 
 export interface ModelCheckpoint {
   /** The checkpoint at which the model judges a cycle that runs its course. */
-  readonly checkpoint: Extract<VerdictCheckpoint, 'in-exposure' | 'exposure-end' | 'recovery-end'>;
+  readonly checkpoint: Extract<VerdictCheckpoint, 'in-exposure' | 'exposure-end' | 'in-recovery' | 'recovery-end'>;
   /** Seconds into the cycle of that checkpoint, or null where the settings do not say (no exposure windows). */
   readonly atS: number | null;
   /** Seconds into the exposure of an `in-exposure` checkpoint (null for the others). */
@@ -33,5 +34,5 @@ export function modelCheckpoint(model: ModelBundle): ModelCheckpoint {
   const after = decidesAfterRecovery(e);
   const recoveryS = after ? recoveryWindowsS(e) : 0;
   const atS = exposure > 0 ? e.baselineS + exposure + recoveryS : null;
-  return { checkpoint: after ? 'recovery-end' : 'exposure-end', atS, exposureS: null, recoveryS };
+  return { checkpoint: inRecoveryS(e) > 0 ? 'in-recovery' : after ? 'recovery-end' : 'exposure-end', atS, exposureS: null, recoveryS };
 }

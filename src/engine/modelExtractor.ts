@@ -2,7 +2,7 @@
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
 import { sampleFeatureNames } from '../signal/extractor.js';
-import { DEFAULT_EXTRACTOR, inExposureIssue, inExposureS, type ExtractorConfig } from '../signal/features.js';
+import { decidesAfterRecovery, DEFAULT_EXTRACTOR, inExposureIssue, inExposureS, inRecoveryIssue, inRecoveryS, type ExtractorConfig } from '../signal/features.js';
 
 /** The extractor settings a bundle was trained with, or an error naming what is wrong. */
 export function extractorOf(bundle: ModelBundle): ExtractorConfig {
@@ -18,8 +18,8 @@ export function extractorOf(bundle: ModelBundle): ExtractorConfig {
       throw new EnoseError('model-mismatch', `the model's extractor setting ${key} is ${JSON.stringify(v)}, not a number >= 0`);
     }
   }
-  const inExposure = inExposureIssue(config);
-  if (inExposure !== null) throw new EnoseError('model-mismatch', `the model's extractor settings: ${inExposure}`);
+  const inside = inExposureIssue(config) ?? inRecoveryIssue(config);
+  if (inside !== null) throw new EnoseError('model-mismatch', `the model's extractor settings: ${inside}`);
   const drop = config.dropChannels;
   if (drop !== undefined && !(Array.isArray(drop) && drop.every((c) => typeof c === 'string'))) {
     throw new EnoseError('model-mismatch', `the model's extractor setting dropChannels is ${JSON.stringify(drop)}, not a list of channel names`);
@@ -46,4 +46,19 @@ export function inExposureOf(config: ExtractorConfig): number {
   const issue = inExposureIssue(config);
   if (issue !== null) throw new EnoseError('bad-option', `extractor settings: ${issue}`);
   return inExposureS(config);
+}
+
+/** Where in the cycle settings decide, as the cycle tracker takes it (inExposureOf and inRecoveryOf throw as they do). */
+export function decisionPointsOf(config: ExtractorConfig): { throughRecovery: boolean; inExposureS: number; inRecoveryS: number } {
+  return { throughRecovery: decidesAfterRecovery(config), inExposureS: inExposureOf(config), inRecoveryS: inRecoveryOf(config) };
+}
+
+/**
+ * Seconds into the recovery at which settings with `decideInRecovery` decide (0 for any other); settings that
+ * cannot decide there (inRecoveryIssue) throw EnoseError('bad-option'), as inExposureOf.
+ */
+export function inRecoveryOf(config: ExtractorConfig): number {
+  const issue = inRecoveryIssue(config);
+  if (issue !== null) throw new EnoseError('bad-option', `extractor settings: ${issue}`);
+  return inRecoveryS(config);
 }

@@ -142,7 +142,7 @@ const schemas = {
     label: text.optional(),
     pcaScores: z.array(num).nullable().optional(),
     decidedAtS: num.optional(),
-    checkpoint: z.enum(['baseline-end', 'in-exposure', 'exposure-end', 'recovery-end', 'cut']).optional(),
+    checkpoint: z.enum(['baseline-end', 'in-exposure', 'exposure-end', 'in-recovery', 'recovery-end', 'cut']).optional(),
     early: z.boolean().optional(),
   }),
   'over-budget': z.looseObject({ type: z.literal('over-budget'), atMs: num, sample: text, latencyMs: num, budgetMs: num }),

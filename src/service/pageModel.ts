@@ -44,8 +44,9 @@ export interface PageModel {
   /**
    * With an early plan (`enose serve --early`): its early checkpoints in order, for the page's "next checkpoint in
    * ... s": the phase each falls in, and `inPhaseS` seconds into it for one inside the phase (a model of the first
-   * windows of the exposure: 30 s for three 10 s windows), null for one at the phase's end (the shipped plan:
-   * [{ phase: 'exposure', inPhaseS: null }]). Empty without one.
+   * windows of the exposure: 30 s for three 10 s windows; of the first recovery window: 10 s into the recovery),
+   * null for one at the phase's end (the shipped plan: [{ phase: 'exposure', inPhaseS: null }, { phase:
+   * 'recovery', inPhaseS: 10 }]). Empty without one.
    */
   readonly earlyCheckpoints: readonly PageCheckpoint[];
 }
@@ -62,7 +63,9 @@ export function pageModelWithEarly(bundle: ModelBundle, checkpointModels: readon
 
 function pageCheckpoint(model: ModelBundle): PageCheckpoint {
   const at = modelCheckpoint(model);
-  return at.checkpoint === 'recovery-end' ? { phase: 'recovery', inPhaseS: null } : { phase: 'exposure', inPhaseS: at.exposureS };
+  if (at.checkpoint === 'recovery-end') return { phase: 'recovery', inPhaseS: null };
+  if (at.checkpoint === 'in-recovery') return { phase: 'recovery', inPhaseS: at.recoveryS };
+  return { phase: 'exposure', inPhaseS: at.exposureS };
 }
 
 /** The page's view of a model; `maxPoints` caps the cloud. @default 4000 */

@@ -62,6 +62,14 @@ export class CycleTracker {
   inExposureS = 0;
   /** True when the last `endsCycle` that returned true ended the cycle inside its exposure (`inExposureS`). */
   endsInExposure = false;
+  /**
+   * Seconds into the recovery at which the verdict is due, inside it (a `decideInRecovery` model: its recovery
+   * windows' end), or 0: when the recovery ends. Only with `throughRecovery`. Set once, before the first frame.
+   */
+  inRecoveryS = 0;
+  /** True when the last `endsCycle` that returned true ended the cycle inside its recovery (`inRecoveryS`). */
+  endsInRecovery = false;
+  private recoveryStartS = 0;
   /** The cycle was judged inside its exposure: the rest of its frames (E, then R) belong to it, not to a new cycle. */
   private afterInExposure = false;
   private prevTMs = -1;
@@ -94,6 +102,7 @@ export class CycleTracker {
    */
   endsCycle(phase: Phase, hint: string | undefined, tMs: number): boolean {
     this.endsInExposure = false;
+    this.endsInRecovery = false;
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
     // Inside the exposure: its windows complete on this frame (or as the exposure ends, where they fill all of it).
@@ -102,6 +111,11 @@ export class CycleTracker {
       return true;
     }
     if (this.throughRecovery) {
+      // Inside the recovery: its windows complete on this frame (the rest of its R frames start no cycle).
+      if (this.inRecoveryS > 0 && this.phase === 'R' && phase === 'R' && !hintChanged && this.recoverySecondsAt(tMs) >= this.inRecoveryS) {
+        this.endsInRecovery = true;
+        return true;
+      }
       if (this.phase === 'R') return phase !== 'R' || hintChanged;
       if (this.phase === 'E') return (phase !== 'E' && phase !== 'R') || hintChanged;
     } else if (this.phase === 'E') return phase !== 'E' || hintChanged;
@@ -141,6 +155,7 @@ export class CycleTracker {
         flags |= EXPOSURE;
         this.exposureStartS = this.tS;
       }
+      if (phase === 'R' && this.phase !== 'R') this.recoveryStartS = this.tS;
       this.phase = phase;
       this.lastSeq = seq;
       this.count++;
@@ -190,6 +205,7 @@ export class CycleTracker {
     this.baselineS = 0;
     this.exposureS = 0;
     this.exposureStartS = 0;
+    this.recoveryStartS = 0;
     this.cut = null;
     this.prevTMs = tMs;
   }
@@ -210,6 +226,7 @@ export class CycleTracker {
   /** Forgets the cycle after its verdict was given for a cut: the phase before the cut is unknown, so the next frame's phase counts as a change. */
   close(): void {
     this.endsInExposure = false;
+    this.endsInRecovery = false;
     this.finish();
     this.prevPhase = 'I';
   }
@@ -222,6 +239,7 @@ export class CycleTracker {
   finish(): void {
     this.afterInExposure = this.endsInExposure;
     this.endsInExposure = false;
+    this.endsInRecovery = false;
     this.id = '';
     this.phase = 'I';
   }
@@ -233,6 +251,11 @@ export class CycleTracker {
   secondsAt(tMs: number): number {
     const s = this.prevTMs < 0 ? this.tS : this.tS + ((tMs - this.prevTMs) >>> 0) / 1000;
     return Math.round(s * 1000) / 1000;
+  }
+
+  /** Seconds into the recovery in progress at the frame of rig time `tMs` not yet through `onFrame`, to the millisecond. */
+  recoverySecondsAt(tMs: number): number {
+    return Math.round((this.secondsAt(tMs) - this.recoveryStartS) * 1000) / 1000;
   }
 
   /** Seconds into the exposure in progress at the frame of rig time `tMs` not yet through `onFrame`, to the millisecond. */

@@ -45,6 +45,13 @@ export interface ExtractorConfig {
   /** Number of recovery windows. @default 6 */
   readonly recoveryWindowCount?: number;
   /**
+   * The verdict comes the moment the last recovery window completes (`recoveryWindowCount` x `recoveryWindowS`
+   * into the recovery: the first frame at or past that), inside the recovery, instead of when the recovery ends
+   * (the `in-recovery` checkpoint). Every recovery feature is of those windows, in training as in operation; it
+   * needs recovery windows and no whole-sample family (that reads every frame to the cycle's end). @default false
+   */
+  readonly decideInRecovery?: boolean;
+  /**
    * Length of each baseline window of the `bwin<j>` features, s (0: none): the last `baselineWindowCount`
    * windows of the baseline before the exposure. @default 0
    */
@@ -107,6 +114,20 @@ export function inExposureIssue(config: Partial<ExtractorConfig>): string | null
   if ((config.summaryFeatures ?? true) !== false) return 'decideInExposure needs summaryFeatures false (the summary features span the whole exposure)';
   if ((config.recoveryWindowS ?? 0) > 0) return 'decideInExposure cannot have recovery windows';
   if (config.wholeSample === true) return 'decideInExposure cannot have the whole-sample family';
+  return null;
+}
+
+/** Seconds into the recovery at which a `decideInRecovery` model decides (its recovery windows' end), or 0 for any other. */
+export function inRecoveryS(config: ExtractorConfig): number {
+  return config.decideInRecovery === true ? recoveryWindowsS(config) : 0;
+}
+
+/** Why `decideInRecovery` cannot hold with these settings, or null. */
+export function inRecoveryIssue(config: Partial<ExtractorConfig>): string | null {
+  if (config.decideInRecovery !== true) return null;
+  if (!((config.recoveryWindowS ?? 0) > 0)) return 'decideInRecovery needs recovery windows (recoveryWindowS > 0)';
+  if (config.decideInExposure === true) return 'decideInRecovery and decideInExposure exclude each other';
+  if (config.wholeSample === true) return 'decideInRecovery cannot have the whole-sample family';
   return null;
 }
 

@@ -54,6 +54,8 @@ export {
   decidesAfterRecovery,
   inExposureIssue,
   inExposureS,
+  inRecoveryIssue,
+  inRecoveryS,
   featureNames,
   recoveryWindowsS,
   type ExtractorConfig,

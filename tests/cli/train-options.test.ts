@@ -83,6 +83,25 @@ describe('enose train: recovery windows', () => {
     expect(early).toBeLessThan(80);
   });
 
+  it('--decide-in-recovery: the model decides when its last recovery window completes, inside the recovery (issue 22)', () => {
+    const out = join(dir, 'in-recovery.json');
+    const run = runEnose(['train', frames, '--out', out, '--classifier', 'lda', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '2', '--decide-in-recovery', '--cv', '0', '--novelty-quantile', '0', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const model = JSON.parse(readFileSync(out, 'utf8'));
+    expect(model.input.extractor).toMatchObject({ recoveryWindowS: 1, recoveryWindowCount: 2, decideInRecovery: true });
+    // 5 s of baseline, 6 s of exposure, then two 1 s recovery windows: each verdict at 13 s, inside the 4 s recovery.
+    const replay = runEnose(['replay', frames, '--model', out, '--json']);
+    expect(replay.code).toBe(0);
+    const own = replay.stdout.split('\n').filter((l) => l.includes('"verdict"')).map((l) => JSON.parse(l) as { type: string; checkpoint: string; decidedAtS: number }).filter((v) => v.type === 'verdict');
+    expect(own).toHaveLength(40);
+    expect(new Set(own.map((v) => `${v.checkpoint} ${v.decidedAtS}`))).toEqual(new Set(['in-recovery 13']));
+    expect(accuracyOf(out)).toBeGreaterThan(90);
+    const bad = runEnose(['train', frames, '--out', join(dir, 'bad-r.json'), '--window-s', '1', '--decide-in-recovery']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--decide-in-recovery needs --recovery-window-s/);
+  });
+
   it('--classifier mlp trains networks with --hidden, --networks and --max-epochs (on two threads or one: the same model), and evaluate replays the model', () => {
     const out = join(dir, 'mlp.json');
     const args = ['train', frames, '--classifier', 'mlp', '--hidden', '12', '--networks', '2', '--max-epochs', '40', '--alpha', '0.01', '--response', 'log', '--window-s', '1', '--windows', '6', '--windows-only', '--recovery-window-s', '1', '--recovery-windows', '3', '--novelty-quantile', '0', '--json'];

@@ -75,6 +75,7 @@ const EXTRACTOR_SETTINGS: Readonly<Record<string, readonly [Check, string]>> = {
   windowCount: [integer(1, E.maxWindowCount), `an integer in [1, ${E.maxWindowCount}]`],
   summaryFeatures: [(v) => typeof v === 'boolean', 'true or false'],
   decideInExposure: [(v) => typeof v === 'boolean', 'true or false'],
+  decideInRecovery: [(v) => typeof v === 'boolean', 'true or false'],
   recoveryWindowS: [windowS, `0 or in [${E.minWindowS}, ${E.maxDurationS}] s`],
   recoveryWindowCount: [integer(1, E.maxWindowCount), `an integer in [1, ${E.maxWindowCount}]`],
   baselineWindowS: [windowS, `0 or in [${E.minWindowS}, ${E.maxDurationS}] s`],
@@ -104,8 +105,9 @@ function extractorIssue(extractor: Readonly<Record<string, unknown>>, channels: 
     const total = ((extractor[s] as number | undefined) ?? 0) * ((extractor[count] as number | undefined) ?? fallback);
     if (total > E.maxDurationS) return `extractor windows ${s} x ${count} cover ${total} s, more than ${E.maxDurationS} s`;
   }
-  // Whether decideInExposure fits the other settings is the extractor's rule (signal/extractorConfig.ts
-  // inExposureIssue), which the engine applies to every model it is given (engine/modelExtractor.ts).
+  // Whether decideInExposure and decideInRecovery fit the other settings is the extractor's rule
+  // (signal/extractorConfig.ts inExposureIssue, inRecoveryIssue), which the engine applies to every model it is
+  // given (engine/modelExtractor.ts).
   const unknown = ((extractor['dropChannels'] as string[] | undefined) ?? []).find((c) => !channels.includes(c));
   return unknown === undefined ? null : `extractor setting dropChannels names ${show(unknown)}, not one of the model's channels`;
 }

@@ -392,7 +392,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   }
 
   // When a verdict was decided: seconds into the cycle and where ('90 s, exposure end, early'; '60 s, in the exposure, early').
-  var CHECKPOINT_NAME = { 'in-exposure': 'in the exposure' };
+  var CHECKPOINT_NAME = { 'in-exposure': 'in the exposure', 'in-recovery': 'in the recovery' };
   function decidedText(v) {
     if (v.decidedAtS === undefined) return '–';
     var where = v.checkpoint ? CHECKPOINT_NAME[v.checkpoint] || v.checkpoint.replace('-', ' ') : '';
