@@ -7,6 +7,9 @@
 //                                                  containers of days 17-20 (SHIPPED_MODELS.default.threshold;
 //                                                  --no-threshold skips it)
 //   datasets/container-sim/exposure-model.json.gz  EXPOSURE_MODEL_RECIPE, 60,000 containers, verdict when the exposure ends
+//   datasets/container-sim/recovery-start-model.json.gz  RECOVERY_START_MODEL_RECIPE (a checkpoint of the early plan),
+//                                                  the default model's containers and threshold step, verdict when the
+//                                                  recovery's first 10 s window completes (100 s)
 // The default model: 7 min 45 s here (Node 20, 2 cores, nothing else running, 2026-12-07; 878 CPU s): 327 s
 // (648 CPU s) simulating and extracting the 240,000 containers, 84 s (127 CPU s) fitting the two MLPs, 45 s the
 // threshold set, 9 s the rig fingerprint; peak memory 1.30 GiB (/usr/bin/time -v: 1,359,672 kB), reached when the
@@ -15,12 +18,13 @@
 // The days are jobs in a queue for worker threads (--workers N, default: the cores, up to 4; the same model bit
 // for bit); a worker streams a day's frames through the feature path and sends back only packed feature rows.
 // Each model gets its rig fingerprint last (shipped-rig.mjs; add-rig-fingerprint.mjs adds it to existing files).
-// Run: npm run model:default   (both; `-- default` or `-- exposure` for one). Bit-identical on a rerun.
+// Run: npm run model:default   (all three; `-- default`, `-- exposure` or `-- recovery-start` for one). Bit-identical on a rerun.
 // Variants (one model, written elsewhere, the shipped files untouched):
 //   npm run model:default -- default --containers 120000 --no-threshold --out /tmp/recovery-120k.json.gz
 //   npm run model:default -- default --containers 140000 --hidden 256,128,64 --no-threshold --out /tmp/recovery-140k-256.json.gz
 //   npm run model:default -- default --containers 120000 --networks 4 --no-threshold --out /tmp/recovery-120k-4.json.gz
 //   npm run model:default -- default --baseline-s 10 --out /tmp/b10/default-model.json.gz
+//   npm run model:default -- default --recovery-windows 1 --out /tmp/r1/default-model.json.gz
 // trains the recipe on that many containers of the same days (or on cycles with a 10 s baseline: every set, the
 // threshold and fingerprint sets too, simulated so); `npx enose demo --model <file> --containers 5000`
 // then evaluates it as the shipped ones are.
@@ -54,6 +58,9 @@ const networksText = option('networks');
 const networks = networksText === undefined ? undefined : Number(networksText);
 if (networks !== undefined && !(Number.isInteger(networks) && networks >= 1)) die(`--networks must be a positive integer, got ${networksText}`);
 const outOption = option('out');
+const recoveryWindowsText = option('recovery-windows');
+const recoveryWindows = recoveryWindowsText === undefined ? undefined : Number(recoveryWindowsText);
+if (recoveryWindows !== undefined && !(Number.isInteger(recoveryWindows) && recoveryWindows >= 1 && recoveryWindows <= 6)) die(`--recovery-windows must be an integer from 1 to 6, got ${recoveryWindowsText}`);
 const baselineText = option('baseline-s');
 const baselineS = baselineText === undefined ? undefined : Number(baselineText);
 if (baselineS !== undefined && !(Number.isFinite(baselineS) && baselineS >= 3)) die(`--baseline-s must be a number of seconds >= 3 (the engine's shortest usable baseline), got ${baselineText}`);
@@ -70,12 +77,15 @@ const wanted = args;
 let pool = null;
 for (const name of wanted) if (!(name in SHIPPED_MODELS)) die(`unknown model "${name}": ${Object.keys(SHIPPED_MODELS).join(', ')}`);
 if ((containers !== undefined || outOption !== undefined || hidden !== undefined || networks !== undefined) && wanted.length !== 1) die('--containers, --hidden, --networks and --out need exactly one model name (default or exposure)');
-if ((hidden !== undefined || networks !== undefined || noThreshold || baselineS !== undefined) && outOption === undefined) die('--hidden, --networks, --baseline-s and --no-threshold need --out: the shipped files keep the shipped recipe');
+if ((hidden !== undefined || networks !== undefined || noThreshold || baselineS !== undefined || recoveryWindows !== undefined) && outOption === undefined) die('--hidden, --networks, --baseline-s, --recovery-windows and --no-threshold need --out: the shipped files keep the shipped recipe');
 for (const [name, { recipe, training: shippedTraining, threshold }] of Object.entries(SHIPPED_MODELS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const training = simulated(containers === undefined ? shippedTraining : { ...shippedTraining, containers });
   // The extractor's baselineS names the cycle the model was made for (its checkpoints' seconds into the cycle).
-  const extractor = baselineS === undefined ? recipe.extractor : { ...recipe.extractor, baselineS };
+  // --recovery-windows k: the recipe's features of the first k recovery windows only, judged when they complete
+  // (10 k s into the recovery: decideInRecovery).
+  if (recoveryWindows !== undefined && !(recipe.extractor.recoveryWindowS > 0)) die(`--recovery-windows: the ${name} recipe has no recovery windows`);
+  const extractor = { ...recipe.extractor, ...(baselineS !== undefined && { baselineS }), ...(recoveryWindows !== undefined && { recoveryWindowCount: recoveryWindows, decideInRecovery: true }) };
   const out = outOption === undefined ? shippedModelPath(name) : resolve(outOption);
   const started = performance.now();
   const startedCpu = cpuS();

@@ -14,7 +14,7 @@ export { EarlyEngineCore } from './engine/earlyCore.js';
 export { measureEarly, type EarlyDecisionRow, type EarlyMeasureOptions, type EarlySummary, type DecisionTimes } from './engine/earlyMeasure.js';
 export { decideAtCheckpoint, decideEarly, checkPlan, type CheckpointScore, type CheckpointThresholds, type EarlyPlan, type EarlyOutcome } from './engine/earlyDecision.js';
 export { parseEarlyPlan, resolveEarlyPlan, EARLY_PLAN_KIND, EARLY_PLAN_VERSION, type EarlyPlanData, type EarlyCheckpointData, type EngineEarlyOption } from './engine/earlyPlanSchema.js';
-export { SHIPPED_EARLY_PLAN } from './shipped/earlyPlan.js';
+export { SHIPPED_EARLY_PLAN, shippedEarlyOption } from './shipped/earlyPlan.js';
 
 // Sources, recordings and files
 export { createMemorySource, framesToSourceEvents, type MemorySource, type MemorySourceOptions } from './io/memory.js';

@@ -4,6 +4,7 @@
  * and prints each container's verdict and a summary next to the same model on its training days.
  */
 import { extractorOf } from '../engine/core.js';
+import { modelCheckpoint } from '../engine/modelCheckpoint.js';
 import { EnoseError } from '../errors.js';
 import { warmUp } from '../service/warmup.js';
 import { loadShippedModel, SHIPPED_MODELS, SHIPPED_SETS, type ShippedModel } from '../shipped/recipes.js';
@@ -23,7 +24,7 @@ export const DEMO_OPTIONS = {
     type: 'boolean',
     description: 'the shipped model that decides when the exposure ends (60 s earlier, fewer detections; datasets/container-sim/exposure-model.json.gz)',
   },
-  shipped: { type: 'string', value: 'name', description: 'a shipped model by name: default or exposure (--at-exposure-end)' },
+  shipped: { type: 'string', value: 'name', description: 'a shipped model by name: default, exposure (--at-exposure-end) or recovery-start (the early plan\'s 100 s checkpoint)' },
   containers: { type: 'string', value: 'n', description: 'evaluation containers', default: '200' },
   'eval-seed': {
     type: 'string',
@@ -49,7 +50,7 @@ function verdictLine(v: VerdictEvent): string {
 export const demoCommand: Command = defineCommand({
   name: 'demo',
   summary: 'the main job: stream the shipped evaluation set through the engine with the default model',
-  usage: 'enose demo [--at-exposure-end | --shipped default|exposure | --model model.json] [--containers N] [--eval-seed S] [--adapt] [--json]',
+  usage: 'enose demo [--at-exposure-end | --shipped default|exposure|recovery-start | --model model.json] [--containers N] [--eval-seed S] [--adapt] [--json]',
   about: `The main job on the shipped data: simulates the evaluation set (simulator seed 1, days 21 to 30 of the rig
 whose days 1 to 20 trained the shipped models), streams every frame through the streaming engine with the
 default model (datasets/container-sim/default-model.json.gz: verdict when the recovery ends, inside the
@@ -75,7 +76,8 @@ containers of the training days (in-sample).`,
     }
     const shipped: ShippedModel = atExposureEnd ? 'exposure' : ((shippedText as ShippedModel | undefined) ?? 'default');
     const model = loadShippedModel(modelPath, shipped);
-    const decides = decidesAfterRecovery(extractorOf(model)) ? 'when the recovery ends' : 'when the exposure ends';
+    const at = modelCheckpoint(model);
+    const decides = at.checkpoint === 'in-recovery' ? `${at.recoveryS} s into the recovery` : decidesAfterRecovery(extractorOf(model)) ? 'when the recovery ends' : 'when the exposure ends';
     const containers = numberOption('demo', parsed, 'containers', { integer: true, min: 1, max: 100000 }) ?? SHIPPED_SETS.evaluation.containers;
     const json = parsed.values['json'] === true;
     const adapt = parsed.values['adapt'] === true;

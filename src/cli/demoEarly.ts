@@ -1,12 +1,12 @@
 /**
- * `enose demo --early`: the shipped early plan (src/shipped/earlyPlan.ts: the exposure model at 90 s, the default
- * model at 150 s) on the shipped evaluation set through the live engine, and the decision-time summary:
+ * `enose demo --early`: the shipped early plan (src/shipped/earlyPlan.ts: the exposure model at 90 s, the
+ * recovery-start model at 100 s, the default model at 150 s) on the shipped evaluation set through the live engine, and the decision-time summary:
  * detection, false alarms, mean time to a verdict (all containers, clear ones), containers per rig-hour and the
  * distribution of decision times for clear and for drug containers (src/engine/earlyMeasure.ts, the same
  * measurement as `npm run eval:early`).
  */
 import { EnoseError } from '../errors.js';
-import { SHIPPED_EARLY_PLAN } from '../shipped/earlyPlan.js';
+import { shippedEarlyOption } from '../shipped/earlyPlan.js';
 import { runEarlySet } from '../shipped/earlySet.js';
 import { loadShippedModel, SHIPPED_SETS } from '../shipped/recipes.js';
 import type { SimulationOptions } from '../sim/simulate.js';
@@ -21,7 +21,7 @@ export const DEMO_EARLY_OPTIONS = {
   early: {
     type: 'boolean',
     description:
-      "a verdict as soon as the evidence suffices: the exposure model clears or flags a container at 90 s, else the default model's verdict at 150 s stands (the shipped early plan, docs/early-decision.md); prints the decision-time summary (with --containers, --eval-seed, --json)",
+      "a verdict as soon as the evidence suffices: the exposure model clears or flags a container at 90 s, the recovery-start model at 100 s, else the default model's verdict at 150 s stands (the shipped early plan, docs/early-decision.md); prints the decision-time summary (with --containers, --eval-seed, --json)",
   },
   'purge-s': { type: 'string', value: 's', description: '--early: clean air after a cycle ended early, for containersPerRigHour', default: '60' },
 } as const satisfies OptionTable;
@@ -60,21 +60,21 @@ export async function runDemoEarly(parsed: Parsed, ctx: CommandContext): Promise
   const redrawn = evalSeed !== undefined && evalSeed !== SHIPPED_SETS.evaluation.seed;
   const evalSet: SimulationOptions = { ...SHIPPED_SETS.evaluation, containers, ...(redrawn && { seed: evalSeed, rigSeed: SHIPPED_SETS.evaluation.seed }) };
   const finalModel = loadShippedModel(undefined, 'default');
-  const exposureModel = loadShippedModel(undefined, 'exposure');
-  const plan = SHIPPED_EARLY_PLAN;
+  const early = shippedEarlyOption();
+  const plan = early.plan;
   if (!json) {
     const cp = plan.checkpoints.map((c) => `${c.atS} s: model ${c.modelId} clears below ${c.clearBelow}, flags above ${c.suspiciousAbove}`).join('; ');
     ctx.stdout(`early plan: ${cp}; ${plan.finalAtS} s: model ${plan.finalModelId}. Evaluation set: simulator seed ${evalSet.seed}${redrawn ? ` (rig of seed ${evalSet.rigSeed})` : ''}, days ${SHIPPED_SETS.evaluation.startDay}-${SHIPPED_SETS.evaluation.startDay + SHIPPED_SETS.evaluation.days - 1}, ${containers} containers\n`);
     ctx.stdout(`${'sample'.padEnd(8)} ${'truth'.padEnd(9)}    ${'verdict'.padEnd(12)} ${'decided'.padEnd(11)} reasons\n`);
   }
   const progress = createProgress('evaluation', containers, ctx.stderr, ctx.isTty && !json);
-  const run = await runEarlySet(finalModel, { plan, models: [exposureModel] }, evalSet, purgeS, (v, done) => {
+  const run = await runEarlySet(finalModel, early, evalSet, purgeS, (v, done) => {
     if (!json) ctx.stdout(`${verdictLine(v)}\n`);
     progress.update(done);
   });
   progress.finish();
   if (json) {
-    ctx.stdout(`${JSON.stringify({ plan, models: { exposure: exposureModel.id, final: finalModel.id }, set: evalSet, purgeS, ...run.summary, unlabelled: run.unlabelled, missing: run.missing })}\n`);
+    ctx.stdout(`${JSON.stringify({ plan, models: { exposure: early.models[0]!.id, recoveryStart: early.models[1]!.id, final: finalModel.id }, set: evalSet, purgeS, ...run.summary, unlabelled: run.unlabelled, missing: run.missing })}\n`);
   } else {
     ctx.stdout(`\n${formatEarlySummary(run.summary)}\n`);
   }

@@ -1,7 +1,7 @@
 /**
  * `--early` for the live commands (watch, serve, replay): the shipped early plan (src/shipped/earlyPlan.ts: the
- * exposure model at 90 s, the default model at 150 s) on the engine, or a plan from a file (`--early-plan`, its
- * checkpoint models by `--early-model` beside the shipped exposure model), and the rig told to end a cycle
+ * exposure model at 90 s, the recovery-start model at 100 s, the default model at 150 s) on the engine, or a plan
+ * from a file (`--early-plan`, its checkpoint models by `--early-model` beside the shipped ones), and the rig told to end a cycle
  * decided early (ENL/1 END). The `cycle-end` events that follow go to the recording (`recorder.cycleEnd`); a rig
  * without END keeps full cycles and is named once on stderr, never as an error.
  */
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseEarlyPlan, resolveEarlyPlan, type EngineEarlyOption } from '../engine/earlyPlanSchema.js';
 import { EnoseError } from '../errors.js';
 import type { ModelBundle } from '../model/runtime/bundle.js';
-import { SHIPPED_EARLY_PLAN } from '../shipped/earlyPlan.js';
+import { SHIPPED_EARLY_PLAN, shippedEarlyOption } from '../shipped/earlyPlan.js';
 import { loadShippedModel } from '../shipped/recipes.js';
 import type { EngineEvent } from '../types.js';
 import type { CommandContext, Parsed } from './args.js';
@@ -21,12 +21,12 @@ export const EARLY_OPTIONS = {
   early: {
     type: 'boolean',
     description:
-      "a verdict as soon as the evidence suffices (docs/early-decision.md): the shipped exposure model clears or flags a container at 90 s, else the model's verdict at 150 s stands; --model must be the shipped default model. A cycle decided early is ended on the rig (ENL/1 END); a rig without END keeps full cycles",
+      "a verdict as soon as the evidence suffices (docs/early-decision.md): the shipped exposure model clears or flags a container at 90 s, the recovery-start model at 100 s, else the model's verdict at 150 s stands; --model must be the shipped default model. A cycle decided early is ended on the rig (ENL/1 END); a rig without END keeps full cycles",
   },
   'early-plan': {
     type: 'string',
     value: 'file.json',
-    description: "an early plan from a file instead of the shipped one (implies --early; docs/early-decision.md): its final model must be --model, each checkpoint's model the shipped exposure model or an --early-model, deciding at the checkpoint's atS",
+    description: "an early plan from a file instead of the shipped one (implies --early; docs/early-decision.md): its final model must be --model, each checkpoint's model a shipped checkpoint model (exposure, recovery-start) or an --early-model, deciding at the checkpoint's atS",
   },
   'early-model': {
     type: 'string',
@@ -46,7 +46,7 @@ export function earlyFromArgs(command: string, parsed: Parsed, model: ModelBundl
   if (model.id !== SHIPPED_EARLY_PLAN.finalModelId) {
     throw new EnoseError('bad-option', `enose ${command} --early: the shipped early plan's thresholds belong to the shipped default model (${SHIPPED_EARLY_PLAN.finalModelId}), --model is ${model.id}`);
   }
-  return { early: { plan: SHIPPED_EARLY_PLAN, models: [loadShippedModel(undefined, 'exposure')] } };
+  return { early: shippedEarlyOption() };
 }
 
 /** The plan in `file` with its checkpoint models (the shipped exposure model and `modelFiles`), resolved against `model`. */
@@ -66,7 +66,7 @@ function planFromFile(command: string, file: string, modelFiles: readonly string
   }
   const plan = parseEarlyPlan(json, file);
   if (!plan.ok) throw new EnoseError('bad-option', `enose ${command} --early-plan: ${file}: ${plan.error.reason}`);
-  const early: EngineEarlyOption = { plan: plan.value, models: [loadShippedModel(undefined, 'exposure'), ...modelFiles.map((f) => loadShippedModel(f))] };
+  const early: EngineEarlyOption = { plan: plan.value, models: [...shippedEarlyOption().models, ...modelFiles.map((f) => loadShippedModel(f))] };
   resolveEarlyPlan(early, model); // misuse throws here, before the source opens
   return early;
 }

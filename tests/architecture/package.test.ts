@@ -33,6 +33,7 @@ describe('the npm package', () => {
       'src/index.ts',
       'datasets/container-sim/default-model.json.gz',
       'datasets/container-sim/exposure-model.json.gz',
+      'datasets/container-sim/recovery-start-model.json.gz',
       'hardware/PROTOCOL.md',
       'docs/ARCHITECTURE.md',
     ]) {

@@ -88,9 +88,15 @@ describe('enose demo', () => {
     expect(text.stdout).toMatch(/adaptation-disagrees \(cleared by the adapted model, flagged by the parent: inconclusive\): \d+/);
   });
 
+  it('--shipped recovery-start: the early plan\'s 100 s checkpoint model alone, judged 10 s into the recovery', () => {
+    const run = runEnose(['demo', '--shipped', 'recovery-start', '--containers', '10']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/verdict 10 s into the recovery\)/);
+  });
+
   it('refuses a model chosen twice or a shipped model that does not exist, in one line', () => {
     for (const [args, pattern] of [
-      [['--shipped', 'bogus'], /--shipped must be one of default, exposure, got "bogus"/],
+      [['--shipped', 'bogus'], /--shipped must be one of default, exposure, recovery-start, got "bogus"/],
       [['--at-exposure-end', '--model', 'x.json'], /choose the model once/],
       [['--shipped', 'exposure', '--at-exposure-end'], /choose the model once/],
       [['--after-recovery'], /--after-recovery is gone: the default model decides when the recovery ends/],

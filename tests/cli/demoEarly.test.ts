@@ -17,8 +17,8 @@ import type { VerdictEvent } from '../../src/types.js';
 import { runEnose } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
-const present = ['default-model.json.gz', 'exposure-model.json.gz'].every((f) => existsSync(join(REPO_ROOT, 'datasets', 'container-sim', f)));
-if (!present) console.info('SKIPPED: enose demo --early needs both shipped models (npm run model:default)');
+const present = ['default-model.json.gz', 'exposure-model.json.gz', 'recovery-start-model.json.gz'].every((f) => existsSync(join(REPO_ROOT, 'datasets', 'container-sim', f)));
+if (!present) console.info('SKIPPED: enose demo --early needs the three shipped models (npm run model:default)');
 
 describe.skipIf(!present)('enose demo --early', () => {
   it('prints the decision-time summary as JSON, equal to the rule on each shipped model alone (eval:early\'s way)', () => {
@@ -26,7 +26,7 @@ describe.skipIf(!present)('enose demo --early', () => {
     const run = runEnose(['demo', '--early', '--containers', String(containers), '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout) as EarlySummary & { plan: unknown; models: { exposure: string; final: string }; missing: number; unlabelled: number };
+    const out = JSON.parse(run.stdout) as EarlySummary & { plan: unknown; models: { exposure: string; recoveryStart: string; final: string }; missing: number; unlabelled: number };
     expect(out.plan).toEqual(SHIPPED_EARLY_PLAN);
     expect(out.missing).toBe(0);
     expect(out.containers).toBe(containers);
@@ -38,15 +38,16 @@ describe.skipIf(!present)('enose demo --early', () => {
     // The same containers scored by each model alone, as scripts/early-decision.mjs does, and the rule applied.
     const exposure = loadShippedModel(undefined, 'exposure');
     const final = loadShippedModel(undefined, 'default');
-    expect(out.models).toEqual({ exposure: exposure.id, final: final.id });
-    const alone = [new Map<string, VerdictEvent>(), new Map<string, VerdictEvent>()];
-    const cores = [exposure, final].map((m, i) => new EngineCore(m, { emitFrames: false }, (e) => {
+    const recoveryStart = loadShippedModel(undefined, 'recovery-start');
+    expect(out.models).toEqual({ exposure: exposure.id, recoveryStart: recoveryStart.id, final: final.id });
+    const alone = [new Map<string, VerdictEvent>(), new Map<string, VerdictEvent>(), new Map<string, VerdictEvent>()];
+    const cores = [exposure, final, recoveryStart].map((m, i) => new EngineCore(m, { emitFrames: false }, (e) => {
       if (e.type === 'verdict') alone[i]!.set(e.sample, e);
     }));
     for (const e of simulationEvents(createSimulation({ seed: 1, containers, startDay: 21, days: 10 }))) for (const c of cores) c.push(e);
     for (const c of cores) c.end();
     const rows = [...alone[1]!.values()].map((f) => {
-      const o = decideEarly(SHIPPED_EARLY_PLAN, [alone[0]!.get(f.sample)!], f);
+      const o = decideEarly(SHIPPED_EARLY_PLAN, [alone[0]!.get(f.sample)!, alone[2]!.get(f.sample)!], f);
       return { suspicious: f.label !== 'clear', verdict: o.verdict, atS: o.atS, early: o.early, fullVerdict: f.verdict };
     });
     const want = measureEarly(rows);
@@ -60,7 +61,7 @@ describe.skipIf(!present)('enose demo --early', () => {
     const run = runEnose(['demo', '--early', '--containers', '40', '--purge-s', '30']);
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines.filter((l) => / -> (suspicious|clear|inconclusive) +(90|150) s/.test(l))).toHaveLength(40);
+    expect(lines.filter((l) => / -> (suspicious|clear|inconclusive) +(90|100|150) s/.test(l))).toHaveLength(40);
     expect(run.stdout).toMatch(/40 containers \(\d+ clear, \d+ drug\)/);
     expect(run.stdout).toMatch(/mean time to the verdict [\d.]+ s \(clear containers [\d.]+ s/);
     expect(run.stdout).toMatch(/clear containers: .*at 150 s/);

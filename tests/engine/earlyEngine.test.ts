@@ -22,22 +22,22 @@ import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, type SimulationOptions } from '../../src/sim/simulate.js';
 import type { EngineEvent, VerdictEvent } from '../../src/types.js';
 import { REPO_ROOT } from '../helpers/shared.js';
-import { SHIPPED_MODELS } from '../helpers/models.js';
+import { RECOVERY_START_MODEL_PATH, SHIPPED_MODELS } from '../helpers/models.js';
 
 const CONTAINERS = 300;
 const SET: SimulationOptions = { seed: 1, containers: CONTAINERS, startDay: 21, days: 10 };
 
-let models: Record<'default' | 'exposure', ModelBundle>;
+let models: Record<'default' | 'exposure' | 'recoveryStart', ModelBundle>;
 beforeAll(() => {
   const read = (path: string) => {
     const r = readModelFile(resolve(REPO_ROOT, path));
     if (!r.ok) throw new Error(`${path}: ${r.error.reason}`);
     return r.value;
   };
-  models = Object.fromEntries(SHIPPED_MODELS.map((m) => [m.name, read(m.path)])) as typeof models;
+  models = { ...Object.fromEntries(SHIPPED_MODELS.map((m) => [m.name, read(m.path)])), recoveryStart: read(RECOVERY_START_MODEL_PATH) } as typeof models;
 });
 
-const early = (plan: EarlyPlanData = SHIPPED_EARLY_PLAN) => ({ plan, models: [models.exposure] });
+const early = (plan: EarlyPlanData = SHIPPED_EARLY_PLAN) => ({ plan, models: [models.exposure, models.recoveryStart] });
 
 async function run(options: { model: ModelBundle; early?: ReturnType<typeof early>; set?: SimulationOptions }): Promise<VerdictEvent[]> {
   const verdicts: VerdictEvent[] = [];
@@ -89,7 +89,7 @@ describe('the early plan as data', () => {
     const recoveryAsCheckpoint = { ...SHIPPED_EARLY_PLAN, checkpoints: [{ ...cp, modelId: models.default.id }] };
     expect(code(() => resolveEarlyPlan({ plan: recoveryAsCheckpoint, models: [models.default] }, models.default))).toBe('bad-option');
     expect(code(() => new EarlyEngineCore(models.default, early(), { adaptation: true }, () => undefined))).toBe('bad-option');
-    expect(resolveEarlyPlan(early(), models.default).checkpointModels.map((m) => m.id)).toEqual([models.exposure.id]);
+    expect(resolveEarlyPlan(early(), models.default).checkpointModels.map((m) => m.id)).toEqual([models.exposure.id, models.recoveryStart.id]);
   });
 });
 
@@ -109,9 +109,9 @@ describe('every verdict says when it was decided', () => {
 describe(`the shipped plan in the engine, ${CONTAINERS} evaluation-day containers`, () => {
   it('one verdict a container; the decisions are the rule applied to each model alone (what eval:early measures)', async () => {
     // Each shipped model alone, as scripts/early-decision.mjs scores them.
-    const alone = { default: new Map<string, VerdictEvent>(), exposure: new Map<string, VerdictEvent>() };
-    const cores = SHIPPED_MODELS.map((m) => new EngineCore(models[m.name], { emitFrames: false }, (e) => {
-      if (e.type === 'verdict') alone[m.name].set(e.sample, e);
+    const alone = { default: new Map<string, VerdictEvent>(), exposure: new Map<string, VerdictEvent>(), recoveryStart: new Map<string, VerdictEvent>() };
+    const cores = (['default', 'exposure', 'recoveryStart'] as const).map((name) => new EngineCore(models[name], { emitFrames: false }, (e) => {
+      if (e.type === 'verdict') alone[name].set(e.sample, e);
     }));
     for (const e of simulationEvents(createSimulation(SET))) for (const c of cores) c.push(e);
     for (const c of cores) c.end();
@@ -124,11 +124,13 @@ describe(`the shipped plan in the engine, ${CONTAINERS} evaluation-day container
     for (const v of verdicts) {
       const final = alone.default.get(v.sample)!;
       const atExposureEnd = alone.exposure.get(v.sample)!;
-      const o = decideEarly(SHIPPED_EARLY_PLAN, [atExposureEnd as CheckpointScore], final);
+      const atRecoveryStart = alone.recoveryStart.get(v.sample)!;
+      const o = decideEarly(SHIPPED_EARLY_PLAN, [atExposureEnd as CheckpointScore, atRecoveryStart as CheckpointScore], final);
       expect({ sample: v.sample, verdict: v.verdict, early: v.early }).toEqual({ sample: v.sample, verdict: o.verdict, early: o.early });
       if (v.early) {
         earlyN++;
-        expect([v.decidedAtS, v.checkpoint, v.modelId, v.score]).toEqual([90, 'exposure-end', models.exposure.id, atExposureEnd.score]);
+        if (v.checkpoint === 'exposure-end') expect([v.decidedAtS, v.modelId, v.score]).toEqual([90, models.exposure.id, atExposureEnd.score]);
+        else expect([v.decidedAtS, v.checkpoint, v.modelId, v.score]).toEqual([100, 'in-recovery', models.recoveryStart.id, atRecoveryStart.score]);
       } else {
         const timeless = ({ atMs: _a, latencyMs: _l, wallTime: _w, ...rest }: VerdictEvent) => rest;
         expect(timeless(v)).toEqual(timeless(final)); // the final model's own verdict, unchanged
@@ -176,11 +178,11 @@ describe(`the shipped plan in the engine, ${CONTAINERS} evaluation-day container
 });
 
 describe('the early engine allocates nothing per frame of its own', () => {
-  it('100,000 exposure frames: the early engine grows the heap no more than its two cores do alone', async () => {
+  it('100,000 exposure frames: the early engine grows the heap no more than its three cores do alone', async () => {
     const { spawnSync } = await import('node:child_process');
     const { ensureBuilt } = await import('../helpers/pty.js');
     ensureBuilt();
-    const heapDelta = (which: 'early' | 'default' | 'exposure'): number => {
+    const heapDelta = (which: 'early' | 'default' | 'exposure' | 'recoveryStart'): number => {
       const script = `
         import { EarlyEngineCore } from './dist/engine/earlyCore.js';
         import { EngineCore } from './dist/engine/core.js';
@@ -188,11 +190,11 @@ describe('the early engine allocates nothing per frame of its own', () => {
         import { simulationEvents } from './dist/sim/events.js';
         import { createSimulation } from './dist/sim/simulate.js';
         import { readModelFile } from './dist/io/modelFile.js';
-        const [final, exposure] = ${JSON.stringify(SHIPPED_MODELS.map((m) => resolve(REPO_ROOT, m.path)))}.map((p) => readModelFile(p).value);
+        const [final, exposure, recoveryStart] = ${JSON.stringify([...SHIPPED_MODELS.map((m) => m.path), RECOVERY_START_MODEL_PATH].map((p) => resolve(REPO_ROOT, p)))}.map((p) => readModelFile(p).value);
         let verdicts = 0;
         const sink = (e) => { if (e.type === 'verdict') verdicts++; };
-        const core = '${which}' === 'early' ? new EarlyEngineCore(final, { plan: SHIPPED_EARLY_PLAN, models: [exposure] }, { emitFrames: false }, sink)
-          : new EngineCore('${which}' === 'exposure' ? exposure : final, { emitFrames: false }, sink);
+        const core = '${which}' === 'early' ? new EarlyEngineCore(final, { plan: SHIPPED_EARLY_PLAN, models: [exposure, recoveryStart] }, { emitFrames: false }, sink)
+          : new EngineCore('${which}' === 'exposure' ? exposure : '${which}' === 'recoveryStart' ? recoveryStart : final, { emitFrames: false }, sink);
         // Into the exposure of the first container, then the same exposure frame again and again (one object).
         let frame = null;
         for (const e of simulationEvents(createSimulation({ seed: 7, containers: 1 }))) {
@@ -211,7 +213,7 @@ describe('the early engine allocates nothing per frame of its own', () => {
       expect(verdicts).toBe(0); // still in the exposure: no checkpoint reached
       return delta;
     };
-    const alone = heapDelta('default') + heapDelta('exposure');
+    const alone = heapDelta('default') + heapDelta('exposure') + heapDelta('recoveryStart');
     const early = heapDelta('early');
     console.info(`heap growth over 100,000 frames: each model's core alone ${alone} B together, the early engine ${early} B`);
     // The wrapper forwards each event to each core: anything of its own per frame (an object: 1.6 MB or more) shows.

@@ -23,6 +23,9 @@ import { simulationEvents } from '../../src/sim/events.js';
 import { createSimulation, type SimulationOptions } from '../../src/sim/simulate.js';
 import type { EngineEvent, SourceEvent, VerdictEvent } from '../../src/types.js';
 import { medianClearScore, shippedPair, threeCheckpointPlan, trainInExposureModel, verdictsAlone } from '../helpers/inExposureModel.js';
+import { join } from 'node:path';
+import { loadModel, RECOVERY_START_MODEL_PATH } from '../helpers/models.js';
+import { REPO_ROOT } from '../helpers/shared.js';
 
 const SET: SimulationOptions = { seed: 3, containers: 60, startDay: 21, days: 10 };
 
@@ -155,7 +158,10 @@ describe('an early plan with a checkpoint inside the exposure', () => {
     expect(() => resolveEarlyPlan({ plan: swapped, models }, final)).toThrow(EnoseError);
     expect(() => resolveEarlyPlan({ plan: { ...plan, finalAtS: 140 }, models }, final)).toThrow(/final model .* decides at 150 s/);
     // The shipped plan still resolves as it did.
-    expect(resolveEarlyPlan({ plan: SHIPPED_EARLY_PLAN, models: [exposure] }, final).checkpointKinds).toEqual([{ checkpoint: 'exposure-end', atS: 90, exposureS: null, recoveryS: 0 }]);
+    expect(resolveEarlyPlan({ plan: SHIPPED_EARLY_PLAN, models: [exposure, loadModel(join(REPO_ROOT, RECOVERY_START_MODEL_PATH))] }, final).checkpointKinds).toEqual([
+      { checkpoint: 'exposure-end', atS: 90, exposureS: null, recoveryS: 0 },
+      { checkpoint: 'in-recovery', atS: 100, exposureS: null, recoveryS: 10 },
+    ]);
     // The same three windows without decideInExposure decide when the exposure ends (90 s here), not at 60 s.
     const sim = { seed: 1, containers: 200, startDay: 1, days: 4 };
     const set = extractTrainingSet([{ group: 'g', events: simulationEvents(createSimulation(sim)) }], { extractor: { ...LINEAR_MODEL_RECIPE.extractor, windowCount: 3 } });

@@ -75,7 +75,7 @@ export interface EarlyOutcome {
 }
 
 const CUT_REASONS = new Set(['cut-disconnect', 'cut-reboot', 'cut-stopped']);
-const EARLY_CHECKPOINTS = new Set(['baseline-end', 'exposure-end']);
+const EARLY_CHECKPOINTS = new Set(['baseline-end', 'exposure-end', 'in-recovery']);
 
 export function checkEarly(ref: Reference, run: LinkRun, o: FaultOutcome): EarlyOutcome {
   const details: string[] = [];

@@ -19,6 +19,12 @@ export const SHIPPED_MODELS: readonly ShippedModel[] = [
   { name: 'exposure', path: 'datasets/container-sim/exposure-model.json.gz', decidesAfter: 'E' },
 ];
 
+/**
+ * The recovery-start model: a checkpoint of the shipped early plan (100 s, `in-recovery`), not a model `npm start`
+ * runs alone; the plan's paths (`--early`) are tested with it.
+ */
+export const RECOVERY_START_MODEL_PATH = 'datasets/container-sim/recovery-start-model.json.gz';
+
 /** A model file read with the engine's own reader; a file that does not load throws with the reader's reason. */
 export function loadModel(path: string): ModelBundle {
   const read = readModelFile(path);
