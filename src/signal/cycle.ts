@@ -72,6 +72,11 @@ export class CycleTracker {
   private recoveryStartS = 0;
   /** The cycle was judged inside its exposure: the rest of its frames (E, then R) belong to it, not to a new cycle. */
   private afterInExposure = false;
+  /**
+   * The cycle was cut in its baseline (a disconnect): the rest of that baseline, after the reconnect, belongs to
+   * the cut cycle, not to a new one judged on a few seconds of baseline.
+   */
+  private afterCutInBaseline = false;
   private prevTMs = -1;
   private prevPhase: Phase = 'I';
   private prevHint: string | undefined = undefined;
@@ -133,8 +138,9 @@ export class CycleTracker {
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
     // The rest of a cycle judged inside its exposure is not a new cycle (until a B, an I or another sample).
     if (this.afterInExposure && (hintChanged || (phase !== 'E' && phase !== 'R'))) this.afterInExposure = false;
+    if (this.afterCutInBaseline && (hintChanged || phase !== 'B')) this.afterCutInBaseline = false;
     const startsNew =
-      (phase === 'B' && (this.id === '' || this.phase !== 'B' || hintChanged)) ||
+      (phase === 'B' && (this.id === '' || this.phase !== 'B' || hintChanged) && !this.afterCutInBaseline) ||
       // An exposure seen without its baseline (the engine started mid-cycle): tracked so it is reported.
       (phase === 'E' && (this.id === '' || this.phase === 'R' || hintChanged) && !this.afterInExposure);
     if (startsNew) {
@@ -219,6 +225,7 @@ export class CycleTracker {
   onCut(reason: CutReason): boolean {
     const wasOpen = this.open;
     if (wasOpen) this.cut = reason;
+    this.afterCutInBaseline = wasOpen && this.phase === 'B';
     if (reason !== 'stopped') this.prevTMs = -1;
     return wasOpen;
   }
