@@ -225,7 +225,8 @@ export class CycleTracker {
   onCut(reason: CutReason): boolean {
     const wasOpen = this.open;
     if (wasOpen) this.cut = reason;
-    this.afterCutInBaseline = wasOpen && this.phase === 'B';
+    // Kept through a second cut with no cycle open (a reconnect's reboot or info): only a frame that is not B clears it.
+    if (wasOpen && this.phase === 'B') this.afterCutInBaseline = true;
     if (reason !== 'stopped') this.prevTMs = -1;
     return wasOpen;
   }

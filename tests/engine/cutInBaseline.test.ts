@@ -30,22 +30,25 @@ async function verdicts(events: readonly SourceEvent[], which: 'default' | 'expo
 }
 
 /** The simulator's events with the sample ids taken off (a serial rig's frames carry none), and a disconnect `atS` into container k's baseline. */
-function withDisconnect(k: number, atS: number, outageFrames = 5): SourceEvent[] {
+function withDisconnect(k: number, atS: number, outageFrames = 5, rebootToo = false): SourceEvent[] {
   const events = [...simulationEvents(createSimulation(SIM))].map((e) => (e.type === 'frame' ? { ...e, sample: undefined, label: undefined } : e)) as SourceEvent[];
   const sample = `d21-${k}`;
   const all = [...simulationEvents(createSimulation(SIM))];
   const first = all.findIndex((e) => e.type === 'frame' && e.sample === sample && e.phase === 'B');
   const at = first + Math.round(atS * 10);
   const atMs = (all[at] as { atMs: number }).atMs;
-  return [...events.slice(0, at), { type: 'state', atMs, state: 'disconnected', detail: 'test' }, { type: 'state', atMs, state: 'connected', detail: 'test' }, ...events.slice(at + outageFrames)];
+  // With rebootToo, the reconnect's info line is taken as a reboot as well (the serial source can say so while the
+  // rig carried on with its cycle: seen in the fault suite): a second cut, with no cycle open.
+  const reconnect: SourceEvent[] = [{ type: 'state', atMs, state: 'connected', detail: 'test' }, ...(rebootToo ? [{ type: 'reboot', atMs } as SourceEvent] : [])];
+  return [...events.slice(0, at), { type: 'state', atMs, state: 'disconnected', detail: 'test' }, ...reconnect, ...events.slice(at + outageFrames)];
 }
 
 describe('a disconnect in the baseline', () => {
-  for (const which of ['default', 'exposure', 'early'] as const) {
-    it(`${which === 'early' ? 'the early plan' : `the ${which} model`}: one inconclusive verdict for the cut cycle, none for the rest of its baseline`, async () => {
+  for (const [which, rebootToo] of [['default', false], ['exposure', false], ['early', false], ['early', true]] as const) {
+    it(`${which === 'early' ? 'the early plan' : `the ${which} model`}${rebootToo ? ', a reboot event after the reconnect' : ''}: one inconclusive verdict for the cut cycle, none for the rest of its baseline`, async () => {
       const clean = await verdicts(withDisconnect(1, 0, 0).filter((e) => e.type !== 'state'), which);
       expect(clean).toHaveLength(SIM.containers);
-      const cut = await verdicts(withDisconnect(1, 21.2), which);
+      const cut = await verdicts(withDisconnect(1, 21.2, 5, rebootToo), which);
       // Containers 0, 2 and 3 as clean; container 1 cut: its cut verdict, then nothing judged on the remaining 8.8 s
       // of its baseline (its exposure after the reconnect is a cycle seen without a baseline: too short).
       const same = (v: VerdictEvent) => [v.sample, v.verdict, v.decidedAtS];
