@@ -18,7 +18,7 @@ import { CLI, REPO_ROOT } from './shared.js';
 export const DEFAULT_MODEL = 'datasets/container-sim/default-model.json.gz';
 /**
  * The third configuration (issue 22): ENOSE_FAULTS_EARLY=1 runs watch with the default model and `--early` (the
- * shipped plan: the exposure model at 90 s, the default model at 150 s); the rig is told to END early cycles.
+ * shipped plan: the exposure model at 90 s, the recovery-start model at 100 s, the default model at 150 s); the rig is told to END early cycles.
  */
 export const FAULT_EARLY = process.env['ENOSE_FAULTS_EARLY'] === '1';
 /** The model the fault runs judge with: the exposure model, another shipped one (ENOSE_FAULTS_MODEL=<path>), or the default under the early plan. */

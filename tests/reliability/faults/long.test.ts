@@ -171,7 +171,7 @@ function table(r: Reference, list: readonly FaultOutcome[]): string {
 /** The early plan's rules per run (ENOSE_FAULTS_EARLY=1): the clean run first, then each fault. */
 function earlyTable(): string {
   return [
-    'Under the early plan (`watch --early`: the exposure model at 90 s, the default model at 150 s; the emulator takes END). Byte corruption is not matched frame by frame here ("n/a" above): an END taken at another frame shifts every later seq.',
+    'Under the early plan (`watch --early`: the exposure model at 90 s, the recovery-start model at 100 s, the default model at 150 s; the emulator takes END). Byte corruption is not matched frame by frame here ("n/a" above): an END taken at another frame shifts every later seq.',
     '',
     '| run | verdicts | decided early (clear / suspicious) | drug containers cleared early | drug containers cleared (clean run) | early not at a checkpoint | cut cycles decided early | early cycles ended on the rig (emulator count) | early, not ended: untouched / touched | frames of untouched cycles lost (after an early cycle) |',
     '|---|---|---|---|---|---|---|---|---|---|',
