@@ -33,15 +33,20 @@ export interface RecordedCycleEnd {
   readonly seq: number | null;
 }
 
-const schema = z.object({
-  afterFrame: z.number().int().min(-1),
+/** What both kinds of line carry: where, when, for which cycle and why the host asked. */
+const endLine = z.object({ afterFrame: z.number().int().min(-1), atMs: z.number().nullable(), sample: z.string(), reason: z.string().min(1) });
+
+const schema = endLine.extend({
   type: z.literal(CYCLE_END_TYPE),
-  atMs: z.number().nullable(),
-  sample: z.string(),
-  reason: z.string().min(1),
   phase: z.enum(['I', 'B', 'E', 'R']).nullable(),
   seq: z.number().int().nonnegative().nullable(),
 });
+
+/** `a <type> line with a bad <field>: <message>`: the first issue zod found. */
+function badLine(type: string, error: z.ZodError): string {
+  const first = error.issues[0];
+  return `a ${type} line with a bad ${first?.path.join('.') || 'shape'}: ${first?.message ?? 'invalid'}`;
+}
 
 /** An END sent whose answer never came, as recorded. */
 export interface RecordedUnansweredEnd {
@@ -51,12 +56,8 @@ export interface RecordedUnansweredEnd {
   readonly issue: CycleEndIssue;
 }
 
-const unansweredSchema = z.object({
-  afterFrame: z.number().int().min(-1),
+const unansweredSchema = endLine.extend({
   type: z.literal(CYCLE_END_UNANSWERED_TYPE),
-  atMs: z.number().nullable(),
-  sample: z.string(),
-  reason: z.string().min(1),
   issue: z.enum(['not-connected', 'timeout']),
   detail: z.string(),
 });
@@ -69,10 +70,7 @@ export function cycleEndLine(afterFrame: number, ended: CycleEnded, sample: stri
 /** A parsed events.jsonl value whose type is `cycle-end`, checked; a reason naming the bad field otherwise. */
 export function parseCycleEnd(value: unknown): Result<RecordedCycleEnd, string> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    return fail(`a cycle-end line with a bad ${first?.path.join('.') || 'shape'}: ${first?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) return fail(badLine(CYCLE_END_TYPE, parsed.error));
   const { afterFrame, sample, reason, phase, seq } = parsed.data;
   return ok({ afterFrame, sample, reason, phase, seq });
 }
@@ -85,10 +83,7 @@ export function unansweredEndLine(afterFrame: number, sample: string, reason: st
 /** A parsed events.jsonl value whose type is `cycle-end-unanswered`, checked; a reason naming the bad field otherwise. */
 export function parseUnansweredEnd(value: unknown): Result<RecordedUnansweredEnd, string> {
   const parsed = unansweredSchema.safeParse(value);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    return fail(`a cycle-end-unanswered line with a bad ${first?.path.join('.') || 'shape'}: ${first?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) return fail(badLine(CYCLE_END_UNANSWERED_TYPE, parsed.error));
   const { afterFrame, sample, reason, issue, detail } = parsed.data;
   return ok({ afterFrame, sample, reason, issue: { kind: issue, detail } });
 }
