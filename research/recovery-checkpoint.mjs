@@ -7,7 +7,9 @@
 // suspiciousAbove for the false-alarm bound), chosen in time order on the threshold set's containers that reach
 // it; then measured on the evaluation set (measureEarly, as `enose demo --early`).
 // Reads the per-container score caches `npm run eval:early -- --early-model <model k> --early-at <s>` writes
-// (node_modules/.cache/enose-early/<exposure>-<default>-<model k>-<set>.json), one per recovery-window model.
+// (node_modules/.cache/enose-early/<exposure>-<default>-r<recovery-start>-<model k>-<set>.json: rows
+// [sample, label, e, eV, f, fV, r, rV, x, xV]; before the recovery-start checkpoint <exposure>-<default>-<x>-...
+// without r), one per recovery-window model x.
 // Run: node research/recovery-checkpoint.mjs <cacheId>:<atS> [<cacheId>:<atS> ...] [--eval-n 20000]
 //   e.g. node research/recovery-checkpoint.mjs a7fdbf8f724d:100
 import { readFileSync, readdirSync } from 'node:fs';
@@ -21,9 +23,11 @@ const specs = args.filter((a) => a.includes(':')).map((a) => ({ id: a.split(':')
 const dir = resolve('node_modules/.cache/enose-early');
 const files = readdirSync(dir);
 function rowsOf(id, set) {
-  const f = files.find((n) => n.split('-')[2] === id && n.includes(set));
+  // Caches written before the recovery-start checkpoint have no r column: <exposure>-<default>-<x>-<set>.json.
+  const f = files.find((n) => (n.split('-')[2].startsWith('r') ? n.split('-')[3] : n.split('-')[2]) === id && n.includes(set));
   if (!f) throw new Error(`no cache for ${id} ${set} in ${dir}`);
-  return new Map(JSON.parse(readFileSync(resolve(dir, f), 'utf8')).filter((r) => r[1] !== '').map((r) => [r[0], r]));
+  const x = f.split('-')[2].startsWith('r') ? 8 : 6;
+  return new Map(JSON.parse(readFileSync(resolve(dir, f), 'utf8')).filter((r) => r[1] !== '').map((r) => [r[0], [...r.slice(0, 6), r[x], r[x + 1]]]));
 }
 function table(set) {
   const parts = specs.map((s) => rowsOf(s.id, set));
