@@ -333,7 +333,7 @@ export class EngineCore {
     if (!this.features) return void (this.nextModel && this.switchModel(this.nextModel, event.atMs));
     const t = this.tracker;
     if (t.endsCycle(event.phase, event.sample, event.tMs)) {
-      this.decidedAt(t.endsInExposure ? 'in-exposure' : t.endsInRecovery ? 'in-recovery' : phaseEnd(t.phase), t.secondsAt(event.tMs));
+      this.decidedAt(t.endsInside ?? phaseEnd(t.phase), t.secondsAt(event.tMs));
       this.judge(event.atMs);
       t.finish();
     }

@@ -60,16 +60,22 @@ export class CycleTracker {
    * end), or 0: when the exposure (or the recovery) ends. Set once, before the first frame.
    */
   inExposureS = 0;
-  /** True when the last `endsCycle` that returned true ended the cycle inside its exposure (`inExposureS`). */
-  endsInExposure = false;
+  /**
+   * Where the last `endsCycle` that returned true ended the cycle when it was inside a phase: `in-exposure`
+   * (`inExposureS`) or `in-recovery` (`inRecoveryS`); null at a phase's end.
+   */
+  endsInside: 'in-exposure' | 'in-recovery' | null = null;
   /**
    * Seconds into the recovery at which the verdict is due, inside it (a `decideInRecovery` model: its recovery
    * windows' end), or 0: when the recovery ends. Only with `throughRecovery`. Set once, before the first frame.
    */
   inRecoveryS = 0;
-  /** True when the last `endsCycle` that returned true ended the cycle inside its recovery (`inRecoveryS`). */
-  endsInRecovery = false;
   private recoveryStartS = 0;
+
+  /** True when the last `endsCycle` that returned true ended the cycle inside its exposure. */
+  get endsInExposure(): boolean {
+    return this.endsInside === 'in-exposure';
+  }
   /** The cycle was judged inside its exposure: the rest of its frames (E, then R) belong to it, not to a new cycle. */
   private afterInExposure = false;
   /**
@@ -103,22 +109,21 @@ export class CycleTracker {
    * or a new sample id in the data), or cuts a baseline short with a new sample id: the cycle's verdict is
    * due, from the state as it is now. Through recovery, the first frame after R (or after E when no R
    * follows) instead. With `inExposureS`, the first frame (rig time `tMs`) at or past that many seconds into
-   * the exposure (`endsInExposure` then says so). Call before `onFrame`.
+   * the exposure, and with `inRecoveryS` into the recovery (`endsInside` then says which). Call before `onFrame`.
    */
   endsCycle(phase: Phase, hint: string | undefined, tMs: number): boolean {
-    this.endsInExposure = false;
-    this.endsInRecovery = false;
+    this.endsInside = null;
     if (this.id === '') return false;
     const hintChanged = hint !== undefined && this.prevHint !== undefined && hint !== this.prevHint;
     // Inside the exposure: its windows complete on this frame (or as the exposure ends, where they fill all of it).
     if (this.inExposureS > 0 && this.phase === 'E' && (phase === 'E' || phase === 'R') && !hintChanged && this.exposureSecondsAt(tMs) >= this.inExposureS) {
-      this.endsInExposure = true;
+      this.endsInside = 'in-exposure';
       return true;
     }
     if (this.throughRecovery) {
       // Inside the recovery: its windows complete on this frame (the rest of its R frames start no cycle).
       if (this.inRecoveryS > 0 && this.phase === 'R' && phase === 'R' && !hintChanged && this.recoverySecondsAt(tMs) >= this.inRecoveryS) {
-        this.endsInRecovery = true;
+        this.endsInside = 'in-recovery';
         return true;
       }
       if (this.phase === 'R') return phase !== 'R' || hintChanged;
@@ -233,8 +238,7 @@ export class CycleTracker {
 
   /** Forgets the cycle after its verdict was given for a cut: the phase before the cut is unknown, so the next frame's phase counts as a change. */
   close(): void {
-    this.endsInExposure = false;
-    this.endsInRecovery = false;
+    this.endsInside = null;
     this.finish();
     this.prevPhase = 'I';
   }
@@ -245,9 +249,8 @@ export class CycleTracker {
    * listener following phases (the service's rig-busy state) sees the rig go idle.
    */
   finish(): void {
-    this.afterInExposure = this.endsInExposure;
-    this.endsInExposure = false;
-    this.endsInRecovery = false;
+    this.afterInExposure = this.endsInside === 'in-exposure';
+    this.endsInside = null;
     this.id = '';
     this.phase = 'I';
   }
