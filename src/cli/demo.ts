@@ -3,13 +3,11 @@
  * the default model's training set), streams it through the full streaming engine with the default model,
  * and prints each container's verdict and a summary next to the same model on its training days.
  */
-import { extractorOf } from '../engine/core.js';
 import { modelCheckpoint } from '../engine/modelCheckpoint.js';
 import { EnoseError } from '../errors.js';
 import { warmUp } from '../service/warmup.js';
 import { loadShippedModel, SHIPPED_MODELS, SHIPPED_SETS, type ShippedModel } from '../shipped/recipes.js';
 import { formatSummary, runSimulatedSet } from '../shipped/simulatedSet.js';
-import { decidesAfterRecovery } from '../signal/features.js';
 import type { SimulationOptions } from '../sim/simulate.js';
 import type { VerdictEvent } from '../types.js';
 import { defineCommand, numberOption, parseCommand, stringOption, type Command, type CommandContext } from './args.js';
@@ -77,7 +75,7 @@ containers of the training days (in-sample).`,
     const shipped: ShippedModel = atExposureEnd ? 'exposure' : ((shippedText as ShippedModel | undefined) ?? 'default');
     const model = loadShippedModel(modelPath, shipped);
     const at = modelCheckpoint(model);
-    const decides = at.checkpoint === 'in-recovery' ? `${at.recoveryS} s into the recovery` : decidesAfterRecovery(extractorOf(model)) ? 'when the recovery ends' : 'when the exposure ends';
+    const decides = at.checkpoint === 'in-recovery' ? `${at.recoveryS} s into the recovery` : at.checkpoint === 'recovery-end' ? 'when the recovery ends' : 'when the exposure ends';
     const containers = numberOption('demo', parsed, 'containers', { integer: true, min: 1, max: 100000 }) ?? SHIPPED_SETS.evaluation.containers;
     const json = parsed.values['json'] === true;
     const adapt = parsed.values['adapt'] === true;
