@@ -1,9 +1,10 @@
 /**
  * The model run one frame ahead (EngineCore's `predictAhead`): the frame that ends a phase is the next phase's
  * first and carries nothing the features read, so the core runs the model on the frame that completes the
- * deciding phase's last window and keeps the row here. At the verdict the finished row is compared with it, bit for
- * bit (as 32-bit words: no allocation); the same, the verdict takes the result computed ahead, else the model runs
- * again. A rig whose deciding phase outlasts the model's windows moves the row every time: after AHEAD_MISSES such
+ * deciding phase's last window and keeps the row here, with the extractor's change count. At the verdict, an
+ * extractor that took nothing since (the same count) holds the same row, which is then not finished again; else the
+ * finished row is compared with the kept one, bit for bit (as 32-bit words: no allocation). The same row, the
+ * verdict takes the result computed ahead; else the model runs again. A rig whose deciding phase outlasts the model's windows moves the row every time: after AHEAD_MISSES such
  * verdicts in a row the session stops running ahead (deterministic, so a replay does the same).
  */
 
@@ -18,6 +19,8 @@ export class AheadRun {
   /** The verdict being judged took the result run ahead: adaptation's parent takes its own too (`takeUsed`). */
   private used = false;
   private misses = 0;
+  /** The extractor's change count when the row was kept. */
+  private keptAt = -1;
   private readonly kept: Float64Array;
   private readonly keptBits: Uint32Array;
   private readonly rowBits: Uint32Array;
@@ -46,18 +49,27 @@ export class AheadRun {
     this.ran = false;
   }
 
-  /** The model has just run on the row: keep it. */
-  keep(): void {
+  /** The model has just run on the row, finished at the extractor's change count `changes`: keep it. */
+  keep(changes: number): void {
     this.kept.set(this.row);
+    this.keptAt = changes;
     this.ran = true;
   }
 
   /**
-   * At the verdict, on the finished row: true when the model ran ahead on this same row (its results stand), false
-   * when it must run now. Counts the moved rows in a row.
+   * Whether the model ran ahead and the extractor took nothing since (its change count is `changes`): the row
+   * and the gates it finished then stand, and so does what was measured on them.
    */
-  take(): boolean {
-    const reuse = this.ran && this.sameRow();
+  current(changes: number): boolean {
+    return this.ran && changes === this.keptAt;
+  }
+
+  /**
+   * At the verdict, on the finished row: true when the model ran ahead on this same row (its results stand), false
+   * when it must run now. `unchanged` (from `current`) says so without comparing. Counts the moved rows in a row.
+   */
+  take(unchanged: boolean): boolean {
+    const reuse = this.ran && (unchanged || this.sameRow());
     if (this.ran) this.misses = reuse ? 0 : this.misses + 1;
     this.used = reuse;
     this.ran = false;

@@ -379,22 +379,24 @@ export class EngineCore {
     const features = this.features!;
     const reasons = cycleReasons(t, this.cycleLimits, features.recoveryComplete);
     const exposed = isExposed(t);
-    const channels = exposed ? this.finishFeatures(reasons) : [];
-    const predicted = exposed && finiteFeatures(this.featureBuf, reasons) && this.predict(reasons);
+    // The row, gates and rig levels as the model's run ahead found them, when the extractor took nothing since.
+    const current = this.ahead.current(features.changes);
+    const channels = exposed ? this.finishFeatures(reasons, current) : [];
+    const predicted = exposed && finiteFeatures(this.featureBuf, reasons) && this.predict(reasons, current);
     const quality = cycleQuality(t, channels, predicted ? this.novelty : NaN);
     this.reportFeatures(reasons, quality, exposed);
     if (!this.bundle) return;
-    const verdict = this.decide(predicted, reasons);
+    const verdict = this.decide(predicted, reasons, current);
     const event = this.verdictEvent(triggerAtMs, predicted, verdict, reasons, quality);
     this.verdicts++;
     this.sink(event);
     this.afterVerdict(event, predicted);
   }
 
-  /** Features: the cycle's row into `featureBuf`, and the channel gates that tripped (their reasons join). */
-  private finishFeatures(reasons: VerdictReason[]): CycleQuality['channels'] {
+  /** Features: the row into `featureBuf` (there already when `current`), the channel gates that tripped as reasons. */
+  private finishFeatures(reasons: VerdictReason[], current: boolean): CycleQuality['channels'] {
     const features = this.features!;
-    features.finish(this.featureBuf, this.gates);
+    if (!current) features.finish(this.featureBuf, this.gates);
     return channelGateReasons(this.gates, features.channels, this.ignoreGates, reasons);
   }
 
@@ -402,10 +404,10 @@ export class EngineCore {
    * The model on a finite feature row: transform and classify (`probs`, `best`), the novelty, the environment
    * ranges (their reasons join), and the leading PCA scores the verdict carries. False in feature-only mode.
    */
-  private predict(reasons: VerdictReason[]): boolean {
+  private predict(reasons: VerdictReason[], current: boolean): boolean {
     const model = this.model;
     if (!model) return false;
-    if (!this.ahead.take()) this.runModel(model);
+    if (!this.ahead.take(current)) this.runModel(model);
     environmentReasons(this.featureBuf, this.envIndex, this.bundle!.limits?.environment ?? {}, reasons);
     return true;
   }
@@ -431,7 +433,8 @@ export class EngineCore {
     for (let j = 0; j < buf.length; j++) if (!Number.isFinite(buf[j])) return;
     this.runModel(model);
     this.adaptation?.judgeAhead(buf);
-    this.ahead.keep();
+    this.rigCheck?.measureAhead(this.features!.levels);
+    this.ahead.keep(this.features!.changes);
   }
 
   /**
@@ -450,14 +453,14 @@ export class EngineCore {
    * the verdict from the model's outcome, the quality reasons, the parent's verdict and the rig check. Returns the
    * verdict; the policy's verdict on the model alone and P(suspicious) go to `modelVerdict` and `score`.
    */
-  private decide(predicted: boolean, reasons: VerdictReason[]): VerdictKind | null {
+  private decide(predicted: boolean, reasons: VerdictReason[], current: boolean): VerdictKind | null {
     const hasPolicy = this.policy !== null;
     this.modelVerdict = null;
     this.score = null;
     if (!predicted) return unpredictedVerdict(hasPolicy, reasons);
     const parentVerdict = this.adaptation ? this.adaptation.beforeVerdict(this.featureBuf, this.ahead.takeUsed()) : null;
     const outcome = decideVerdict(this.policy, this.probs, this.best, this.novelty);
-    const rigMismatch = this.rigCheck?.check(this.features!.levels) ?? false;
+    const rigMismatch = this.rigCheck?.check(this.features!.levels, current) ?? false;
     this.modelVerdict = outcome.verdict;
     this.score = outcome.score;
     return policyVerdict(outcome, hasPolicy, parentVerdict, rigMismatch, reasons);

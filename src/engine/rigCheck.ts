@@ -130,9 +130,17 @@ export class RigCheck {
     this.result[slot] = med;
   }
 
-  /** Checks a finished cycle and records the outcome for the warning: true when the verdict must carry `rig-mismatch`. */
-  check(features: ChannelLevels): boolean {
+  /** Measures a cycle whose features are complete before it ends (the engine's run ahead), for `check` to take. */
+  measureAhead(features: ChannelLevels): void {
     this.measure(features);
+  }
+
+  /**
+   * Checks a finished cycle and records the outcome for the warning: true when the verdict must carry
+   * `rig-mismatch`. `measured`: the cycle was measured by `measureAhead` and has not changed since.
+   */
+  check(features: ChannelLevels, measured = false): boolean {
+    if (!measured) this.measure(features);
     const mismatch = this.result[2] > RIG_MISMATCH_LIMIT;
     this.recent = ((this.recent << 1) | (mismatch ? 1 : 0)) & ((1 << RIG_WARN_WINDOW) - 1);
     this.judged++;

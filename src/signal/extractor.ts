@@ -36,6 +36,7 @@ export class SampleExtractor {
   private readonly kept: Float64Array;
   /** Per rig channel: its position among the kept channels, or -1 for a dropped one. */
   private readonly keptIndex: Int32Array;
+  private changeCount = 0;
 
   constructor(
     channels: readonly string[],
@@ -76,30 +77,43 @@ export class SampleExtractor {
   }
 
   reset(): void {
+    this.changeCount++;
     this.cycle.reset();
     this.whole?.reset();
   }
 
   baselineFrame(values: Float64Array, tS: number): void {
+    this.changeCount++;
     const v = this.select(values);
     this.cycle.baselineFrame(v);
     this.whole?.frame(v, tS);
   }
 
   startExposure(tS: number): void {
+    this.changeCount++;
     this.cycle.startExposure(tS);
   }
 
   exposureFrame(values: Float64Array, tS: number): void {
+    this.changeCount++;
     const v = this.select(values);
     this.cycle.exposureFrame(v, tS);
     this.whole?.frame(v, tS);
   }
 
   recoveryFrame(values: Float64Array, tS: number): void {
+    this.changeCount++;
     const v = this.select(values);
     this.cycle.recoveryFrame(v);
     this.whole?.frame(v, tS);
+  }
+
+  /**
+   * How many times the state was changed (a frame taken, the exposure started, a reset): equal counts read the
+   * same row from `finish`, so a row finished once need not be finished again while the count stays.
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   get recoveryComplete(): boolean {

@@ -4,7 +4,8 @@
  * finds the model's part done, and uses it only when the verdict's own row is the same bit for bit. It must change
  * nothing: every verdict event equal, double for double, to a core that runs the model at the verdict, on both
  * shipped models, with adaptation on, with phases longer than the windows (the exposure model's row then moves:
- * the model runs again at the verdict) and cycles cut after the windows completed.
+ * the model runs again at the verdict), cycles cut after the windows completed, and another rig's data (the rig
+ * check measured ahead). An extractor that took no frame since the run ahead is not finished again at the verdict.
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/engine/core.js';
@@ -24,6 +25,26 @@ interface Run {
   /** With adaptation: the parent model's judgements in pushes that brought a verdict, and in all. */
   parentInVerdictPush: number;
   parentJudgements: number;
+  /** The extractor's `finish` calls in pushes that brought a verdict. */
+  finishInVerdictPush: number;
+}
+
+/** The extractor's `finish` calls of a core, counted (a spy on its own method, put in place at each rig session). */
+function countFinishes(core: EngineCore): () => number {
+  let finishes = 0;
+  const internals = core as unknown as { features: { finish: (...args: unknown[]) => void; spied?: boolean } | null };
+  return () => {
+    const f = internals.features;
+    if (f && !f.spied) {
+      const finish = f.finish.bind(f);
+      f.finish = (...args: unknown[]) => {
+        finishes++;
+        finish(...args);
+      };
+      f.spied = true;
+    }
+    return finishes;
+  };
 }
 
 function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: boolean, adaptation = false): Run {
@@ -55,8 +76,14 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
       return judges(...args);
     };
   }
+  const finishes = countFinishes(core);
+  let finishesBefore = 0;
+  let finishInVerdictPush = 0;
   const ranInVerdictPush: Run['ranInVerdictPush'] = [];
   const settle = (): void => {
+    const f = finishes();
+    if (verdicts.length > ranInVerdictPush.length) finishInVerdictPush += f - finishesBefore;
+    finishesBefore = f;
     if (ranInVerdictPush.length < verdicts.length) parentInVerdictPush += parentThisPush;
     parentThisPush = 0;
     while (ranInVerdictPush.length < verdicts.length) {
@@ -73,7 +100,7 @@ function run(bundle: ModelBundle, events: readonly SourceEvent[], predictAhead: 
   }
   core.end();
   settle();
-  return { verdicts, ranInVerdictPush, modelRuns, parentInVerdictPush, parentJudgements };
+  return { verdicts, ranInVerdictPush, modelRuns, parentInVerdictPush, parentJudgements, finishInVerdictPush };
 }
 
 /** Every `every`-th cycle cut by a disconnect `afterS` seconds into its recovery (the link comes back at once). */
@@ -115,6 +142,9 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     expect(off.ranInVerdictPush.filter((r) => r === false)).toEqual([]);
     // Every predicted verdict found the model's part done (the simulated phases are as long as the windows).
     expect(on.ranInVerdictPush.filter((r) => r === false).length).toBe(predicted);
+    // Nor were its features finished again at the verdict: the extractor took no frame since the run ahead.
+    expect(on.finishInVerdictPush).toBe(0);
+    expect(off.finishInVerdictPush).toBe(120);
   });
 
   it("gives the same verdicts with adaptation on, the parent model's judgement run ahead too", () => {
@@ -127,6 +157,17 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     expect(on.parentJudgements).toBeGreaterThanOrEqual(moved - 2);
     expect(on.parentInVerdictPush).toBe(0);
     expect(off.parentInVerdictPush).toBe(off.parentJudgements);
+  });
+
+  it("gives the same verdicts on another rig's data, the rig check measured ahead", () => {
+    const other = [...simulationEvents(createSimulation({ seed: 7, rigSeed: 7, containers: 40, startDay: 21, days: 2 }))];
+    const on = run(bundle, other, true);
+    const off = run(bundle, other, false);
+    expect(on.verdicts.map(comparableVerdict)).toEqual(off.verdicts.map(comparableVerdict));
+    const mismatched = on.verdicts.filter((v) => v.reasons.includes('rig-mismatch'));
+    expect(mismatched.length).toBeGreaterThan(30);
+    for (const v of mismatched) expect(v.verdict).not.toBe('clear');
+    expect(on.finishInVerdictPush).toBe(0);
   });
 
   it('gives the same verdicts when the phases outlast the windows and when a cycle is cut after its windows completed', () => {
@@ -148,6 +189,9 @@ describe.each(SHIPPED_MODELS)('predictAhead with the shipped $name model', ({ pa
     // the core stops running it ahead (three runs wasted in all).
     expect(on.ranInVerdictPush.filter((r) => r === false).length).toBe(decidesAfter === 'R' ? predicted : 0);
     expect(on.modelRuns).toBe(decidesAfter === 'R' ? predicted : predicted + 3);
+    // Frames came after the windows (longer phases): every verdict finishes its row again, as without running ahead.
+    expect(on.finishInVerdictPush).toBe(30);
+    expect(off.finishInVerdictPush).toBe(30);
     expect(off.modelRuns).toBe(predicted);
   });
 });
