@@ -4,8 +4,9 @@
  * deciding phase's last window and keeps the row here, with the extractor's change count. At the verdict, an
  * extractor that took nothing since (the same count) holds the same row, which is then not finished again; else the
  * finished row is compared with the kept one, bit for bit (as 32-bit words: no allocation). The same row, the
- * verdict takes the result computed ahead; else the model runs again. A rig whose deciding phase outlasts the model's windows moves the row every time: after AHEAD_MISSES such
- * verdicts in a row the session stops running ahead (deterministic, so a replay does the same).
+ * verdict takes the result computed ahead; else the model runs again. A rig whose deciding phase outlasts the
+ * model's windows moves the row every time: after AHEAD_MISSES such verdicts in a row the session stops running
+ * ahead (deterministic, so a replay does the same).
  */
 
 /** Verdicts in a row that found the row moved since the run ahead, after which a rig session stops running ahead. */
