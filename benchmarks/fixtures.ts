@@ -5,10 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
 import { extractTrainingSet } from '../src/engine/training.js';
 import { readDataset } from '../src/io/datasets/index.js';
 import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import { fitModel, type ClassifierKind, type FitOptions } from '../src/model/fitting/fitModel.js';
+import { simulationEvents } from '../src/sim/events.js';
+import { createSimulation } from '../src/sim/simulate.js';
 import type { FeatureTable, Phase, RigInfo, SourceEvent } from '../src/types.js';
 import { gaussian, mulberry32, sharedRoot } from './harness.js';
 
@@ -234,4 +237,18 @@ export class PoolReplay {
     }
     return out;
   }
+}
+
+/** The shipped models' benchmark stream: `containers` simulated containers of the evaluation days (seed 1, days 21-30). */
+export function evaluationEvents(containers: number): SourceEvent[] {
+  return [...simulationEvents(createSimulation({ seed: 1, containers, startDay: 21, days: 10 }))];
+}
+
+/** Each cycle's feature record from a feature-only core with the model's own extractor settings (the reference's input). */
+export function featureRecords(bundle: ModelBundle, stream: readonly SourceEvent[]): CycleFeaturesRecord[] {
+  const out: CycleFeaturesRecord[] = [];
+  const core = new EngineCore(null, { emitFrames: false, extractor: extractorOf(bundle) }, () => undefined, (r) => out.push(r));
+  for (const e of stream) core.push(e);
+  core.end();
+  return out;
 }

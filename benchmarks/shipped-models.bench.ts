@@ -30,16 +30,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
+import { EngineCore, extractorOf } from '../src/engine/core.js';
 import { readModelFile } from '../src/io/modelFile.js';
 import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import { leadingScoresInto } from '../src/model/runtime/leadingScores.js';
 import { NOVELTY_CEILING } from '../src/model/runtime/novelty.js';
 import { compileModel } from '../src/model/runtime/pipeline.js';
 import { recoveryWindowsS, windowsOf } from '../src/signal/extractorConfig.js';
-import { simulationEvents } from '../src/sim/events.js';
-import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';
+import { evaluationEvents, featureRecords } from './fixtures.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, summarize, type Row } from './harness.js';
 import { referencePredict } from './reference.js';
 import { checkFastPath, stageRows } from './shipped-stages.js';
@@ -49,20 +48,8 @@ const CHECKED = QUICK ? 50 : 200;
 const WARMUP = QUICK ? 20 : 100;
 const BUDGET_US = 50;
 
-function events(containers: number): SourceEvent[] {
-  return [...simulationEvents(createSimulation({ seed: 1, containers, startDay: 21, days: 10 }))];
-}
-
-function featuresOf(bundle: ModelBundle, stream: readonly SourceEvent[]): CycleFeaturesRecord[] {
-  const out: CycleFeaturesRecord[] = [];
-  const core = new EngineCore(null, { emitFrames: false, extractor: extractorOf(bundle) }, () => undefined, (r) => out.push(r));
-  for (const e of stream) core.push(e);
-  core.end();
-  return out;
-}
-
 function check1(bundle: ModelBundle, stream: readonly SourceEvent[]): void {
-  const records = featuresOf(bundle, stream);
+  const records = featureRecords(bundle, stream);
   const verdicts: VerdictEvent[] = [];
   const core = new EngineCore(bundle, { emitFrames: false }, (e) => {
     if (e.type === 'verdict') verdicts.push(e);
@@ -214,8 +201,8 @@ function damonState(): string {
 main(() => {
   announce('verdict latency of the shipped models (simulated rig, 18 channels)');
   const root = repoRoot();
-  const checkStream = events(CHECKED);
-  const timedStream = events(CONTAINERS);
+  const checkStream = evaluationEvents(CHECKED);
+  const timedStream = evaluationEvents(CONTAINERS);
   for (const [name, file] of [
     ['exposure model (verdict at the end of the exposure)', 'exposure-model.json.gz'],
     ['default model (verdict at the end of the recovery)', 'default-model.json.gz'],
@@ -225,7 +212,7 @@ main(() => {
     if (!read.ok) return;
     const bundle = read.value;
     check1(bundle, checkStream);
-    const timedRows = featuresOf(bundle, timedStream).map((r) => Float64Array.from(r.features));
+    const timedRows = featureRecords(bundle, timedStream).map((r) => Float64Array.from(r.features));
     const compared = checkFastPath(bundle, timedRows, file);
     check(compared >= 0.9 * timedRows.length, `${file}: only ${compared} of ${timedRows.length} feature rows were finite`);
     const firstPass = timeVerdicts(bundle, timedStream);

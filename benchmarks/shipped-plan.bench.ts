@@ -16,33 +16,19 @@
  */
 import { resolve } from 'node:path';
 import { EarlyEngineCore } from '../src/engine/earlyCore.js';
-import { EngineCore, extractorOf, type CycleFeaturesRecord } from '../src/engine/core.js';
+import { EngineCore } from '../src/engine/core.js';
 import { readModelFile } from '../src/io/modelFile.js';
 import type { ModelBundle } from '../src/model/runtime/bundle.js';
 import type { EngineEarlyOption } from '../src/engine/earlyPlanSchema.js';
 import { SHIPPED_EARLY_PLAN } from '../src/shipped/earlyPlan.js';
-import { simulationEvents } from '../src/sim/events.js';
-import { createSimulation } from '../src/sim/simulate.js';
 import type { SourceEvent, VerdictEvent } from '../src/types.js';
+import { evaluationEvents, featureRecords } from './fixtures.js';
 import { announce, check, checkClose, main, QUICK, repoRoot, report, summarize, type Row } from './harness.js';
 import { referencePredict } from './reference.js';
 
 const CONTAINERS = QUICK ? 150 : 2000;
 const CHECKED = QUICK ? 50 : 200;
 const WARMUP = QUICK ? 20 : 100;
-
-function events(containers: number): SourceEvent[] {
-  return [...simulationEvents(createSimulation({ seed: 1, containers, startDay: 21, days: 10 }))];
-}
-
-/** Per sample, the feature row of a feature-only core with the model's own extractor settings. */
-function featuresBySample(bundle: ModelBundle, stream: readonly SourceEvent[]): Map<string, CycleFeaturesRecord> {
-  const out = new Map<string, CycleFeaturesRecord>();
-  const core = new EngineCore(null, { emitFrames: false, extractor: extractorOf(bundle) }, () => undefined, (r) => out.set(r.sample, r));
-  for (const e of stream) core.push(e);
-  core.end();
-  return out;
-}
 
 /** A shipped model file of datasets/container-sim, read as the engine reads it. */
 function shipped(file: string): ModelBundle {
@@ -53,7 +39,7 @@ function shipped(file: string): ModelBundle {
 
 function checkPlan(final: ModelBundle, early: EngineEarlyOption, stream: readonly SourceEvent[]): void {
   const models = [...early.models, final];
-  const rows = new Map(models.map((m) => [m.id, featuresBySample(m, stream)] as const));
+  const rows = new Map(models.map((m) => [m.id, new Map(featureRecords(m, stream).map((r) => [r.sample, r] as const))] as const));
   const verdicts: VerdictEvent[] = [];
   const core = new EarlyEngineCore(final, early, { emitFrames: false }, (e) => {
     if (e.type === 'verdict') verdicts.push(e);
@@ -127,8 +113,8 @@ main(() => {
   const final = shipped('default-model.json.gz');
   // The plan and its checkpoints' models as `shippedEarlyOption()` gives them, read from the repository's files.
   const early: EngineEarlyOption = { plan: SHIPPED_EARLY_PLAN, models: [shipped('exposure-model.json.gz'), shipped('recovery-start-model.json.gz')] };
-  checkPlan(final, early, events(CHECKED));
-  const stream = events(CONTAINERS);
+  checkPlan(final, early, evaluationEvents(CHECKED));
+  const stream = evaluationEvents(CONTAINERS);
   const plan = () => timePushes((sink) => new EarlyEngineCore(final, early, { emitFrames: false }, (e) => e.type === 'verdict' && sink(e)), stream);
   plan();
   const timed = plan();
